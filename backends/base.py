@@ -1,0 +1,185 @@
+"""The chat contract every engine honours, and the typed events it yields.
+
+Engine calls are synchronous and blocking; callers choose the thread. Streams
+yield `TextDelta`s and end with exactly one `StreamFinished`, also when cancelled
+(finish_reason "cancelled", the partial text having already been yielded).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import ClassVar, Literal, Protocol, runtime_checkable
+
+Role = Literal["system", "user", "assistant"]
+FinishReason = Literal["stop", "length", "cancelled"]
+Device = Literal["auto", "cuda", "cpu", "mps"]
+DType = Literal["auto", "float32", "float16", "bfloat16"]
+Quantization = Literal["none", "int8", "int4", "nf4"]
+
+
+@dataclass(frozen=True)
+class ServerConfig:
+    """An OpenAI-compatible server (vLLM, Ollama, TGI, llama-server, LM Studio)."""
+
+    name: str
+    base_url: str  # e.g. "http://127.0.0.1:8000/v1"
+    api_key: str | None = None
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """A model the user can pick: where it lives and which engine runs it.
+
+    `key` is stable across runs (used for recents and per-model settings):
+    "gguf:<abs path>", "hf:<repo_id>", "openai:<server name>/<model>", "demo:smollm2".
+    """
+
+    key: str
+    name: str
+    engine: str  # a name in backends.registry.ENGINES
+    path: str | None = None  # local file (GGUF) or directory (transformers snapshot)
+    repo_id: str | None = None
+    size_bytes: int | None = None
+    source: Literal["hf-cache", "folder", "demo", "server", "path"] = "path"
+    server: ServerConfig | None = None
+    remote_model: str | None = None  # the model id the server lists
+
+
+@dataclass(frozen=True)
+class LoadOptions:
+    """How to load a model. Engines ignore options that do not apply to them."""
+
+    device: Device = "auto"
+    dtype: DType = "auto"
+    quantization: Quantization = "none"
+    trust_remote_code: bool = False
+    adapters: tuple[str, ...] = ()  # LoRA/PEFT adapter directories or repo ids
+    n_ctx: int = 4096
+    n_gpu_layers: int = -1  # llama.cpp: -1 offloads all layers when a GPU build is present
+    n_threads: int | None = None  # None: cores - 1 (leave one for the UI)
+    n_threads_batch: int | None = None  # None: all cores
+
+
+@dataclass(frozen=True)
+class ChatMessage:
+    role: Role
+    content: str
+
+
+@dataclass(frozen=True)
+class GenerationParams:
+    temperature: float = 0.7
+    top_p: float = 0.95
+    top_k: int = 40
+    max_new_tokens: int = 512
+    repetition_penalty: float = 1.0
+    seed: int | None = None
+
+
+@dataclass(frozen=True)
+class TextDelta:
+    """A piece of the answer, in order."""
+
+    text: str
+
+
+@dataclass(frozen=True)
+class StreamFinished:
+    """The last event of every stream."""
+
+    finish_reason: FinishReason
+    prompt_tokens: int | None
+    completion_tokens: int
+    ttft_s: float | None  # time from the call to the first text
+    total_s: float
+
+    @property
+    def tokens_per_s(self) -> float | None:
+        """Decode rate: tokens after the first over the time after the first."""
+        if self.ttft_s is None or self.completion_tokens < 2:
+            return None
+        decode = self.total_s - self.ttft_s
+        return (self.completion_tokens - 1) / decode if decode > 0 else None
+
+
+@dataclass(frozen=True)
+class Notice:
+    """Something the user should see about this stream or load (not an error)."""
+
+    text: str
+
+
+ChatEvent = TextDelta | StreamFinished | Notice
+
+
+@dataclass(frozen=True)
+class LoadProgress:
+    fraction: float | None  # None: indeterminate
+    message: str
+
+
+ProgressCallback = Callable[[LoadProgress], None]
+
+
+@dataclass(frozen=True)
+class EngineCapabilities:
+    """What the TUI may offer for an engine; it never looks at class names."""
+
+    streaming: bool = True
+    cancel: bool = True
+    vision: bool = False
+    lists_models: bool = False  # a server that can be asked for its models
+    holds_memory: bool = True  # False for remote engines
+    load_options: frozenset[str] = field(default_factory=frozenset)  # LoadOptions fields used
+
+
+@dataclass(frozen=True)
+class MemoryFootprint:
+    """What a loaded model holds, as far as the engine can tell."""
+
+    ram_bytes: int = 0
+    vram_bytes: int = 0
+
+
+@runtime_checkable
+class ChatEngine(Protocol):
+    name: ClassVar[str]
+    capabilities: ClassVar[EngineCapabilities]
+
+    def load(
+        self,
+        spec: ModelSpec,
+        options: LoadOptions,
+        *,
+        progress: ProgressCallback | None = None,
+        cancel: threading.Event | None = None,
+    ) -> None:
+        """Load the model; raise a BackendError subclass with a clear message on failure.
+
+        If `cancel` is set before loading finishes, release what was loaded and
+        raise LoadCancelled.
+        """
+        ...
+
+    def stream(
+        self,
+        messages: Sequence[ChatMessage],
+        params: GenerationParams,
+        cancel: threading.Event | None = None,
+    ) -> Iterator[ChatEvent]:
+        """Yield the answer as TextDeltas, then one StreamFinished.
+
+        Setting `cancel` ends the stream promptly with finish_reason "cancelled".
+        """
+        ...
+
+    def unload(self) -> None:
+        """Release the model and its memory; safe to call twice."""
+        ...
+
+    @property
+    def loaded(self) -> bool: ...
+
+    def memory_footprint(self) -> MemoryFootprint: ...

@@ -1,0 +1,1 @@
+"""Chat engines, one module per runtime; see backends.registry for how one is picked."""

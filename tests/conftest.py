@@ -1,0 +1,43 @@
+"""Test-wide environment, set before anything imports huggingface_hub (it reads env at import).
+
+Nothing here reaches the network: HF_ENDPOINT points at a closed local port unless a test
+starts the local Hub server, and every test gets its own config and data dirs.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+import pytest
+
+_SESSION_DIR = Path(tempfile.mkdtemp(prefix="localai-tui-tests-"))
+os.environ["HF_HOME"] = str(_SESSION_DIR / "hf-home")
+os.environ.pop("HF_HUB_CACHE", None)
+os.environ.pop("HF_TOKEN", None)
+os.environ["HF_ENDPOINT"] = "http://127.0.0.1:9"  # closed port: accidental Hub calls fail fast
+os.environ["HF_HUB_DISABLE_TELEMETRY"] = "1"
+os.environ["HF_HUB_DISABLE_PROGRESS_BARS"] = "1"
+os.environ["TOKENIZERS_PARALLELISM"] = "false"
+os.environ["LOCALAI_TUI_CONFIG"] = str(_SESSION_DIR / "config.toml")
+os.environ["LOCALAI_TUI_DATA_DIR"] = str(_SESSION_DIR / "data")
+
+pytest_plugins = [
+    "tests.fixtures.models",
+    "tests.fixtures.openai_server",
+    "tests.fixtures.hub_server",
+]
+
+
+@pytest.fixture(autouse=True)
+def _isolated_user_dirs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each test gets its own config file and data dir, so no state leaks between tests."""
+    monkeypatch.setenv("LOCALAI_TUI_CONFIG", str(tmp_path / "config.toml"))
+    monkeypatch.setenv("LOCALAI_TUI_DATA_DIR", str(tmp_path / "data"))
+    for name in list(os.environ):
+        if name.startswith("LOCALAI_TUI_") and name not in (
+            "LOCALAI_TUI_CONFIG",
+            "LOCALAI_TUI_DATA_DIR",
+        ):
+            monkeypatch.delenv(name)
