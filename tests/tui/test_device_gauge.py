@@ -147,3 +147,26 @@ def test_snapshot_one_gpu_with_model(snap_compare) -> None:  # type: ignore[no-u
         CSS = "DeviceGauge { dock: bottom; }"
 
     assert snap_compare(DockedApp(FixedMonitor(gpus=1)), run_before=run_before)
+
+
+class UnloadingMonitor(FixedMonitor):
+    """RSS of 900 MB for two samples, then 100 MB: a model was unloaded."""
+
+    def sample(self) -> DeviceSnapshot:
+        snapshot = super().sample()
+        rss = 900_000_000 if self.samples <= 2 else 100_000_000
+        return DeviceSnapshot(**{**snapshot.__dict__, "process_rss": rss})
+
+
+async def test_freed_memory_shows_as_a_falling_rss_sparkline() -> None:
+    monitor = UnloadingMonitor(gpus=0)
+    app = GaugeApp(monitor)
+    async with app.run_test(size=(120, 40)) as pilot:
+        gauge = await _first_sample(app, pilot)
+        for _ in range(2):
+            gauge.sample_now()
+            await app.workers.wait_for_complete()
+            await pilot.pause()
+        assert monitor.samples == 3
+        process_line = gauge.render().plain.splitlines()[1]
+        assert "App 100 MB RSS  ██▁" in process_line

@@ -101,6 +101,10 @@ class DeviceGauge(Widget):
         if self._owns_monitor:
             self._monitor.close()
 
+    def sample_now(self) -> None:
+        """Take a reading now, e.g. right after a model unloads, not at the next tick."""
+        self._tick()
+
     def _tick(self) -> None:
         # A slow sample (a GPU driver hiccup) must not pile up threads behind it.
         if self._sampling:
@@ -228,7 +232,9 @@ def _with_spark(
         return head.truncate(width, ellipsis=True)
     values = list(history)[-room:]
     low, high = (min(values), max(values)) if relative else (0.0, 1.0)
-    span = (high - low) or 1.0
+    # Relative lines show change (a model loading or unloading), but a few MB of allocator
+    # noise must not look like a cliff: the scale spans at least a tenth of the peak.
+    span = max(high - low, high * 0.1) or 1.0
     spark = "".join(
         _SPARKS[min(int((v - low) / span * (len(_SPARKS) - 1) + 0.5), len(_SPARKS) - 1)]
         for v in values
