@@ -124,18 +124,27 @@ class DeviceGauge(Widget):
     @on(Sampled)
     def _show_sample(self, message: Sampled) -> None:
         self._sampling = False
+        error_changed = message.error != self._error
         self._error = message.error
         snapshot = message.snapshot
         if snapshot is None:
-            self.refresh()
+            self.refresh(layout=error_changed)
             return
+        previous = self._snapshot
+        # Only a change in the number of rows needs a new layout; most ticks just repaint.
+        rows_changed = (
+            error_changed
+            or previous is None
+            or len(previous.gpus) != len(snapshot.gpus)
+            or previous.gpu_note != snapshot.gpu_note
+        )
         self._snapshot = snapshot
         self._cpu_history.append(snapshot.cpu_percent / 100)
         self._rss_history.append(snapshot.process_rss / max(snapshot.ram_total, 1))
         for gpu in snapshot.gpus:
             history = self._vram_history.setdefault(gpu.index, deque(maxlen=_HISTORY))
             history.append(gpu.memory_used / max(gpu.memory_total, 1))
-        self.refresh(layout=True)
+        self.refresh(layout=rows_changed)
 
     # -- rendering ---------------------------------------------------------------------------
 
