@@ -4,17 +4,18 @@ Measured against llama-cpp-python's server (see shared notes), and what peers ge
 - The first SSE chunk carries only the role; the loop must keep reading past it.
 - llama.cpp honours `max_tokens` and ignores `max_completion_tokens`, so we send `max_tokens`.
 - A model id the server does not list must fail loudly at load, naming what it does offer.
-Cancellation is checked between chunks, and a small watcher shuts the socket down when the
-cancel event is set while we wait on a silent server (prompt processing can take minutes).
+Cancellation is checked between chunks; while we wait on a silent server (prompt processing
+can take minutes, Ollama loads models on first use) a cancel still returns at once: before
+the headers the request runs in a helper thread, after them a watcher shuts the socket down.
 """
 
 from __future__ import annotations
 
-import json
+import functools
 import socket
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any, ClassVar
 
 import httpx
@@ -37,11 +38,10 @@ from backends.base import (
 )
 from backends.chat.openai_errors import (
     dropped_error,
-    error_text,
     http_error,
-    redact,
     unreachable_error,
 )
+from backends.chat.openai_wire import chat_body, parse_chunk, sse_payloads, whole_answer
 from backends.errors import GenerationError, LoadCancelled, ServerError, UnsupportedModel
 
 LIST_TIMEOUT_S = 3.0
@@ -120,9 +120,14 @@ class OpenAICompatEngine:
         if cancel is not None and cancel.is_set():
             yield StreamFinished("cancelled", None, 0, None, time.perf_counter() - started)
             return
-        response = self._open_stream(client, server, model, messages, params)
+        response = _unless_cancelled(
+            functools.partial(self._open_stream, client, server, model, messages, params), cancel
+        )
+        if response is None:
+            yield StreamFinished("cancelled", None, 0, None, time.perf_counter() - started)
+            return
         if response.headers.get("content-type", "").startswith("application/json"):
-            yield from _whole_answer(response, server, started)  # a server that ignores stream
+            yield from whole_answer(response, server, started)  # a server that ignores stream
             return
         watcher = _CancelWatcher(response, cancel) if cancel is not None else None
         text_chunks = 0
@@ -132,11 +137,11 @@ class OpenAICompatEngine:
         done = False
         told_reasoning = False
         try:
-            for payload in _sse_payloads(response):
+            for payload in sse_payloads(response):
                 if payload == "[DONE]":
                     done = True
                     break
-                chunk = _parse_chunk(payload, server)
+                chunk = parse_chunk(payload, server)
                 if chunk is None:
                     continue
                 if chunk.get("usage"):
@@ -208,7 +213,7 @@ class OpenAICompatEngine:
         """POST the chat request; on HTTP 400 retry once without the optional fields."""
         attempts = [True, False] if self._send_extras else [False]
         for extras in attempts:
-            body = _chat_body(model, messages, params, extras=extras)
+            body = chat_body(model, messages, params, extras=extras)
             response = _send(client, server, "POST", "/chat/completions", json=body, stream=True)
             if response.status_code == 400 and extras:
                 response.read()
@@ -298,87 +303,43 @@ def _offer(models: list[str]) -> str:
     return shown + (f" and {more} more" if more > 0 else "")
 
 
-def _chat_body(
-    model: str, messages: Sequence[ChatMessage], params: GenerationParams, *, extras: bool
-) -> dict[str, Any]:
-    body: dict[str, Any] = {
-        "model": model,
-        "messages": [{"role": m.role, "content": m.content} for m in messages],
-        "stream": True,
-        "max_tokens": params.max_new_tokens,  # llama.cpp ignores max_completion_tokens
-        "temperature": params.temperature,
-        "top_p": params.top_p,
-    }
-    if params.seed is not None:
-        body["seed"] = params.seed
-    if extras:
-        # vLLM and llama.cpp read these; api.openai.com rejects them (then we retry without).
-        body["top_k"] = params.top_k
-        if params.repetition_penalty != 1.0:
-            body["repetition_penalty"] = params.repetition_penalty  # vLLM, TGI
-            body["repeat_penalty"] = params.repetition_penalty  # llama.cpp
-        body["stream_options"] = {"include_usage": True}
-    return body
+def _unless_cancelled(
+    open_stream: Callable[[], httpx.Response], cancel: threading.Event | None
+) -> httpx.Response | None:
+    """The streaming response, or None when `cancel` is set before it starts.
 
+    Some servers send no headers until the prompt is processed or the model is loaded
+    (Ollama loads on first use: tens of seconds), so the request runs in a helper thread
+    and a cancel returns at once; the abandoned response is closed when it arrives,
+    which tells the server to stop.
+    """
+    if cancel is None:
+        return open_stream()
+    outcome: dict[str, Any] = {}
+    finished = threading.Event()
+    abandoned = threading.Event()
 
-def _whole_answer(
-    response: httpx.Response, server: ServerConfig, started: float
-) -> Iterator[ChatEvent]:
-    """A non-streamed completion, for servers that answer `stream: true` with plain JSON."""
-    try:
-        payload = json.loads(response.read())
-        choice = payload["choices"][0]
-        text = (choice.get("message") or {}).get("content") or ""
-    except (ValueError, KeyError, IndexError, TypeError, AttributeError) as error:
-        raise GenerationError(
-            f"{server.name} sent an answer this app cannot read. Check that it is an "
-            "OpenAI-compatible server."
-        ) from error
-    finally:
-        response.close()
-    first_text_at = time.perf_counter() if text else None
-    if text:
-        yield TextDelta(text)
-    usage = payload.get("usage") or {}
-    completion = int(usage.get("completion_tokens") or (1 if text else 0))
-    prompt = usage.get("prompt_tokens")
-    yield StreamFinished(
-        finish_reason="length" if choice.get("finish_reason") == "length" else "stop",
-        prompt_tokens=int(prompt) if prompt is not None else None,
-        completion_tokens=completion,
-        ttft_s=None if first_text_at is None else first_text_at - started,
-        total_s=time.perf_counter() - started,
-    )
+    def request() -> None:
+        try:
+            outcome["response"] = open_stream()
+        except BaseException as error:
+            outcome["error"] = error
+        finally:
+            finished.set()
+            if abandoned.is_set() and "response" in outcome:
+                outcome["response"].close()
 
-
-def _sse_payloads(response: httpx.Response) -> Iterator[str]:
-    """The `data:` payloads of an event stream; comments, `event:` and blank lines skipped."""
-    data: list[str] = []
-    for line in response.iter_lines():
-        if not line:
-            if data:
-                yield "\n".join(data)
-                data = []
-            continue
-        if line.startswith("data:"):
-            data.append(line[5:].removeprefix(" "))
-    if data:
-        yield "\n".join(data)
-
-
-def _parse_chunk(payload: str, server: ServerConfig) -> dict[str, Any] | None:
-    try:
-        chunk = json.loads(payload)
-    except json.JSONDecodeError:
-        return None  # a keep-alive or a server's debug line: not ours to fail on
-    if not isinstance(chunk, dict):
-        return None
-    if chunk.get("error"):
-        raise GenerationError(
-            f"{server.name} stopped the answer: {redact(error_text(chunk), server)}. "
-            "The partial answer is kept; try again or check the server's log."
-        )
-    return chunk
+    threading.Thread(target=request, name="openai-request", daemon=True).start()
+    while not finished.wait(0.05):
+        if cancel.is_set():
+            abandoned.set()
+            if finished.is_set() and "response" in outcome:  # it arrived meanwhile
+                outcome["response"].close()
+            return None
+    if "error" in outcome:
+        raise outcome["error"]
+    response: httpx.Response = outcome["response"]
+    return response
 
 
 class _CancelWatcher:

@@ -171,6 +171,22 @@ def test_cancel_while_server_is_silent_ends_promptly(
     assert not openai_server.stall_ended.is_set()  # the server is still silent
 
 
+def test_cancel_before_the_server_sends_headers_ends_promptly(
+    engine: OpenAICompatEngine, openai_server: LocalOpenAIServer
+) -> None:
+    cancel = threading.Event()
+    openai_server.knobs.stall_before_headers = True
+    openai_server.knobs.on_stall = cancel.set
+    events = list(engine.stream(HELLO, GenerationParams(max_new_tokens=5), cancel))
+    assert len(events) == 1 and isinstance(events[0], StreamFinished)
+    assert events[0].finish_reason == "cancelled" and events[0].completion_tokens == 0
+    assert not openai_server.stall_ended.is_set()  # we did not wait for the server
+    # The next message goes through on a fresh connection.
+    openai_server.knobs.stall_before_headers = False
+    text, _ = _run(engine.stream(HELLO, GenerationParams(max_new_tokens=2, seed=4)))
+    assert text == " ".join(generated_words(4, 2))
+
+
 def test_connection_dropped_mid_stream_keeps_partial_then_raises(
     engine: OpenAICompatEngine, openai_server: LocalOpenAIServer
 ) -> None:

@@ -170,3 +170,20 @@ async def test_freed_memory_shows_as_a_falling_rss_sparkline() -> None:
         assert monitor.samples == 3
         process_line = gauge.render().plain.splitlines()[1]
         assert "App 100 MB RSS  ██▁" in process_line
+
+
+class AppleMonitor(FixedMonitor):
+    def sample(self) -> DeviceSnapshot:
+        snapshot = super().sample()
+        return DeviceSnapshot(
+            **{**snapshot.__dict__, "mps_allocated": 1_400_000_000, "gpu_note": "No NVIDIA GPU"}
+        )
+
+
+async def test_apple_mps_allocation_is_shown() -> None:
+    app = GaugeApp(AppleMonitor(gpus=0))
+    async with app.run_test(size=(120, 40)) as pilot:
+        gauge = await _first_sample(app, pilot)
+        lines = gauge.render().plain.splitlines()
+        assert lines[1].startswith("App 412 MB RSS + 1.4 GB MPS")
+        assert lines[2] == "GPU No NVIDIA GPU"

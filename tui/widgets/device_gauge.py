@@ -174,6 +174,8 @@ class DeviceGauge(Widget):
 
     def _process_line(self, snapshot: DeviceSnapshot, width: int) -> Content:
         parts: list[ContentPart] = [("App ", "bold"), f"{_size(snapshot.process_rss)} RSS"]
+        if snapshot.mps_allocated:  # Apple silicon: torch's unified-memory allocation
+            parts.append(f" + {_size(snapshot.mps_allocated)} MPS")
         spark = _with_spark([], self._rss_history, 12, relative=True)
         if spark.cell_length:
             parts += ["  ", spark]
