@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -27,7 +28,7 @@ class PickerApp(App[None]):
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> ConversationStore:
+def store(tmp_path: Path) -> Iterator[ConversationStore]:
     s = ConversationStore(tmp_path / "c.sqlite3")
     pasta = s.create_conversation("Dinner ideas", model_key="smollm2")
     s.add_message(pasta, "user", "How long do I boil spaghetti?")
@@ -85,6 +86,21 @@ async def test_odd_search_text_does_not_break_the_screen(store: ConversationStor
         await pilot.press(*'"borrow (')
         await pilot.pause()
         assert titles(app) == ["Rust borrow checker"]
+
+
+async def test_enter_before_the_debounce_fires_searches_first(store: ConversationStore) -> None:
+    rust = store.list_conversations()[1].id
+
+    class DebouncedApp(PickerApp):
+        def on_mount(self) -> None:
+            self.push_screen(ConversationsScreen(self.store), self.results.append)
+
+    app = DebouncedApp(store)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        await pilot.press(*"compiler", "enter")
+        await pilot.pause()
+        assert app.results == [rust]
 
 
 async def test_enter_returns_the_highlighted_id(store: ConversationStore) -> None:
