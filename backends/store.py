@@ -14,6 +14,7 @@ local SQLite has no FTS5).
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import sqlite3
 import threading
@@ -22,12 +23,15 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from backends.errors import StorageError
 from backends.store_export import export_filename, render_markdown
 from backends.store_schema import SCHEMA_VERSION, migrate
 from backends.store_search import TOKEN, SearchHit, fts_query, fts_search, like_search
+
+if TYPE_CHECKING:
+    from backends.base import StreamFinished
 
 __all__ = [
     "ConversationStore",
@@ -35,6 +39,7 @@ __all__ = [
     "SearchHit",
     "StoredMessage",
     "fts_query",
+    "stats_from_finished",
     "title_from_prompt",
 ]
 
@@ -77,6 +82,12 @@ def title_from_prompt(text: str) -> str:
     if space >= _TITLE_MAX // 2:
         cut = cut[:space]
     return cut.rstrip(" ,.;:-") + "…"
+
+
+def stats_from_finished(finished: StreamFinished) -> dict[str, Any]:
+    """The figures of a finished reply, as :meth:`ConversationStore.set_message_stats` keeps them
+    and the Markdown export shows them (tokens, tok/s, time to first token, finish reason)."""
+    return {**dataclasses.asdict(finished), "tokens_per_s": finished.tokens_per_s}
 
 
 class ConversationStore:

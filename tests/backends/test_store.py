@@ -9,18 +9,25 @@ import subprocess
 import sys
 import textwrap
 import threading
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from backends.base import StreamFinished
 from backends.errors import StorageError
-from backends.store import ConversationStore, fts_query, title_from_prompt
+from backends.store import (
+    ConversationStore,
+    fts_query,
+    stats_from_finished,
+    title_from_prompt,
+)
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> ConversationStore:
+def store(tmp_path: Path) -> Iterator[ConversationStore]:
     s = ConversationStore(tmp_path / "c.sqlite3")
     yield s
     s.close()
@@ -378,3 +385,18 @@ def test_open_default_uses_the_data_dir() -> None:
 def test_title_from_prompt(prompt: str, title: str) -> None:
     assert title_from_prompt(prompt) == title
     assert len(title_from_prompt(prompt)) <= 48
+
+
+def test_stats_from_a_finished_stream_round_trip_and_export(store: ConversationStore) -> None:
+    finished = StreamFinished(
+        finish_reason="length", prompt_tokens=12, completion_tokens=41, ttft_s=0.2, total_s=1.0
+    )
+    cid = store.create_conversation("Stats")
+    mid = store.add_message(cid, "assistant", "text")
+    store.set_message_stats(mid, stats_from_finished(finished))
+    stats = store.messages(cid)[0].stats
+    assert stats is not None
+    assert stats["completion_tokens"] == 41 and stats["tokens_per_s"] == pytest.approx(50.0)
+    assert "_41 tokens · 50.0 tok/s · first token 0.20 s · stopped: length_" in (
+        store.export_markdown(cid)
+    )
