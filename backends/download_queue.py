@@ -1,0 +1,460 @@
+"""A persistent download queue: one worker thread, pause/resume/cancel, coalesced progress.
+
+The TUI adds jobs (a repo plus allow/ignore patterns, e.g. one GGUF quant) and either polls
+`drain_events()` from a timer or passes `on_event` (called from the worker thread: post a
+message from it, never touch widgets). Progress events are coalesced to at most one per
+`progress_interval` (0.1 s = 10/s); state changes are always sent at once.
+
+The queue persists to JSON (data_dir()/downloads/queue.json): after a restart, queued and
+interrupted jobs resume (their kept partial files continue with a ranged GET), paused jobs stay
+paused, failed and finished jobs stay listed until removed.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import queue
+import threading
+import time
+import uuid
+from collections import deque
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from backends.errors import BackendError, DownloadError
+from backends.hub import HubClient
+from backends.resumable_download import (
+    FileMetadata,
+    RetryPolicy,
+    TransferControl,
+    TransferStopped,
+    discard_partial,
+    fetch_file,
+    repo_storage,
+    write_ref,
+)
+
+JobState = Literal["queued", "running", "paused", "done", "failed", "cancelled"]
+EventKind = Literal["added", "progress", "state", "removed"]
+ACTIVE_STATES: frozenset[str] = frozenset({"queued", "running", "paused"})
+
+
+@dataclass(frozen=True)
+class FileProgress:
+    path: str
+    size: int
+    done_bytes: int
+    done: bool
+
+
+@dataclass(frozen=True)
+class DownloadSnapshot:
+    """A job as the TUI shows it; immutable, safe to hand to another thread."""
+
+    job_id: str
+    repo_id: str
+    revision: str
+    state: JobState
+    files: tuple[FileProgress, ...]
+    total_bytes: int  # 0 until the file list is resolved
+    done_bytes: int
+    speed_bps: float  # over the last ~3 s; 0 when idle
+    eta_s: float | None
+    current_file: str | None
+    error_title: str | None = None
+    error_message: str | None = None
+    snapshot_dir: str | None = None  # snapshots/<commit> in the HF cache, once known
+
+    @property
+    def fraction(self) -> float:
+        return self.done_bytes / self.total_bytes if self.total_bytes else 0.0
+
+
+@dataclass(frozen=True)
+class DownloadEvent:
+    kind: EventKind
+    job: DownloadSnapshot
+
+
+@dataclass
+class _File:
+    path: str
+    size: int
+    sha256: str | None = None
+    etag: str | None = None
+    done: bool = False
+    done_bytes: int = 0
+
+
+@dataclass
+class _Job:
+    job_id: str
+    repo_id: str
+    revision: str
+    allow_patterns: list[str] | None
+    ignore_patterns: list[str] | None
+    state: JobState = "queued"
+    commit: str | None = None
+    files: list[_File] | None = None
+    error_title: str | None = None
+    error_message: str | None = None
+    current_file: str | None = None
+    control: TransferControl = field(default_factory=TransferControl, repr=False)
+    samples: deque[tuple[float, int]] = field(default_factory=lambda: deque(maxlen=64))
+
+    def persisted(self) -> dict[str, Any]:
+        return {
+            "job_id": self.job_id,
+            "repo_id": self.repo_id,
+            "revision": self.revision,
+            "allow_patterns": self.allow_patterns,
+            "ignore_patterns": self.ignore_patterns,
+            "state": "queued" if self.state == "running" else self.state,
+            "commit": self.commit,
+            "files": None if self.files is None else [asdict(f) for f in self.files],
+            "error_title": self.error_title,
+            "error_message": self.error_message,
+        }
+
+
+class DownloadQueue:
+    """Thread-based download queue; every public method is thread-safe and non-blocking."""
+
+    def __init__(
+        self,
+        client: HubClient,
+        *,
+        state_dir: Path | None = None,
+        retry: RetryPolicy | None = None,
+        progress_interval: float = 0.1,
+        on_event: Callable[[DownloadEvent], None] | None = None,
+        autostart: bool = True,
+    ) -> None:
+        if state_dir is None:
+            from backends.paths import data_dir
+
+            state_dir = data_dir() / "downloads"
+        self.client = client
+        self.state_file = state_dir / "queue.json"
+        self.partial_dir = state_dir / "partial"
+        self.retry = retry or RetryPolicy()
+        self.progress_interval = progress_interval
+        self.events: queue.Queue[DownloadEvent] = queue.Queue()
+        self.progress_events_sent = 0
+        self._on_event = on_event
+        self._jobs: dict[str, _Job] = {}
+        self._cond = threading.Condition()
+        self._closing = False
+        self._last_progress = 0.0
+        self._thread: threading.Thread | None = None
+        self._load()
+        if autostart:
+            self.start()
+
+    # public API -----------------------------------------------------------------------------
+
+    def start(self) -> None:
+        with self._cond:
+            if self._thread is None:
+                self._thread = threading.Thread(
+                    target=self._run, name="download-queue", daemon=True
+                )
+                self._thread.start()
+
+    def close(self, timeout: float | None = 10.0) -> None:
+        """Stop the worker; a running job keeps its partial file and resumes on next start."""
+        with self._cond:
+            self._closing = True
+            for job in self._jobs.values():
+                if job.state == "running":
+                    job.control.stop("shutdown")
+            self._cond.notify_all()
+        if self._thread is not None:
+            self._thread.join(timeout)
+        self._save()
+
+    def add(
+        self,
+        repo_id: str,
+        *,
+        revision: str = "main",
+        allow_patterns: Sequence[str] | None = None,
+        ignore_patterns: Sequence[str] | None = None,
+    ) -> str:
+        """Queue a repo (or the files matching the patterns); returns the job id."""
+        job = _Job(
+            uuid.uuid4().hex[:12],
+            repo_id,
+            revision,
+            list(allow_patterns) if allow_patterns else None,
+            list(ignore_patterns) if ignore_patterns else None,
+        )
+        with self._cond:
+            self._jobs[job.job_id] = job
+            self._cond.notify_all()
+        self._changed(job, "added")
+        return job.job_id
+
+    def pause(self, job_id: str) -> None:
+        with self._cond:
+            job = self._jobs[job_id]
+            if job.state == "running":
+                job.control.stop("paused")  # the worker marks it paused when it stops
+                return
+            if job.state == "queued":
+                job.state = "paused"
+        self._changed(job)
+
+    def resume(self, job_id: str) -> None:
+        """Continue a paused job, or retry a failed one (from its kept partial file)."""
+        with self._cond:
+            job = self._jobs[job_id]
+            if job.state not in ("paused", "failed"):
+                return
+            job.state, job.error_title, job.error_message = "queued", None, None
+            job.control = TransferControl()
+            self._cond.notify_all()
+        self._changed(job)
+
+    def cancel(self, job_id: str) -> None:
+        """Stop and forget the partial files; completed files stay in the cache."""
+        with self._cond:
+            job = self._jobs[job_id]
+            if job.state == "running":
+                job.control.stop("cancelled")
+                return
+            if job.state not in ACTIVE_STATES and job.state != "failed":
+                return
+            job.state = "cancelled"
+        self._discard_partials(job)
+        self._changed(job)
+
+    def remove(self, job_id: str) -> None:
+        """Drop a finished, failed or cancelled job from the list."""
+        with self._cond:
+            job = self._jobs.get(job_id)
+            if job is None or job.state in ("running", "queued"):
+                return
+            del self._jobs[job_id]
+        if job.state == "paused":
+            self._discard_partials(job)
+        self._save()
+        self._emit(DownloadEvent("removed", self._snapshot(job)))
+
+    def jobs(self) -> list[DownloadSnapshot]:
+        with self._cond:
+            return [self._snapshot(job) for job in self._jobs.values()]
+
+    def job(self, job_id: str) -> DownloadSnapshot:
+        with self._cond:
+            return self._snapshot(self._jobs[job_id])
+
+    def drain_events(self) -> list[DownloadEvent]:
+        """Every event since the last call (for a TUI timer)."""
+        out = []
+        while True:
+            try:
+                out.append(self.events.get_nowait())
+            except queue.Empty:
+                return out
+
+    def wait(
+        self, job_id: str, states: Sequence[JobState], timeout: float | None = 30.0
+    ) -> DownloadSnapshot:
+        """Block until the job is in one of `states` (for scripts and tests)."""
+        with self._cond:
+            ok = self._cond.wait_for(lambda: self._jobs[job_id].state in states, timeout)
+            if not ok:
+                raise TimeoutError(f"job {job_id} stayed {self._jobs[job_id].state}")
+            return self._snapshot(self._jobs[job_id])
+
+    # worker ---------------------------------------------------------------------------------
+
+    def _run(self) -> None:
+        while True:
+            with self._cond:
+                self._cond.wait_for(lambda: self._closing or self._next() is not None)
+                if self._closing:
+                    return
+                job = self._next()
+                assert job is not None
+                job.state = "running"
+            self._changed(job)
+            self._process(job)
+
+    def _next(self) -> _Job | None:
+        return next((j for j in self._jobs.values() if j.state == "queued"), None)
+
+    def _process(self, job: _Job) -> None:
+        try:
+            self._resolve(job)
+            for f in job.files or ():
+                if not f.done:
+                    self._download(job, f)
+            final: JobState = "done"
+        except TransferStopped as stop:
+            final = {"paused": "paused", "cancelled": "cancelled", "shutdown": "queued"}[
+                stop.reason
+            ]  # type: ignore[assignment]
+        except BackendError as exc:
+            final, job.error_title, job.error_message = "failed", exc.title, exc.message
+        except Exception as exc:  # a bug must not kill the worker thread
+            final, job.error_title = "failed", DownloadError.title
+            job.error_message = f"Unexpected error: {type(exc).__name__}. Resume to try again."
+        if final == "cancelled":
+            self._discard_partials(job)
+        with self._cond:
+            job.state, job.current_file = final, None
+            self._cond.notify_all()
+        self._changed(job)
+
+    def _resolve(self, job: _Job) -> None:
+        if job.files is not None:
+            return
+        from huggingface_hub.utils import filter_repo_objects
+
+        listing = self.client.list_files(job.repo_id, job.revision)
+        chosen = filter_repo_objects(
+            listing.files,
+            allow_patterns=job.allow_patterns,
+            ignore_patterns=job.ignore_patterns,
+            key=lambda f: f.path,
+        )
+        with self._cond:
+            job.commit = listing.commit
+            job.files = [_File(f.path, f.size, f.sha256) for f in chosen]
+        if not job.files:
+            raise DownloadError(
+                f"No file in {job.repo_id} matches {job.allow_patterns}. Pick another quant."
+            )
+        self._check_disk_space(job)
+        self._changed(job)
+
+    def _check_disk_space(self, job: _Job) -> None:
+        import shutil
+
+        cache = self.client.cache_dir
+        cache.mkdir(parents=True, exist_ok=True)
+        missing = sum(f.size for f in job.files or () if not f.done)
+        free = shutil.disk_usage(cache).free
+        if missing > free:
+            raise DownloadError(
+                f"Not enough disk space for {job.repo_id}: {missing / 1e9:.1f} GB needed, "
+                f"{free / 1e9:.1f} GB free in {cache}. Free space (Models → delete) and resume."
+            )
+
+    def _download(self, job: _Job, f: _File) -> None:
+        with self._cond:
+            job.current_file, f.done_bytes = f.path, 0
+
+        def on_bytes(n: int) -> None:
+            f.done_bytes += n
+            self._progress(job)
+
+        def on_metadata(meta: FileMetadata) -> None:
+            f.etag = meta.etag
+            job.commit = job.commit or meta.commit
+            self._save()
+
+        fetch_file(
+            self.client,
+            job.repo_id,
+            f.path,
+            revision=job.commit or job.revision,
+            cache_dir=self.client.cache_dir,
+            partial_dir=self.partial_dir,
+            control=job.control,
+            on_bytes=on_bytes,
+            retry=self.retry,
+            expected_sha256=f.sha256,
+            on_metadata=on_metadata,
+        )
+        if job.commit and job.revision != job.commit:
+            write_ref(self.client.cache_dir, job.repo_id, job.revision, job.commit)
+        with self._cond:
+            f.done, f.done_bytes = True, f.size
+        self._save()
+        self._progress(job, force=True)
+
+    def _discard_partials(self, job: _Job) -> None:
+        for f in job.files or ():
+            if not f.done:
+                discard_partial(self.partial_dir, f.etag)
+
+    # events, progress, persistence ----------------------------------------------------------
+
+    def _progress(self, job: _Job, force: bool = False) -> None:
+        now = time.monotonic()
+        if not force and now - self._last_progress < self.progress_interval:
+            return
+        self._last_progress = now
+        with self._cond:
+            job.samples.append((now, sum(f.done_bytes for f in job.files or ())))
+            snap = self._snapshot(job)
+        self.progress_events_sent += 1
+        self._emit(DownloadEvent("progress", snap))
+
+    def _changed(self, job: _Job, kind: EventKind = "state") -> None:
+        self._save()
+        with self._cond:
+            snap = self._snapshot(job)
+        self._emit(DownloadEvent(kind, snap))
+
+    def _emit(self, event: DownloadEvent) -> None:
+        self.events.put(event)
+        if self._on_event is not None:
+            self._on_event(event)
+
+    def _snapshot(self, job: _Job) -> DownloadSnapshot:
+        files = tuple(
+            FileProgress(f.path, f.size, min(f.done_bytes, f.size), f.done)
+            for f in job.files or ()
+        )
+        total = sum(f.size for f in files)
+        done = sum(f.done_bytes for f in files)
+        speed, eta = 0.0, None
+        if job.state == "running" and len(job.samples) >= 2:
+            recent = [s for s in job.samples if s[0] >= job.samples[-1][0] - 3.0]
+            (t0, b0), (t1, b1) = recent[0], recent[-1]
+            if t1 > t0:
+                speed = max(0.0, (b1 - b0) / (t1 - t0))
+                eta = (total - done) / speed if speed > 0 else None
+        snapshot_dir = None
+        if job.commit:
+            storage = repo_storage(self.client.cache_dir, job.repo_id)
+            snapshot_dir = str(storage / "snapshots" / job.commit)
+        return DownloadSnapshot(
+            job.job_id, job.repo_id, job.revision, job.state, files, total, done, speed, eta,
+            job.current_file, job.error_title, job.error_message, snapshot_dir,
+        )  # fmt: skip
+
+    def _save(self) -> None:
+        with self._cond:
+            data = {
+                "version": 1,
+                "jobs": [j.persisted() for j in self._jobs.values() if j.state != "cancelled"],
+            }
+        self.state_file.parent.mkdir(parents=True, exist_ok=True)
+        tmp = self.state_file.with_name(f"queue.{os.getpid()}.{threading.get_ident()}.tmp")
+        tmp.write_text(json.dumps(data, indent=1))
+        os.replace(tmp, self.state_file)
+
+    def _load(self) -> None:
+        try:
+            data = json.loads(self.state_file.read_text())
+        except (OSError, ValueError):
+            return
+        for raw in data.get("jobs", []):
+            files = raw.get("files")
+            job = _Job(
+                raw["job_id"], raw["repo_id"], raw["revision"], raw.get("allow_patterns"),
+                raw.get("ignore_patterns"), raw.get("state", "queued"), raw.get("commit"),
+                None if files is None else [_File(**f) for f in files],
+                raw.get("error_title"), raw.get("error_message"),
+            )  # fmt: skip
+            for f in job.files or ():
+                f.done_bytes = f.size if f.done else 0
+            self._jobs[job.job_id] = job
