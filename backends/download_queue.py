@@ -102,6 +102,7 @@ class _Job:
     error_title: str | None = None
     error_message: str | None = None
     current_file: str | None = None
+    published: JobState | None = None  # the state as of the last saved + emitted event
     control: TransferControl = field(default_factory=TransferControl, repr=False)
     samples: deque[tuple[float, int]] = field(default_factory=lambda: deque(maxlen=64))
 
@@ -266,10 +267,13 @@ class DownloadQueue:
     ) -> DownloadSnapshot:
         """Block until the job is in one of `states` (for scripts and tests)."""
         with self._cond:
-            ok = self._cond.wait_for(lambda: self._jobs[job_id].state in states, timeout)
+            job = self._jobs[job_id]
+            ok = self._cond.wait_for(
+                lambda: job.state in states and job.published == job.state, timeout
+            )
             if not ok:
-                raise TimeoutError(f"job {job_id} stayed {self._jobs[job_id].state}")
-            return self._snapshot(self._jobs[job_id])
+                raise TimeoutError(f"job {job_id} stayed {job.state}")
+            return self._snapshot(job)
 
     # worker ---------------------------------------------------------------------------------
 
@@ -282,6 +286,9 @@ class DownloadQueue:
                 job = self._next()
                 assert job is not None
                 job.state = "running"
+                job.samples.clear()
+                job.samples.append((time.monotonic(), self._done_bytes(job)))
+                self._last_progress = job.samples[0][0]
             self._changed(job)
             self._process(job)
 
@@ -377,7 +384,7 @@ class DownloadQueue:
         with self._cond:
             f.done, f.done_bytes = True, f.size
         self._save()
-        self._progress(job, force=True)
+        self._progress(job)
 
     def _discard_partials(self, job: _Job) -> None:
         for f in job.files or ():
@@ -386,22 +393,31 @@ class DownloadQueue:
 
     # events, progress, persistence ----------------------------------------------------------
 
-    def _progress(self, job: _Job, force: bool = False) -> None:
+    def _progress(self, job: _Job) -> None:
+        """At most one progress event per interval; the job's final state event has the rest."""
         now = time.monotonic()
-        if not force and now - self._last_progress < self.progress_interval:
+        if now - self._last_progress < self.progress_interval:
             return
         self._last_progress = now
         with self._cond:
-            job.samples.append((now, sum(f.done_bytes for f in job.files or ())))
+            job.samples.append((now, self._done_bytes(job)))
             snap = self._snapshot(job)
         self.progress_events_sent += 1
         self._emit(DownloadEvent("progress", snap))
 
+    @staticmethod
+    def _done_bytes(job: _Job) -> int:
+        return sum(f.done_bytes for f in job.files or ())
+
     def _changed(self, job: _Job, kind: EventKind = "state") -> None:
+        """Persist, emit, then wake `wait()`ers: when wait() returns, both are done."""
         self._save()
         with self._cond:
             snap = self._snapshot(job)
         self._emit(DownloadEvent(kind, snap))
+        with self._cond:
+            job.published = snap.state
+            self._cond.notify_all()
 
     def _emit(self, event: DownloadEvent) -> None:
         self.events.put(event)
@@ -457,4 +473,5 @@ class DownloadQueue:
             )  # fmt: skip
             for f in job.files or ():
                 f.done_bytes = f.size if f.done else 0
+            job.published = job.state
             self._jobs[job.job_id] = job
