@@ -40,9 +40,9 @@ if TYPE_CHECKING:
     from backends.settings import Settings
 
 DEFAULT_ENDPOINT = "https://huggingface.co"
-_LIST_FIELDS = (
-    "downloads", "likes", "lastModified", "gated", "private", "pipeline_tag", "library_name", "tags",
-)  # fmt: skip
+# Fields each search result needs (the Hub's default listing lacks gated and lastModified).
+_LIST_FIELDS: tuple[str, ...] = ("downloads", "likes", "lastModified", "gated", "private")
+_LIST_FIELDS += ("pipeline_tag", "library_name", "tags")
 
 
 def default_cache_dir() -> Path:
@@ -143,8 +143,8 @@ class HubClient:
     def ensure_online(self) -> None:
         if self.offline:
             raise OfflineError(
-                "Offline mode is on, so the Hub is not contacted. "
-                "Models already downloaded are listed under Models; turn offline mode off to browse."
+                "Offline mode is on, so the Hub is not contacted. Models already downloaded "
+                "are listed under Models; turn offline mode off to browse."
             )
 
     @contextmanager
@@ -179,9 +179,7 @@ class HubClient:
             return
         raise self.error_for(response.status_code, response.headers, repo_id, what)
 
-    def error_for(
-        self, status: int, headers: Any, repo_id: str | None, what: str
-    ) -> BackendError:
+    def error_for(self, status: int, headers: Any, repo_id: str | None, what: str) -> BackendError:
         code = headers.get("x-error-code", "")
         server_msg = redact(headers.get("x-error-message", ""), self._token)
         page = f"https://huggingface.co/{repo_id}" if repo_id else "https://huggingface.co"
@@ -238,11 +236,11 @@ class HubClient:
         if cursor is not None:
             if not _same_origin(cursor, self.endpoint):
                 raise HubError("The Hub sent a next-page link to another host. Search again.")
-            url, params = cursor, None
+            url, params = cursor, []
         else:
             url, params = f"{self.endpoint}/api/models", _search_params(query)
         with self.transport_errors("searching models"):
-            response = self.http().get(url, params=params, headers=self.headers_for(url))
+            response = self.http().get(url, params=params or None, headers=self.headers_for(url))
             self.check(response, None, "searching models")
             raw = response.json()
             next_url = response.links.get("next", {}).get("url")
@@ -336,8 +334,8 @@ def _same_origin(url: str, endpoint: str) -> bool:
     return (a.scheme, a.netloc) == (b.scheme, b.netloc)
 
 
-def _search_params(query: SearchQuery) -> list[tuple[str, str]]:
-    params: list[tuple[str, str]] = []
+def _search_params(query: SearchQuery) -> list[tuple[str, str | int | float | bool | None]]:
+    params: list[tuple[str, str | int | float | bool | None]] = []
     if query.text.strip():
         params.append(("search", query.text.strip()))
     if query.author:

@@ -144,7 +144,9 @@ def fetch_metadata(client: HubClient, repo_id: str, path: str, revision: str) ->
     client.check(response, repo_id, f"checking {path}")
     h = response.headers
     etag = _normalize_etag(h.get("x-linked-etag") or h.get("etag"))
-    size_text = h.get("x-linked-size") or (None if response.is_redirect else h.get("content-length"))
+    size_text = h.get("x-linked-size") or (
+        None if response.is_redirect else h.get("content-length")
+    )
     commit = h.get("x-repo-commit")
     if not etag or size_text is None or not commit:
         raise DownloadError(

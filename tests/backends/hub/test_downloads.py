@@ -40,12 +40,15 @@ def test_quant_download_lands_in_hf_cache(hub: HubServer, cache_dir: Path, make_
     assert [f.path for f in snap.files] == ["mmproj-tiny-chat-f16.gguf", "tiny-chat-Q4_K_M.gguf"]
     assert snap.done_bytes == snap.total_bytes == 420_000
     repo = hub.repos[REPO]
-    assert _cached_bytes(cache_dir, REPO, "tiny-chat-Q4_K_M.gguf") == repo.files["tiny-chat-Q4_K_M.gguf"]
+    assert (
+        _cached_bytes(cache_dir, REPO, "tiny-chat-Q4_K_M.gguf")
+        == repo.files["tiny-chat-Q4_K_M.gguf"]
+    )
     info = scan_cache_dir(cache_dir)
     (cached,) = info.repos
     assert cached.repo_id == REPO and cached.size_on_disk == 420_000
     assert {rev.commit_hash for rev in cached.revisions} == {repo.commit}
-    assert (cache_dir / f"models--acme--tiny-chat-GGUF/refs/main").read_text() == repo.commit
+    assert (cache_dir / "models--acme--tiny-chat-GGUF/refs/main").read_text() == repo.commit
 
 
 def test_cut_connection_resumes_with_range(hub: HubServer, cache_dir: Path, make_queue) -> None:
@@ -122,9 +125,10 @@ def test_503_with_retry_after_is_retried(hub: HubServer, cache_dir: Path, make_q
     job = q.add("acme/tiny-llama", allow_patterns=["config.json"])
     snap = q.wait(job, ["done", "failed"])
     assert snap.state == "done", snap.error_message
-    assert _cached_bytes(cache_dir, "acme/tiny-llama", "config.json") == hub.repos[
-        "acme/tiny-llama"
-    ].files["config.json"]
+    assert (
+        _cached_bytes(cache_dir, "acme/tiny-llama", "config.json")
+        == hub.repos["acme/tiny-llama"].files["config.json"]
+    )
 
 
 def test_progress_is_coalesced(hub: HubServer, make_queue) -> None:

@@ -61,7 +61,9 @@ def test_gated_card_is_public_private_repo_is_not(client: HubClient) -> None:
         client.with_token(GOOD_TOKEN).model_card("acme/does-not-exist")
 
 
-def test_token_store_is_private_and_precedence(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+def test_token_store_is_private_and_precedence(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
     monkeypatch.setenv("HF_HOME", str(tmp_path / "hf"))
     assert resolve_token() is None
     (tmp_path / "hf").mkdir()
