@@ -79,6 +79,7 @@ class JobRecord:
     error_message: str | None = None
     current_file: str | None = None
     published: JobState | None = None  # the state as of the last saved + emitted event
+    requeue: bool = False  # resume() arrived while a pause was still taking effect
     control: TransferControl = field(default_factory=TransferControl, repr=False)
     samples: deque[tuple[float, int]] = field(default_factory=lambda: deque(maxlen=64))
 

@@ -1,8 +1,9 @@
 """A persistent download queue: one worker thread, pause/resume/cancel, coalesced progress.
 
 The TUI adds jobs (a repo plus allow/ignore patterns, e.g. one GGUF quant) and either polls
-`drain_events()` from a timer or passes `on_event` (called from the worker thread: post a
-message from it, never touch widgets). Progress events are coalesced to at most one per
+`drain_events()` from a timer or passes `on_event` (called on the worker thread, or on the
+thread that called add/pause/resume/cancel: post a message from it, never touch widgets).
+Progress events are coalesced to at most one per
 `progress_interval` (0.1 s = 10/s); state changes are always sent at once.
 
 The queue persists to JSON (data_dir()/downloads/queue.json): after a restart, queued and
@@ -39,6 +40,7 @@ from backends.resumable_download import (
     TransferStopped,
     discard_partial,
     fetch_file,
+    partial_path,
     write_ref,
 )
 
@@ -73,7 +75,12 @@ class DownloadQueue:
         self._closing = False
         self._last_progress = 0.0
         self._thread: threading.Thread | None = None
-        self._jobs.update((job.job_id, job) for job in load_jobs(self.state_file))
+        for job in load_jobs(self.state_file):
+            for f in job.files or ():
+                part = partial_path(self.partial_dir, f.etag) if f.etag and not f.done else None
+                if part is not None and part.exists():
+                    f.done_bytes = part.stat().st_size  # show kept progress before resuming
+            self._jobs[job.job_id] = job
         if autostart:
             self.start()
 
@@ -135,6 +142,9 @@ class DownloadQueue:
         """Continue a paused job, or retry a failed one (from its kept partial file)."""
         with self._cond:
             job = self._jobs[job_id]
+            if job.state == "running" and job.control.reason == "paused":
+                job.requeue = True  # paused and resumed before the worker noticed
+                return
             if job.state not in ("paused", "failed"):
                 return
             job.state, job.error_title, job.error_message = "queued", None, None
@@ -147,6 +157,7 @@ class DownloadQueue:
         with self._cond:
             job = self._jobs[job_id]
             if job.state == "running":
+                job.requeue = False
                 job.control.stop("cancelled")
                 return
             if job.state not in ACTIVE_STATES and job.state != "failed":
@@ -236,6 +247,9 @@ class DownloadQueue:
         if final == "cancelled":
             self._discard_partials(job)
         with self._cond:
+            if final == "paused" and job.requeue:
+                final, job.control = "queued", TransferControl()
+            job.requeue = False
             job.state, job.current_file = final, None
             self._cond.notify_all()
         self._changed(job)

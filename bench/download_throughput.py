@@ -44,7 +44,8 @@ def _run(work: Path, size: int, runs: int) -> int:
 
     from backends.download_queue import DownloadQueue
     from backends.hub import HubClient
-    from tests.fixtures.hub_server import FakeRepo, HubServer
+    from tests.fixtures.hub_repos import FakeRepo
+    from tests.fixtures.hub_server import HubServer
 
     payload = os.urandom(size)
     server = HubServer()

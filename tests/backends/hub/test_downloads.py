@@ -139,3 +139,31 @@ def test_progress_is_coalesced(hub: HubServer, make_queue) -> None:
     assert not [e for e in events if e.kind == "progress"]
     assert [e.job.state for e in events if e.kind != "progress"][-1] == "done"
     assert events[-1].job.done_bytes == events[-1].job.total_bytes == 980_000
+
+
+def test_pause_and_immediate_resume_still_finishes(hub: HubServer, make_queue) -> None:
+    reached, release = hub.hold_at(Q8, 0.5)
+    q = make_queue()
+    job = q.add(REPO, allow_patterns=[Q8])
+    assert reached.wait(10)
+    q.pause(job)
+    q.resume(job)  # before the worker noticed the pause
+    release.set()
+    assert q.wait(job, ["done", "failed", "paused"]).state == "done"
+
+
+def test_paused_job_stays_paused_after_restart(hub: HubServer, make_queue) -> None:
+    reached, release = hub.hold_at(Q8, 0.5)
+    first = make_queue()
+    job = first.add(REPO, allow_patterns=[Q8])
+    assert reached.wait(10)
+    first.pause(job)
+    release.set()
+    first.wait(job, ["paused"])
+    first.close()
+    second = make_queue()
+    assert second.job(job).state == "paused"
+    restored = second.job(job)
+    assert restored.total_bytes == 520_000 and 0 < restored.done_bytes < 520_000
+    second.resume(job)
+    assert second.wait(job, ["done", "failed"]).state == "done"
