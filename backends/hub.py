@@ -220,7 +220,9 @@ class HubClient:
     def get_json(self, url: str, repo_id: str | None, what: str, **params: Any) -> Any:
         self.ensure_online()
         with self.transport_errors(what):
-            response = self.http().get(url, params=params or None, headers=self.headers_for(url))
+            response = self.http().get(
+                url, params=params or None, headers=self.headers_for(url), follow_redirects=True
+            )
             self.check(response, repo_id, what)
             return response.json()
 
@@ -240,7 +242,9 @@ class HubClient:
         else:
             url, params = f"{self.endpoint}/api/models", _search_params(query)
         with self.transport_errors("searching models"):
-            response = self.http().get(url, params=params or None, headers=self.headers_for(url))
+            response = self.http().get(
+                url, params=params or None, headers=self.headers_for(url), follow_redirects=True
+            )
             self.check(response, None, "searching models")
             raw = response.json()
             next_url = response.links.get("next", {}).get("url")

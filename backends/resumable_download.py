@@ -129,6 +129,12 @@ def fetch_metadata(client: HubClient, repo_id: str, path: str, revision: str) ->
     url = client.resolve_url(repo_id, path, revision)
     try:
         response = client.http().head(url, headers=client.headers_for(url))
+        for _ in range(5):  # follow relative redirects (renamed repos), like huggingface_hub
+            target = response.headers.get("location", "")
+            if not (response.is_redirect and target.startswith("/")):
+                break
+            url = client.endpoint + target
+            response = client.http().head(url, headers=client.headers_for(url))
     except httpx.HTTPError:
         raise _Retryable(
             OfflineError(

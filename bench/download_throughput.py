@@ -49,6 +49,7 @@ def _run(work: Path, size: int, runs: int) -> int:
 
     payload = os.urandom(size)
     server = HubServer()
+    server.cdn_redirect = False  # both clients fetch from the same origin: compare transfer only
     server.add_repo(FakeRepo("bench/big", {"model.safetensors": payload}))
     server.start()
     ours: list[float] = []

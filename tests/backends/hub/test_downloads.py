@@ -167,3 +167,16 @@ def test_paused_job_stays_paused_after_restart(hub: HubServer, make_queue) -> No
     assert restored.total_bytes == 520_000 and 0 < restored.done_bytes < 520_000
     second.resume(job)
     assert second.wait(job, ["done", "failed"]).state == "done"
+
+
+def test_renamed_repo_and_cdn_redirects(hub: HubServer, cache_dir: Path, make_queue) -> None:
+    """A renamed repo answers 307 (followed); LFS files come from another origin (the CDN),
+    which refuses requests that carry the Hub token, so none may be forwarded there."""
+    hub.aliases["acme/old-llama"] = "acme/tiny-llama"
+    q = make_queue()
+    job = q.add("acme/old-llama", allow_patterns=["*.safetensors"])
+    snap = q.wait(job, ["done", "failed"])
+    assert snap.state == "done", snap.error_message
+    data = hub.repos["acme/tiny-llama"].files["model.safetensors"]
+    assert _cached_bytes(cache_dir, "acme/old-llama", "model.safetensors") == data
+    assert any(p.startswith("/cdn/") for _, p, _ in hub.requests)
