@@ -6,10 +6,12 @@ huggingface_hub.try_to_load_from_cache in the test's own cache dir.
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 
 from huggingface_hub import scan_cache_dir, try_to_load_from_cache
 
+from backends.download_queue import DownloadQueue
 from backends.hub import HubClient
 from tests.fixtures.hub_server import HubServer
 
@@ -30,6 +32,15 @@ def _range_starts(hub: HubServer, path: str) -> list[int]:
         if method == "GET":
             starts.append(int(rng[6:].split("-")[0]) if rng else 0)
     return starts
+
+
+def _start_held_q8(hub: HubServer, make_queue) -> tuple[DownloadQueue, str, threading.Event]:
+    """Start downloading Q8 with the server stalled half-way; returns (queue, job, release)."""
+    reached, release = hub.hold_at(Q8, 0.5)
+    q = make_queue()
+    job = q.add(REPO, allow_patterns=[Q8])
+    assert reached.wait(10)
+    return q, job, release
 
 
 def test_quant_download_lands_in_hf_cache(hub: HubServer, cache_dir: Path, make_queue) -> None:
@@ -66,10 +77,7 @@ def test_cut_connection_resumes_with_range(hub: HubServer, cache_dir: Path, make
 def test_restart_resumes_from_kept_partial(
     hub: HubServer, cache_dir: Path, client: HubClient, make_queue, state_dir: Path
 ) -> None:
-    reached, release = hub.hold_at(Q8, 0.5)
-    first = make_queue()
-    job = first.add(REPO, allow_patterns=[Q8])
-    assert reached.wait(10)
+    first, job, release = _start_held_q8(hub, make_queue)
     first.close(timeout=0)  # the app quits mid-transfer
     release.set()
     first.close()
@@ -88,10 +96,7 @@ def test_restart_resumes_from_kept_partial(
 
 
 def test_pause_then_resume(hub: HubServer, cache_dir: Path, make_queue, state_dir: Path) -> None:
-    reached, release = hub.hold_at(Q8, 0.5)
-    q = make_queue()
-    job = q.add(REPO, allow_patterns=[Q8])
-    assert reached.wait(10)
+    q, job, release = _start_held_q8(hub, make_queue)
     q.pause(job)
     release.set()
     paused = q.wait(job, ["paused"])
@@ -106,10 +111,7 @@ def test_pause_then_resume(hub: HubServer, cache_dir: Path, make_queue, state_di
 def test_cancel_leaves_nothing_corrupt(
     hub: HubServer, cache_dir: Path, make_queue, state_dir: Path
 ) -> None:
-    reached, release = hub.hold_at(Q8, 0.5)
-    q = make_queue()
-    job = q.add(REPO, allow_patterns=[Q8])
-    assert reached.wait(10)
+    q, job, release = _start_held_q8(hub, make_queue)
     q.cancel(job)
     release.set()
     assert q.wait(job, ["cancelled"]).state == "cancelled"
@@ -142,10 +144,7 @@ def test_progress_is_coalesced(hub: HubServer, make_queue) -> None:
 
 
 def test_pause_and_immediate_resume_still_finishes(hub: HubServer, make_queue) -> None:
-    reached, release = hub.hold_at(Q8, 0.5)
-    q = make_queue()
-    job = q.add(REPO, allow_patterns=[Q8])
-    assert reached.wait(10)
+    q, job, release = _start_held_q8(hub, make_queue)
     q.pause(job)
     q.resume(job)  # before the worker noticed the pause
     release.set()
@@ -153,10 +152,7 @@ def test_pause_and_immediate_resume_still_finishes(hub: HubServer, make_queue) -
 
 
 def test_paused_job_stays_paused_after_restart(hub: HubServer, make_queue) -> None:
-    reached, release = hub.hold_at(Q8, 0.5)
-    first = make_queue()
-    job = first.add(REPO, allow_patterns=[Q8])
-    assert reached.wait(10)
+    first, job, release = _start_held_q8(hub, make_queue)
     first.pause(job)
     release.set()
     first.wait(job, ["paused"])
