@@ -178,6 +178,17 @@ class DownloadQueue:
         self._save()
         self._emit(DownloadEvent("removed", self._snapshot(job)))
 
+    def discard_orphan_partials(self) -> int:
+        """Delete kept partial files no job refers to (left by a crash); returns bytes freed."""
+        with self._cond:
+            kept = {f.etag for j in self._jobs.values() for f in j.files or () if f.etag}
+        freed = 0
+        for part in self.partial_dir.glob("*.part"):
+            if part.stem not in kept:
+                freed += part.stat().st_size
+                discard_partial(self.partial_dir, part.stem)
+        return freed
+
     def jobs(self) -> list[DownloadSnapshot]:
         with self._cond:
             return [self._snapshot(job) for job in self._jobs.values()]

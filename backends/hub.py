@@ -320,6 +320,16 @@ class HubClient:
     def resolve_url(self, repo_id: str, path: str, revision: str = "main") -> str:
         return f"{self.endpoint}/{repo_id}/resolve/{quote(revision, safe='')}/{quote(path)}"
 
+    def whoami(self) -> str:
+        """The account name the token belongs to (to confirm a token the user entered).
+
+        Raises AuthRequired when there is no token or the Hub rejects it.
+        """
+        if self._token is None:
+            raise AuthRequired("No Hugging Face token is set. Enter one in Settings.")
+        info = self.get_json(f"{self.endpoint}/api/whoami-v2", None, "checking your token")
+        return str(info.get("name") or "unknown")
+
     def is_reachable(self) -> bool:
         """A quick probe (one HEAD to the endpoint, short timeout); False when offline."""
         if self.offline:

@@ -78,3 +78,12 @@ def test_token_store_is_private_and_precedence(
     monkeypatch.setenv("HF_TOKEN", "hf_fromENV")
     assert resolve_token().source == "env"
     assert "hf_fromENV" not in repr(resolve_token()) and "hf_fromENV" not in str(resolve_token())
+
+
+def test_whoami_confirms_or_rejects_a_token(hub: HubServer) -> None:
+    assert HubClient(hub.endpoint, GOOD_TOKEN).whoami() == "tester"
+    with pytest.raises(AuthRequired) as info:
+        HubClient(hub.endpoint, WRONG).whoami()
+    assert "rejected" in str(info.value) and WRONG not in str(info.value)
+    with pytest.raises(AuthRequired):
+        HubClient(hub.endpoint, None).whoami()

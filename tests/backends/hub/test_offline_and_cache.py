@@ -90,3 +90,19 @@ def test_offline_download_fails_fast(cache_dir: Path, make_queue) -> None:
     job = q.add("acme/tiny-llama")
     snap = q.wait(job, ["failed", "done"])
     assert snap.state == "failed" and snap.error_title == OfflineError.title
+
+
+def test_cached_files_marks_downloaded_quants(filled_cache: Path) -> None:
+    from backends.cache_inventory import cached_files
+
+    assert cached_files(filled_cache, "acme/tiny-chat-GGUF") == {"tiny-chat-Q4_K_M.gguf"}
+    assert cached_files(filled_cache, "acme/not-here") == set()
+
+
+def test_orphan_partials_are_cleaned(make_queue, state_dir: Path) -> None:
+    q = make_queue()
+    (state_dir / "partial").mkdir(parents=True)
+    (state_dir / "partial" / "deadbeef.part").write_bytes(b"x" * 1234)
+    (state_dir / "partial" / "deadbeef.json").write_text("{}")
+    assert q.discard_orphan_partials() == 1234
+    assert not list((state_dir / "partial").iterdir())
