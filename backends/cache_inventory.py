@@ -1,0 +1,223 @@
+"""One list of every model on disk, and deleting them with the bytes freed reported.
+
+Sources: the HF cache (huggingface_hub.scan_cache_dir: repos, revisions, sizes, last access)
+and GGUF files under the user's folders (Settings.model_dirs). Deleting goes through
+huggingface_hub's DeleteCacheStrategy, so shared blobs are only removed when no other
+revision uses them; `plan_delete(...).expected_freed_bytes` is the number for the
+confirmation text, and `delete` measures what actually left the disk. No network is used.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Literal
+
+from backends.errors import BackendError
+
+if TYPE_CHECKING:
+    from huggingface_hub import CachedRepoInfo, HFCacheInfo
+    from huggingface_hub.utils import DeleteCacheStrategy
+
+Engine = Literal["transformers", "llama_cpp", "diffusers"]
+Source = Literal["hf-cache", "folder"]
+SortBy = Literal["size", "last_used", "name"]
+
+
+@dataclass(frozen=True)
+class CachedRevision:
+    commit: str
+    refs: tuple[str, ...]  # branches/tags pointing here ("main"); empty = detached
+    size_bytes: int
+    files: tuple[str, ...]
+    snapshot_path: Path
+    last_modified: float
+
+
+@dataclass(frozen=True)
+class InventoryItem:
+    """One row of the cache manager: an HF cache repo, or a GGUF file in a user folder."""
+
+    name: str  # repo id, or the file name
+    source: Source
+    path: Path  # repo folder in the cache, or the GGUF file
+    size_bytes: int
+    last_used: float | None  # epoch seconds (blob access time), None if unknown
+    engine: Engine | None
+    revisions: tuple[CachedRevision, ...] = ()
+
+    @property
+    def key(self) -> str:
+        return f"hf:{self.name}" if self.source == "hf-cache" else f"gguf:{self.path}"
+
+
+@dataclass(frozen=True)
+class Inventory:
+    items: tuple[InventoryItem, ...]
+    cache_dir: Path
+    warnings: tuple[str, ...] = ()
+
+    @property
+    def total_bytes(self) -> int:
+        return sum(i.size_bytes for i in self.items)
+
+    def sorted(self, by: SortBy = "size") -> list[InventoryItem]:
+        if by == "size":
+            return sorted(self.items, key=lambda i: i.size_bytes, reverse=True)
+        if by == "last_used":
+            return sorted(self.items, key=lambda i: i.last_used or 0.0, reverse=True)
+        return sorted(self.items, key=lambda i: i.name.lower())
+
+
+@dataclass(frozen=True)
+class DeletePlan:
+    """What a delete would do; show `expected_freed_bytes` before calling `delete`."""
+
+    cache_dir: Path
+    revisions: tuple[str, ...]
+    expected_freed_bytes: int
+    _strategy: DeleteCacheStrategy
+
+
+def engine_for_files(files: Iterable[str]) -> Engine | None:
+    names = {f.rsplit("/", 1)[-1] for f in files}
+    if "model_index.json" in names:
+        return "diffusers"
+    if any(n.lower().endswith(".gguf") for n in names):
+        return "llama_cpp"
+    if "config.json" in names and any(n.endswith((".safetensors", ".bin")) for n in names):
+        return "transformers"
+    return None
+
+
+def _scan(cache_dir: Path) -> HFCacheInfo | None:
+    from huggingface_hub import scan_cache_dir
+    from huggingface_hub.errors import CacheNotFound
+
+    try:
+        return scan_cache_dir(cache_dir)
+    except CacheNotFound:
+        return None
+
+
+def _repo_item(repo: CachedRepoInfo) -> InventoryItem:
+    revisions = tuple(
+        sorted(
+            (
+                CachedRevision(
+                    rev.commit_hash,
+                    tuple(sorted(rev.refs)),
+                    rev.size_on_disk,
+                    tuple(sorted(f.file_name for f in rev.files)),
+                    rev.snapshot_path,
+                    rev.last_modified,
+                )
+                for rev in repo.revisions
+            ),
+            key=lambda r: r.last_modified,
+            reverse=True,
+        )
+    )
+    all_files = [
+        str(f.file_path.relative_to(rev.snapshot_path)) for rev in repo.revisions for f in rev.files
+    ]
+    return InventoryItem(
+        name=repo.repo_id,
+        source="hf-cache",
+        path=repo.repo_path,
+        size_bytes=repo.size_on_disk,
+        last_used=repo.last_accessed,
+        engine=engine_for_files(all_files),
+        revisions=revisions,
+    )
+
+
+def scan_inventory(cache_dir: Path, model_dirs: Sequence[Path] = ()) -> Inventory:
+    """Everything on disk: HF cache model repos plus GGUF files in `model_dirs`."""
+    items: list[InventoryItem] = []
+    warnings: list[str] = []
+    info = _scan(cache_dir)
+    if info is not None:
+        items += [_repo_item(r) for r in info.repos if r.repo_type == "model"]
+        warnings += [str(w) for w in info.warnings]
+    seen: set[Path] = set()
+    for folder in model_dirs:
+        folder = Path(folder).expanduser()
+        if not folder.is_dir():
+            warnings.append(f"Model folder {folder} does not exist; check Settings → model_dirs.")
+            continue
+        for path in sorted(folder.rglob("*.gguf")):
+            real = path.resolve()
+            if real in seen or "mmproj" in path.name.lower():
+                continue
+            seen.add(real)
+            try:
+                st = path.stat()
+            except OSError:
+                continue
+            items.append(
+                InventoryItem(path.name, "folder", path, st.st_size, st.st_atime, "llama_cpp")
+            )
+    return Inventory(tuple(items), cache_dir, tuple(warnings))
+
+
+def cached_files(cache_dir: Path, repo_id: str, revision: str = "main") -> set[str]:
+    """Repo paths of `revision` (a branch/tag via refs/, or a commit) already in the cache,
+    so the model page can mark quants that are downloaded. Works offline."""
+    storage = cache_dir / ("models--" + repo_id.replace("/", "--"))
+    ref = storage / "refs" / revision
+    commit = ref.read_text().strip() if ref.is_file() else revision
+    snapshot = storage / "snapshots" / commit
+    if not snapshot.is_dir():
+        return set()
+    return {p.relative_to(snapshot).as_posix() for p in snapshot.rglob("*") if p.is_file()}
+
+
+def plan_delete(cache_dir: Path, revisions: Sequence[str]) -> DeletePlan:
+    """Plan deleting revisions (commit hashes) from the HF cache."""
+    info = _scan(cache_dir)
+    if info is None:
+        raise BackendError(f"There is no Hugging Face cache at {cache_dir}. Nothing to delete.")
+    from huggingface_hub.errors import CacheNotFound
+
+    try:
+        strategy = info.delete_revisions(*revisions)
+    except (CacheNotFound, ValueError) as exc:
+        raise BackendError(f"{exc}. Refresh the list and try again.") from None
+    return DeletePlan(cache_dir, tuple(revisions), strategy.expected_freed_size, strategy)
+
+
+def plan_delete_repo(cache_dir: Path, repo_id: str) -> DeletePlan:
+    """Plan deleting every cached revision of a repo (its folder goes too)."""
+    inventory = scan_inventory(cache_dir)
+    item = next((i for i in inventory.items if i.name == repo_id and i.source == "hf-cache"), None)
+    if item is None:
+        raise BackendError(f"{repo_id} is not in the cache any more. Refresh the list.")
+    return plan_delete(cache_dir, [r.commit for r in item.revisions])
+
+
+def _disk_usage(path: Path) -> int:
+    total = 0
+    for root, _dirs, files in os.walk(path):
+        for name in files:
+            try:
+                st = os.lstat(os.path.join(root, name))
+            except OSError:
+                continue
+            if not os.path.islink(os.path.join(root, name)):
+                total += st.st_size
+    return total
+
+
+def delete(plan: DeletePlan) -> int:
+    """Execute a plan; returns the bytes that actually left the disk."""
+    before = _disk_usage(plan.cache_dir)
+    try:
+        plan._strategy.execute()
+    except OSError as exc:
+        raise BackendError(
+            f"Could not delete from {plan.cache_dir}: {exc.strerror}. Check permissions."
+        ) from None
+    return max(0, before - _disk_usage(plan.cache_dir))
