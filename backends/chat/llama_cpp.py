@@ -137,7 +137,7 @@ def _explain_load_failure(path: str, info: GGUFInfo, error: Exception) -> Backen
             f"'{info.architecture}'. Update llama-cpp-python "
             "(pip install -U llama-cpp-python) or pick a model with a supported architecture."
         )
-    if "failed to allocate" in lowered or "out of memory" in lowered or "alloc" in lowered:
+    if any(m in lowered for m in ("failed to allocate", "out of memory", "unable to allocate")):
         return OutOfMemory(
             "llama.cpp could not allocate memory for this model or its context. Lower the "
             "context size, offload fewer layers to the GPU, or pick a smaller quantisation."
