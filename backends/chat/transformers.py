@@ -175,16 +175,28 @@ class TransformersEngine:
         progress: ProgressCallback | None = None,
         cancel: threading.Event | None = None,
     ) -> None:
+        self.unload()
+        try:
+            self._load(spec, options, progress, cancel)
+        except BaseException:
+            self.unload()  # a failed or cancelled load leaves nothing behind
+            raise
+
+    def _load(
+        self,
+        spec: ModelSpec,
+        options: LoadOptions,
+        progress: ProgressCallback | None,
+        cancel: threading.Event | None,
+    ) -> None:
         def report(fraction: float | None, message: str) -> None:
             if progress is not None:
                 progress(LoadProgress(fraction, message))
 
         def check_cancel() -> None:
             if cancel is not None and cancel.is_set():
-                self.unload()
                 raise LoadCancelled("Loading was cancelled. Pick the model again to load it.")
 
-        self.unload()
         _import_runtime()
         from transformers import AutoModelForCausalLM, AutoTokenizer
 
@@ -206,10 +218,10 @@ class TransformersEngine:
             model = AutoModelForCausalLM.from_pretrained(
                 model_dir, **common, **model_load_kwargs(placement)
             )
+            if placement.move_to is not None:
+                model = model.to(placement.move_to)
         except Exception as error:
             raise translate_load_error(error, model_dir, options) from error
-        if placement.move_to is not None:
-            model = model.to(placement.move_to)
         model.eval()
         self._model, self._tokenizer = model, tokenizer
         check_cancel()
