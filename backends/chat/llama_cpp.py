@@ -256,8 +256,8 @@ class LlamaCppEngine:
                 add_generation_prompt=True,
             )
             try:
-                rendered = formatter(messages=[{"role": m.role, "content": m.content}
-                                               for m in messages])  # fmt: skip
+                chat: Any = [{"role": m.role, "content": m.content} for m in messages]
+                rendered = formatter(messages=chat)
             except Exception as error:  # jinja errors vary; any of them means the same
                 raise GenerationError(
                     f"This model's chat template failed on the conversation ({error}). "

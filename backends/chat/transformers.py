@@ -121,7 +121,7 @@ class _Streamer:
                 continue
             self.generated += 1
             self._window.append(token)
-        text = self._tokenizer.decode(self._window, skip_special_tokens=True)
+        text = str(self._tokenizer.decode(self._window, skip_special_tokens=True))
         if text.endswith("\ufffd"):  # an incomplete UTF-8 sequence: wait for the rest
             return
         if len(text) > self._shown:
@@ -215,7 +215,7 @@ class TransformersEngine:
         check_cancel()
         report(0.15, "Loading weights")
         try:
-            model = AutoModelForCausalLM.from_pretrained(
+            model: Any = AutoModelForCausalLM.from_pretrained(
                 model_dir, **common, **model_load_kwargs(placement)
             )
             if placement.move_to is not None:
@@ -232,9 +232,7 @@ class TransformersEngine:
         report(1.0, "Ready")
 
     @staticmethod
-    def _apply_adapters(
-        model: PreTrainedModel, adapters: Sequence[str], quantized: bool
-    ) -> PreTrainedModel:
+    def _apply_adapters(model: Any, adapters: Sequence[str], quantized: bool) -> Any:
         try:
             from peft import PeftModel
         except ImportError as error:
@@ -263,7 +261,8 @@ class TransformersEngine:
         params: GenerationParams,
         cancel: threading.Event | None = None,
     ) -> Iterator[ChatEvent]:
-        model, tokenizer = self._model, self._tokenizer
+        model: Any = self._model
+        tokenizer = self._tokenizer
         if model is None or tokenizer is None:
             raise GenerationError("No model is loaded. Load a model, then send the message again.")
         import torch
@@ -272,6 +271,7 @@ class TransformersEngine:
         started = time.perf_counter()
         chat = [{"role": m.role, "content": m.content} for m in messages]
         stop_filter = StopSequenceFilter(())
+        encoded: Any
         if tokenizer.chat_template:
             try:
                 encoded = tokenizer.apply_chat_template(
