@@ -322,9 +322,10 @@ class LlamaCppEngine:
                 if llama_cpp.llama_vocab_is_eog(llm._model.vocab, token):
                     finish = "stop"
                     break
-                piece = llm.detokenize([token], prev_tokens=tokens + completion)
                 completion.append(token)
-                text = stop_filter.feed(decoder.decode(piece))
+                text = stop_filter.feed(decoder.decode(llm.detokenize([token])))
+                if ttft is None:  # SentencePiece answers start with the word's space
+                    text = text.lstrip(" ")
                 if text:
                     if ttft is None:
                         ttft = time.perf_counter() - started

@@ -93,8 +93,10 @@ class _Streamer:
     """Receives token ids from `generate`, hands whole UTF-8 text to the reading thread.
 
     Unlike TextIteratorStreamer (which waits for a space before showing a word), every
-    token's text is passed on as soon as it decodes to whole characters. It also counts
-    the generated tokens, so finish reasons and token counts are exact.
+    token's text is passed on as soon as it decodes to whole characters. Text is decoded
+    incrementally with a prefix window (as TGI and vLLM do), so SentencePiece spacing
+    stays right and long answers cost O(n). It also counts the generated tokens, so
+    finish reasons and token counts are exact.
     """
 
     _END = object()
@@ -106,10 +108,14 @@ class _Streamer:
         self._eos_ids = eos_ids
         self._queue: queue.Queue[object] = queue.Queue()
         self._prompt_seen = False
-        self._window: list[int] = []  # tokens since the last newline, decoded together
-        self._shown = 0  # characters of the window's text already passed on
+        self._tokens: list[int] = []
+        self._prefix_offset = 0  # decoding starts here, so the first new word keeps its space
+        self._read_offset = 0  # text of tokens before this has been passed on
         self.generated = 0
         self.ended_by_eos = False
+
+    def _decode(self, tokens: list[int]) -> str:
+        return str(self._tokenizer.decode(tokens, skip_special_tokens=True))
 
     def put(self, value: torch.Tensor) -> None:
         if not self._prompt_seen:  # generate first hands over the prompt
@@ -120,16 +126,12 @@ class _Streamer:
                 self.ended_by_eos = True
                 continue
             self.generated += 1
-            self._window.append(token)
-        text = str(self._tokenizer.decode(self._window, skip_special_tokens=True))
-        if text.endswith("\ufffd"):  # an incomplete UTF-8 sequence: wait for the rest
-            return
-        if len(text) > self._shown:
-            self._queue.put(text[self._shown :])
-        if text.endswith("\n"):
-            self._window, self._shown = [], 0
-        else:
-            self._shown = len(text)
+            self._tokens.append(token)
+        prefix = self._decode(self._tokens[self._prefix_offset : self._read_offset])
+        text = self._decode(self._tokens[self._prefix_offset :])
+        if len(text) > len(prefix) and not text.endswith("\ufffd"):  # whole characters only
+            self._queue.put(text[len(prefix) :])
+            self._prefix_offset, self._read_offset = self._read_offset, len(self._tokens)
 
     def end(self) -> None:
         self._queue.put(self._END)

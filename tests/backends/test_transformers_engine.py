@@ -230,3 +230,23 @@ def test_abandoned_stream_frees_the_engine_for_the_next_one(tiny_llama_dir: Path
     engine.unload()
 
     assert isinstance(events[-1], StreamFinished) and events[-1].completion_tokens == 5
+
+
+def test_streamed_pieces_join_to_the_decoded_answer(tiny_llama_dir: Path) -> None:
+    from transformers import AutoTokenizer
+
+    from backends.chat.transformers import _Streamer
+
+    tokenizer = AutoTokenizer.from_pretrained(tiny_llama_dir, local_files_only=True)
+    sentence = "The model streams short words, then «stops» again.\nHello, world!"
+    ids = tokenizer(sentence)["input_ids"]
+    streamer = _Streamer(tokenizer, eos_ids={tokenizer.eos_token_id})
+    streamer.put(torch.tensor([[1, 2]]))  # generate hands over the prompt first
+    for token in ids:
+        streamer.put(torch.tensor([token]))
+    streamer.end()
+
+    pieces = list(streamer)
+    assert "".join(pieces) == tokenizer.decode(ids) == sentence
+    assert all("\ufffd" not in piece for piece in pieces)
+    assert streamer.generated == len(ids)
