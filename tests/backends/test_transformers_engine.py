@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import shutil
 import threading
@@ -250,3 +251,22 @@ def test_streamed_pieces_join_to_the_decoded_answer(tiny_llama_dir: Path) -> Non
     assert "".join(pieces) == tokenizer.decode(ids) == sentence
     assert all("\ufffd" not in piece for piece in pieces)
     assert streamer.generated == len(ids)
+
+
+def test_repo_id_loads_from_the_hf_cache_and_never_the_hub(tiny_llama_dir: Path) -> None:
+    from huggingface_hub import constants
+
+    repo = Path(constants.HF_HUB_CACHE) / "models--tiny-org--tiny-llama"
+    commit = "0" * 40
+    shutil.copytree(tiny_llama_dir, repo / "snapshots" / commit, dirs_exist_ok=True)
+    (repo / "refs").mkdir(parents=True, exist_ok=True)
+    (repo / "refs" / "main").write_text(commit)
+    spec = ModelSpec(key="hf:tiny-org/tiny-llama", name="tiny", engine="transformers",
+                     repo_id="tiny-org/tiny-llama", source="hf-cache")  # fmt: skip
+    engine = TransformersEngine()
+
+    engine.load(spec, LoadOptions())
+    assert engine.loaded
+    engine.unload()
+    with pytest.raises(ModelNotFound, match="not downloaded yet"):
+        engine.load(dataclasses.replace(spec, repo_id="tiny-org/absent"), LoadOptions())
