@@ -35,13 +35,13 @@ from backends.base import (
     FinishReason,
     GenerationParams,
     LoadOptions,
-    LoadProgress,
     MemoryFootprint,
     ModelSpec,
     ProgressCallback,
     StreamFinished,
     TextDelta,
 )
+from backends.chat.lifecycle import LoadSteps, already_answering, not_loaded
 from backends.chat.transcript import (
     NO_TEMPLATE_NOTICE,
     TRANSCRIPT_STOPS,
@@ -52,7 +52,6 @@ from backends.errors import (
     BackendError,
     CorruptModel,
     GenerationError,
-    LoadCancelled,
     ModelNotFound,
     OutOfMemory,
     UnsupportedModel,
@@ -181,25 +180,23 @@ class LlamaCppEngine:
         progress: ProgressCallback | None = None,
         cancel: threading.Event | None = None,
     ) -> None:
-        def report(fraction: float | None, message: str) -> None:
-            if progress is not None:
-                progress(LoadProgress(fraction, message))
-
-        def check_cancel() -> None:
-            if cancel is not None and cancel.is_set():
-                self.unload()
-                raise LoadCancelled("Loading was cancelled. Pick the model again to load it.")
-
         self.unload()
+        try:
+            self._load(spec, options, LoadSteps(progress, cancel))
+        except BaseException:
+            self.unload()  # a failed or cancelled load leaves nothing behind
+            raise
+
+    def _load(self, spec: ModelSpec, options: LoadOptions, steps: LoadSteps) -> None:
         if not spec.path:
             raise ModelNotFound(
                 f"{spec.name} has no local GGUF file. Download it first, then load it."
             )
-        report(0.0, "Checking file")
+        steps.report(0.0, "Checking file")
         info = read_gguf(spec.path)
-        check_cancel()
+        steps.check_cancel()
         llama_cpp = _quiet_llama_cpp()
-        report(0.1, "Loading weights")
+        steps.report(0.1, "Loading weights")
         cores = os.cpu_count() or 1
         n_ctx = options.n_ctx
         if info.context_length and n_ctx > info.context_length:
@@ -224,8 +221,8 @@ class LlamaCppEngine:
         self._llm = llm
         self._info = info
         self._n_gpu_layers = self._offloaded_layers(options.n_gpu_layers, info, llama_cpp)
-        check_cancel()
-        report(1.0, "Ready")
+        steps.check_cancel()
+        steps.report(1.0, "Ready")
 
     @staticmethod
     def _offloaded_layers(requested: int, info: GGUFInfo, llama_cpp: Any) -> int:
@@ -242,7 +239,7 @@ class LlamaCppEngine:
     ) -> Iterator[ChatEvent]:
         llm, info = self._llm, self._info
         if llm is None or info is None:
-            raise GenerationError("No model is loaded. Load a model, then send the message again.")
+            raise not_loaded()
         started = time.perf_counter()
         stops: list[str] = []
         if info.chat_template:
@@ -277,7 +274,7 @@ class LlamaCppEngine:
             )
         max_tokens = min(params.max_new_tokens, llm.n_ctx() - len(tokens))
         if not self._lock.acquire(blocking=False):
-            raise GenerationError("This model is already answering. Wait or stop that answer.")
+            raise already_answering()
         try:
             yield from self._generate(llm, tokens, max_tokens, params, stops, cancel, started)
         finally:

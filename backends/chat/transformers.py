@@ -23,13 +23,13 @@ from backends.base import (
     FinishReason,
     GenerationParams,
     LoadOptions,
-    LoadProgress,
     MemoryFootprint,
     ModelSpec,
     ProgressCallback,
     StreamFinished,
     TextDelta,
 )
+from backends.chat.lifecycle import LoadSteps, already_answering, not_loaded
 from backends.chat.transcript import (
     NO_TEMPLATE_NOTICE,
     TRANSCRIPT_STOPS,
@@ -42,7 +42,8 @@ from backends.chat.transformers_placement import (
     plan_placement,
     translate_load_error,
 )
-from backends.errors import GenerationError, LoadCancelled, ModelNotFound, UnsupportedModel
+from backends.chat.transformers_streamer import TokenStreamer
+from backends.errors import GenerationError, ModelNotFound, UnsupportedModel
 from backends.registry import missing_runtime
 
 if TYPE_CHECKING:
@@ -89,67 +90,6 @@ def resolve_model_dir(spec: ModelSpec) -> Path:
     raise ModelNotFound(f"{spec.name} has neither a local folder nor a repo id to load from.")
 
 
-class _Streamer:
-    """Receives token ids from `generate`, hands whole UTF-8 text to the reading thread.
-
-    Unlike TextIteratorStreamer (which waits for a space before showing a word), every
-    token's text is passed on as soon as it decodes to whole characters. Text is decoded
-    incrementally with a prefix window (as TGI and vLLM do), so SentencePiece spacing
-    stays right and long answers cost O(n). It also counts the generated tokens, so
-    finish reasons and token counts are exact.
-    """
-
-    _END = object()
-
-    def __init__(self, tokenizer: PreTrainedTokenizerBase, eos_ids: set[int]) -> None:
-        import queue
-
-        self._tokenizer = tokenizer
-        self._eos_ids = eos_ids
-        self._queue: queue.Queue[object] = queue.Queue()
-        self._prompt_seen = False
-        self._tokens: list[int] = []
-        self._prefix_offset = 0  # decoding starts here, so the first new word keeps its space
-        self._read_offset = 0  # text of tokens before this has been passed on
-        self.generated = 0
-        self.ended_by_eos = False
-
-    def _decode(self, tokens: list[int]) -> str:
-        return str(self._tokenizer.decode(tokens, skip_special_tokens=True))
-
-    def put(self, value: torch.Tensor) -> None:
-        if not self._prompt_seen:  # generate first hands over the prompt
-            self._prompt_seen = True
-            return
-        for token in value.reshape(-1).tolist():
-            if token in self._eos_ids:
-                self.ended_by_eos = True
-                continue
-            self.generated += 1
-            self._tokens.append(token)
-        prefix = self._decode(self._tokens[self._prefix_offset : self._read_offset])
-        text = self._decode(self._tokens[self._prefix_offset :])
-        if len(text) > len(prefix) and not text.endswith("\ufffd"):  # whole characters only
-            self._queue.put(text[len(prefix) :])
-            self._prefix_offset, self._read_offset = self._read_offset, len(self._tokens)
-
-    def end(self) -> None:
-        self._queue.put(self._END)
-
-    def fail(self, error: BaseException) -> None:
-        self._queue.put(error)
-
-    def __iter__(self) -> Iterator[str]:
-        while True:
-            item = self._queue.get()
-            if item is self._END:
-                return
-            if isinstance(item, BaseException):
-                raise item
-            assert isinstance(item, str)
-            yield item
-
-
 class TransformersEngine:
     """A ChatEngine over transformers' AutoModelForCausalLM; one model at a time."""
 
@@ -191,21 +131,15 @@ class TransformersEngine:
         progress: ProgressCallback | None,
         cancel: threading.Event | None,
     ) -> None:
-        def report(fraction: float | None, message: str) -> None:
-            if progress is not None:
-                progress(LoadProgress(fraction, message))
-
-        def check_cancel() -> None:
-            if cancel is not None and cancel.is_set():
-                raise LoadCancelled("Loading was cancelled. Pick the model again to load it.")
+        steps = LoadSteps(progress, cancel)
 
         _import_runtime()
         from transformers import AutoModelForCausalLM, AutoTokenizer
 
         model_dir = resolve_model_dir(spec)
         placement = plan_placement(options)
-        check_cancel()
-        report(0.05, "Loading tokenizer")
+        steps.check_cancel()
+        steps.report(0.05, "Loading tokenizer")
         common: dict[str, Any] = {
             "local_files_only": True,
             "trust_remote_code": options.trust_remote_code,
@@ -214,8 +148,8 @@ class TransformersEngine:
             tokenizer = AutoTokenizer.from_pretrained(model_dir, **common)
         except Exception as error:
             raise translate_load_error(error, model_dir, options) from error
-        check_cancel()
-        report(0.15, "Loading weights")
+        steps.check_cancel()
+        steps.report(0.15, "Loading weights")
         try:
             model: Any = AutoModelForCausalLM.from_pretrained(
                 model_dir, **common, **model_load_kwargs(placement)
@@ -226,12 +160,12 @@ class TransformersEngine:
             raise translate_load_error(error, model_dir, options) from error
         model.eval()
         self._model, self._tokenizer = model, tokenizer
-        check_cancel()
+        steps.check_cancel()
         if options.adapters:
-            report(0.85, "Applying adapters")
+            steps.report(0.85, "Applying adapters")
             self._model = self._apply_adapters(model, options.adapters, placement.quantized)
-            check_cancel()
-        report(1.0, "Ready")
+            steps.check_cancel()
+        steps.report(1.0, "Ready")
 
     @staticmethod
     def _apply_adapters(model: Any, adapters: Sequence[str], quantized: bool) -> Any:
@@ -266,7 +200,7 @@ class TransformersEngine:
         model: Any = self._model
         tokenizer = self._tokenizer
         if model is None or tokenizer is None:
-            raise GenerationError("No model is loaded. Load a model, then send the message again.")
+            raise not_loaded()
         import torch
         from transformers import StoppingCriteria, StoppingCriteriaList
 
@@ -294,7 +228,7 @@ class TransformersEngine:
         eos_ids = set(eos if isinstance(eos, list) else [] if eos is None else [eos])
         if tokenizer.eos_token_id is not None:
             eos_ids.add(tokenizer.eos_token_id)
-        streamer = _Streamer(tokenizer, eos_ids)
+        streamer = TokenStreamer(tokenizer, eos_ids)
         stop_now = threading.Event()  # also set when the reader goes away mid-stream
 
         class _Cancelled(StoppingCriteria):
@@ -332,7 +266,7 @@ class TransformersEngine:
                 streamer.end()
 
         if not self._lock.acquire(blocking=False):
-            raise GenerationError("This model is already answering. Wait or stop that answer.")
+            raise already_answering()
         thread = threading.Thread(target=run, name="transformers-generate", daemon=True)
         ttft: float | None = None
         try:

@@ -13,8 +13,10 @@ MODULES = [
     "backends.registry",
     "backends.gguf_file",
     "backends.chat.transcript",
+    "backends.chat.lifecycle",
     "backends.chat.transformers",
     "backends.chat.transformers_placement",
+    "backends.chat.transformers_streamer",
     "backends.chat.llama_cpp",
 ]
 FORBIDDEN = ["textual", "rich", "tui", "torch", "transformers", "peft", "llama_cpp", "numpy"]

@@ -161,3 +161,32 @@ def test_load_and_generate_print_nothing_and_leave_fd2_alone(
     report = json.loads(report_path.read_text())
     assert 1 not in report["redirects"] and 2 not in report["redirects"]
     assert report["loader_logged"]  # the native log went to `logging`, not to nowhere
+
+
+def test_unload_drops_the_last_reference_to_llama(tiny_gguf_path: Path) -> None:
+    import weakref
+
+    engine = _load(tiny_gguf_path)
+    llm = weakref.ref(engine._llm)  # type: ignore[arg-type]
+    list(engine.stream([ChatMessage("user", "Hi")], GenerationParams(max_new_tokens=2)))
+
+    engine.unload()
+
+    assert llm() is None and engine.info is None
+
+
+def test_failed_context_allocation_is_out_of_memory(tiny_gguf_path: Path) -> None:
+    from backends.chat import llama_cpp as engine_module
+    from backends.errors import OutOfMemory
+    from backends.gguf_file import read_gguf
+
+    engine_module._recent_native_lines.extend(
+        ["llama_init_from_model: failed to allocate buffer for kv cache"]
+    )
+    error = engine_module._explain_load_failure(
+        str(tiny_gguf_path), read_gguf(tiny_gguf_path), ValueError("Failed to create llama_context")
+    )
+    engine_module._recent_native_lines.clear()
+
+    assert isinstance(error, OutOfMemory)
+    assert "context size" in error.message

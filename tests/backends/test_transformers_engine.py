@@ -236,12 +236,12 @@ def test_abandoned_stream_frees_the_engine_for_the_next_one(tiny_llama_dir: Path
 def test_streamed_pieces_join_to_the_decoded_answer(tiny_llama_dir: Path) -> None:
     from transformers import AutoTokenizer
 
-    from backends.chat.transformers import _Streamer
+    from backends.chat.transformers_streamer import TokenStreamer
 
     tokenizer = AutoTokenizer.from_pretrained(tiny_llama_dir, local_files_only=True)
     sentence = "The model streams short words, then «stops» again.\nHello, world!"
     ids = tokenizer(sentence)["input_ids"]
-    streamer = _Streamer(tokenizer, eos_ids={tokenizer.eos_token_id})
+    streamer = TokenStreamer(tokenizer, eos_ids={tokenizer.eos_token_id})
     streamer.put(torch.tensor([[1, 2]]))  # generate hands over the prompt first
     for token in ids:
         streamer.put(torch.tensor([token]))
@@ -270,3 +270,27 @@ def test_repo_id_loads_from_the_hf_cache_and_never_the_hub(tiny_llama_dir: Path)
     engine.unload()
     with pytest.raises(ModelNotFound, match="not downloaded yet"):
         engine.load(dataclasses.replace(spec, repo_id="tiny-org/absent"), LoadOptions())
+
+
+def test_unload_drops_the_last_reference_to_the_model(tiny_llama_dir: Path) -> None:
+    import weakref
+
+    engine = TransformersEngine()
+    engine.load(_spec(tiny_llama_dir), LoadOptions())
+    model = weakref.ref(engine._model)  # type: ignore[arg-type]
+    list(engine.stream(HELLO, GenerationParams(max_new_tokens=2)))
+
+    engine.unload()
+
+    assert model() is None
+
+
+def test_memory_errors_become_out_of_memory(tmp_path: Path) -> None:
+    from backends.chat.transformers_placement import translate_load_error
+    from backends.errors import OutOfMemory
+
+    error = translate_load_error(MemoryError(), tmp_path, LoadOptions())
+    cuda_error = translate_load_error(torch.OutOfMemoryError("CUDA"), tmp_path, LoadOptions())
+
+    assert isinstance(error, OutOfMemory) and isinstance(cuda_error, OutOfMemory)
+    assert "smaller" in error.message
