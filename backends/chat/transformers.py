@@ -12,6 +12,7 @@ from __future__ import annotations
 import gc
 import threading
 import time
+import warnings
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -57,8 +58,11 @@ def _import_runtime() -> None:
         import transformers
     except ImportError as error:
         raise missing_runtime("transformers", "torch and transformers") from error
-    # tqdm bars ("Loading weights") would write onto the terminal Textual draws on.
+    # tqdm bars ("Loading weights") would write onto the terminal Textual draws on, and
+    # transformers' own stderr handler would bypass the app's log file: use `logging`.
     transformers.utils.logging.disable_progress_bar()
+    transformers.utils.logging.disable_default_handler()
+    transformers.utils.logging.enable_propagation()
 
 
 def resolve_model_dir(spec: ModelSpec) -> Path:
@@ -181,7 +185,11 @@ class TransformersEngine:
                     "folder saved by PEFT (it holds adapter_config.json and the weights)."
                 )
             try:
-                peft_model = PeftModel.from_pretrained(model, adapter_path, local_files_only=True)
+                with warnings.catch_warnings():  # peft trips a transformers FutureWarning
+                    warnings.simplefilter("ignore", FutureWarning)
+                    peft_model = PeftModel.from_pretrained(
+                        model, adapter_path, local_files_only=True
+                    )
             except (ValueError, KeyError, RuntimeError) as error:
                 raise UnsupportedModel(
                     f"The adapter {adapter_path.name} does not fit this model ({error}). "

@@ -33,6 +33,7 @@ pytestmark = pytest.mark.slow
 ENGINE_CASES = [
     pytest.param(("transformers", "tiny_llama_spec"), id="transformers"),
     pytest.param(("llama_cpp", "tiny_gguf_spec"), id="llama_cpp"),
+    # The OpenAI-compatible engine, once tests/fixtures/openai_server.py provides the fixture:
     # pytest.param(("openai", "openai_server_spec"), id="openai"),
 ]
 
