@@ -6,6 +6,7 @@ import dataclasses
 import json
 import shutil
 import threading
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -67,7 +68,9 @@ def lora_adapter_dir(tiny_llama_dir: Path, tmp_path_factory: pytest.TempPathFact
         r=4, lora_alpha=64, target_modules=["q_proj", "v_proj"], init_lora_weights=False
     )
     adapter_dir = tmp_path_factory.mktemp("tiny-lora")
-    get_peft_model(base, config).save_pretrained(adapter_dir)
+    with warnings.catch_warnings():  # peft trips a transformers FutureWarning
+        warnings.simplefilter("ignore", FutureWarning)
+        get_peft_model(base, config).save_pretrained(adapter_dir)
     return adapter_dir
 
 
