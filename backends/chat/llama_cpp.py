@@ -1,0 +1,375 @@
+"""Chat with a local GGUF file through llama-cpp-python.
+
+Terminal output: llama-cpp-python with `verbose=False` points file descriptors 1 and 2 at
+/dev/null while a model loads, which would swallow the frames Textual draws on stderr;
+with `verbose=True` it prints model metadata onto the terminal. Neither is acceptable in
+a TUI, so this engine loads with `verbose=False`, turns that fd redirection into a no-op
+(`_quiet_llama_cpp`) and routes llama.cpp's native log to `logging` through
+`llama_log_set`. The recent native log lines also explain load failures that llama.cpp
+itself reports only as "Failed to load model from file".
+
+Prompts are rendered here (the GGUF's own chat template, or a plain transcript plus a
+`Notice` for a GGUF without one — never llama-cpp-python's silent llama-2 fallback) and
+sampled token by token with `Llama.generate`, so cancel, token counts and streaming are
+exact (see `_generate`).
+"""
+
+from __future__ import annotations
+
+import codecs
+import contextlib
+import gc
+import logging
+import os
+import random
+import threading
+import time
+from collections import deque
+from collections.abc import Iterator, Sequence
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from backends.base import (
+    ChatEvent,
+    ChatMessage,
+    EngineCapabilities,
+    FinishReason,
+    GenerationParams,
+    LoadOptions,
+    MemoryFootprint,
+    ModelSpec,
+    ProgressCallback,
+    StreamFinished,
+    TextDelta,
+)
+from backends.chat.lifecycle import LoadSteps, already_answering, not_loaded
+from backends.chat.transcript import (
+    NO_TEMPLATE_NOTICE,
+    TRANSCRIPT_STOPS,
+    StopSequenceFilter,
+    transcript_prompt,
+)
+from backends.errors import (
+    BackendError,
+    CorruptModel,
+    GenerationError,
+    ModelNotFound,
+    OutOfMemory,
+    UnsupportedModel,
+)
+from backends.gguf_file import GGUFInfo, read_gguf
+from backends.registry import missing_runtime
+
+if TYPE_CHECKING:
+    from llama_cpp import Llama
+
+log = logging.getLogger(__name__)
+native_log = logging.getLogger("backends.chat.llama_cpp.native")
+# Without any handler configured, logging's last resort would print warnings on stderr,
+# which is the terminal Textual draws on; the app's own handlers still get every record.
+native_log.addHandler(logging.NullHandler())
+
+# ggml_log_level -> logging level: NONE 0, DEBUG 1, INFO 2, WARN 3, ERROR 4, CONT 5 (the
+# continuation of the previous line). llama_cpp._logger still maps the older enum.
+_LEVELS = {0: logging.INFO, 1: logging.DEBUG, 2: logging.INFO, 3: logging.WARNING,
+           4: logging.ERROR}  # fmt: skip
+_recent_native_lines: deque[str] = deque(maxlen=40)
+_quiet_lock = threading.Lock()
+_quiet_callback: Any = None  # the ctypes callback; kept alive for as long as llama.cpp may call it
+
+
+def _quiet_llama_cpp() -> Any:
+    """Import llama_cpp with its terminal output routed to `logging`; idempotent."""
+    global _quiet_callback
+    try:
+        import llama_cpp
+        import llama_cpp._internals
+        import llama_cpp.llama
+        import llama_cpp.llama_chat_format
+    except ImportError as error:
+        raise missing_runtime("llama_cpp", "llama-cpp-python") from error
+    with _quiet_lock:
+        if _quiet_callback is not None:
+            return llama_cpp
+        for module in (llama_cpp.llama, llama_cpp._internals, llama_cpp.llama_chat_format):
+            if hasattr(module, "suppress_stdout_stderr"):
+                module.suppress_stdout_stderr = _no_redirect  # type: ignore[attr-defined]
+            else:  # pragma: no cover - a llama-cpp-python that changed its internals
+                log.warning("llama_cpp %s has no suppress_stdout_stderr", module.__name__)
+        last_level = [logging.INFO]
+
+        def route(level: int, text: bytes, _user_data: Any) -> None:
+            py_level = last_level[0] if level == 5 else _LEVELS.get(level, logging.INFO)
+            last_level[0] = py_level
+            line = text.decode("utf-8", errors="replace").rstrip("\n")
+            if line:
+                _recent_native_lines.append(line)
+                native_log.log(py_level, "%s", line)
+
+        _quiet_callback = llama_cpp.llama_log_callback(route)
+        llama_cpp.llama_log_set(_quiet_callback, None)
+    return llama_cpp
+
+
+class _NoRedirect:
+    """Stands in for llama_cpp's `suppress_stdout_stderr`: leaves fds 1 and 2 alone."""
+
+    def __init__(self, disable: bool = True) -> None:
+        self.disable = disable
+
+    def __enter__(self) -> _NoRedirect:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        return None
+
+
+_no_redirect = _NoRedirect
+
+
+def _explain_load_failure(path: str, info: GGUFInfo, error: Exception) -> BackendError:
+    """Turn llama.cpp's terse load error into one a user can act on, using its log."""
+    native = "\n".join(_recent_native_lines)
+    lowered = native.lower() + " " + str(error).lower()
+    if "unknown model architecture" in lowered:
+        return UnsupportedModel(
+            f"This llama.cpp build does not know the model architecture "
+            f"'{info.architecture}'. Update llama-cpp-python "
+            "(pip install -U llama-cpp-python) or pick a model with a supported architecture."
+        )
+    if any(m in lowered for m in ("failed to allocate", "out of memory", "unable to allocate")):
+        return OutOfMemory(
+            "llama.cpp could not allocate memory for this model or its context. Lower the "
+            "context size, offload fewer layers to the GPU, or pick a smaller quantisation."
+        )
+    detail = next((ln for ln in reversed(_recent_native_lines) if "error" in ln.lower()), "")
+    reason = f" llama.cpp said: {detail.strip()}" if detail else ""
+    return CorruptModel(
+        f"llama.cpp could not load {os.path.basename(path)}.{reason} The file may be damaged "
+        "or made for a newer llama.cpp: download it again or update llama-cpp-python."
+    )
+
+
+class LlamaCppEngine:
+    """A ChatEngine over llama-cpp-python; one model at a time."""
+
+    name: ClassVar[str] = "llama_cpp"
+    capabilities: ClassVar[EngineCapabilities] = EngineCapabilities(
+        load_options=frozenset({"n_ctx", "n_gpu_layers", "n_threads", "n_threads_batch"}),
+    )
+
+    def __init__(self) -> None:
+        self._llm: Llama | None = None
+        self._info: GGUFInfo | None = None
+        self._n_gpu_layers = 0
+        self._lock = threading.Lock()  # one stream at a time on one context
+
+    @property
+    def loaded(self) -> bool:
+        return self._llm is not None
+
+    @property
+    def info(self) -> GGUFInfo | None:
+        """The GGUF header of the loaded model."""
+        return self._info
+
+    def load(
+        self,
+        spec: ModelSpec,
+        options: LoadOptions,
+        *,
+        progress: ProgressCallback | None = None,
+        cancel: threading.Event | None = None,
+    ) -> None:
+        self.unload()
+        try:
+            self._load(spec, options, LoadSteps(progress, cancel))
+        except BaseException:
+            self.unload()  # a failed or cancelled load leaves nothing behind
+            raise
+
+    def _load(self, spec: ModelSpec, options: LoadOptions, steps: LoadSteps) -> None:
+        if not spec.path:
+            raise ModelNotFound(
+                f"{spec.name} has no local GGUF file. Download it first, then load it."
+            )
+        steps.report(0.0, "Checking file")
+        info = read_gguf(spec.path)
+        steps.check_cancel()
+        llama_cpp = _quiet_llama_cpp()
+        steps.report(0.1, "Loading weights")
+        cores = os.cpu_count() or 1
+        n_ctx = options.n_ctx
+        if info.context_length and n_ctx > info.context_length:
+            n_ctx = info.context_length
+        _recent_native_lines.clear()
+        try:
+            llm = llama_cpp.Llama(
+                model_path=spec.path,
+                n_ctx=n_ctx,
+                n_gpu_layers=options.n_gpu_layers,
+                n_threads=options.n_threads or max(1, cores - 1),
+                n_threads_batch=options.n_threads_batch or cores,
+                verbose=False,
+            )
+        except MemoryError as error:
+            raise OutOfMemory(
+                "There is not enough memory to load this model. Close other programs, "
+                "lower the context size or pick a smaller quantisation."
+            ) from error
+        except (ValueError, RuntimeError, OSError) as error:
+            raise _explain_load_failure(spec.path, info, error) from error
+        self._llm = llm
+        self._info = info
+        self._n_gpu_layers = self._offloaded_layers(options.n_gpu_layers, info, llama_cpp)
+        steps.check_cancel()
+        steps.report(1.0, "Ready")
+
+    @staticmethod
+    def _offloaded_layers(requested: int, info: GGUFInfo, llama_cpp: Any) -> int:
+        if not llama_cpp.llama_supports_gpu_offload():
+            return 0
+        blocks = info.block_count or 0
+        return blocks if requested < 0 else min(requested, blocks)
+
+    def stream(
+        self,
+        messages: Sequence[ChatMessage],
+        params: GenerationParams,
+        cancel: threading.Event | None = None,
+    ) -> Iterator[ChatEvent]:
+        llm, info = self._llm, self._info
+        if llm is None or info is None:
+            raise not_loaded()
+        started = time.perf_counter()
+        stops: list[str] = []
+        if info.chat_template:
+            from llama_cpp.llama_chat_format import Jinja2ChatFormatter
+
+            eos_id, bos_id = llm.token_eos(), llm.token_bos()
+            formatter = Jinja2ChatFormatter(
+                template=info.chat_template,
+                eos_token=llm._model.token_get_text(eos_id) if eos_id != -1 else "",
+                bos_token=llm._model.token_get_text(bos_id) if bos_id != -1 else "",
+                add_generation_prompt=True,
+            )
+            try:
+                chat: Any = [{"role": m.role, "content": m.content} for m in messages]
+                rendered = formatter(messages=chat)
+            except Exception as error:  # jinja errors vary; any of them means the same
+                raise GenerationError(
+                    f"This model's chat template failed on the conversation ({error}). "
+                    "Try starting a new chat."
+                ) from error
+            prompt, add_bos = rendered.prompt, not rendered.added_special
+        else:
+            yield NO_TEMPLATE_NOTICE
+            prompt, add_bos = transcript_prompt(messages), True
+            stops = list(TRANSCRIPT_STOPS)
+        tokens = llm.tokenize(prompt.encode("utf-8"), add_bos=add_bos, special=True)
+        if len(tokens) >= llm.n_ctx():
+            raise GenerationError(
+                f"The conversation ({len(tokens)} tokens) no longer fits the context window "
+                f"({llm.n_ctx()} tokens). Start a new chat or load the model with a larger "
+                "context size."
+            )
+        max_tokens = min(params.max_new_tokens, llm.n_ctx() - len(tokens))
+        if not self._lock.acquire(blocking=False):
+            raise already_answering()
+        try:
+            yield from self._generate(llm, tokens, max_tokens, params, stops, cancel, started)
+        finally:
+            self._lock.release()
+
+    @staticmethod
+    def _generate(
+        llm: Llama,
+        tokens: list[int],
+        max_tokens: int,
+        params: GenerationParams,
+        stops: list[str],
+        cancel: threading.Event | None,
+        started: float,
+    ) -> Iterator[ChatEvent]:
+        """Sample token by token, so cancel and counts are exact and text is never held.
+
+        llama-cpp-python's own completion stream holds back all further text after a
+        token that ends in an incomplete UTF-8 sequence; decoding bytes incrementally
+        here shows text as soon as it is whole.
+        """
+        import llama_cpp
+
+        llm.set_seed(params.seed if params.seed is not None else random.randrange(2**31))
+        decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+        stop_filter = StopSequenceFilter(stops)
+        completion: list[int] = []
+        ttft: float | None = None
+        finish: FinishReason = "length"
+        try:
+            for token in llm.generate(
+                tokens,
+                top_k=params.top_k,
+                top_p=params.top_p,
+                min_p=0.0,
+                temp=max(params.temperature, 0.0),
+                repeat_penalty=params.repetition_penalty,
+            ):
+                if cancel is not None and cancel.is_set():
+                    finish = "cancelled"
+                    break
+                if llama_cpp.llama_vocab_is_eog(llm._model.vocab, token):
+                    finish = "stop"
+                    break
+                completion.append(token)
+                text = stop_filter.feed(decoder.decode(llm.detokenize([token])))
+                if ttft is None:  # SentencePiece answers start with the word's space
+                    text = text.lstrip(" ")
+                if text:
+                    if ttft is None:
+                        ttft = time.perf_counter() - started
+                    yield TextDelta(text)
+                if stop_filter.stopped:
+                    finish = "stop"
+                    break
+                if len(completion) >= max_tokens:
+                    break
+        except MemoryError as error:
+            raise OutOfMemory(
+                "Ran out of memory while answering. Lower the context size or pick a smaller "
+                "quantisation."
+            ) from error
+        except RuntimeError as error:
+            raise GenerationError(f"llama.cpp failed while answering: {error}.") from error
+        if finish != "cancelled" and cancel is not None and cancel.is_set():
+            finish = "cancelled"
+        tail = stop_filter.feed(decoder.decode(b"", final=True)) + stop_filter.flush()
+        if tail and finish != "cancelled":
+            yield TextDelta(tail)
+        yield StreamFinished(
+            finish_reason=finish,
+            prompt_tokens=len(tokens),
+            completion_tokens=len(completion),
+            ttft_s=ttft,
+            total_s=time.perf_counter() - started,
+        )
+
+    def unload(self) -> None:
+        llm, self._llm, self._info = self._llm, None, None
+        if llm is not None:
+            with contextlib.suppress(Exception):
+                llm.close()
+            del llm
+            gc.collect()
+
+    def memory_footprint(self) -> MemoryFootprint:
+        """An estimate: the mapped file, split by the share of layers offloaded to a GPU.
+
+        llama.cpp does not report its buffers through the Python API, so weights count
+        as RAM (mmap) unless layers were offloaded; the KV cache is not included.
+        """
+        info = self._info
+        if self._llm is None or info is None:
+            return MemoryFootprint()
+        blocks = info.block_count or 0
+        share = self._n_gpu_layers / blocks if blocks else 0.0
+        vram = int(info.size_bytes * share)
+        return MemoryFootprint(ram_bytes=info.size_bytes - vram, vram_bytes=vram)

@@ -1,0 +1,345 @@
+"""Chat with a local Hugging Face model through transformers (+ PEFT adapters).
+
+Loading always reads a local directory with `local_files_only=True`: a spec's `path`, or
+the snapshot of `repo_id` already in the HF cache. It never reaches the Hub.
+Generation runs `model.generate` in a daemon thread that feeds a streamer; a
+`StoppingCriteria` watching the cancel event ends it after the current token.
+Placement, dtype and quantisation choices live in transformers_placement.py.
+"""
+
+from __future__ import annotations
+
+import gc
+import threading
+import time
+import warnings
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from backends.base import (
+    ChatEvent,
+    ChatMessage,
+    EngineCapabilities,
+    FinishReason,
+    GenerationParams,
+    LoadOptions,
+    MemoryFootprint,
+    ModelSpec,
+    ProgressCallback,
+    StreamFinished,
+    TextDelta,
+)
+from backends.chat.lifecycle import LoadSteps, already_answering, not_loaded
+from backends.chat.transcript import (
+    NO_TEMPLATE_NOTICE,
+    TRANSCRIPT_STOPS,
+    StopSequenceFilter,
+    transcript_prompt,
+)
+from backends.chat.transformers_placement import (
+    model_load_kwargs,
+    out_of_memory,
+    plan_placement,
+    translate_load_error,
+)
+from backends.chat.transformers_streamer import TokenStreamer
+from backends.errors import GenerationError, ModelNotFound, UnsupportedModel
+from backends.registry import missing_runtime
+
+if TYPE_CHECKING:
+    import torch
+    from transformers import PreTrainedModel, PreTrainedTokenizerBase
+
+
+def _import_runtime() -> None:
+    try:
+        import torch  # noqa: F401
+        import transformers
+    except ImportError as error:
+        raise missing_runtime("transformers", "torch and transformers") from error
+    # tqdm bars ("Loading weights") would write onto the terminal Textual draws on, and
+    # transformers' own stderr handler would bypass the app's log file: use `logging`.
+    transformers.utils.logging.disable_progress_bar()
+    transformers.utils.logging.disable_default_handler()
+    transformers.utils.logging.enable_propagation()
+
+
+def resolve_model_dir(spec: ModelSpec) -> Path:
+    """The local directory holding the model; ModelNotFound if there is none."""
+    if spec.path:
+        path = Path(spec.path).expanduser()
+        if not path.is_dir():
+            raise ModelNotFound(
+                f"The model folder {path} does not exist. It may have been moved or "
+                "deleted; pick another model or download it again."
+            )
+        if not (path / "config.json").is_file():
+            raise ModelNotFound(
+                f"{path} has no config.json, so it is not a transformers model folder. "
+                "Pick the folder that holds config.json and the weights."
+            )
+        return path
+    if spec.repo_id:
+        from huggingface_hub import snapshot_download
+        from huggingface_hub.errors import LocalEntryNotFoundError
+
+        try:
+            return Path(snapshot_download(spec.repo_id, local_files_only=True))
+        except LocalEntryNotFoundError:
+            raise ModelNotFound(
+                f"{spec.repo_id} is not downloaded yet. Download it from the Hub screen, "
+                "then load it."
+            ) from None
+    raise ModelNotFound(f"{spec.name} has neither a local folder nor a repo id to load from.")
+
+
+class TransformersEngine:
+    """A ChatEngine over transformers' AutoModelForCausalLM; one model at a time."""
+
+    name: ClassVar[str] = "transformers"
+    capabilities: ClassVar[EngineCapabilities] = EngineCapabilities(
+        load_options=frozenset(
+            {"device", "dtype", "quantization", "trust_remote_code", "adapters"}
+        ),
+    )
+
+    def __init__(self) -> None:
+        self._model: PreTrainedModel | None = None
+        self._tokenizer: PreTrainedTokenizerBase | None = None
+        self._lock = threading.Lock()
+
+    @property
+    def loaded(self) -> bool:
+        return self._model is not None
+
+    def load(
+        self,
+        spec: ModelSpec,
+        options: LoadOptions,
+        *,
+        progress: ProgressCallback | None = None,
+        cancel: threading.Event | None = None,
+    ) -> None:
+        self.unload()
+        try:
+            self._load(spec, options, progress, cancel)
+        except BaseException:
+            self.unload()  # a failed or cancelled load leaves nothing behind
+            raise
+
+    def _load(
+        self,
+        spec: ModelSpec,
+        options: LoadOptions,
+        progress: ProgressCallback | None,
+        cancel: threading.Event | None,
+    ) -> None:
+        steps = LoadSteps(progress, cancel)
+
+        _import_runtime()
+        from transformers import AutoModelForCausalLM, AutoTokenizer
+
+        model_dir = resolve_model_dir(spec)
+        placement = plan_placement(options)
+        steps.check_cancel()
+        steps.report(0.05, "Loading tokenizer")
+        common: dict[str, Any] = {
+            "local_files_only": True,
+            "trust_remote_code": options.trust_remote_code,
+        }
+        try:
+            tokenizer = AutoTokenizer.from_pretrained(model_dir, **common)
+        except Exception as error:
+            raise translate_load_error(error, model_dir, options) from error
+        steps.check_cancel()
+        steps.report(0.15, "Loading weights")
+        try:
+            model: Any = AutoModelForCausalLM.from_pretrained(
+                model_dir, **common, **model_load_kwargs(placement)
+            )
+            if placement.move_to is not None:
+                model = model.to(placement.move_to)
+        except Exception as error:
+            raise translate_load_error(error, model_dir, options) from error
+        model.eval()
+        self._model, self._tokenizer = model, tokenizer
+        steps.check_cancel()
+        if options.adapters:
+            steps.report(0.85, "Applying adapters")
+            self._model = self._apply_adapters(model, options.adapters, placement.quantized)
+            steps.check_cancel()
+        steps.report(1.0, "Ready")
+
+    @staticmethod
+    def _apply_adapters(model: Any, adapters: Sequence[str], quantized: bool) -> Any:
+        try:
+            from peft import PeftModel
+        except ImportError as error:
+            raise missing_runtime("transformers", "peft") from error
+        for adapter in adapters:
+            adapter_path = Path(adapter).expanduser()
+            if not (adapter_path / "adapter_config.json").is_file():
+                raise ModelNotFound(
+                    f"The adapter folder {adapter_path} has no adapter_config.json. Pick a "
+                    "folder saved by PEFT (it holds adapter_config.json and the weights)."
+                )
+            try:
+                with warnings.catch_warnings():  # peft trips a transformers FutureWarning
+                    warnings.simplefilter("ignore", FutureWarning)
+                    peft_model = PeftModel.from_pretrained(
+                        model, adapter_path, local_files_only=True
+                    )
+            except (ValueError, KeyError, RuntimeError) as error:
+                raise UnsupportedModel(
+                    f"The adapter {adapter_path.name} does not fit this model ({error}). "
+                    "Use an adapter trained for this base model."
+                ) from error
+            # Merged weights generate faster; a quantized base keeps the adapter separate.
+            model = peft_model if quantized else peft_model.merge_and_unload()
+        return model
+
+    def stream(
+        self,
+        messages: Sequence[ChatMessage],
+        params: GenerationParams,
+        cancel: threading.Event | None = None,
+    ) -> Iterator[ChatEvent]:
+        model: Any = self._model
+        tokenizer = self._tokenizer
+        if model is None or tokenizer is None:
+            raise not_loaded()
+        import torch
+        from transformers import StoppingCriteria, StoppingCriteriaList
+
+        started = time.perf_counter()
+        chat = [{"role": m.role, "content": m.content} for m in messages]
+        stop_filter = StopSequenceFilter(())
+        encoded: Any
+        if tokenizer.chat_template:
+            try:
+                encoded = tokenizer.apply_chat_template(
+                    chat, add_generation_prompt=True, return_tensors="pt", return_dict=True
+                )
+            except Exception as error:  # jinja errors vary; any of them means the same
+                raise GenerationError(
+                    f"This model's chat template failed on the conversation ({error}). "
+                    "Try starting a new chat."
+                ) from error
+        else:
+            yield NO_TEMPLATE_NOTICE
+            encoded = tokenizer(transcript_prompt(messages), return_tensors="pt")
+            stop_filter = StopSequenceFilter(TRANSCRIPT_STOPS)
+        input_ids = encoded["input_ids"].to(model.device)
+        attention_mask = encoded["attention_mask"].to(model.device)
+        eos = model.generation_config.eos_token_id
+        eos_ids = set(eos if isinstance(eos, list) else [] if eos is None else [eos])
+        if tokenizer.eos_token_id is not None:
+            eos_ids.add(tokenizer.eos_token_id)
+        streamer = TokenStreamer(tokenizer, eos_ids)
+        stop_now = threading.Event()  # also set when the reader goes away mid-stream
+
+        class _Cancelled(StoppingCriteria):
+            def __call__(self, ids: torch.Tensor, scores: torch.Tensor, **_: Any) -> Any:
+                flag = stop_now.is_set() or (cancel is not None and cancel.is_set())
+                return torch.full((ids.shape[0],), flag, dtype=torch.bool, device=ids.device)
+
+        sample = params.temperature > 0
+        kwargs: dict[str, Any] = {
+            "input_ids": input_ids,
+            "attention_mask": attention_mask,
+            "max_new_tokens": params.max_new_tokens,
+            "do_sample": sample,
+            "repetition_penalty": params.repetition_penalty,
+            "streamer": streamer,
+            "stopping_criteria": StoppingCriteriaList([_Cancelled()]),
+            "pad_token_id": tokenizer.pad_token_id
+            if tokenizer.pad_token_id is not None
+            else next(iter(eos_ids), None),
+        }
+        if sample:
+            kwargs.update(temperature=params.temperature, top_k=params.top_k, top_p=params.top_p)
+        else:  # greedy: unset sampling knobs a model's generation_config may carry
+            kwargs.update(temperature=None, top_k=None, top_p=None)
+
+        def run() -> None:
+            try:
+                if params.seed is not None:
+                    torch.manual_seed(params.seed)
+                with torch.inference_mode():
+                    model.generate(**kwargs)
+            except BaseException as error:  # handed to the reading thread, raised there
+                streamer.fail(error)
+            finally:
+                streamer.end()
+
+        if not self._lock.acquire(blocking=False):
+            raise already_answering()
+        thread = threading.Thread(target=run, name="transformers-generate", daemon=True)
+        ttft: float | None = None
+        try:
+            thread.start()
+            for piece in streamer:
+                text = stop_filter.feed(piece)
+                if text:
+                    if ttft is None:
+                        ttft = time.perf_counter() - started
+                    yield TextDelta(text)
+                if stop_filter.stopped or (cancel is not None and cancel.is_set()):
+                    stop_now.set()
+                    break
+            tail = stop_filter.flush()
+            if tail and not (cancel is not None and cancel.is_set()):
+                yield TextDelta(tail)
+        except MemoryError as error:
+            raise out_of_memory(error) from error
+        except Exception as error:
+            if type(error).__name__ == "OutOfMemoryError":
+                raise out_of_memory(error) from error
+            raise GenerationError(f"Generation failed: {error}. Try again.") from error
+        finally:
+            stop_now.set()
+            thread.join()
+            self._lock.release()
+        finish: FinishReason
+        if cancel is not None and cancel.is_set():
+            finish = "cancelled"
+        elif streamer.ended_by_eos or stop_filter.stopped:
+            finish = "stop"
+        elif streamer.generated >= params.max_new_tokens:
+            finish = "length"
+        else:
+            finish = "stop"
+        yield StreamFinished(
+            finish_reason=finish,
+            prompt_tokens=int(input_ids.shape[-1]),
+            completion_tokens=streamer.generated,
+            ttft_s=ttft,
+            total_s=time.perf_counter() - started,
+        )
+
+    def unload(self) -> None:
+        had_model = self._model is not None
+        self._model = None
+        self._tokenizer = None
+        if not had_model:
+            return
+        gc.collect()
+        import torch
+
+        if torch.cuda.is_available() and torch.cuda.is_initialized():
+            torch.cuda.empty_cache()
+
+    def memory_footprint(self) -> MemoryFootprint:
+        """Bytes of parameters and buffers, split by where they live (GPU or RAM)."""
+        model = self._model
+        if model is None:
+            return MemoryFootprint()
+        ram = vram = 0
+        for tensor in [*model.parameters(), *model.buffers()]:
+            size = tensor.numel() * tensor.element_size()
+            if tensor.device.type in ("cuda", "mps"):
+                vram += size
+            else:
+                ram += size
+        return MemoryFootprint(ram_bytes=ram, vram_bytes=vram)

@@ -1,0 +1,37 @@
+"""Importing the backends must stay cheap and UI-free: heavy runtimes load only when used."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+MODULES = [
+    "backends",
+    "backends.registry",
+    "backends.gguf_file",
+    "backends.chat.transcript",
+    "backends.chat.lifecycle",
+    "backends.chat.transformers",
+    "backends.chat.transformers_placement",
+    "backends.chat.transformers_streamer",
+    "backends.chat.llama_cpp",
+]
+FORBIDDEN = ["textual", "rich", "tui", "torch", "transformers", "peft", "llama_cpp", "numpy"]
+
+
+def test_backend_modules_import_no_ui_and_no_heavy_runtime() -> None:
+    script = (
+        "import importlib, json, sys\n"
+        f"for name in {MODULES!r}:\n"
+        "    importlib.import_module(name)\n"
+        f"print(json.dumps(sorted(m for m in {FORBIDDEN!r} if m in sys.modules)))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], cwd=REPO_ROOT, capture_output=True, text=True, timeout=60
+    )
+
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout) == []
