@@ -97,19 +97,28 @@ class ModelManager:
         """
         if options is None:
             options = self._settings.load_options_for(spec.key)
-        engine = self._factory(spec.engine)
+        try:
+            engine = self._factory(spec.engine)
+        except BackendError:
+            raise
+        except Exception as exc:  # e.g. an engine module that failed to import
+            log.exception("creating engine %s failed", spec.engine)
+            raise BackendError(
+                f"The {ENGINE_LABELS.get(spec.engine, spec.engine)} engine could not start: "
+                f"{exc}. See the log file for details.",
+                title="Engine unavailable",
+            ) from exc
         try:
             engine.load(spec, options, progress=progress, cancel=cancel)
             if cancel is not None and cancel.is_set():
-                raise LoadCancelled(f"Loading {spec.name} was cancelled; the previous model stays.")
+                raise LoadCancelled(f"Loading {spec.name} was cancelled.")
         except BaseException as exc:
             _quietly_unload(engine)
             if isinstance(exc, BackendError) or not isinstance(exc, Exception):
                 raise
             log.exception("loading %s failed", spec.key)
             raise BackendError(
-                f"Loading {spec.name} failed: {exc}. The previous model is still loaded; "
-                "see the log file for details.",
+                f"Loading {spec.name} failed: {exc}. See the log file for details.",
                 title="Model failed to load",
             ) from exc
         with self._lock:

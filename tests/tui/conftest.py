@@ -1,0 +1,52 @@
+"""Chat UI fixtures: an app around tmp dirs with the scripted engine registered."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from backends.base import ModelSpec
+from backends.model_manager import ModelManager
+from backends.settings import Settings, load_settings
+from backends.store import ConversationStore
+from tests.fixtures.scripted_engine import Script, scripted_engines, scripted_spec
+from tui.app import LocalAIApp
+from tui.widgets.device_gauge import DeviceGauge
+
+__all__ = ["scripted_engines"]
+
+
+class QuietGauge(DeviceGauge):
+    """The real gauge widget with sampling off: tests and snapshots must not depend on it."""
+
+    def on_mount(self) -> None:
+        pass
+
+
+@pytest.fixture
+def make_app(tmp_path: Path, scripted_engines: dict[str, Script]) -> Callable[..., LocalAIApp]:
+    """Builds LocalAIApp on the test's data dir; a second call is 'the app after a restart'."""
+
+    def build(startup: ModelSpec | None = None, settings: Settings | None = None) -> LocalAIApp:
+        settings = settings or load_settings()
+        store = ConversationStore(tmp_path / "data" / "conversations.sqlite3")
+        manager = ModelManager(settings, recents_path=tmp_path / "data" / "recent_models.json")
+        return LocalAIApp(
+            settings, store=store, manager=manager, startup_model=startup, gauge=QuietGauge()
+        )
+
+    return build
+
+
+@pytest.fixture
+def model_a(scripted_engines: dict[str, Script]) -> ModelSpec:
+    scripted_engines["a"] = Script(tokens=["Hello", " from", " **A**", "."])
+    return scripted_spec("a", "Model A")
+
+
+@pytest.fixture
+def model_b(scripted_engines: dict[str, Script]) -> ModelSpec:
+    scripted_engines["b"] = Script(tokens=["Hi", " from", " B", "."])
+    return scripted_spec("b", "Model B")
