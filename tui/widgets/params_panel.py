@@ -48,7 +48,7 @@ class ParamsPanel(VerticalScroll):
 
     def params(self) -> GenerationParams:
         values: dict[str, object] = {}
-        for name, label, _, _ in FIELDS:
+        for name, _label, _, _ in FIELDS:
             raw = self.query_one(f"#param-{name}", Input).value.strip()
             if raw == "" and name == "seed":
                 values[name] = None
