@@ -89,15 +89,16 @@ class LocalAIApp(App[None]):
     def action_show_help(self) -> None:
         from tui.screens.help import HelpScreen
         from tui.screens.model_picker import ModelPickerScreen
+        from tui.widgets.message_view import MessageView
+        from tui.widgets.prompt_input import PromptInput
 
         if isinstance(self.screen, HelpScreen):
             return
         chat = self.screen
         sections: list = [("Global", self), ("Chat", chat)]  # type: ignore[type-arg]
-        for selector, title in (("#prompt", "Prompt"), ("MessageView", "A message you sent")):
-            found = chat.query(selector)
-            if found:
-                sections.append((title, found.first()))
+        for widget_class, title in ((PromptInput, "Prompt"), (MessageView, "A message you sent")):
+            found = chat.query(widget_class)
+            sections.append((title, found.first() if found else widget_class))
         sections.append(("Model picker", ModelPickerScreen))
         self.push_screen(HelpScreen(sections))
 

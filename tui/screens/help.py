@@ -6,7 +6,7 @@ import re
 
 from rich.text import Text
 from textual.app import ComposeResult
-from textual.binding import Binding
+from textual.binding import Binding, Keymap
 from textual.containers import Vertical
 from textual.dom import DOMNode
 from textual.screen import ModalScreen
@@ -16,7 +16,7 @@ from textual.widgets import DataTable, Label, Static
 Section = tuple[str, "DOMNode | type[DOMNode]"]
 
 
-def own_bindings(source: DOMNode | type[DOMNode]) -> list[Binding]:
+def own_bindings(source: DOMNode | type[DOMNode], keymap: Keymap | None = None) -> list[Binding]:
     """Bindings declared by the project's classes (not Textual's), keys as currently mapped."""
     cls = source if isinstance(source, type) else type(source)
     own_ids = {
@@ -26,7 +26,9 @@ def own_bindings(source: DOMNode | type[DOMNode]) -> list[Binding]:
         for b in klass.__dict__.get("BINDINGS", [])
         if isinstance(b, Binding)
     }
-    bindings_map = source._merge_bindings() if isinstance(source, type) else source._bindings
+    bindings_map = source._merge_bindings() if isinstance(source, type) else source._bindings.copy()
+    if keymap:
+        bindings_map.apply_keymap(keymap)
     seen: dict[str, Binding] = {}
     for _key, bindings in bindings_map.key_to_bindings.items():
         for binding in bindings:
@@ -80,7 +82,7 @@ class HelpScreen(ModalScreen[None]):
         table = self.query_one(DataTable)
         table.add_columns("Keys", "Action", "Binding id")
         for title, source in self._sections:
-            rows = _rows(self, own_bindings(source))
+            rows = _rows(self, own_bindings(source, self.app._keymap))
             if not rows:
                 continue
             table.add_row(Text(title, style="bold"), "", "")

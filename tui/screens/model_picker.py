@@ -59,8 +59,8 @@ def _clip(text: str, width: int, *, left: bool = False) -> str:
 class ModelPickerScreen(ModalScreen[ModelSpec | None]):
     BINDINGS = [
         Binding("escape", "dismiss_picker", "Close", id="picker.close"),
-        Binding("down", "move(1)", "Next", show=False, id="picker.down"),
-        Binding("up", "move(-1)", "Previous", show=False, id="picker.up"),
+        Binding("down", "move(1)", "Move", show=False, id="picker.down"),
+        Binding("up", "move(-1)", "Move", show=False, id="picker.up"),
         *[
             Binding(
                 f"alt+{n}",
