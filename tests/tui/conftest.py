@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from backends.base import ModelSpec
+from backends.device import DeviceMonitor, DeviceSnapshot
 from backends.model_manager import ModelManager
 from backends.settings import Settings, load_settings
 from backends.store import ConversationStore
@@ -18,10 +19,29 @@ from tui.widgets.device_gauge import DeviceGauge
 __all__ = ["scripted_engines"]
 
 
-class QuietGauge(DeviceGauge):
-    """The real gauge widget with sampling off: tests and snapshots must not depend on it."""
+class FixedMonitor(DeviceMonitor):
+    """The same machine every time (no GPU), so screen pictures are stable."""
 
-    def on_mount(self) -> None:
+    def sample(self) -> DeviceSnapshot:
+        return DeviceSnapshot(
+            ram_used=6_200_000_000,
+            ram_total=24_000_000_000,
+            process_rss=120_000_000,
+            cpu_percent=12.0,
+            gpus=(),
+            torch_allocated={},
+            mps_allocated=None,
+            gpu_note="No NVIDIA GPU",
+        )
+
+
+class QuietGauge(DeviceGauge):
+    """The real gauge widget reading FixedMonitor exactly once (at mount)."""
+
+    def __init__(self) -> None:
+        super().__init__(FixedMonitor(), interval=3600)
+
+    def sample_now(self) -> None:
         pass
 
 
