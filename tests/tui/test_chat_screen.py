@@ -11,7 +11,8 @@ from backends.settings import load_settings
 from tests.fixtures.scripted_engine import Script
 from tests.tui.waiting import until
 from tui.app import LocalAIApp
-from tui.screens.chat import ChatScreen, last_code_block
+from tui.clipboard import last_code_block
+from tui.screens.chat import ChatScreen
 from tui.widgets.message_view import MessageView
 from tui.widgets.prompt_input import PromptInput
 

@@ -8,7 +8,6 @@ worker via the ModelManager; a failed load leaves the previous model in place.
 
 from __future__ import annotations
 
-import re
 import threading
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -23,14 +22,15 @@ from textual.widgets import Footer
 from textual.widgets.markdown import MarkdownStream
 from textual.worker import Worker
 
-from backends.base import GenerationParams, LoadProgress, ModelSpec
+from backends.base import GenerationParams, ModelSpec
 from backends.chat_session import AnswerChunk, build_messages, run_answer, stats_dict
 from backends.errors import BackendError, LoadCancelled
-from backends.registry import ENGINE_LABELS
 from backends.store import ConversationStore, title_from_prompt
+from tui.clipboard import copy_with_notice, last_code_block
 from tui.widgets.device_gauge import DeviceGauge
 from tui.widgets.message_list import MessageList
 from tui.widgets.message_view import MessageView
+from tui.widgets.model_loader import ModelLoader
 from tui.widgets.params_panel import ParamsPanel
 from tui.widgets.prompt_input import PromptInput
 from tui.widgets.status_line import StatusLine
@@ -39,23 +39,7 @@ if TYPE_CHECKING:
     from backends.model_manager import ModelManager
     from backends.settings import Settings
 
-CODE_BLOCK = re.compile(r"^```[^\n]*\n(.*?)^```", re.DOTALL | re.MULTILINE)
-OSC52_NOTE = (
-    "Sent to the terminal clipboard via OSC 52. If nothing was copied, your terminal does not "
-    "support OSC 52 (in tmux: set -g set-clipboard on)."
-)
 PARAMS_PANEL_MIN_WIDTH = 110  # below this the side panel starts hidden (ctrl+t shows it)
-
-
-def last_code_block(markdown: str) -> str | None:
-    """The last fenced code block's contents (an unfinished fence counts too)."""
-    blocks = CODE_BLOCK.findall(markdown)
-    if blocks:
-        return str(blocks[-1])
-    tail = markdown.rsplit("```", 1)
-    if markdown.count("```") % 2 == 1 and len(tail) == 2:
-        return tail[1].split("\n", 1)[1] if "\n" in tail[1] else None
-    return None
 
 
 class ChatScreen(Screen[None]):
@@ -87,20 +71,6 @@ class ChatScreen(Screen[None]):
         message_id: int
         chunk: AnswerChunk
 
-    @dataclass
-    class LoadProgressed(Message):
-        spec: ModelSpec
-        progress: LoadProgress
-
-    @dataclass
-    class ModelLoaded(Message):
-        spec: ModelSpec
-
-    @dataclass
-    class ModelLoadFailed(Message):
-        spec: ModelSpec
-        error: BackendError
-
     def __init__(
         self,
         settings: Settings,
@@ -120,8 +90,6 @@ class ChatScreen(Screen[None]):
         self._answer_cancel: threading.Event | None = None
         self._answer_view: MessageView | None = None
         self._stream: MarkdownStream | None = None
-        self._load_cancel: threading.Event | None = None
-        self._loading: ModelSpec | None = None
         self._editing: MessageView | None = None
 
     # -- layout ----------------------------------------------------------------------------
@@ -136,6 +104,7 @@ class ChatScreen(Screen[None]):
             )
         yield PromptInput(id="prompt")
         yield Footer(compact=True)
+        yield ModelLoader(self.manager)
 
     def on_mount(self) -> None:
         self.query_one(ParamsPanel).display = self.app.size.width >= PARAMS_PANEL_MIN_WIDTH
@@ -143,7 +112,7 @@ class ChatScreen(Screen[None]):
         if self._startup_model is not None:
             self.load_model(self._startup_model)
         else:
-            self._pick_startup_model()
+            self.query_one(ModelLoader).load_startup_model(self.settings)
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         self.app.report_worker_failure(event)  # type: ignore[attr-defined]
@@ -158,75 +127,33 @@ class ChatScreen(Screen[None]):
 
     # -- models ----------------------------------------------------------------------------
 
-    @work(thread=True, group="startup-model", exit_on_error=False)
-    def _pick_startup_model(self) -> None:
-        """The configured default, else the most recent model, else the demo model."""
-        from backends.catalog import demo_spec, spec_from_cli
-
-        spec: ModelSpec | None = None
-        if self.settings.default_model:
-            try:
-                spec = spec_from_cli(self.settings.default_model, None, self.settings)
-            except BackendError as exc:
-                self.app.call_from_thread(
-                    self.notify, exc.message, title="Default model not found", severity="warning"
-                )
-        if spec is None:
-            recents = self.manager.recents()
-            spec = recents[0] if recents else demo_spec()
-        if spec is not None:
-            self.app.call_from_thread(self.load_model, spec)
-
     def load_model(self, spec: ModelSpec) -> None:
         """Load `spec` in a worker; the previous model stays until this one is ready."""
         if self.generating:
             self.notify("Stop the answer first (Esc), then switch models.", severity="warning")
             return
-        if self._load_cancel is not None:
-            self._load_cancel.set()
-        self._load_cancel = cancel = threading.Event()
-        self._loading = spec
         self.status.set_state(f"loading {spec.name}… (Esc cancels)")
         self.status.set_progress(None)
-        self._load_worker(spec, cancel)
+        self.query_one(ModelLoader).load(spec)
 
-    @work(thread=True, exclusive=True, group="load", exit_on_error=False)
-    def _load_worker(self, spec: ModelSpec, cancel: threading.Event) -> None:
-        try:
-            self.manager.switch(
-                spec,
-                progress=lambda p: self.post_message(self.LoadProgressed(spec, p)),
-                cancel=cancel,
-            )
-        except BackendError as exc:
-            self.post_message(self.ModelLoadFailed(spec, exc))
-            return
-        self.post_message(self.ModelLoaded(spec))
-
-    @on(LoadProgressed)
-    def _show_load_progress(self, message: LoadProgressed) -> None:
-        if message.spec is self._loading:
+    @on(ModelLoader.Progressed)
+    def _show_load_progress(self, message: ModelLoader.Progressed) -> None:
+        if message.spec is self.query_one(ModelLoader).loading:
             self.status.set_progress(message.progress.fraction)
             self.status.set_state(f"{message.progress.message} (Esc cancels)")
 
-    @on(ModelLoaded)
-    def _model_loaded(self, message: ModelLoaded) -> None:
-        if message.spec is self._loading:
-            self._loading, self._load_cancel = None, None
-            self.status.hide_progress()
+    @on(ModelLoader.Loaded)
+    def _model_loaded(self) -> None:
+        self._show_model_state()
         self.status.set_model(self.manager.label())
-        self.status.set_state("ready")
         self._gauge.set_model_usage(self.manager.label(), self.manager.footprint())
         self._gauge.sample_now()
 
-    @on(ModelLoadFailed)
-    def _model_load_failed(self, message: ModelLoadFailed) -> None:
-        if message.spec is self._loading:
-            self._loading, self._load_cancel = None, None
-            self.status.hide_progress()
+    @on(ModelLoader.Failed)
+    def _model_load_failed(self, message: ModelLoader.Failed) -> None:
+        self._show_model_state()
         kept = self.manager.spec
         still = f" Still using {kept.name}." if kept else ""
-        self.status.set_state("ready" if kept else "ctrl+o to pick a model")
         if isinstance(message.error, LoadCancelled):
             self.notify(f"Loading {message.spec.name} was cancelled.{still}")
             return
@@ -236,6 +163,13 @@ class ChatScreen(Screen[None]):
             severity="error",
             timeout=12,
         )
+
+    def _show_model_state(self) -> None:
+        loading = self.query_one(ModelLoader).loading
+        if loading is not None:
+            return  # a newer load is still running and owns the status line
+        self.status.hide_progress()
+        self.status.set_state("ready" if self.manager.spec else "ctrl+o to pick a model")
 
     def action_pick_model(self) -> None:
         from tui.screens.model_picker import ModelPickerScreen
@@ -267,7 +201,8 @@ class ChatScreen(Screen[None]):
             self.notify("An answer is still streaming: wait, or press Esc to stop it.")
             return
         if self.manager.engine is None:
-            hint = "it is still loading" if self._loading else "press ctrl+o to pick one"
+            loading = self.query_one(ModelLoader).loading
+            hint = "it is still loading" if loading else "press ctrl+o to pick one"
             self.notify(f"No model loaded yet: {hint}.", severity="warning")
             return
         params = self._params()
@@ -382,8 +317,7 @@ class ChatScreen(Screen[None]):
         if self._answer_cancel is not None:
             self._answer_cancel.set()
             self.status.set_state("stopping…")
-        elif self._load_cancel is not None:
-            self._load_cancel.set()
+        elif self.query_one(ModelLoader).cancel():
             self.status.set_state("cancelling the load…")
         elif self._editing is not None:
             self._editing = None
@@ -453,8 +387,9 @@ class ChatScreen(Screen[None]):
         if view is None or not view.content:
             self.notify("There is no answer to copy yet.")
             return
-        self.app.copy_to_clipboard(view.content)
-        self.notify(OSC52_NOTE, title=f"Copied the last answer ({len(view.content)} characters)")
+        copy_with_notice(
+            self.app, view.content, f"the last answer ({len(view.content)} characters)"
+        )
 
     def action_copy_code(self) -> None:
         view = self.query_one(MessageList).last("assistant")
@@ -462,8 +397,7 @@ class ChatScreen(Screen[None]):
         if code is None:
             self.notify("The last answer has no code block to copy.")
             return
-        self.app.copy_to_clipboard(code)
-        self.notify(OSC52_NOTE, title=f"Copied a code block ({len(code.splitlines())} lines)")
+        copy_with_notice(self.app, code, f"a code block ({len(code.splitlines())} lines)")
 
     def action_toggle_params(self) -> None:
         panel = self.query_one(ParamsPanel)
@@ -531,48 +465,10 @@ class ChatScreen(Screen[None]):
             )
 
     def palette_commands(self) -> list[SystemCommand]:
-        """Every action of this screen for the command palette."""
-        commands = [
-            SystemCommand(
-                "Pick model", "List every model and load one (ctrl+o)", self.action_pick_model
-            ),
-            SystemCommand("New chat", "Start an empty conversation (ctrl+n)", self.action_new_chat),
-            SystemCommand(
-                "Open conversations",
-                "Search, open, rename, export chats (ctrl+l)",
-                self.action_open_conversations,
-            ),
-            SystemCommand(
-                "Stop", "Stop the answer, keeping what was written (Esc)", self.action_stop
-            ),
-            SystemCommand(
-                "Regenerate", "Answer the last prompt again (ctrl+r)", self.action_regenerate
-            ),
-            SystemCommand(
-                "Edit last prompt",
-                "Edit and resend your previous message (alt+e)",
-                self.action_edit_previous,
-            ),
-            SystemCommand("Copy last answer", "Copy via OSC 52 (ctrl+b)", self.action_copy_answer),
-            SystemCommand(
-                "Copy last code block", "Copy via OSC 52 (ctrl+g)", self.action_copy_code
-            ),
-            SystemCommand(
-                "Toggle parameters panel",
-                "Sampling and system prompt (ctrl+t)",
-                self.action_toggle_params,
-            ),
-        ]
-        for number, spec in enumerate(self.manager.recents(), start=1):
-            commands.append(
-                SystemCommand(
-                    f"Switch to {spec.name}",
-                    f"{ENGINE_LABELS.get(spec.engine, spec.engine)} · recent {number} "
-                    f"(alt+{number})",
-                    lambda n=number: self.action_switch_recent(n),  # type: ignore[misc]
-                )
-            )
-        return commands
+        """Every action of this screen, for the command palette."""
+        from tui.chat_commands import chat_commands
+
+        return chat_commands(self)
 
 
 def _answer_title(spec: ModelSpec | None) -> str:
