@@ -325,3 +325,26 @@ async def test_sampling_params_and_system_prompt_reach_the_engine(
         assert (call[0].role, call[0].content) == ("system", "Be terse.")
         conversation = app.store.get_conversation(chat(app).conversation_id)  # type: ignore[arg-type]
         assert conversation is not None and conversation.system_prompt == "Be terse."
+
+
+async def test_reopening_a_saved_chat_from_the_conversation_list_after_a_restart(
+    make_app: Callable[..., LocalAIApp], model_a: ModelSpec
+) -> None:
+    import pytest
+
+    pytest.importorskip("tui.screens.conversations")
+    first = make_app(model_a)
+    async with first.run_test(size=(80, 24)) as pilot:
+        await ready(first, pilot, "a")
+        await send(first, pilot, "keep this")
+        await answered(first, pilot)
+    second = make_app(model_a)
+    async with second.run_test(size=(80, 24)) as pilot:
+        await ready(second, pilot, "a")
+        await pilot.press("ctrl+l")
+        await until(pilot, lambda: not isinstance(second.screen, ChatScreen), "conversation list")
+        await pilot.pause()
+        await pilot.press("enter")
+        await until(pilot, lambda: isinstance(second.screen, ChatScreen), "back in the chat")
+        await until(pilot, lambda: len(views(second)) == 2, "messages shown")
+        assert views(second) == [("user", "keep this"), ("assistant", "Hello from **A**.")]

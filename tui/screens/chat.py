@@ -19,7 +19,6 @@ from textual.containers import Horizontal
 from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Footer
-from textual.widgets.markdown import MarkdownStream
 from textual.worker import Worker
 
 from backends.base import GenerationParams, ModelSpec
@@ -36,6 +35,8 @@ from tui.widgets.prompt_input import PromptInput
 from tui.widgets.status_line import StatusLine
 
 if TYPE_CHECKING:
+    from textual.widgets.markdown import MarkdownStream
+
     from backends.model_manager import ModelManager
     from backends.settings import Settings
 
@@ -109,6 +110,10 @@ class ChatScreen(Screen[None]):
     def on_mount(self) -> None:
         self.query_one(ParamsPanel).display = self.app.size.width >= PARAMS_PANEL_MIN_WIDTH
         self.query_one(PromptInput).focus()
+        # After the first frame: a model load imports its runtime and competes for the GIL.
+        self.call_after_refresh(self._load_startup_model)
+
+    def _load_startup_model(self) -> None:
         if self._startup_model is not None:
             self.load_model(self._startup_model)
         else:

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.message import Message
-from textual.widgets import Label, Markdown, Static
-from textual.widgets.markdown import MarkdownStream
+from textual.widgets import Label, Static
+
+if TYPE_CHECKING:
+    from textual.widgets.markdown import MarkdownStream
 
 FINISH_NOTES = {"cancelled": "stopped", "length": "hit the token limit"}
 
@@ -66,6 +68,9 @@ class MessageView(Vertical):
         self.can_focus = role == "user"
 
     def compose(self) -> ComposeResult:
+        # Imported here: Markdown pulls in pygments (~50 ms), not needed for the first frame.
+        from textual.widgets import Markdown
+
         yield Label(self._title, classes="role")
         yield Markdown(self.content, classes="body")
         yield Static(format_stats(self._stats) if self._stats else "", classes="stats")
@@ -75,6 +80,8 @@ class MessageView(Vertical):
 
     def start_stream(self) -> MarkdownStream:
         """An incremental renderer for an answer that is still arriving."""
+        from textual.widgets import Markdown
+
         self.add_class("-streaming")
         return Markdown.get_stream(self.query_one(Markdown))
 
