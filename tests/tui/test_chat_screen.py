@@ -348,3 +348,24 @@ async def test_reopening_a_saved_chat_from_the_conversation_list_after_a_restart
         await until(pilot, lambda: isinstance(second.screen, ChatScreen), "back in the chat")
         await until(pilot, lambda: len(views(second)) == 2, "messages shown")
         assert views(second) == [("user", "keep this"), ("assistant", "Hello from **A**.")]
+
+
+async def test_quitting_mid_answer_ends_the_stream_and_keeps_the_text(
+    make_app: Callable[..., LocalAIApp],
+    model_a: ModelSpec,
+    scripted_engines: dict[str, Script],
+) -> None:
+    script = scripted_engines["a"]
+    script.hold_before = 2
+    app = make_app(model_a)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await ready(app, pilot, "a")
+        await send(app, pilot, "go")
+        await until(pilot, lambda: views(app)[-1][1] == "Hello from", "partial shown")
+        conversation = chat(app).conversation_id
+    # the app has exited (the engine was unloaded, not stuck waiting on the stream)
+    assert script.unloads == 1
+    from backends.store import ConversationStore
+
+    store = ConversationStore(app.store.path)
+    assert store.messages(conversation)[-1].content == "Hello from"  # type: ignore[arg-type]

@@ -87,6 +87,7 @@ class ChatScreen(Screen[None]):
         self.manager = manager
         self._startup_model = startup_model
         self._gauge = gauge or DeviceGauge()
+        self._loader = ModelLoader(manager)
         self.conversation_id: int | None = None
         self._answer_cancel: threading.Event | None = None
         self._answer_view: MessageView | None = None
@@ -105,7 +106,7 @@ class ChatScreen(Screen[None]):
             )
         yield PromptInput(id="prompt")
         yield Footer(compact=True)
-        yield ModelLoader(self.manager)
+        yield self._loader
 
     def on_mount(self) -> None:
         self.query_one(ParamsPanel).display = self.app.size.width >= PARAMS_PANEL_MIN_WIDTH
@@ -117,7 +118,13 @@ class ChatScreen(Screen[None]):
         if self._startup_model is not None:
             self.load_model(self._startup_model)
         else:
-            self.query_one(ModelLoader).load_startup_model(self.settings)
+            self._loader.load_startup_model(self.settings)
+
+    def on_unmount(self) -> None:
+        # Quitting mid-answer: end the stream so the model can be unloaded at exit.
+        if self._answer_cancel is not None:
+            self._answer_cancel.set()
+        self._loader.cancel()
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         self.app.report_worker_failure(event)  # type: ignore[attr-defined]
@@ -139,11 +146,11 @@ class ChatScreen(Screen[None]):
             return
         self.status.set_state(f"loading {spec.name}… (Esc cancels)")
         self.status.set_progress(None)
-        self.query_one(ModelLoader).load(spec)
+        self._loader.load(spec)
 
     @on(ModelLoader.Progressed)
     def _show_load_progress(self, message: ModelLoader.Progressed) -> None:
-        if message.spec is self.query_one(ModelLoader).loading:
+        if message.spec is self._loader.loading:
             self.status.set_progress(message.progress.fraction)
             self.status.set_state(f"{message.progress.message} (Esc cancels)")
 
@@ -170,7 +177,7 @@ class ChatScreen(Screen[None]):
         )
 
     def _show_model_state(self) -> None:
-        loading = self.query_one(ModelLoader).loading
+        loading = self._loader.loading
         if loading is not None:
             return  # a newer load is still running and owns the status line
         self.status.hide_progress()
@@ -206,7 +213,7 @@ class ChatScreen(Screen[None]):
             self.notify("An answer is still streaming: wait, or press Esc to stop it.")
             return
         if self.manager.engine is None:
-            loading = self.query_one(ModelLoader).loading
+            loading = self._loader.loading
             hint = "it is still loading" if loading else "press ctrl+o to pick one"
             self.notify(f"No model loaded yet: {hint}.", severity="warning")
             return
@@ -322,7 +329,7 @@ class ChatScreen(Screen[None]):
         if self._answer_cancel is not None:
             self._answer_cancel.set()
             self.status.set_state("stopping…")
-        elif self.query_one(ModelLoader).cancel():
+        elif self._loader.cancel():
             self.status.set_state("cancelling the load…")
         elif self._editing is not None:
             self._editing = None
