@@ -369,3 +369,25 @@ async def test_quitting_mid_answer_ends_the_stream_and_keeps_the_text(
 
     store = ConversationStore(app.store.path)
     assert store.messages(conversation)[-1].content == "Hello from"  # type: ignore[arg-type]
+
+
+async def test_enter_right_after_fast_typing_sends_every_character(
+    make_app: Callable[..., LocalAIApp], model_a: ModelSpec
+) -> None:
+    """A paste or tmux send-keys delivers keys in a burst; Enter must not overtake them."""
+    from textual import events
+
+    app = make_app(model_a)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await ready(app, pilot, "a")
+        for key, char in [
+            *((c, c) for c in "ab"),
+            ("full_stop", "."),
+            ("ctrl+j", "\n"),
+            ("c", "c"),
+            ("enter", "\r"),
+        ]:
+            app.post_message(events.Key(key, char))
+        await answered(app, pilot)
+        await until(pilot, lambda: len(views(app)) == 2, "message sent")
+        assert views(app)[0] == ("user", "ab.\nc")

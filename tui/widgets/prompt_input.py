@@ -9,21 +9,21 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from textual import events
 from textual.binding import Binding
 from textual.message import Message
 from textual.widgets import TextArea
 
 
 class PromptInput(TextArea):
+    # Keys are handled in _on_key, in order with the typed text: a priority binding runs
+    # before keys already queued for the widget, so a fast "...sentence.<Enter>" (a paste,
+    # tmux send-keys) lost its last characters. The bindings document the keys and let a
+    # keymap add more.
     BINDINGS = [
-        Binding("enter", "submit", "Send", priority=True, id="prompt.send"),
+        Binding("enter", "submit", "Send", id="prompt.send"),
         Binding(
-            "ctrl+j,shift+enter",
-            "newline",
-            "New line",
-            key_display="ctrl+j",
-            priority=True,
-            id="prompt.newline",
+            "ctrl+j,shift+enter", "newline", "New line", key_display="ctrl+j", id="prompt.newline"
         ),
     ]
 
@@ -44,6 +44,36 @@ class PromptInput(TextArea):
             highlight_cursor_line=False,
             placeholder="Message…  (Enter sends · ctrl+j new line)",
         )
+        self._key_actions: dict[str, str] = {}
+
+    def on_mount(self) -> None:
+        self._key_actions = self._own_keys()
+
+    def _own_keys(self) -> dict[str, str]:
+        """key -> "submit" / "newline", with the user's keymap applied."""
+        bindings = self._bindings.copy()
+        if self.app._keymap:
+            bindings.apply_keymap(self.app._keymap)
+        return {
+            key: binding.action
+            for key, group in bindings.key_to_bindings.items()
+            for binding in group
+            if binding.action in ("submit", "newline")
+        }
+
+    async def _on_key(self, event: events.Key) -> None:
+        action = self._key_actions.get(event.key)
+        if action is None and event.key == "newline":  # the alias some terminals report
+            action = self._key_actions.get("ctrl+j")
+        if action is None:
+            await super()._on_key(event)
+            return
+        event.stop()
+        event.prevent_default()
+        if action == "submit":
+            self.action_submit()
+        else:
+            self.action_newline()
 
     def action_submit(self) -> None:
         if self.text.strip():
