@@ -104,11 +104,11 @@ class ModelPickerScreen(ModalScreen[ModelSpec | None]):
     def on_mount(self) -> None:
         table = self.query_one(DataTable)
         for label, key, width in (
-            ("#", "n", 2),
-            ("Model", "name", None),
+            ("#", "n", 1),
+            ("Model", "name", 20),
             ("Engine", "engine", 12),
             ("Size", "size", 8),
-            ("Where", "where", None),
+            ("Where", "where", 20),
         ):
             table.add_column(label, key=key, width=width)
         self._refill()
@@ -174,19 +174,29 @@ class ModelPickerScreen(ModalScreen[ModelSpec | None]):
         table = self.query_one(DataTable)
         selected = self._selected()
         table.clear()
-        free = max(self.app.size.width - 2 - 12 - 8 - 12, 30)
-        name_w, where_w = free * 11 // 20, free * 9 // 20
+        rows = self._visible()
+        engines = [ENGINE_LABELS.get(spec.engine, spec.engine) for _, spec in rows]
+        engine_w = max((len(e) for e in engines), default=8)
+        # The panel is 96% of the screen (max 150) less border, padding, scrollbar and
+        # 2 cells of padding per column; the name gets what it needs, "where" the rest.
+        inner = min(150, self.app.size.width * 96 // 100) - 4 - 2 - 10
+        free = max(inner - 1 - engine_w - 8, 24)
+        longest = max((len(spec.name) + 2 for _, spec in rows), default=20)
+        name_w = longest if longest <= free - 12 else max(free * 6 // 10, free - 40)
+        where_w = max(free - name_w, 8)
+        table.columns["engine"].width = engine_w  # type: ignore[index]
         table.columns["name"].width = name_w  # type: ignore[index]
         table.columns["where"].width = where_w  # type: ignore[index]
-        for number, spec in self._visible():
+        for (number, spec), engine in zip(rows, engines, strict=True):
             current = spec.key == self._current_key
-            name = Text(_clip(spec.name, name_w), style="bold" if current else "")
+            label = _clip(spec.name, name_w - 2 if current else name_w)
+            name = Text(label, style="bold" if current else "")
             if current:
-                name.append_text(Text(" ●", style="bold"))
+                name.append(" ●", style="bold")
             table.add_row(
                 number,
                 name,
-                ENGINE_LABELS.get(spec.engine, spec.engine),
+                engine,
                 format_size(spec.size_bytes),
                 _clip(where_it_lives(spec), where_w, left=True),
                 key=spec.key,
