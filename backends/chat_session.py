@@ -1,0 +1,204 @@
+"""One answer, start to finish, without any UI: stream, coalesce, persist, report.
+
+`run_answer` calls `engine.stream` in the calling (worker) thread. Deltas are gathered and
+handed on at most every `flush_interval` seconds (default 40 ms): per-token UI calls slowed a
+75 tok/s engine to 55 tok/s on 2 cores. Each hand-off first persists the whole text so far
+(`persist`), so anything the user has seen is on disk if the process dies; then `on_chunk`
+gets the new text. The end of the stream (stats or an error) travels through the same
+`on_chunk` channel, after the last text, so a UI can never see the end before the text.
+
+A flusher thread hands on text that arrived just after a flush when the engine then stalls
+(a slow token, a network hiccup), so nothing sits unseen waiting for the next token.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from backends.base import (
+    ChatEngine,
+    ChatMessage,
+    GenerationParams,
+    Notice,
+    StreamFinished,
+    TextDelta,
+)
+from backends.errors import BackendError, GenerationError
+
+log = logging.getLogger(__name__)
+
+FLUSH_INTERVAL_S = 0.04
+
+
+@dataclass(frozen=True)
+class AnswerChunk:
+    """New text since the previous chunk, notices, and - in the last chunk only - the end."""
+
+    text: str = ""
+    notices: tuple[str, ...] = ()
+    finished: StreamFinished | None = None
+    error: BackendError | None = None
+
+    @property
+    def is_last(self) -> bool:
+        return self.finished is not None or self.error is not None
+
+
+def build_messages(system_prompt: str, history: Sequence[tuple[str, str]]) -> list[ChatMessage]:
+    """The engine's input: the system prompt (if any), then (role, content) turns in order."""
+    messages: list[ChatMessage] = []
+    if system_prompt.strip():
+        messages.append(ChatMessage("system", system_prompt))
+    for role, content in history:
+        if role in ("user", "assistant"):
+            messages.append(ChatMessage(role, content))  # type: ignore[arg-type]
+    return messages
+
+
+def stats_dict(finished: StreamFinished) -> dict[str, Any]:
+    """What is stored with a message and shown under it."""
+    return {
+        "finish_reason": finished.finish_reason,
+        "prompt_tokens": finished.prompt_tokens,
+        "completion_tokens": finished.completion_tokens,
+        "ttft_s": finished.ttft_s,
+        "total_s": finished.total_s,
+        "tokens_per_s": finished.tokens_per_s,
+    }
+
+
+class _Coalescer:
+    """Gathers events and emits them in batches, at most once per interval."""
+
+    def __init__(self, interval: float, emit: Callable[[str, tuple[str, ...]], None]) -> None:
+        self._interval = interval
+        self._emit = emit
+        self._cond = threading.Condition()
+        self._text: list[str] = []
+        self._notices: list[str] = []
+        self._last_flush = 0.0
+        self._closed = False
+        self._thread = threading.Thread(target=self._run, name="answer-flusher", daemon=True)
+        self._thread.start()
+
+    def add(self, text: str = "", notice: str | None = None) -> None:
+        with self._cond:
+            if text:
+                self._text.append(text)
+            if notice:
+                self._notices.append(notice)
+            self._cond.notify()
+
+    def _take(self) -> tuple[str, tuple[str, ...]]:
+        text, notices = "".join(self._text), tuple(self._notices)
+        self._text.clear()
+        self._notices.clear()
+        self._last_flush = time.monotonic()
+        return text, notices
+
+    def _run(self) -> None:
+        while True:
+            with self._cond:
+                while not (self._text or self._notices) and not self._closed:
+                    self._cond.wait()
+                if self._closed:
+                    return
+                due = self._last_flush + self._interval - time.monotonic()
+                while due > 0 and not self._closed:
+                    self._cond.wait(due)  # new text wakes us early: keep waiting
+                    due = self._last_flush + self._interval - time.monotonic()
+                if self._closed:
+                    return
+                batch = self._take()
+                # Emit under the lock: close() then waits for an emit in flight, so the
+                # final batch and the end of the stream always come after it.
+                self._emit(*batch)
+
+    def close(self) -> tuple[str, tuple[str, ...]]:
+        """Stop the flusher; returns what it had not emitted yet."""
+        with self._cond:
+            self._closed = True
+            self._cond.notify()
+        self._thread.join()
+        with self._cond:
+            return self._take()
+
+
+def run_answer(
+    engine: ChatEngine,
+    messages: Sequence[ChatMessage],
+    params: GenerationParams,
+    *,
+    cancel: threading.Event,
+    persist: Callable[[str], None],
+    on_chunk: Callable[[AnswerChunk], None],
+    flush_interval: float = FLUSH_INTERVAL_S,
+) -> StreamFinished | None:
+    """Stream one answer; returns its stats, or None when it failed (reported via on_chunk).
+
+    The last `on_chunk` call always carries `finished` or `error`. A cancelled stream
+    finishes with finish_reason "cancelled" and keeps (and has persisted) its partial text.
+    """
+    text_so_far: list[str] = []
+
+    def emit(text: str, notices: tuple[str, ...]) -> None:
+        if text:
+            text_so_far.append(text)
+            _persist(persist, "".join(text_so_far))
+        on_chunk(AnswerChunk(text=text, notices=notices))
+
+    started = time.monotonic()
+    first_text: float | None = None
+    count = 0
+    finished: StreamFinished | None = None
+    error: BackendError | None = None
+    coalescer = _Coalescer(flush_interval, emit)
+    try:
+        for event in engine.stream(messages, params, cancel):
+            if isinstance(event, TextDelta):
+                if event.text and first_text is None:
+                    first_text = time.monotonic()
+                count += 1
+                coalescer.add(text=event.text)
+            elif isinstance(event, Notice):
+                coalescer.add(notice=event.text)
+            elif isinstance(event, StreamFinished):
+                finished = event
+    except BackendError as exc:
+        error = exc
+    except Exception as exc:
+        log.exception("stream failed")
+        error = GenerationError(
+            f"The engine stopped with an unexpected error: {exc}. The partial answer is kept; "
+            "try again or switch models."
+        )
+    finally:
+        rest_text, rest_notices = coalescer.close()
+    if rest_text or rest_notices:
+        emit(rest_text, rest_notices)
+    if error is not None:
+        on_chunk(AnswerChunk(error=error))
+        return None
+    if finished is None:  # an engine that forgot its StreamFinished: report what we measured
+        total = time.monotonic() - started
+        finished = StreamFinished(
+            finish_reason="cancelled" if cancel.is_set() else "stop",
+            prompt_tokens=None,
+            completion_tokens=count,
+            ttft_s=None if first_text is None else first_text - started,
+            total_s=total,
+        )
+    on_chunk(AnswerChunk(finished=finished))
+    return finished
+
+
+def _persist(persist: Callable[[str], None], text: str) -> None:
+    try:
+        persist(text)
+    except Exception:  # saving must not end the stream; the store reports its own errors
+        log.exception("could not save the partial answer")

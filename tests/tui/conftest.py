@@ -1,0 +1,72 @@
+"""Chat UI fixtures: an app around tmp dirs with the scripted engine registered."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from backends.base import ModelSpec
+from backends.device import DeviceMonitor, DeviceSnapshot
+from backends.model_manager import ModelManager
+from backends.settings import Settings, load_settings
+from backends.store import ConversationStore
+from tests.fixtures.scripted_engine import Script, scripted_engines, scripted_spec
+from tui.app import LocalAIApp
+from tui.widgets.device_gauge import DeviceGauge
+
+__all__ = ["scripted_engines"]
+
+
+class FixedMonitor(DeviceMonitor):
+    """The same machine every time (no GPU), so screen pictures are stable."""
+
+    def sample(self) -> DeviceSnapshot:
+        return DeviceSnapshot(
+            ram_used=6_200_000_000,
+            ram_total=24_000_000_000,
+            process_rss=120_000_000,
+            cpu_percent=12.0,
+            gpus=(),
+            torch_allocated={},
+            mps_allocated=None,
+            gpu_note="No NVIDIA GPU",
+        )
+
+
+class QuietGauge(DeviceGauge):
+    """The real gauge widget reading FixedMonitor exactly once (at mount)."""
+
+    def __init__(self) -> None:
+        super().__init__(FixedMonitor(), interval=3600)
+
+    def sample_now(self) -> None:
+        pass
+
+
+@pytest.fixture
+def make_app(tmp_path: Path, scripted_engines: dict[str, Script]) -> Callable[..., LocalAIApp]:
+    """Builds LocalAIApp on the test's data dir; a second call is 'the app after a restart'."""
+
+    def build(startup: ModelSpec | None = None, settings: Settings | None = None) -> LocalAIApp:
+        settings = settings or load_settings()
+        store = ConversationStore(tmp_path / "data" / "conversations.sqlite3")
+        manager = ModelManager(settings, recents_path=tmp_path / "data" / "recent_models.json")
+        return LocalAIApp(
+            settings, store=store, manager=manager, startup_model=startup, gauge=QuietGauge()
+        )
+
+    return build
+
+
+@pytest.fixture
+def model_a(scripted_engines: dict[str, Script]) -> ModelSpec:
+    scripted_engines["a"] = Script(tokens=["Hello", " from", " **A**", "."])
+    return scripted_spec("a", "Model A")
+
+
+@pytest.fixture
+def model_b(scripted_engines: dict[str, Script]) -> ModelSpec:
+    scripted_engines["b"] = Script(tokens=["Hi", " from", " B", "."])
+    return scripted_spec("b", "Model B")

@@ -1,0 +1,101 @@
+"""The chat screen against a real engine: the OpenAI-compatible one and a local test server."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+
+from textual.widgets import DataTable
+
+from backends.base import ModelSpec
+from backends.catalog import discover_server_models
+from backends.settings import load_settings
+from tests.fixtures.openai_server import LocalOpenAIServer
+from tests.tui.test_chat_screen import answered, chat, notifications, ready, send, views
+from tests.tui.test_model_picker_and_help import table_text
+from tests.tui.waiting import until
+from tui.app import LocalAIApp
+from tui.screens.model_picker import ModelPickerScreen
+
+DEAD = {"name": "dead", "base_url": "http://127.0.0.1:9/v1"}
+
+
+def test_server_models_are_listed_and_a_dead_server_is_reported(
+    openai_server: LocalOpenAIServer,
+) -> None:
+    settings = load_settings(servers=[{"name": "test", "base_url": openai_server.base_url}, DEAD])
+    specs, failures = discover_server_models(settings)
+    assert sorted(s.key for s in specs) == sorted(
+        f"openai:test/{m}" for m in openai_server.knobs.models
+    )
+    assert all(s.engine == "openai" and s.server is not None for s in specs)
+    assert [name for name, _ in failures] == ["dead"]
+    far = {"name": "lan", "base_url": "http://10.255.255.1:8000/v1"}
+    assert discover_server_models(load_settings(servers=[far], offline=True)) == ([], [])
+
+
+async def test_pick_a_server_model_and_stream_its_answer(
+    make_app: Callable[..., LocalAIApp],
+    model_a: ModelSpec,
+    openai_server: LocalOpenAIServer,
+) -> None:
+    settings = load_settings(servers=[{"name": "test", "base_url": openai_server.base_url}])
+    openai_server.knobs.reply = "Paris is the **capital** of France."
+    app = make_app(model_a, settings)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await ready(app, pilot, "a")
+        await pilot.press("ctrl+o")
+        assert isinstance(app.screen, ModelPickerScreen)
+        table = app.screen.query_one(DataTable)
+        model = openai_server.model
+        await until(pilot, lambda: any(model in r for r in table_text(table)), "server model")
+        row = next(r for r in table_text(table) if model in r)
+        assert "OpenAI-compatible" in row and "test (" in row
+        await pilot.press(*model, "enter")
+        await ready(app, pilot, f"openai:test/{model}")
+        await send(app, pilot, "capital of France?")
+        await answered(app, pilot)
+        assert views(app)[-1] == ("assistant", "Paris is the **capital** of France.")
+        assert openai_server.requests[-1]["messages"][-1]["content"] == "capital of France?"
+
+
+async def test_escape_stops_a_server_answer_mid_stream(
+    make_app: Callable[..., LocalAIApp],
+    openai_server: LocalOpenAIServer,
+    openai_server_spec: ModelSpec,
+) -> None:
+    openai_server.knobs.stall_after = 3
+    app = make_app(openai_server_spec)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await ready(app, pilot, openai_server_spec.key)
+        await send(app, pilot, "talk")
+        assert await asyncio.to_thread(openai_server.stalled.wait, 5)
+        await until(pilot, lambda: len(views(app)[-1][1].split()) == 3, "three words shown")
+        partial = views(app)[-1][1]
+        await pilot.press("escape")
+        await answered(app, pilot)
+        assert views(app)[-1][1] == partial
+        stored = app.store.messages(chat(app).conversation_id)  # type: ignore[arg-type]
+        assert stored[-1].content == partial
+        assert stored[-1].stats["finish_reason"] == "cancelled"  # type: ignore[index]
+
+
+async def test_unreachable_server_fails_clearly_and_the_previous_model_stays(
+    make_app: Callable[..., LocalAIApp],
+    model_a: ModelSpec,
+    openai_server: LocalOpenAIServer,
+) -> None:
+    dead = openai_server.spec_for(
+        openai_server.server_config().__class__(name="dead", base_url=DEAD["base_url"]), "m"
+    )
+    app = make_app(model_a)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await ready(app, pilot, "a")
+        chat(app).load_model(dead)
+        await until(
+            pilot, lambda: any("Still using Model A" in n for n in notifications(app)), "load error"
+        )
+        assert app.manager.spec.key == "a"  # type: ignore[union-attr]
+        await send(app, pilot, "hello?")
+        await answered(app, pilot)
+        assert views(app)[-1] == ("assistant", "Hello from **A**.")

@@ -1,0 +1,143 @@
+"""Model picker, help screen, command palette and key remapping."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from textual.widgets import DataTable, Input
+
+from backends.base import ModelSpec
+from backends.settings import load_settings
+from tests.fixtures.scripted_engine import Script
+from tests.tui.waiting import until
+from tui.app import LocalAIApp
+from tui.screens.chat import ChatScreen
+from tui.screens.help import HelpScreen
+from tui.screens.model_picker import ModelPickerScreen, format_size
+
+
+def table_text(table: DataTable) -> list[str]:  # type: ignore[type-arg]
+    return [" | ".join(str(cell) for cell in table.get_row_at(i)) for i in range(table.row_count)]
+
+
+async def test_picker_lists_models_filters_and_loads_the_chosen_one(
+    make_app: Callable[..., LocalAIApp],
+    model_a: ModelSpec,
+    model_b: ModelSpec,
+    scripted_engines: dict[str, Script],
+    tmp_path,  # type: ignore[no-untyped-def]
+) -> None:
+    folder = tmp_path / "ggufs"
+    folder.mkdir()
+    (folder / "tiny-q4.gguf").write_bytes(b"GGUF" + b"\0" * 2000)
+    settings = load_settings(model_dirs=[folder])
+    app = make_app(model_a, settings)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await until(pilot, lambda: app.manager.spec is not None, "model A")
+        app.manager._remember(model_b)  # B used before: now recent #1, A #2
+        await pilot.press("ctrl+o")
+        picker = app.screen
+        assert isinstance(picker, ModelPickerScreen)
+        table = picker.query_one(DataTable)
+        await until(pilot, lambda: any("tiny-q4" in r for r in table_text(table)), "folder GGUF")
+        rows = table_text(table)
+        assert rows[0].startswith("1 | Model B") and rows[1].startswith("2 | Model A ●")
+        tiny = next(r for r in rows if "tiny-q4" in r)
+        assert "llama.cpp" in tiny and "2.0 KB" in tiny and "ggufs" in tiny
+        await pilot.press(*"model b")
+        assert table_text(table) == [rows[0]]
+        await pilot.press("enter")
+        await until(pilot, lambda: app.manager.spec.key == "b", "model B loaded")  # type: ignore[union-attr]
+        assert isinstance(app.screen, ChatScreen)
+
+
+async def test_picker_alt_number_and_escape(
+    make_app: Callable[..., LocalAIApp], model_a: ModelSpec, model_b: ModelSpec
+) -> None:
+    app = make_app(model_a)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await until(pilot, lambda: app.manager.spec is not None, "model A")
+        app.manager._remember(model_b)
+        await pilot.press("ctrl+o")
+        await pilot.press("escape")
+        assert isinstance(app.screen, ChatScreen) and app.manager.spec.key == "a"  # type: ignore[union-attr]
+        await pilot.press("ctrl+o", "alt+1")
+        await until(pilot, lambda: app.manager.spec.key == "b", "model B loaded")  # type: ignore[union-attr]
+
+
+async def test_help_lists_every_binding_with_remapped_keys(
+    make_app: Callable[..., LocalAIApp], model_a: ModelSpec
+) -> None:
+    settings = load_settings(keymap={"chat.pick_model": "f3"})
+    app = make_app(model_a, settings)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("f1")
+        assert isinstance(app.screen, HelpScreen)
+        rows = table_text(app.screen.query_one(DataTable))
+        text = "\n".join(rows)
+        for expected in (
+            "Stop",
+            "Regenerate",
+            "Copy answer",
+            "Copy code block",
+            "New line",
+            "Send",
+            "Edit & resend",
+            "Recent model 1-9",
+            "Params",
+            "Chats",
+        ):
+            assert expected in text, expected
+        model_row = next(r for r in rows if "chat.pick_model" in r)
+        assert model_row.startswith("f3")
+        assert any(r.startswith("ctrl+j") and "New line" in r for r in rows)
+        await pilot.press("escape", "f3")
+        assert isinstance(app.screen, ModelPickerScreen)
+
+
+async def test_command_palette_offers_every_chat_action(
+    make_app: Callable[..., LocalAIApp], model_a: ModelSpec
+) -> None:
+    app = make_app(model_a)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await until(pilot, lambda: app.manager.spec is not None, "model A")
+        titles = {c.title for c in app.get_system_commands(app.screen)}
+        for action in (
+            "Pick model",
+            "New chat",
+            "Open conversations",
+            "Stop",
+            "Regenerate",
+            "Edit last prompt",
+            "Copy last answer",
+            "Copy last code block",
+            "Toggle parameters panel",
+            "Keys and help",
+            "Switch to Model A",
+        ):
+            assert action in titles, action
+        await pilot.press("ctrl+p")
+        await pilot.press(*"pick model")
+        await pilot.pause(0.3)
+        await pilot.press("enter")
+        await until(pilot, lambda: isinstance(app.screen, ModelPickerScreen), "picker via palette")
+
+
+async def test_params_panel_toggles_and_fits_at_80_columns(
+    make_app: Callable[..., LocalAIApp], model_a: ModelSpec
+) -> None:
+    app = make_app(model_a)
+    async with app.run_test(size=(80, 24)) as pilot:
+        panel = app.screen.query_one("#params")
+        assert not panel.display  # narrow terminal: hidden until asked for
+        await pilot.press("ctrl+t")
+        assert panel.display and isinstance(app.focused, Input)
+        assert app.screen.query_one("#messages").size.width >= 40
+        await pilot.press("ctrl+t")
+        assert not panel.display
+
+
+def test_sizes_read_like_a_file_manager() -> None:
+    assert format_size(None) == "—"
+    assert format_size(98_400_000) == "98.4 MB"
+    assert format_size(512) == "512 B"

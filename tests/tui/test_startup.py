@@ -1,0 +1,85 @@
+"""Starting the app stays light: no ML runtime imported; the CLI flags behave."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tui import __version__
+from tui.cli import main
+
+ROOT = Path(__file__).parents[2]
+
+STARTUP = """
+import asyncio, json, sys
+import backends.catalog
+backends.catalog.demo_spec = lambda: None  # no model to load: only the app itself starts
+from backends.settings import load_settings
+from tui.app import LocalAIApp
+
+async def run():
+    app = LocalAIApp(load_settings())
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        shown = app.screen.query_one("#status").text
+        await pilot.press("ctrl+o")  # the picker scans the HF cache and folders
+        await pilot.pause(0.5)
+        await pilot.press("f1")
+        await pilot.pause()
+    heavy = [m for m in ("torch", "transformers", "llama_cpp", "diffusers") if m in sys.modules]
+    print(json.dumps({"heavy": heavy, "status": shown}))
+
+asyncio.run(run())
+"""
+
+
+def test_starting_the_app_imports_no_ml_runtime(tmp_path: Path) -> None:
+    env = {**os.environ, "LOCALAI_TUI_DATA_DIR": str(tmp_path), "PYTHONPATH": str(ROOT)}
+    out = subprocess.run(
+        [sys.executable, "-c", STARTUP],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=ROOT,
+        timeout=120,
+    )
+    assert out.returncode == 0, out.stderr[-2000:]
+    result = json.loads(out.stdout.strip().splitlines()[-1])
+    assert result["heavy"] == []
+    assert "no model loaded" in result["status"]
+
+
+def test_version_flag(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main(["--version"])
+    assert exit_info.value.code == 0
+    assert capsys.readouterr().out.strip() == f"localai-tui {__version__}"
+
+
+def test_an_unknown_model_fails_before_the_ui_with_a_hint(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    assert main(["--model", str(tmp_path / "nope.gguf")]) == 2
+    err = capsys.readouterr().err
+    assert "Model not found" in err and "nope.gguf" in err
+
+
+def test_engine_without_model_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main(["--engine", "openai"])
+    assert exit_info.value.code == 2
+    assert "--engine goes with --model" in capsys.readouterr().err
+
+
+def test_invalid_config_is_reported_not_a_traceback(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    config = tmp_path / "bad.toml"
+    config.write_text("[sampling]\ntemperature = 'hot'\n")
+    assert main(["--config", str(config)]) == 2
+    assert "settings file is invalid" in capsys.readouterr().err

@@ -1,0 +1,86 @@
+"""`localai-tui` entry point: flags, settings, logging to a file, then the app.
+
+Logging never goes to stderr: Textual draws the screen there.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from pathlib import Path
+
+from tui import __version__
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="localai-tui",
+        description="Chat with local models (llama.cpp, transformers, OpenAI-compatible servers).",
+        epilog="Keys: Enter sends, ctrl+j new line, ctrl+o models, alt+1..9 recent models, "
+        "Esc stops, F1 all keys, ctrl+p commands.",
+    )
+    parser.add_argument(
+        "--model",
+        help="a .gguf file, a model folder, a model key, or a repo id in the Hugging Face cache",
+    )
+    parser.add_argument(
+        "--engine",
+        choices=["llama_cpp", "transformers", "openai"],
+        help="engine for --model (default: from the file type); openai asks the first server",
+    )
+    parser.add_argument("--config", type=Path, help="settings TOML (default: user config dir)")
+    parser.add_argument(
+        "--offline", action="store_true", help="never touch the network (Hub or remote servers)"
+    )
+    parser.add_argument("--version", action="version", version=f"localai-tui {__version__}")
+    return parser
+
+
+def setup_logging() -> Path:
+    from backends.paths import log_file
+
+    path = log_file()
+    logging.basicConfig(
+        filename=path,
+        level=logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    logging.captureWarnings(True)
+    return path
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.engine and not args.model:
+        parser.error("--engine goes with --model (which model should it run?)")
+    from pydantic import ValidationError
+
+    from backends.errors import BackendError
+    from backends.settings import load_settings
+
+    setup_logging()
+    overrides = {"offline": True} if args.offline else {}
+    try:
+        settings = load_settings(args.config, **overrides)
+    except (ValidationError, ValueError, OSError) as exc:
+        print(f"localai-tui: the settings file is invalid:\n{exc}", file=sys.stderr)
+        return 2
+    if settings.offline:
+        import os
+
+        os.environ["HF_HUB_OFFLINE"] = "1"  # before huggingface_hub is imported
+    startup = None
+    if args.model:
+        from backends.catalog import spec_from_cli
+
+        try:
+            startup = spec_from_cli(args.model, args.engine, settings)
+        except BackendError as exc:
+            print(f"localai-tui: {exc.title}: {exc.message}", file=sys.stderr)
+            return 2
+    from tui.app import LocalAIApp
+
+    LocalAIApp(settings, startup_model=startup).run()
+    return 0

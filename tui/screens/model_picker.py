@@ -1,0 +1,231 @@
+"""Pick a model: recents first (alt+1..9), then every local and server model, with a filter.
+
+Dismisses with the chosen ModelSpec (the chat screen loads it, showing progress) or None.
+Local discovery and server listing run in their own workers, so the list opens at once
+with the recents and fills in; an unreachable server only adds a line saying so.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.message import Message
+from textual.screen import ModalScreen
+from textual.widgets import DataTable, Input, Label, Static
+from textual.worker import Worker
+
+from backends.base import ModelSpec
+from backends.errors import BackendError
+from backends.registry import ENGINE_LABELS
+from backends.settings import Settings
+
+
+def format_size(size: int | None) -> str:
+    if not size:
+        return "—"
+    value = float(size)
+    for unit in ("B", "KB", "MB", "GB"):
+        if value < 1000:
+            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1000
+    return f"{value:.1f} TB"
+
+
+def where_it_lives(spec: ModelSpec) -> str:
+    if spec.source == "server" and spec.server is not None:
+        return f"{spec.server.name} ({spec.server.base_url})"
+    if spec.source == "demo":
+        return "demo package"
+    if spec.source == "hf-cache":
+        return f"HF cache · {spec.repo_id}" if spec.repo_id else "HF cache"
+    if spec.path:
+        home = str(Path.home())
+        return spec.path.replace(home, "~", 1) if spec.path.startswith(home) else spec.path
+    return ""
+
+
+def _clip(text: str, width: int, *, left: bool = False) -> str:
+    if len(text) <= width:
+        return text
+    return ("…" + text[-(width - 1) :]) if left else (text[: width - 1] + "…")
+
+
+class ModelPickerScreen(ModalScreen[ModelSpec | None]):
+    BINDINGS = [
+        Binding("escape", "dismiss_picker", "Close", id="picker.close"),
+        Binding("down", "move(1)", "Move", show=False, id="picker.down"),
+        Binding("up", "move(-1)", "Move", show=False, id="picker.up"),
+        *[
+            Binding(
+                f"alt+{n}",
+                f"pick_recent({n})",
+                f"Recent model {n}",
+                show=False,
+                id=f"picker.recent_{n}",
+            )
+            for n in range(1, 10)
+        ],
+    ]
+
+    @dataclass
+    class Discovered(Message):
+        specs: list[ModelSpec]
+        failures: list[tuple[str, BackendError]]
+
+    def __init__(
+        self, settings: Settings, recents: list[ModelSpec], current: ModelSpec | None
+    ) -> None:
+        super().__init__()
+        self._settings = settings
+        self._recents = recents
+        self._current_key = current.key if current else None
+        self._specs: dict[str, ModelSpec] = {s.key: s for s in recents}
+        self._pending = 2 if settings.servers else 1
+        self._notes: list[str] = []
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="picker"):
+            yield Label("Models", classes="picker-title")
+            yield Input(
+                placeholder="Filter by name, engine or place…", id="picker-filter", compact=True
+            )
+            yield DataTable(id="picker-table", cursor_type="row", zebra_stripes=True)
+            yield Static("", id="picker-notes", markup=False)
+            yield Static(
+                "Enter load · ↑↓ move · alt+1..9 recent · Esc close", classes="picker-help"
+            )
+
+    def on_mount(self) -> None:
+        table = self.query_one(DataTable)
+        for label, key, width in (
+            ("#", "n", 1),
+            ("Model", "name", 20),
+            ("Engine", "engine", 12),
+            ("Size", "size", 8),
+            ("Where", "where", 20),
+        ):
+            table.add_column(label, key=key, width=width)
+        self._refill()
+        self._note("Looking for models…")
+        self._discover_local()
+        if self._settings.servers:
+            self._discover_servers()
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        self.app.report_worker_failure(event)  # type: ignore[attr-defined]
+
+    @work(thread=True, group="picker-local", exit_on_error=False)
+    def _discover_local(self) -> None:
+        from backends.catalog import discover_models
+
+        self.post_message(self.Discovered(discover_models(self._settings), []))
+
+    @work(thread=True, group="picker-servers", exit_on_error=False)
+    def _discover_servers(self) -> None:
+        from backends.catalog import discover_server_models
+
+        specs, failures = discover_server_models(self._settings)
+        self.post_message(self.Discovered(specs, failures))
+
+    @on(Discovered)
+    def _add_discovered(self, message: Discovered) -> None:
+        for spec in message.specs:
+            self._specs.setdefault(spec.key, spec)
+        self._pending -= 1
+        self._notes.extend(f"{name}: {error.message}" for name, error in message.failures)
+        self._refill()
+        if self._pending <= 0:
+            self._note(
+                ""
+                if len(self._specs)
+                else "No models found. Download one in the Hub "
+                "screen, add a GGUF folder (model_dirs) or install the demo extra."
+            )
+
+    def _note(self, text: str) -> None:
+        lines = [*self._notes, text] if text else self._notes
+        self.query_one("#picker-notes", Static).update("\n".join(lines))
+
+    @on(Input.Changed, "#picker-filter")
+    def _filter(self) -> None:
+        self._refill()
+
+    def _visible(self) -> list[tuple[str, ModelSpec]]:
+        words = self.query_one("#picker-filter", Input).value.lower().split()
+        recent_keys = [s.key for s in self._recents]
+        ordered = [(str(i + 1), self._specs[k]) for i, k in enumerate(recent_keys)]
+        ordered += [("", s) for k, s in self._specs.items() if k not in recent_keys]
+        rows = []
+        for number, spec in ordered:
+            haystack = " ".join(
+                (spec.name, ENGINE_LABELS.get(spec.engine, spec.engine), where_it_lives(spec))
+            ).lower()
+            if all(w in haystack for w in words):
+                rows.append((number, spec))
+        return rows
+
+    def _refill(self) -> None:
+        table = self.query_one(DataTable)
+        selected = self._selected()
+        table.clear()
+        rows = self._visible()
+        engines = [ENGINE_LABELS.get(spec.engine, spec.engine) for _, spec in rows]
+        engine_w = max((len(e) for e in engines), default=8)
+        # The panel is 96% of the screen (max 150) less border, padding, scrollbar and
+        # 2 cells of padding per column; the name gets what it needs, "where" the rest.
+        inner = min(150, self.app.size.width * 96 // 100) - 4 - 2 - 10
+        free = max(inner - 1 - engine_w - 8, 24)
+        longest = max((len(spec.name) + 2 for _, spec in rows), default=20)
+        name_w = longest if longest <= free - 12 else max(free * 6 // 10, free - 40)
+        where_w = max(free - name_w, 8)
+        table.columns["engine"].width = engine_w  # type: ignore[index]
+        table.columns["name"].width = name_w  # type: ignore[index]
+        table.columns["where"].width = where_w  # type: ignore[index]
+        for (number, spec), engine in zip(rows, engines, strict=True):
+            current = spec.key == self._current_key
+            label = _clip(spec.name, name_w - 2 if current else name_w)
+            name = Text(label, style="bold" if current else "")
+            if current:
+                name.append(" ●", style="bold")
+            table.add_row(
+                number,
+                name,
+                engine,
+                format_size(spec.size_bytes),
+                _clip(where_it_lives(spec), where_w, left=True),
+                key=spec.key,
+            )
+        if selected is not None and selected.key in table.rows:
+            table.move_cursor(row=table.get_row_index(selected.key))
+
+    def _selected(self) -> ModelSpec | None:
+        table = self.query_one(DataTable)
+        if not table.row_count:
+            return None
+        key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
+        return self._specs.get(key) if key else None
+
+    def action_move(self, step: int) -> None:
+        table = self.query_one(DataTable)
+        if table.row_count:
+            table.move_cursor(row=(table.cursor_row + step) % table.row_count)
+
+    def action_pick_recent(self, number: int) -> None:
+        if 0 < number <= len(self._recents):
+            self.dismiss(self._specs[self._recents[number - 1].key])
+
+    def action_dismiss_picker(self) -> None:
+        self.dismiss(None)
+
+    @on(Input.Submitted, "#picker-filter")
+    @on(DataTable.RowSelected, "#picker-table")
+    def _choose(self) -> None:
+        spec = self._selected()
+        if spec is not None:
+            self.dismiss(spec)

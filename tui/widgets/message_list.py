@@ -1,0 +1,54 @@
+"""The scrolling conversation: message views in order, kept at the bottom while streaming."""
+
+from __future__ import annotations
+
+from textual.await_remove import AwaitRemove
+from textual.containers import VerticalScroll
+from textual.widget import AwaitMount
+from textual.widgets import Static
+
+from tui.widgets.message_view import MessageView
+
+EMPTY_HINT = (
+    "Ask anything.  [b]Enter[/] sends · [b]ctrl+j[/] new line · [b]ctrl+o[/] models · "
+    "[b]F1[/] all keys"
+)
+
+
+class MessageList(VerticalScroll):
+    """Holds MessageViews; an empty chat shows a short hint instead."""
+
+    can_focus = False
+
+    def on_mount(self) -> None:
+        self.mount(Static(EMPTY_HINT, classes="empty-hint"))
+        self.anchor()
+
+    @property
+    def views(self) -> list[MessageView]:
+        return list(self.query_children(MessageView))
+
+    def add(self, view: MessageView) -> AwaitMount:
+        """Mount `view` at the end; await the result before streaming into it."""
+        for hint in self.query_children(".empty-hint"):
+            hint.display = False
+        mounted = self.mount(view)
+        self.anchor()
+        return mounted
+
+    def remove_from(self, view: MessageView) -> AwaitRemove:
+        """Remove `view` and every message after it."""
+        views = self.views
+        return self.remove_children(views[views.index(view) :] if view in views else [])
+
+    def clear(self) -> None:
+        for view in self.views:
+            view.remove()
+        for hint in self.query_children(".empty-hint"):
+            hint.display = True
+
+    def last(self, role: str) -> MessageView | None:
+        for view in reversed(self.views):
+            if view.role == role:
+                return view
+        return None

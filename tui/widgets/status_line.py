@@ -1,0 +1,52 @@
+"""One line: the loaded model and what the app is doing, with load progress when loading."""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.containers import Horizontal
+from textual.widgets import ProgressBar, Static
+
+
+class StatusLine(Horizontal):
+    """`model` and `state` are set by the chat screen; progress shows only while loading."""
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self._model = "no model loaded"
+        self._state = "ctrl+o to pick a model"
+
+    def compose(self) -> ComposeResult:
+        yield Static(id="status-text", markup=False)
+        yield ProgressBar(total=None, show_eta=False, id="load-progress")
+
+    def on_mount(self) -> None:
+        self.query_one(ProgressBar).display = False
+        self._render_text()
+
+    def set_model(self, label: str | None) -> None:
+        self._model = label or "no model loaded"
+        self._render_text()
+
+    def set_state(self, state: str) -> None:
+        self._state = state
+        self._render_text()
+
+    def set_progress(self, fraction: float | None) -> None:
+        """A fraction shows a bar, None an indeterminate one."""
+        bar = self.query_one(ProgressBar)
+        bar.display = True
+        if fraction is None:
+            bar.update(total=None)
+        else:
+            bar.update(total=100, progress=round(fraction * 100))
+
+    def hide_progress(self) -> None:
+        self.query_one(ProgressBar).display = False
+
+    @property
+    def text(self) -> str:
+        return f"{self._model} │ {self._state}"
+
+    def _render_text(self) -> None:
+        if self.is_mounted:
+            self.query_one("#status-text", Static).update(self.text)
