@@ -56,7 +56,7 @@ _PARKED_SEARCHES = 8  # live list_models iterators kept for "load more"
 
 
 @functools.cache
-def _app_version() -> str:
+def app_version() -> str:
     from importlib.metadata import PackageNotFoundError, version
 
     try:
@@ -185,7 +185,7 @@ class HubClient:
 
     def ensure_online(self) -> None:
         if self.offline:
-            raise self._offline_error()
+            raise self.offline_error()
 
     @contextmanager
     def transport_errors(self, what: str) -> Iterator[None]:
@@ -280,7 +280,7 @@ class HubClient:
             endpoint=self.endpoint,
             token=self.hf_token(),
             library_name="localai-tui",
-            library_version=_app_version(),
+            library_version=app_version(),
         )
 
     @contextmanager
@@ -314,7 +314,7 @@ class HubClient:
         except HubUnreachable as exc:
             raise (slow if exc.timed_out else unreachable) from None
         except OfflineModeIsEnabled:
-            raise self._offline_error() from None
+            raise self.offline_error() from None
         except HfHubHTTPError as exc:
             response = exc.response
             if response is None:
@@ -334,7 +334,7 @@ class HubClient:
                 f"Network error while {what}: {redact(str(exc), self._token)}. Try again."
             ) from None
 
-    def _offline_error(self) -> OfflineError:
+    def offline_error(self) -> OfflineError:
         return OfflineError(
             "Offline mode is on, so the Hub is not contacted. Models already downloaded "
             "are listed under Models; turn offline mode off to browse."
@@ -446,7 +446,7 @@ class HubClient:
                     token=self.hf_token(),
                     etag_timeout=self.timeout,
                     library_name="localai-tui",
-                    library_version=_app_version(),
+                    library_version=app_version(),
                 )
             except HfHubHTTPError:  # no card, or not readable: the page shows none
                 return ""
