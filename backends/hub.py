@@ -11,33 +11,29 @@ The token never appears in a message, repr or log line.
 from __future__ import annotations
 
 import functools
-import itertools
 import os
 import threading
-import uuid
-from collections import OrderedDict
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlsplit
 
-from backends.errors import AuthRequired, BackendError, HubError, ModelNotFound, OfflineError
+from backends.errors import AuthRequired, BackendError, HubError, OfflineError
 from backends.gguf_quants import group_quants
+from backends.hub_error_map import error_for_status, mapped_hub_errors, offline_mode_error
 from backends.hub_models import (
     ModelCard,
     ModelPage,
-    ModelSummary,
     RepoFile,
     RepoListing,
     SearchQuery,
     engine_for,
     strip_front_matter,
 )
+from backends.hub_search import SearchPager, list_models
 from backends.hub_token import HubToken, redact, resolve_token
-from backends.hub_transport import HubUnreachable, fail_fast
 
 if TYPE_CHECKING:
     import httpx
@@ -46,13 +42,6 @@ if TYPE_CHECKING:
     from backends.settings import Settings
 
 DEFAULT_ENDPOINT = "https://huggingface.co"
-# Fields each search result needs (the Hub's default listing lacks gated and lastModified).
-_LIST_FIELDS: tuple[str, ...] = ("downloads", "likes", "lastModified", "gated", "private")
-_LIST_FIELDS += ("pipeline_tag", "library_name", "tags")
-# Our sort keys in list_models' spelling (it maps them to the Hub's own).
-_LIST_SORT = {"downloads": "downloads", "likes": "likes", "updated": "last_modified"}
-_LIST_SORT["trending"] = "trending_score"
-_PARKED_SEARCHES = 8  # live list_models iterators kept for "load more"
 
 
 @functools.cache
@@ -63,21 +52,6 @@ def app_version() -> str:
         return version("localai-tui")
     except PackageNotFoundError:
         return "dev"
-
-
-@dataclass
-class _LiveSearch:
-    """A list_models iterator part-way through, for the next page of the same query."""
-
-    query: SearchQuery
-    models: Iterator[ModelInfo]
-    parkable: bool  # False for a capped list_models (spent after `limit` items)
-    ahead: list[ModelInfo] = field(default_factory=list)  # pulled to learn there is more
-
-    def take(self, count: int) -> list[ModelInfo]:
-        out, self.ahead = self.ahead[:count], self.ahead[count:]
-        out += itertools.islice(self.models, count - len(out))
-        return out
 
 
 def default_cache_dir() -> Path:
@@ -123,7 +97,7 @@ class HubClient:
         self.timeout = timeout
         self._http: httpx.Client | None = None
         self._lock = threading.Lock()
-        self._parked: OrderedDict[str, _LiveSearch] = OrderedDict()
+        self._pager = SearchPager(lambda query, limit: list_models(self.hf_api(), query, limit))
         self._card_cache = Path(card_cache_dir) if card_cache_dir is not None else None
 
     @classmethod
@@ -177,15 +151,21 @@ class HubClient:
             return self._http
 
     def headers_for(self, url: str) -> dict[str, str]:
-        """Request headers; the token goes only to the endpoint's own origin."""
-        headers = {"user-agent": "localai-tui; hf_hub-compatible", "accept-encoding": "identity"}
+        """Headers for our own requests (the resumable transfer): huggingface_hub's user
+        agent, no compression; the token goes only to the endpoint's own origin."""
+        from huggingface_hub.utils import build_hf_headers
+
+        headers = build_hf_headers(
+            token=False, library_name="localai-tui", library_version=app_version()
+        )
+        headers["accept-encoding"] = "identity"
         if self._token is not None and _same_origin(url, self.endpoint):
             headers["authorization"] = f"Bearer {self._token.reveal()}"
         return headers
 
     def ensure_online(self) -> None:
         if self.offline:
-            raise self.offline_error()
+            raise offline_mode_error()
 
     @contextmanager
     def transport_errors(self, what: str) -> Iterator[None]:
@@ -220,42 +200,8 @@ class HubClient:
         raise self.error_for(response.status_code, response.headers, repo_id, what)
 
     def error_for(self, status: int, headers: Any, repo_id: str | None, what: str) -> BackendError:
-        code = headers.get("x-error-code", "")
-        server_msg = redact(headers.get("x-error-message", ""), self._token)
-        page = f"https://huggingface.co/{repo_id}" if repo_id else "https://huggingface.co"
-        if code == "GatedRepo":
-            if self._token is None:
-                return AuthRequired(
-                    f"{repo_id} is gated. Request access at {page}, then add a Hugging Face "
-                    "token (HF_TOKEN, `hf auth login`, or the token field in Settings)."
-                )
-            return AuthRequired(
-                f"Your token has no access to {repo_id} yet. Request access at {page} "
-                "(approval can take a while), then try again."
-            )
-        if status == 401 and "credentials" in server_msg.lower():
-            return AuthRequired(
-                f"The Hugging Face token was rejected while {what} ({repo_id or 'the Hub'}). "
-                "Create a new read token at https://huggingface.co/settings/tokens and enter it."
-            )
-        if code == "RepoNotFound" or (status in (401, 404) and not code and repo_id):
-            hint = "" if self._token else " If it is private, add a token that can read it."
-            if status == 401 and self._token is None:
-                return AuthRequired(f"{repo_id} was not found or is private ({page}).{hint}")
-            return ModelNotFound(f"{repo_id} was not found on the Hub ({page}).{hint}")
-        if code == "RevisionNotFound":
-            return ModelNotFound(f"{repo_id} has no such revision. Pick another branch or commit.")
-        if code == "EntryNotFound":
-            return ModelNotFound(f"That file is not in {repo_id}. Refresh the file list.")
-        if status == 403:
-            return AuthRequired(f"Access to {repo_id} was refused. Check your access at {page}.")
-        if status == 429:
-            return HubError("The Hub is rate-limiting requests. Wait a minute and try again.")
-        return HubError(
-            f"The Hub answered {status} while {what}"
-            + (f": {server_msg}" if server_msg else "")
-            + ". Try again later."
-        )
+        """The BackendError for a failed Hub answer (status + X-Error-Code / -Message)."""
+        return error_for_status(status, headers, repo_id, what, self._token)
 
     def get_json(self, url: str, repo_id: str | None, what: str, **params: Any) -> Any:
         self.ensure_online()
@@ -286,59 +232,13 @@ class HubClient:
     @contextmanager
     def hub_errors(self, what: str, repo_id: str | None = None) -> Iterator[None]:
         """Run huggingface_hub calls: offline check first, no retries when the Hub is
-        unreachable, and its exceptions turned into ours with the messages error_for writes.
-
-        Raised `from None`: huggingface_hub's errors carry the request, token included.
-        """
-        import httpx2
-        from huggingface_hub.errors import (
-            HfHubHTTPError,
-            HFValidationError,
-            LocalEntryNotFoundError,
-            OfflineModeIsEnabled,
-        )
-
+        unreachable, and its exceptions turned into ours (backends/hub_error_map.py)."""
         self.ensure_online()
-        unreachable = OfflineError(
-            f"Can't reach the Hub at {self.endpoint} while {what}. Check your connection; "
-            "models already downloaded still work offline."
-        )
-        slow = HubError(
-            f"The Hub at {self.endpoint} did not answer in time while {what}. Try again."
-        )
-        try:
-            with fail_fast(self.timeout, self.endpoint):
-                yield
-        except BackendError:
-            raise
-        except HubUnreachable as exc:
-            raise (slow if exc.timed_out else unreachable) from None
-        except OfflineModeIsEnabled:
-            raise self.offline_error() from None
-        except HfHubHTTPError as exc:
-            response = exc.response
-            if response is None:
-                raise HubError(f"The Hub failed while {what}. Try again later.") from None
-            raise self.error_for(response.status_code, response.headers, repo_id, what) from None
-        except LocalEntryNotFoundError:  # hf_hub_download: no answer and nothing cached
-            raise unreachable from None
-        except HFValidationError:
-            page = f"https://huggingface.co/{repo_id}"
-            raise ModelNotFound(f"{repo_id} was not found on the Hub ({page}).") from None
-        except (httpx2.ConnectError, httpx2.ConnectTimeout):
-            raise unreachable from None
-        except httpx2.TimeoutException:
-            raise slow from None
-        except httpx2.HTTPError as exc:
-            raise HubError(
-                f"Network error while {what}: {redact(str(exc), self._token)}. Try again."
-            ) from None
+        with mapped_hub_errors(self.endpoint, self._token, self.timeout, what, repo_id):
+            yield
 
     def offline_error(self) -> OfflineError:
-        return OfflineError(
-            "Offline mode is on, so the Hub is not contacted. Models already downloaded "
-            "are listed under Models; turn offline mode off to browse."
-        )
+        return offline_mode_error()
 
     # Search ---------------------------------------------------------------------------------
 
@@ -346,71 +246,11 @@ class HubClient:
         """One page of results. Pass `page.next_cursor` back for the next page.
 
         Cheap to call per keystroke from an exclusive worker: a page echoes its query, so the
-        caller ignores any page whose `.query` is not the current one.
-
-        Pages come from HfApi.list_models, which follows the Hub's Link pages itself but has
-        no page-size knob apart from `limit`, which is also a total cap (islice). So the first
-        page asks for `limit + 1` models (small and fast while the user types; the extra one
-        tells whether there is more), and "load more" opens an uncapped list_models iterator
-        (the Hub picks its page size), skips what was shown and parks it in this client under
-        the returned cursor; the pages after that come from it. A cursor this client no longer
-        holds (another client, evicted) still works: its offset is re-skipped.
+        caller ignores any page whose `.query` is not the current one. Pages come from
+        HfApi.list_models (see backends/hub_search.py for how its iterator is paged).
         """
         with self.hub_errors("searching models"):
-            live, offset = self._live_search(query, cursor)
-            models = live.take(query.limit + 1)
-        has_more = len(models) > query.limit
-        if has_more:
-            live.ahead = models[query.limit :]
-            models = models[: query.limit]
-        next_cursor = self._park(live, offset + len(models)) if has_more else None
-        items = [_summary(m) for m in models]
-        if query.runs_here:
-            items = [m for m in items if m.runs_here]
-        return ModelPage(query, tuple(items), next_cursor, scanned=len(models))
-
-    def _live_search(self, query: SearchQuery, cursor: str | None) -> tuple[_LiveSearch, int]:
-        if cursor is None:
-            return _LiveSearch(query, self._list_models(query, query.limit + 1), False), 0
-        key, _, offset_text = cursor.rpartition("@")
-        try:
-            offset = int(offset_text)
-        except ValueError:
-            raise HubError(
-                "That next-page cursor is not one this app made. Search again."
-            ) from None
-        with self._lock:
-            live = self._parked.pop(key, None)
-        if live is None or live.query != query:
-            live = _LiveSearch(query, self._list_models(query, None), True)
-            live.take(offset)
-        return live, offset
-
-    def _park(self, live: _LiveSearch, offset: int) -> str:
-        key = uuid.uuid4().hex[:12]
-        if live.parkable:
-            with self._lock:
-                self._parked[key] = live
-                while len(self._parked) > _PARKED_SEARCHES:
-                    self._parked.popitem(last=False)
-        return f"{key}@{offset}"
-
-    def _list_models(self, query: SearchQuery, limit: int | None) -> Iterator[ModelInfo]:
-        filters: list[str] = []
-        if query.library:
-            filters.append(query.library)
-            if query.runs_here and query.library == "transformers":
-                filters.append("safetensors")
-        models = self.hf_api().list_models(
-            search=query.text.strip() or None,
-            author=query.author or None,
-            filter=filters or None,
-            pipeline_tag=query.task or None,
-            sort=cast(Any, _LIST_SORT[query.sort]),
-            limit=limit,
-            expand=cast(Any, list(_LIST_FIELDS)),
-        )
-        return iter(models)
+            return self._pager.page(query, cursor)
 
     # Model card and files -------------------------------------------------------------------
 
@@ -531,23 +371,6 @@ class HubClient:
 def _same_origin(url: str, endpoint: str) -> bool:
     a, b = urlsplit(url), urlsplit(endpoint)
     return (a.scheme, a.netloc) == (b.scheme, b.netloc)
-
-
-def _summary(info: ModelInfo) -> ModelSummary:
-    tags = tuple(info.tags or ())
-    task, library = info.pipeline_tag, info.library_name
-    return ModelSummary(
-        repo_id=info.id,
-        task=task,
-        library=library,
-        downloads=int(info.downloads or 0),
-        likes=int(info.likes or 0),
-        updated=info.last_modified,
-        gated=bool(info.gated),
-        private=bool(info.private),
-        tags=tags,
-        engine=engine_for(tags, library, task),
-    )
 
 
 def _files(info: ModelInfo) -> tuple[RepoFile, ...]:
