@@ -3,15 +3,20 @@ get_hf_file_metadata), and the file list of a job is retried while the Hub is un
 
 from __future__ import annotations
 
+import logging
 import socket
 from dataclasses import dataclass, field
 from pathlib import Path
+
+import pytest
 
 from backends.hub import HubClient
 from backends.hub_models import SearchQuery
 from backends.resumable_download import RetryPolicy
 from tests.fixtures.hub_repos import default_repos
-from tests.fixtures.hub_server import HubServer
+from tests.fixtures.hub_server import GOOD_TOKEN, HubServer
+
+WRONG = "hf_wrongTOKENnotKNOWN987654321"
 
 
 def _lower(headers: dict[str, str]) -> dict[str, str]:
@@ -108,3 +113,59 @@ def test_file_list_is_retried_while_the_hub_is_unreachable(cache_dir: Path, make
         q.close()
         for server in policy.started:
             server.stop()
+
+
+def test_huggingface_hub_offline_mode_is_our_offline_error(
+    hub: HubServer, client: HubClient, monkeypatch
+) -> None:
+    """HF_HUB_OFFLINE read by huggingface_hub at import time: its refusal becomes ours."""
+    from huggingface_hub import constants
+
+    from backends.errors import OfflineError
+    from backends.resumable_download import fetch_metadata
+
+    monkeypatch.setattr(constants, "HF_HUB_OFFLINE", True)
+    with pytest.raises(OfflineError) as info:
+        client.search(SearchQuery(text="chat"))
+    assert "Offline mode is on" in str(info.value)
+    with pytest.raises(OfflineError):
+        client.model_card("acme/tiny-llama")
+    with pytest.raises(OfflineError):
+        fetch_metadata(client, "acme/tiny-llama", "config.json", "main")
+    assert not hub.requests
+
+
+def test_unreachable_hub_is_not_retried_and_token_stays_secret(
+    hub: HubServer, cache_dir: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    from backends.errors import AuthRequired, OfflineError
+
+    caplog.set_level(logging.DEBUG)
+    client = HubClient(f"http://127.0.0.1:{_free_port()}", GOOD_TOKEN, False, cache_dir=cache_dir)
+    with pytest.raises(OfflineError) as info:
+        client.search(SearchQuery(text="x"))
+    with pytest.raises(OfflineError):
+        client.whoami()
+    assert "Can't reach the Hub" in str(info.value)
+    assert not [r for r in caplog.records if "Retrying" in r.getMessage()]  # http_backoff's
+    with pytest.raises(AuthRequired):
+        HubClient(hub.endpoint, WRONG, False, cache_dir=cache_dir).model_card("acme/tiny-llama")
+    assert GOOD_TOKEN not in caplog.text and WRONG not in caplog.text
+
+
+def test_token_goes_only_to_the_endpoint_origin_in_huggingface_hub_calls(hub: HubServer) -> None:
+    from huggingface_hub import get_session
+
+    from backends.hub_transport import fail_fast
+
+    other_origin = hub.endpoint.replace("127.0.0.1", "localhost")  # the fixture's "CDN" host
+    with fail_fast(5.0, hub.endpoint):
+        for base in (hub.endpoint, other_origin):
+            get_session().get(f"{base}/api/whoami-v2", headers=_bearer(GOOD_TOKEN))
+    own, foreign = [_lower(h) for _, p, h in hub.requests if p == "/api/whoami-v2"]
+    assert own["authorization"] == f"Bearer {GOOD_TOKEN}"
+    assert "authorization" not in foreign
+
+
+def _bearer(token: str) -> dict[str, str]:
+    return {"authorization": f"Bearer {token}"}
