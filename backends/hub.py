@@ -32,7 +32,7 @@ from backends.hub_models import (
     engine_for,
     strip_front_matter,
 )
-from backends.hub_search import SearchPager, list_models
+from backends.hub_search import list_models, search_page
 from backends.hub_token import HubToken, redact, resolve_token
 
 if TYPE_CHECKING:
@@ -97,7 +97,6 @@ class HubClient:
         self.timeout = timeout
         self._http: httpx.Client | None = None
         self._lock = threading.Lock()
-        self._pager = SearchPager(lambda query, limit: list_models(self.hf_api(), query, limit))
         self._card_cache = Path(card_cache_dir) if card_cache_dir is not None else None
 
     @classmethod
@@ -247,10 +246,13 @@ class HubClient:
 
         Cheap to call per keystroke from an exclusive worker: a page echoes its query, so the
         caller ignores any page whose `.query` is not the current one. Pages come from
-        HfApi.list_models (see backends/hub_search.py for how its iterator is paged).
+        HfApi.list_models (backends/hub_search.py says how its pages are cut).
         """
         with self.hub_errors("searching models"):
-            return self._pager.page(query, cursor)
+            return search_page(self._list_models, query, cursor)
+
+    def _list_models(self, query: SearchQuery, limit: int) -> Iterator[ModelInfo]:
+        return list_models(self.hf_api(), query, limit)
 
     # Model card and files -------------------------------------------------------------------
 

@@ -1,25 +1,21 @@
 """Search pages over huggingface_hub's HfApi.list_models, with opaque "load more" cursors.
 
-list_models follows the Hub's `Link: rel="next"` pages itself, but in 2.4.0 it has no page-size
-knob apart from `limit`, which is also a total cap (an islice over the pages), and it does not
-expose the next link. So:
-  - the first page of a query asks for `limit + 1` models: one small, fast request while the
-    user types; the extra model only says whether there is more;
-  - "load more" opens an uncapped list_models iterator (the Hub then picks its page size and
-    list_models walks its Link pages lazily), skips what was already shown, and parks it under
-    the returned cursor; the next pages are read from it, fetching Hub pages only as needed.
-A cursor is `<key>@<offset>`: when its iterator is gone (another client, evicted, a different
-query) a new one is opened and `offset` models are skipped, so every cursor stays valid.
+list_models follows the Hub's `Link: rel="next"` pages itself, but in 2.4.0 `limit` is both the
+page size it sends to the Hub and a total cap (an islice over the pages), and it never exposes
+the next link or accepts an offset. An uncapped iterator lets the Hub pick the page size (its
+default, far more than a screen), which would make every keystroke of search-as-you-type fetch
+hundreds of models; a capped one cannot be continued. So each page is one list_models call
+capped at `offset + limit + 1` that skips the `offset` models already shown (the extra model
+only says whether there is more). Page k thus re-reads the k-1 pages before it in the same
+request: cheap for the few pages people scroll, and no iterator state is kept, so a cursor (the
+offset) stays valid across threads and clients. When the cap passes the Hub's page size,
+list_models walks the Link pages itself.
 """
 
 from __future__ import annotations
 
 import itertools
-import threading
-import uuid
-from collections import OrderedDict
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, cast
 
 from backends.errors import HubError
@@ -34,10 +30,9 @@ LIST_FIELDS += ("pipeline_tag", "library_name", "tags")
 # Our sort keys in list_models' spelling (it maps them to the Hub's own).
 _LIST_SORT = {"downloads": "downloads", "likes": "likes", "updated": "last_modified"}
 _LIST_SORT["trending"] = "trending_score"
-_PARKED = 8  # live iterators kept for "load more" (each holds at most one Hub page)
 
 
-def list_models(api: HfApi, query: SearchQuery, limit: int | None) -> Iterator[ModelInfo]:
+def list_models(api: HfApi, query: SearchQuery, limit: int) -> Iterator[ModelInfo]:
     """HfApi.list_models for our query: library as a filter (2.4.0 has no `library=`)."""
     filters: list[str] = []
     if query.library:
@@ -73,60 +68,27 @@ def summary(info: ModelInfo) -> ModelSummary:
     )
 
 
-@dataclass
-class _LiveSearch:
-    """A list_models iterator part-way through, for the next page of the same query."""
+def search_page(
+    open_models: Callable[[SearchQuery, int], Iterator[ModelInfo]],
+    query: SearchQuery,
+    cursor: str | None,
+) -> ModelPage:
+    """One page of `query` after `cursor` (None: the first page)."""
+    offset = _offset(cursor)
+    models = list(itertools.islice(open_models(query, offset + query.limit + 1), offset, None))
+    has_more = len(models) > query.limit
+    models = models[: query.limit]
+    next_cursor = f"offset={offset + len(models)}" if has_more else None
+    items = [summary(m) for m in models]
+    if query.runs_here:
+        items = [m for m in items if m.runs_here]
+    return ModelPage(query, tuple(items), next_cursor, scanned=len(models))
 
-    query: SearchQuery
-    models: Iterator[ModelInfo]
-    parkable: bool  # False for a capped iterator (spent after `limit` models)
-    ahead: list[ModelInfo] = field(default_factory=list)  # pulled to learn there is more
 
-    def take(self, count: int) -> list[ModelInfo]:
-        out, self.ahead = self.ahead[:count], self.ahead[count:]
-        out += itertools.islice(self.models, count - len(out))
-        return out
-
-
-class SearchPager:
-    """Pages of one client's searches; thread-safe (an iterator is used by one call at a time)."""
-
-    def __init__(self, open_models: Callable[[SearchQuery, int | None], Iterator[ModelInfo]]):
-        self._open = open_models
-        self._parked: OrderedDict[str, _LiveSearch] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def page(self, query: SearchQuery, cursor: str | None) -> ModelPage:
-        live, offset = self._live(query, cursor)
-        models = live.take(query.limit + 1)
-        has_more = len(models) > query.limit
-        if has_more:
-            live.ahead, models = models[query.limit :], models[: query.limit]
-        next_cursor = self._park(live, offset + len(models)) if has_more else None
-        items = [summary(m) for m in models]
-        if query.runs_here:
-            items = [m for m in items if m.runs_here]
-        return ModelPage(query, tuple(items), next_cursor, scanned=len(models))
-
-    def _live(self, query: SearchQuery, cursor: str | None) -> tuple[_LiveSearch, int]:
-        if cursor is None:
-            return _LiveSearch(query, self._open(query, query.limit + 1), parkable=False), 0
-        key, _, offset_text = cursor.rpartition("@")
-        if not offset_text.isdigit():
-            raise HubError("That next-page cursor is not one this app made. Search again.")
-        offset = int(offset_text)
-        with self._lock:
-            live = self._parked.pop(key, None)
-        if live is None or live.query != query:
-            live = _LiveSearch(query, self._open(query, None), parkable=True)
-            live.take(offset)
-        return live, offset
-
-    def _park(self, live: _LiveSearch, offset: int) -> str:
-        key = uuid.uuid4().hex[:12]
-        if live.parkable:
-            with self._lock:
-                self._parked[key] = live
-                while len(self._parked) > _PARKED:
-                    self._parked.popitem(last=False)
-        return f"{key}@{offset}"
+def _offset(cursor: str | None) -> int:
+    if cursor is None:
+        return 0
+    name, _, value = cursor.partition("=")
+    if name != "offset" or not value.isdigit():
+        raise HubError("That next-page cursor is not one this app made. Search again.")
+    return int(value)

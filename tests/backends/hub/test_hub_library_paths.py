@@ -62,8 +62,8 @@ def test_load_more_follows_the_hubs_link_pages(hub: HubServer, client: HubClient
     assert len(seen) == len(set(seen)) == 26
     assert seen[:2] == ["acme/tiny-chat-GGUF", "bulk/chat-00"]
     listing = [p for m, p, _ in hub.requests if p == "/api/models"]
-    # one capped first page (4 of 6 asked), then one uncapped iterator walking 7 Hub pages
-    assert len(listing) == 2 + 7
+    # page k asks list_models for 5k + 1 models; it walks ceil(n / 4) Hub pages (26 at most)
+    assert len(listing) == 2 + 3 + 4 + 6 + 7 + 7
 
 
 def test_a_cursor_from_another_client_still_continues(hub: HubServer, client: HubClient) -> None:
