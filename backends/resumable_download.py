@@ -5,14 +5,20 @@ the call fails. Here the partial file is ours and is kept (in data_dir()/downloa
 named by the file's etag) until the file is complete, so a dropped connection, a pause or an
 app restart continues with one ranged GET (`Range: bytes=N-`) for the missing bytes:
 
-  1. HEAD the resolve URL: etag (X-Linked-Etag or ETag), size (X-Linked-Size or
-     Content-Length), commit (X-Repo-Commit), download location (a redirect's Location).
+  1. huggingface_hub.get_hf_file_metadata (HEAD, relative redirects followed, no retries of
+     its own): etag, size, commit, download location (a CDN URL for LFS files).
   2. GET the missing bytes into `<etag>.part`; retry transient failures (connection drops,
      429, 5xx) with exponential backoff, honouring Retry-After.
   3. Verify: the size always; sha256 when the Hub gives one (LFS files: the etag is the sha256).
   4. Move into the normal cache layout: blobs/<etag>, snapshots/<commit>/<path> (a relative
      symlink, or a copy where symlinks fail), refs/<revision> -> commit. huggingface_hub's
      try_to_load_from_cache and scan_cache_dir then find it like any other download.
+
+Why not hf_hub_download for a file that has no partial yet: its only stop hook is raising from
+its progress bar, and when it stops (pause, quit, cancel, a dropped connection past its own
+retries) it unlinks its temp file (file_download._download_to_tmp_and_move), so every byte of
+a first download, the one most often interrupted, would be lost, and a restart could not
+resume. The ranged GET below is the same transfer with the partial kept.
 """
 
 from __future__ import annotations
