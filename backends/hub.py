@@ -17,7 +17,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 from urllib.parse import quote, urlsplit
 
 from backends.errors import AuthRequired, BackendError, HubError, OfflineError
@@ -276,6 +276,7 @@ class HubClient:
         """
         from huggingface_hub import hf_hub_download
         from huggingface_hub.errors import HfHubHTTPError
+        from huggingface_hub.utils import silent_tqdm
 
         with self.hub_errors(f"reading the card of {repo_id}", repo_id):
             try:
@@ -289,6 +290,7 @@ class HubClient:
                     etag_timeout=self.timeout,
                     library_name="localai-tui",
                     library_version=app_version(),
+                    tqdm_class=cast(Any, silent_tqdm),  # tqdm on stderr would tear the TUI
                 )
             except HfHubHTTPError:  # no card, or not readable: the page shows none
                 return ""
