@@ -15,7 +15,8 @@ other libraries using huggingface_hub are untouched). For marked requests the tr
 
 The wrapper is installed once through huggingface_hub's public `set_client_factory`; the client
 it builds keeps the default client's event hooks (HF_HUB_OFFLINE check, request ids) and its
-redirect policy. Outside `fail_fast` it only forwards to a plain httpx2 transport.
+redirect policy. Outside `fail_fast` it only forwards to a plain httpx2 transport. The same
+first call routes huggingface_hub's log records to the app's logging instead of stderr.
 """
 
 from __future__ import annotations
@@ -62,6 +63,12 @@ def install() -> None:
             return
         import httpx2
         from huggingface_hub import get_session, set_client_factory
+        from huggingface_hub.utils import logging as hf_logging
+
+        # Its warnings (retries, 5xx) go to the app's log file, not a StreamHandler on stderr,
+        # where Textual draws (as backends/chat/transformers.py does for transformers).
+        hf_logging.disable_default_handler()
+        hf_logging.enable_propagation()
 
         hooks = {name: list(fns) for name, fns in get_session().event_hooks.items()}
         transport_class = _transport_class()
