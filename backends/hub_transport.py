@@ -21,6 +21,7 @@ first call routes huggingface_hub's log records to the app's logging instead of 
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -63,12 +64,14 @@ def install() -> None:
             return
         import httpx2
         from huggingface_hub import get_session, set_client_factory
-        from huggingface_hub.utils import logging as hf_logging
 
-        # Its warnings (retries, 5xx) go to the app's log file, not a StreamHandler on stderr,
-        # where Textual draws (as backends/chat/transformers.py does for transformers).
-        hf_logging.disable_default_handler()
-        hf_logging.enable_propagation()
+        # Its warnings (retries, 5xx) go to the app's log file, not the StreamHandler on stderr
+        # it adds at import, where Textual draws (backends/chat/transformers.py does the same).
+        hub_logger = logging.getLogger("huggingface_hub")
+        for handler in list(hub_logger.handlers):
+            if type(handler) is logging.StreamHandler:
+                hub_logger.removeHandler(handler)
+        hub_logger.propagate = True
 
         hooks = {name: list(fns) for name, fns in get_session().event_hooks.items()}
         transport_class = _transport_class()
