@@ -85,3 +85,9 @@ class OfflineError(HubError):
 
 class DownloadError(BackendError):
     title = "Download failed"
+
+
+class StorageError(BackendError):
+    """The conversation database could not be opened, read or written."""
+
+    title = "Conversation history error"

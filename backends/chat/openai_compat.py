@@ -1,0 +1,413 @@
+"""Chat with any OpenAI-compatible server: llama.cpp's llama-server, vLLM, Ollama, TGI, LM Studio.
+
+Measured against llama-cpp-python's server (see shared notes), and what peers get wrong:
+- The first SSE chunk carries only the role; the loop must keep reading past it.
+- llama.cpp honours `max_tokens` and ignores `max_completion_tokens`, so we send `max_tokens`.
+- A model id the server does not list must fail loudly at load, naming what it does offer.
+Cancellation is checked between chunks, and a small watcher shuts the socket down when the
+cancel event is set while we wait on a silent server (prompt processing can take minutes).
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+import threading
+import time
+from collections.abc import Iterator, Sequence
+from typing import Any, ClassVar
+
+import httpx
+
+from backends.base import (
+    ChatEvent,
+    ChatMessage,
+    EngineCapabilities,
+    FinishReason,
+    GenerationParams,
+    LoadOptions,
+    LoadProgress,
+    MemoryFootprint,
+    ModelSpec,
+    Notice,
+    ProgressCallback,
+    ServerConfig,
+    StreamFinished,
+    TextDelta,
+)
+from backends.chat.openai_errors import (
+    dropped_error,
+    error_text,
+    http_error,
+    redact,
+    unreachable_error,
+)
+from backends.errors import GenerationError, LoadCancelled, ServerError, UnsupportedModel
+
+LIST_TIMEOUT_S = 3.0
+CONNECT_TIMEOUT_S = 5.0
+# Between two chunks of a stream: a big prompt on a CPU server can take minutes to process.
+READ_TIMEOUT_S = 600.0
+
+
+class OpenAICompatEngine:
+    """A ChatEngine that forwards to a server; it holds no model memory itself."""
+
+    name: ClassVar[str] = "openai"
+    capabilities: ClassVar[EngineCapabilities] = EngineCapabilities(
+        streaming=True, cancel=True, lists_models=True, holds_memory=False
+    )
+
+    def __init__(self) -> None:
+        self._client: httpx.Client | None = None
+        self._server: ServerConfig | None = None
+        self._model: str | None = None
+        # Optional request fields; dropped for good when the server rejects them (HTTP 400).
+        self._send_extras = True
+
+    @property
+    def loaded(self) -> bool:
+        return self._client is not None
+
+    @property
+    def remote_model(self) -> str | None:
+        """The model id requests go to (after load)."""
+        return self._model
+
+    def load(
+        self,
+        spec: ModelSpec,
+        options: LoadOptions,
+        *,
+        progress: ProgressCallback | None = None,
+        cancel: threading.Event | None = None,
+    ) -> None:
+        """Check the server answers, the key works, and it serves the model."""
+        if spec.server is None:
+            raise UnsupportedModel(
+                f"{spec.name} has no server configured. Add an OpenAI-compatible server "
+                "in Settings and pick one of its models."
+            )
+        self.unload()
+        server = spec.server
+        if progress is not None:
+            progress(LoadProgress(None, f"Connecting to {server.name} ({server.base_url})…"))
+        client = _make_client(server, LIST_TIMEOUT_S)
+        try:
+            available = _fetch_models(client, server)
+            if cancel is not None and cancel.is_set():
+                raise LoadCancelled(f"Stopped connecting to {server.name}.")
+            model = _pick_model(spec.remote_model, available, server)
+        except BaseException:
+            client.close()
+            raise
+        client.timeout = httpx.Timeout(READ_TIMEOUT_S, connect=CONNECT_TIMEOUT_S)
+        self._client, self._server, self._model = client, server, model
+        self._send_extras = True
+        if progress is not None:
+            progress(LoadProgress(1.0, f"{server.name} serves {model}"))
+
+    def stream(
+        self,
+        messages: Sequence[ChatMessage],
+        params: GenerationParams,
+        cancel: threading.Event | None = None,
+    ) -> Iterator[ChatEvent]:
+        client, server, model = self._client, self._server, self._model
+        if client is None or server is None or model is None:
+            raise GenerationError("No model is loaded. Pick a model first.")
+        started = time.perf_counter()
+        if cancel is not None and cancel.is_set():
+            yield StreamFinished("cancelled", None, 0, None, time.perf_counter() - started)
+            return
+        response = self._open_stream(client, server, model, messages, params)
+        if response.headers.get("content-type", "").startswith("application/json"):
+            yield from _whole_answer(response, server, started)  # a server that ignores stream
+            return
+        watcher = _CancelWatcher(response, cancel) if cancel is not None else None
+        text_chunks = 0
+        first_text_at: float | None = None
+        finish: str | None = None
+        usage: dict[str, Any] | None = None
+        done = False
+        told_reasoning = False
+        try:
+            for payload in _sse_payloads(response):
+                if payload == "[DONE]":
+                    done = True
+                    break
+                chunk = _parse_chunk(payload, server)
+                if chunk is None:
+                    continue
+                if chunk.get("usage"):
+                    usage = chunk["usage"]
+                for choice in chunk.get("choices") or []:
+                    delta = choice.get("delta") or {}
+                    content = delta.get("content")
+                    if delta.get("reasoning_content") and not told_reasoning:
+                        # llama.cpp / vLLM reasoning models think before they answer.
+                        told_reasoning = True
+                        yield Notice("The model is reasoning before it answers…")
+                    if content:
+                        text_chunks += 1
+                        if first_text_at is None:
+                            first_text_at = time.perf_counter()
+                        yield TextDelta(content)
+                    if choice.get("finish_reason"):
+                        finish = choice["finish_reason"]
+                if cancel is not None and cancel.is_set():
+                    break
+        except (httpx.TransportError, httpx.StreamError) as error:
+            if not (cancel is not None and cancel.is_set()) and finish is None:
+                raise dropped_error(server, text_chunks, error) from error
+        finally:
+            if watcher is not None:
+                watcher.stop()
+            response.close()
+        cancelled = cancel is not None and cancel.is_set() and not done and finish is None
+        if not cancelled and not done and finish is None:
+            raise dropped_error(server, text_chunks, None)
+        reason: FinishReason
+        if cancelled:
+            reason = "cancelled"
+        else:
+            reason = "length" if finish == "length" else "stop"
+        completion = text_chunks
+        prompt: int | None = None
+        if usage and not cancelled:
+            completion = int(usage.get("completion_tokens") or text_chunks)
+            prompt = usage.get("prompt_tokens")
+        yield StreamFinished(
+            finish_reason=reason,
+            prompt_tokens=int(prompt) if prompt is not None else None,
+            completion_tokens=completion,
+            ttft_s=None if first_text_at is None else first_text_at - started,
+            total_s=time.perf_counter() - started,
+        )
+
+    def unload(self) -> None:
+        if self._client is not None:
+            self._client.close()
+        self._client = None
+        self._server = None
+        self._model = None
+
+    def memory_footprint(self) -> MemoryFootprint:
+        return MemoryFootprint()  # the server holds the weights, not this process
+
+    # -- requests ----------------------------------------------------------------------------
+
+    def _open_stream(
+        self,
+        client: httpx.Client,
+        server: ServerConfig,
+        model: str,
+        messages: Sequence[ChatMessage],
+        params: GenerationParams,
+    ) -> httpx.Response:
+        """POST the chat request; on HTTP 400 retry once without the optional fields."""
+        attempts = [True, False] if self._send_extras else [False]
+        for extras in attempts:
+            body = _chat_body(model, messages, params, extras=extras)
+            response = _send(client, server, "POST", "/chat/completions", json=body, stream=True)
+            if response.status_code == 400 and extras:
+                response.read()
+                response.close()
+                continue
+            if response.status_code >= 400:
+                response.read()
+                response.close()
+                raise http_error(response, server, model)
+            if extras is False:
+                self._send_extras = False  # this server rejects them: stop sending
+            return response
+        raise AssertionError("unreachable")
+
+
+def list_models(server: ServerConfig, timeout: float = LIST_TIMEOUT_S) -> list[str]:
+    """The model ids the server offers, sorted; BackendError subclasses on failure."""
+    with _make_client(server, timeout) as client:
+        return sorted(_fetch_models(client, server))
+
+
+def _make_client(server: ServerConfig, timeout: float) -> httpx.Client:
+    headers = {"Accept": "application/json"}
+    if server.api_key:
+        headers["Authorization"] = f"Bearer {server.api_key}"
+    return httpx.Client(
+        base_url=server.base_url.rstrip("/") + "/", headers=headers, timeout=timeout
+    )
+
+
+def _send(
+    client: httpx.Client, server: ServerConfig, method: str, path: str, **kwargs: Any
+) -> httpx.Response:
+    """One request; a transport failure becomes ServerUnreachable with the reason."""
+    stream = kwargs.pop("stream", False)
+    url = path.lstrip("/")
+    try:
+        if stream:
+            return client.send(client.build_request(method, url, **kwargs), stream=True)
+        return client.request(method, url, **kwargs)
+    except httpx.TransportError as error:
+        raise unreachable_error(server, error) from error
+
+
+def _fetch_models(client: httpx.Client, server: ServerConfig) -> list[str]:
+    response = _send(client, server, "GET", "/models")
+    if response.status_code == 404 and not server.base_url.rstrip("/").endswith("/v1"):
+        raise ServerError(
+            f"{server.base_url} has no /models endpoint. OpenAI-compatible servers "
+            f"usually live under /v1: try {server.base_url.rstrip('/')}/v1."
+        )
+    if response.status_code >= 400:
+        raise http_error(response, server, None)
+    try:
+        data = response.json().get("data") or []
+        return [str(entry["id"]) for entry in data if isinstance(entry, dict) and "id" in entry]
+    except (ValueError, AttributeError) as error:
+        raise ServerError(
+            f"{server.name} answered /models with something that is not an OpenAI model "
+            "list. Check that the URL points at an OpenAI-compatible API."
+        ) from error
+
+
+def _pick_model(wanted: str | None, available: list[str], server: ServerConfig) -> str:
+    if wanted is None:
+        if len(available) == 1:
+            return available[0]
+        raise UnsupportedModel(
+            f"Pick a model: {server.name} offers {_offer(available)}.",
+            title="Choose a model",
+        )
+    if wanted in available:
+        return wanted
+    if f"{wanted}:latest" in available:  # Ollama lists tags
+        return f"{wanted}:latest"
+    raise UnsupportedModel(
+        f"{server.name} does not serve {wanted!r}. It offers {_offer(available)}. "
+        "Pick one of those, or load the model on the server first."
+    )
+
+
+def _offer(models: list[str]) -> str:
+    if not models:
+        return "no models at all"
+    shown = ", ".join(sorted(models)[:8])
+    more = len(models) - 8
+    return shown + (f" and {more} more" if more > 0 else "")
+
+
+def _chat_body(
+    model: str, messages: Sequence[ChatMessage], params: GenerationParams, *, extras: bool
+) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "model": model,
+        "messages": [{"role": m.role, "content": m.content} for m in messages],
+        "stream": True,
+        "max_tokens": params.max_new_tokens,  # llama.cpp ignores max_completion_tokens
+        "temperature": params.temperature,
+        "top_p": params.top_p,
+    }
+    if params.seed is not None:
+        body["seed"] = params.seed
+    if extras:
+        # vLLM and llama.cpp read these; api.openai.com rejects them (then we retry without).
+        body["top_k"] = params.top_k
+        if params.repetition_penalty != 1.0:
+            body["repetition_penalty"] = params.repetition_penalty  # vLLM, TGI
+            body["repeat_penalty"] = params.repetition_penalty  # llama.cpp
+        body["stream_options"] = {"include_usage": True}
+    return body
+
+
+def _whole_answer(
+    response: httpx.Response, server: ServerConfig, started: float
+) -> Iterator[ChatEvent]:
+    """A non-streamed completion, for servers that answer `stream: true` with plain JSON."""
+    try:
+        payload = json.loads(response.read())
+        choice = payload["choices"][0]
+        text = (choice.get("message") or {}).get("content") or ""
+    except (ValueError, KeyError, IndexError, TypeError, AttributeError) as error:
+        raise GenerationError(
+            f"{server.name} sent an answer this app cannot read. Check that it is an "
+            "OpenAI-compatible server."
+        ) from error
+    finally:
+        response.close()
+    first_text_at = time.perf_counter() if text else None
+    if text:
+        yield TextDelta(text)
+    usage = payload.get("usage") or {}
+    completion = int(usage.get("completion_tokens") or (1 if text else 0))
+    prompt = usage.get("prompt_tokens")
+    yield StreamFinished(
+        finish_reason="length" if choice.get("finish_reason") == "length" else "stop",
+        prompt_tokens=int(prompt) if prompt is not None else None,
+        completion_tokens=completion,
+        ttft_s=None if first_text_at is None else first_text_at - started,
+        total_s=time.perf_counter() - started,
+    )
+
+
+def _sse_payloads(response: httpx.Response) -> Iterator[str]:
+    """The `data:` payloads of an event stream; comments, `event:` and blank lines skipped."""
+    data: list[str] = []
+    for line in response.iter_lines():
+        if not line:
+            if data:
+                yield "\n".join(data)
+                data = []
+            continue
+        if line.startswith("data:"):
+            data.append(line[5:].removeprefix(" "))
+    if data:
+        yield "\n".join(data)
+
+
+def _parse_chunk(payload: str, server: ServerConfig) -> dict[str, Any] | None:
+    try:
+        chunk = json.loads(payload)
+    except json.JSONDecodeError:
+        return None  # a keep-alive or a server's debug line: not ours to fail on
+    if not isinstance(chunk, dict):
+        return None
+    if chunk.get("error"):
+        raise GenerationError(
+            f"{server.name} stopped the answer: {redact(error_text(chunk), server)}. "
+            "The partial answer is kept; try again or check the server's log."
+        )
+    return chunk
+
+
+class _CancelWatcher:
+    """Shuts the stream's socket down when `cancel` is set, so a blocked read ends now."""
+
+    def __init__(self, response: httpx.Response, cancel: threading.Event) -> None:
+        self._response = response
+        self._cancel = cancel
+        self._stopped = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="openai-cancel", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stopped.set()
+
+    def _run(self) -> None:
+        # cancel.wait() cannot also wait on _stopped, so poll both at 20 Hz.
+        while not self._stopped.is_set():
+            if self._cancel.wait(0.05):
+                if not self._stopped.is_set():
+                    _shutdown(self._response)
+                return
+
+
+def _shutdown(response: httpx.Response) -> None:
+    stream = response.extensions.get("network_stream")
+    sock = stream.get_extra_info("socket") if stream is not None else None
+    if isinstance(sock, socket.socket):
+        try:
+            sock.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
