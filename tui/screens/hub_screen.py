@@ -7,7 +7,7 @@ the screen says so in one line and lists the models already on disk instead.
 
 Public API:
     HubScreen(client_factory, queue, monitor=None, *, model_dirs=(), now=None, debounce=0.3,
-              n_ctx=4096)
+              n_ctx=4096, page_size=30)
 The download panel at the bottom posts `DownloadsPanel.DownloadFinished`, which bubbles to the
 app (refresh the model catalog there).
 """
@@ -96,8 +96,10 @@ class HubScreen(Screen[None]):
         now: datetime | None = None,
         debounce: float = 0.3,
         n_ctx: int = 4096,
+        page_size: int = 30,
     ) -> None:
         super().__init__()
+        self.page_size = page_size
         self.session = HubSession(client_factory, queue)
         self.monitor = monitor
         self.model_dirs = tuple(model_dirs)
@@ -146,6 +148,7 @@ class HubScreen(Screen[None]):
             library=library if isinstance(library, str) else None,  # type: ignore[arg-type]
             runs_here=self.query_one("#filter-runs", Checkbox).value,
             sort=sort if isinstance(sort, str) else "downloads",  # type: ignore[arg-type]
+            limit=self.page_size,
         )
 
     def start_search(self) -> None:

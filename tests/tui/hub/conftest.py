@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Callable, Iterator
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -84,4 +84,8 @@ async def wait_until(pilot: Pilot[None], condition: Callable[[], bool], what: st
     raise AssertionError(f"timed out waiting for {what}")
 
 
-Waiter = Callable[[Pilot[None], Callable[[], bool], str], Awaitable[None]]
+async def settled(pilot: Pilot[None]) -> None:
+    """Wait until no worker runs (exclusive workers get cancelled; that is fine) and repaint."""
+    await pilot.pause()
+    await wait_until(pilot, lambda: not any(w.is_running for w in pilot.app.workers), "workers")
+    await pilot.pause()
