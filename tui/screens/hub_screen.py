@@ -48,7 +48,7 @@ class HubScreen(Screen[None]):
     """Browse and search the Hub; Enter opens a model card; downloads show at the bottom."""
 
     DEFAULT_CSS = """
-    HubScreen #search-row { height: 1; margin: 1 1 0 1; }
+    HubScreen #search-row { height: 1; margin: 0 1; }
     HubScreen #search { width: 1fr; }
     HubScreen #filters { height: 1; margin: 0 1; }
     HubScreen #filters Select { width: 1fr; margin-right: 1; }

@@ -29,15 +29,15 @@ class TokenPrompt(ModalScreen[HubToken | None]):
         width: 76;
         max-width: 100%;
         height: auto;
-        padding: 1 2;
-        border: thick $warning;
+        padding: 0 1;
+        border: round $warning;
         background: $surface;
     }
     TokenPrompt #token-title { text-style: bold; color: $warning; }
     TokenPrompt .para { margin-top: 1; }
     TokenPrompt #token-error { color: $error; height: auto; }
     TokenPrompt Input { margin-top: 1; }
-    TokenPrompt Horizontal { height: auto; margin-top: 1; align-horizontal: right; }
+    TokenPrompt Horizontal { height: 1; margin-top: 1; align-horizontal: right; }
     TokenPrompt Button { margin-left: 2; }
     """
 
@@ -52,24 +52,22 @@ class TokenPrompt(ModalScreen[HubToken | None]):
         page = f"https://huggingface.co/{self.repo_id}"
         with Vertical():
             yield Static(f"{self.repo_id} needs access", id="token-title")
-            if self.reason:
-                yield Static(self.reason, classes="para", markup=False)
             yield Static(
-                f"1. Request access (if it is gated) at {page}\n"
-                f"2. Create a read token at {TOKENS_PAGE}\n"
-                "3. Paste it here. It is saved only on this machine (file mode 0600).",
+                self.reason or f"Request access at {page} if it is gated.",
                 classes="para",
                 markup=False,
             )
-            yield Input(
-                placeholder="hf_…",
-                password=True,
-                id="token-input",
+            yield Static(
+                f"Paste a read token (create one at {TOKENS_PAGE}). "
+                "It is kept only on this machine, readable by you alone (0600).",
+                classes="para",
+                markup=False,
             )
+            yield Input(placeholder="hf_…", password=True, id="token-input", compact=True)
             yield Static("", id="token-error")
             with Horizontal():
-                yield Button("Cancel", id="token-cancel")
-                yield Button("Save token", variant="primary", id="token-save")
+                yield Button("Cancel", id="token-cancel", compact=True)
+                yield Button("Save token", variant="primary", id="token-save", compact=True)
 
     def on_mount(self) -> None:
         self.query_one("#token-input", Input).focus()

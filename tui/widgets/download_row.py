@@ -30,7 +30,7 @@ def describe_job(job: DownloadSnapshot) -> str:
         parts += [human_speed(job.speed_bps), f"ETA {human_duration(job.eta_s)}"]
     if job.state == "failed" and job.error_message:
         parts.append(job.error_message)
-    return "  ·  ".join(parts)
+    return " · ".join(parts)
 
 
 class DownloadRow(Widget):
@@ -45,6 +45,8 @@ class DownloadRow(Widget):
     DownloadRow.-failed .headline { color: $error; }
     DownloadRow.-done .headline { color: $success; }
     DownloadRow Horizontal { height: 1; }
+    DownloadRow.-done Horizontal, DownloadRow.-cancelled Horizontal { display: none; }
+    DownloadRow.-single .file { display: none; }
     DownloadRow .bar-label { width: 30; height: 1; color: $text-muted; }
     DownloadRow ProgressBar { width: 1fr; height: 1; }
     DownloadRow ProgressBar Bar { width: 1fr; }
@@ -76,6 +78,7 @@ class DownloadRow(Widget):
         if job.total_bytes:
             total.update(total=job.total_bytes, progress=job.done_bytes)
         n_files = len(job.files)
+        self.set_class(n_files <= 1, "-single")  # the total bar says it all
         done_files = sum(f.done for f in job.files)
         self.query_one(".total .bar-label", Label).update(
             f"total · {done_files}/{n_files} files" if n_files else "total"

@@ -38,13 +38,13 @@ class DownloadsPanel(Widget):
     DEFAULT_CSS = """
     DownloadsPanel {
         height: auto;
-        max-height: 14;
+        max-height: 45%;
         border-top: solid $primary-muted;
         background: $panel;
     }
     DownloadsPanel.-empty { display: none; }
     DownloadsPanel #downloads-title { height: 1; padding: 0 1; color: $text-accent; }
-    DownloadsPanel ListView { height: auto; max-height: 13; background: $panel; }
+    DownloadsPanel ListView { height: auto; background: $panel; }
     DownloadsPanel ListItem { height: auto; }
     """
 

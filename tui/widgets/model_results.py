@@ -11,6 +11,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
+from rich.text import Text
 from textual import on
 from textual.message import Message
 from textual.widgets import DataTable
@@ -19,13 +20,14 @@ from backends.cache_inventory import InventoryItem
 from backends.hub_models import ModelSummary
 from tui.human_units import human_bytes, human_count, relative_time
 
+# Short enough that the results fit 80 columns.
 TASK_LABELS = {
-    "text-generation": "text generation",
+    "text-generation": "text gen",
     "image-text-to-text": "vision chat",
-    "text-to-image": "text → image",
-    "automatic-speech-recognition": "speech → text",
+    "text-to-image": "text→image",
+    "automatic-speech-recognition": "speech→text",
     "feature-extraction": "embeddings",
-    "text-to-speech": "text → speech",
+    "text-to-speech": "text→speech",
 }
 ENGINE_LABELS = {"llama_cpp": "llama.cpp", "transformers": "transformers", "diffusers": "diffusers"}
 
@@ -34,8 +36,14 @@ def task_label(task: str | None) -> str:
     return TASK_LABELS.get(task or "", task or "—")
 
 
-class ModelResults(DataTable[str]):
-    """A DataTable of models; `mode` is "hub" (search results) or "local" (offline)."""
+WIDE = 100  # below this many terminal columns, headers shrink and long ids are cut
+
+
+class ModelResults(DataTable[str | Text]):
+    """A DataTable of models; `mode` is "hub"/"hub-narrow" (search results) or "local" (offline).
+
+    Gated and private repos carry a bold "gated" / "private" marker after their id.
+    """
 
     DEFAULT_CSS = """
     ModelResults { height: 1fr; }
@@ -54,14 +62,18 @@ class ModelResults(DataTable[str]):
         self.mode = ""
 
     def _set_mode(self, mode: str) -> None:
+        narrow = self.app.size.width < WIDE
+        if mode == "hub" and narrow:
+            mode = "hub-narrow"
         if mode == self.mode:
             return
         self.clear(columns=True)
         self.mode = mode
-        if mode == "hub":
-            for label, key in (("Model", "id"), ("Task", "task"), ("Downloads", "downloads"),
-                               ("Likes", "likes"), ("Updated", "updated"), ("Runs with", "engine"),
-                               ("Access", "access")):  # fmt: skip
+        if mode.startswith("hub"):
+            downloads, likes = ("↓", "♥") if narrow else ("Downloads", "Likes")
+            for label, key in (("Model", "id"), ("Task", "task"), (downloads, "downloads"),
+                               (likes, "likes"), ("Updated", "updated"),
+                               ("Runs with", "engine")):  # fmt: skip
                 self.add_column(label, key=key)
         else:
             for label, key in (("Model", "id"), ("Engine", "engine"), ("Size", "size"),
@@ -75,15 +87,21 @@ class ModelResults(DataTable[str]):
         for m in models:
             if m.repo_id in self.rows:
                 continue
-            access = "private" if m.private else "gated" if m.gated else ""
+            marker = " private" if m.private else " gated" if m.gated else ""
+            room = max(20, self.app.size.width - (53 if self.mode == "hub-narrow" else 62))
+            repo_id = m.repo_id
+            if len(repo_id) + len(marker) > room:
+                repo_id = repo_id[: max(8, room - len(marker) - 1)] + "…"
+            name = Text(repo_id)
+            if marker:
+                name.append(marker, style="bold")
             self.add_row(
-                m.repo_id,
+                name,
                 task_label(m.task),
-                human_count(m.downloads),
-                human_count(m.likes),
+                Text(human_count(m.downloads), justify="right"),
+                Text(human_count(m.likes), justify="right"),
                 relative_time(m.updated, self.now),
                 ENGINE_LABELS.get(m.engine or "", "—"),
-                access,
                 key=m.repo_id,
             )
 
@@ -94,7 +112,7 @@ class ModelResults(DataTable[str]):
             self.add_row(
                 item.name,
                 ENGINE_LABELS.get(item.engine or "", "—"),
-                human_bytes(item.size_bytes),
+                Text(human_bytes(item.size_bytes), justify="right"),
                 relative_time(item.last_used, self.now),
                 "HF cache" if item.source == "hf-cache" else str(item.path.parent),
                 key=item.key,

@@ -15,7 +15,9 @@ from tui.screens.hub_screen import HubScreen
 from tui.widgets.model_results import ModelResults
 
 
-def hub_app(client_factory: Callable[[], HubClient], queue: DownloadQueue, **kw: object) -> ScreenApp:
+def hub_app(
+    client_factory: Callable[[], HubClient], queue: DownloadQueue, **kw: object
+) -> ScreenApp:
     kw.setdefault("debounce", 0)
     kw.setdefault("now", NOW)
     return ScreenApp(lambda: HubScreen(client_factory, queue, FixedMonitor(), **kw))  # type: ignore[arg-type]
@@ -23,7 +25,10 @@ def hub_app(client_factory: Callable[[], HubClient], queue: DownloadQueue, **kw:
 
 def rows(app: ScreenApp) -> list[str]:
     table = app.screen.query_one(ModelResults)
-    return [str(table.get_row_at(i)[0]) for i in range(table.row_count)]
+    keys = [table.coordinate_to_cell_key((i, 0)).row_key.value for i in range(table.row_count)]
+    if table.mode == "local":
+        return [str(table.get_row_at(i)[0]) for i in range(table.row_count)]
+    return [str(k) for k in keys]
 
 
 def status(app: ScreenApp) -> str:
@@ -40,8 +45,7 @@ async def test_typing_a_search_shows_matching_rows(make_client, queue) -> None:
         assert rows(app) == ["acme/tiny-llama", "acme/tiny-chat-GGUF", "other/tiny-sd"]
         table = app.screen.query_one(ModelResults)
         first = [str(c) for c in table.get_row_at(0)]
-        assert first == ["acme/tiny-llama", "text generation", "9.0k", "10", "4 mo ago",
-                         "transformers", ""]  # fmt: skip
+        assert first == ["acme/tiny-llama", "text gen", "9.0k", "10", "4 mo ago", "transformers"]
         assert status(app) == "3 models"
 
 
@@ -52,8 +56,8 @@ async def test_gated_marker_and_filters_narrow_results(make_client, queue) -> No
         await settled(pilot)
         assert set(rows(app)) == {"acme/tiny-llama", "acme/tiny-chat-GGUF", "acme/gated-llama"}
         table = app.screen.query_one(ModelResults)
-        gated = table.get_row("acme/gated-llama")
-        assert str(gated[-1]) == "gated"
+        assert str(table.get_row("acme/gated-llama")[0]) == "acme/gated-llama gated"
+        assert str(table.get_row("acme/tiny-llama")[0]) == "acme/tiny-llama"
         app.screen.query_one("#filter-library", Select).value = "gguf"
         await settled(pilot)
         assert rows(app) == ["acme/tiny-chat-GGUF"]
@@ -143,9 +147,10 @@ async def test_unreachable_hub_falls_back_at_once(make_client, queue) -> None:
 
 
 def test_snapshot_models_screen_with_results(snap_compare, make_client, queue) -> None:  # type: ignore[no-untyped-def]
-    """120x40: search "a" → rows from acme/tiny-llama (9.0k downloads) down to the bulk models,
-    with acme/gated-llama marked "gated", relative dates against 2026-06-01, filters row with
-    "Any task", "Any library", "Most downloads", "Runs here"; the footer lists the keys."""
+    """120x40: search "a" → "28 models", acme/tiny-llama (9.0k downloads) highlighted first, then
+    acme/tiny-chat-GGUF and the bulk models, acme/gated-llama with a bold "gated" marker, dates
+    relative to 2026-06-01 ("3 mo ago"), the filter row "Any task · Any library · Most
+    downloads · Runs here", and the footer keys / t l r s D."""
 
     async def run_before(pilot: Pilot[None]) -> None:
         await pilot.pause()
@@ -156,5 +161,3 @@ def test_snapshot_models_screen_with_results(snap_compare, make_client, queue) -
         await pilot.pause()
 
     assert snap_compare(hub_app(make_client, queue), terminal_size=(120, 40), run_before=run_before)
-
-

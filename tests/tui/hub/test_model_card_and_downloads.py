@@ -185,9 +185,7 @@ async def test_gated_repo_asks_for_a_token_and_never_shows_it(
         await pilot.press("enter")
         await wait_until(pilot, lambda: bool(app.finished), "gated download finished")
         assert app.finished[0].repo_id == "acme/gated-llama"
-        assert try_to_load_from_cache(
-            "acme/gated-llama", "model.safetensors", cache_dir=cache_dir
-        )
+        assert try_to_load_from_cache("acme/gated-llama", "model.safetensors", cache_dir=cache_dir)
         assert stat.S_IMODE(app_token_file().stat().st_mode) == 0o600
         assert "goodTOKEN" not in screen_text(app)
         notices = " ".join(str(n.message) for n in app._notifications)
