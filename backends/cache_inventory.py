@@ -163,6 +163,18 @@ def scan_inventory(cache_dir: Path, model_dirs: Sequence[Path] = ()) -> Inventor
     return Inventory(tuple(items), cache_dir, tuple(warnings))
 
 
+def cached_files(cache_dir: Path, repo_id: str, revision: str = "main") -> set[str]:
+    """Repo paths of `revision` (a branch/tag via refs/, or a commit) already in the cache,
+    so the model page can mark quants that are downloaded. Works offline."""
+    storage = cache_dir / ("models--" + repo_id.replace("/", "--"))
+    ref = storage / "refs" / revision
+    commit = ref.read_text().strip() if ref.is_file() else revision
+    snapshot = storage / "snapshots" / commit
+    if not snapshot.is_dir():
+        return set()
+    return {p.relative_to(snapshot).as_posix() for p in snapshot.rglob("*") if p.is_file()}
+
+
 def plan_delete(cache_dir: Path, revisions: Sequence[str]) -> DeletePlan:
     """Plan deleting revisions (commit hashes) from the HF cache."""
     info = _scan(cache_dir)

@@ -1,8 +1,9 @@
 """A persistent download queue: one worker thread, pause/resume/cancel, coalesced progress.
 
 The TUI adds jobs (a repo plus allow/ignore patterns, e.g. one GGUF quant) and either polls
-`drain_events()` from a timer or passes `on_event` (called from the worker thread: post a
-message from it, never touch widgets). Progress events are coalesced to at most one per
+`drain_events()` from a timer or passes `on_event` (called on the worker thread, or on the
+thread that called add/pause/resume/cancel: post a message from it, never touch widgets).
+Progress events are coalesced to at most one per
 `progress_interval` (0.1 s = 10/s); state changes are always sent at once.
 
 The queue persists to JSON (data_dir()/downloads/queue.json): after a restart, queued and
@@ -12,18 +13,24 @@ paused, failed and finished jobs stay listed until removed.
 
 from __future__ import annotations
 
-import json
-import os
 import queue
 import threading
 import time
 import uuid
-from collections import deque
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Literal
 
+from backends.download_jobs import (
+    ACTIVE_STATES,
+    DownloadEvent,
+    DownloadSnapshot,
+    EventKind,
+    FileRecord,
+    JobRecord,
+    JobState,
+    load_jobs,
+    save_jobs,
+)
 from backends.errors import BackendError, DownloadError
 from backends.hub import HubClient
 from backends.resumable_download import (
@@ -33,91 +40,9 @@ from backends.resumable_download import (
     TransferStopped,
     discard_partial,
     fetch_file,
-    repo_storage,
+    partial_path,
     write_ref,
 )
-
-JobState = Literal["queued", "running", "paused", "done", "failed", "cancelled"]
-EventKind = Literal["added", "progress", "state", "removed"]
-ACTIVE_STATES: frozenset[str] = frozenset({"queued", "running", "paused"})
-
-
-@dataclass(frozen=True)
-class FileProgress:
-    path: str
-    size: int
-    done_bytes: int
-    done: bool
-
-
-@dataclass(frozen=True)
-class DownloadSnapshot:
-    """A job as the TUI shows it; immutable, safe to hand to another thread."""
-
-    job_id: str
-    repo_id: str
-    revision: str
-    state: JobState
-    files: tuple[FileProgress, ...]
-    total_bytes: int  # 0 until the file list is resolved
-    done_bytes: int
-    speed_bps: float  # over the last ~3 s; 0 when idle
-    eta_s: float | None
-    current_file: str | None
-    error_title: str | None = None
-    error_message: str | None = None
-    snapshot_dir: str | None = None  # snapshots/<commit> in the HF cache, once known
-
-    @property
-    def fraction(self) -> float:
-        return self.done_bytes / self.total_bytes if self.total_bytes else 0.0
-
-
-@dataclass(frozen=True)
-class DownloadEvent:
-    kind: EventKind
-    job: DownloadSnapshot
-
-
-@dataclass
-class _File:
-    path: str
-    size: int
-    sha256: str | None = None
-    etag: str | None = None
-    done: bool = False
-    done_bytes: int = 0
-
-
-@dataclass
-class _Job:
-    job_id: str
-    repo_id: str
-    revision: str
-    allow_patterns: list[str] | None
-    ignore_patterns: list[str] | None
-    state: JobState = "queued"
-    commit: str | None = None
-    files: list[_File] | None = None
-    error_title: str | None = None
-    error_message: str | None = None
-    current_file: str | None = None
-    control: TransferControl = field(default_factory=TransferControl, repr=False)
-    samples: deque[tuple[float, int]] = field(default_factory=lambda: deque(maxlen=64))
-
-    def persisted(self) -> dict[str, Any]:
-        return {
-            "job_id": self.job_id,
-            "repo_id": self.repo_id,
-            "revision": self.revision,
-            "allow_patterns": self.allow_patterns,
-            "ignore_patterns": self.ignore_patterns,
-            "state": "queued" if self.state == "running" else self.state,
-            "commit": self.commit,
-            "files": None if self.files is None else [asdict(f) for f in self.files],
-            "error_title": self.error_title,
-            "error_message": self.error_message,
-        }
 
 
 class DownloadQueue:
@@ -145,12 +70,17 @@ class DownloadQueue:
         self.events: queue.Queue[DownloadEvent] = queue.Queue()
         self.progress_events_sent = 0
         self._on_event = on_event
-        self._jobs: dict[str, _Job] = {}
+        self._jobs: dict[str, JobRecord] = {}
         self._cond = threading.Condition()
         self._closing = False
         self._last_progress = 0.0
         self._thread: threading.Thread | None = None
-        self._load()
+        for job in load_jobs(self.state_file):
+            for f in job.files or ():
+                part = partial_path(self.partial_dir, f.etag) if f.etag and not f.done else None
+                if part is not None and part.exists():
+                    f.done_bytes = part.stat().st_size  # show kept progress before resuming
+            self._jobs[job.job_id] = job
         if autostart:
             self.start()
 
@@ -185,7 +115,7 @@ class DownloadQueue:
         ignore_patterns: Sequence[str] | None = None,
     ) -> str:
         """Queue a repo (or the files matching the patterns); returns the job id."""
-        job = _Job(
+        job = JobRecord(
             uuid.uuid4().hex[:12],
             repo_id,
             revision,
@@ -212,6 +142,9 @@ class DownloadQueue:
         """Continue a paused job, or retry a failed one (from its kept partial file)."""
         with self._cond:
             job = self._jobs[job_id]
+            if job.state == "running" and job.control.reason == "paused":
+                job.requeue = True  # paused and resumed before the worker noticed
+                return
             if job.state not in ("paused", "failed"):
                 return
             job.state, job.error_title, job.error_message = "queued", None, None
@@ -224,6 +157,7 @@ class DownloadQueue:
         with self._cond:
             job = self._jobs[job_id]
             if job.state == "running":
+                job.requeue = False
                 job.control.stop("cancelled")
                 return
             if job.state not in ACTIVE_STATES and job.state != "failed":
@@ -243,6 +177,17 @@ class DownloadQueue:
             self._discard_partials(job)
         self._save()
         self._emit(DownloadEvent("removed", self._snapshot(job)))
+
+    def discard_orphan_partials(self) -> int:
+        """Delete kept partial files no job refers to (left by a crash); returns bytes freed."""
+        with self._cond:
+            kept = {f.etag for j in self._jobs.values() for f in j.files or () if f.etag}
+        freed = 0
+        for part in self.partial_dir.glob("*.part"):
+            if part.stem not in kept:
+                freed += part.stat().st_size
+                discard_partial(self.partial_dir, part.stem)
+        return freed
 
     def jobs(self) -> list[DownloadSnapshot]:
         with self._cond:
@@ -266,10 +211,13 @@ class DownloadQueue:
     ) -> DownloadSnapshot:
         """Block until the job is in one of `states` (for scripts and tests)."""
         with self._cond:
-            ok = self._cond.wait_for(lambda: self._jobs[job_id].state in states, timeout)
+            job = self._jobs[job_id]
+            ok = self._cond.wait_for(
+                lambda: job.state in states and job.published == job.state, timeout
+            )
             if not ok:
-                raise TimeoutError(f"job {job_id} stayed {self._jobs[job_id].state}")
-            return self._snapshot(self._jobs[job_id])
+                raise TimeoutError(f"job {job_id} stayed {job.state}")
+            return self._snapshot(job)
 
     # worker ---------------------------------------------------------------------------------
 
@@ -282,13 +230,16 @@ class DownloadQueue:
                 job = self._next()
                 assert job is not None
                 job.state = "running"
+                job.samples.clear()
+                job.samples.append((time.monotonic(), job.done_bytes))
+                self._last_progress = job.samples[0][0]
             self._changed(job)
             self._process(job)
 
-    def _next(self) -> _Job | None:
+    def _next(self) -> JobRecord | None:
         return next((j for j in self._jobs.values() if j.state == "queued"), None)
 
-    def _process(self, job: _Job) -> None:
+    def _process(self, job: JobRecord) -> None:
         try:
             self._resolve(job)
             for f in job.files or ():
@@ -307,11 +258,14 @@ class DownloadQueue:
         if final == "cancelled":
             self._discard_partials(job)
         with self._cond:
+            if final == "paused" and job.requeue:
+                final, job.control = "queued", TransferControl()
+            job.requeue = False
             job.state, job.current_file = final, None
             self._cond.notify_all()
         self._changed(job)
 
-    def _resolve(self, job: _Job) -> None:
+    def _resolve(self, job: JobRecord) -> None:
         if job.files is not None:
             return
         from huggingface_hub.utils import filter_repo_objects
@@ -325,7 +279,7 @@ class DownloadQueue:
         )
         with self._cond:
             job.commit = listing.commit
-            job.files = [_File(f.path, f.size, f.sha256) for f in chosen]
+            job.files = [FileRecord(f.path, f.size, f.sha256) for f in chosen]
         if not job.files:
             raise DownloadError(
                 f"No file in {job.repo_id} matches {job.allow_patterns}. Pick another quant."
@@ -333,7 +287,7 @@ class DownloadQueue:
         self._check_disk_space(job)
         self._changed(job)
 
-    def _check_disk_space(self, job: _Job) -> None:
+    def _check_disk_space(self, job: JobRecord) -> None:
         import shutil
 
         cache = self.client.cache_dir
@@ -346,7 +300,7 @@ class DownloadQueue:
                 f"{free / 1e9:.1f} GB free in {cache}. Free space (Models → delete) and resume."
             )
 
-    def _download(self, job: _Job, f: _File) -> None:
+    def _download(self, job: JobRecord, f: FileRecord) -> None:
         with self._cond:
             job.current_file, f.done_bytes = f.path, 0
 
@@ -377,84 +331,46 @@ class DownloadQueue:
         with self._cond:
             f.done, f.done_bytes = True, f.size
         self._save()
-        self._progress(job, force=True)
+        self._progress(job)
 
-    def _discard_partials(self, job: _Job) -> None:
+    def _discard_partials(self, job: JobRecord) -> None:
         for f in job.files or ():
             if not f.done:
                 discard_partial(self.partial_dir, f.etag)
 
     # events, progress, persistence ----------------------------------------------------------
 
-    def _progress(self, job: _Job, force: bool = False) -> None:
+    def _progress(self, job: JobRecord) -> None:
+        """At most one progress event per interval; the job's final state event has the rest."""
         now = time.monotonic()
-        if not force and now - self._last_progress < self.progress_interval:
+        if now - self._last_progress < self.progress_interval:
             return
         self._last_progress = now
         with self._cond:
-            job.samples.append((now, sum(f.done_bytes for f in job.files or ())))
+            job.samples.append((now, job.done_bytes))
             snap = self._snapshot(job)
         self.progress_events_sent += 1
         self._emit(DownloadEvent("progress", snap))
 
-    def _changed(self, job: _Job, kind: EventKind = "state") -> None:
+    def _changed(self, job: JobRecord, kind: EventKind = "state") -> None:
+        """Persist, emit, then wake `wait()`ers: when wait() returns, both are done."""
         self._save()
         with self._cond:
             snap = self._snapshot(job)
         self._emit(DownloadEvent(kind, snap))
+        with self._cond:
+            job.published = snap.state
+            self._cond.notify_all()
 
     def _emit(self, event: DownloadEvent) -> None:
         self.events.put(event)
         if self._on_event is not None:
             self._on_event(event)
 
-    def _snapshot(self, job: _Job) -> DownloadSnapshot:
-        files = tuple(
-            FileProgress(f.path, f.size, min(f.done_bytes, f.size), f.done)
-            for f in job.files or ()
-        )
-        total = sum(f.size for f in files)
-        done = sum(f.done_bytes for f in files)
-        speed, eta = 0.0, None
-        if job.state == "running" and len(job.samples) >= 2:
-            recent = [s for s in job.samples if s[0] >= job.samples[-1][0] - 3.0]
-            (t0, b0), (t1, b1) = recent[0], recent[-1]
-            if t1 > t0:
-                speed = max(0.0, (b1 - b0) / (t1 - t0))
-                eta = (total - done) / speed if speed > 0 else None
-        snapshot_dir = None
-        if job.commit:
-            storage = repo_storage(self.client.cache_dir, job.repo_id)
-            snapshot_dir = str(storage / "snapshots" / job.commit)
-        return DownloadSnapshot(
-            job.job_id, job.repo_id, job.revision, job.state, files, total, done, speed, eta,
-            job.current_file, job.error_title, job.error_message, snapshot_dir,
-        )  # fmt: skip
+    def _snapshot(self, job: JobRecord) -> DownloadSnapshot:
+        return job.snapshot(self.client.cache_dir)
 
     def _save(self) -> None:
         with self._cond:
-            data = {
-                "version": 1,
-                "jobs": [j.persisted() for j in self._jobs.values() if j.state != "cancelled"],
-            }
-        self.state_file.parent.mkdir(parents=True, exist_ok=True)
-        tmp = self.state_file.with_name(f"queue.{os.getpid()}.{threading.get_ident()}.tmp")
-        tmp.write_text(json.dumps(data, indent=1))
-        os.replace(tmp, self.state_file)
-
-    def _load(self) -> None:
-        try:
-            data = json.loads(self.state_file.read_text())
-        except (OSError, ValueError):
-            return
-        for raw in data.get("jobs", []):
-            files = raw.get("files")
-            job = _Job(
-                raw["job_id"], raw["repo_id"], raw["revision"], raw.get("allow_patterns"),
-                raw.get("ignore_patterns"), raw.get("state", "queued"), raw.get("commit"),
-                None if files is None else [_File(**f) for f in files],
-                raw.get("error_title"), raw.get("error_message"),
-            )  # fmt: skip
-            for f in job.files or ():
-                f.done_bytes = f.size if f.done else 0
-            self._jobs[job.job_id] = job
+            jobs = list(self._jobs.values())
+        save_jobs(self.state_file, jobs)

@@ -70,7 +70,7 @@ class FitEstimate:
 
 @dataclass(frozen=True)
 class QuantGroup:
-    """The files of one quantization (several for split GGUFs), plus the mmproj a vision model needs."""
+    """The files of one quantization (several when split), plus the mmproj a vision model needs."""
 
     label: str  # "Q4_K_M", "IQ3_XXS", "F16"; "unknown" when no quant is named
     files: tuple[RepoFile, ...]

@@ -40,9 +40,9 @@ if TYPE_CHECKING:
     from backends.settings import Settings
 
 DEFAULT_ENDPOINT = "https://huggingface.co"
-_LIST_FIELDS = (
-    "downloads", "likes", "lastModified", "gated", "private", "pipeline_tag", "library_name", "tags",
-)  # fmt: skip
+# Fields each search result needs (the Hub's default listing lacks gated and lastModified).
+_LIST_FIELDS: tuple[str, ...] = ("downloads", "likes", "lastModified", "gated", "private")
+_LIST_FIELDS += ("pipeline_tag", "library_name", "tags")
 
 
 def default_cache_dir() -> Path:
@@ -143,8 +143,8 @@ class HubClient:
     def ensure_online(self) -> None:
         if self.offline:
             raise OfflineError(
-                "Offline mode is on, so the Hub is not contacted. "
-                "Models already downloaded are listed under Models; turn offline mode off to browse."
+                "Offline mode is on, so the Hub is not contacted. Models already downloaded "
+                "are listed under Models; turn offline mode off to browse."
             )
 
     @contextmanager
@@ -179,9 +179,7 @@ class HubClient:
             return
         raise self.error_for(response.status_code, response.headers, repo_id, what)
 
-    def error_for(
-        self, status: int, headers: Any, repo_id: str | None, what: str
-    ) -> BackendError:
+    def error_for(self, status: int, headers: Any, repo_id: str | None, what: str) -> BackendError:
         code = headers.get("x-error-code", "")
         server_msg = redact(headers.get("x-error-message", ""), self._token)
         page = f"https://huggingface.co/{repo_id}" if repo_id else "https://huggingface.co"
@@ -222,7 +220,9 @@ class HubClient:
     def get_json(self, url: str, repo_id: str | None, what: str, **params: Any) -> Any:
         self.ensure_online()
         with self.transport_errors(what):
-            response = self.http().get(url, params=params or None, headers=self.headers_for(url))
+            response = self.http().get(
+                url, params=params or None, headers=self.headers_for(url), follow_redirects=True
+            )
             self.check(response, repo_id, what)
             return response.json()
 
@@ -238,11 +238,13 @@ class HubClient:
         if cursor is not None:
             if not _same_origin(cursor, self.endpoint):
                 raise HubError("The Hub sent a next-page link to another host. Search again.")
-            url, params = cursor, None
+            url, params = cursor, []
         else:
             url, params = f"{self.endpoint}/api/models", _search_params(query)
         with self.transport_errors("searching models"):
-            response = self.http().get(url, params=params, headers=self.headers_for(url))
+            response = self.http().get(
+                url, params=params or None, headers=self.headers_for(url), follow_redirects=True
+            )
             self.check(response, None, "searching models")
             raw = response.json()
             next_url = response.links.get("next", {}).get("url")
@@ -318,6 +320,16 @@ class HubClient:
     def resolve_url(self, repo_id: str, path: str, revision: str = "main") -> str:
         return f"{self.endpoint}/{repo_id}/resolve/{quote(revision, safe='')}/{quote(path)}"
 
+    def whoami(self) -> str:
+        """The account name the token belongs to (to confirm a token the user entered).
+
+        Raises AuthRequired when there is no token or the Hub rejects it.
+        """
+        if self._token is None:
+            raise AuthRequired("No Hugging Face token is set. Enter one in Settings.")
+        info = self.get_json(f"{self.endpoint}/api/whoami-v2", None, "checking your token")
+        return str(info.get("name") or "unknown")
+
     def is_reachable(self) -> bool:
         """A quick probe (one HEAD to the endpoint, short timeout); False when offline."""
         if self.offline:
@@ -336,8 +348,8 @@ def _same_origin(url: str, endpoint: str) -> bool:
     return (a.scheme, a.netloc) == (b.scheme, b.netloc)
 
 
-def _search_params(query: SearchQuery) -> list[tuple[str, str]]:
-    params: list[tuple[str, str]] = []
+def _search_params(query: SearchQuery) -> list[tuple[str, str | int | float | bool | None]]:
+    params: list[tuple[str, str | int | float | bool | None]] = []
     if query.text.strip():
         params.append(("search", query.text.strip()))
     if query.author:

@@ -84,7 +84,6 @@ class ModelPage:
     query: SearchQuery
     items: tuple[ModelSummary, ...]
     next_cursor: str | None
-    page_number: int = 0
     scanned: int = 0  # items the Hub returned before runs_here filtering
 
     @property

@@ -129,6 +129,12 @@ def fetch_metadata(client: HubClient, repo_id: str, path: str, revision: str) ->
     url = client.resolve_url(repo_id, path, revision)
     try:
         response = client.http().head(url, headers=client.headers_for(url))
+        for _ in range(5):  # follow relative redirects (renamed repos), like huggingface_hub
+            target = response.headers.get("location", "")
+            if not (response.is_redirect and target.startswith("/")):
+                break
+            url = client.endpoint + target
+            response = client.http().head(url, headers=client.headers_for(url))
     except httpx.HTTPError:
         raise _Retryable(
             OfflineError(
@@ -144,7 +150,9 @@ def fetch_metadata(client: HubClient, repo_id: str, path: str, revision: str) ->
     client.check(response, repo_id, f"checking {path}")
     h = response.headers
     etag = _normalize_etag(h.get("x-linked-etag") or h.get("etag"))
-    size_text = h.get("x-linked-size") or (None if response.is_redirect else h.get("content-length"))
+    size_text = h.get("x-linked-size") or (
+        None if response.is_redirect else h.get("content-length")
+    )
     commit = h.get("x-repo-commit")
     if not etag or size_text is None or not commit:
         raise DownloadError(
