@@ -32,6 +32,14 @@ class HubSession:
     def offline(self) -> bool:
         return self.client.offline
 
+    def verify_token(self, token: HubToken) -> str:
+        """The account `token` belongs to; raises AuthRequired if the Hub rejects it (blocking)."""
+        probe = self.client.with_token(token)
+        try:
+            return probe.whoami()
+        finally:
+            probe.close()
+
     def use_token(self, token: HubToken) -> None:
         """Use `token` from now on, for browsing and for the queue's next transfers."""
         self._client = self.client.with_token(token)

@@ -316,7 +316,9 @@ class HubScreen(Screen[None]):
             self.query_one(DownloadsPanel).retry(job_id)
             self.notify(f"Token saved. Retrying {message.repo_id}.")
 
-        self.app.push_screen(TokenPrompt(message.repo_id, message.message), answered)
+        self.app.push_screen(
+            TokenPrompt(message.repo_id, message.message, self.session.verify_token), answered
+        )
 
     def _status(self, text: str, kind: str = "") -> None:
         status = self.query_one("#hub-status", Static)

@@ -22,6 +22,7 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Markdown, Static
 
+from backends.cache_inventory import cached_files
 from backends.device import DeviceMonitor, DeviceSnapshot
 from backends.errors import AuthRequired, BackendError
 from backends.gguf_quants import QuantGroup
@@ -41,7 +42,7 @@ FIT_MARKS = {
 
 QUANT_COLUMNS = (
     ("Quant", "quant"), ("Files", "files"), ("Size", "size"), ("mmproj", "mmproj"),
-    ("Needs ≈", "needs"), ("Fits", "fit"),
+    ("Needs ≈", "needs"), ("Fits", "fit"), ("", "have"),
 )  # fmt: skip
 
 
@@ -79,6 +80,7 @@ class ModelCardScreen(Screen[None]):
     class CardLoaded(Message):
         card: ModelCard
         snapshot: DeviceSnapshot | None
+        on_disk: frozenset[str] = frozenset()  # repo paths of this revision already cached
 
     @dataclass
     class CardFailed(Message):
@@ -138,7 +140,9 @@ class ModelCardScreen(Screen[None]):
         except BackendError as exc:
             self.post_message(self.CardFailed(exc))
             return
-        self.post_message(self.CardLoaded(card, snapshot))
+        client = self.session.client
+        on_disk = cached_files(client.cache_dir, card.repo_id, card.commit or card.revision)
+        self.post_message(self.CardLoaded(card, snapshot, frozenset(on_disk)))
 
     @on(CardFailed)
     def _failed(self, message: CardFailed) -> None:
@@ -146,7 +150,10 @@ class ModelCardScreen(Screen[None]):
         self.query_one("#card-meta", Static).update("")
         self._error(f"{error.title}: {error.message}")
         if isinstance(error, AuthRequired):
-            self.app.push_screen(TokenPrompt(self.repo_id, error.message), self._token_answered)
+            self.app.push_screen(
+                TokenPrompt(self.repo_id, error.message, self.session.verify_token),
+                self._token_answered,
+            )
 
     def _token_answered(self, token: object) -> None:
         if token is not None:
@@ -171,12 +178,14 @@ class ModelCardScreen(Screen[None]):
         tag_line = self.query_one("#card-tags", Static)
         tag_line.update("tags: " + ", ".join(tags) if tags else "")
         tag_line.set_class(not tags, "-empty")
-        self._show_files(card, message.snapshot)
+        self._show_files(card, message.snapshot, message.on_disk)
         self.refresh_bindings()
         readme = card.readme.strip() or "*This repo has no README.*"
         self.query_one("#readme", Markdown).update(readme)
 
-    def _show_files(self, card: ModelCard, snapshot: DeviceSnapshot | None) -> None:
+    def _show_files(
+        self, card: ModelCard, snapshot: DeviceSnapshot | None, on_disk: frozenset[str]
+    ) -> None:
         table: DataTable[str] = self.query_one("#files", DataTable)
         table.clear(columns=True)
         title = self.query_one("#files-title", Static)
@@ -190,7 +199,8 @@ class ModelCardScreen(Screen[None]):
             for label, key in QUANT_COLUMNS:
                 table.add_column(label, key=key)
             for group in card.quant_groups:
-                table.add_row(*quant_cells(group), key=group.label)
+                have = "✓ on disk" if set(group.download_paths()) <= on_disk else ""
+                table.add_row(*quant_cells(group), have, key=group.label)
             note.update(
                 f"Needs ≈ file + mmproj + context ({self.n_ctx} tokens of KV cache + buffers); "
                 "an estimate until the model loads."
@@ -204,8 +214,10 @@ class ModelCardScreen(Screen[None]):
             table.add_column("", key="mark")
             table.add_column("File", key="file")
             table.add_column("Size", key="size")
+            table.add_column("", key="have")
             for f in card.files:
-                table.add_row(" ", f.path, human_bytes(f.size), key=f.path)
+                have = "✓ on disk" if f.path in on_disk else ""
+                table.add_row(" ", f.path, human_bytes(f.size), have, key=f.path)
             note.update("")
 
     # actions --------------------------------------------------------------------------------

@@ -2,26 +2,37 @@
 
 The modal names the repo, links its access page and the token page, and takes the token in a
 password Input (drawn as bullets, so it is not in the screen, a screenshot or an exported SVG).
-On Save it stores the token with `hub_token.save_token` (0600) and dismisses with the
-`HubToken`; Esc dismisses with None. The token is never notified, logged or put in a message.
+On Save it first checks the token with `verify` when one is given (e.g. the Hub's whoami, in a
+thread worker): a token the Hub rejects is not saved and the prompt says so. Then it stores the
+token with `hub_token.save_token` (0600) and dismisses with the `HubToken`; Esc dismisses with
+None. The token is never notified, logged or put in a message.
 """
 
 from __future__ import annotations
 
-from textual import on
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
+from textual.message import Message
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Static
 
+from backends.errors import AuthRequired, BackendError
 from backends.hub_token import HubToken, save_token
 
 TOKENS_PAGE = "https://huggingface.co/settings/tokens"
 
 
 class TokenPrompt(ModalScreen[HubToken | None]):
-    """`TokenPrompt(repo_id, reason)`: dismisses with the saved HubToken, or None."""
+    """`TokenPrompt(repo_id, reason="", verify=None)`: dismisses with the saved HubToken, or None.
+
+    `verify(token)` returns the account name or raises AuthRequired (rejected token); other
+    BackendErrors (offline, say) let the token be saved unverified.
+    """
 
     DEFAULT_CSS = """
     TokenPrompt { align: center middle; }
@@ -43,10 +54,21 @@ class TokenPrompt(ModalScreen[HubToken | None]):
 
     BINDINGS = [Binding("escape", "cancel", "Cancel", id="token.cancel")]
 
-    def __init__(self, repo_id: str, reason: str = "") -> None:
+    @dataclass
+    class Checked(Message):
+        token: HubToken
+        problem: str | None  # why the Hub rejected it; None = accepted or not checkable
+
+    def __init__(
+        self,
+        repo_id: str,
+        reason: str = "",
+        verify: Callable[[HubToken], str] | None = None,
+    ) -> None:
         super().__init__()
         self.repo_id = repo_id
         self.reason = reason
+        self.verify = verify
 
     def compose(self) -> ComposeResult:
         page = f"https://huggingface.co/{self.repo_id}"
@@ -74,13 +96,42 @@ class TokenPrompt(ModalScreen[HubToken | None]):
 
     @on(Input.Submitted, "#token-input")
     @on(Button.Pressed, "#token-save")
-    def _save(self) -> None:
+    def _submit(self) -> None:
         field = self.query_one("#token-input", Input)
         if not field.value.strip():
             self._error("Paste a token first (it starts with hf_).")
             return
+        token = HubToken(field.value, "app")
+        if self.verify is None:
+            self._save(token)
+            return
+        self._error("Checking the token with the Hub…")
+        self._check(token)
+
+    @work(thread=True, exclusive=True, group="token-check", exit_on_error=False)
+    def _check(self, token: HubToken) -> None:
+        assert self.verify is not None
         try:
-            token = save_token(field.value)
+            self.verify(token)
+        except AuthRequired:
+            problem = "The Hub rejected this token. Copy it again, or create a new read token."
+            self.post_message(self.Checked(token, problem))
+            return
+        except BackendError:
+            pass  # offline or the Hub is down: keep the token, it is checked on first use
+        self.post_message(self.Checked(token, None))
+
+    @on(Checked)
+    def _checked(self, message: Checked) -> None:
+        if message.problem is not None:
+            self._error(message.problem)
+            return
+        self._save(message.token)
+
+    def _save(self, token: HubToken) -> None:
+        field = self.query_one("#token-input", Input)
+        try:
+            token = save_token(token.reveal())
         except OSError as exc:
             self._error(
                 f"Could not save the token: {exc.strerror}. Check the config folder's permissions."

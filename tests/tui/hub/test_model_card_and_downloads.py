@@ -90,6 +90,7 @@ async def test_gguf_card_shows_quant_groups_with_sizes_and_fit(make_client, queu
         assert rows["F16"][1:3] == ["2 parts", "980 KB"]
         assert all(r[5] == "✓ fits GPU" for r in rows.values())
         assert rows["Q8_0"][4].endswith("MB")  # file + mmproj + context estimate
+        assert rows["Q4_K_M"][6] == ""  # nothing on disk yet
         text = screen_text(app)
         assert "free now: VRAM 6.0 GB, RAM 10.0 GB" in text.replace("&#160;", " ")
         assert "Quantized tiny model." in text.replace("&#160;", " ")
@@ -122,6 +123,12 @@ async def test_choosing_a_quant_downloads_it_to_100_percent(make_client, queue, 
         found = try_to_load_from_cache(GGUF, "tiny-chat-Q4_K_M.gguf", cache_dir=cache_dir)
         assert isinstance(found, str) and Path(found).stat().st_size == 300_000
         assert try_to_load_from_cache(GGUF, Q8, cache_dir=cache_dir) is None  # one quant only
+        await pilot.press("enter")  # the card again: the quant is marked as downloaded
+        card = app.screen
+        assert isinstance(card, ModelCardScreen)
+        await wait_until(pilot, lambda: card.card is not None, "card")
+        rows = file_rows(card)
+        assert rows["Q4_K_M"][6] == "✓ on disk" and rows["Q8_0"][6] == ""
 
 
 async def test_pause_then_resume_completes(make_client, queue, hub: HubServer, cache_dir) -> None:
@@ -177,6 +184,15 @@ async def test_gated_repo_asks_for_a_token_and_never_shows_it(
         text = screen_text(app).replace("&#160;", " ")
         assert "acme/gated-llama needs access" in text
         assert "https://huggingface.co/acme/gated-llama" in text
+        await pilot.press(*"hf_notAtoken", "enter")  # the Hub rejects it: not saved
+        await wait_until(
+            pilot,
+            lambda: "rejected" in str(app.screen.query_one("#token-error").render()),
+            "rejection shown",
+        )
+        assert not app_token_file().exists()
+        field = app.screen.query_one(Input)
+        field.value = ""
         await pilot.press(*GOOD_TOKEN)
         await pilot.pause()
         typed = screen_text(app)
