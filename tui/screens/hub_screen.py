@@ -63,7 +63,6 @@ class HubScreen(Screen[None]):
 
     BINDINGS = [
         Binding("slash", "focus_search", "Search", id="hub.search"),
-        Binding("enter", "open_card", "Open card", id="hub.open"),
         Binding("t", "cycle_task", "Task", id="hub.task"),
         Binding("l", "cycle_library", "Library", id="hub.library"),
         Binding("r", "toggle_runs_here", "Runs here", id="hub.runs_here"),

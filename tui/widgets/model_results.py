@@ -13,6 +13,7 @@ from datetime import datetime
 
 from rich.text import Text
 from textual import on
+from textual.binding import Binding
 from textual.message import Message
 from textual.widgets import DataTable
 
@@ -48,6 +49,9 @@ class ModelResults(DataTable[str | Text]):
     DEFAULT_CSS = """
     ModelResults { height: 1fr; }
     """
+
+    # Enter selects the row (RowSelected); the screen opens the card. Shown in the footer.
+    BINDINGS = [Binding("enter", "select_cursor", "Open card", id="hub.open")]
 
     @dataclass
     class NearEnd(Message):

@@ -10,7 +10,7 @@ from textual.widgets import Input, Select, Static
 from backends.download_queue import DownloadQueue
 from backends.hub import HubClient
 from backends.hub_models import ModelPage, SearchQuery
-from tests.tui.hub.conftest import NOW, FixedMonitor, ScreenApp, settled
+from tests.tui.hub.conftest import NOW, FixedMonitor, ScreenApp, settled, wait_until
 from tui.screens.hub_screen import HubScreen
 from tui.widgets.model_results import ModelResults
 
@@ -161,3 +161,13 @@ def test_snapshot_models_screen_with_results(snap_compare, make_client, queue) -
         await pilot.pause()
 
     assert snap_compare(hub_app(make_client, queue), terminal_size=(120, 40), run_before=run_before)
+
+
+async def test_typing_is_debounced_into_one_request(make_client, queue, hub) -> None:
+    app = hub_app(make_client, queue, debounce=0.5)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settled(pilot)
+        before = sum(1 for _, p, _ in hub.requests if p == "/api/models")
+        await pilot.press(*"tiny-sd")
+        await wait_until(pilot, lambda: rows(app) == ["other/tiny-sd"], "debounced result")
+        assert sum(1 for _, p, _ in hub.requests if p == "/api/models") == before + 1

@@ -4,6 +4,7 @@ pause/resume, cancel, and the token prompt for a gated repo (the token never on 
 from __future__ import annotations
 
 import stat
+import threading
 from collections.abc import Callable
 from pathlib import Path
 
@@ -72,6 +73,14 @@ async def pick_quant(pilot: Pilot[None], screen: ModelCardScreen, label: str) ->
     await pilot.press("d")
 
 
+async def start_q8_download(pilot: Pilot[None], reached: threading.Event) -> None:
+    """Pick Q8_0 on the card, go back to the results, and wait until its transfer is held."""
+    screen = await open_card(pilot, "tiny-chat")
+    await pick_quant(pilot, screen, "Q8_0")
+    await pilot.press("escape")
+    await wait_until(pilot, reached.is_set, "transfer half-way")
+
+
 def panel_rows(app: ScreenApp) -> list[DownloadRow]:
     return list(app.screen.query(DownloadRow))
 
@@ -135,10 +144,7 @@ async def test_pause_then_resume_completes(make_client, queue, hub: HubServer, c
     reached, release = hub.hold_at(Q8, 0.5)
     app = hub_app(make_client, queue)
     async with app.run_test(size=(120, 40)) as pilot:
-        screen = await open_card(pilot, "tiny-chat")
-        await pick_quant(pilot, screen, "Q8_0")
-        await pilot.press("escape")
-        await wait_until(pilot, reached.is_set, "transfer half-way")
+        await start_q8_download(pilot, reached)
         await pilot.press("D", "p")  # focus Downloads, pause the highlighted job
         release.set()
         await wait_until(pilot, lambda: panel_rows(app)[0].job.state == "paused", "paused")
@@ -156,10 +162,7 @@ async def test_cancel_leaves_no_file(make_client, queue, hub: HubServer, cache_d
     reached, release = hub.hold_at(Q8, 0.5)
     app = hub_app(make_client, queue)
     async with app.run_test(size=(120, 40)) as pilot:
-        screen = await open_card(pilot, "tiny-chat")
-        await pick_quant(pilot, screen, "Q8_0")
-        await pilot.press("escape")
-        await wait_until(pilot, reached.is_set, "transfer half-way")
+        await start_q8_download(pilot, reached)
         await pilot.press("D", "x")
         release.set()
         await wait_until(pilot, lambda: panel_rows(app)[0].job.state == "cancelled", "cancel")
