@@ -8,6 +8,7 @@ from pathlib import Path
 from textual.widgets import DataTable, Static
 
 from backends.download_queue import DownloadQueue
+from tests.fixtures.hub_repos import FakeRepo
 from tests.tui.hub.conftest import NOW, ScreenApp, settled, wait_until
 from tui.screens.cache_screen import CacheScreen
 from tui.screens.confirm_delete import ConfirmDelete
@@ -88,3 +89,38 @@ async def test_empty_cache_says_so(cache_dir: Path) -> None:
         status = str(app.screen.query_one("#cache-status", Static).render())
         assert status.startswith("No models on disk yet")
         assert os.fspath(cache_dir) in status.replace("\n", "")
+
+
+async def test_delete_one_revision_keeps_the_other(queue, cache_dir: Path, hub) -> None:
+    repo_id = "acme/two-revisions"
+    old = FakeRepo(repo_id, {"w.gguf": b"GGUF" + bytes(120_000)}, commit="a" * 40)
+    new = FakeRepo(repo_id, {"w.gguf": b"GGUF" + bytes(90_000) + b"x"}, commit="b" * 40)
+    try:
+        hub.add_repo(old)
+        download(queue, repo_id)
+        hub.add_repo(new)  # main moves to a new commit with a different file
+        download(queue, repo_id)
+    finally:
+        hub.repos.pop(repo_id, None)
+    app = ScreenApp(lambda: CacheScreen(cache_dir=cache_dir, now=NOW))
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settled(pilot)
+        labels = names(app)
+        assert labels[0] == repo_id
+        assert {labels[1].strip(), labels[2].strip()} == {
+            "└ bbbbbbbbbb (main)",
+            "└ aaaaaaaaaa (detached)",
+        }
+        table = app.screen.query_one(DataTable)
+        table.move_cursor(row=labels.index(next(x for x in labels if "aaaa" in x)))
+        await pilot.press("delete")
+        await wait_until(pilot, lambda: isinstance(app.screen, ConfirmDelete), "confirm")
+        confirm = app.screen
+        assert isinstance(confirm, ConfirmDelete)
+        assert confirm.what == f"revision aaaaaaaaaa of {repo_id}"
+        assert confirm.freed_bytes == 120_004
+        await pilot.press("y")
+        await wait_until(pilot, lambda: len(names(app)) == 1, "revision gone")
+        storage = cache_dir / "models--acme--two-revisions"
+        assert not (storage / "snapshots" / ("a" * 40)).exists()
+        assert (storage / "snapshots" / ("b" * 40) / "w.gguf").stat().st_size == 90_005
