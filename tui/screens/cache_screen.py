@@ -212,7 +212,11 @@ class CacheScreen(Screen[None]):
                 plan = plan_delete_repo(self.cache_dir, item.name)
                 what = item.name
                 n = len(item.revisions)
-                detail = f"All {n} cached revision{'s' if n != 1 else ''} and the repo folder."
+                detail = (
+                    f"All {n} cached revisions and the repo folder."
+                    if n > 1
+                    else "Its cached files and the repo folder."
+                )
             else:
                 plan = plan_delete(self.cache_dir, [commit])
                 what = f"revision {commit[:10]} of {item.name}"

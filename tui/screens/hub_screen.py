@@ -68,6 +68,7 @@ class HubScreen(Screen[None]):
         Binding("r", "toggle_runs_here", "Runs here", id="hub.runs_here"),
         Binding("s", "cycle_sort", "Sort", id="hub.sort"),
         Binding("D", "focus_downloads", "Downloads", id="hub.downloads"),
+        Binding("f5", "refresh", "Refresh", id="hub.refresh"),
     ]
 
     @dataclass
@@ -275,6 +276,14 @@ class HubScreen(Screen[None]):
 
     def action_toggle_runs_here(self) -> None:
         self.query_one("#filter-runs", Checkbox).toggle()
+
+    def action_refresh(self) -> None:
+        """Search again; after a network failure this tries the Hub again (offline mode stays)."""
+        if self.session.offline:
+            self.notify("Offline mode is on. Turn it off in Settings to browse the Hub.")
+            return
+        self.offline = False
+        self.start_search()
 
     def action_focus_search(self) -> None:
         self.query_one("#search", Input).focus()
