@@ -105,7 +105,7 @@ class CacheScreen(Screen[None]):
         yield Static("Scanning…", id="cache-status")
         yield Static("", id="cache-warnings", classes="-empty")
         yield DataTable(id="cache-table", cursor_type="row", zebra_stripes=True)
-        yield Footer()
+        yield Footer(compact=True)
 
     def on_mount(self) -> None:
         table: DataTable[str | Text] = self.query_one(DataTable)

@@ -127,7 +127,7 @@ class HubScreen(Screen[None]):
         yield Static("", id="hub-status")
         yield ModelResults(now=self.now, id="results")
         yield DownloadsPanel(self.session.queue)
-        yield Footer()
+        yield Footer(compact=True)
 
     def on_mount(self) -> None:
         self.query_one("#search", Input).focus()

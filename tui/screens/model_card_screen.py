@@ -114,7 +114,7 @@ class ModelCardScreen(Screen[None]):
         yield Static("", id="fit-note")
         with VerticalScroll(id="readme-box"):
             yield Markdown("", id="readme")
-        yield Footer()
+        yield Footer(compact=True)
 
     def on_mount(self) -> None:
         self.query_one("#files").focus()
