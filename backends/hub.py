@@ -10,19 +10,23 @@ The token never appears in a message, repr or log line.
 
 from __future__ import annotations
 
+import functools
+import itertools
 import os
 import threading
+import uuid
+from collections import OrderedDict
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 from urllib.parse import quote, urlsplit
 
 from backends.errors import AuthRequired, BackendError, HubError, ModelNotFound, OfflineError
 from backends.gguf_quants import group_quants
 from backends.hub_models import (
-    HUB_SORT,
     ModelCard,
     ModelPage,
     ModelSummary,
@@ -33,9 +37,11 @@ from backends.hub_models import (
     strip_front_matter,
 )
 from backends.hub_token import HubToken, redact, resolve_token
+from backends.hub_transport import HubUnreachable, fail_fast
 
 if TYPE_CHECKING:
     import httpx
+    from huggingface_hub import HfApi, ModelInfo
 
     from backends.settings import Settings
 
@@ -43,6 +49,35 @@ DEFAULT_ENDPOINT = "https://huggingface.co"
 # Fields each search result needs (the Hub's default listing lacks gated and lastModified).
 _LIST_FIELDS: tuple[str, ...] = ("downloads", "likes", "lastModified", "gated", "private")
 _LIST_FIELDS += ("pipeline_tag", "library_name", "tags")
+# Our sort keys in list_models' spelling (it maps them to the Hub's own).
+_LIST_SORT = {"downloads": "downloads", "likes": "likes", "updated": "last_modified"}
+_LIST_SORT["trending"] = "trending_score"
+_PARKED_SEARCHES = 8  # live list_models iterators kept for "load more"
+
+
+@functools.cache
+def app_version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("localai-tui")
+    except PackageNotFoundError:
+        return "dev"
+
+
+@dataclass
+class _LiveSearch:
+    """A list_models iterator part-way through, for the next page of the same query."""
+
+    query: SearchQuery
+    models: Iterator[ModelInfo]
+    parkable: bool  # False for a capped list_models (spent after `limit` items)
+    ahead: list[ModelInfo] = field(default_factory=list)  # pulled to learn there is more
+
+    def take(self, count: int) -> list[ModelInfo]:
+        out, self.ahead = self.ahead[:count], self.ahead[count:]
+        out += itertools.islice(self.models, count - len(out))
+        return out
 
 
 def default_cache_dir() -> Path:
@@ -79,6 +114,7 @@ class HubClient:
         *,
         cache_dir: Path | str | None = None,
         timeout: float = 10.0,
+        card_cache_dir: Path | str | None = None,
     ) -> None:
         self.endpoint = (endpoint or DEFAULT_ENDPOINT).rstrip("/")
         self._token = HubToken(token, "app") if isinstance(token, str) else token
@@ -87,6 +123,8 @@ class HubClient:
         self.timeout = timeout
         self._http: httpx.Client | None = None
         self._lock = threading.Lock()
+        self._parked: OrderedDict[str, _LiveSearch] = OrderedDict()
+        self._card_cache = Path(card_cache_dir) if card_cache_dir is not None else None
 
     @classmethod
     def from_settings(cls, settings: Settings, *, offline: bool | None = None) -> HubClient:
@@ -111,7 +149,12 @@ class HubClient:
     def with_token(self, token: HubToken | str | None) -> HubClient:
         """A client like this one with another token (after the user enters one)."""
         return HubClient(
-            self.endpoint, token, self.offline, cache_dir=self.cache_dir, timeout=self.timeout
+            self.endpoint,
+            token,
+            self.offline,
+            cache_dir=self.cache_dir,
+            timeout=self.timeout,
+            card_cache_dir=self._card_cache,
         )
 
     def close(self) -> None:
@@ -142,10 +185,7 @@ class HubClient:
 
     def ensure_online(self) -> None:
         if self.offline:
-            raise OfflineError(
-                "Offline mode is on, so the Hub is not contacted. Models already downloaded "
-                "are listed under Models; turn offline mode off to browse."
-            )
+            raise self.offline_error()
 
     @contextmanager
     def transport_errors(self, what: str) -> Iterator[None]:
@@ -226,6 +266,80 @@ class HubClient:
             self.check(response, repo_id, what)
             return response.json()
 
+    # huggingface_hub plumbing ---------------------------------------------------------------
+
+    def hf_token(self) -> str | bool:
+        """The token as huggingface_hub takes it: False = anonymous (never its saved login)."""
+        return self._token.reveal() if self._token is not None else False
+
+    def hf_api(self) -> HfApi:
+        """An HfApi bound to this endpoint and token (HF_ENDPOINT read at import is ignored)."""
+        from huggingface_hub import HfApi
+
+        return HfApi(
+            endpoint=self.endpoint,
+            token=self.hf_token(),
+            library_name="localai-tui",
+            library_version=app_version(),
+        )
+
+    @contextmanager
+    def hub_errors(self, what: str, repo_id: str | None = None) -> Iterator[None]:
+        """Run huggingface_hub calls: offline check first, no retries when the Hub is
+        unreachable, and its exceptions turned into ours with the messages error_for writes.
+
+        Raised `from None`: huggingface_hub's errors carry the request, token included.
+        """
+        import httpx2
+        from huggingface_hub.errors import (
+            HfHubHTTPError,
+            HFValidationError,
+            LocalEntryNotFoundError,
+            OfflineModeIsEnabled,
+        )
+
+        self.ensure_online()
+        unreachable = OfflineError(
+            f"Can't reach the Hub at {self.endpoint} while {what}. Check your connection; "
+            "models already downloaded still work offline."
+        )
+        slow = HubError(
+            f"The Hub at {self.endpoint} did not answer in time while {what}. Try again."
+        )
+        try:
+            with fail_fast(self.timeout, self.endpoint):
+                yield
+        except BackendError:
+            raise
+        except HubUnreachable as exc:
+            raise (slow if exc.timed_out else unreachable) from None
+        except OfflineModeIsEnabled:
+            raise self.offline_error() from None
+        except HfHubHTTPError as exc:
+            response = exc.response
+            if response is None:
+                raise HubError(f"The Hub failed while {what}. Try again later.") from None
+            raise self.error_for(response.status_code, response.headers, repo_id, what) from None
+        except LocalEntryNotFoundError:  # hf_hub_download: no answer and nothing cached
+            raise unreachable from None
+        except HFValidationError:
+            page = f"https://huggingface.co/{repo_id}"
+            raise ModelNotFound(f"{repo_id} was not found on the Hub ({page}).") from None
+        except (httpx2.ConnectError, httpx2.ConnectTimeout):
+            raise unreachable from None
+        except httpx2.TimeoutException:
+            raise slow from None
+        except httpx2.HTTPError as exc:
+            raise HubError(
+                f"Network error while {what}: {redact(str(exc), self._token)}. Try again."
+            ) from None
+
+    def offline_error(self) -> OfflineError:
+        return OfflineError(
+            "Offline mode is on, so the Hub is not contacted. Models already downloaded "
+            "are listed under Models; turn offline mode off to browse."
+        )
+
     # Search ---------------------------------------------------------------------------------
 
     def search(self, query: SearchQuery, cursor: str | None = None) -> ModelPage:
@@ -233,48 +347,118 @@ class HubClient:
 
         Cheap to call per keystroke from an exclusive worker: a page echoes its query, so the
         caller ignores any page whose `.query` is not the current one.
+
+        Pages come from HfApi.list_models, which follows the Hub's Link pages itself but has
+        no page-size knob apart from `limit`, which is also a total cap (islice). So the first
+        page asks for `limit + 1` models (small and fast while the user types; the extra one
+        tells whether there is more), and "load more" opens an uncapped list_models iterator
+        (the Hub picks its page size), skips what was shown and parks it in this client under
+        the returned cursor; the pages after that come from it. A cursor this client no longer
+        holds (another client, evicted) still works: its offset is re-skipped.
         """
-        self.ensure_online()
-        if cursor is not None:
-            if not _same_origin(cursor, self.endpoint):
-                raise HubError("The Hub sent a next-page link to another host. Search again.")
-            url, params = cursor, []
-        else:
-            url, params = f"{self.endpoint}/api/models", _search_params(query)
-        with self.transport_errors("searching models"):
-            response = self.http().get(
-                url, params=params or None, headers=self.headers_for(url), follow_redirects=True
-            )
-            self.check(response, None, "searching models")
-            raw = response.json()
-            next_url = response.links.get("next", {}).get("url")
-        items = [_summary(item) for item in raw]
+        with self.hub_errors("searching models"):
+            live, offset = self._live_search(query, cursor)
+            models = live.take(query.limit + 1)
+        has_more = len(models) > query.limit
+        if has_more:
+            live.ahead = models[query.limit :]
+            models = models[: query.limit]
+        next_cursor = self._park(live, offset + len(models)) if has_more else None
+        items = [_summary(m) for m in models]
         if query.runs_here:
             items = [m for m in items if m.runs_here]
-        return ModelPage(query, tuple(items), next_url, scanned=len(raw))
+        return ModelPage(query, tuple(items), next_cursor, scanned=len(models))
+
+    def _live_search(self, query: SearchQuery, cursor: str | None) -> tuple[_LiveSearch, int]:
+        if cursor is None:
+            return _LiveSearch(query, self._list_models(query, query.limit + 1), False), 0
+        key, _, offset_text = cursor.rpartition("@")
+        try:
+            offset = int(offset_text)
+        except ValueError:
+            raise HubError(
+                "That next-page cursor is not one this app made. Search again."
+            ) from None
+        with self._lock:
+            live = self._parked.pop(key, None)
+        if live is None or live.query != query:
+            live = _LiveSearch(query, self._list_models(query, None), True)
+            live.take(offset)
+        return live, offset
+
+    def _park(self, live: _LiveSearch, offset: int) -> str:
+        key = uuid.uuid4().hex[:12]
+        if live.parkable:
+            with self._lock:
+                self._parked[key] = live
+                while len(self._parked) > _PARKED_SEARCHES:
+                    self._parked.popitem(last=False)
+        return f"{key}@{offset}"
+
+    def _list_models(self, query: SearchQuery, limit: int | None) -> Iterator[ModelInfo]:
+        filters: list[str] = []
+        if query.library:
+            filters.append(query.library)
+            if query.runs_here and query.library == "transformers":
+                filters.append("safetensors")
+        models = self.hf_api().list_models(
+            search=query.text.strip() or None,
+            author=query.author or None,
+            filter=filters or None,
+            pipeline_tag=query.task or None,
+            sort=cast(Any, _LIST_SORT[query.sort]),
+            limit=limit,
+            expand=cast(Any, list(_LIST_FIELDS)),
+        )
+        return iter(models)
 
     # Model card and files -------------------------------------------------------------------
 
-    def _info(self, repo_id: str, revision: str) -> dict[str, Any]:
-        url = f"{self.endpoint}/api/models/{repo_id}/revision/{quote(revision, safe='')}"
-        info = self.get_json(url, repo_id, f"opening {repo_id}", blobs="true")
-        assert isinstance(info, dict)
-        return info
+    def _info(self, repo_id: str, revision: str) -> ModelInfo:
+        with self.hub_errors(f"opening {repo_id}", repo_id):
+            return self.hf_api().model_info(
+                repo_id, revision=revision, files_metadata=True, timeout=self.timeout
+            )
 
     def list_files(self, repo_id: str, revision: str = "main") -> RepoListing:
         """Files (with sizes and LFS sha256) of a revision, resolved to its commit."""
         info = self._info(repo_id, revision)
-        return RepoListing(repo_id, revision, info.get("sha") or revision, _files(info))
+        return RepoListing(repo_id, revision, info.sha or revision, _files(info))
 
     def readme(self, repo_id: str, revision: str = "main") -> str:
-        """README.md text with its YAML front matter removed ("" if none or not readable)."""
-        self.ensure_online()
-        url = self.resolve_url(repo_id, "README.md", revision)
-        with self.transport_errors(f"reading the card of {repo_id}"):
-            response = self.http().get(url, headers=self.headers_for(url), follow_redirects=True)
-        if response.status_code >= 400:
-            return ""
-        return strip_front_matter(response.content.decode("utf-8", errors="replace"))
+        """README.md text with its YAML front matter removed ("" if none or not readable).
+
+        Fetched with hf_hub_download into a small cache of its own (card_cache_dir, default
+        data_dir()/hub-cards), not the model cache: a card the user only looked at must not
+        show up as a downloaded model. For a commit revision a cached card costs no request.
+        """
+        from huggingface_hub import hf_hub_download
+        from huggingface_hub.errors import HfHubHTTPError
+
+        with self.hub_errors(f"reading the card of {repo_id}", repo_id):
+            try:
+                path = hf_hub_download(
+                    repo_id,
+                    "README.md",
+                    revision=revision,
+                    cache_dir=self._card_cache_dir(),
+                    endpoint=self.endpoint,
+                    token=self.hf_token(),
+                    etag_timeout=self.timeout,
+                    library_name="localai-tui",
+                    library_version=app_version(),
+                )
+            except HfHubHTTPError:  # no card, or not readable: the page shows none
+                return ""
+        text = Path(path).read_bytes().decode("utf-8", errors="replace")
+        return strip_front_matter(text)
+
+    def _card_cache_dir(self) -> Path:
+        if self._card_cache is not None:
+            return self._card_cache
+        from backends.paths import data_dir
+
+        return data_dir() / "hub-cards"
 
     def model_card(
         self,
@@ -291,29 +475,29 @@ class HubClient:
         """
         info = self._info(repo_id, revision)
         files = _files(info)
-        tags = tuple(info.get("tags") or ())
-        card_data = info.get("cardData") or {}
-        license_ = card_data.get("license") or next(
+        tags = tuple(info.tags or ())
+        card_license = info.card_data.get("license") if info.card_data is not None else None
+        license_ = card_license or next(
             (t.split(":", 1)[1] for t in tags if t.startswith("license:")), None
         )
         has_readme = any(f.path == "README.md" for f in files)
         groups = group_quants(files, n_ctx=n_ctx, free_vram=free_vram, free_ram=free_ram)
         return ModelCard(
-            repo_id=info.get("id") or repo_id,
+            repo_id=info.id or repo_id,
             revision=revision,
-            commit=info.get("sha"),
-            readme=self.readme(repo_id, revision) if has_readme else "",
+            commit=info.sha,
+            readme=self.readme(repo_id, info.sha or revision) if has_readme else "",
             tags=tags,
             license=str(license_) if license_ else None,
-            task=info.get("pipeline_tag"),
-            library=info.get("library_name"),
-            gated=bool(info.get("gated")),
-            private=bool(info.get("private")),
-            downloads=int(info.get("downloads") or 0),
-            likes=int(info.get("likes") or 0),
-            updated=parse_time(info.get("lastModified")),
+            task=info.pipeline_tag,
+            library=info.library_name,
+            gated=bool(info.gated),
+            private=bool(info.private),
+            downloads=int(info.downloads or 0),
+            likes=int(info.likes or 0),
+            updated=info.last_modified,
             files=files,
-            engine=engine_for(tags, info.get("library_name"), info.get("pipeline_tag")),
+            engine=engine_for(tags, info.library_name, info.pipeline_tag),
             quant_groups=tuple(groups),
         )
 
@@ -327,7 +511,8 @@ class HubClient:
         """
         if self._token is None:
             raise AuthRequired("No Hugging Face token is set. Enter one in Settings.")
-        info = self.get_json(f"{self.endpoint}/api/whoami-v2", None, "checking your token")
+        with self.hub_errors("checking your token"):
+            info = self.hf_api().whoami()
         return str(info.get("name") or "unknown")
 
     def is_reachable(self) -> bool:
@@ -348,50 +533,33 @@ def _same_origin(url: str, endpoint: str) -> bool:
     return (a.scheme, a.netloc) == (b.scheme, b.netloc)
 
 
-def _search_params(query: SearchQuery) -> list[tuple[str, str | int | float | bool | None]]:
-    params: list[tuple[str, str | int | float | bool | None]] = []
-    if query.text.strip():
-        params.append(("search", query.text.strip()))
-    if query.author:
-        params.append(("author", query.author))
-    if query.library:
-        params.append(("filter", query.library))
-        if query.runs_here and query.library == "transformers":
-            params.append(("filter", "safetensors"))
-    if query.task:
-        params.append(("pipeline_tag", query.task))
-    params += [("sort", HUB_SORT[query.sort]), ("direction", "-1"), ("limit", str(query.limit))]
-    params += [("expand", name) for name in _LIST_FIELDS]
-    return params
-
-
-def _summary(item: dict[str, Any]) -> ModelSummary:
-    tags = tuple(item.get("tags") or ())
-    task, library = item.get("pipeline_tag"), item.get("library_name")
+def _summary(info: ModelInfo) -> ModelSummary:
+    tags = tuple(info.tags or ())
+    task, library = info.pipeline_tag, info.library_name
     return ModelSummary(
-        repo_id=item.get("id") or item.get("modelId") or "",
+        repo_id=info.id,
         task=task,
         library=library,
-        downloads=int(item.get("downloads") or 0),
-        likes=int(item.get("likes") or 0),
-        updated=parse_time(item.get("lastModified")),
-        gated=bool(item.get("gated")),
-        private=bool(item.get("private")),
+        downloads=int(info.downloads or 0),
+        likes=int(info.likes or 0),
+        updated=info.last_modified,
+        gated=bool(info.gated),
+        private=bool(info.private),
         tags=tags,
         engine=engine_for(tags, library, task),
     )
 
 
-def _files(info: dict[str, Any]) -> tuple[RepoFile, ...]:
+def _files(info: ModelInfo) -> tuple[RepoFile, ...]:
     files = []
-    for sib in info.get("siblings") or ():
-        lfs = sib.get("lfs") or {}
+    for sib in info.siblings or ():
+        lfs = sib.lfs
         files.append(
             RepoFile(
-                path=sib["rfilename"],
-                size=int(sib.get("size") or lfs.get("size") or 0),
-                sha256=lfs.get("sha256"),
-                blob_id=sib.get("blobId"),
+                path=sib.rfilename,
+                size=int(sib.size or (lfs.size if lfs else 0) or 0),
+                sha256=lfs.sha256 if lfs else None,
+                blob_id=sib.blob_id,
             )
         )
     return tuple(files)
