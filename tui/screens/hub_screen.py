@@ -203,7 +203,8 @@ class HubScreen(Screen[None]):
         if not count and not page.has_more:
             text = "No models match. Try fewer words or other filters."
         self._status(text)
-        if page.has_more and (not page.items or count < results.size.height):
+        visible_rows = results.size.height - 1  # minus the header
+        if page.has_more and (not page.items or count < visible_rows):
             self.load_more()  # a filtered page came back short: fill the screen
 
     @on(SearchFailed)

@@ -10,6 +10,7 @@ import pytest
 from textual.app import App
 from textual.pilot import Pilot
 from textual.screen import Screen
+from textual.worker import WorkerState
 
 from backends.device import DeviceMonitor, DeviceSnapshot, GpuSample
 from backends.download_queue import DownloadQueue
@@ -87,5 +88,6 @@ async def wait_until(pilot: Pilot[None], condition: Callable[[], bool], what: st
 async def settled(pilot: Pilot[None]) -> None:
     """Wait until no worker runs (exclusive workers get cancelled; that is fine) and repaint."""
     await pilot.pause()
-    await wait_until(pilot, lambda: not any(w.is_running for w in pilot.app.workers), "workers")
+    busy = (WorkerState.PENDING, WorkerState.RUNNING)
+    await wait_until(pilot, lambda: all(w.state not in busy for w in pilot.app.workers), "workers")
     await pilot.pause()
