@@ -1,14 +1,16 @@
 """Render the README screenshots (SVG) by driving the real app with Textual's Pilot.
 
-Run from the repo root:  python screenshots/make_screenshots.py [--only NAME ...] [--list]
+Run from the repo root:  python screenshots/make_screenshots.py [--only SCENE ...]
+(`--size 80x24 --out /tmp/x` renders every scene at another size, to check layouts.)
 
-Nothing touches the network or the user's files: config, data and HF_HOME point at a temp
-dir (set before anything imports huggingface_hub), the "remote server" and the Hub are the
-local test servers from tests/fixtures, started in-process. The chat answers come from the
-real SmolLM2 135M demo model (the `demo` extra) at temperature 0 with a fixed seed, so the
-text repeats run to run; without the demo the tiny random-weight GGUF stands in (its text
-is gibberish; the script says so). The device gauge reads fixed numbers. The only things
-that change between runs are the measured timings under each answer (TTFT, tok/s).
+Nothing touches the network or the user's files: HOME, config, data and HF_HOME point at
+/tmp/localai-tui-screenshots (wiped first; set before anything imports huggingface_hub).
+The "remote server" and the Hub are the local test servers from tests/fixtures, started
+in-process. The chat answers come from the real SmolLM2 135M demo model (the `demo` extra)
+at temperature 0 with a fixed seed, so the text repeats run to run; without the demo the
+tiny random-weight GGUF stands in (its text is gibberish; the script says so). The device
+gauge reads fixed numbers and the Hub screens a fixed date. What changes between runs:
+the measured timings under answers (TTFT, tok/s) and the download speed.
 """
 
 from __future__ import annotations
@@ -24,17 +26,21 @@ import tempfile
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "screenshots"
-WORK = Path(tempfile.mkdtemp(prefix="localai-tui-shots-"))
+# A fixed name, wiped first: paths on screen (the cache manager shows them) repeat run to run.
+WORK = Path(tempfile.gettempdir()) / "localai-tui-screenshots"
+shutil.rmtree(WORK, ignore_errors=True)
+WORK.mkdir(parents=True)
 
 # Before any project or huggingface_hub import: both read these when imported.
 os.environ.update(
-    HOME=str(WORK),  # paths show as ~/models/..., the same every run
-    HF_HOME=str(WORK / "hf-home"),
+    HOME=str(WORK),  # the picker shows ~/models/...
+    HF_HOME=str(WORK / ".cache" / "huggingface"),
     HF_ENDPOINT="http://127.0.0.1:9",  # closed port until the local Hub server is up
     HF_HUB_DISABLE_TELEMETRY="1",
     HF_HUB_DISABLE_PROGRESS_BARS="1",
@@ -88,8 +94,10 @@ class Stage:
     settings: Settings
     chat_model: ModelSpec
     broken_gguf: Path
-    servers: list[Any] = field(default_factory=list)
+    stops: list[Callable[[], None]] = field(default_factory=list)
     conversation_id: int | None = None
+    hub: Any = None  # tests.fixtures.hub_server.HubServer, started on first use
+    queue: Any = None  # backends.download_queue.DownloadQueue on that server
 
     def make_app(self, startup: ModelSpec | None = None) -> LocalAIApp:
         from backends.model_manager import ModelManager
@@ -111,10 +119,9 @@ class Stage:
         return ConversationStore(WORK / "data" / "conversations.sqlite3")
 
 
-def fixed_gauge() -> Any:
-    """The real DeviceGauge reading one fixed machine (no GPU), sampled once at mount."""
+def fixed_monitor() -> Any:
+    """A DeviceMonitor that always reads the same machine: 24 GB RAM, no GPU."""
     from backends.device import DeviceMonitor, DeviceSnapshot
-    from tui.widgets.device_gauge import DeviceGauge
 
     class FixedMonitor(DeviceMonitor):
         def sample(self) -> DeviceSnapshot:
@@ -126,11 +133,18 @@ def fixed_gauge() -> Any:
                 gpu_note="No NVIDIA GPU",
             )
 
+    return FixedMonitor()
+
+
+def fixed_gauge() -> Any:
+    """The real DeviceGauge reading fixed_monitor(), sampled once at mount."""
+    from tui.widgets.device_gauge import DeviceGauge
+
     class FixedGauge(DeviceGauge):
         def sample_now(self) -> None:  # the fixed reading at mount is the only one
             pass
 
-    return FixedGauge(FixedMonitor(), interval=3600)
+    return FixedGauge(fixed_monitor(), interval=3600)
 
 
 def _fake_cache_repo(repo: str, source: Path) -> None:
@@ -201,7 +215,7 @@ def build_stage() -> Stage:
             "whose random weights write gibberish. Install the demo for README pictures."
         )
         chat_model = gguf_spec(tiny, source="folder")
-    return Stage(settings, chat_model, broken, servers=[server])
+    return Stage(settings, chat_model, broken, stops=[server.close])
 
 
 # -- waiting and saving ------------------------------------------------------------------------
@@ -238,8 +252,8 @@ def size(default: tuple[int, int]) -> tuple[int, int]:
 
 def save(app: LocalAIApp, name: str) -> None:
     freeze_cursors(app)
-    path = app.save_screenshot(f"{name}.svg", str(OPTIONS.out))
-    log(f"  wrote {path}")
+    path = Path(app.save_screenshot(f"{name}.svg", str(OPTIONS.out))).resolve()
+    log(f"  wrote {path.relative_to(ROOT) if path.is_relative_to(ROOT) else path}")
 
 
 async def wait_model(pilot: Pilot, app: LocalAIApp) -> None:  # type: ignore[type-arg]
@@ -465,6 +479,145 @@ async def scene_error(stage: Stage) -> None:
         save(app, "error-broken-gguf")
 
 
+# -- Hub scenes: the tests' local Hub server, the app's real screens ------------------------
+
+HUB_NOW = datetime(2026, 6, 1, tzinfo=timezone.utc)  # "updated 3 mo ago" every run
+GGUF_REPO = "acme/tiny-chat-GGUF"
+
+
+def hub_cache_dir() -> Path:
+    return Path(os.environ["HF_HOME"]) / "hub"
+
+
+def start_hub(stage: Stage) -> None:
+    """The local Hub (tests/fixtures/hub_server.py) and a download queue talking to it."""
+    if stage.hub is not None:
+        return
+    from backends.download_queue import DownloadQueue
+    from backends.hub import HubClient
+    from backends.resumable_download import RetryPolicy
+    from tests.fixtures.hub_repos import default_repos
+    from tests.fixtures.hub_server import HubServer
+
+    hub = HubServer()
+    for repo in default_repos():
+        hub.add_repo(repo)
+    stage.hub = hub.start()
+    stage.stops.append(hub.stop)
+    client = HubClient(hub.endpoint, None, False, cache_dir=hub_cache_dir())
+    # progress_interval=0: the throttle (0.1 s) drops every update of a transfer this fast
+    # that then stalls, and the panel would show 0 B while the server is held half-way.
+    stage.queue = DownloadQueue(
+        client,
+        state_dir=WORK / "data" / "downloads",
+        retry=RetryPolicy(3, base_delay=0.0),
+        progress_interval=0.0,
+    )
+    stage.stops.append(stage.queue.close)
+
+
+def hub_screen(stage: Stage) -> Any:
+    from backends.hub import HubClient
+    from tui.screens.hub_screen import HubScreen
+
+    start_hub(stage)
+    endpoint = stage.hub.endpoint
+
+    def client() -> HubClient:
+        return HubClient(endpoint, None, False, cache_dir=hub_cache_dir())
+
+    models = stage.settings.model_dirs
+    return HubScreen(
+        client, stage.queue, fixed_monitor(), model_dirs=models, now=HUB_NOW, debounce=0
+    )
+
+
+async def open_hub(stage: Stage, pilot: Pilot, app: LocalAIApp, search: str) -> Any:  # type: ignore[type-arg]
+    from textual.widgets import Input
+
+    from tui.screens.hub_screen import HubScreen
+
+    await wait_model(pilot, app)
+    screen = hub_screen(stage)
+    await app.push_screen(screen)
+    await until(pilot, lambda: isinstance(app.screen, HubScreen), "the Hub screen")
+    await settle(pilot)
+    screen.query_one("#search", Input).value = search
+    await settle(pilot)
+    return screen
+
+
+async def open_card(pilot: Pilot, app: LocalAIApp, repo_id: str) -> Any:  # type: ignore[type-arg]
+    from tui.screens.model_card_screen import ModelCardScreen
+    from tui.widgets.model_results import ModelResults
+
+    await pilot.press("enter")  # from the search box to the results
+    await settle(pilot)
+    results = app.screen.query_one(ModelResults)
+    for _ in range(results.row_count):
+        if results.selected_key() == repo_id:
+            break
+        await pilot.press("down")
+    await pilot.press("enter")
+    await until(pilot, lambda: isinstance(app.screen, ModelCardScreen), "the model card")
+    card = app.screen
+    await until(pilot, lambda: card.card is not None, "the card to load")  # type: ignore[attr-defined]
+    await settle(pilot)
+    return card
+
+
+async def pick_quant(pilot: Pilot, card: Any, label: str) -> None:  # type: ignore[type-arg]
+    from textual.widgets import DataTable
+
+    table = card.query_one("#files", DataTable)
+    for _ in range(table.row_count):
+        if table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value == label:
+            break
+        await pilot.press("down")
+    await pilot.press("d")
+    await settle(pilot)
+
+
+async def scene_hub(stage: Stage) -> None:
+    """The Hub: search results, a GGUF card, then the downloads panel mid-download."""
+    app = stage.make_app(stage.chat_model)
+    async with app.run_test(size=size(BIG), notifications=True) as pilot:
+        await open_hub(stage, pilot, app, "tiny")
+        save(app, "hub-search")
+        card = await open_card(pilot, app, GGUF_REPO)
+        save(app, "hub-model-card")
+        # One quant finishes; the next is held half-way by the local server.
+        await pick_quant(pilot, card, "Q4_K_M")
+        await until(pilot, lambda: _job_states(stage) == ["done"], "the first download")
+        reached, release = stage.hub.hold_at("tiny-chat-Q8_0.gguf", 0.5)
+        await pick_quant(pilot, card, "Q8_0")
+        await pilot.press("escape")
+        await until(pilot, reached.is_set, "the transfer to reach half-way", seconds=60)
+        await pilot.pause(0.3)  # a few panel polls (10/s)
+        app.clear_notifications()  # the "Downloading…" toasts sit on top of the panel
+        await settle(pilot)
+        save(app, "hub-downloads")
+        release.set()
+        await until(pilot, lambda: _job_states(stage) == ["done", "done"], "both downloads")
+
+
+def _job_states(stage: Stage) -> list[str]:
+    return [job.state for job in stage.queue.jobs()]
+
+
+async def scene_cache(stage: Stage) -> None:
+    """Everything on disk: HF cache repos and folder GGUFs, sorted by size."""
+    from tui.screens.cache_screen import CacheScreen
+
+    app = stage.make_app(stage.chat_model)
+    async with app.run_test(size=size(BIG), notifications=True) as pilot:
+        await wait_model(pilot, app)
+        await app.push_screen(CacheScreen(stage.settings, cache_dir=hub_cache_dir()))
+        await until(pilot, lambda: isinstance(app.screen, CacheScreen), "the cache screen")
+        await settle(pilot)
+        save(app, "cache")
+
+
 SCENES: dict[str, Callable[[Stage], Awaitable[None]]] = {
     "chat": scene_chat,
     "chat-80x24": scene_chat_small,
@@ -473,6 +626,8 @@ SCENES: dict[str, Callable[[Stage], Awaitable[None]]] = {
     "conversations": scene_conversations,
     "help": scene_help,
     "error": scene_error,
+    "hub": scene_hub,
+    "cache": scene_cache,
 }
 
 
@@ -483,8 +638,8 @@ async def run(names: list[str]) -> None:
             log(f"scene {name}")
             await SCENES[name](stage)
     finally:
-        for server in stage.servers:
-            server.close()
+        for stop in reversed(stage.stops):
+            stop()
 
 
 def _size(text: str) -> tuple[int, int]:
