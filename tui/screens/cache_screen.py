@@ -52,7 +52,7 @@ class CacheScreen(Screen[None]):
     """Everything on disk; `delete` removes the highlighted repo or revision after a prompt."""
 
     DEFAULT_CSS = """
-    CacheScreen #cache-status { height: 1; padding: 0 1; margin-top: 1; }
+    CacheScreen #cache-status { height: auto; padding: 0 1; margin-top: 1; }
     CacheScreen #cache-warnings { height: auto; padding: 0 1; color: $warning; }
     CacheScreen #cache-warnings.-empty { display: none; }
     CacheScreen DataTable { height: 1fr; }
