@@ -237,7 +237,7 @@ def _resolve(
         if (path / "config.json").is_file():
             resolved = path.absolute()
             return ModelSpec(
-                key=f"dir:{resolved}",
+                key=f"path:{resolved}",
                 name=resolved.name,
                 engine="transformers",
                 path=str(resolved),

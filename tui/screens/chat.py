@@ -22,9 +22,9 @@ from textual.widgets import Footer
 from textual.worker import Worker
 
 from backends.base import GenerationParams, ModelSpec
-from backends.chat_session import AnswerChunk, build_messages, run_answer, stats_dict
+from backends.chat_session import AnswerChunk, build_messages, run_answer
 from backends.errors import BackendError, LoadCancelled
-from backends.store import ConversationStore, title_from_prompt
+from backends.store import ConversationStore, stats_from_finished, title_from_prompt
 from tui.clipboard import copy_with_notice, last_code_block
 from tui.widgets.device_gauge import DeviceGauge
 from tui.widgets.message_list import MessageList
@@ -311,7 +311,7 @@ class ChatScreen(Screen[None]):
             self._stream = None
         view.end_stream()
         if chunk.finished is not None:
-            stats = stats_dict(chunk.finished)
+            stats = stats_from_finished(chunk.finished)
             self.store.set_message_stats(message.message_id, stats)
             view.set_stats(stats)
         if chunk.error is not None:
