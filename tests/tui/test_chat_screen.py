@@ -391,3 +391,29 @@ async def test_enter_right_after_fast_typing_sends_every_character(
         await answered(app, pilot)
         await until(pilot, lambda: len(views(app)) == 2, "message sent")
         assert views(app)[0] == ("user", "ab.\nc")
+
+
+async def test_a_load_shows_progress_and_escape_cancels_it_keeping_the_model(
+    make_app: Callable[..., LocalAIApp],
+    model_a: ModelSpec,
+    model_b: ModelSpec,
+    scripted_engines: dict[str, Script],
+) -> None:
+    from textual.widgets import ProgressBar
+
+    scripted_engines["b"].hold_load = True
+    app = make_app(model_a)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await ready(app, pilot, "a")
+        chat(app).load_model(model_b)
+        await until(pilot, lambda: "Loading weights" in chat(app).status.text, "progress")
+        bar = app.query_one("#load-progress", ProgressBar)
+        assert bar.display and bar.percentage == 0.4
+        await pilot.press("escape")
+        await until(pilot, lambda: any("cancelled" in n for n in notifications(app)), "cancel")
+        assert "Still using Model A" in notifications(app)[-1]
+        assert not bar.display and "ready" in chat(app).status.text
+        assert app.manager.spec.key == "a"  # type: ignore[union-attr]
+        await send(app, pilot, "still A?")
+        await answered(app, pilot)
+        assert views(app)[-1] == ("assistant", "Hello from **A**.")
