@@ -92,7 +92,6 @@ class ChatScreen(Screen[None]):
         self._answer_cancel: threading.Event | None = None
         self._answer_view: MessageView | None = None
         self._stream: MarkdownStream | None = None
-        self._editing: MessageView | None = None
 
     # -- layout ----------------------------------------------------------------------------
 
@@ -221,9 +220,9 @@ class ChatScreen(Screen[None]):
         if params is None:
             return
         messages = self.query_one(MessageList)
-        if self._editing is not None:
-            view, self._editing = self._editing, None
-            self._end_edit_mode()
+        view = event.prompt.editing
+        if view is not None:
+            event.prompt.end_edit(clear=False)
             if self.conversation_id is not None and view.message_id is not None:
                 self.store.delete_messages_from(self.conversation_id, view.message_id)
             await messages.remove_from(view)
@@ -331,10 +330,8 @@ class ChatScreen(Screen[None]):
             self.status.set_state("stopping…")
         elif self._loader.cancel():
             self.status.set_state("cancelling the load…")
-        elif self._editing is not None:
-            self._editing = None
-            self._end_edit_mode()
-            self.query_one(PromptInput).clear()
+        elif self.query_one(PromptInput).editing is not None:
+            self.query_one(PromptInput).end_edit(clear=True)
 
     async def action_regenerate(self) -> None:
         if self.generating or self.conversation_id is None:
@@ -358,8 +355,9 @@ class ChatScreen(Screen[None]):
         views = [v for v in self.query_one(MessageList).views if v.role == "user"]
         if not views or self.generating:
             return
-        if self._editing in views:
-            index = views.index(self._editing)
+        editing = self.query_one(PromptInput).editing
+        if editing in views:
+            index = views.index(editing)
             target = views[index - 1] if index > 0 else views[index]
         else:
             target = views[-1]
@@ -375,24 +373,8 @@ class ChatScreen(Screen[None]):
             self._start_edit(event.view)
 
     def _start_edit(self, view: MessageView) -> None:
-        if self._editing is not None:
-            self._editing.remove_class("-editing")
-        self._editing = view
-        view.add_class("-editing")
         view.scroll_visible()
-        prompt = self.query_one(PromptInput)
-        prompt.text = view.content
-        prompt.move_cursor(prompt.document.end)
-        prompt.border_title = "Editing: Enter resends and drops later messages · Esc cancels"
-        prompt.add_class("-editing")
-        prompt.focus()
-
-    def _end_edit_mode(self) -> None:
-        prompt = self.query_one(PromptInput)
-        prompt.border_title = None
-        prompt.remove_class("-editing")
-        for view in self.query(".-editing"):
-            view.remove_class("-editing")
+        self.query_one(PromptInput).start_edit(view)
 
     def action_copy_answer(self) -> None:
         view = self.query_one(MessageList).last("assistant")
@@ -424,8 +406,7 @@ class ChatScreen(Screen[None]):
             self.notify("Stop the answer first (Esc).")
             return
         self.conversation_id = None
-        self._editing = None
-        self._end_edit_mode()
+        self.query_one(PromptInput).end_edit(clear=False)
         self.query_one(MessageList).clear()
         self.query_one(ParamsPanel).system_prompt = self.settings.system_prompt
         self.query_one(PromptInput).focus()
@@ -462,19 +443,7 @@ class ChatScreen(Screen[None]):
         self.action_new_chat()
         self.conversation_id = conversation_id
         self.query_one(ParamsPanel).system_prompt = summary.system_prompt
-        messages = self.query_one(MessageList)
-        for stored in self.store.messages(conversation_id):
-            if stored.role not in ("user", "assistant"):
-                continue
-            messages.add(
-                MessageView(
-                    stored.role,
-                    stored.content,
-                    message_id=stored.id,
-                    title=None if stored.role == "user" else _stored_title(stored.model_key),
-                    stats=stored.stats,
-                )
-            )
+        self.query_one(MessageList).show_stored(self.store.messages(conversation_id))
 
     def palette_commands(self) -> list[SystemCommand]:
         """Every action of this screen, for the command palette."""
@@ -485,9 +454,3 @@ class ChatScreen(Screen[None]):
 
 def _answer_title(spec: ModelSpec | None) -> str:
     return spec.name if spec else "Assistant"
-
-
-def _stored_title(model_key: str | None) -> str:
-    if not model_key:
-        return "Assistant"
-    return model_key.split(":", 1)[-1].rsplit("/", 1)[-1]

@@ -14,6 +14,8 @@ from textual.binding import Binding
 from textual.message import Message
 from textual.widgets import TextArea
 
+from tui.widgets.message_view import MessageView
+
 
 class PromptInput(TextArea):
     # Keys are handled in _on_key, in order with the typed text: a priority binding runs
@@ -45,6 +47,7 @@ class PromptInput(TextArea):
             placeholder="Message…  (Enter sends · ctrl+j new line)",
         )
         self._key_actions: dict[str, str] = {}
+        self._editing: MessageView | None = None
 
     def on_mount(self) -> None:
         self._key_actions = self._own_keys()
@@ -74,6 +77,31 @@ class PromptInput(TextArea):
             self.action_submit()
         else:
             self.action_newline()
+
+    @property
+    def editing(self) -> MessageView | None:
+        """The sent message being edited (Enter resends it), or None."""
+        return self._editing
+
+    def start_edit(self, view: MessageView) -> None:
+        if self._editing is not None:
+            self._editing.remove_class("-editing")
+        self._editing = view
+        view.add_class("-editing")
+        self.text = view.content
+        self.move_cursor(self.document.end)
+        self.border_title = "Editing: Enter resends and drops later messages · Esc cancels"
+        self.add_class("-editing")
+        self.focus()
+
+    def end_edit(self, *, clear: bool) -> None:
+        if self._editing is not None:
+            self._editing.remove_class("-editing")
+        self._editing = None
+        self.border_title = None
+        self.remove_class("-editing")
+        if clear:
+            self.clear()
 
     def action_submit(self) -> None:
         if self.text.strip():
