@@ -35,8 +35,6 @@ from tui.widgets.prompt_input import PromptInput
 from tui.widgets.status_line import StatusLine
 
 if TYPE_CHECKING:
-    from textual.widgets.markdown import MarkdownStream
-
     from backends.model_manager import ModelManager
     from backends.settings import Settings
 
@@ -91,7 +89,6 @@ class ChatScreen(Screen[None]):
         self.conversation_id: int | None = None
         self._answer_cancel: threading.Event | None = None
         self._answer_view: MessageView | None = None
-        self._stream: MarkdownStream | None = None
 
     # -- layout ----------------------------------------------------------------------------
 
@@ -269,7 +266,7 @@ class ChatScreen(Screen[None]):
         await self.query_one(MessageList).add(view)
         self._answer_cancel = cancel = threading.Event()
         self._answer_view = view
-        self._stream = view.start_stream()
+        view.start_stream()
         self.status.set_state("generating… (Esc stops)")
         self._answer_worker(chat, params, view, message_id, cancel)
 
@@ -298,17 +295,12 @@ class ChatScreen(Screen[None]):
     async def _show_answer(self, message: AnswerUpdated) -> None:
         chunk, view = message.chunk, message.view
         if chunk.text:
-            view.content += chunk.text
-            if self._stream is not None and view is self._answer_view:
-                await self._stream.write(chunk.text)
+            await view.append(chunk.text)
         for notice in chunk.notices:
             self.notify(notice, title=self.manager.spec.name if self.manager.spec else None)
         if not chunk.is_last:
             return
-        if self._stream is not None and view is self._answer_view:
-            await self._stream.stop()
-            self._stream = None
-        view.end_stream()
+        await view.end_stream()
         if chunk.finished is not None:
             stats = stats_from_finished(chunk.finished)
             self.store.set_message_stats(message.message_id, stats)
