@@ -417,3 +417,16 @@ async def test_a_load_shows_progress_and_escape_cancels_it_keeping_the_model(
         await send(app, pilot, "still A?")
         await answered(app, pilot)
         assert views(app)[-1] == ("assistant", "Hello from **A**.")
+
+
+async def test_a_storage_failure_is_reported_and_the_app_keeps_running(
+    make_app: Callable[..., LocalAIApp], model_a: ModelSpec
+) -> None:
+    app = make_app(model_a)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await ready(app, pilot, "a")
+        app.store.close()  # stands in for a full disk or a locked database
+        await send(app, pilot, "hello")
+        await until(pilot, lambda: any("closed" in n for n in notifications(app)), "error")
+        assert app.is_running and isinstance(app.screen, ChatScreen)
+        assert app.query_one(PromptInput).text == "hello"  # nothing lost from the prompt

@@ -25,6 +25,7 @@ from backends.base import GenerationParams, ModelSpec
 from backends.chat_session import AnswerChunk, build_messages, run_answer
 from backends.errors import BackendError, LoadCancelled
 from backends.store import ConversationStore, stats_from_finished, title_from_prompt
+from tui.backend_errors import shows_backend_errors
 from tui.clipboard import copy_with_notice, last_code_block
 from tui.widgets.device_gauge import DeviceGauge
 from tui.widgets.message_list import MessageList
@@ -204,6 +205,7 @@ class ChatScreen(Screen[None]):
     # -- sending and streaming -------------------------------------------------------------
 
     @on(PromptInput.Submitted)
+    @shows_backend_errors
     async def _send(self, event: PromptInput.Submitted) -> None:
         if self.generating:
             self.notify("An answer is still streaming: wait, or press Esc to stop it.")
@@ -292,6 +294,7 @@ class ChatScreen(Screen[None]):
             run_answer(engine, chat, params, cancel=cancel, persist=persist, on_chunk=on_chunk)
 
     @on(AnswerUpdated)
+    @shows_backend_errors
     async def _show_answer(self, message: AnswerUpdated) -> None:
         chunk, view = message.chunk, message.view
         if chunk.text:
@@ -301,17 +304,17 @@ class ChatScreen(Screen[None]):
         if not chunk.is_last:
             return
         await view.end_stream()
-        if chunk.finished is not None:
-            stats = stats_from_finished(chunk.finished)
-            self.store.set_message_stats(message.message_id, stats)
-            view.set_stats(stats)
-        if chunk.error is not None:
-            view.set_error(f"{chunk.error.title}: {chunk.error.message}")
-            self.notify(chunk.error.message, title=chunk.error.title, severity="error", timeout=10)
         if view is self._answer_view:
             self._answer_cancel, self._answer_view = None, None
             self.status.set_state("ready")
             self._gauge.set_model_usage(self.manager.label(), self.manager.footprint())
+        if chunk.error is not None:
+            view.set_error(f"{chunk.error.title}: {chunk.error.message}")
+            self.notify(chunk.error.message, title=chunk.error.title, severity="error", timeout=10)
+        if chunk.finished is not None:
+            stats = stats_from_finished(chunk.finished)
+            view.set_stats(stats)
+            self.store.set_message_stats(message.message_id, stats)
 
     # -- actions ---------------------------------------------------------------------------
 
@@ -325,6 +328,7 @@ class ChatScreen(Screen[None]):
         elif self.query_one(PromptInput).editing is not None:
             self.query_one(PromptInput).end_edit(clear=True)
 
+    @shows_backend_errors
     async def action_regenerate(self) -> None:
         if self.generating or self.conversation_id is None:
             return
@@ -427,6 +431,7 @@ class ChatScreen(Screen[None]):
 
         self.app.push_screen(ConversationsScreen(self.store), chosen)
 
+    @shows_backend_errors
     def open_conversation(self, conversation_id: int) -> None:
         summary = self.store.get_conversation(conversation_id)
         if summary is None:
