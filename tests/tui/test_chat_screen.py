@@ -430,3 +430,24 @@ async def test_a_storage_failure_is_reported_and_the_app_keeps_running(
         await until(pilot, lambda: any("closed" in n for n in notifications(app)), "error")
         assert app.is_running and isinstance(app.screen, ChatScreen)
         assert app.query_one(PromptInput).text == "hello"  # nothing lost from the prompt
+
+
+async def test_page_keys_in_the_prompt_scroll_a_long_conversation(
+    make_app: Callable[..., LocalAIApp],
+    model_a: ModelSpec,
+    scripted_engines: dict[str, Script],
+) -> None:
+    scripted_engines["a"].tokens = [f"line {i}\n\n" for i in range(40)]
+    app = make_app(model_a)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await ready(app, pilot, "a")
+        await send(app, pilot, "long please")
+        await answered(app, pilot)
+        await pilot.pause()
+        messages = app.query_one("#messages")
+        assert messages.scroll_y == messages.max_scroll_y > 0  # follows the answer
+        await pilot.press("pageup")
+        assert messages.scroll_y < messages.max_scroll_y
+        assert isinstance(app.focused, PromptInput)  # typing goes on in the prompt
+        await pilot.press("pagedown", "pagedown", "pagedown", "pagedown", "pagedown")
+        assert messages.scroll_y == messages.max_scroll_y

@@ -359,6 +359,14 @@ class ChatScreen(Screen[None]):
             target = views[-1]
         self._start_edit(target)
 
+    @on(PromptInput.PageRequested)
+    def _page_messages(self, event: PromptInput.PageRequested) -> None:
+        messages = self.query_one(MessageList)
+        if event.direction < 0:
+            messages.scroll_page_up()
+        else:
+            messages.scroll_page_down()
+
     @on(PromptInput.EditPreviousRequested)
     def _edit_from_prompt(self) -> None:
         self.action_edit_previous()

@@ -21,9 +21,10 @@ EMPTY_HINT = (
 
 
 class MessageList(VerticalScroll):
-    """Holds MessageViews; an empty chat shows a short hint instead."""
+    """Holds MessageViews; an empty chat shows a short hint instead.
 
-    can_focus = False
+    Focusable (Tab), so arrows, PageUp/PageDown, Home and End scroll the conversation.
+    """
 
     def on_mount(self) -> None:
         self.mount(Static(EMPTY_HINT, classes="empty-hint"))

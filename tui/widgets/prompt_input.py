@@ -37,6 +37,12 @@ class PromptInput(TextArea):
     class EditPreviousRequested(Message):
         """Up was pressed in an empty prompt."""
 
+    @dataclass
+    class PageRequested(Message):
+        """PageUp/PageDown in a prompt that has nothing to scroll: page the conversation."""
+
+        direction: int  # -1 up, +1 down
+
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(
             id=id,
@@ -109,6 +115,18 @@ class PromptInput(TextArea):
 
     def action_newline(self) -> None:
         self.insert("\n")
+
+    def action_cursor_page_up(self) -> None:
+        if self.virtual_size.height <= self.scrollable_content_region.height:
+            self.post_message(self.PageRequested(-1))
+        else:
+            super().action_cursor_page_up()
+
+    def action_cursor_page_down(self) -> None:
+        if self.virtual_size.height <= self.scrollable_content_region.height:
+            self.post_message(self.PageRequested(1))
+        else:
+            super().action_cursor_page_down()
 
     def action_cursor_up(self, select: bool = False) -> None:
         if not self.text and not select:
