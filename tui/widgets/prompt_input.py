@@ -27,8 +27,16 @@ class PromptInput(TextArea):
         Binding(
             "ctrl+j,shift+enter", "newline", "New line", key_display="ctrl+j", id="prompt.newline"
         ),
-        Binding("pageup", "cursor_page_up", "Scroll conversation up", id="prompt.page_up"),
-        Binding("pagedown", "cursor_page_down", "Scroll conversation down", id="prompt.page_down"),
+        Binding(
+            "pageup", "cursor_page_up", "Scroll conversation up", show=False, id="prompt.page_up"
+        ),
+        Binding(
+            "pagedown",
+            "cursor_page_down",
+            "Scroll conversation down",
+            show=False,
+            id="prompt.page_down",
+        ),
     ]
 
     @dataclass
