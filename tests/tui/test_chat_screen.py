@@ -451,3 +451,16 @@ async def test_page_keys_in_the_prompt_scroll_a_long_conversation(
         assert isinstance(app.focused, PromptInput)  # typing goes on in the prompt
         await pilot.press("pagedown", "pagedown", "pagedown", "pagedown", "pagedown")
         assert messages.scroll_y == messages.max_scroll_y
+
+
+async def test_copy_says_clearly_where_osc52_cannot_work(
+    make_app: Callable[..., LocalAIApp], model_a: ModelSpec, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setenv("TERM_PROGRAM", "Apple_Terminal")
+    app = make_app(model_a)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await ready(app, pilot, "a")
+        await send(app, pilot, "x")
+        await answered(app, pilot)
+        await pilot.press("ctrl+b")
+        assert "macOS Terminal ignores OSC 52" in notifications(app)[-1]

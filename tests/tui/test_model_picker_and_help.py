@@ -128,6 +128,7 @@ async def test_params_panel_toggles_and_fits_at_80_columns(
 ) -> None:
     app = make_app(model_a)
     async with app.run_test(size=(80, 24)) as pilot:
+        await until(pilot, lambda: app.screen.query("#params"), "the panel (mounted after frame 1)")
         panel = app.screen.query_one("#params")
         assert not panel.display  # narrow terminal: hidden until asked for
         await pilot.press("ctrl+t")

@@ -27,7 +27,6 @@ from backends.errors import BackendError, LoadCancelled
 from backends.store import ConversationStore, stats_from_finished, title_from_prompt
 from tui.backend_errors import shows_backend_errors
 from tui.clipboard import copy_with_notice, last_code_block
-from tui.widgets.device_gauge import DeviceGauge
 from tui.widgets.message_list import MessageList
 from tui.widgets.message_view import MessageView
 from tui.widgets.model_loader import ModelLoader
@@ -38,6 +37,7 @@ from tui.widgets.status_line import StatusLine
 if TYPE_CHECKING:
     from backends.model_manager import ModelManager
     from backends.settings import Settings
+    from tui.widgets.device_gauge import DeviceGauge
 
 PARAMS_PANEL_MIN_WIDTH = 110  # below this the side panel starts hidden (ctrl+t shows it)
 
@@ -85,7 +85,8 @@ class ChatScreen(Screen[None]):
         self.store = store
         self.manager = manager
         self._startup_model = startup_model
-        self._gauge = gauge or DeviceGauge()
+        self._gauge_override = gauge
+        self._gauge: DeviceGauge | None = None
         self._loader = ModelLoader(manager)
         self.conversation_id: int | None = None
         self._answer_cancel: threading.Event | None = None
@@ -94,22 +95,31 @@ class ChatScreen(Screen[None]):
     # -- layout ----------------------------------------------------------------------------
 
     def compose(self) -> ComposeResult:
+        # The device gauge and the params panel are mounted right after the first frame
+        # (see _finish_startup): psutil and the panel's widgets cost ~0.1 s of startup.
         yield StatusLine(id="status")
-        yield self._gauge
         with Horizontal(id="body"):
             yield MessageList(id="messages")
-            yield ParamsPanel(
-                self.settings.sampling.to_params(), self.settings.system_prompt, id="params"
-            )
         yield PromptInput(id="prompt")
         yield Footer(compact=True)
         yield self._loader
 
     def on_mount(self) -> None:
-        self.query_one(ParamsPanel).display = self.app.size.width >= PARAMS_PANEL_MIN_WIDTH
         self.query_one(PromptInput).focus()
-        # After the first frame: a model load imports its runtime and competes for the GIL.
-        self.call_after_refresh(self._load_startup_model)
+        self.call_after_refresh(self._finish_startup)
+
+    async def _finish_startup(self) -> None:
+        from tui.widgets.device_gauge import DeviceGauge
+
+        self._gauge = self._gauge_override or DeviceGauge()
+        panel = ParamsPanel(
+            self.settings.sampling.to_params(), self.settings.system_prompt, id="params"
+        )
+        panel.display = self.app.size.width >= PARAMS_PANEL_MIN_WIDTH
+        await self.mount(self._gauge, after=self.query_one(StatusLine))
+        await self.query_one("#body").mount(panel)
+        # Last: a model load imports its runtime and competes for the GIL.
+        self._load_startup_model()
 
     def _load_startup_model(self) -> None:
         if self._startup_model is not None:
@@ -155,8 +165,9 @@ class ChatScreen(Screen[None]):
     def _model_loaded(self) -> None:
         self._show_model_state()
         self.status.set_model(self.manager.label())
-        self._gauge.set_model_usage(self.manager.label(), self.manager.footprint())
-        self._gauge.sample_now()
+        if self._gauge is not None:
+            self._gauge.set_model_usage(self.manager.label(), self.manager.footprint())
+            self._gauge.sample_now()
 
     @on(ModelLoader.Failed)
     def _model_load_failed(self, message: ModelLoader.Failed) -> None:
@@ -307,7 +318,8 @@ class ChatScreen(Screen[None]):
         if view is self._answer_view:
             self._answer_cancel, self._answer_view = None, None
             self.status.set_state("ready")
-            self._gauge.set_model_usage(self.manager.label(), self.manager.footprint())
+            if self._gauge is not None:
+                self._gauge.set_model_usage(self.manager.label(), self.manager.footprint())
         if chunk.error is not None:
             view.set_error(f"{chunk.error.title}: {chunk.error.message}")
             self.notify(chunk.error.message, title=chunk.error.title, severity="error", timeout=10)
@@ -398,6 +410,8 @@ class ChatScreen(Screen[None]):
         copy_with_notice(self.app, code, f"a code block ({len(code.splitlines())} lines)")
 
     def action_toggle_params(self) -> None:
+        if not self.query(ParamsPanel):
+            return  # still starting
         panel = self.query_one(ParamsPanel)
         panel.display = not panel.display
         if panel.display:
