@@ -464,3 +464,20 @@ async def test_copy_says_clearly_where_osc52_cannot_work(
         await answered(app, pilot)
         await pilot.press("ctrl+b")
         assert "macOS Terminal ignores OSC 52" in notifications(app)[-1]
+
+
+async def test_start_skips_a_recent_model_whose_file_is_gone(
+    make_app: Callable[..., LocalAIApp],
+    model_a: ModelSpec,
+    tmp_path,  # type: ignore[no-untyped-def]
+) -> None:
+    from dataclasses import replace
+
+    gone = replace(model_a, key="gone", name="Deleted GGUF", path=str(tmp_path / "gone.gguf"))
+    earlier = ModelManager(load_settings(), recents_path=tmp_path / "data" / "recent_models.json")
+    earlier.switch(model_a)
+    earlier._remember(gone)  # most recent, but its file was deleted since
+    app = make_app()  # no --model: the app picks
+    async with app.run_test(size=(80, 24)) as pilot:
+        await ready(app, pilot, "a")
+        assert not any("Deleted GGUF" in n for n in notifications(app))
