@@ -31,8 +31,9 @@ from backends.download_jobs import (
     load_jobs,
     save_jobs,
 )
-from backends.errors import BackendError, DownloadError
+from backends.errors import BackendError, DownloadError, HubError, OfflineError
 from backends.hub import HubClient
+from backends.hub_models import RepoListing
 from backends.resumable_download import (
     FileMetadata,
     RetryPolicy,
@@ -270,7 +271,7 @@ class DownloadQueue:
             return
         from huggingface_hub.utils import filter_repo_objects
 
-        listing = self.client.list_files(job.repo_id, job.revision)
+        listing = self._list_files(job)
         chosen = filter_repo_objects(
             listing.files,
             allow_patterns=job.allow_patterns,
@@ -286,6 +287,22 @@ class DownloadQueue:
             )
         self._check_disk_space(job)
         self._changed(job)
+
+    def _list_files(self, job: JobRecord) -> RepoListing:
+        """The job's file list, retried with the download backoff while the Hub is
+        unreachable or failing (5xx, 429, timeouts); pause and cancel stop the wait."""
+        for attempt in range(self.retry.attempts):
+            job.control.raise_if_stopped()
+            try:
+                return self.client.list_files(job.repo_id, job.revision)
+            except HubError as exc:
+                transient = type(exc) is HubError or (
+                    isinstance(exc, OfflineError) and not self.client.offline
+                )
+                if not transient or attempt + 1 >= self.retry.attempts:
+                    raise
+            job.control.sleep(self.retry.delay(attempt))
+        raise DownloadError(f"Listing the files of {job.repo_id} did not finish. Try again.")
 
     def _check_disk_space(self, job: JobRecord) -> None:
         import shutil

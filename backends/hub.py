@@ -10,39 +10,48 @@ The token never appears in a message, repr or log line.
 
 from __future__ import annotations
 
+import functools
 import os
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 from urllib.parse import quote, urlsplit
 
-from backends.errors import AuthRequired, BackendError, HubError, ModelNotFound, OfflineError
+from backends.errors import AuthRequired, BackendError, HubError, OfflineError
 from backends.gguf_quants import group_quants
+from backends.hub_error_map import error_for_status, mapped_hub_errors, offline_mode_error
 from backends.hub_models import (
-    HUB_SORT,
     ModelCard,
     ModelPage,
-    ModelSummary,
     RepoFile,
     RepoListing,
     SearchQuery,
     engine_for,
     strip_front_matter,
 )
+from backends.hub_search import list_models, search_page
 from backends.hub_token import HubToken, redact, resolve_token
 
 if TYPE_CHECKING:
     import httpx
+    from huggingface_hub import HfApi, ModelInfo
 
     from backends.settings import Settings
 
 DEFAULT_ENDPOINT = "https://huggingface.co"
-# Fields each search result needs (the Hub's default listing lacks gated and lastModified).
-_LIST_FIELDS: tuple[str, ...] = ("downloads", "likes", "lastModified", "gated", "private")
-_LIST_FIELDS += ("pipeline_tag", "library_name", "tags")
+
+
+@functools.cache
+def app_version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("localai-tui")
+    except PackageNotFoundError:
+        return "dev"
 
 
 def default_cache_dir() -> Path:
@@ -79,6 +88,7 @@ class HubClient:
         *,
         cache_dir: Path | str | None = None,
         timeout: float = 10.0,
+        card_cache_dir: Path | str | None = None,
     ) -> None:
         self.endpoint = (endpoint or DEFAULT_ENDPOINT).rstrip("/")
         self._token = HubToken(token, "app") if isinstance(token, str) else token
@@ -87,6 +97,7 @@ class HubClient:
         self.timeout = timeout
         self._http: httpx.Client | None = None
         self._lock = threading.Lock()
+        self._card_cache = Path(card_cache_dir) if card_cache_dir is not None else None
 
     @classmethod
     def from_settings(cls, settings: Settings, *, offline: bool | None = None) -> HubClient:
@@ -111,7 +122,12 @@ class HubClient:
     def with_token(self, token: HubToken | str | None) -> HubClient:
         """A client like this one with another token (after the user enters one)."""
         return HubClient(
-            self.endpoint, token, self.offline, cache_dir=self.cache_dir, timeout=self.timeout
+            self.endpoint,
+            token,
+            self.offline,
+            cache_dir=self.cache_dir,
+            timeout=self.timeout,
+            card_cache_dir=self._card_cache,
         )
 
     def close(self) -> None:
@@ -134,18 +150,21 @@ class HubClient:
             return self._http
 
     def headers_for(self, url: str) -> dict[str, str]:
-        """Request headers; the token goes only to the endpoint's own origin."""
-        headers = {"user-agent": "localai-tui; hf_hub-compatible", "accept-encoding": "identity"}
+        """Headers for our own requests (the resumable transfer): huggingface_hub's user
+        agent, no compression; the token goes only to the endpoint's own origin."""
+        from huggingface_hub.utils import build_hf_headers
+
+        headers = build_hf_headers(
+            token=False, library_name="localai-tui", library_version=app_version()
+        )
+        headers["accept-encoding"] = "identity"
         if self._token is not None and _same_origin(url, self.endpoint):
             headers["authorization"] = f"Bearer {self._token.reveal()}"
         return headers
 
     def ensure_online(self) -> None:
         if self.offline:
-            raise OfflineError(
-                "Offline mode is on, so the Hub is not contacted. Models already downloaded "
-                "are listed under Models; turn offline mode off to browse."
-            )
+            raise offline_mode_error()
 
     @contextmanager
     def transport_errors(self, what: str) -> Iterator[None]:
@@ -180,42 +199,8 @@ class HubClient:
         raise self.error_for(response.status_code, response.headers, repo_id, what)
 
     def error_for(self, status: int, headers: Any, repo_id: str | None, what: str) -> BackendError:
-        code = headers.get("x-error-code", "")
-        server_msg = redact(headers.get("x-error-message", ""), self._token)
-        page = f"https://huggingface.co/{repo_id}" if repo_id else "https://huggingface.co"
-        if code == "GatedRepo":
-            if self._token is None:
-                return AuthRequired(
-                    f"{repo_id} is gated. Request access at {page}, then add a Hugging Face "
-                    "token (HF_TOKEN, `hf auth login`, or the token field in Settings)."
-                )
-            return AuthRequired(
-                f"Your token has no access to {repo_id} yet. Request access at {page} "
-                "(approval can take a while), then try again."
-            )
-        if status == 401 and "credentials" in server_msg.lower():
-            return AuthRequired(
-                f"The Hugging Face token was rejected while {what} ({repo_id or 'the Hub'}). "
-                "Create a new read token at https://huggingface.co/settings/tokens and enter it."
-            )
-        if code == "RepoNotFound" or (status in (401, 404) and not code and repo_id):
-            hint = "" if self._token else " If it is private, add a token that can read it."
-            if status == 401 and self._token is None:
-                return AuthRequired(f"{repo_id} was not found or is private ({page}).{hint}")
-            return ModelNotFound(f"{repo_id} was not found on the Hub ({page}).{hint}")
-        if code == "RevisionNotFound":
-            return ModelNotFound(f"{repo_id} has no such revision. Pick another branch or commit.")
-        if code == "EntryNotFound":
-            return ModelNotFound(f"That file is not in {repo_id}. Refresh the file list.")
-        if status == 403:
-            return AuthRequired(f"Access to {repo_id} was refused. Check your access at {page}.")
-        if status == 429:
-            return HubError("The Hub is rate-limiting requests. Wait a minute and try again.")
-        return HubError(
-            f"The Hub answered {status} while {what}"
-            + (f": {server_msg}" if server_msg else "")
-            + ". Try again later."
-        )
+        """The BackendError for a failed Hub answer (status + X-Error-Code / -Message)."""
+        return error_for_status(status, headers, repo_id, what, self._token)
 
     def get_json(self, url: str, repo_id: str | None, what: str, **params: Any) -> Any:
         self.ensure_online()
@@ -226,55 +211,98 @@ class HubClient:
             self.check(response, repo_id, what)
             return response.json()
 
+    # huggingface_hub plumbing ---------------------------------------------------------------
+
+    def hf_token(self) -> str | bool:
+        """The token as huggingface_hub takes it: False = anonymous (never its saved login)."""
+        return self._token.reveal() if self._token is not None else False
+
+    def hf_api(self) -> HfApi:
+        """An HfApi bound to this endpoint and token (HF_ENDPOINT read at import is ignored)."""
+        from huggingface_hub import HfApi
+
+        return HfApi(
+            endpoint=self.endpoint,
+            token=self.hf_token(),
+            library_name="localai-tui",
+            library_version=app_version(),
+        )
+
+    @contextmanager
+    def hub_errors(self, what: str, repo_id: str | None = None) -> Iterator[None]:
+        """Run huggingface_hub calls: offline check first, no retries when the Hub is
+        unreachable, and its exceptions turned into ours (backends/hub_error_map.py)."""
+        self.ensure_online()
+        with mapped_hub_errors(self.endpoint, self._token, self.timeout, what, repo_id):
+            yield
+
+    def offline_error(self) -> OfflineError:
+        return offline_mode_error()
+
     # Search ---------------------------------------------------------------------------------
 
     def search(self, query: SearchQuery, cursor: str | None = None) -> ModelPage:
         """One page of results. Pass `page.next_cursor` back for the next page.
 
         Cheap to call per keystroke from an exclusive worker: a page echoes its query, so the
-        caller ignores any page whose `.query` is not the current one.
+        caller ignores any page whose `.query` is not the current one. Pages come from
+        HfApi.list_models (backends/hub_search.py says how its pages are cut).
         """
-        self.ensure_online()
-        if cursor is not None:
-            if not _same_origin(cursor, self.endpoint):
-                raise HubError("The Hub sent a next-page link to another host. Search again.")
-            url, params = cursor, []
-        else:
-            url, params = f"{self.endpoint}/api/models", _search_params(query)
-        with self.transport_errors("searching models"):
-            response = self.http().get(
-                url, params=params or None, headers=self.headers_for(url), follow_redirects=True
-            )
-            self.check(response, None, "searching models")
-            raw = response.json()
-            next_url = response.links.get("next", {}).get("url")
-        items = [_summary(item) for item in raw]
-        if query.runs_here:
-            items = [m for m in items if m.runs_here]
-        return ModelPage(query, tuple(items), next_url, scanned=len(raw))
+        with self.hub_errors("searching models"):
+            return search_page(self._list_models, query, cursor)
+
+    def _list_models(self, query: SearchQuery, limit: int) -> Iterator[ModelInfo]:
+        return list_models(self.hf_api(), query, limit)
 
     # Model card and files -------------------------------------------------------------------
 
-    def _info(self, repo_id: str, revision: str) -> dict[str, Any]:
-        url = f"{self.endpoint}/api/models/{repo_id}/revision/{quote(revision, safe='')}"
-        info = self.get_json(url, repo_id, f"opening {repo_id}", blobs="true")
-        assert isinstance(info, dict)
-        return info
+    def _info(self, repo_id: str, revision: str) -> ModelInfo:
+        with self.hub_errors(f"opening {repo_id}", repo_id):
+            return self.hf_api().model_info(
+                repo_id, revision=revision, files_metadata=True, timeout=self.timeout
+            )
 
     def list_files(self, repo_id: str, revision: str = "main") -> RepoListing:
         """Files (with sizes and LFS sha256) of a revision, resolved to its commit."""
         info = self._info(repo_id, revision)
-        return RepoListing(repo_id, revision, info.get("sha") or revision, _files(info))
+        return RepoListing(repo_id, revision, info.sha or revision, _files(info))
 
     def readme(self, repo_id: str, revision: str = "main") -> str:
-        """README.md text with its YAML front matter removed ("" if none or not readable)."""
-        self.ensure_online()
-        url = self.resolve_url(repo_id, "README.md", revision)
-        with self.transport_errors(f"reading the card of {repo_id}"):
-            response = self.http().get(url, headers=self.headers_for(url), follow_redirects=True)
-        if response.status_code >= 400:
-            return ""
-        return strip_front_matter(response.content.decode("utf-8", errors="replace"))
+        """README.md text with its YAML front matter removed ("" if none or not readable).
+
+        Fetched with hf_hub_download into a small cache of its own (card_cache_dir, default
+        data_dir()/hub-cards), not the model cache: a card the user only looked at must not
+        show up as a downloaded model. For a commit revision a cached card costs no request.
+        """
+        from huggingface_hub import hf_hub_download
+        from huggingface_hub.errors import HfHubHTTPError
+        from huggingface_hub.utils import silent_tqdm
+
+        with self.hub_errors(f"reading the card of {repo_id}", repo_id):
+            try:
+                path = hf_hub_download(
+                    repo_id,
+                    "README.md",
+                    revision=revision,
+                    cache_dir=self._card_cache_dir(),
+                    endpoint=self.endpoint,
+                    token=self.hf_token(),
+                    etag_timeout=self.timeout,
+                    library_name="localai-tui",
+                    library_version=app_version(),
+                    tqdm_class=cast(Any, silent_tqdm),  # tqdm on stderr would tear the TUI
+                )
+            except HfHubHTTPError:  # no card, or not readable: the page shows none
+                return ""
+        text = Path(path).read_bytes().decode("utf-8", errors="replace")
+        return strip_front_matter(text)
+
+    def _card_cache_dir(self) -> Path:
+        if self._card_cache is not None:
+            return self._card_cache
+        from backends.paths import data_dir
+
+        return data_dir() / "hub-cards"
 
     def model_card(
         self,
@@ -291,29 +319,29 @@ class HubClient:
         """
         info = self._info(repo_id, revision)
         files = _files(info)
-        tags = tuple(info.get("tags") or ())
-        card_data = info.get("cardData") or {}
-        license_ = card_data.get("license") or next(
+        tags = tuple(info.tags or ())
+        card_license = info.card_data.get("license") if info.card_data is not None else None
+        license_ = card_license or next(
             (t.split(":", 1)[1] for t in tags if t.startswith("license:")), None
         )
         has_readme = any(f.path == "README.md" for f in files)
         groups = group_quants(files, n_ctx=n_ctx, free_vram=free_vram, free_ram=free_ram)
         return ModelCard(
-            repo_id=info.get("id") or repo_id,
+            repo_id=info.id or repo_id,
             revision=revision,
-            commit=info.get("sha"),
-            readme=self.readme(repo_id, revision) if has_readme else "",
+            commit=info.sha,
+            readme=self.readme(repo_id, info.sha or revision) if has_readme else "",
             tags=tags,
             license=str(license_) if license_ else None,
-            task=info.get("pipeline_tag"),
-            library=info.get("library_name"),
-            gated=bool(info.get("gated")),
-            private=bool(info.get("private")),
-            downloads=int(info.get("downloads") or 0),
-            likes=int(info.get("likes") or 0),
-            updated=parse_time(info.get("lastModified")),
+            task=info.pipeline_tag,
+            library=info.library_name,
+            gated=bool(info.gated),
+            private=bool(info.private),
+            downloads=int(info.downloads or 0),
+            likes=int(info.likes or 0),
+            updated=info.last_modified,
             files=files,
-            engine=engine_for(tags, info.get("library_name"), info.get("pipeline_tag")),
+            engine=engine_for(tags, info.library_name, info.pipeline_tag),
             quant_groups=tuple(groups),
         )
 
@@ -327,7 +355,8 @@ class HubClient:
         """
         if self._token is None:
             raise AuthRequired("No Hugging Face token is set. Enter one in Settings.")
-        info = self.get_json(f"{self.endpoint}/api/whoami-v2", None, "checking your token")
+        with self.hub_errors("checking your token"):
+            info = self.hf_api().whoami()
         return str(info.get("name") or "unknown")
 
     def is_reachable(self) -> bool:
@@ -348,50 +377,16 @@ def _same_origin(url: str, endpoint: str) -> bool:
     return (a.scheme, a.netloc) == (b.scheme, b.netloc)
 
 
-def _search_params(query: SearchQuery) -> list[tuple[str, str | int | float | bool | None]]:
-    params: list[tuple[str, str | int | float | bool | None]] = []
-    if query.text.strip():
-        params.append(("search", query.text.strip()))
-    if query.author:
-        params.append(("author", query.author))
-    if query.library:
-        params.append(("filter", query.library))
-        if query.runs_here and query.library == "transformers":
-            params.append(("filter", "safetensors"))
-    if query.task:
-        params.append(("pipeline_tag", query.task))
-    params += [("sort", HUB_SORT[query.sort]), ("direction", "-1"), ("limit", str(query.limit))]
-    params += [("expand", name) for name in _LIST_FIELDS]
-    return params
-
-
-def _summary(item: dict[str, Any]) -> ModelSummary:
-    tags = tuple(item.get("tags") or ())
-    task, library = item.get("pipeline_tag"), item.get("library_name")
-    return ModelSummary(
-        repo_id=item.get("id") or item.get("modelId") or "",
-        task=task,
-        library=library,
-        downloads=int(item.get("downloads") or 0),
-        likes=int(item.get("likes") or 0),
-        updated=parse_time(item.get("lastModified")),
-        gated=bool(item.get("gated")),
-        private=bool(item.get("private")),
-        tags=tags,
-        engine=engine_for(tags, library, task),
-    )
-
-
-def _files(info: dict[str, Any]) -> tuple[RepoFile, ...]:
+def _files(info: ModelInfo) -> tuple[RepoFile, ...]:
     files = []
-    for sib in info.get("siblings") or ():
-        lfs = sib.get("lfs") or {}
+    for sib in info.siblings or ():
+        lfs = sib.lfs
         files.append(
             RepoFile(
-                path=sib["rfilename"],
-                size=int(sib.get("size") or lfs.get("size") or 0),
-                sha256=lfs.get("sha256"),
-                blob_id=sib.get("blobId"),
+                path=sib.rfilename,
+                size=int(sib.size or (lfs.size if lfs else 0) or 0),
+                sha256=lfs.sha256 if lfs else None,
+                blob_id=sib.blob_id,
             )
         )
     return tuple(files)

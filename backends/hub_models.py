@@ -79,7 +79,7 @@ class ModelSummary:
 
 @dataclass(frozen=True)
 class ModelPage:
-    """One page of results. `next_cursor` is opaque (the Hub's Link URL); None on the last page."""
+    """One page of results. `next_cursor` is opaque (pass it back to search); None at the end."""
 
     query: SearchQuery
     items: tuple[ModelSummary, ...]

@@ -5,14 +5,20 @@ the call fails. Here the partial file is ours and is kept (in data_dir()/downloa
 named by the file's etag) until the file is complete, so a dropped connection, a pause or an
 app restart continues with one ranged GET (`Range: bytes=N-`) for the missing bytes:
 
-  1. HEAD the resolve URL: etag (X-Linked-Etag or ETag), size (X-Linked-Size or
-     Content-Length), commit (X-Repo-Commit), download location (a redirect's Location).
+  1. huggingface_hub.get_hf_file_metadata (HEAD, relative redirects followed, no retries of
+     its own): etag, size, commit, download location (a CDN URL for LFS files).
   2. GET the missing bytes into `<etag>.part`; retry transient failures (connection drops,
      429, 5xx) with exponential backoff, honouring Retry-After.
   3. Verify: the size always; sha256 when the Hub gives one (LFS files: the etag is the sha256).
   4. Move into the normal cache layout: blobs/<etag>, snapshots/<commit>/<path> (a relative
      symlink, or a copy where symlinks fail), refs/<revision> -> commit. huggingface_hub's
      try_to_load_from_cache and scan_cache_dir then find it like any other download.
+
+Why not hf_hub_download for a file that has no partial yet: its only stop hook is raising from
+its progress bar, and when it stops (pause, quit, cancel, a dropped connection past its own
+retries) it unlinks its temp file (file_download._download_to_tmp_and_move), so every byte of
+a first download, the one most often interrupted, would be lost, and a restart could not
+resume. The ranged GET below is the same transfer with the partial kept.
 """
 
 from __future__ import annotations
@@ -23,7 +29,7 @@ import os
 import re
 import shutil
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
@@ -115,54 +121,51 @@ def discard_partial(partial_dir: Path, etag: str | None) -> None:
             (partial_dir / f"{etag}{suffix}").unlink(missing_ok=True)
 
 
-def _normalize_etag(value: str | None) -> str | None:
-    if not value:
-        return None
-    return value.removeprefix("W/").strip('"')
-
-
 def fetch_metadata(client: HubClient, repo_id: str, path: str, revision: str) -> FileMetadata:
-    """HEAD the file (like huggingface_hub.get_hf_file_metadata, through our client)."""
-    import httpx
+    """HEAD the file with huggingface_hub.get_hf_file_metadata (no retries of its own:
+    transient failures come back as _Retryable for fetch_file's backoff)."""
+    import httpx2
+    from huggingface_hub import get_hf_file_metadata, hf_hub_url
+    from huggingface_hub.errors import HfHubHTTPError, OfflineModeIsEnabled
+
+    from backends.hub import app_version
+    from backends.hub_transport import HubUnreachable, fail_fast
 
     client.ensure_online()
-    url = client.resolve_url(repo_id, path, revision)
+    url = hf_hub_url(repo_id, path, revision=revision, endpoint=client.endpoint)
     try:
-        response = client.http().head(url, headers=client.headers_for(url))
-        for _ in range(5):  # follow relative redirects (renamed repos), like huggingface_hub
-            target = response.headers.get("location", "")
-            if not (response.is_redirect and target.startswith("/")):
-                break
-            url = client.endpoint + target
-            response = client.http().head(url, headers=client.headers_for(url))
-    except httpx.HTTPError:
+        with fail_fast(client.timeout, client.endpoint):
+            meta = get_hf_file_metadata(
+                url,
+                token=client.hf_token(),
+                timeout=client.timeout,
+                library_name="localai-tui",
+                library_version=app_version(),
+                endpoint=client.endpoint,
+            )
+    except OfflineModeIsEnabled:
+        raise client.offline_error() from None
+    except HfHubHTTPError as exc:
+        if exc.response is None:
+            raise _Retryable(DownloadError(f"Checking {path} failed. Try again.")) from None
+        status, headers = exc.response.status_code, exc.response.headers
+        error = client.error_for(status, headers, repo_id, f"checking {path}")
+        if status in _RETRY_STATUS:
+            raise _Retryable(error, _retry_after(headers)) from None
+        raise error from None
+    except (HubUnreachable, httpx2.HTTPError):
         raise _Retryable(
             OfflineError(
                 f"Can't reach the Hub at {client.endpoint} to download {path}. Check your "
                 "connection; the part already downloaded is kept, so resume continues from it."
             )
         ) from None
-    if response.status_code in _RETRY_STATUS:
-        raise _Retryable(
-            client.error_for(response.status_code, response.headers, repo_id, f"checking {path}"),
-            _retry_after(response),
-        )
-    client.check(response, repo_id, f"checking {path}")
-    h = response.headers
-    etag = _normalize_etag(h.get("x-linked-etag") or h.get("etag"))
-    size_text = h.get("x-linked-size") or (
-        None if response.is_redirect else h.get("content-length")
-    )
-    commit = h.get("x-repo-commit")
-    if not etag or size_text is None or not commit:
+    if not meta.etag or meta.size is None or not meta.commit_hash:
         raise DownloadError(
             f"The Hub sent incomplete file information for {repo_id}/{path} (no etag, size or "
             "commit). A proxy may be rewriting headers; try again or set HF_ENDPOINT."
         )
-    location = h.get("location") or url
-    if location.startswith("/"):
-        location = client.endpoint + location
-    return FileMetadata(etag, int(size_text), commit, location)
+    return FileMetadata(meta.etag, meta.size, meta.commit_hash, meta.location)
 
 
 def fetch_file(
@@ -314,14 +317,14 @@ def _check_transfer_status(
         return
     if status in _RETRY_STATUS:
         error = client.error_for(status, response.headers, repo_id, f"downloading {path}")
-        raise _Retryable(error, _retry_after(response))
+        raise _Retryable(error, _retry_after(response.headers))
     if status == 416:
         raise _Retryable(DownloadError(f"{path}: the server refused to resume. Try again."))
     raise client.error_for(status, response.headers, repo_id, f"downloading {path}")
 
 
-def _retry_after(response: httpx.Response) -> float | None:
-    value = response.headers.get("retry-after")
+def _retry_after(headers: Mapping[str, str]) -> float | None:
+    value = headers.get("retry-after")
     try:
         return float(value) if value is not None else None
     except ValueError:  # an HTTP date: fall back to our own backoff

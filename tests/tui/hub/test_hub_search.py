@@ -1,0 +1,173 @@
+"""The Models screen against the local Hub: search as you type, filters, lazy pages, offline."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from textual.pilot import Pilot
+from textual.widgets import Input, Select, Static
+
+from backends.download_queue import DownloadQueue
+from backends.hub import HubClient
+from backends.hub_models import ModelPage, SearchQuery
+from tests.tui.hub.conftest import NOW, FixedMonitor, ScreenApp, settled, wait_until
+from tui.screens.hub_screen import HubScreen
+from tui.widgets.model_results import ModelResults
+
+
+def hub_app(
+    client_factory: Callable[[], HubClient], queue: DownloadQueue, **kw: object
+) -> ScreenApp:
+    kw.setdefault("debounce", 0)
+    kw.setdefault("now", NOW)
+    return ScreenApp(lambda: HubScreen(client_factory, queue, FixedMonitor(), **kw))  # type: ignore[arg-type]
+
+
+def rows(app: ScreenApp) -> list[str]:
+    table = app.screen.query_one(ModelResults)
+    keys = [table.coordinate_to_cell_key((i, 0)).row_key.value for i in range(table.row_count)]
+    if table.mode == "local":
+        return [str(table.get_row_at(i)[0]) for i in range(table.row_count)]
+    return [str(k) for k in keys]
+
+
+def status(app: ScreenApp) -> str:
+    return str(app.screen.query_one("#hub-status", Static).render())
+
+
+async def test_typing_a_search_shows_matching_rows(make_client, queue) -> None:
+    app = hub_app(make_client, queue)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settled(pilot)
+        assert "acme/tiny-llama" in rows(app)
+        await pilot.press(*"tiny")
+        await settled(pilot)
+        assert rows(app) == ["acme/tiny-llama", "acme/tiny-chat-GGUF", "other/tiny-sd"]
+        table = app.screen.query_one(ModelResults)
+        first = [str(c) for c in table.get_row_at(0)]
+        assert first == ["acme/tiny-llama", "text gen", "9.0k", "10", "4 mo ago", "transformers"]
+        assert status(app) == "3 models"
+
+
+async def test_gated_marker_and_filters_narrow_results(make_client, queue) -> None:
+    app = hub_app(make_client, queue)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press(*"acme")
+        await settled(pilot)
+        assert set(rows(app)) == {"acme/tiny-llama", "acme/tiny-chat-GGUF", "acme/gated-llama"}
+        table = app.screen.query_one(ModelResults)
+        assert str(table.get_row("acme/gated-llama")[0]) == "acme/gated-llama gated"
+        assert str(table.get_row("acme/tiny-llama")[0]) == "acme/tiny-llama"
+        app.screen.query_one("#filter-library", Select).value = "gguf"
+        await settled(pilot)
+        assert rows(app) == ["acme/tiny-chat-GGUF"]
+        app.screen.query_one("#filter-library", Select).clear()
+        app.screen.query_one("#filter-task", Select).value = "text-generation"
+        await settled(pilot)
+        assert set(rows(app)) == {"acme/tiny-llama", "acme/gated-llama"}
+
+
+async def test_sort_key_reorders(make_client, queue) -> None:
+    app = hub_app(make_client, queue)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press(*"tiny")
+        await settled(pilot)
+        app.screen.query_one(ModelResults).focus()
+        await pilot.press("s")  # most likes
+        await settled(pilot)
+        assert rows(app) == ["other/tiny-sd", "acme/tiny-chat-GGUF", "acme/tiny-llama"]
+
+
+async def test_scrolling_to_the_end_loads_the_next_page(make_client, queue) -> None:
+    app = hub_app(make_client, queue, page_size=10)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press(*"bulk")
+        await settled(pilot)
+        # Page one (10 rows) does not fill the 16-row table, so page two follows; then it stops.
+        table = app.screen.query_one(ModelResults)
+        first = table.row_count
+        assert first == 20
+        assert status(app) == "20 models · more load as you scroll"
+        table.focus()
+        for _ in range(first):
+            await pilot.press("down")
+        await settled(pilot)
+        assert table.row_count == 25
+        assert rows(app)[-1] == "bulk/chat-00"
+        assert len(set(rows(app))) == 25
+        assert status(app) == "25 models"
+
+
+async def test_stale_pages_are_ignored(make_client, queue) -> None:
+    app = hub_app(make_client, queue)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press(*"tiny-sd")
+        await settled(pilot)
+        assert rows(app) == ["other/tiny-sd"]
+        screen = app.screen
+        assert isinstance(screen, HubScreen)
+        stale = make_client().search(SearchQuery(text="bulk"))
+        screen.post_message(HubScreen.PageLoaded(stale, append=False))
+        await pilot.pause()
+        assert rows(app) == ["other/tiny-sd"]
+        assert isinstance(stale, ModelPage)
+
+
+async def _download_first_quant(make_client, queue: DownloadQueue) -> None:
+    job = queue.add("acme/tiny-chat-GGUF", allow_patterns=["tiny-chat-IQ3_XXS.gguf"])
+    assert queue.wait(job, ["done", "failed"]).state == "done"
+    queue.remove(job)
+
+
+async def test_offline_setting_shows_one_line_and_cached_models(make_client, queue) -> None:
+    await _download_first_quant(make_client, queue)
+    app = hub_app(lambda: make_client(offline=True), queue)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settled(pilot)
+        text = status(app)
+        assert text == "Offline mode is on — showing the 1 model already on disk."
+        assert "\n" not in text
+        assert rows(app) == ["acme/tiny-chat-GGUF"]
+        assert str(app.screen.query_one(ModelResults).get_row_at(0)[1]) == "llama.cpp"
+
+
+async def test_unreachable_hub_falls_back_at_once(make_client, queue) -> None:
+    await _download_first_quant(make_client, queue)
+    app = hub_app(lambda: make_client(endpoint="http://127.0.0.1:9"), queue)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settled(pilot)
+        await settled(pilot)
+        assert status(app) == "The Hub is not reachable — showing the 1 model already on disk."
+        assert rows(app) == ["acme/tiny-chat-GGUF"]
+        await pilot.press(*"x")  # typing offline does not start network requests
+        await settled(pilot)
+        assert rows(app) == ["acme/tiny-chat-GGUF"]
+
+
+def test_snapshot_models_screen_with_results(snap_compare, make_client, queue) -> None:  # type: ignore[no-untyped-def]
+    """120x40: search "a" → "28 models", acme/tiny-llama (9.0k downloads) highlighted first, then
+    acme/tiny-chat-GGUF and the bulk models, acme/gated-llama with a bold "gated" marker, dates
+    relative to 2026-06-01 ("3 mo ago"), the filter row "Any task · Any library · Most
+    downloads · Runs here", and the footer keys / t l r s D."""
+
+    async def run_before(pilot: Pilot[None]) -> None:
+        await pilot.pause()
+        pilot.app.screen.query_one(Input).cursor_blink = False
+        await pilot.press("a")
+        await settled(pilot)
+        await pilot.press("enter")
+        await pilot.pause()
+
+    assert snap_compare(hub_app(make_client, queue), terminal_size=(120, 40), run_before=run_before)
+
+
+async def test_typing_is_debounced_into_one_request(make_client, queue, hub) -> None:
+    app = hub_app(make_client, queue, debounce=0.5)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settled(pilot)
+        before = sum(1 for _, p, _ in hub.requests if p == "/api/models")
+        await pilot.press(*"tiny-sd")
+        await wait_until(pilot, lambda: rows(app) == ["other/tiny-sd"], "debounced result")
+        sent = sum(1 for _, p, _ in hub.requests if p == "/api/models") - before
+        # Seven keys, far fewer searches (one, unless the machine stalls between keys).
+        assert 1 <= sent <= 3
