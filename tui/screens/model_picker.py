@@ -43,7 +43,7 @@ def where_it_lives(spec: ModelSpec) -> str:
     if spec.source == "demo":
         return "demo package"
     if spec.source == "hf-cache":
-        return f"HF cache · {spec.repo_id}" if spec.repo_id else "HF cache"
+        return "HF cache"  # the name already carries the repo id
     if spec.path:
         home = str(Path.home())
         return spec.path.replace(home, "~", 1) if spec.path.startswith(home) else spec.path
