@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from rich.text import Text
 from textual.widgets import DataTable, Input
 
 from backends.base import ModelSpec
@@ -17,7 +18,11 @@ from tui.screens.model_picker import ModelPickerScreen, format_size
 
 
 def table_text(table: DataTable) -> list[str]:  # type: ignore[type-arg]
-    return [" | ".join(str(cell) for cell in table.get_row_at(i)) for i in range(table.row_count)]
+    """Rows as the user reads them (markup applied, styles dropped)."""
+    return [
+        " | ".join(Text.from_markup(str(cell)).plain for cell in table.get_row_at(i))
+        for i in range(table.row_count)
+    ]
 
 
 async def test_picker_lists_models_filters_and_loads_the_chosen_one(
