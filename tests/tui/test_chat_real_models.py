@@ -29,11 +29,13 @@ async def test_a_tiny_gguf_answer_streams_into_the_message_list(
         await send(app, pilot, "hello")
         await answered(app, pilot)
         role, text = views(app)[-1]
-        assert role == "assistant" and text.strip()
-        stats = str(app.query(MessageView).last().query_one(".stats").render())
-        assert "→ 12 tokens" in stats and "hit the token limit" in stats
         stored = app.store.messages(chat(app).conversation_id)  # type: ignore[arg-type]
-        assert stored[-1].content == text
+        assert role == "assistant" and stored[-1].content == text
+        stats = stored[-1].stats or {}
+        # Random weights: usually the 12-token limit, but an early end-of-turn is allowed.
+        assert 0 < stats["completion_tokens"] <= 12 and text.strip()
+        shown = str(app.query(MessageView).last().query_one(".stats").render())
+        assert f"→ {stats['completion_tokens']} tokens" in shown and "tok/s" in shown
 
 
 async def test_switching_from_gguf_to_transformers_by_shortcut_unloads_the_first(
