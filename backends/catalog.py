@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import importlib.util
 import ipaddress
+import os
 import logging
 import re
 from dataclasses import replace
@@ -256,7 +257,8 @@ def _resolve(
         matches = [s for s in matches if s.engine == engine] or matches
     if matches:
         return matches[0]
-    if model.endswith(".gguf") or "/" in model and Path(model).parent.exists():
+    looks_like_path = model.endswith(".gguf") or (os.sep in model and path.parent.exists())
+    if looks_like_path:
         raise ModelNotFound(f"No file at {path}. Check the path and try again.")
     raise ModelNotFound(
         f"No model {model!r} here: not a file, a folder, or a repo in the Hugging Face cache. "
