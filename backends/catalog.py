@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import importlib.util
 import ipaddress
-import os
 import logging
+import os
 import re
 from dataclasses import replace
 from pathlib import Path
