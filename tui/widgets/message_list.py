@@ -16,7 +16,7 @@ if TYPE_CHECKING:
 
 EMPTY_HINT = (
     "Ask anything.  [b]Enter[/] sends · [b]ctrl+j[/] new line · [b]ctrl+o[/] models · "
-    "[b]F1[/] all keys"
+    "[b]F3[/] Hub · [b]F1[/] all keys"
 )
 
 
