@@ -115,7 +115,9 @@ class LocalAIApp(App[None]):
             "Browse the Hub", "Search, read cards, download models (F3)", self.action_open_hub
         )
         yield SystemCommand(
-            "Disk cache", "Models on disk by size; delete to free space (F4)", self.action_open_cache
+            "Disk cache",
+            "Models on disk by size; delete to free space (F4)",
+            self.action_open_cache,
         )
         palette = getattr(screen, "palette_commands", None)
         if palette is not None:
