@@ -11,6 +11,7 @@ from __future__ import annotations
 import importlib.util
 import ipaddress
 import logging
+import os
 import re
 from dataclasses import replace
 from pathlib import Path
@@ -237,7 +238,7 @@ def _resolve(
         if (path / "config.json").is_file():
             resolved = path.absolute()
             return ModelSpec(
-                key=f"dir:{resolved}",
+                key=f"path:{resolved}",
                 name=resolved.name,
                 engine="transformers",
                 path=str(resolved),
@@ -256,7 +257,8 @@ def _resolve(
         matches = [s for s in matches if s.engine == engine] or matches
     if matches:
         return matches[0]
-    if model.endswith(".gguf") or "/" in model and Path(model).parent.exists():
+    looks_like_path = model.endswith(".gguf") or (os.sep in model and path.parent.exists())
+    if looks_like_path:
         raise ModelNotFound(f"No file at {path}. Check the path and try again.")
     raise ModelNotFound(
         f"No model {model!r} here: not a file, a folder, or a repo in the Hugging Face cache. "

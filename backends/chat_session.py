@@ -18,7 +18,6 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
 
 from backends.base import (
     ChatEngine,
@@ -58,18 +57,6 @@ def build_messages(system_prompt: str, history: Sequence[tuple[str, str]]) -> li
         if role in ("user", "assistant"):
             messages.append(ChatMessage(role, content))  # type: ignore[arg-type]
     return messages
-
-
-def stats_dict(finished: StreamFinished) -> dict[str, Any]:
-    """What is stored with a message and shown under it."""
-    return {
-        "finish_reason": finished.finish_reason,
-        "prompt_tokens": finished.prompt_tokens,
-        "completion_tokens": finished.completion_tokens,
-        "ttft_s": finished.ttft_s,
-        "total_s": finished.total_s,
-        "tokens_per_s": finished.tokens_per_s,
-    }
 
 
 class _Coalescer:

@@ -11,6 +11,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from textual import work
 from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.screen import Screen
@@ -18,6 +19,7 @@ from textual.worker import Worker, WorkerState
 
 from backends.errors import BackendError
 from backends.settings import Settings
+from tui.hub_access import DownloadCompleted, HubAccess
 
 if TYPE_CHECKING:
     from backends.base import ModelSpec
@@ -36,6 +38,8 @@ class LocalAIApp(App[None]):
     ENABLE_COMMAND_PALETTE = True
     BINDINGS = [
         Binding("f1", "show_help", "Keys", id="app.help"),
+        Binding("f3", "open_hub", "Hub", show=False, id="app.hub"),
+        Binding("f4", "open_cache", "Disk", show=False, id="app.cache"),
         Binding("ctrl+q", "quit", "Quit", id="app.quit", priority=True),
     ]
 
@@ -57,6 +61,7 @@ class LocalAIApp(App[None]):
         self.manager = manager or ModelManager(self.settings)
         self._startup_model = startup_model
         self._gauge = gauge
+        self.hub = HubAccess(self, self.settings)
         if self.settings.keymap:
             self.set_keymap(self.settings.keymap)
 
@@ -74,32 +79,76 @@ class LocalAIApp(App[None]):
     def on_mount(self) -> None:
         if self.settings.theme in self.available_themes:
             self.theme = self.settings.theme
+        self.call_after_refresh(self._resume_downloads)
 
     def on_unmount(self) -> None:
+        self.hub.close()
         self.manager.unload()
         self.store.close()
+
+    @work(thread=True, exit_on_error=False, group="hub")
+    def _resume_downloads(self) -> None:
+        """Downloads the last run left unfinished go on at once, not when the Hub is opened."""
+        from tui.hub_access import has_downloads_to_resume
+
+        if has_downloads_to_resume():
+            count = sum(job.state in ("queued", "running") for job in self.hub.queue.jobs())
+            self.notify(f"Resuming {count} download(s) from last time (F3 shows them).")
+
+    def action_open_hub(self) -> None:
+        """Browse and search the Hugging Face Hub; downloads show in its lower panel."""
+        self.hub.show_hub()
+
+    def action_open_cache(self) -> None:
+        """Everything on disk, largest first; delete with a confirmation."""
+        self.hub.show_cache()
+
+    def on_download_completed(self, message: DownloadCompleted) -> None:
+        self.notify(
+            f"{message.repo_id} is downloaded. Pick it with ctrl+o.", title="Download finished"
+        )
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)
         yield SystemCommand("Keys and help", "Every key binding (F1)", self.action_show_help)
+        yield SystemCommand(
+            "Browse the Hub", "Search, read cards, download models (F3)", self.action_open_hub
+        )
+        yield SystemCommand(
+            "Disk cache",
+            "Models on disk by size; delete to free space (F4)",
+            self.action_open_cache,
+        )
         palette = getattr(screen, "palette_commands", None)
         if palette is not None:
             yield from palette()
 
     def action_show_help(self) -> None:
+        from tui.screens.cache_screen import CacheScreen
+        from tui.screens.conversations import ConversationsScreen
         from tui.screens.help import HelpScreen
+        from tui.screens.hub_screen import HubScreen
+        from tui.screens.model_card_screen import ModelCardScreen
         from tui.screens.model_picker import ModelPickerScreen
+        from tui.widgets.downloads_panel import DownloadsPanel
         from tui.widgets.message_view import MessageView
         from tui.widgets.prompt_input import PromptInput
 
         if isinstance(self.screen, HelpScreen):
             return
-        chat = self.screen
+        chat = self.screen_stack[0]  # the chat screen, whichever screen F1 was pressed on
         sections: list = [("Global", self), ("Chat", chat)]  # type: ignore[type-arg]
         for widget_class, title in ((PromptInput, "Prompt"), (MessageView, "A message you sent")):
             found = chat.query(widget_class)
             sections.append((title, found.first() if found else widget_class))
-        sections.append(("Model picker", ModelPickerScreen))
+        sections += [
+            ("Model picker", ModelPickerScreen),
+            ("Conversations", ConversationsScreen),
+            ("Hub (F3)", HubScreen),
+            ("Model card", ModelCardScreen),
+            ("Downloads", DownloadsPanel),
+            ("Disk cache (F4)", CacheScreen),
+        ]
         self.push_screen(HelpScreen(sections))
 
     def report_worker_failure(self, event: Worker.StateChanged) -> None:

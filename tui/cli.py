@@ -82,5 +82,10 @@ def main(argv: list[str] | None = None) -> int:
             return 2
     from tui.app import LocalAIApp
 
-    LocalAIApp(settings, startup_model=startup).run()
+    try:
+        app = LocalAIApp(settings, startup_model=startup)
+    except BackendError as exc:  # e.g. a damaged conversation database
+        print(f"localai-tui: {exc.title}: {exc.message}", file=sys.stderr)
+        return 2
+    app.run()
     return 0

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 
 from textual.app import App
@@ -16,7 +17,18 @@ OSC52_NOTE = (
 def copy_with_notice(app: App[object], text: str, what: str) -> None:
     """Copy `text` and tell the user it went via OSC 52, which some terminals ignore."""
     app.copy_to_clipboard(text)
-    app.notify(OSC52_NOTE, title=f"Copied {what}")
+    if os.environ.get("TERM_PROGRAM") == "Apple_Terminal":
+        app.notify(
+            "macOS Terminal ignores OSC 52, so nothing reached the clipboard. iTerm2, "
+            "WezTerm, kitty, Ghostty or Alacritty support it.",
+            title=f"Could not copy {what}",
+            severity="warning",
+        )
+        return
+    note = OSC52_NOTE
+    if os.environ.get("TMUX"):
+        note = "Sent via OSC 52 through tmux: it needs `set -g set-clipboard on` in tmux.conf."
+    app.notify(note, title=f"Copied {what}")
 
 
 def last_code_block(markdown: str) -> str | None:

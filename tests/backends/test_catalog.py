@@ -110,3 +110,23 @@ def test_cli_model_resolution(tmp_path: Path) -> None:
     with_server = load_settings(servers=[{"name": "box", "base_url": "http://h:8000/v1"}])
     remote = spec_from_cli("qwen", "openai", with_server, [])
     assert remote.key == "openai:box/qwen" and remote.remote_model == "qwen"
+
+
+def test_catalog_manager_and_session_import_no_ui_and_no_runtime(tmp_path: Path) -> None:
+    """Discovery runs at start and on every picker open: it must stay light."""
+    code = (
+        "import json, sys\n"
+        "import backends.catalog as c, backends.model_manager, backends.chat_session\n"
+        "from backends.settings import load_settings\n"
+        f"c.discover_models(load_settings(model_dirs=[{str(tmp_path)!r}]))\n"
+        "bad = ['textual', 'rich', 'tui', 'torch', 'transformers', 'llama_cpp', 'numpy']\n"
+        "print(json.dumps([m for m in bad if m in sys.modules]))\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=Path(__file__).parents[2],
+    ).stdout
+    assert json.loads(out) == []

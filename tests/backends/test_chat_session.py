@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 
 from backends.base import GenerationParams, LoadOptions
-from backends.chat_session import AnswerChunk, build_messages, run_answer, stats_dict
+from backends.chat_session import AnswerChunk, build_messages, run_answer
 from backends.registry import create_engine
 from tests.fixtures.scripted_engine import Script, scripted_engines, scripted_spec
 
@@ -43,7 +43,7 @@ def test_every_chunk_is_persisted_first_and_the_end_comes_last(
     assert "".join(c.text for c in chunks) == "Hello, world"
     assert chunks[-1].finished == finished and chunks[-1].text == ""
     assert log[0] == ("saved", "Hello, world") and log[1] == ("shown", "Hello, world")
-    assert stats_dict(finished)["completion_tokens"] == 4
+    assert finished.completion_tokens == 4
 
 
 def test_text_before_a_stall_is_shown_and_saved_during_the_stall(

@@ -391,3 +391,93 @@ async def test_enter_right_after_fast_typing_sends_every_character(
         await answered(app, pilot)
         await until(pilot, lambda: len(views(app)) == 2, "message sent")
         assert views(app)[0] == ("user", "ab.\nc")
+
+
+async def test_a_load_shows_progress_and_escape_cancels_it_keeping_the_model(
+    make_app: Callable[..., LocalAIApp],
+    model_a: ModelSpec,
+    model_b: ModelSpec,
+    scripted_engines: dict[str, Script],
+) -> None:
+    from textual.widgets import ProgressBar
+
+    scripted_engines["b"].hold_load = True
+    app = make_app(model_a)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await ready(app, pilot, "a")
+        chat(app).load_model(model_b)
+        await until(pilot, lambda: "Loading weights" in chat(app).status.text, "progress")
+        bar = app.query_one("#load-progress", ProgressBar)
+        assert bar.display and bar.percentage == 0.4
+        await pilot.press("escape")
+        await until(pilot, lambda: any("cancelled" in n for n in notifications(app)), "cancel")
+        assert "Still using Model A" in notifications(app)[-1]
+        assert not bar.display and "ready" in chat(app).status.text
+        assert app.manager.spec.key == "a"  # type: ignore[union-attr]
+        await send(app, pilot, "still A?")
+        await answered(app, pilot)
+        assert views(app)[-1] == ("assistant", "Hello from **A**.")
+
+
+async def test_a_storage_failure_is_reported_and_the_app_keeps_running(
+    make_app: Callable[..., LocalAIApp], model_a: ModelSpec
+) -> None:
+    app = make_app(model_a)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await ready(app, pilot, "a")
+        app.store.close()  # stands in for a full disk or a locked database
+        await send(app, pilot, "hello")
+        await until(pilot, lambda: any("closed" in n for n in notifications(app)), "error")
+        assert app.is_running and isinstance(app.screen, ChatScreen)
+        assert app.query_one(PromptInput).text == "hello"  # nothing lost from the prompt
+
+
+async def test_page_keys_in_the_prompt_scroll_a_long_conversation(
+    make_app: Callable[..., LocalAIApp],
+    model_a: ModelSpec,
+    scripted_engines: dict[str, Script],
+) -> None:
+    scripted_engines["a"].tokens = [f"line {i}\n\n" for i in range(40)]
+    app = make_app(model_a)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await ready(app, pilot, "a")
+        await send(app, pilot, "long please")
+        await answered(app, pilot)
+        await pilot.pause()
+        messages = app.query_one("#messages")
+        assert messages.scroll_y == messages.max_scroll_y > 0  # follows the answer
+        await pilot.press("pageup")
+        assert messages.scroll_y < messages.max_scroll_y
+        assert isinstance(app.focused, PromptInput)  # typing goes on in the prompt
+        await pilot.press("pagedown", "pagedown", "pagedown", "pagedown", "pagedown")
+        assert messages.scroll_y == messages.max_scroll_y
+
+
+async def test_copy_says_clearly_where_osc52_cannot_work(
+    make_app: Callable[..., LocalAIApp], model_a: ModelSpec, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setenv("TERM_PROGRAM", "Apple_Terminal")
+    app = make_app(model_a)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await ready(app, pilot, "a")
+        await send(app, pilot, "x")
+        await answered(app, pilot)
+        await pilot.press("ctrl+b")
+        assert "macOS Terminal ignores OSC 52" in notifications(app)[-1]
+
+
+async def test_start_skips_a_recent_model_whose_file_is_gone(
+    make_app: Callable[..., LocalAIApp],
+    model_a: ModelSpec,
+    tmp_path,  # type: ignore[no-untyped-def]
+) -> None:
+    from dataclasses import replace
+
+    gone = replace(model_a, key="gone", name="Deleted GGUF", path=str(tmp_path / "gone.gguf"))
+    earlier = ModelManager(load_settings(), recents_path=tmp_path / "data" / "recent_models.json")
+    earlier.switch(model_a)
+    earlier._remember(gone)  # most recent, but its file was deleted since
+    app = make_app()  # no --model: the app picks
+    async with app.run_test(size=(80, 24)) as pilot:
+        await ready(app, pilot, "a")
+        assert not any("Deleted GGUF" in n for n in notifications(app))

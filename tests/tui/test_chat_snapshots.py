@@ -45,3 +45,48 @@ def test_chat_screen_with_a_finished_answer(
         await pilot.pause()
 
     assert snap_compare(app, terminal_size=size, run_before=run_before)
+
+
+def test_help_screen_fits_80x24(
+    snap_compare,  # type: ignore[no-untyped-def]
+    make_app: Callable[..., LocalAIApp],
+    model_a: ModelSpec,
+) -> None:
+    """The key list over the chat: global, chat, prompt, message and picker keys with their
+    binding ids; alt+1..9 folded into one row; the footer line about ctrl+p and [keymap]."""
+    app = make_app(model_a)
+
+    async def run_before(pilot) -> None:  # type: ignore[no-untyped-def]
+        await pilot.pause()
+        app.query_one(PromptInput).cursor_blink = False
+        await until(pilot, lambda: app.manager.spec is not None, "model loaded")
+        await pilot.press("f1")
+        await pilot.pause()
+
+    assert snap_compare(app, terminal_size=(80, 24), run_before=run_before)
+
+
+def test_model_picker_at_80x24(
+    snap_compare,  # type: ignore[no-untyped-def]
+    make_app: Callable[..., LocalAIApp],
+    model_a: ModelSpec,
+    model_b: ModelSpec,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Recent models numbered 1 and 2 (the loaded one bold with ●), engine and size columns,
+    the filter box on top and the key line at the bottom."""
+    import backends.catalog
+
+    monkeypatch.setattr(backends.catalog, "demo_spec", lambda: None)
+    app = make_app(model_a)
+
+    async def run_before(pilot) -> None:  # type: ignore[no-untyped-def]
+        await pilot.pause()
+        app.query_one(PromptInput).cursor_blink = False
+        await until(pilot, lambda: app.manager.spec is not None, "model loaded")
+        app.manager._remember(model_b)
+        await pilot.press("ctrl+o")
+        await until(pilot, lambda: app.screen.query_one("#picker-notes").render() == "", "scan")
+        await pilot.pause()
+
+    assert snap_compare(app, terminal_size=(80, 24), run_before=run_before)

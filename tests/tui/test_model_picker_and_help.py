@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from rich.text import Text
 from textual.widgets import DataTable, Input
 
 from backends.base import ModelSpec
@@ -17,7 +18,11 @@ from tui.screens.model_picker import ModelPickerScreen, format_size
 
 
 def table_text(table: DataTable) -> list[str]:  # type: ignore[type-arg]
-    return [" | ".join(str(cell) for cell in table.get_row_at(i)) for i in range(table.row_count)]
+    """Rows as the user reads them (markup applied, styles dropped)."""
+    return [
+        " | ".join(Text.from_markup(str(cell)).plain for cell in table.get_row_at(i))
+        for i in range(table.row_count)
+    ]
 
 
 async def test_picker_lists_models_filters_and_loads_the_chosen_one(
@@ -128,6 +133,7 @@ async def test_params_panel_toggles_and_fits_at_80_columns(
 ) -> None:
     app = make_app(model_a)
     async with app.run_test(size=(80, 24)) as pilot:
+        await until(pilot, lambda: app.screen.query("#params"), "the panel (mounted after frame 1)")
         panel = app.screen.query_one("#params")
         assert not panel.display  # narrow terminal: hidden until asked for
         await pilot.press("ctrl+t")

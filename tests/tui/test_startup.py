@@ -83,3 +83,14 @@ def test_invalid_config_is_reported_not_a_traceback(
     config.write_text("[sampling]\ntemperature = 'hot'\n")
     assert main(["--config", str(config)]) == 2
     assert "settings file is invalid" in capsys.readouterr().err
+
+
+def test_a_damaged_history_database_is_explained_before_the_ui(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from backends.paths import data_dir
+
+    (data_dir() / "conversations.sqlite3").write_bytes(b"this is not a database" * 100)
+    assert main([]) == 2
+    err = capsys.readouterr().err
+    assert "damaged" in err and "Move it aside" in err

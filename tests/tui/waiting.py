@@ -7,7 +7,9 @@ from collections.abc import Callable
 from textual.pilot import Pilot
 
 
-async def until(pilot: Pilot, condition: Callable[[], object], what: str, tries: int = 500) -> None:
+async def until(
+    pilot: Pilot, condition: Callable[[], object], what: str, tries: int = 3000
+) -> None:
     """Let the app run until `condition()` is true (workers run in threads, so poll)."""
     for _ in range(tries):
         if condition():

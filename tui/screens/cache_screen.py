@@ -59,6 +59,7 @@ class CacheScreen(Screen[None]):
     """
 
     BINDINGS = [
+        Binding("escape", "app.pop_screen", "Back", id="cache.back"),
         Binding("delete", "delete", "Delete", id="cache.delete"),
         Binding("s", "cycle_sort", "Sort", id="cache.sort"),
         Binding("f5", "refresh", "Refresh", id="cache.refresh"),

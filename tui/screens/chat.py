@@ -22,11 +22,11 @@ from textual.widgets import Footer
 from textual.worker import Worker
 
 from backends.base import GenerationParams, ModelSpec
-from backends.chat_session import AnswerChunk, build_messages, run_answer, stats_dict
+from backends.chat_session import AnswerChunk, build_messages, run_answer
 from backends.errors import BackendError, LoadCancelled
-from backends.store import ConversationStore, title_from_prompt
+from backends.store import ConversationStore, stats_from_finished, title_from_prompt
+from tui.backend_errors import shows_backend_errors
 from tui.clipboard import copy_with_notice, last_code_block
-from tui.widgets.device_gauge import DeviceGauge
 from tui.widgets.message_list import MessageList
 from tui.widgets.message_view import MessageView
 from tui.widgets.model_loader import ModelLoader
@@ -35,10 +35,9 @@ from tui.widgets.prompt_input import PromptInput
 from tui.widgets.status_line import StatusLine
 
 if TYPE_CHECKING:
-    from textual.widgets.markdown import MarkdownStream
-
     from backends.model_manager import ModelManager
     from backends.settings import Settings
+    from tui.widgets.device_gauge import DeviceGauge
 
 PARAMS_PANEL_MIN_WIDTH = 110  # below this the side panel starts hidden (ctrl+t shows it)
 
@@ -86,33 +85,41 @@ class ChatScreen(Screen[None]):
         self.store = store
         self.manager = manager
         self._startup_model = startup_model
-        self._gauge = gauge or DeviceGauge()
+        self._gauge_override = gauge
+        self._gauge: DeviceGauge | None = None
         self._loader = ModelLoader(manager)
         self.conversation_id: int | None = None
         self._answer_cancel: threading.Event | None = None
         self._answer_view: MessageView | None = None
-        self._stream: MarkdownStream | None = None
-        self._editing: MessageView | None = None
 
     # -- layout ----------------------------------------------------------------------------
 
     def compose(self) -> ComposeResult:
+        # The device gauge and the params panel are mounted right after the first frame
+        # (see _finish_startup): psutil and the panel's widgets cost ~0.1 s of startup.
         yield StatusLine(id="status")
-        yield self._gauge
         with Horizontal(id="body"):
             yield MessageList(id="messages")
-            yield ParamsPanel(
-                self.settings.sampling.to_params(), self.settings.system_prompt, id="params"
-            )
         yield PromptInput(id="prompt")
         yield Footer(compact=True)
         yield self._loader
 
     def on_mount(self) -> None:
-        self.query_one(ParamsPanel).display = self.app.size.width >= PARAMS_PANEL_MIN_WIDTH
         self.query_one(PromptInput).focus()
-        # After the first frame: a model load imports its runtime and competes for the GIL.
-        self.call_after_refresh(self._load_startup_model)
+        self.call_after_refresh(self._finish_startup)
+
+    async def _finish_startup(self) -> None:
+        from tui.widgets.device_gauge import DeviceGauge
+
+        self._gauge = self._gauge_override or DeviceGauge()
+        panel = ParamsPanel(
+            self.settings.sampling.to_params(), self.settings.system_prompt, id="params"
+        )
+        panel.display = self.app.size.width >= PARAMS_PANEL_MIN_WIDTH
+        await self.mount(self._gauge, after=self.query_one(StatusLine))
+        await self.query_one("#body").mount(panel)
+        # Last: a model load imports its runtime and competes for the GIL.
+        self._load_startup_model()
 
     def _load_startup_model(self) -> None:
         if self._startup_model is not None:
@@ -158,8 +165,9 @@ class ChatScreen(Screen[None]):
     def _model_loaded(self) -> None:
         self._show_model_state()
         self.status.set_model(self.manager.label())
-        self._gauge.set_model_usage(self.manager.label(), self.manager.footprint())
-        self._gauge.sample_now()
+        if self._gauge is not None:
+            self._gauge.set_model_usage(self.manager.label(), self.manager.footprint())
+            self._gauge.sample_now()
 
     @on(ModelLoader.Failed)
     def _model_load_failed(self, message: ModelLoader.Failed) -> None:
@@ -208,6 +216,7 @@ class ChatScreen(Screen[None]):
     # -- sending and streaming -------------------------------------------------------------
 
     @on(PromptInput.Submitted)
+    @shows_backend_errors
     async def _send(self, event: PromptInput.Submitted) -> None:
         if self.generating:
             self.notify("An answer is still streaming: wait, or press Esc to stop it.")
@@ -221,9 +230,9 @@ class ChatScreen(Screen[None]):
         if params is None:
             return
         messages = self.query_one(MessageList)
-        if self._editing is not None:
-            view, self._editing = self._editing, None
-            self._end_edit_mode()
+        view = event.prompt.editing
+        if view is not None:
+            event.prompt.end_edit(clear=False)
             if self.conversation_id is not None and view.message_id is not None:
                 self.store.delete_messages_from(self.conversation_id, view.message_id)
             await messages.remove_from(view)
@@ -270,7 +279,7 @@ class ChatScreen(Screen[None]):
         await self.query_one(MessageList).add(view)
         self._answer_cancel = cancel = threading.Event()
         self._answer_view = view
-        self._stream = view.start_stream()
+        view.start_stream()
         self.status.set_state("generating… (Esc stops)")
         self._answer_worker(chat, params, view, message_id, cancel)
 
@@ -296,31 +305,28 @@ class ChatScreen(Screen[None]):
             run_answer(engine, chat, params, cancel=cancel, persist=persist, on_chunk=on_chunk)
 
     @on(AnswerUpdated)
+    @shows_backend_errors
     async def _show_answer(self, message: AnswerUpdated) -> None:
         chunk, view = message.chunk, message.view
         if chunk.text:
-            view.content += chunk.text
-            if self._stream is not None and view is self._answer_view:
-                await self._stream.write(chunk.text)
+            await view.append(chunk.text)
         for notice in chunk.notices:
             self.notify(notice, title=self.manager.spec.name if self.manager.spec else None)
         if not chunk.is_last:
             return
-        if self._stream is not None and view is self._answer_view:
-            await self._stream.stop()
-            self._stream = None
-        view.end_stream()
-        if chunk.finished is not None:
-            stats = stats_dict(chunk.finished)
-            self.store.set_message_stats(message.message_id, stats)
-            view.set_stats(stats)
-        if chunk.error is not None:
-            view.set_error(f"{chunk.error.title}: {chunk.error.message}")
-            self.notify(chunk.error.message, title=chunk.error.title, severity="error", timeout=10)
+        await view.end_stream()
         if view is self._answer_view:
             self._answer_cancel, self._answer_view = None, None
             self.status.set_state("ready")
-            self._gauge.set_model_usage(self.manager.label(), self.manager.footprint())
+            if self._gauge is not None:
+                self._gauge.set_model_usage(self.manager.label(), self.manager.footprint())
+        if chunk.error is not None:
+            view.set_error(f"{chunk.error.title}: {chunk.error.message}")
+            self.notify(chunk.error.message, title=chunk.error.title, severity="error", timeout=10)
+        if chunk.finished is not None:
+            stats = stats_from_finished(chunk.finished)
+            view.set_stats(stats)
+            self.store.set_message_stats(message.message_id, stats)
 
     # -- actions ---------------------------------------------------------------------------
 
@@ -331,11 +337,10 @@ class ChatScreen(Screen[None]):
             self.status.set_state("stopping…")
         elif self._loader.cancel():
             self.status.set_state("cancelling the load…")
-        elif self._editing is not None:
-            self._editing = None
-            self._end_edit_mode()
-            self.query_one(PromptInput).clear()
+        elif self.query_one(PromptInput).editing is not None:
+            self.query_one(PromptInput).end_edit(clear=True)
 
+    @shows_backend_errors
     async def action_regenerate(self) -> None:
         if self.generating or self.conversation_id is None:
             return
@@ -358,12 +363,21 @@ class ChatScreen(Screen[None]):
         views = [v for v in self.query_one(MessageList).views if v.role == "user"]
         if not views or self.generating:
             return
-        if self._editing in views:
-            index = views.index(self._editing)
+        editing = self.query_one(PromptInput).editing
+        if editing in views:
+            index = views.index(editing)
             target = views[index - 1] if index > 0 else views[index]
         else:
             target = views[-1]
         self._start_edit(target)
+
+    @on(PromptInput.PageRequested)
+    def _page_messages(self, event: PromptInput.PageRequested) -> None:
+        messages = self.query_one(MessageList)
+        if event.direction < 0:
+            messages.scroll_page_up()
+        else:
+            messages.scroll_page_down()
 
     @on(PromptInput.EditPreviousRequested)
     def _edit_from_prompt(self) -> None:
@@ -375,24 +389,8 @@ class ChatScreen(Screen[None]):
             self._start_edit(event.view)
 
     def _start_edit(self, view: MessageView) -> None:
-        if self._editing is not None:
-            self._editing.remove_class("-editing")
-        self._editing = view
-        view.add_class("-editing")
         view.scroll_visible()
-        prompt = self.query_one(PromptInput)
-        prompt.text = view.content
-        prompt.move_cursor(prompt.document.end)
-        prompt.border_title = "Editing: Enter resends and drops later messages · Esc cancels"
-        prompt.add_class("-editing")
-        prompt.focus()
-
-    def _end_edit_mode(self) -> None:
-        prompt = self.query_one(PromptInput)
-        prompt.border_title = None
-        prompt.remove_class("-editing")
-        for view in self.query(".-editing"):
-            view.remove_class("-editing")
+        self.query_one(PromptInput).start_edit(view)
 
     def action_copy_answer(self) -> None:
         view = self.query_one(MessageList).last("assistant")
@@ -412,6 +410,8 @@ class ChatScreen(Screen[None]):
         copy_with_notice(self.app, code, f"a code block ({len(code.splitlines())} lines)")
 
     def action_toggle_params(self) -> None:
+        if not self.query(ParamsPanel):
+            return  # still starting
         panel = self.query_one(ParamsPanel)
         panel.display = not panel.display
         if panel.display:
@@ -424,8 +424,7 @@ class ChatScreen(Screen[None]):
             self.notify("Stop the answer first (Esc).")
             return
         self.conversation_id = None
-        self._editing = None
-        self._end_edit_mode()
+        self.query_one(PromptInput).end_edit(clear=False)
         self.query_one(MessageList).clear()
         self.query_one(ParamsPanel).system_prompt = self.settings.system_prompt
         self.query_one(PromptInput).focus()
@@ -454,6 +453,7 @@ class ChatScreen(Screen[None]):
 
         self.app.push_screen(ConversationsScreen(self.store), chosen)
 
+    @shows_backend_errors
     def open_conversation(self, conversation_id: int) -> None:
         summary = self.store.get_conversation(conversation_id)
         if summary is None:
@@ -462,19 +462,7 @@ class ChatScreen(Screen[None]):
         self.action_new_chat()
         self.conversation_id = conversation_id
         self.query_one(ParamsPanel).system_prompt = summary.system_prompt
-        messages = self.query_one(MessageList)
-        for stored in self.store.messages(conversation_id):
-            if stored.role not in ("user", "assistant"):
-                continue
-            messages.add(
-                MessageView(
-                    stored.role,
-                    stored.content,
-                    message_id=stored.id,
-                    title=None if stored.role == "user" else _stored_title(stored.model_key),
-                    stats=stored.stats,
-                )
-            )
+        self.query_one(MessageList).show_stored(self.store.messages(conversation_id))
 
     def palette_commands(self) -> list[SystemCommand]:
         """Every action of this screen, for the command palette."""
@@ -485,9 +473,3 @@ class ChatScreen(Screen[None]):
 
 def _answer_title(spec: ModelSpec | None) -> str:
     return spec.name if spec else "Assistant"
-
-
-def _stored_title(model_key: str | None) -> str:
-    if not model_key:
-        return "Assistant"
-    return model_key.split(":", 1)[-1].rsplit("/", 1)[-1]

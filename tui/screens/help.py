@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 
-from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, Keymap
 from textual.containers import Vertical
@@ -71,7 +70,7 @@ class HelpScreen(ModalScreen[None]):
     def compose(self) -> ComposeResult:
         with Vertical(id="help"):
             yield Label("Keys", classes="help-title")
-            yield DataTable(id="help-table", cursor_type="row", show_header=False)
+            yield DataTable(id="help-table", cursor_type="none", show_header=False)
             yield Static(
                 "Esc close · ctrl+p: every command · remap: [keymap] in config.toml",
                 classes="help-footer",
@@ -85,7 +84,7 @@ class HelpScreen(ModalScreen[None]):
             rows = _rows(self, own_bindings(source, self.app._keymap))
             if not rows:
                 continue
-            table.add_row(Text(title, style="bold"), "", "")
+            table.add_row(f"[b]{title}[/b]", "", "")
             for keys, description, ids in rows:
                 table.add_row(keys, description, ids)
         table.focus()

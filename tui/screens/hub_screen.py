@@ -62,6 +62,7 @@ class HubScreen(Screen[None]):
     """
 
     BINDINGS = [
+        Binding("escape", "app.pop_screen", "Back", id="hub.back"),
         Binding("slash", "focus_search", "Search", id="hub.search"),
         Binding("t", "cycle_task", "Task", id="hub.task"),
         Binding("l", "cycle_library", "Library", id="hub.library"),

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from rich.text import Text
+from rich.markup import escape
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -43,7 +43,7 @@ def where_it_lives(spec: ModelSpec) -> str:
     if spec.source == "demo":
         return "demo package"
     if spec.source == "hf-cache":
-        return f"HF cache · {spec.repo_id}" if spec.repo_id else "HF cache"
+        return "HF cache"  # the name already carries the repo id
     if spec.path:
         home = str(Path.home())
         return spec.path.replace(home, "~", 1) if spec.path.startswith(home) else spec.path
@@ -189,16 +189,14 @@ class ModelPickerScreen(ModalScreen[ModelSpec | None]):
         table.columns["where"].width = where_w  # type: ignore[index]
         for (number, spec), engine in zip(rows, engines, strict=True):
             current = spec.key == self._current_key
-            label = _clip(spec.name, name_w - 2 if current else name_w)
-            name = Text(label, style="bold" if current else "")
-            if current:
-                name.append(" ●", style="bold")
+            label = escape(_clip(spec.name, name_w - 2 if current else name_w))
+            name = f"[b]{label} ●[/b]" if current else label
             table.add_row(
                 number,
                 name,
-                engine,
+                escape(engine),
                 format_size(spec.size_bytes),
-                _clip(where_it_lives(spec), where_w, left=True),
+                escape(_clip(where_it_lives(spec), where_w, left=True)),
                 key=spec.key,
             )
         if selected is not None and selected.key in table.rows:

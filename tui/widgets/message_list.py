@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from textual.await_remove import AwaitRemove
 from textual.containers import VerticalScroll
 from textual.widget import AwaitMount
@@ -9,16 +11,20 @@ from textual.widgets import Static
 
 from tui.widgets.message_view import MessageView
 
+if TYPE_CHECKING:
+    from backends.store import StoredMessage
+
 EMPTY_HINT = (
     "Ask anything.  [b]Enter[/] sends · [b]ctrl+j[/] new line · [b]ctrl+o[/] models · "
-    "[b]F1[/] all keys"
+    "[b]F3[/] Hub · [b]F1[/] all keys"
 )
 
 
 class MessageList(VerticalScroll):
-    """Holds MessageViews; an empty chat shows a short hint instead."""
+    """Holds MessageViews; an empty chat shows a short hint instead.
 
-    can_focus = False
+    Focusable (Tab), so arrows, PageUp/PageDown, Home and End scroll the conversation.
+    """
 
     def on_mount(self) -> None:
         self.mount(Static(EMPTY_HINT, classes="empty-hint"))
@@ -33,6 +39,25 @@ class MessageList(VerticalScroll):
         for hint in self.query_children(".empty-hint"):
             hint.display = False
         mounted = self.mount(view)
+        self.anchor()
+        return mounted
+
+    def show_stored(self, messages: list[StoredMessage]) -> AwaitMount:
+        """Show a saved conversation (after `clear()`), stats under each answer."""
+        views = [
+            MessageView(
+                m.role,
+                m.content,
+                message_id=m.id,
+                title=None if m.role == "user" else _model_title(m.model_key),
+                stats=m.stats,
+            )
+            for m in messages
+            if m.role in ("user", "assistant")
+        ]
+        for hint in self.query_children(".empty-hint"):
+            hint.display = not views
+        mounted = self.mount_all(views)
         self.anchor()
         return mounted
 
@@ -52,3 +77,10 @@ class MessageList(VerticalScroll):
             if view.role == role:
                 return view
         return None
+
+
+def _model_title(model_key: str | None) -> str:
+    """A short model name from a stored key ("gguf:/m/qwen.gguf" -> "qwen.gguf")."""
+    if not model_key:
+        return "Assistant"
+    return model_key.split(":", 1)[-1].rsplit("/", 1)[-1]

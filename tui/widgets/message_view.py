@@ -66,6 +66,7 @@ class MessageView(Vertical):
         self._title = title or ("You" if role == "user" else "Assistant")
         self._stats = stats
         self.can_focus = role == "user"
+        self._stream: MarkdownStream | None = None
 
     def compose(self) -> ComposeResult:
         # Imported here: Markdown pulls in pygments (~50 ms), not needed for the first frame.
@@ -78,14 +79,22 @@ class MessageView(Vertical):
     def on_mount(self) -> None:
         self.query_one(".stats").display = bool(self._stats)
 
-    def start_stream(self) -> MarkdownStream:
-        """An incremental renderer for an answer that is still arriving."""
+    def start_stream(self) -> None:
+        """Render an answer that is still arriving incrementally (not a re-parse per chunk)."""
         from textual.widgets import Markdown
 
         self.add_class("-streaming")
-        return Markdown.get_stream(self.query_one(Markdown))
+        self._stream = Markdown.get_stream(self.query_one(Markdown))
 
-    def end_stream(self) -> None:
+    async def append(self, text: str) -> None:
+        self.content += text
+        if self._stream is not None:
+            await self._stream.write(text)
+
+    async def end_stream(self) -> None:
+        if self._stream is not None:
+            await self._stream.stop()
+            self._stream = None
         self.remove_class("-streaming")
 
     def set_stats(self, stats: dict[str, Any]) -> None:

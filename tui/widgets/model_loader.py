@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from textual import on, work
@@ -90,7 +91,7 @@ class ModelLoader(Widget):
 
     @work(thread=True, group="startup-model", exit_on_error=False)
     def load_startup_model(self, settings: Settings) -> None:
-        """The configured default, else the most recent model, else the demo model."""
+        """The configured default, else the most recent model still on disk, else the demo."""
         from backends.catalog import demo_spec, spec_from_cli
 
         spec: ModelSpec | None = None
@@ -100,8 +101,9 @@ class ModelLoader(Widget):
             except BackendError as exc:
                 self.post_message(self.Failed(_named(settings.default_model), exc))
         if spec is None:
-            recents = self.manager.recents()
-            spec = recents[0] if recents else demo_spec()
+            # A recent model whose file was deleted since is skipped, not an error at start.
+            usable = (s for s in self.manager.recents() if s.path is None or Path(s.path).exists())
+            spec = next(usable, None) or demo_spec()
         if spec is not None:
             self.app.call_from_thread(self.load, spec)
 

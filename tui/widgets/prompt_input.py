@@ -14,6 +14,8 @@ from textual.binding import Binding
 from textual.message import Message
 from textual.widgets import TextArea
 
+from tui.widgets.message_view import MessageView
+
 
 class PromptInput(TextArea):
     # Keys are handled in _on_key, in order with the typed text: a priority binding runs
@@ -25,6 +27,16 @@ class PromptInput(TextArea):
         Binding(
             "ctrl+j,shift+enter", "newline", "New line", key_display="ctrl+j", id="prompt.newline"
         ),
+        Binding(
+            "pageup", "cursor_page_up", "Scroll conversation up", show=False, id="prompt.page_up"
+        ),
+        Binding(
+            "pagedown",
+            "cursor_page_down",
+            "Scroll conversation down",
+            show=False,
+            id="prompt.page_down",
+        ),
     ]
 
     @dataclass
@@ -34,6 +46,12 @@ class PromptInput(TextArea):
 
     class EditPreviousRequested(Message):
         """Up was pressed in an empty prompt."""
+
+    @dataclass
+    class PageRequested(Message):
+        """PageUp/PageDown in a prompt that has nothing to scroll: page the conversation."""
+
+        direction: int  # -1 up, +1 down
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(
@@ -45,6 +63,7 @@ class PromptInput(TextArea):
             placeholder="Message…  (Enter sends · ctrl+j new line)",
         )
         self._key_actions: dict[str, str] = {}
+        self._editing: MessageView | None = None
 
     def on_mount(self) -> None:
         self._key_actions = self._own_keys()
@@ -75,12 +94,49 @@ class PromptInput(TextArea):
         else:
             self.action_newline()
 
+    @property
+    def editing(self) -> MessageView | None:
+        """The sent message being edited (Enter resends it), or None."""
+        return self._editing
+
+    def start_edit(self, view: MessageView) -> None:
+        if self._editing is not None:
+            self._editing.remove_class("-editing")
+        self._editing = view
+        view.add_class("-editing")
+        self.text = view.content
+        self.move_cursor(self.document.end)
+        self.border_title = "Editing: Enter resends and drops later messages · Esc cancels"
+        self.add_class("-editing")
+        self.focus()
+
+    def end_edit(self, *, clear: bool) -> None:
+        if self._editing is not None:
+            self._editing.remove_class("-editing")
+        self._editing = None
+        self.border_title = None
+        self.remove_class("-editing")
+        if clear:
+            self.clear()
+
     def action_submit(self) -> None:
         if self.text.strip():
             self.post_message(self.Submitted(self, self.text))
 
     def action_newline(self) -> None:
         self.insert("\n")
+
+    def action_cursor_page_up(self) -> None:
+        if self.virtual_size.height <= self.scrollable_content_region.height:
+            self.post_message(self.PageRequested(-1))
+        else:
+            super().action_cursor_page_up()
+
+    def action_cursor_page_down(self) -> None:
+        if self.virtual_size.height <= self.scrollable_content_region.height:
+            self.post_message(self.PageRequested(1))
+        else:
+            super().action_cursor_page_down()
 
     def action_cursor_up(self, select: bool = False) -> None:
         if not self.text and not select:
