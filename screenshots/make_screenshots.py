@@ -96,8 +96,7 @@ class Stage:
     broken_gguf: Path
     stops: list[Callable[[], None]] = field(default_factory=list)
     conversation_id: int | None = None
-    hub: Any = None  # tests.fixtures.hub_server.HubServer, started on first use
-    queue: Any = None  # backends.download_queue.DownloadQueue on that server
+    hub: Any = None  # tests.fixtures.hub_server.HubServer
 
     def make_app(self, startup: ModelSpec | None = None) -> LocalAIApp:
         from backends.model_manager import ModelManager
@@ -200,13 +199,14 @@ def build_stage() -> Stage:
     _fake_cache_repo("localai-tui/tiny-llama-2L", llama_dir)
 
     server = _start_openai_server()
+    hub = start_hub()
     settings = load_settings(
         model_dirs=[models],
         servers=[ServerEntry(name=SERVER_NAME, base_url=server.base_url)],
         sampling=SamplingDefaults(temperature=0.0, seed=SEED, max_new_tokens=200),
         # SmolLM2's built-in system prompt makes greedy decoding loop ("la Femme, la Femme…").
         system_prompt=SYSTEM_PROMPT,
-        offline=True,  # loopback servers are still asked; nothing else is
+        hf_endpoint=hub.endpoint,  # nothing else is reachable: both servers are local
     )
     chat_model = demo_spec()
     if chat_model is None:
@@ -215,7 +215,7 @@ def build_stage() -> Stage:
             "whose random weights write gibberish. Install the demo for README pictures."
         )
         chat_model = gguf_spec(tiny, source="folder")
-    return Stage(settings, chat_model, broken, stops=[server.close])
+    return Stage(settings, chat_model, broken, stops=[server.close, hub.stop], hub=hub)
 
 
 # -- waiting and saving ------------------------------------------------------------------------
@@ -489,60 +489,65 @@ def hub_cache_dir() -> Path:
     return Path(os.environ["HF_HOME"]) / "hub"
 
 
-def start_hub(stage: Stage) -> None:
-    """The local Hub (tests/fixtures/hub_server.py) and a download queue talking to it."""
-    if stage.hub is not None:
-        return
-    from backends.download_queue import DownloadQueue
-    from backends.hub import HubClient
-    from backends.resumable_download import RetryPolicy
+def start_hub() -> Any:
+    """The tests' local Hub (tests/fixtures/hub_server.py) with its default tiny repos."""
     from tests.fixtures.hub_repos import default_repos
     from tests.fixtures.hub_server import HubServer
 
     hub = HubServer()
     for repo in default_repos():
         hub.add_repo(repo)
-    stage.hub = hub.start()
-    stage.stops.append(hub.stop)
-    client = HubClient(hub.endpoint, None, False, cache_dir=hub_cache_dir())
-    # progress_interval=0: the throttle (0.1 s) drops every update of a transfer this fast
-    # that then stalls, and the panel would show 0 B while the server is held half-way.
-    stage.queue = DownloadQueue(
-        client,
-        state_dir=WORK / "data" / "downloads",
-        retry=RetryPolicy(3, base_delay=0.0),
-        progress_interval=0.0,
-    )
-    stage.stops.append(stage.queue.close)
+    return hub.start()
 
 
-def hub_screen(stage: Stage) -> Any:
-    from backends.hub import HubClient
+def screenshot_hub_access(app: LocalAIApp) -> Any:
+    """The app's HubAccess with the Hub screen on fixed numbers (F3 and F4 stay the app's).
+
+    The Hub screen reads the fixed monitor and a fixed date, searches without debounce, and
+    the queue reports every chunk: its 0.1 s throttle drops every update of a loopback
+    transfer that then stalls, and the panel would show 0 B while the server holds half-way.
+    """
+    from backends.download_queue import DownloadQueue
+    from tui.hub_access import HUB_SCREEN, HubAccess
     from tui.screens.hub_screen import HubScreen
 
-    start_hub(stage)
-    endpoint = stage.hub.endpoint
+    class ScreenshotHubAccess(HubAccess):
+        @property
+        def queue(self) -> DownloadQueue:
+            if self._queue is None:
+                self._queue = DownloadQueue(
+                    self.client(), on_event=self._on_event, progress_interval=0.0
+                )
+            return self._queue
 
-    def client() -> HubClient:
-        return HubClient(endpoint, None, False, cache_dir=hub_cache_dir())
+        def show_hub(self) -> None:
+            if not app.is_screen_installed(HUB_SCREEN):
+                screen = HubScreen(
+                    self.client,
+                    self.queue,
+                    fixed_monitor(),
+                    model_dirs=self._settings.model_dirs,
+                    now=HUB_NOW,
+                    debounce=0,
+                )
+                app.install_screen(screen, HUB_SCREEN)
+            app.push_screen(HUB_SCREEN)
 
-    models = stage.settings.model_dirs
-    return HubScreen(
-        client, stage.queue, fixed_monitor(), model_dirs=models, now=HUB_NOW, debounce=0
-    )
+    return ScreenshotHubAccess(app, app.settings)
 
 
-async def open_hub(stage: Stage, pilot: Pilot, app: LocalAIApp, search: str) -> Any:  # type: ignore[type-arg]
+async def open_hub(pilot: Pilot, app: LocalAIApp, search: str) -> Any:  # type: ignore[type-arg]
     from textual.widgets import Input
 
     from tui.screens.hub_screen import HubScreen
 
     await wait_model(pilot, app)
-    screen = hub_screen(stage)
-    await app.push_screen(screen)
+    await pilot.press("f3")
     await until(pilot, lambda: isinstance(app.screen, HubScreen), "the Hub screen")
     await settle(pilot)
+    screen = app.screen
     screen.query_one("#search", Input).value = search
+    await until(pilot, lambda: screen.search_query.text == search, "the search")  # type: ignore[attr-defined]
     await settle(pilot)
     return screen
 
@@ -579,16 +584,22 @@ async def pick_quant(pilot: Pilot, card: Any, label: str) -> None:  # type: igno
 
 
 async def scene_hub(stage: Stage) -> None:
-    """The Hub: search results, a GGUF card, then the downloads panel mid-download."""
+    """F3: search results, a GGUF card, then the downloads panel mid-download."""
     app = stage.make_app(stage.chat_model)
+    app.hub = screenshot_hub_access(app)
     async with app.run_test(size=size(BIG), notifications=True) as pilot:
-        await open_hub(stage, pilot, app, "tiny")
+        await open_hub(pilot, app, "tiny")
         save(app, "hub-search")
         card = await open_card(pilot, app, GGUF_REPO)
         save(app, "hub-model-card")
         # One quant finishes; the next is held half-way by the local server.
+        queue = app.hub.queue
+
+        def states() -> list[str]:
+            return [job.state for job in queue.jobs()]
+
         await pick_quant(pilot, card, "Q4_K_M")
-        await until(pilot, lambda: _job_states(stage) == ["done"], "the first download")
+        await until(pilot, lambda: states() == ["done"], "the first download")
         reached, release = stage.hub.hold_at("tiny-chat-Q8_0.gguf", 0.5)
         await pick_quant(pilot, card, "Q8_0")
         await pilot.press("escape")
@@ -598,21 +609,17 @@ async def scene_hub(stage: Stage) -> None:
         await settle(pilot)
         save(app, "hub-downloads")
         release.set()
-        await until(pilot, lambda: _job_states(stage) == ["done", "done"], "both downloads")
-
-
-def _job_states(stage: Stage) -> list[str]:
-    return [job.state for job in stage.queue.jobs()]
+        await until(pilot, lambda: states() == ["done", "done"], "both downloads")
 
 
 async def scene_cache(stage: Stage) -> None:
-    """Everything on disk: HF cache repos and folder GGUFs, sorted by size."""
+    """F4: everything on disk, HF cache repos and folder GGUFs, sorted by size."""
     from tui.screens.cache_screen import CacheScreen
 
     app = stage.make_app(stage.chat_model)
     async with app.run_test(size=size(BIG), notifications=True) as pilot:
         await wait_model(pilot, app)
-        await app.push_screen(CacheScreen(stage.settings, cache_dir=hub_cache_dir()))
+        await pilot.press("f4")
         await until(pilot, lambda: isinstance(app.screen, CacheScreen), "the cache screen")
         await settle(pilot)
         save(app, "cache")
