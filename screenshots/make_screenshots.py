@@ -93,7 +93,6 @@ def log(text: str) -> None:
 class Stage:
     settings: Settings
     chat_model: ModelSpec
-    broken_gguf: Path
     stops: list[Callable[[], None]] = field(default_factory=list)
     conversation_id: int | None = None
     hub: Any = None  # tests.fixtures.hub_server.HubServer
@@ -215,13 +214,15 @@ def build_stage() -> Stage:
             "whose random weights write gibberish. Install the demo for README pictures."
         )
         chat_model = gguf_spec(tiny, source="folder")
-    return Stage(settings, chat_model, broken, stops=[server.close, hub.stop], hub=hub)
+    return Stage(settings, chat_model, stops=[server.close, hub.stop], hub=hub)
 
 
 # -- waiting and saving ------------------------------------------------------------------------
 
 
-async def until(pilot: Pilot, condition: Callable[[], object], what: str, seconds: float = 120):  # type: ignore[type-arg]
+async def until(
+    pilot: Pilot[None], condition: Callable[[], object], what: str, seconds: float = 120
+):
     deadline = time.monotonic() + seconds
     while not condition():
         if time.monotonic() > deadline:
@@ -229,7 +230,7 @@ async def until(pilot: Pilot, condition: Callable[[], object], what: str, second
         await pilot.pause(0.02)
 
 
-async def settle(pilot: Pilot) -> None:  # type: ignore[type-arg]
+async def settle(pilot: Pilot[None]) -> None:
     await pilot.pause()
     await pilot.app.workers.wait_for_complete()
     await pilot.pause(0.1)
@@ -256,12 +257,12 @@ def save(app: LocalAIApp, name: str) -> None:
     log(f"  wrote {path.relative_to(ROOT) if path.is_relative_to(ROOT) else path}")
 
 
-async def wait_model(pilot: Pilot, app: LocalAIApp) -> None:  # type: ignore[type-arg]
+async def wait_model(pilot: Pilot[None], app: LocalAIApp) -> None:
     await until(pilot, lambda: app.manager.spec is not None, "the model to load")
     await settle(pilot)
 
 
-async def ask(pilot: Pilot, app: LocalAIApp, question: str) -> None:  # type: ignore[type-arg]
+async def ask(pilot: Pilot[None], app: LocalAIApp, question: str) -> None:
     from tui.screens.chat import ChatScreen
     from tui.widgets.message_view import MessageView
     from tui.widgets.prompt_input import PromptInput
@@ -288,22 +289,20 @@ async def scene_chat(stage: Stage) -> None:
     app = stage.make_app(stage.chat_model)
     async with app.run_test(size=size(BIG), notifications=True) as pilot:
         await wait_model(pilot, app)
-        for question in QUESTIONS:
-            await ask(pilot, app, question)
-        stage.conversation_id = app.screen.conversation_id  # type: ignore[attr-defined]
+        await ask_questions(stage, pilot, app)
         save(app, "chat")
 
 
-async def _open_saved_chat(stage: Stage, pilot: Pilot, app: LocalAIApp) -> None:  # type: ignore[type-arg]
+async def _open_saved_chat(stage: Stage, pilot: Pilot[None], app: LocalAIApp) -> None:
     await wait_model(pilot, app)
     if stage.conversation_id is None:
-        await scene_chat_answers_only(stage, pilot, app)
+        await ask_questions(stage, pilot, app)
     else:
         app.screen.open_conversation(stage.conversation_id)  # type: ignore[attr-defined]
     await settle(pilot)
 
 
-async def scene_chat_answers_only(stage: Stage, pilot: Pilot, app: LocalAIApp) -> None:  # type: ignore[type-arg]
+async def ask_questions(stage: Stage, pilot: Pilot[None], app: LocalAIApp) -> None:
     for question in QUESTIONS:
         await ask(pilot, app, question)
     stage.conversation_id = app.screen.conversation_id  # type: ignore[attr-defined]
@@ -436,11 +435,8 @@ async def scene_conversations(stage: Stage) -> None:
         await settle(pilot)
         save(app, "conversations")
         screen.query_one("#conversations-search", Input).value = "python"
-        await until(
-            pilot,
-            lambda: "python" in str(screen.query_one("#conversations-status").render()),
-            "search",
-        )  # type: ignore[union-attr]  # noqa: E501
+        status = screen.query_one("#conversations-status")
+        await until(pilot, lambda: "python" in str(status.render()), "the search")
         await settle(pilot)
         save(app, "conversations-search")
 
@@ -536,7 +532,7 @@ def screenshot_hub_access(app: LocalAIApp) -> Any:
     return ScreenshotHubAccess(app, app.settings)
 
 
-async def open_hub(pilot: Pilot, app: LocalAIApp, search: str) -> Any:  # type: ignore[type-arg]
+async def open_hub(pilot: Pilot[None], app: LocalAIApp, search: str) -> Any:
     from textual.widgets import Input
 
     from tui.screens.hub_screen import HubScreen
@@ -552,7 +548,7 @@ async def open_hub(pilot: Pilot, app: LocalAIApp, search: str) -> Any:  # type: 
     return screen
 
 
-async def open_card(pilot: Pilot, app: LocalAIApp, repo_id: str) -> Any:  # type: ignore[type-arg]
+async def open_card(pilot: Pilot[None], app: LocalAIApp, repo_id: str) -> Any:
     from tui.screens.model_card_screen import ModelCardScreen
     from tui.widgets.model_results import ModelResults
 
@@ -571,7 +567,7 @@ async def open_card(pilot: Pilot, app: LocalAIApp, repo_id: str) -> Any:  # type
     return card
 
 
-async def pick_quant(pilot: Pilot, card: Any, label: str) -> None:  # type: ignore[type-arg]
+async def pick_quant(pilot: Pilot[None], card: Any, label: str) -> None:
     from textual.widgets import DataTable
 
     table = card.query_one("#files", DataTable)
