@@ -27,3 +27,16 @@ def test_missing_file_gives_defaults(tmp_path: Path) -> None:
     settings = load_settings(tmp_path / "absent.toml")
     assert settings.sampling.to_params().max_new_tokens == 512
     assert settings.servers == []
+
+
+def test_readme_config_example_is_valid(tmp_path: Path) -> None:
+    """The TOML shown in the README must load, so users can copy it as is."""
+    readme = (Path(__file__).parents[2] / "README.md").read_text()
+    example = readme.split("```toml\n", 1)[1].split("```", 1)[0]
+    config = tmp_path / "config.toml"
+    config.write_text(example)
+    settings = load_settings(config)
+    assert settings.servers[0].name == "gpu-box"
+    assert settings.keymap["chat.pick_model"] == "f6"
+    options = settings.load_options_for("hf:Qwen/Qwen2.5-0.5B-Instruct")
+    assert options.dtype == "bfloat16" and options.trust_remote_code is False
