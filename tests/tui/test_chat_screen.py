@@ -199,6 +199,8 @@ async def test_a_conversation_survives_an_app_restart(
         assert views(second) == [("user", "remember me"), ("assistant", "Hello from **A**.")]
         stats = str(second.query(MessageView).last().query_one(".stats").render())
         assert "TTFT 0.05 s" in stats
+        role = second.query(MessageView).last().query_one(".role").render()
+        assert str(role) == "Model A"  # its name, as when it streamed, not its key
         await send(second, pilot, "and now?")
         await answered(second, pilot)
         assert len(second.store.messages(conversation)) == 4  # type: ignore[arg-type]

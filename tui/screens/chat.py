@@ -462,7 +462,9 @@ class ChatScreen(Screen[None]):
         self.action_new_chat()
         self.conversation_id = conversation_id
         self.query_one(ParamsPanel).system_prompt = summary.system_prompt
-        self.query_one(MessageList).show_stored(self.store.messages(conversation_id))
+        known = [*self.manager.recents(), *([self.manager.spec] if self.manager.spec else [])]
+        names = {spec.key: spec.name for spec in known}
+        self.query_one(MessageList).show_stored(self.store.messages(conversation_id), names)
 
     def palette_commands(self) -> list[SystemCommand]:
         """Every action of this screen, for the command palette."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 from textual.await_remove import AwaitRemove
@@ -42,14 +43,21 @@ class MessageList(VerticalScroll):
         self.anchor()
         return mounted
 
-    def show_stored(self, messages: list[StoredMessage]) -> AwaitMount:
-        """Show a saved conversation (after `clear()`), stats under each answer."""
+    def show_stored(
+        self, messages: list[StoredMessage], names: Mapping[str, str] | None = None
+    ) -> AwaitMount:
+        """Show a saved conversation (after `clear()`), stats under each answer.
+
+        `names` maps model keys to display names (known models), so a reopened answer is
+        titled as it was when it streamed.
+        """
+        names = names or {}
         views = [
             MessageView(
                 m.role,
                 m.content,
                 message_id=m.id,
-                title=None if m.role == "user" else _model_title(m.model_key),
+                title=None if m.role == "user" else _model_title(m.model_key, names),
                 stats=m.stats,
             )
             for m in messages
@@ -79,8 +87,10 @@ class MessageList(VerticalScroll):
         return None
 
 
-def _model_title(model_key: str | None) -> str:
-    """A short model name from a stored key ("gguf:/m/qwen.gguf" -> "qwen.gguf")."""
+def _model_title(model_key: str | None, names: Mapping[str, str]) -> str:
+    """The model's name if known, else a short one from its key ("gguf:/m/q.gguf" -> "q.gguf")."""
     if not model_key:
         return "Assistant"
+    if model_key in names:
+        return names[model_key]
     return model_key.split(":", 1)[-1].rsplit("/", 1)[-1]
