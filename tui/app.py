@@ -38,7 +38,7 @@ class LocalAIApp(App[None]):
     ENABLE_COMMAND_PALETTE = True
     BINDINGS = [
         Binding("f1", "show_help", "Keys", id="app.help"),
-        Binding("f3", "open_hub", "Hub", show=False, id="app.hub"),
+        Binding("f3", "open_hub", "Hub", id="app.hub"),
         Binding("f4", "open_cache", "Disk", show=False, id="app.cache"),
         Binding("ctrl+q", "quit", "Quit", id="app.quit", priority=True),
     ]

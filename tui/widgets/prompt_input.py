@@ -23,9 +23,15 @@ class PromptInput(TextArea):
     # tmux send-keys) lost its last characters. The bindings document the keys and let a
     # keymap add more.
     BINDINGS = [
-        Binding("enter", "submit", "Send", id="prompt.send"),
+        # Not in the footer: the prompt's placeholder says both, and 80 columns are scarce.
+        Binding("enter", "submit", "Send", show=False, id="prompt.send"),
         Binding(
-            "ctrl+j,shift+enter", "newline", "New line", key_display="ctrl+j", id="prompt.newline"
+            "ctrl+j,shift+enter",
+            "newline",
+            "New line",
+            show=False,
+            key_display="ctrl+j",
+            id="prompt.newline",
         ),
         Binding(
             "pageup", "cursor_page_up", "Scroll conversation up", show=False, id="prompt.page_up"
