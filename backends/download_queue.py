@@ -348,7 +348,7 @@ class DownloadQueue:
         with self._cond:
             f.done, f.done_bytes = True, f.size
         self._save()
-        self._progress(job)
+        self._progress(job, force=True)
 
     def _discard_partials(self, job: JobRecord) -> None:
         for f in job.files or ():
@@ -357,10 +357,11 @@ class DownloadQueue:
 
     # events, progress, persistence ----------------------------------------------------------
 
-    def _progress(self, job: JobRecord) -> None:
-        """At most one progress event per interval; the job's final state event has the rest."""
+    def _progress(self, job: JobRecord, *, force: bool = False) -> None:
+        """At most one progress event per interval, except `force` (a file just completed),
+        so a finished file never shows as partly done while the next one starts."""
         now = time.monotonic()
-        if now - self._last_progress < self.progress_interval:
+        if not force and now - self._last_progress < self.progress_interval:
             return
         self._last_progress = now
         with self._cond:
