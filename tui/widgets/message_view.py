@@ -82,8 +82,12 @@ class MessageView(Vertical):
         """An incremental renderer for an answer that is still arriving."""
         from textual.widgets import Markdown
 
+        from tui.widgets.answer_stream import AnswerStream
+
         self.add_class("-streaming")
-        return Markdown.get_stream(self.query_one(Markdown))
+        stream = AnswerStream(self.query_one(Markdown))
+        stream.start()
+        return stream
 
     def end_stream(self) -> None:
         self.remove_class("-streaming")
