@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import codecs
 import contextlib
-import gc
 import logging
 import os
 import random
@@ -41,7 +40,12 @@ from backends.base import (
     StreamFinished,
     TextDelta,
 )
-from backends.chat.lifecycle import LoadSteps, already_answering, not_loaded
+from backends.chat.lifecycle import (
+    LoadSteps,
+    already_answering,
+    not_loaded,
+    release_freed_memory,
+)
 from backends.chat.transcript import (
     NO_TEMPLATE_NOTICE,
     TRANSCRIPT_STOPS,
@@ -358,7 +362,7 @@ class LlamaCppEngine:
             with contextlib.suppress(Exception):
                 llm.close()
             del llm
-            gc.collect()
+            release_freed_memory()
 
     def memory_footprint(self) -> MemoryFootprint:
         """An estimate: the mapped file, split by the share of layers offloaded to a GPU.
