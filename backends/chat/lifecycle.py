@@ -37,15 +37,17 @@ def already_answering() -> GenerationError:
     return GenerationError("This model is already answering. Wait for it or stop that answer.")
 
 
-def release_freed_memory() -> None:
-    """Collect garbage, then give the heap glibc keeps for reuse back to the system.
+def release_freed_memory(*, collect: bool = True) -> None:
+    """Collect garbage (unless `collect` is False: a full collection took ~80 ms in the
+    app's process), then give the heap glibc keeps for reuse back to the system.
 
     After `unload`, glibc holds on to freed heap pages: the process RSS stayed ~20 MB
     (1.3x) above its pre-load level after unloading the SmolLM2 demo in llama.cpp, and
     the device gauge would show memory that no model holds. `malloc_trim(0)` returns them
     (bench/model_switch.py: 1.31 -> 0.99 of the pre-load RSS). Other C libraries: gc only.
     """
-    gc.collect()
+    if collect:
+        gc.collect()
     if not sys.platform.startswith("linux"):
         return
     try:
