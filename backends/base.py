@@ -59,7 +59,7 @@ class LoadOptions:
     n_ctx: int = 4096
     n_gpu_layers: int = -1  # llama.cpp: -1 offloads all layers when a GPU build is present
     n_threads: int | None = None  # None: cores - 1 (leave one for the UI)
-    n_threads_batch: int | None = None  # None: all cores
+    n_threads_batch: int | None = None  # None: cores - 1 too (all cores collapse when busy)
 
 
 @dataclass(frozen=True)

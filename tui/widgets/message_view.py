@@ -83,8 +83,12 @@ class MessageView(Vertical):
         """Render an answer that is still arriving incrementally (not a re-parse per chunk)."""
         from textual.widgets import Markdown
 
+        from tui.widgets.answer_stream import AnswerStream
+
         self.add_class("-streaming")
-        self._stream = Markdown.get_stream(self.query_one(Markdown))
+        stream = AnswerStream(self.query_one(Markdown))
+        stream.start()
+        self._stream = stream
 
     async def append(self, text: str) -> None:
         self.content += text

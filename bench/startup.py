@@ -1,0 +1,196 @@
+"""Startup: launch -> first frame of localai-tui vs a bare Textual app, side by side.
+
+Each program runs in a real pseudo-terminal (120x40), interleaved, in fresh config/data
+dirs. The clock stops when a marker the first frame really shows appears in what the
+program wrote: the empty chat's hint for localai-tui, a Static's text for the bare app.
+Prints medians, the ratio, and which heavy runtimes localai-tui had imported by its first
+frame and by the end of each run (the demo model, when installed, loads just after the
+first frame, through llama.cpp: torch must never appear). Target: first frame <= 0.5 s.
+
+    /work/venv/bin/python bench/startup.py [--runs 7]
+"""
+
+from __future__ import annotations
+
+import argparse
+import fcntl
+import json
+import os
+import pty
+import select
+import shutil
+import signal
+import statistics
+import struct
+import subprocess
+import sys
+import tempfile
+import termios
+import textwrap
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+MARKER = b"Ask anything."  # tui/widgets/message_list.py EMPTY_HINT, mounted with the chat
+BARE_MARKER = b"bare-textual-ready"
+HEAVY = ("torch", "transformers", "llama_cpp", "diffusers", "faster_whisper")
+LINGER_S = 2.0  # after the first frame: time for the startup model load to import its runtime
+
+BARE_APP = textwrap.dedent(
+    """
+    from textual.app import App
+    from textual.widgets import Footer, Header, Static
+
+    class Bare(App):
+        def compose(self):
+            yield Header()
+            yield Static("bare-textual-ready")
+            yield Footer()
+
+    Bare().run()
+    """
+)
+
+# Runs localai-tui exactly as `python -m tui --offline`, recording when each heavy runtime
+# gets imported (appended to a file at once: the process is killed, not asked to exit).
+OURS = textwrap.dedent(
+    """
+    import importlib.abc, sys, time
+    START = time.perf_counter()
+    HEAVY = {heavy!r}
+    LOG = {log!r}
+
+    class Recorder(importlib.abc.MetaPathFinder):
+        def find_spec(self, name, path=None, target=None):
+            if name in HEAVY:
+                with open(LOG, "a") as f:
+                    f.write(f"{{name}} {{time.perf_counter() - START:.3f}}\\n")
+            return None
+
+    sys.meta_path.insert(0, Recorder())
+    sys.argv = ["localai-tui", "--offline"]
+    from tui.cli import main
+    sys.exit(main())
+    """
+)
+
+
+def time_to_marker(
+    argv: list[str],
+    marker: bytes,
+    env: dict[str, str],
+    *,
+    linger: float = 0.0,
+    timeout: float = 30,
+) -> float:
+    """Seconds from spawn until `marker` is drawn; the program then runs `linger` s more."""
+    master, slave = pty.openpty()
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 40, 120, 0, 0))
+    start = time.perf_counter()
+    proc = subprocess.Popen(
+        argv, stdin=slave, stdout=slave, stderr=slave, env=env, cwd=ROOT, start_new_session=True
+    )
+    os.close(slave)
+    seen = b""
+    found: float | None = None
+    try:
+        while time.perf_counter() - start < timeout:
+            if found is not None and time.perf_counter() - start >= found + linger:
+                return found
+            ready, _, _ = select.select([master], [], [], 0.02)
+            if ready:
+                try:
+                    chunk = os.read(master, 65536)
+                except OSError:
+                    break
+                if found is None:
+                    seen += chunk
+                    if marker in seen:
+                        found = time.perf_counter() - start
+        if found is not None:
+            return found
+        tail = seen[-600:].decode("utf-8", "replace")
+        raise RuntimeError(
+            f"{marker!r} not drawn within {timeout}s by {argv}; last output:\n{tail}"
+        )
+    finally:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+        os.close(master)
+
+
+def _imports(log: Path) -> dict[str, float]:
+    """First import time of each heavy runtime, from the recorder's log."""
+    found: dict[str, float] = {}
+    if log.exists():
+        for line in log.read_text().splitlines():
+            name, at = line.split()
+            found.setdefault(name, float(at))
+    return found
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=7, help="interleaved runs (default 7)")
+    args = parser.parse_args()
+    tmp = Path(tempfile.mkdtemp(prefix="localai-bench-startup-"))
+    try:
+        return _run(tmp, args.runs)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _run(tmp: Path, runs: int) -> int:
+    bare = tmp / "bare.py"
+    bare.write_text(BARE_APP)
+    ours, base = [], []
+    imports: list[tuple[float, dict[str, float]]] = []
+    for run in range(runs):  # interleaved, alternating order, so machine noise hits both alike
+        run_dir = tmp / f"run{run}"
+        log = run_dir / "imports.log"
+        run_dir.mkdir()
+        env = {
+            **os.environ,
+            "TERM": "xterm-256color",
+            "COLUMNS": "120",
+            "LINES": "40",
+            "PYTHONPATH": str(ROOT),
+            "LOCALAI_TUI_CONFIG": str(run_dir / "config.toml"),
+            "LOCALAI_TUI_DATA_DIR": str(run_dir / "data"),
+            "HF_HOME": str(run_dir / "hf"),
+        }
+        script = run_dir / "ours.py"
+        script.write_text(OURS.format(heavy=HEAVY, log=str(log)))
+
+        def measure_ours() -> None:
+            # script, env and log are this iteration's (called right away, never later)
+            first = time_to_marker([sys.executable, str(script)], MARKER, env, linger=LINGER_S)  # noqa: B023
+            ours.append(first)
+            imports.append((first, _imports(log)))  # noqa: B023
+
+        def measure_bare() -> None:
+            base.append(time_to_marker([sys.executable, str(bare)], BARE_MARKER, env))  # noqa: B023
+
+        for measure in (measure_ours, measure_bare) if run % 2 else (measure_bare, measure_ours):
+            measure()
+        first, imported = imports[-1]
+        print(
+            f"  run {run + 1}: bare {base[-1] * 1000:5.0f} ms  localai-tui {first * 1000:5.0f} ms"
+            f"  runtimes imported: {json.dumps(imported) if imported else 'none'}",
+            flush=True,
+        )
+    o, b = statistics.median(ours), statistics.median(base)
+    before_frame = sorted({n for f, i in imports for n, at in i.items() if at <= f})
+    ever = sorted({n for _, i in imports for n in i})
+    print()
+    print(f"bare Textual app first frame : {b * 1000:6.0f} ms (median of {runs})")
+    print(f"localai-tui first frame      : {o * 1000:6.0f} ms (median of {runs})  target <= 500 ms")
+    print(f"ratio localai-tui / bare     : {o / b:6.2f}")
+    print(f"runtimes imported before the first frame : {', '.join(before_frame) or 'none'}")
+    print(f"runtimes imported within {LINGER_S:.0f} s after it  : {', '.join(ever) or 'none'}")
+    print(f"torch imported                           : {'YES' if 'torch' in ever else 'no'}")
+    return 1 if "torch" in ever or before_frame else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
