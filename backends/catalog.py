@@ -103,15 +103,18 @@ def gguf_spec(path: Path, *, source: str = "path", repo_id: str | None = None) -
 def scan_hf_cache(cache_dir: Path | None = None) -> list[ModelSpec]:
     """Transformers repos (with config.json) and GGUF files in the Hugging Face cache.
 
-    `cache_dir` defaults to huggingface_hub's (HF_HUB_CACHE, else HF_HOME/hub).
+    `cache_dir` defaults to HF_HUB_CACHE, else HF_HOME/hub, read now (as the Hub client and
+    the cache screen read it), not when huggingface_hub was imported.
     """
     try:
         from huggingface_hub import scan_cache_dir
         from huggingface_hub.errors import CacheNotFound
     except ImportError:
         return []
+    from backends.hub import default_cache_dir
+
     try:
-        info = scan_cache_dir(cache_dir)
+        info = scan_cache_dir(cache_dir or default_cache_dir())
     except CacheNotFound:
         return []
     except OSError as exc:

@@ -268,11 +268,14 @@ def test_repo_id_loads_from_the_hf_cache_and_never_the_hub(tiny_llama_dir: Path)
                      repo_id="tiny-org/tiny-llama", source="hf-cache")  # fmt: skip
     engine = TransformersEngine()
 
-    engine.load(spec, LoadOptions())
-    assert engine.loaded
-    engine.unload()
-    with pytest.raises(ModelNotFound, match="not downloaded yet"):
-        engine.load(dataclasses.replace(spec, repo_id="tiny-org/absent"), LoadOptions())
+    try:
+        engine.load(spec, LoadOptions())
+        assert engine.loaded
+        engine.unload()
+        with pytest.raises(ModelNotFound, match="not downloaded yet"):
+            engine.load(dataclasses.replace(spec, repo_id="tiny-org/absent"), LoadOptions())
+    finally:
+        shutil.rmtree(repo)  # the session's HF cache is shared: later tests must not see it
 
 
 def test_unload_drops_the_last_reference_to_the_model(tiny_llama_dir: Path) -> None:
