@@ -49,7 +49,7 @@ class MessageList(VerticalScroll):
                 m.role,
                 m.content,
                 message_id=m.id,
-                title=None if m.role == "user" else _model_title(m.model_key),
+                title=None if m.role == "user" else model_title(m.model_key),
                 stats=m.stats,
             )
             for m in messages
@@ -79,7 +79,7 @@ class MessageList(VerticalScroll):
         return None
 
 
-def _model_title(model_key: str | None) -> str:
+def model_title(model_key: str | None) -> str:
     """A short model name from a stored key ("gguf:/m/qwen.gguf" -> "qwen.gguf")."""
     if not model_key:
         return "Assistant"
