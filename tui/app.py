@@ -54,6 +54,9 @@ class LocalAIApp(App[None]):
     ) -> None:
         super().__init__()
         from backends.model_manager import ModelManager
+        from tui.alt_digit_keys import read_alt_digits_as_keys
+
+        read_alt_digits_as_keys()
         from backends.store import ConversationStore
 
         self.settings = settings or Settings()

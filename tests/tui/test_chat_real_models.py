@@ -11,6 +11,7 @@ from backends.base import ModelSpec
 from backends.model_manager import ModelManager
 from backends.settings import load_settings
 from tests.tui.test_chat_screen import answered, chat, ready, send, views
+from tests.tui.waiting import until
 from tui.app import LocalAIApp
 from tui.widgets.message_view import MessageView
 
@@ -23,7 +24,8 @@ async def test_a_tiny_gguf_answer_streams_into_the_message_list(
     app = make_app(tiny_gguf_spec)
     async with app.run_test(size=(120, 40)) as pilot:
         await ready(app, pilot, tiny_gguf_spec.key)
-        assert "tiny-chat.gguf · llama.cpp" in chat(app).status.text
+        # The manager holds the model a moment before the Loaded message reaches the screen.
+        await until(pilot, lambda: "tiny-chat.gguf · llama.cpp" in chat(app).status.text, "status")
         app.query_one("#param-max_new_tokens", Input).value = "12"
         app.query_one("#param-seed", Input).value = "1"
         await send(app, pilot, "hello")

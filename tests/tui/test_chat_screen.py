@@ -485,3 +485,30 @@ async def test_start_skips_a_recent_model_whose_file_is_gone(
     async with app.run_test(size=(80, 24)) as pilot:
         await ready(app, pilot, "a")
         assert not any("Deleted GGUF" in n for n in notifications(app))
+
+
+async def test_escape_leaves_the_params_panel_for_the_prompt(
+    make_app: Callable[..., LocalAIApp], model_a: ModelSpec
+) -> None:
+    """After editing a parameter, Esc goes back to the prompt so the next keys are a message."""
+    from textual.widgets import TextArea
+
+    from tui.widgets.params_panel import ParamsPanel
+
+    app = make_app(model_a)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await ready(app, pilot, "a")
+        await pilot.press("ctrl+t")  # narrow: the panel opens over the chat, focused
+        panel = app.query_one(ParamsPanel)
+        assert panel.display and panel.has_focus_within
+        await pilot.press("escape", *"hi")
+        assert not panel.display  # closed again: it covered the chat
+        assert app.query_one(PromptInput).text == "hi"
+    app = make_app(model_a)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await ready(app, pilot, "a")
+        app.query_one("#system-prompt", TextArea).focus()
+        await pilot.press(*"Be brief.", "escape", *"hi")
+        assert app.query_one("#system-prompt", TextArea).text == "Be brief."
+        assert app.query_one(ParamsPanel).display  # wide: the panel stays beside the chat
+        assert app.query_one(PromptInput).text == "hi"

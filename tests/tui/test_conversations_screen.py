@@ -262,3 +262,19 @@ def test_snapshot_search_narrows_and_shows_the_match(  # type: ignore[no-untyped
         await pilot.pause()
 
     assert snap_compare(PickerApp(store), terminal_size=(120, 40), run_before=run_before)
+
+
+async def test_every_column_fits_at_80x24_with_a_short_model_name(tmp_path: Path) -> None:
+    """A model stored by path shows its file name, and Msgs/Updated stay on screen at 80x24."""
+    s = ConversationStore(tmp_path / "c.sqlite3")
+    key = "gguf:/home/me/.cache/huggingface/hub/models--org--Q-GGUF/snapshots/0f3a/qwen-Q4_K_M.gguf"
+    conv = s.create_conversation("Write a python function to add two numbers…", model_key=key)
+    s.add_message(conv, "user", "hi")
+    app = PickerApp(s)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        assert [cell(app, 0, c) for c in (1, 2, 3)] == ["qwen-Q4_K_M.gguf", "1", "just now"]
+        assert cell(app, 0, 0).startswith("Write a python")
+        table = app.screen.query_one("#conversations-table", DataTable)
+        assert table.virtual_size.width <= table.scrollable_content_region.width
+    s.close()

@@ -331,14 +331,25 @@ class ChatScreen(Screen[None]):
     # -- actions ---------------------------------------------------------------------------
 
     def action_stop(self) -> None:
-        """Esc: stop the answer (keeping it), else cancel a load, else leave edit mode."""
+        """Esc: stop the answer (keeping it), else cancel a load, else leave edit mode,
+        else leave the params panel (closing it where it covers the chat) for the prompt."""
+        prompt = self.query_one(PromptInput)
         if self._answer_cancel is not None:
             self._answer_cancel.set()
             self.status.set_state("stopping…")
         elif self._loader.cancel():
             self.status.set_state("cancelling the load…")
-        elif self.query_one(PromptInput).editing is not None:
-            self.query_one(PromptInput).end_edit(clear=True)
+        elif prompt.editing is not None:
+            prompt.end_edit(clear=True)
+        elif not prompt.has_focus:
+            panel = self.query(ParamsPanel)
+            if (
+                panel
+                and panel.first().has_focus_within
+                and self.size.width < PARAMS_PANEL_MIN_WIDTH
+            ):
+                panel.first().display = False
+            prompt.focus()
 
     @shows_backend_errors
     async def action_regenerate(self) -> None:

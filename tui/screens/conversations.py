@@ -28,12 +28,17 @@ from backends.errors import StorageError
 from backends.store import ConversationStore, ConversationSummary, SearchHit
 from backends.store_search import TOKEN
 from tui.screens.confirm import ConfirmScreen
+from tui.widgets.message_list import model_title
 
 NEW_CONVERSATION = -1
 """Dismiss value meaning "start a new chat" (never a real conversation id)."""
 
 _TITLE_WIDTH = 56
 _SNIPPET_WIDTH = 72
+_MODEL_WIDTH = 20
+# Model, Msgs and Updated ("12 min ago") columns plus two cells of padding per column:
+# what is left of the dialog is the title's, so at 80 columns every column stays visible.
+_OTHER_COLUMNS_WIDTH = _MODEL_WIDTH + 4 + 10 + 4 * 2
 
 
 def relative_time(ts: float, now: float | None = None) -> str:
@@ -207,18 +212,20 @@ class ConversationsScreen(ModalScreen[int | None]):
         table.clear()
         now = time.time()
         match = _words_pattern(query)
+        title_width = self._title_width()
         for conv in rows:
-            title = Text(_clip(conv.title, _TITLE_WIDTH), style="bold")
+            title = Text(_clip(conv.title, title_width), style="bold")
             hit = hits.get(conv.id)
             height = 1
             if hit is not None and hit.message_id is not None:
-                title.append("\n" + _clip(hit.snippet, _SNIPPET_WIDTH), style="italic dim")
+                snippet = _clip(hit.snippet, min(_SNIPPET_WIDTH, title_width))
+                title.append("\n" + snippet, style="italic dim")
                 height = 2
             if match is not None:
                 title.highlight_regex(match, style="underline")
             table.add_row(
                 title,
-                conv.model_key or "—",
+                _clip(model_title(conv.model_key), _MODEL_WIDTH) if conv.model_key else "—",
                 Text(str(conv.message_count), justify="right"),
                 relative_time(conv.updated_at, now),
                 key=str(conv.id),
@@ -236,6 +243,14 @@ class ConversationsScreen(ModalScreen[int | None]):
         else:
             status = f"{n} conversation{'' if n == 1 else 's'}"
         self.query_one("#conversations-status", Label).update(status)
+
+    def _title_width(self) -> int:
+        """Title characters that fit beside the other columns (the dialog is 90%, <= 130)."""
+        dialog = min(self.app.size.width * 9 // 10, 130) - 4  # border and padding
+        return max(16, min(_TITLE_WIDTH, dialog - _OTHER_COLUMNS_WIDTH))
+
+    def on_resize(self) -> None:
+        self.reload()
 
     def _show_empty_state(self, query: str) -> None:
         empty = self.query_one("#conversations-empty", Static)

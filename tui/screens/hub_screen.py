@@ -262,8 +262,8 @@ class HubScreen(Screen[None]):
 
     def _cycle(self, select_id: str, values: Sequence[str], blank: bool) -> None:
         select: Select[str] = self.query_one(select_id, Select)
-        options: list[object] = ([Select.BLANK] if blank else []) + list(values)
-        current = select.value if select.value in options else Select.BLANK
+        options: list[object] = ([Select.NULL] if blank else []) + list(values)
+        current = select.value if select.value in options else Select.NULL
         index = options.index(current) if current in options else -1
         select.value = options[(index + 1) % len(options)]  # type: ignore[assignment]
 

@@ -57,7 +57,7 @@ class MessageList(VerticalScroll):
                 m.role,
                 m.content,
                 message_id=m.id,
-                title=None if m.role == "user" else _model_title(m.model_key, names),
+                title=None if m.role == "user" else model_title(m.model_key, names),
                 stats=m.stats,
             )
             for m in messages
@@ -87,8 +87,9 @@ class MessageList(VerticalScroll):
         return None
 
 
-def _model_title(model_key: str | None, names: Mapping[str, str]) -> str:
+def model_title(model_key: str | None, names: Mapping[str, str] | None = None) -> str:
     """The model's name if known, else a short one from its key ("gguf:/m/q.gguf" -> "q.gguf")."""
+    names = names or {}
     if not model_key:
         return "Assistant"
     if model_key in names:

@@ -171,3 +171,28 @@ async def test_typing_is_debounced_into_one_request(make_client, queue, hub) -> 
         sent = sum(1 for _, p, _ in hub.requests if p == "/api/models") - before
         # Seven keys, far fewer searches (one, unless the machine stalls between keys).
         assert 1 <= sent <= 3
+
+
+async def test_filter_keys_cycle_back_to_any(make_client, queue) -> None:
+    """t / l step through every task and library and wrap to 'Any' (it used to crash the app)."""
+    from backends.hub_models import TASKS
+    from tui.screens.hub_screen import LIBRARIES
+
+    app = hub_app(make_client, queue)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settled(pilot)
+        app.screen.query_one(ModelResults).focus()
+        library = app.screen.query_one("#filter-library", Select)
+        seen = []
+        for _ in range(len(LIBRARIES) + 1):
+            await pilot.press("l")
+            await settled(pilot)
+            seen.append(library.value)
+        assert seen == [*LIBRARIES, Select.NULL]
+        assert "Any library" in str(library.query_one("#label", Static).render())
+        task = app.screen.query_one("#filter-task", Select)
+        for _ in range(len(TASKS) + 1):
+            await pilot.press("t")
+        await settled(pilot)
+        assert task.value == Select.NULL
+        assert "acme/tiny-llama" in rows(app)  # all models again
