@@ -40,9 +40,11 @@ async def send(app: LocalAIApp, pilot, text: str) -> None:  # type: ignore[no-un
 async def ready(app: LocalAIApp, pilot, key: str) -> None:  # type: ignore[no-untyped-def]
     await until(
         pilot,
-        lambda: app.manager.spec is not None
-        and app.manager.spec.key == key
-        and chat(app).status.text.endswith("ready"),  # the UI has heard of it too
+        lambda: (
+            app.manager.spec is not None
+            and app.manager.spec.key == key
+            and chat(app).status.text.endswith("ready")
+        ),  # the UI has heard of it too
         f"model {key} loaded",
     )
 
