@@ -128,7 +128,7 @@ def child_bare(target: dict[str, Any], previous: dict[str, Any]) -> dict[str, An
 
 
 def child_manager(target: dict[str, Any], previous: dict[str, Any], work: str) -> dict[str, Any]:
-    from backends.model_manager import ModelManager
+    from backends.models.manager import ModelManager
     from backends.settings import load_settings
 
     _import_runtime(target["engine"])
@@ -142,11 +142,11 @@ def child_manager(target: dict[str, Any], previous: dict[str, Any], work: str) -
 
 
 def child_ui(target: dict[str, Any], previous: dict[str, Any], work: str) -> dict[str, Any]:
-    from backends.model_manager import ModelManager
+    from backends.models.manager import ModelManager
     from backends.settings import load_settings
-    from backends.store import ConversationStore
+    from backends.store.conversations import ConversationStore
     from tui.app import LocalAIApp
-    from tui.screens.chat import ChatScreen
+    from tui.chat.chat_screen import ChatScreen
 
     _import_runtime(target["engine"])
     settings = load_settings()
@@ -202,7 +202,7 @@ def build_models(
 
     models: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {}
     if "llama_cpp" in engines:
-        from backends.catalog import demo_spec
+        from backends.models.catalog import demo_spec
 
         demo = demo_spec()
         if demo is not None:

@@ -31,7 +31,7 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-MARKER = b"Ask anything."  # tui/widgets/message_list.py EMPTY_HINT, mounted with the chat
+MARKER = b"Ask anything."  # tui/chat/message_list.py EMPTY_HINT, mounted with the chat
 BARE_MARKER = b"bare-textual-ready"
 HEAVY = ("torch", "transformers", "llama_cpp", "diffusers", "faster_whisper")
 LINGER_S = 2.0  # after the first frame: time for the startup model load to import its runtime

@@ -6,7 +6,7 @@ answer is exactly `--tokens` tokens. Then, interleaved (order alternating per ro
 machine noise hits all alike), it runs:
 
 - bare:    `engine.stream()` alone, no UI, no session;
-- session: `backends.chat_session.run_answer` (coalescing + SQLite persist), no UI;
+- session: `backends.chat.session.run_answer` (coalescing + SQLite persist), no UI;
 - ui:      the real app under Pilot (`App.run_test`, headless): prompt typed, Enter pressed.
 
 "Shown" is measured on the UI side: a wrapper around `Markdown.append` stamps the time at
@@ -172,7 +172,7 @@ def _engine(spec: Any, settings: Any) -> TimedEngine:
 
 
 def run_bare(spec: Any, prompt: str, tokens: int, seed: int) -> Trace:
-    from backends.chat_session import build_messages
+    from backends.chat.session import build_messages
 
     settings = _settings(tokens, seed)
     engine = _engine(spec, settings)
@@ -189,8 +189,8 @@ def run_bare(spec: Any, prompt: str, tokens: int, seed: int) -> Trace:
 
 def run_session(spec: Any, prompt: str, tokens: int, seed: int, work: Path) -> Trace:
     """run_answer with a real store and a no-op UI callback: the session's own cost."""
-    from backends.chat_session import build_messages, run_answer
-    from backends.store import ConversationStore
+    from backends.chat.session import build_messages, run_answer
+    from backends.store.conversations import ConversationStore
 
     settings = _settings(tokens, seed)
     engine = _engine(spec, settings)
@@ -225,13 +225,13 @@ async def _until(condition: Any, what: str, timeout: float = 300) -> None:
 async def run_ui(spec: Any, prompt: str, tokens: int, seed: int, work: Path) -> Trace:
     """The real app, headless: wait for the model, type the prompt, Enter, wait for the end."""
     global _current_ui_trace
-    from backends.model_manager import ModelManager
+    from backends.models.manager import ModelManager
     from backends.registry import create_engine
-    from backends.store import ConversationStore
+    from backends.store.conversations import ConversationStore
     from tui.app import LocalAIApp
-    from tui.screens.chat import ChatScreen
-    from tui.widgets.message_view import MessageView
-    from tui.widgets.prompt_input import PromptInput
+    from tui.chat.chat_screen import ChatScreen
+    from tui.chat.message_view import MessageView
+    from tui.chat.prompt_input import PromptInput
 
     engines: list[TimedEngine] = []
 
@@ -340,7 +340,7 @@ def _run(work: Path, args: argparse.Namespace) -> int:
     from backends.base import ModelSpec
 
     if args.demo:
-        from backends.catalog import demo_spec
+        from backends.models.catalog import demo_spec
 
         spec = demo_spec()
         if spec is None:

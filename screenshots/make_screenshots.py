@@ -57,7 +57,7 @@ if TYPE_CHECKING:
 
     from backends.base import ModelSpec
     from backends.settings import Settings
-    from backends.store import ConversationStore
+    from backends.store.conversations import ConversationStore
     from tui.app import LocalAIApp
 
 BIG = (120, 40)
@@ -98,7 +98,7 @@ class Stage:
     hub: Any = None  # tests.fixtures.hub_server.HubServer
 
     def make_app(self, startup: ModelSpec | None = None) -> LocalAIApp:
-        from backends.model_manager import ModelManager
+        from backends.models.manager import ModelManager
         from tui.app import LocalAIApp
 
         store = self.open_store()  # the app closes its store when it exits
@@ -112,7 +112,7 @@ class Stage:
         )
 
     def open_store(self) -> ConversationStore:
-        from backends.store import ConversationStore
+        from backends.store.conversations import ConversationStore
 
         return ConversationStore(WORK / "data" / "conversations.sqlite3")
 
@@ -184,7 +184,7 @@ def _start_openai_server() -> Any:
 
 
 def build_stage() -> Stage:
-    from backends.catalog import demo_spec, gguf_spec
+    from backends.models.catalog import demo_spec, gguf_spec
     from backends.settings import SamplingDefaults, ServerEntry, load_settings
     from tests.fixtures.tiny_models import build_tiny_gguf, build_tiny_llama
 
@@ -263,9 +263,9 @@ async def wait_model(pilot: Pilot[None], app: LocalAIApp) -> None:
 
 
 async def ask(pilot: Pilot[None], app: LocalAIApp, question: str) -> None:
-    from tui.screens.chat import ChatScreen
-    from tui.widgets.message_view import MessageView
-    from tui.widgets.prompt_input import PromptInput
+    from tui.chat.chat_screen import ChatScreen
+    from tui.chat.message_view import MessageView
+    from tui.chat.prompt_input import PromptInput
 
     screen = app.screen
     assert isinstance(screen, ChatScreen)
@@ -423,7 +423,7 @@ async def scene_conversations(stage: Stage) -> None:
     """ctrl+l: saved chats, then a full-text search with snippets."""
     from textual.widgets import Input
 
-    from tui.screens.conversations import ConversationsScreen
+    from tui.chat.conversations_screen import ConversationsScreen
 
     seed_conversations(stage)
     app = stage.make_app(stage.chat_model)
@@ -456,7 +456,7 @@ async def scene_help(stage: Stage) -> None:
 
 async def scene_error(stage: Stage) -> None:
     """Picking a truncated GGUF: a clear error, and the chat keeps the loaded model."""
-    from tui.screens.chat import ChatScreen
+    from tui.chat.chat_screen import ChatScreen
     from tui.screens.model_picker import ModelPickerScreen
 
     app = stage.make_app(stage.chat_model)
@@ -503,9 +503,9 @@ def screenshot_hub_access(app: LocalAIApp) -> Any:
     the queue reports every chunk: its 0.1 s throttle drops every update of a loopback
     transfer that then stalls, and the panel would show 0 B while the server holds half-way.
     """
-    from backends.download_queue import DownloadQueue
-    from tui.hub_access import HUB_SCREEN, HubAccess
-    from tui.screens.hub_screen import HubScreen
+    from backends.hub.download_queue import DownloadQueue
+    from tui.hub.hub_access import HUB_SCREEN, HubAccess
+    from tui.hub.hub_screen import HubScreen
 
     class ScreenshotHubAccess(HubAccess):
         @property
@@ -535,7 +535,7 @@ def screenshot_hub_access(app: LocalAIApp) -> Any:
 async def open_hub(pilot: Pilot[None], app: LocalAIApp, search: str) -> Any:
     from textual.widgets import Input
 
-    from tui.screens.hub_screen import HubScreen
+    from tui.hub.hub_screen import HubScreen
 
     await wait_model(pilot, app)
     await pilot.press("f3")
@@ -549,8 +549,8 @@ async def open_hub(pilot: Pilot[None], app: LocalAIApp, search: str) -> Any:
 
 
 async def open_card(pilot: Pilot[None], app: LocalAIApp, repo_id: str) -> Any:
-    from tui.screens.model_card_screen import ModelCardScreen
-    from tui.widgets.model_results import ModelResults
+    from tui.hub.model_card_screen import ModelCardScreen
+    from tui.hub.model_results import ModelResults
 
     await pilot.press("enter")  # from the search box to the results
     await settle(pilot)
@@ -610,7 +610,7 @@ async def scene_hub(stage: Stage) -> None:
 
 async def scene_cache(stage: Stage) -> None:
     """F4: everything on disk, HF cache repos and folder GGUFs, sorted by size."""
-    from tui.screens.cache_screen import CacheScreen
+    from tui.hub.cache_screen import CacheScreen
 
     app = stage.make_app(stage.chat_model)
     async with app.run_test(size=size(BIG), notifications=True) as pilot:

@@ -19,12 +19,12 @@ from textual.worker import Worker, WorkerState
 
 from backends.errors import BackendError
 from backends.settings import Settings
-from tui.hub_access import DownloadCompleted, HubAccess
+from tui.hub.hub_access import DownloadCompleted, HubAccess
 
 if TYPE_CHECKING:
     from backends.base import ModelSpec
-    from backends.model_manager import ModelManager
-    from backends.store import ConversationStore
+    from backends.models.manager import ModelManager
+    from backends.store.conversations import ConversationStore
     from tui.widgets.device_gauge import DeviceGauge
 
 log = logging.getLogger(__name__)
@@ -53,11 +53,11 @@ class LocalAIApp(App[None]):
         gauge: DeviceGauge | None = None,
     ) -> None:
         super().__init__()
-        from backends.model_manager import ModelManager
+        from backends.models.manager import ModelManager
         from tui.alt_digit_keys import read_alt_digits_as_keys
 
         read_alt_digits_as_keys()
-        from backends.store import ConversationStore
+        from backends.store.conversations import ConversationStore
 
         self.settings = settings or Settings()
         self.store = store or ConversationStore.open_default()
@@ -69,7 +69,7 @@ class LocalAIApp(App[None]):
             self.set_keymap(self.settings.keymap)
 
     def get_default_screen(self) -> Screen:
-        from tui.screens.chat import ChatScreen
+        from tui.chat.chat_screen import ChatScreen
 
         return ChatScreen(
             self.settings,
@@ -92,7 +92,7 @@ class LocalAIApp(App[None]):
     @work(thread=True, exit_on_error=False, group="hub")
     def _resume_downloads(self) -> None:
         """Downloads the last run left unfinished go on at once, not when the Hub is opened."""
-        from tui.hub_access import has_downloads_to_resume
+        from tui.hub.hub_access import has_downloads_to_resume
 
         if has_downloads_to_resume():
             count = sum(job.state in ("queued", "running") for job in self.hub.queue.jobs())
@@ -127,15 +127,15 @@ class LocalAIApp(App[None]):
             yield from palette()
 
     def action_show_help(self) -> None:
-        from tui.screens.cache_screen import CacheScreen
-        from tui.screens.conversations import ConversationsScreen
+        from tui.hub.cache_screen import CacheScreen
+        from tui.chat.conversations_screen import ConversationsScreen
         from tui.screens.help import HelpScreen
-        from tui.screens.hub_screen import HubScreen
-        from tui.screens.model_card_screen import ModelCardScreen
+        from tui.hub.hub_screen import HubScreen
+        from tui.hub.model_card_screen import ModelCardScreen
         from tui.screens.model_picker import ModelPickerScreen
-        from tui.widgets.downloads_panel import DownloadsPanel
-        from tui.widgets.message_view import MessageView
-        from tui.widgets.prompt_input import PromptInput
+        from tui.hub.downloads_panel import DownloadsPanel
+        from tui.chat.message_view import MessageView
+        from tui.chat.prompt_input import PromptInput
 
         if isinstance(self.screen, HelpScreen):
             return

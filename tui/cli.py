@@ -73,7 +73,7 @@ def main(argv: list[str] | None = None) -> int:
         os.environ["HF_HUB_OFFLINE"] = "1"  # before huggingface_hub is imported
     startup = None
     if args.model:
-        from backends.catalog import spec_from_cli
+        from backends.models.catalog import spec_from_cli
 
         try:
             startup = spec_from_cli(args.model, args.engine, settings)

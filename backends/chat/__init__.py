@@ -1,1 +1,1 @@
-"""Chat engines, one module per runtime; see backends.registry for how one is picked."""
+"""Chat: engines (one module per runtime), the answer session and transcripts; see backends.registry for how an engine is picked."""

@@ -61,7 +61,7 @@ from backends.errors import (
     OutOfMemory,
     UnsupportedModel,
 )
-from backends.gguf_file import GGUFInfo, read_gguf
+from backends.models.gguf_file import GGUFInfo, read_gguf
 from backends.registry import missing_runtime
 
 if TYPE_CHECKING:

@@ -11,7 +11,7 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 MODULES = [
     "backends",
     "backends.registry",
-    "backends.gguf_file",
+    "backends.models.gguf_file",
     "backends.chat.transcript",
     "backends.chat.lifecycle",
     "backends.chat.transformers",

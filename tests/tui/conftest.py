@@ -9,9 +9,9 @@ import pytest
 
 from backends.base import ModelSpec
 from backends.device import DeviceMonitor, DeviceSnapshot
-from backends.model_manager import ModelManager
+from backends.models.manager import ModelManager
 from backends.settings import Settings, load_settings
-from backends.store import ConversationStore
+from backends.store.conversations import ConversationStore
 from tests.fixtures.scripted_engine import Script, scripted_engines, scripted_spec
 from tui.app import LocalAIApp
 from tui.widgets.device_gauge import DeviceGauge

@@ -10,7 +10,7 @@ from textual.events import Key
 from backends.base import ModelSpec
 from tests.tui.waiting import until
 from tui.app import LocalAIApp
-from tui.widgets.prompt_input import PromptInput
+from tui.chat.prompt_input import PromptInput
 
 
 def keys_from_terminal(data: str) -> list[str]:

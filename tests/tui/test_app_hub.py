@@ -8,14 +8,14 @@ from pathlib import Path
 import pytest
 from huggingface_hub import try_to_load_from_cache
 
-from backends.download_queue import DownloadQueue
-from backends.hub import HubClient
+from backends.hub.download_queue import DownloadQueue
+from backends.hub.client import HubClient
 from backends.settings import load_settings
 from tests.fixtures.hub_server import HubServer
 from tests.tui.waiting import until
 from tui.app import LocalAIApp
-from tui.screens.cache_screen import CacheScreen
-from tui.screens.hub_screen import HubScreen
+from tui.hub.cache_screen import CacheScreen
+from tui.hub.hub_screen import HubScreen
 
 REPO = "acme/tiny-chat-GGUF"
 Q8 = "tiny-chat-Q8_0.gguf"

@@ -8,12 +8,12 @@ import pytest
 from textual.widgets import Input
 
 from backends.base import ModelSpec
-from backends.model_manager import ModelManager
+from backends.models.manager import ModelManager
 from backends.settings import load_settings
 from tests.tui.test_chat_screen import answered, chat, ready, send, views
 from tests.tui.waiting import until
 from tui.app import LocalAIApp
-from tui.widgets.message_view import MessageView
+from tui.chat.message_view import MessageView
 
 pytestmark = pytest.mark.slow
 

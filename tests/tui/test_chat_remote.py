@@ -8,7 +8,7 @@ from collections.abc import Callable
 from textual.widgets import DataTable
 
 from backends.base import ModelSpec
-from backends.catalog import discover_server_models
+from backends.models.catalog import discover_server_models
 from backends.settings import load_settings
 from tests.fixtures.openai_server import LocalOpenAIServer
 from tests.tui.test_chat_screen import answered, chat, notifications, ready, send, views

@@ -6,15 +6,15 @@ import asyncio
 from collections.abc import Callable
 
 from backends.base import ModelSpec
-from backends.model_manager import ModelManager
+from backends.models.manager import ModelManager
 from backends.settings import load_settings
 from tests.fixtures.scripted_engine import Script
 from tests.tui.waiting import until
 from tui.app import LocalAIApp
-from tui.clipboard import last_code_block
-from tui.screens.chat import ChatScreen
-from tui.widgets.message_view import MessageView
-from tui.widgets.prompt_input import PromptInput
+from tui.chat.clipboard import last_code_block
+from tui.chat.chat_screen import ChatScreen
+from tui.chat.message_view import MessageView
+from tui.chat.prompt_input import PromptInput
 
 
 def chat(app: LocalAIApp) -> ChatScreen:
@@ -116,7 +116,7 @@ async def test_partial_answer_is_on_disk_while_still_streaming(
         await ready(app, pilot, "a")
         await send(app, pilot, "go")
         await until(pilot, lambda: views(app)[-1][1] == "Hello from **A**", "partial shown")
-        from backends.store import ConversationStore
+        from backends.store.conversations import ConversationStore
 
         other = ConversationStore(app.store.path)  # a second reader, like a restarted app
         stored = other.messages(chat(app).conversation_id)  # type: ignore[arg-type]
@@ -338,7 +338,7 @@ async def test_reopening_a_saved_chat_from_the_conversation_list_after_a_restart
 ) -> None:
     import pytest
 
-    pytest.importorskip("tui.screens.conversations")
+    pytest.importorskip("tui.chat.conversations_screen")
     first = make_app(model_a)
     async with first.run_test(size=(80, 24)) as pilot:
         await ready(first, pilot, "a")
@@ -371,7 +371,7 @@ async def test_quitting_mid_answer_ends_the_stream_and_keeps_the_text(
         conversation = chat(app).conversation_id
     # the app has exited (the engine was unloaded, not stuck waiting on the stream)
     assert script.unloads == 1
-    from backends.store import ConversationStore
+    from backends.store.conversations import ConversationStore
 
     store = ConversationStore(app.store.path)
     assert store.messages(conversation)[-1].content == "Hello from"  # type: ignore[arg-type]
@@ -495,7 +495,7 @@ async def test_escape_leaves_the_params_panel_for_the_prompt(
     """After editing a parameter, Esc goes back to the prompt so the next keys are a message."""
     from textual.widgets import TextArea
 
-    from tui.widgets.params_panel import ParamsPanel
+    from tui.chat.params_panel import ParamsPanel
 
     app = make_app(model_a)
     async with app.run_test(size=(80, 24)) as pilot:

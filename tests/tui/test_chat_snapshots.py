@@ -10,8 +10,8 @@ from backends.base import ModelSpec
 from tests.fixtures.scripted_engine import Script
 from tests.tui.waiting import until
 from tui.app import LocalAIApp
-from tui.screens.chat import ChatScreen
-from tui.widgets.prompt_input import PromptInput
+from tui.chat.chat_screen import ChatScreen
+from tui.chat.prompt_input import PromptInput
 
 ANSWER = (
     "Here is a function:\n\n```python\ndef add(a: int, b: int) -> int:\n    return a + b\n```\n\n"
@@ -75,9 +75,9 @@ def test_model_picker_at_80x24(
 ) -> None:
     """Recent models numbered 1 and 2 (the loaded one bold with ●), engine and size columns,
     the filter box on top and the key line at the bottom."""
-    import backends.catalog
+    import backends.models.catalog
 
-    monkeypatch.setattr(backends.catalog, "demo_spec", lambda: None)
+    monkeypatch.setattr(backends.models.catalog, "demo_spec", lambda: None)
     app = make_app(model_a)
 
     async def run_before(pilot) -> None:  # type: ignore[no-untyped-def]

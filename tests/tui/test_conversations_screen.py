@@ -10,9 +10,9 @@ from textual.app import App
 from textual.pilot import Pilot
 from textual.widgets import DataTable, Input, Label
 
-from backends.store import ConversationStore
+from backends.store.conversations import ConversationStore
 from tui.screens.confirm import ConfirmScreen
-from tui.screens.conversations import NEW_CONVERSATION, ConversationsScreen, relative_time
+from tui.chat.conversations_screen import NEW_CONVERSATION, ConversationsScreen, relative_time
 
 
 class PickerApp(App[None]):

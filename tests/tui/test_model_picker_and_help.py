@@ -12,7 +12,7 @@ from backends.settings import load_settings
 from tests.fixtures.scripted_engine import Script
 from tests.tui.waiting import until
 from tui.app import LocalAIApp
-from tui.screens.chat import ChatScreen
+from tui.chat.chat_screen import ChatScreen
 from tui.screens.help import HelpScreen
 from tui.screens.model_picker import ModelPickerScreen, format_size
 

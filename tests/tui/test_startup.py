@@ -17,8 +17,8 @@ ROOT = Path(__file__).parents[2]
 
 STARTUP = """
 import asyncio, json, sys
-import backends.catalog
-backends.catalog.demo_spec = lambda: None  # no model to load: only the app itself starts
+import backends.models.catalog
+backends.models.catalog.demo_spec = lambda: None  # no model to load: only the app itself starts
 from backends.settings import load_settings
 from tui.app import LocalAIApp
 

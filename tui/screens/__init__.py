@@ -1,1 +1,1 @@
-"""One screen per file."""
+"""Screens shared by features: model picker, help, confirmations."""

@@ -122,13 +122,13 @@ class ModelPickerScreen(ModalScreen[ModelSpec | None]):
 
     @work(thread=True, group="picker-local", exit_on_error=False)
     def _discover_local(self) -> None:
-        from backends.catalog import discover_models
+        from backends.models.catalog import discover_models
 
         self.post_message(self.Discovered(discover_models(self._settings), []))
 
     @work(thread=True, group="picker-servers", exit_on_error=False)
     def _discover_servers(self) -> None:
-        from backends.catalog import discover_server_models
+        from backends.models.catalog import discover_server_models
 
         specs, failures = discover_server_models(self._settings)
         self.post_message(self.Discovered(specs, failures))

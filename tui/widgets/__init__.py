@@ -1,1 +1,1 @@
-"""One widget per file, each with its messages nested in it."""
+"""Widgets shared by features."""

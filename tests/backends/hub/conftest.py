@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from backends.download_queue import DownloadQueue
-from backends.hub import HubClient
-from backends.resumable_download import RetryPolicy
+from backends.hub.download_queue import DownloadQueue
+from backends.hub.client import HubClient
+from backends.hub.resumable_download import RetryPolicy
 from tests.fixtures.hub_server import HubServer
 
 NO_WAIT = RetryPolicy(attempts=5, base_delay=0.0)

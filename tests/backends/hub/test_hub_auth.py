@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from backends.errors import AuthRequired, ModelNotFound
-from backends.hub import HubClient
-from backends.hub_token import HubToken, resolve_token, save_token
+from backends.hub.client import HubClient
+from backends.hub.token import HubToken, resolve_token, save_token
 from tests.fixtures.hub_server import GOOD_TOKEN, UNGRANTED_TOKEN, HubServer
 
 GATED = "acme/gated-llama"
@@ -33,7 +33,7 @@ def test_gated_download_without_token(hub: HubServer, make_queue) -> None:
 
 @pytest.mark.parametrize("token", [WRONG, UNGRANTED_TOKEN])
 def test_gated_with_wrong_or_ungranted_token(hub: HubServer, cache_dir: Path, token: str) -> None:
-    from backends.resumable_download import fetch_metadata
+    from backends.hub.resumable_download import fetch_metadata
 
     client = HubClient(hub.endpoint, token, False, cache_dir=cache_dir)
     with pytest.raises(AuthRequired) as info:
@@ -70,7 +70,7 @@ def test_token_store_is_private_and_precedence(
     (tmp_path / "hf" / "token").write_text("hf_fromLOGINfile")
     assert resolve_token() == HubToken("hf_fromLOGINfile") and resolve_token().source == "hf-login"
     saved = save_token("hf_enteredINapp\n")
-    from backends.hub_token import app_token_file
+    from backends.hub.token import app_token_file
 
     mode = stat.S_IMODE(os.stat(app_token_file()).st_mode)
     assert mode == 0o600

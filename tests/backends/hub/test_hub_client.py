@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from backends.hub import HubClient, default_cache_dir
+from backends.hub.client import HubClient, default_cache_dir
 from backends.settings import load_settings
 
 
@@ -36,11 +36,11 @@ def test_token_goes_only_to_the_endpoint_origin() -> None:
 @pytest.mark.parametrize(
     "module",
     [
-        "backends.hub",
-        "backends.download_queue",
-        "backends.cache_inventory",
-        "backends.hub_token",
-        "backends.gguf_quants",
+        "backends.hub.client",
+        "backends.hub.download_queue",
+        "backends.models.cache_inventory",
+        "backends.hub.token",
+        "backends.models.gguf_quants",
     ],
 )
 def test_hub_modules_import_nothing_heavy(module: str) -> None:

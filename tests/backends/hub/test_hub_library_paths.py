@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from backends.hub import HubClient
-from backends.hub_models import SearchQuery
-from backends.resumable_download import RetryPolicy
+from backends.hub.client import HubClient
+from backends.hub.models import SearchQuery
+from backends.hub.resumable_download import RetryPolicy
 from tests.fixtures.hub_repos import default_repos
 from tests.fixtures.hub_server import GOOD_TOKEN, HubServer
 
@@ -122,7 +122,7 @@ def test_huggingface_hub_offline_mode_is_our_offline_error(
     from huggingface_hub import constants
 
     from backends.errors import OfflineError
-    from backends.resumable_download import fetch_metadata
+    from backends.hub.resumable_download import fetch_metadata
 
     monkeypatch.setattr(constants, "HF_HUB_OFFLINE", True)
     with pytest.raises(OfflineError) as info:
@@ -156,7 +156,7 @@ def test_unreachable_hub_is_not_retried_and_token_stays_secret(
 def test_token_goes_only_to_the_endpoint_origin_in_huggingface_hub_calls(hub: HubServer) -> None:
     from huggingface_hub import get_session
 
-    from backends.hub_transport import fail_fast
+    from backends.hub.transport import fail_fast
 
     other_origin = hub.endpoint.replace("127.0.0.1", "localhost")  # the fixture's "CDN" host
     with fail_fast(5.0, hub.endpoint):

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from backends.hub import HubClient
-from backends.hub_models import SearchQuery
+from backends.hub.client import HubClient
+from backends.hub.models import SearchQuery
 
 
 def test_search_text_and_library_filter_sorted_by_downloads(client: HubClient) -> None:

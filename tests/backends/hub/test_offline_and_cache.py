@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from backends.cache_inventory import delete, plan_delete, plan_delete_repo, scan_inventory
+from backends.models.cache_inventory import delete, plan_delete, plan_delete_repo, scan_inventory
 from backends.errors import OfflineError
-from backends.hub import HubClient
-from backends.hub_models import SearchQuery
+from backends.hub.client import HubClient
+from backends.hub.models import SearchQuery
 from tests.fixtures.hub_server import HubServer
 
 
@@ -93,7 +93,7 @@ def test_offline_download_fails_fast(cache_dir: Path, make_queue) -> None:
 
 
 def test_cached_files_marks_downloaded_quants(filled_cache: Path) -> None:
-    from backends.cache_inventory import cached_files
+    from backends.models.cache_inventory import cached_files
 
     assert cached_files(filled_cache, "acme/tiny-chat-GGUF") == {"tiny-chat-Q4_K_M.gguf"}
     assert cached_files(filled_cache, "acme/not-here") == set()

@@ -13,11 +13,11 @@ from textual.screen import Screen
 from textual.worker import WorkerState
 
 from backends.device import DeviceMonitor, DeviceSnapshot, GpuSample
-from backends.download_queue import DownloadQueue
-from backends.hub import HubClient
-from backends.resumable_download import RetryPolicy
+from backends.hub.download_queue import DownloadQueue
+from backends.hub.client import HubClient
+from backends.hub.resumable_download import RetryPolicy
 from tests.fixtures.hub_server import HubServer
-from tui.widgets.downloads_panel import DownloadsPanel
+from tui.hub.downloads_panel import DownloadsPanel
 
 NOW = datetime(2026, 6, 1, tzinfo=timezone.utc)
 

@@ -7,10 +7,10 @@ from pathlib import Path
 
 from textual.widgets import DataTable, Static
 
-from backends.download_queue import DownloadQueue
+from backends.hub.download_queue import DownloadQueue
 from tests.fixtures.hub_repos import FakeRepo
 from tests.tui.hub.conftest import NOW, ScreenApp, settled, wait_until
-from tui.screens.cache_screen import CacheScreen
+from tui.hub.cache_screen import CacheScreen
 from tui.screens.confirm_delete import ConfirmDelete
 
 GGUF = "acme/tiny-chat-GGUF"

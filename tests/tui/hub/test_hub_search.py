@@ -7,12 +7,12 @@ from collections.abc import Callable
 from textual.pilot import Pilot
 from textual.widgets import Input, Select, Static
 
-from backends.download_queue import DownloadQueue
-from backends.hub import HubClient
-from backends.hub_models import ModelPage, SearchQuery
+from backends.hub.download_queue import DownloadQueue
+from backends.hub.client import HubClient
+from backends.hub.models import ModelPage, SearchQuery
 from tests.tui.hub.conftest import NOW, FixedMonitor, ScreenApp, settled, wait_until
-from tui.screens.hub_screen import HubScreen
-from tui.widgets.model_results import ModelResults
+from tui.hub.hub_screen import HubScreen
+from tui.hub.model_results import ModelResults
 
 
 def hub_app(
@@ -175,8 +175,8 @@ async def test_typing_is_debounced_into_one_request(make_client, queue, hub) -> 
 
 async def test_filter_keys_cycle_back_to_any(make_client, queue) -> None:
     """t / l step through every task and library and wrap to 'Any' (it used to crash the app)."""
-    from backends.hub_models import TASKS
-    from tui.screens.hub_screen import LIBRARIES
+    from backends.hub.models import TASKS
+    from tui.hub.hub_screen import LIBRARIES
 
     app = hub_app(make_client, queue)
     async with app.run_test(size=(120, 40)) as pilot:

@@ -1,0 +1,173 @@
+"""Typed values the Hub client returns: search queries and pages, model summaries, files, cards.
+
+All frozen dataclasses, safe to pass between threads and to compare: a TUI that searches as
+the user types keeps the latest `SearchQuery` and drops any `ModelPage` whose `.query` differs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING, Literal
+
+if TYPE_CHECKING:
+    from backends.models.gguf_quants import QuantGroup
+
+SortKey = Literal["downloads", "likes", "updated", "trending"]
+Library = Literal["transformers", "diffusers", "gguf"]
+EngineName = Literal["transformers", "llama_cpp", "diffusers"]
+
+# Hub sort keys for ours.
+HUB_SORT: dict[str, str] = {
+    "downloads": "downloads",
+    "likes": "likes",
+    "updated": "lastModified",
+    "trending": "trendingScore",
+}
+
+TASKS: tuple[str, ...] = (
+    "text-generation",
+    "image-text-to-text",
+    "text-to-image",
+    "automatic-speech-recognition",
+    "feature-extraction",
+    "text-to-speech",
+)
+
+
+@dataclass(frozen=True)
+class SearchQuery:
+    """What the user asked for. Hashable and comparable, so stale pages are easy to spot.
+
+    runs_here keeps models our engines load: GGUF (llama.cpp) and transformers safetensors
+    for text-generation / image-text-to-text. With `library` set, the Hub filters; without
+    it, the page is filtered here (a page may then hold fewer than `limit` items).
+    """
+
+    text: str = ""
+    task: str | None = None
+    library: Library | None = None
+    runs_here: bool = False
+    sort: SortKey = "downloads"
+    author: str | None = None
+    limit: int = 30
+
+
+@dataclass(frozen=True)
+class ModelSummary:
+    """One search result row."""
+
+    repo_id: str
+    task: str | None
+    library: str | None
+    downloads: int
+    likes: int
+    updated: datetime | None
+    gated: bool  # True for "auto" and "manual" gating
+    private: bool
+    tags: tuple[str, ...]
+    engine: EngineName | None  # the engine that would run it here, None if none does
+
+    @property
+    def runs_here(self) -> bool:
+        return self.engine is not None
+
+    @property
+    def url(self) -> str:
+        return f"https://huggingface.co/{self.repo_id}"
+
+
+@dataclass(frozen=True)
+class ModelPage:
+    """One page of results. `next_cursor` is opaque (pass it back to search); None at the end."""
+
+    query: SearchQuery
+    items: tuple[ModelSummary, ...]
+    next_cursor: str | None
+    scanned: int = 0  # items the Hub returned before runs_here filtering
+
+    @property
+    def has_more(self) -> bool:
+        return self.next_cursor is not None
+
+
+@dataclass(frozen=True)
+class RepoFile:
+    """A file in a repo revision; sha256 is set for LFS files (used to verify downloads)."""
+
+    path: str
+    size: int
+    sha256: str | None = None
+    blob_id: str | None = None
+
+    @property
+    def is_lfs(self) -> bool:
+        return self.sha256 is not None
+
+
+@dataclass(frozen=True)
+class RepoListing:
+    """The files of one resolved revision (what the download queue needs)."""
+
+    repo_id: str
+    revision: str
+    commit: str
+    files: tuple[RepoFile, ...]
+
+
+@dataclass(frozen=True)
+class ModelCard:
+    """Everything the model page shows. `quant_groups` is empty for non-GGUF repos."""
+
+    repo_id: str
+    revision: str
+    commit: str | None
+    readme: str  # Markdown body, YAML front matter removed ("" when the repo has no card)
+    tags: tuple[str, ...]
+    license: str | None
+    task: str | None
+    library: str | None
+    gated: bool
+    private: bool
+    downloads: int
+    likes: int
+    updated: datetime | None
+    files: tuple[RepoFile, ...]
+    engine: EngineName | None
+    quant_groups: tuple[QuantGroup, ...] = field(default=())
+
+    @property
+    def total_bytes(self) -> int:
+        return sum(f.size for f in self.files)
+
+    @property
+    def is_gguf(self) -> bool:
+        return bool(self.quant_groups)
+
+    @property
+    def url(self) -> str:
+        return f"https://huggingface.co/{self.repo_id}"
+
+
+def engine_for(
+    tags: tuple[str, ...] | list[str], library: str | None, task: str | None
+) -> EngineName | None:
+    """The engine that runs a repo with these tags here, or None."""
+    tagset = set(tags)
+    if library == "gguf" or "gguf" in tagset:
+        return "llama_cpp"
+    if library == "diffusers" or "diffusers" in tagset:
+        return "diffusers"
+    if (library == "transformers" or "transformers" in tagset) and "safetensors" in tagset:
+        if task in (None, "text-generation", "image-text-to-text"):
+            return "transformers"
+    return None
+
+
+def strip_front_matter(text: str) -> str:
+    """README Markdown without its leading `---` YAML block."""
+    if text.startswith("---"):
+        end = text.find("\n---", 3)
+        if end != -1:
+            return text[end + 4 :].lstrip("\n")
+    return text

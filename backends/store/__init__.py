@@ -1,0 +1,1 @@
+"""Conversations in SQLite: schema, full-text search, Markdown export."""

@@ -1,0 +1,376 @@
+"""Conversations persisted in SQLite, written as they happen.
+
+Every write is its own committed transaction (autocommit) in WAL mode, so a crash or
+``kill -9`` in the middle of an answer loses nothing that was already written: the chat
+screen calls :meth:`ConversationStore.set_message_content` with the text so far while a
+reply streams. ``synchronous=NORMAL`` keeps each commit cheap (no fsync per write); in WAL
+mode that survives the process dying, only an OS crash or power cut could lose the last
+commits.
+
+One connection is shared by every thread behind a lock: the streaming worker writes while the
+UI thread reads. Search is SQLite FTS5 over titles and message contents (a LIKE scan where the
+local SQLite has no FTS5).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import sqlite3
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from backends.errors import StorageError
+from backends.store.export import export_filename, render_markdown
+from backends.store.schema import SCHEMA_VERSION, migrate
+from backends.store.search import TOKEN, SearchHit, fts_query, fts_search, like_search
+
+if TYPE_CHECKING:
+    from backends.base import StreamFinished
+
+__all__ = [
+    "ConversationStore",
+    "ConversationSummary",
+    "SearchHit",
+    "StoredMessage",
+    "fts_query",
+    "stats_from_finished",
+    "title_from_prompt",
+]
+
+DEFAULT_TITLE = "New chat"
+_TITLE_MAX = 48
+
+
+@dataclass(frozen=True)
+class ConversationSummary:
+    id: int
+    title: str
+    model_key: str | None
+    system_prompt: str
+    created_at: float
+    updated_at: float
+    message_count: int
+
+
+@dataclass(frozen=True)
+class StoredMessage:
+    id: int
+    conversation_id: int
+    role: str  # "system" | "user" | "assistant"
+    content: str
+    created_at: float
+    model_key: str | None
+    stats: dict[str, Any] | None
+
+
+def title_from_prompt(text: str) -> str:
+    """A title for a new chat from its first prompt: the first non-empty line, at most ~48 chars."""
+    line = next((ln.strip() for ln in text.splitlines() if ln.strip()), "")
+    line = " ".join(line.split())
+    if not line:
+        return DEFAULT_TITLE
+    if len(line) <= _TITLE_MAX:
+        return line
+    cut = line[: _TITLE_MAX - 1]
+    space = cut.rfind(" ")
+    if space >= _TITLE_MAX // 2:
+        cut = cut[:space]
+    return cut.rstrip(" ,.;:-") + "…"
+
+
+def stats_from_finished(finished: StreamFinished) -> dict[str, Any]:
+    """The figures of a finished reply, as :meth:`ConversationStore.set_message_stats` keeps them
+    and the Markdown export shows them (tokens, tok/s, time to first token, finish reason)."""
+    return {**dataclasses.asdict(finished), "tokens_per_s": finished.tokens_per_s}
+
+
+class ConversationStore:
+    """All conversations of one user; safe to call from any thread."""
+
+    def __init__(self, db_path: Path) -> None:
+        self.path = Path(db_path)
+        self._lock = threading.RLock()
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            conn = sqlite3.connect(
+                self.path, timeout=5.0, isolation_level=None, check_same_thread=False
+            )
+        except sqlite3.Error as exc:
+            raise StorageError(
+                f"Could not open the conversation database {self.path} ({exc}). "
+                "Check that the folder is writable."
+            ) from exc
+        try:
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA synchronous=NORMAL")
+            conn.execute("PRAGMA foreign_keys=ON")
+            self.has_fts = migrate(conn)
+        except sqlite3.DatabaseError as exc:
+            conn.close()
+            raise StorageError(
+                f"The conversation database {self.path} is damaged or not a database ({exc}). "
+                "Move it aside and restart to begin a fresh history."
+            ) from exc
+        except StorageError:
+            conn.close()
+            raise
+        self._db: sqlite3.Connection | None = conn
+
+    @classmethod
+    def open_default(cls) -> ConversationStore:
+        from backends.paths import data_dir
+
+        return cls(data_dir() / "conversations.sqlite3")
+
+    @property
+    def schema_version(self) -> int:
+        return SCHEMA_VERSION
+
+    @contextmanager
+    def _conn(self) -> Iterator[sqlite3.Connection]:
+        with self._lock:
+            if self._db is None:
+                raise StorageError(
+                    "The conversation store was already closed. Restart the app.",
+                    title="Conversations unavailable",
+                )
+            try:
+                yield self._db
+            except sqlite3.OperationalError as exc:
+                raise StorageError(
+                    f"Could not read or write {self.path} ({exc}). "
+                    "Check free disk space and that no other program locks the file."
+                ) from exc
+
+    @contextmanager
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
+        """Several statements committed together (or not at all)."""
+        with self._conn() as db:
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                yield db
+            except BaseException:
+                db.execute("ROLLBACK")
+                raise
+            db.execute("COMMIT")
+
+    # -- conversations -------------------------------------------------------------------
+
+    def create_conversation(
+        self, title: str = DEFAULT_TITLE, *, model_key: str | None = None, system_prompt: str = ""
+    ) -> int:
+        now = time.time()
+        with self._conn() as db:
+            cur = db.execute(
+                "INSERT INTO conversations"
+                " (title, model_key, system_prompt, created_at, updated_at) VALUES (?, ?, ?, ?, ?)",
+                (title.strip() or DEFAULT_TITLE, model_key, system_prompt, now, now),
+            )
+            return _rowid(cur)
+
+    _SUMMARY_SQL = (
+        "SELECT c.id, c.title, c.model_key, c.system_prompt, c.created_at, c.updated_at,"
+        " (SELECT count(*) FROM messages m WHERE m.conversation_id = c.id)"
+        " FROM conversations c"
+    )
+
+    def list_conversations(self, limit: int = 500) -> list[ConversationSummary]:
+        """Most recently updated first."""
+        with self._conn() as db:
+            rows = db.execute(
+                f"{self._SUMMARY_SQL} ORDER BY c.updated_at DESC, c.id DESC LIMIT ?", (limit,)
+            ).fetchall()
+        return [ConversationSummary(*row) for row in rows]
+
+    def get_conversation(self, conversation_id: int) -> ConversationSummary | None:
+        with self._conn() as db:
+            row = db.execute(f"{self._SUMMARY_SQL} WHERE c.id = ?", (conversation_id,)).fetchone()
+        return ConversationSummary(*row) if row else None
+
+    def rename(self, conversation_id: int, title: str) -> None:
+        with self._conn() as db:
+            db.execute(
+                "UPDATE conversations SET title = ? WHERE id = ?",
+                (title.strip() or DEFAULT_TITLE, conversation_id),
+            )
+
+    def set_system_prompt(self, conversation_id: int, text: str) -> None:
+        with self._conn() as db:
+            db.execute(
+                "UPDATE conversations SET system_prompt = ? WHERE id = ?", (text, conversation_id)
+            )
+
+    def set_model(self, conversation_id: int, model_key: str | None) -> None:
+        with self._conn() as db:
+            db.execute(
+                "UPDATE conversations SET model_key = ? WHERE id = ?", (model_key, conversation_id)
+            )
+
+    def delete(self, conversation_id: int) -> None:
+        """The conversation and all its messages (foreign-key cascade)."""
+        with self._conn() as db:
+            db.execute("DELETE FROM conversations WHERE id = ?", (conversation_id,))
+
+    # -- messages ------------------------------------------------------------------------
+
+    def messages(self, conversation_id: int) -> list[StoredMessage]:
+        """In the order they were added."""
+        with self._conn() as db:
+            rows = db.execute(
+                "SELECT id, conversation_id, role, content, created_at, model_key, stats"
+                " FROM messages WHERE conversation_id = ? ORDER BY id",
+                (conversation_id,),
+            ).fetchall()
+        return [
+            StoredMessage(
+                id=row[0],
+                conversation_id=row[1],
+                role=row[2],
+                content=row[3],
+                created_at=row[4],
+                model_key=row[5],
+                stats=_load_stats(row[6]),
+            )
+            for row in rows
+        ]
+
+    def add_message(
+        self, conversation_id: int, role: str, content: str, *, model_key: str | None = None
+    ) -> int:
+        """Append a message (an assistant reply may start empty) and bump the conversation."""
+        now = time.time()
+        try:
+            with self._transaction() as db:
+                cur = db.execute(
+                    "INSERT INTO messages (conversation_id, role, content, created_at, model_key)"
+                    " VALUES (?, ?, ?, ?, ?)",
+                    (conversation_id, role, content, now, model_key),
+                )
+                db.execute(
+                    "UPDATE conversations SET updated_at = ? WHERE id = ?", (now, conversation_id)
+                )
+                return _rowid(cur)
+        except sqlite3.IntegrityError as exc:
+            raise StorageError(
+                f"Conversation {conversation_id} no longer exists, so the message was not saved. "
+                "Start a new chat.",
+                title="Conversation not found",
+            ) from exc
+
+    def set_message_content(self, message_id: int, content: str) -> None:
+        """Replace a message's text; called repeatedly while an answer streams.
+
+        A message deleted meanwhile (its conversation deleted mid-answer) is silently ignored,
+        so a streaming worker never fails because of it.
+        """
+        with self._conn() as db:
+            db.execute("UPDATE messages SET content = ? WHERE id = ?", (content, message_id))
+
+    def set_message_stats(self, message_id: int, stats: dict[str, Any]) -> None:
+        """Generation figures for a reply (tokens, tok/s, finish reason...), any JSON values."""
+        with self._conn() as db:
+            db.execute(
+                "UPDATE messages SET stats = ? WHERE id = ?",
+                (json.dumps(stats, default=str), message_id),
+            )
+
+    def delete_messages_from(self, conversation_id: int, message_id: int) -> None:
+        """Delete this message and every later one (regenerate, edit-and-resend)."""
+        with self._transaction() as db:
+            db.execute(
+                "DELETE FROM messages WHERE conversation_id = ? AND id >= ?",
+                (conversation_id, message_id),
+            )
+            db.execute(
+                "UPDATE conversations SET updated_at = ? WHERE id = ?",
+                (time.time(), conversation_id),
+            )
+
+    # -- search and export ---------------------------------------------------------------
+
+    def search(self, query: str, limit: int = 50) -> list[SearchHit]:
+        """Conversations whose title or messages match every word of ``query``.
+
+        At most one hit per conversation (a title match, else its best-ranked message), best
+        first. Words match as prefixes while the last one is being typed. Never raises on odd
+        input: FTS syntax in ``query`` is treated as plain words.
+        """
+        if self.has_fts:
+            match = fts_query(query)
+            if match is None:
+                return []
+            with self._conn() as db:
+                return fts_search(db, match, limit)
+        words = TOKEN.findall(query)
+        if not words:
+            return []
+        with self._conn() as db:
+            return like_search(db, words, limit)
+
+    def export_markdown(self, conversation_id: int) -> str:
+        conversation = self.get_conversation(conversation_id)
+        if conversation is None:
+            raise StorageError(
+                f"Conversation {conversation_id} no longer exists, so there is nothing to export.",
+                title="Conversation not found",
+            )
+        return render_markdown(conversation, self.messages(conversation_id))
+
+    def export_to_file(self, conversation_id: int, directory: Path | None = None) -> Path:
+        """Write the Markdown export to a new file (never overwrites) and return its path."""
+        text = self.export_markdown(conversation_id)
+        conversation = self.get_conversation(conversation_id)
+        assert conversation is not None
+        if directory is None:
+            from backends.paths import data_dir
+
+            directory = data_dir() / "exports"
+        try:
+            directory.mkdir(parents=True, exist_ok=True)
+            stem = export_filename(conversation.title, conversation_id)
+            for n in range(1, 10_000):
+                path = directory / (f"{stem}.md" if n == 1 else f"{stem}-{n}.md")
+                try:
+                    with path.open("x", encoding="utf-8") as fh:
+                        fh.write(text)
+                    return path
+                except FileExistsError:
+                    continue
+        except OSError as exc:
+            raise StorageError(
+                f"Could not write the export to {directory} ({exc.strerror or exc}). "
+                "Check that the folder exists and is writable.",
+                title="Export failed",
+            ) from exc
+        raise StorageError(
+            f"Too many exports named {stem!r} in {directory}. Delete some and try again.",
+            title="Export failed",
+        )
+
+    def close(self) -> None:
+        """Idempotent. Every write is already committed, so nothing is lost."""
+        with self._lock:
+            if self._db is not None:
+                self._db.close()
+                self._db = None
+
+
+def _rowid(cur: sqlite3.Cursor) -> int:
+    assert cur.lastrowid is not None
+    return cur.lastrowid
+
+
+def _load_stats(raw: str | None) -> dict[str, Any] | None:
+    if not raw:
+        return None
+    try:
+        value = json.loads(raw)
+    except ValueError:
+        return None
+    return value if isinstance(value, dict) else None

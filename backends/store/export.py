@@ -1,0 +1,76 @@
+"""A stored conversation as a Markdown document, and a file name for it."""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from backends.store.conversations import ConversationSummary, StoredMessage
+
+_ROLE_HEADINGS = {"user": "User", "assistant": "Assistant", "system": "System"}
+_FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
+
+
+def render_markdown(conversation: ConversationSummary, messages: Sequence[StoredMessage]) -> str:
+    """Title, a details line, the system prompt, then one section per message, text verbatim."""
+    details = [f"Created {_when(conversation.created_at)}"]
+    if conversation.model_key:
+        details.insert(0, f"Model: `{conversation.model_key}`")
+    parts = [f"# {conversation.title}", "_" + " · ".join(details) + "_"]
+    if conversation.system_prompt.strip():
+        parts += ["## System prompt", _closed(conversation.system_prompt.strip())]
+    for message in messages:
+        heading = _ROLE_HEADINGS.get(message.role, message.role.title() or "Message")
+        if message.role == "assistant" and message.model_key:
+            heading += f" · `{message.model_key}`"
+        parts += [f"## {heading}", _closed(message.content.strip("\n")) or "_(empty)_"]
+        if message.stats:
+            line = _stats_line(message.stats)
+            if line:
+                parts.append(f"_{line}_")
+    return "\n\n".join(parts) + "\n"
+
+
+def export_filename(title: str, conversation_id: int) -> str:
+    """A file stem from the title (letters, digits, dashes; at most 60 chars)."""
+    stem = re.sub(r"[^\w]+", "-", title.lower()).strip("-_")[:60].strip("-_")
+    return stem or f"conversation-{conversation_id}"
+
+
+def _closed(text: str) -> str:
+    """Close a code fence left open (an answer cut off mid-block) so later sections survive."""
+    fence: str | None = None
+    for line in text.splitlines():
+        m = _FENCE.match(line)
+        if not m:
+            continue
+        mark = m.group(1)
+        if fence is None:
+            fence = mark
+        elif mark[0] == fence[0] and len(mark) >= len(fence) and not line.strip()[len(mark) :]:
+            fence = None
+    return text if fence is None else f"{text}\n{fence}"
+
+
+def _stats_line(stats: dict[str, Any]) -> str:
+    bits = []
+    tokens = stats.get("completion_tokens")
+    if isinstance(tokens, int):
+        bits.append(f"{tokens} tokens")
+    rate = stats.get("tokens_per_s")
+    if isinstance(rate, (int, float)):
+        bits.append(f"{rate:.1f} tok/s")
+    ttft = stats.get("ttft_s")
+    if isinstance(ttft, (int, float)):
+        bits.append(f"first token {ttft:.2f} s")
+    reason = stats.get("finish_reason")
+    if isinstance(reason, str) and reason not in ("stop", "eos"):
+        bits.append(f"stopped: {reason}")
+    return " · ".join(bits)
+
+
+def _when(ts: float) -> str:
+    return time.strftime("%Y-%m-%d %H:%M", time.localtime(ts))

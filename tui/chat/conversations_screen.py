@@ -1,0 +1,398 @@
+"""Saved conversations: search, open, rename, delete, export; keyboard only.
+
+``ConversationsScreen(store)`` is a modal that dismisses with the id of the conversation to
+open, :data:`NEW_CONVERSATION` (-1) when the user asked for a new chat, or None when closed.
+
+Focus starts in the search box: typing filters (full-text, debounced), Up/Down move through
+the list and Enter opens the highlighted row. Tab (or Down) moves into the list, where the
+single-letter keys work: r rename, d delete, e export, n new; / goes back to the search box.
+Store calls run on the UI thread: SQLite answers these in well under a millisecond here
+(FTS search 0.4 ms over a 17 KB message), far below a frame.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.screen import ModalScreen
+from textual.timer import Timer
+from textual.widgets import DataTable, Footer, Input, Label, Static
+
+from backends.errors import StorageError
+from backends.store.conversations import ConversationStore, ConversationSummary, SearchHit
+from backends.store.search import TOKEN
+from tui.screens.confirm import ConfirmScreen
+from tui.chat.message_list import model_title
+
+NEW_CONVERSATION = -1
+"""Dismiss value meaning "start a new chat" (never a real conversation id)."""
+
+_TITLE_WIDTH = 56
+_SNIPPET_WIDTH = 72
+_MODEL_WIDTH = 20
+# Model, Msgs and Updated ("12 min ago") columns plus two cells of padding per column:
+# what is left of the dialog is the title's, so at 80 columns every column stays visible.
+_OTHER_COLUMNS_WIDTH = _MODEL_WIDTH + 4 + 10 + 4 * 2
+
+
+def relative_time(ts: float, now: float | None = None) -> str:
+    """'just now', '5 min ago', '3 h ago', 'yesterday', '4 days ago', then the date."""
+    now = time.time() if now is None else now
+    seconds = max(0.0, now - ts)
+    if seconds < 60:
+        return "just now"
+    if seconds < 3600:
+        return f"{int(seconds // 60)} min ago"
+    if seconds < 86400:
+        return f"{int(seconds // 3600)} h ago"
+    days = int(seconds // 86400)
+    if days == 1:
+        return "yesterday"
+    if days < 7:
+        return f"{days} days ago"
+    fmt = "%b %d" if time.localtime(ts).tm_year == time.localtime(now).tm_year else "%Y-%m-%d"
+    return time.strftime(fmt, time.localtime(ts))
+
+
+def _words_pattern(query: str) -> re.Pattern[str] | None:
+    """What the search matched, for highlighting: each word as a word prefix, any case."""
+    words = TOKEN.findall(query)
+    if not words:
+        return None
+    return re.compile(r"\b(?:" + "|".join(map(re.escape, words)) + r")\w*", re.IGNORECASE)
+
+
+def _clip(text: str, width: int) -> str:
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+class _ConversationTable(DataTable[str | Text]):
+    """A DataTable whose Enter shows in the footer as "Open"."""
+
+    BINDINGS = [Binding("enter", "select_cursor", "Open", id="conversations.open")]
+
+
+class ConversationsScreen(ModalScreen[int | None]):
+    """Pick a saved conversation; see the module docstring for keys and the dismiss value."""
+
+    DEFAULT_CSS = """
+    ConversationsScreen {
+        align: center middle;
+        background: $background 60%;
+    }
+    ConversationsScreen > #conversations-dialog {
+        width: 90%;
+        max-width: 130;
+        height: 85%;
+        background: $panel;
+        border: round $primary;
+        border-title-color: $text;
+        border-title-style: bold;
+        padding: 0 1;
+    }
+    ConversationsScreen #conversations-search {
+        margin-bottom: 1;
+    }
+    ConversationsScreen #conversations-rename {
+        display: none;
+        border: tall $accent;
+        margin-bottom: 1;
+    }
+    ConversationsScreen #conversations-rename.-active {
+        display: block;
+    }
+    ConversationsScreen #conversations-table {
+        height: 1fr;
+        background: $panel;
+    }
+    ConversationsScreen #conversations-empty {
+        display: none;
+        color: $text-muted;
+        padding: 1 2;
+    }
+    ConversationsScreen #conversations-empty.-active {
+        display: block;
+    }
+    ConversationsScreen #conversations-status {
+        color: $text-muted;
+        height: 1;
+    }
+    """
+
+    BINDINGS = [
+        Binding("r", "rename", "Rename", id="conversations.rename"),
+        Binding("d,delete", "delete", "Delete", id="conversations.delete"),
+        Binding("e", "export", "Export .md", id="conversations.export"),
+        Binding("n", "new", "New chat", id="conversations.new"),
+        Binding("slash", "focus_search", "Search", id="conversations.search"),
+        Binding("tab", "focus_list", "Actions", id="conversations.list"),
+        Binding("escape", "close", "Close", id="conversations.close"),
+        # Up/Down drive the list while the search box has focus (the table handles its own).
+        Binding("down", "move(1)", "Select", key_display="↑↓", id="conversations.down"),
+        Binding("up", "move(-1)", "Up", show=False, id="conversations.up"),
+    ]
+
+    # Keys that would type into a focused text box (hidden from the footer there by Textual).
+    _LIST_ACTIONS = frozenset({"rename", "delete", "export", "new"})
+
+    def __init__(self, store: ConversationStore, *, search_delay: float = 0.15) -> None:
+        super().__init__()
+        self.store = store
+        self.search_delay = search_delay
+        self._search_timer: Timer | None = None
+        self._renaming: int | None = None
+        self._shown: list[ConversationSummary] = []
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="conversations-dialog") as dialog:
+            dialog.border_title = "Conversations"
+            yield Input(placeholder="Search titles and messages…", id="conversations-search")
+            yield Input(id="conversations-rename")
+            yield Static(id="conversations-empty", markup=False)
+            table: DataTable[str | Text] = _ConversationTable(
+                id="conversations-table", cursor_type="row", zebra_stripes=True
+            )
+            table.add_column("Title", key="title")
+            table.add_column("Model", key="model")
+            table.add_column("Msgs", key="count")
+            table.add_column("Updated", key="updated")
+            yield table
+            yield Label(id="conversations-status", markup=False)
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.reload()
+        self.query_one("#conversations-search", Input).focus()
+
+    # -- the list --------------------------------------------------------------------------
+
+    @property
+    def table(self) -> DataTable[str | Text]:
+        return self.query_one("#conversations-table", DataTable)
+
+    @property
+    def query_text(self) -> str:
+        return self.query_one("#conversations-search", Input).value.strip()
+
+    def highlighted_id(self) -> int | None:
+        table = self.table
+        if table.row_count == 0:
+            return None
+        key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
+        return int(key) if key is not None else None
+
+    def reload(self, keep: int | None = None) -> None:
+        """Rebuild the rows for the current search.
+
+        The cursor stays on ``keep`` (default: the highlighted conversation) if still listed,
+        else on the same row number.
+        """
+        keep = self.highlighted_id() if keep is None else keep
+        old_row = self.table.cursor_row
+        query = self.query_text
+        try:
+            hits: dict[int, SearchHit] = {}
+            if query:
+                hits = {hit.conversation_id: hit for hit in self.store.search(query)}
+                found = (self.store.get_conversation(cid) for cid in hits)
+                rows = [c for c in found if c is not None]
+            else:
+                rows = self.store.list_conversations()
+        except StorageError as exc:
+            self.notify(exc.message, title=exc.title, severity="error")
+            return
+        self._shown = rows
+        table = self.table
+        table.clear()
+        now = time.time()
+        match = _words_pattern(query)
+        title_width = self._title_width()
+        for conv in rows:
+            title = Text(_clip(conv.title, title_width), style="bold")
+            hit = hits.get(conv.id)
+            height = 1
+            if hit is not None and hit.message_id is not None:
+                snippet = _clip(hit.snippet, min(_SNIPPET_WIDTH, title_width))
+                title.append("\n" + snippet, style="italic dim")
+                height = 2
+            if match is not None:
+                title.highlight_regex(match, style="underline")
+            table.add_row(
+                title,
+                _clip(model_title(conv.model_key), _MODEL_WIDTH) if conv.model_key else "—",
+                Text(str(conv.message_count), justify="right"),
+                relative_time(conv.updated_at, now),
+                key=str(conv.id),
+                height=height,
+            )
+        ids = [c.id for c in rows]
+        if keep in ids:
+            table.move_cursor(row=ids.index(keep), animate=False)
+        elif rows:
+            table.move_cursor(row=min(old_row, len(rows) - 1), animate=False)
+        self._show_empty_state(query)
+        n = len(rows)
+        if query:
+            status = f"{n} match{'' if n == 1 else 'es'} for “{query}”"
+        else:
+            status = f"{n} conversation{'' if n == 1 else 's'}"
+        self.query_one("#conversations-status", Label).update(status)
+
+    def _title_width(self) -> int:
+        """Title characters that fit beside the other columns (the dialog is 90%, <= 130)."""
+        dialog = min(self.app.size.width * 9 // 10, 130) - 4  # border and padding
+        return max(16, min(_TITLE_WIDTH, dialog - _OTHER_COLUMNS_WIDTH))
+
+    def on_resize(self) -> None:
+        self.reload()
+
+    def _show_empty_state(self, query: str) -> None:
+        empty = self.query_one("#conversations-empty", Static)
+        if self._shown:
+            empty.remove_class("-active")
+            return
+        if query:
+            empty.update(f"No conversation matches “{query}”. Esc closes, n starts a new chat.")
+        else:
+            empty.update("No saved conversations yet. Press n to start a new chat.")
+        empty.add_class("-active")
+
+    def _summary(self, conversation_id: int) -> ConversationSummary | None:
+        return next((c for c in self._shown if c.id == conversation_id), None)
+
+    # -- search ----------------------------------------------------------------------------
+
+    @on(Input.Changed, "#conversations-search")
+    def _search_changed(self) -> None:
+        if self._search_timer is not None:
+            self._search_timer.stop()
+            self._search_timer = None
+        if self.search_delay <= 0:
+            self.reload()
+        else:
+            self._search_timer = self.set_timer(self.search_delay, self.reload)
+
+    @on(Input.Submitted, "#conversations-search")
+    def _search_submitted(self) -> None:
+        if self._search_timer is not None:  # Enter before the debounce fired: search now
+            self._search_timer.stop()
+            self._search_timer = None
+            self.reload()
+        self.action_open()
+
+    @on(DataTable.RowSelected, "#conversations-table")
+    def _row_selected(self, event: DataTable.RowSelected) -> None:
+        event.stop()
+        self.action_open()
+
+    # -- actions ---------------------------------------------------------------------------
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        in_box = isinstance(self.focused, Input)
+        if action in self._LIST_ACTIONS and in_box:
+            return False  # the key types into the box
+        if action in ("focus_list", "move"):
+            # In the list, Tab falls through to the app (next focus: the search box).
+            return self.focused is self.query_one("#conversations-search")
+        if action == "focus_search":
+            return not in_box
+        if action in ("rename", "delete", "export") and not self._shown:
+            return None  # nothing to act on: greyed out
+        return True
+
+    def on_descendant_focus(self) -> None:
+        self.refresh_bindings()
+
+    def action_move(self, step: int) -> None:
+        table = self.table
+        if table.row_count:
+            table.move_cursor(row=max(0, min(table.cursor_row + step, table.row_count - 1)))
+
+    def action_open(self) -> None:
+        conversation_id = self.highlighted_id()
+        if conversation_id is not None:
+            self.dismiss(conversation_id)
+
+    def action_new(self) -> None:
+        self.dismiss(NEW_CONVERSATION)
+
+    def action_focus_list(self) -> None:
+        self.table.focus()
+
+    def action_focus_search(self) -> None:
+        self.query_one("#conversations-search", Input).focus()
+
+    def action_close(self) -> None:
+        if self._renaming is not None:
+            self._end_rename()
+        else:
+            self.dismiss(None)
+
+    def action_rename(self) -> None:
+        conversation_id = self.highlighted_id()
+        conv = self._summary(conversation_id) if conversation_id is not None else None
+        if conv is None:
+            return
+        self._renaming = conv.id
+        box = self.query_one("#conversations-rename", Input)
+        box.border_title = "Rename · enter saves · esc cancels"
+        box.value = conv.title
+        box.add_class("-active")
+        box.focus()
+        box.action_select_all()
+
+    @on(Input.Submitted, "#conversations-rename")
+    def _rename_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        conversation_id = self._renaming
+        title = event.value.strip()
+        if conversation_id is not None and title:
+            try:
+                self.store.rename(conversation_id, title)
+            except StorageError as exc:
+                self.notify(exc.message, title=exc.title, severity="error")
+        self._end_rename()
+        self.reload(keep=conversation_id)
+
+    def _end_rename(self) -> None:
+        self._renaming = None
+        self.query_one("#conversations-rename", Input).remove_class("-active")
+        self.table.focus()
+
+    def action_delete(self) -> None:
+        conversation_id = self.highlighted_id()
+        conv = self._summary(conversation_id) if conversation_id is not None else None
+        if conv is None:
+            return
+        plural = "" if conv.message_count == 1 else "s"
+        question = f"Delete “{conv.title}” ({conv.message_count} message{plural})?"
+
+        def done(confirmed: bool | None) -> None:
+            if not confirmed:
+                return
+            try:
+                self.store.delete(conv.id)
+            except StorageError as exc:
+                self.notify(exc.message, title=exc.title, severity="error")
+                return
+            self.reload()  # the cursor stays on the same row, now the next conversation
+            self.notify(f"Deleted “{conv.title}”.")
+
+        self.app.push_screen(ConfirmScreen(question), done)
+
+    def action_export(self) -> None:
+        conversation_id = self.highlighted_id()
+        if conversation_id is None:
+            return
+        try:
+            path = self.store.export_to_file(conversation_id)
+        except StorageError as exc:
+            self.notify(exc.message, title=exc.title, severity="error")
+            return
+        self.notify(str(path), title="Exported to Markdown")

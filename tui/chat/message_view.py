@@ -1,0 +1,119 @@
+"""One chat message: who said it, the Markdown body (streamed for answers), and its stats."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.message import Message
+from textual.widgets import Label, Static
+
+if TYPE_CHECKING:
+    from textual.widgets.markdown import MarkdownStream
+
+FINISH_NOTES = {"cancelled": "stopped", "length": "hit the token limit"}
+
+
+def format_stats(stats: dict[str, Any]) -> str:
+    """ "TTFT 0.21 s · 74.3 tok/s · 31 → 212 tokens · stopped" (parts that are known)."""
+    parts: list[str] = []
+    ttft = stats.get("ttft_s")
+    if ttft is not None:
+        parts.append(f"TTFT {ttft:.2f} s")
+    rate = stats.get("tokens_per_s")
+    if rate is not None:
+        parts.append(f"{rate:.1f} tok/s")
+    prompt, completion = stats.get("prompt_tokens"), stats.get("completion_tokens")
+    if completion is not None:
+        parts.append(
+            f"{prompt} → {completion} tokens" if prompt is not None else f"{completion} tokens"
+        )
+    note = FINISH_NOTES.get(str(stats.get("finish_reason")))
+    if note:
+        parts.append(note)
+    return " · ".join(parts)
+
+
+class MessageView(Vertical):
+    """A message in the list. User messages can be focused and edited (Enter or e)."""
+
+    BINDINGS = [
+        Binding("enter,e", "edit", "Edit & resend", id="message.edit"),
+    ]
+
+    @dataclass
+    class EditRequested(Message):
+        """The user wants to edit this (user) message and resend it."""
+
+        view: MessageView
+
+    def __init__(
+        self,
+        role: str,
+        content: str = "",
+        *,
+        message_id: int | None = None,
+        title: str | None = None,
+        stats: dict[str, Any] | None = None,
+    ) -> None:
+        super().__init__(classes=f"message -{role}")
+        self.role = role
+        self.content = content
+        self.message_id = message_id
+        self._title = title or ("You" if role == "user" else "Assistant")
+        self._stats = stats
+        self.can_focus = role == "user"
+        self._stream: MarkdownStream | None = None
+
+    def compose(self) -> ComposeResult:
+        # Imported here: Markdown pulls in pygments (~50 ms), not needed for the first frame.
+        from textual.widgets import Markdown
+
+        yield Label(self._title, classes="role")
+        yield Markdown(self.content, classes="body")
+        yield Static(format_stats(self._stats) if self._stats else "", classes="stats")
+
+    def on_mount(self) -> None:
+        self.query_one(".stats").display = bool(self._stats)
+
+    def start_stream(self) -> None:
+        """Render an answer that is still arriving incrementally (not a re-parse per chunk)."""
+        from textual.widgets import Markdown
+
+        from tui.chat.answer_stream import AnswerStream
+
+        self.add_class("-streaming")
+        stream = AnswerStream(self.query_one(Markdown))
+        stream.start()
+        self._stream = stream
+
+    async def append(self, text: str) -> None:
+        self.content += text
+        if self._stream is not None:
+            await self._stream.write(text)
+
+    async def end_stream(self) -> None:
+        if self._stream is not None:
+            await self._stream.stop()
+            self._stream = None
+        self.remove_class("-streaming")
+
+    def set_stats(self, stats: dict[str, Any]) -> None:
+        self._stats = stats
+        stats_line = self.query_one(".stats", Static)
+        stats_line.update(format_stats(stats))
+        stats_line.display = True
+        self.set_class(stats.get("finish_reason") == "cancelled", "-stopped")
+
+    def set_error(self, text: str) -> None:
+        stats_line = self.query_one(".stats", Static)
+        stats_line.update(text)
+        stats_line.display = True
+        self.add_class("-error")
+
+    def action_edit(self) -> None:
+        if self.role == "user":
+            self.post_message(self.EditRequested(self))

@@ -1,0 +1,151 @@
+"""The multi-line prompt: Enter sends; ctrl+j (any terminal) or shift+enter inserts a newline.
+
+ctrl+j sends a bare line feed in every terminal, so it works over SSH and in tmux;
+shift+enter only reaches the app where the terminal reports modified keys (kitty, WezTerm,
+foot, recent iTerm2...). Up in an empty prompt edits the previous message you sent.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from textual import events
+from textual.binding import Binding
+from textual.message import Message
+from textual.widgets import TextArea
+
+from tui.chat.message_view import MessageView
+
+
+class PromptInput(TextArea):
+    # Keys are handled in _on_key, in order with the typed text: a priority binding runs
+    # before keys already queued for the widget, so a fast "...sentence.<Enter>" (a paste,
+    # tmux send-keys) lost its last characters. The bindings document the keys and let a
+    # keymap add more.
+    BINDINGS = [
+        # Not in the footer: the prompt's placeholder says both, and 80 columns are scarce.
+        Binding("enter", "submit", "Send", show=False, id="prompt.send"),
+        Binding(
+            "ctrl+j,shift+enter",
+            "newline",
+            "New line",
+            show=False,
+            key_display="ctrl+j",
+            id="prompt.newline",
+        ),
+        Binding(
+            "pageup", "cursor_page_up", "Scroll conversation up", show=False, id="prompt.page_up"
+        ),
+        Binding(
+            "pagedown",
+            "cursor_page_down",
+            "Scroll conversation down",
+            show=False,
+            id="prompt.page_down",
+        ),
+    ]
+
+    @dataclass
+    class Submitted(Message):
+        prompt: PromptInput
+        text: str
+
+    class EditPreviousRequested(Message):
+        """Up was pressed in an empty prompt."""
+
+    @dataclass
+    class PageRequested(Message):
+        """PageUp/PageDown in a prompt that has nothing to scroll: page the conversation."""
+
+        direction: int  # -1 up, +1 down
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(
+            id=id,
+            soft_wrap=True,
+            tab_behavior="focus",
+            compact=True,
+            highlight_cursor_line=False,
+            placeholder="Message…  (Enter sends · ctrl+j new line)",
+        )
+        self._key_actions: dict[str, str] = {}
+        self._editing: MessageView | None = None
+
+    def on_mount(self) -> None:
+        self._key_actions = self._own_keys()
+
+    def _own_keys(self) -> dict[str, str]:
+        """key -> "submit" / "newline", with the user's keymap applied."""
+        bindings = self._bindings.copy()
+        if self.app._keymap:
+            bindings.apply_keymap(self.app._keymap)
+        return {
+            key: binding.action
+            for key, group in bindings.key_to_bindings.items()
+            for binding in group
+            if binding.action in ("submit", "newline")
+        }
+
+    async def _on_key(self, event: events.Key) -> None:
+        action = self._key_actions.get(event.key)
+        if action is None and event.key == "newline":  # the alias some terminals report
+            action = self._key_actions.get("ctrl+j")
+        if action is None:
+            await super()._on_key(event)
+            return
+        event.stop()
+        event.prevent_default()
+        if action == "submit":
+            self.action_submit()
+        else:
+            self.action_newline()
+
+    @property
+    def editing(self) -> MessageView | None:
+        """The sent message being edited (Enter resends it), or None."""
+        return self._editing
+
+    def start_edit(self, view: MessageView) -> None:
+        if self._editing is not None:
+            self._editing.remove_class("-editing")
+        self._editing = view
+        view.add_class("-editing")
+        self.text = view.content
+        self.move_cursor(self.document.end)
+        self.border_title = "Editing: Enter resends and drops later messages · Esc cancels"
+        self.add_class("-editing")
+        self.focus()
+
+    def end_edit(self, *, clear: bool) -> None:
+        if self._editing is not None:
+            self._editing.remove_class("-editing")
+        self._editing = None
+        self.border_title = None
+        self.remove_class("-editing")
+        if clear:
+            self.clear()
+
+    def action_submit(self) -> None:
+        if self.text.strip():
+            self.post_message(self.Submitted(self, self.text))
+
+    def action_newline(self) -> None:
+        self.insert("\n")
+
+    def action_cursor_page_up(self) -> None:
+        if self.virtual_size.height <= self.scrollable_content_region.height:
+            self.post_message(self.PageRequested(-1))
+        else:
+            super().action_cursor_page_up()
+
+    def action_cursor_page_down(self) -> None:
+        if self.virtual_size.height <= self.scrollable_content_region.height:
+            self.post_message(self.PageRequested(1))
+        else:
+            super().action_cursor_page_down()
+
+    def action_cursor_up(self, select: bool = False) -> None:
+        if not self.text and not select:
+            self.post_message(self.EditPreviousRequested())
+            return
+        super().action_cursor_up(select)

@@ -1,0 +1,1 @@
+"""The Hub feature: search, model cards, downloads, the token prompt and the disk cache screen."""
