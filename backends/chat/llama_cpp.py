@@ -414,7 +414,7 @@ def _evaluate_prompt(llm: Llama, tokens: list[int], cancel: threading.Event | No
         return True
     head = tokens[:-1]
     cached = 0
-    for have, want in zip(llm._input_ids, head):
+    for have, want in zip(llm._input_ids, head, strict=False):
         if have != want:
             break
         cached += 1
