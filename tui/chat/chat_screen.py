@@ -182,6 +182,7 @@ class ChatScreen(Screen[None]):
             title=f"{message.error.title}: {message.spec.name}",
             severity="error",
             timeout=12,
+            markup=False,
         )
 
     def _show_model_state(self) -> None:
@@ -322,7 +323,13 @@ class ChatScreen(Screen[None]):
                 self._gauge.set_model_usage(self.manager.label(), self.manager.footprint())
         if chunk.error is not None:
             view.set_error(f"{chunk.error.title}: {chunk.error.message}")
-            self.notify(chunk.error.message, title=chunk.error.title, severity="error", timeout=10)
+            self.notify(
+                chunk.error.message,
+                title=chunk.error.title,
+                severity="error",
+                timeout=10,
+                markup=False,  # a crash message quotes native log lines literally
+            )
         if chunk.finished is not None:
             stats = stats_from_finished(chunk.finished)
             view.set_stats(stats)

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
+from textual.content import Content
 from textual.message import Message
 from textual.widgets import Label, Static
 
@@ -110,7 +111,8 @@ class MessageView(Vertical):
 
     def set_error(self, text: str) -> None:
         stats_line = self.query_one(".stats", Static)
-        stats_line.update(text)
+        # Literal: error texts quote native logs ("GGML_ASSERT(buf[/0] ...)"), not markup.
+        stats_line.update(Content(text))
         stats_line.display = True
         self.add_class("-error")
 
