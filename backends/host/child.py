@@ -159,8 +159,15 @@ def main(argv: list[str]) -> None:
     # Native libraries write to fd 2 (this log file) directly; Python loggers (llama.cpp's
     # routed native log among them) go there too.
     logging.basicConfig(
-        stream=sys.stderr, level=logging.INFO, format="%(asctime)s %(name)s: %(message)s"
+        stream=sys.stderr, level=logging.INFO, format="%(levelname)s %(name)s: %(message)s"
     )
+    # llama.cpp's own lines (routed through logging by its engine) read as they would on
+    # a terminal, so the lines a crash message quotes are the library's words.
+    native = logging.StreamHandler(sys.stderr)
+    native.setFormatter(logging.Formatter("%(message)s"))
+    native_log = logging.getLogger("backends.chat.llama_cpp.native")
+    native_log.addHandler(native)
+    native_log.propagate = False
     started = time.strftime("%Y-%m-%d %H:%M:%S")
     print(f"{HOST_LOG_PREFIX} {os.getpid()} started {started}", file=sys.stderr, flush=True)
     host.serve()

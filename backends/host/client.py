@@ -105,6 +105,7 @@ class EngineHost:
         self._rids = itertools.count(1)
         self._memory: MemoryReading | None = None
         self._next_sample = 0.0
+        self._log_offset = 0  # the log's size when the current request began
         self.starts = 0  # how many processes this host has had (a replaced one counts)
 
     # -- process ----------------------------------------------------------------------------
@@ -138,6 +139,7 @@ class EngineHost:
             self._spawned = spawned
             self.starts += 1
             self._memory = None
+            self._log_offset = 0
             try:
                 spawned.conn.send(
                     (protocol.INIT, self.target, dict(os.environ), _sys_path(), os.getcwd())
@@ -203,7 +205,13 @@ class EngineHost:
                 spawned.process.kill()
                 returncode = spawned.process.wait()
         self._reap()
-        error = explain_exit(returncode, label=self.label, log_path=log_path, memory=self._memory)
+        error = explain_exit(
+            returncode,
+            label=self.label,
+            log_path=log_path,
+            memory=self._memory,
+            log_since=self._log_offset,
+        )
         log.error("engine host %s died (%s): %s", self.label, returncode, error.message)
         return error
 
@@ -280,6 +288,7 @@ class EngineHost:
             assert spawned is not None
             conn = spawned.conn
             rid = next(self._rids)
+            self._log_offset = _file_size(spawned.log_path)
             wants_cancel = cancel is not None
             try:
                 conn.send((kind, rid, method, args, kwargs, progress is not None, wants_cancel))
@@ -352,6 +361,13 @@ class EngineHost:
         except (EOFError, OSError):
             pass
         self.kill()
+
+
+def _file_size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return 0
 
 
 def _sys_path() -> list[str]:
