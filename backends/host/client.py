@@ -17,6 +17,7 @@ hop per streamed item); other callers wait on a lock.
 
 from __future__ import annotations
 
+import collections
 import itertools
 import logging
 import os
@@ -135,15 +136,15 @@ class EngineHost:
             if self.alive:
                 return
             self._reap()
-            spawned = spawner.spawn() if self._use_spare else spawner.spawn_fresh()
+            init = (protocol.INIT, self.target, dict(os.environ), _sys_path(), os.getcwd())
+            spawned = spawner.spawn(init) if self._use_spare else spawner.spawn_fresh()
             self._spawned = spawned
             self.starts += 1
             self._memory = None
             self._log_offset = 0
             try:
-                spawned.conn.send(
-                    (protocol.INIT, self.target, dict(os.environ), _sys_path(), os.getcwd())
-                )
+                if not spawned.initialised:
+                    spawned.conn.send(init)
                 deadline = time.monotonic() + START_TIMEOUT_S
                 while not spawned.conn.poll(0.05):
                     if not spawned.alive() or time.monotonic() > deadline:
@@ -159,10 +160,16 @@ class EngineHost:
             log.info("engine host %s (%s) started", spawned.process.pid, self.label)
 
     def close(self) -> None:
-        """Ask the child to exit, kill it after a short grace, reap it; safe twice."""
+        """Ask the child to exit, kill it after a short grace, reap it; safe twice.
+
+        When no host is left running, a warm spare gives its runtime's memory back too.
+        """
         spawned, self._spawned = self._spawned, None
         with _live_lock:
             _live.discard(self)
+            idle = not any(h.alive for h in _live)
+        if idle:
+            spawner.cool_down()
         if spawned is None:
             return
         try:
@@ -296,6 +303,7 @@ class EngineHost:
                 raise self._crashed() from None
             cancelled_at: float | None = None
             finished = False
+            inbox: collections.deque[tuple[Any, ...]] = collections.deque()
             try:
                 while True:
                     if cancel is not None and cancelled_at is None and cancel.is_set():
@@ -309,11 +317,17 @@ class EngineHost:
                         wait = CANCEL_POLL_S
                     elif cancelled_at is not None and grace_s is not None:
                         wait = max(0.0, cancelled_at + grace_s - time.monotonic())
-                    try:
-                        ready = conn.poll(wait)
-                        message = conn.recv() if ready else None
-                    except (EOFError, OSError):
-                        raise self._crashed() from None
+                    if not inbox:
+                        try:
+                            if conn.poll(wait):
+                                received = conn.recv()
+                                if received[0] == protocol.BATCH:
+                                    inbox.extend(received[1])
+                                else:
+                                    inbox.append(received)
+                        except (EOFError, OSError):
+                            raise self._crashed() from None
+                    message = inbox.popleft() if inbox else None
                     if message is None:
                         self._sample_memory()
                         if (
@@ -348,15 +362,19 @@ class EngineHost:
                 if not finished and self.alive:
                     # The caller stopped reading mid-stream (or raised): stop the child's
                     # generator and drain it, so the next request starts clean.
-                    self._abandon(conn, rid)
+                    self._abandon(conn, rid, inbox)
 
-    def _abandon(self, conn: Any, rid: int) -> None:
+    def _abandon(self, conn: Any, rid: int, inbox: collections.deque[tuple[Any, ...]]) -> None:
+        if any(m[0] in (protocol.RETURN, protocol.RAISE) for m in inbox):
+            return  # the request already ended; its end came in the last batch
         try:
             conn.send((protocol.CANCEL, rid))
             deadline = time.monotonic() + CLOSE_GRACE_S
             while time.monotonic() < deadline:
                 if conn.poll(max(0.0, deadline - time.monotonic())):
-                    if conn.recv()[0] in (protocol.RETURN, protocol.RAISE):
+                    received = conn.recv()
+                    batch = received[1] if received[0] == protocol.BATCH else [received]
+                    if any(m[0] in (protocol.RETURN, protocol.RAISE) for m in batch):
                         return
         except (EOFError, OSError):
             pass
