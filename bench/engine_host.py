@@ -7,7 +7,9 @@ is not installed), in one run, interleaved and in alternating order per round:
            receives it: TTFT = first text - call; tokens/s = (tokens - 1) / (last text -
            first text). Both engines are loaded for the whole section.
 - switch:  `ModelManager.switch` between the demo and a tiny Q8_0 GGUF, after one untimed
-           round trip (runtime imported in-process; a warm spare host when hosted).
+           round trip (runtime imported in-process; a warm spare host when hosted). Before
+           each switch the spare host has finished starting, as it has when a user reads
+           an answer before switching; back to back, a switch waits for it.
 - memory:  in a fresh subprocess per mode, the process tree's RSS (the bench process and
            its children) before a load, and after an answer and an unload. In-process,
            llama_cpp is imported before the first reading, so only the model counts.
@@ -57,11 +59,13 @@ def _engine(mode: str) -> Any:
     return create_engine("llama_cpp", hosted=mode == "hosted")
 
 
-def _tree_rss() -> int:
+def _tree_rss(parts: dict[str, int] | None = None) -> int:
     import psutil
 
     me = psutil.Process()
     total = me.memory_info().rss
+    if parts is not None:
+        parts["self"] = int(total)
     for child in me.children(recursive=True):
         try:
             total += child.memory_info().rss
@@ -115,6 +119,7 @@ def bench_stream(spec: Any, runs: int, tokens: int) -> dict[str, list[dict[str, 
 
 def bench_switch(specs: tuple[Any, Any], runs: int, work: Path) -> dict[str, list[float]]:
     from backends.base import LoadOptions
+    from backends.host.spawn import spawner
     from backends.models.manager import ModelManager
     from backends.settings import load_settings
 
@@ -136,6 +141,8 @@ def bench_switch(specs: tuple[Any, Any], runs: int, work: Path) -> dict[str, lis
             order = MODES if run % 2 == 0 else MODES[::-1]
             for spec in specs:
                 for mode in order:
+                    # A user reads an answer between switches: the spare host is ready.
+                    spawner.wait_for_spare()
                     start = time.perf_counter()
                     managers[mode].switch(spec, options)
                     times[mode].append(time.perf_counter() - start)
@@ -160,24 +167,26 @@ def child_memory(mode: str, spec_json: str) -> dict[str, int]:
         from backends.chat.llama_cpp import _quiet_llama_cpp
 
         _quiet_llama_cpp()
-    before = _tree_rss()
-    engine = _engine(mode)
+    engine = _engine(mode)  # the app has imported the engine's module before any load
+    parts: dict[str, int] = {}
+    before = _tree_rss(parts)
     engine.load(spec, LoadOptions(n_ctx=1024))
     _one_answer(engine, 1, 32)
     loaded = _tree_rss()
     engine.unload()
     _settle_spare()
-    return {"before": before, "loaded": loaded, "after": _tree_rss()}
+    after_parts: dict[str, int] = {}
+    after = _tree_rss(after_parts)
+    return {"before": before, "loaded": loaded, "after": after,
+            "self_before": parts["self"], "self_after": after_parts["self"]}  # fmt: skip
 
 
 def _settle_spare() -> None:
     """Wait until the spare host (if any) has started and imported what it imports."""
     from backends.host.spawn import spawner
 
-    spare = spawner._spare
-    if spare is not None:
-        spare.result(timeout=60)
-    time.sleep(1.0)  # its imports finish after Popen returns; RSS readings need them done
+    spawner.wait_for_spare()
+    time.sleep(0.5)  # a cold spare's own imports; RSS readings need them done
 
 
 def bench_memory(spec: Any, runs: int, work: Path) -> dict[str, list[dict[str, int]]]:
@@ -249,7 +258,8 @@ def main() -> None:
         print(
             f"memory  {mode:10s} before {r['before'] / 1e6:6.0f} MB  loaded "
             f"{r['loaded'] / 1e6:6.0f} MB  after unload {r['after'] / 1e6:6.0f} MB  "
-            f"(after ÷ before, median {ratios[mode]:.3f})"
+            f"(after ÷ before, median {ratios[mode]:.3f}; this process "
+            f"{r['self_before'] / 1e6:.0f} -> {r['self_after'] / 1e6:.0f} MB)"
         )
 
     print()

@@ -107,6 +107,7 @@ class EngineHost:
         self._memory: MemoryReading | None = None
         self._next_sample = 0.0
         self._log_offset = 0  # the log's size when the current request began
+        self._spare_for: tuple[Any, ...] | None = None  # make a warm spare after a request
         self.starts = 0  # how many processes this host has had (a replaced one counts)
 
     # -- process ----------------------------------------------------------------------------
@@ -138,6 +139,7 @@ class EngineHost:
             self._reap()
             init = (protocol.INIT, self.target, dict(os.environ), _sys_path(), os.getcwd())
             spawned = spawner.spawn(init) if self._use_spare else spawner.spawn_fresh()
+            self._spare_for = init if self._use_spare else None
             self._spawned = spawned
             self.starts += 1
             self._memory = None
@@ -170,13 +172,8 @@ class EngineHost:
             idle = not any(h.alive for h in _live)
         if idle:
             spawner.cool_down()
-        if spawned is None:
-            return
-        try:
-            spawned.conn.send((protocol.EXIT,))
-        except OSError:
-            pass
-        spawned.discard(grace=CLOSE_GRACE_S)
+        if spawned is not None:
+            spawned.discard(grace=CLOSE_GRACE_S)
 
     def kill(self) -> None:
         """SIGKILL the child now and reap it (a stuck engine); the next start() replaces it."""
@@ -359,6 +356,10 @@ class EngineHost:
                         raise protocol.rebuild_error(message[2])
                     self._sample_memory()
             finally:
+                if self._spare_for is not None and spawner.keep_spare:
+                    # After the first request (the load), not during it.
+                    spawner.prestart(warm=self._spare_for)
+                    self._spare_for = None
                 if not finished and self.alive:
                     # The caller stopped reading mid-stream (or raised): stop the child's
                     # generator and drain it, so the next request starts clean.
