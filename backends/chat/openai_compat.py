@@ -43,6 +43,7 @@ from backends.chat.openai_errors import (
 )
 from backends.chat.openai_wire import chat_body, parse_chunk, sse_payloads, whole_answer
 from backends.errors import GenerationError, LoadCancelled, ServerError, UnsupportedModel
+from backends.paths import config_file
 
 LIST_TIMEOUT_S = 3.0
 CONNECT_TIMEOUT_S = 5.0
@@ -86,7 +87,7 @@ class OpenAICompatEngine:
         if spec.server is None:
             raise UnsupportedModel(
                 f"{spec.name} has no server configured. Add an OpenAI-compatible server "
-                "in Settings and pick one of its models."
+                f"under [[servers]] in {config_file()} and pick one of its models."
             )
         self.unload()
         server = spec.server

@@ -37,6 +37,15 @@ def task_label(task: str | None) -> str:
     return TASK_LABELS.get(task or "", task or "—")
 
 
+def where_label(item: InventoryItem) -> str:
+    """Where a model on disk lives, in a few words."""
+    if item.source == "hf-cache":
+        return "HF cache"
+    if item.source == "package":
+        return "demo package"
+    return str(item.path.parent)
+
+
 WIDE = 100  # below this many terminal columns, headers shrink and long ids are cut
 
 
@@ -118,7 +127,7 @@ class ModelResults(DataTable[str | Text]):
                 ENGINE_LABELS.get(item.engine or "", "—"),
                 Text(human_bytes(item.size_bytes), justify="right"),
                 relative_time(item.last_used, self.now),
-                "HF cache" if item.source == "hf-cache" else str(item.path.parent),
+                where_label(item),
                 key=item.key,
             )
 

@@ -145,7 +145,7 @@ async def test_pause_then_resume_completes(make_client, queue, hub: HubServer, c
     app = hub_app(make_client, queue)
     async with app.run_test(size=(120, 40)) as pilot:
         await start_q8_download(pilot, reached)
-        await pilot.press("D", "p")  # focus Downloads, pause the highlighted job
+        await pilot.press("alt+d", "p")  # focus Downloads, pause the highlighted job
         release.set()
         await wait_until(pilot, lambda: panel_rows(app)[0].job.state == "paused", "paused")
         job = panel_rows(app)[0].job
@@ -163,7 +163,7 @@ async def test_cancel_leaves_no_file(make_client, queue, hub: HubServer, cache_d
     app = hub_app(make_client, queue)
     async with app.run_test(size=(120, 40)) as pilot:
         await start_q8_download(pilot, reached)
-        await pilot.press("D", "x")
+        await pilot.press("alt+d", "x")
         release.set()
         await wait_until(pilot, lambda: panel_rows(app)[0].job.state == "cancelled", "cancel")
         assert "cancelled" in str(panel_rows(app)[0].query_one(".headline").render())
