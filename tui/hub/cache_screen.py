@@ -29,6 +29,8 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static
 
+from backends.errors import BackendError
+from backends.hub.client import default_cache_dir
 from backends.models.cache_inventory import (
     DeletePlan,
     Inventory,
@@ -39,12 +41,10 @@ from backends.models.cache_inventory import (
     plan_delete_repo,
     scan_inventory,
 )
-from backends.errors import BackendError
-from backends.hub.client import default_cache_dir
 from backends.models.usage import snapshot_commit
+from tui.hub.model_results import ENGINE_LABELS, where_label
 from tui.human_units import human_bytes, relative_time
 from tui.screens.confirm_delete import ConfirmDelete
-from tui.hub.model_results import ENGINE_LABELS, where_label
 
 if TYPE_CHECKING:
     from backends.base import ModelSpec

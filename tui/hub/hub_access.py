@@ -19,8 +19,8 @@ if TYPE_CHECKING:
     from textual.app import App
     from textual.screen import Screen
 
-    from backends.hub.download_queue import DownloadQueue
     from backends.hub.client import HubClient
+    from backends.hub.download_queue import DownloadQueue
     from backends.settings import Settings
 
 HUB_SCREEN = "hub"
