@@ -11,6 +11,7 @@ from tui.chat.clipboard import copy_with_notice, last_code_block
 from tui.chat.message_list import MessageList
 from tui.chat.params_panel import ParamsPanel
 from tui.chat.prompt_input import PromptInput
+from tui.human_units import plural
 
 if TYPE_CHECKING:
     from tui.chat.chat_screen import ChatScreen
@@ -48,7 +49,7 @@ class ConversationActions:
             screen.notify("There is no answer to copy yet.")
             return
         copy_with_notice(
-            screen.app, view.content, f"the last answer ({len(view.content)} characters)"
+            screen.app, view.content, f"the last answer ({plural(len(view.content), 'character')})"
         )
 
     def copy_code(self) -> None:
@@ -58,7 +59,8 @@ class ConversationActions:
         if code is None:
             screen.notify("The last answer has no code block to copy.")
             return
-        copy_with_notice(screen.app, code, f"a code block ({len(code.splitlines())} lines)")
+        lines = plural(len(code.splitlines()), "line")
+        copy_with_notice(screen.app, code, f"a code block ({lines})")
 
     def new_chat(self) -> None:
         screen = self.screen
