@@ -183,6 +183,11 @@ class OpenAICompatEngine:
         if usage and not cancelled:
             completion = int(usage.get("completion_tokens") or text_chunks)
             prompt = usage.get("prompt_tokens")
+            if reason == "length" and usage.get("completion_tokens"):
+                # Servers say "length" for both limits; fewer tokens than asked for means
+                # the context window filled first (only the server's own count can tell).
+                if completion < params.max_new_tokens:
+                    reason = "context"
         yield StreamFinished(
             finish_reason=reason,
             prompt_tokens=int(prompt) if prompt is not None else None,
