@@ -97,7 +97,9 @@ class ConversationActions:
             else:
                 screen.open_conversation(conversation_id)
 
-        screen.app.push_screen(ConversationsScreen(screen.store), chosen)
+        screen.app.push_screen(
+            ConversationsScreen(screen.store, model_names=self.model_names()), chosen
+        )
 
     def open(self, conversation_id: int) -> None:
         screen = self.screen
@@ -108,7 +110,16 @@ class ConversationActions:
         self.new_chat()
         screen.conversation_id = conversation_id
         screen.query_one(ParamsPanel).system_prompt = summary.system_prompt
-        manager = screen.manager
-        known = [*manager.recents(), *([manager.spec] if manager.spec else [])]
-        names = {spec.key: spec.name for spec in known}
-        screen.query_one(MessageList).show_stored(screen.store.messages(conversation_id), names)
+        messages = screen.store.messages(conversation_id)
+        screen.query_one(MessageList).show_stored(messages, self.model_names())
+
+    def model_names(self) -> dict[str, str]:
+        """Display names of the models this app knows without a scan: the loaded one, the
+        recents and the demo (a saved conversation keeps only the model's key)."""
+        from backends.models.catalog import demo_spec
+
+        manager = self.screen.manager
+        demo = demo_spec()
+        known = [*([demo] if demo else []), *manager.recents()]
+        known += [manager.spec] if manager.spec else []
+        return {spec.key: spec.name for spec in known}

@@ -19,6 +19,7 @@ from textual.widgets import DataTable
 
 from backends.hub.models import ModelSummary
 from backends.models.cache_inventory import InventoryItem
+from tui.cell_text import clip
 from tui.human_units import human_bytes, human_count, relative_time
 
 # Short enough that the results fit 80 columns.
@@ -102,10 +103,7 @@ class ModelResults(DataTable[str | Text]):
                 continue
             marker = " private" if m.private else " gated" if m.gated else ""
             room = max(20, self.app.size.width - (53 if self.mode == "hub-narrow" else 62))
-            repo_id = m.repo_id
-            if len(repo_id) + len(marker) > room:
-                repo_id = repo_id[: max(8, room - len(marker) - 1)] + "…"
-            name = Text(repo_id)
+            name = Text(clip(m.repo_id, max(8, room - len(marker))))
             if marker:
                 name.append(marker, style="bold")
             self.add_row(

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from rich.cells import cell_len
 from rich.markup import escape
 from textual import on, work
 from textual.app import ComposeResult
@@ -24,6 +25,7 @@ from backends.base import ModelSpec
 from backends.errors import BackendError
 from backends.registry import ENGINE_LABELS
 from backends.settings import Settings
+from tui.cell_text import clip
 
 
 def format_size(size: int | None) -> str:
@@ -48,12 +50,6 @@ def where_it_lives(spec: ModelSpec) -> str:
         home = str(Path.home())
         return spec.path.replace(home, "~", 1) if spec.path.startswith(home) else spec.path
     return ""
-
-
-def _clip(text: str, width: int, *, left: bool = False) -> str:
-    if len(text) <= width:
-        return text
-    return ("…" + text[-(width - 1) :]) if left else (text[: width - 1] + "…")
 
 
 class ModelPickerScreen(ModalScreen[ModelSpec | None]):
@@ -176,12 +172,12 @@ class ModelPickerScreen(ModalScreen[ModelSpec | None]):
         table.clear()
         rows = self._visible()
         engines = [ENGINE_LABELS.get(spec.engine, spec.engine) for _, spec in rows]
-        engine_w = max((len(e) for e in engines), default=8)
+        engine_w = max((cell_len(e) for e in engines), default=8)
         # The panel is 96% of the screen (max 150) less border, padding, scrollbar and
         # 2 cells of padding per column; the name gets what it needs, "where" the rest.
         inner = min(150, self.app.size.width * 96 // 100) - 4 - 2 - 10
         free = max(inner - 1 - engine_w - 8, 24)
-        longest = max((len(spec.name) + 2 for _, spec in rows), default=20)
+        longest = max((cell_len(spec.name) + 2 for _, spec in rows), default=20)
         name_w = longest if longest <= free - 12 else max(free * 6 // 10, free - 40)
         where_w = max(free - name_w, 8)
         table.columns["engine"].width = engine_w  # type: ignore[index]
@@ -189,14 +185,14 @@ class ModelPickerScreen(ModalScreen[ModelSpec | None]):
         table.columns["where"].width = where_w  # type: ignore[index]
         for (number, spec), engine in zip(rows, engines, strict=True):
             current = spec.key == self._current_key
-            label = escape(_clip(spec.name, name_w - 2 if current else name_w))
+            label = escape(clip(spec.name, name_w - 2 if current else name_w))
             name = f"[b]{label} ●[/b]" if current else label
             table.add_row(
                 number,
                 name,
                 escape(engine),
                 format_size(spec.size_bytes),
-                escape(_clip(where_it_lives(spec), where_w, left=True)),
+                escape(clip(where_it_lives(spec), where_w, left=True)),
                 key=spec.key,
             )
         if selected is not None and selected.key in table.rows:
