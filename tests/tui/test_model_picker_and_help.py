@@ -147,3 +147,16 @@ def test_sizes_read_like_a_file_manager() -> None:
     assert format_size(None) == "—"
     assert format_size(98_400_000) == "98.4 MB"
     assert format_size(512) == "512 B"
+
+
+async def test_help_shows_one_key_per_move_in_the_conversation_list(
+    make_app: Callable[..., LocalAIApp], model_a: ModelSpec
+) -> None:
+    """It read "↑↓ / ↑  Select": the up key repeated beside the "↑↓" that stands for both."""
+    app = make_app(model_a)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("f1")
+        rows = table_text(app.screen.query_one(DataTable))
+        moves = [r for r in rows if "conversations.down" in r]
+        assert len(moves) == 1 and moves[0].startswith("↑↓ ")
+        assert not any("↑↓ / ↑" in r for r in rows)

@@ -135,7 +135,8 @@ class ConversationsScreen(ModalScreen[int | None]):
         Binding("escape", "close", "Close", id="conversations.close"),
         # Up/Down drive the list while the search box has focus (the table handles its own).
         Binding("down", "move(1)", "Select", key_display="↑↓", id="conversations.down"),
-        Binding("up", "move(-1)", "Up", show=False, id="conversations.up"),
+        # No description: "↑↓" above stands for both (help listed "↑↓ / ↑").
+        Binding("up", "move(-1)", "", show=False, id="conversations.up"),
     ]
 
     # Keys that would type into a focused text box (hidden from the footer there by Textual).
