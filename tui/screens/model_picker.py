@@ -7,7 +7,7 @@ with the recents and fills in; an unreachable server only adds a line saying so.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from rich.cells import cell_len
@@ -73,6 +73,7 @@ class ModelPickerScreen(ModalScreen[ModelSpec | None]):
     class Discovered(Message):
         specs: list[ModelSpec]
         failures: list[tuple[str, BackendError]]
+        problems: dict[str, str] = field(default_factory=dict)  # key -> why it cannot load
 
     def __init__(
         self, settings: Settings, recents: list[ModelSpec], current: ModelSpec | None
@@ -84,6 +85,7 @@ class ModelPickerScreen(ModalScreen[ModelSpec | None]):
         self._specs: dict[str, ModelSpec] = {s.key: s for s in recents}
         self._pending = 2 if settings.servers else 1
         self._notes: list[str] = []
+        self._problems: dict[str, str] = {}  # damaged GGUFs: key -> what is wrong
 
     def compose(self) -> ComposeResult:
         with Vertical(id="picker"):
@@ -119,8 +121,16 @@ class ModelPickerScreen(ModalScreen[ModelSpec | None]):
     @work(thread=True, group="picker-local", exit_on_error=False)
     def _discover_local(self) -> None:
         from backends.models.catalog import discover_models
+        from backends.models.gguf_file import gguf_problem
 
-        self.post_message(self.Discovered(discover_models(self._settings), []))
+        specs = discover_models(self._settings)
+        problems = {}
+        for spec in [*specs, *self._recents]:
+            if spec.engine == "llama_cpp" and spec.path:
+                problem = gguf_problem(spec.path)
+                if problem is not None:
+                    problems[spec.key] = problem
+        self.post_message(self.Discovered(specs, [], problems))
 
     @work(thread=True, group="picker-servers", exit_on_error=False)
     def _discover_servers(self) -> None:
@@ -133,6 +143,7 @@ class ModelPickerScreen(ModalScreen[ModelSpec | None]):
     def _add_discovered(self, message: Discovered) -> None:
         for spec in message.specs:
             self._specs.setdefault(spec.key, spec)
+        self._problems.update(message.problems)
         self._pending -= 1
         self._notes.extend(f"{name}: {error.message}" for name, error in message.failures)
         self._refill()
@@ -185,13 +196,16 @@ class ModelPickerScreen(ModalScreen[ModelSpec | None]):
         table.columns["where"].width = where_w  # type: ignore[index]
         for (number, spec), engine in zip(rows, engines, strict=True):
             current = spec.key == self._current_key
-            label = escape(clip(spec.name, name_w - 2 if current else name_w))
+            damaged = spec.key in self._problems
+            label = escape(clip(spec.name, name_w - (2 if current else 0) - (2 if damaged else 0)))
             name = f"[b]{label} ●[/b]" if current else label
+            if damaged:
+                name = f"[bold red]✗[/] {name}"
             table.add_row(
                 number,
                 name,
                 escape(engine),
-                format_size(spec.size_bytes),
+                "[red]damaged[/]" if damaged else format_size(spec.size_bytes),
                 escape(clip(where_it_lives(spec), where_w, left=True)),
                 key=spec.key,
             )
@@ -217,9 +231,22 @@ class ModelPickerScreen(ModalScreen[ModelSpec | None]):
     def action_dismiss_picker(self) -> None:
         self.dismiss(None)
 
+    @on(DataTable.RowHighlighted, "#picker-table")
+    def _explain_damage(self) -> None:
+        """The highlighted damaged file's problem, under the table."""
+        spec = self._selected()
+        problem = self._problems.get(spec.key) if spec is not None else None
+        if problem is not None or self._pending <= 0:
+            self._note(f"✗ {problem}" if problem else "")
+
     @on(Input.Submitted, "#picker-filter")
     @on(DataTable.RowSelected, "#picker-table")
     def _choose(self) -> None:
         spec = self._selected()
-        if spec is not None:
-            self.dismiss(spec)
+        if spec is None:
+            return
+        problem = self._problems.get(spec.key)
+        if problem is not None:
+            self.notify(problem, title=f"Cannot load {spec.name}", severity="error")
+            return
+        self.dismiss(spec)
