@@ -63,6 +63,24 @@ async def test_the_params_panel_hides_when_the_terminal_shrinks_and_returns_when
         assert panel.display
 
 
+async def test_a_chat_started_narrow_shows_the_panel_once_widened_unless_closed_by_hand(
+    make_app: Callable[..., LocalAIApp], model_a: ModelSpec
+) -> None:
+    app = make_app(model_a)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await ready(app, pilot, "a")
+        panel = app.query_one(ParamsPanel)
+        assert not panel.display
+        await pilot.resize_terminal(120, 40)
+        await pilot.pause()
+        assert panel.display
+        await pilot.press("ctrl+t")  # closed by hand: a resize does not bring it back
+        await pilot.resize_terminal(80, 24)
+        await pilot.resize_terminal(130, 40)
+        await pilot.pause()
+        assert not panel.display
+
+
 async def test_the_title_follows_an_edited_first_prompt_unless_renamed(
     make_app: Callable[..., LocalAIApp], model_a: ModelSpec
 ) -> None:

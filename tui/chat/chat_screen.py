@@ -109,6 +109,7 @@ class ChatScreen(Screen[None]):
             self.settings.sampling.to_params(), self.settings.system_prompt, id="params"
         )
         panel.display = self.size.width >= PARAMS_PANEL_MIN_WIDTH
+        self._panel_auto_hidden = not panel.display  # hidden for the width: widening shows it
         await self.mount(self.gauge, after=self.query_one(StatusLine))
         await self.query_one("#body").mount(panel)
         # Last: a model load imports its runtime and competes for the GIL.
