@@ -12,14 +12,25 @@ from textual.content import Content
 from textual.message import Message
 from textual.widgets import Label, Static
 
+from tui.human_units import plural
+
 if TYPE_CHECKING:
     from textual.widgets.markdown import MarkdownStream
 
-FINISH_NOTES = {"cancelled": "stopped", "length": "hit the token limit"}
+FINISH_NOTES = {
+    "cancelled": "stopped",
+    "length": "hit the token limit",
+    "context": "context window full",
+}
 
 
 def format_stats(stats: dict[str, Any]) -> str:
-    """ "TTFT 0.21 s · 74.3 tok/s · 31 → 212 tokens · stopped" (parts that are known)."""
+    """ "TTFT 0.21 s · 74.3 tok/s · 31 → 212 tokens · stopped" (parts that are known).
+
+    A failed answer's stats are {"finish_reason": "error", "error": "Title: what to do"}.
+    """
+    if stats.get("finish_reason") == "error":
+        return str(stats.get("error") or "The answer failed.")
     parts: list[str] = []
     ttft = stats.get("ttft_s")
     if ttft is not None:
@@ -29,9 +40,8 @@ def format_stats(stats: dict[str, Any]) -> str:
         parts.append(f"{rate:.1f} tok/s")
     prompt, completion = stats.get("prompt_tokens"), stats.get("completion_tokens")
     if completion is not None:
-        parts.append(
-            f"{prompt} → {completion} tokens" if prompt is not None else f"{completion} tokens"
-        )
+        tokens = plural(int(completion), "token")
+        parts.append(f"{prompt} → {tokens}" if prompt is not None else tokens)
     note = FINISH_NOTES.get(str(stats.get("finish_reason")))
     if note:
         parts.append(note)
@@ -75,10 +85,15 @@ class MessageView(Vertical):
 
         yield Label(self._title, classes="role")
         yield Markdown(self.content, classes="body")
-        yield Static(format_stats(self._stats) if self._stats else "", classes="stats")
+        yield Static(
+            format_stats(self._stats) if self._stats else "", classes="stats", markup=False
+        )
 
     def on_mount(self) -> None:
         self.query_one(".stats").display = bool(self._stats)
+        reason = (self._stats or {}).get("finish_reason")
+        self.set_class(reason == "cancelled", "-stopped")
+        self.set_class(reason == "error", "-error")
 
     def start_stream(self) -> None:
         """Render an answer that is still arriving incrementally (not a re-parse per chunk)."""
