@@ -8,6 +8,7 @@ worker via the ModelManager; a failed load leaves the previous model in place.
 
 from __future__ import annotations
 
+import asyncio
 import threading
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -28,7 +29,7 @@ from backends.store.conversations import ConversationStore, stats_from_finished,
 from tui.backend_errors import shows_backend_errors
 from tui.chat.clipboard import copy_with_notice, last_code_block
 from tui.chat.message_list import MessageList
-from tui.chat.message_view import MessageView
+from tui.chat.message_view import MessageView, import_renderer
 from tui.chat.model_loader import ModelLoader
 from tui.chat.params_panel import ParamsPanel
 from tui.chat.prompt_input import PromptInput
@@ -120,6 +121,7 @@ class ChatScreen(Screen[None]):
         await self.query_one("#body").mount(panel)
         # Last: a model load imports its runtime and competes for the GIL.
         self._load_startup_model()
+        self.run_worker(import_renderer, thread=True, group="warm-up", exit_on_error=False)
 
     def _load_startup_model(self) -> None:
         if self._startup_model is not None:
@@ -238,9 +240,8 @@ class ChatScreen(Screen[None]):
             await messages.remove_from(view)
         conversation = self._ensure_conversation(event.text)
         user_id = self.store.add_message(conversation, "user", event.text)
-        messages.add(MessageView("user", event.text, message_id=user_id))
         event.prompt.clear()
-        await self._answer(params)
+        await self._answer(params, MessageView("user", event.text, message_id=user_id))
 
     def _params(self) -> GenerationParams | None:
         try:
@@ -266,8 +267,11 @@ class ChatScreen(Screen[None]):
                 self.store.set_model(self.conversation_id, spec.key)
         return self.conversation_id
 
-    async def _answer(self, params: GenerationParams) -> None:
-        """Start an answer to the conversation as stored (the last message is the user's)."""
+    async def _answer(self, params: GenerationParams, prompt: MessageView | None = None) -> None:
+        """Start an answer to the conversation as stored (the last message is the user's).
+
+        `prompt`, the view of a message just sent, is mounted once the request is out.
+        """
         assert self.conversation_id is not None
         spec = self.manager.spec
         history = [(m.role, m.content) for m in self.store.messages(self.conversation_id)]
@@ -276,12 +280,23 @@ class ChatScreen(Screen[None]):
             self.conversation_id, "assistant", "", model_key=spec.key if spec else None
         )
         view = MessageView("assistant", "", message_id=message_id, title=_answer_title(spec))
-        await self.query_one(MessageList).add(view)
         self._answer_cancel = cancel = threading.Event()
         self._answer_view = view
-        view.start_stream()
+        # The request goes out before the views are mounted, so mounting them (tens of ms
+        # of UI work) overlaps the server's time to first token instead of adding to it:
+        # one loop turn lets the worker's task start its thread first (bench/remote_chat.py).
+        view_ready = threading.Event()
+        self._answer_worker(chat, params, view, message_id, cancel, view_ready)
+        await asyncio.sleep(0)
+        messages = self.query_one(MessageList)
+        try:
+            if prompt is not None:
+                messages.add(prompt)
+            await messages.add(view)
+            view.start_stream()
+        finally:
+            view_ready.set()
         self.status.set_state("generating… (Esc stops)")
-        self._answer_worker(chat, params, view, message_id, cancel)
 
     @work(thread=True, exclusive=True, group="answer", exit_on_error=False)
     def _answer_worker(
@@ -291,11 +306,16 @@ class ChatScreen(Screen[None]):
         view: MessageView,
         message_id: int,
         cancel: threading.Event,
+        view_ready: threading.Event,
     ) -> None:
         def persist(text: str) -> None:
             self.store.set_message_content(message_id, text)
 
         def on_chunk(chunk: AnswerChunk) -> None:
+            # Text waits (in the flusher thread) until the view streams: an action such as
+            # regenerate runs outside this screen's message queue, so the screen could
+            # otherwise handle the first chunk before the view exists.
+            view_ready.wait()
             self.post_message(self.AnswerUpdated(view, message_id, chunk))
 
         with self.manager.engine_in_use() as engine:
