@@ -345,27 +345,6 @@ def app_run(app: AppInPty, server: Server, tokens: int, rng: random.Random) -> R
     return Run("app", start, shown, server.record(number), latencies)
 
 
-# -- launch -> first frame (bench/startup.py's method, this app configuration) ---------------
-
-
-def first_frames(
-    env: dict[str, str], argv: list[str], runs: int, tmp: Path
-) -> tuple[list[float], list[float]]:
-    from bench.startup import BARE_APP, BARE_MARKER, time_to_marker
-
-    bare = tmp / "bare.py"
-    bare.write_text(BARE_APP)
-    ours, base = [], []
-    for run in range(runs):
-        order = ("ours", "bare") if run % 2 else ("bare", "ours")
-        for kind in order:
-            if kind == "ours":
-                ours.append(time_to_marker(argv, FIRST_FRAME_MARKER, env))
-            else:
-                base.append(time_to_marker([sys.executable, str(bare)], BARE_MARKER, env))
-    return ours, base
-
-
 # -- main -------------------------------------------------------------------------------------
 
 
@@ -379,8 +358,11 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=6, help="answers per side, interleaved")
     parser.add_argument("--tokens", type=int, default=400, help="answer length (default 400)")
     parser.add_argument("--rate", type=float, default=100.0, help="server tok/s (default 100)")
-    parser.add_argument("--ttft-ms", type=float, default=30.0, help="server prompt time (ms)")
+    parser.add_argument("--ttft-ms", type=float, default=80.0, help="server prompt time (ms)")
     parser.add_argument("--launches", type=int, default=5, help="first-frame runs per side")
+    parser.add_argument(
+        "--compare", metavar="DIR", help="another checkout of the app, measured interleaved"
+    )
     parser.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve:
@@ -395,97 +377,164 @@ def main() -> int:
         shutil.rmtree(tmp, ignore_errors=True)
 
 
-def _run(args: argparse.Namespace, server: Server, tmp: Path) -> int:
-    config = tmp / "config.toml"
-    config.write_text(
-        f'[[servers]]\nname = "{SERVER_NAME}"\nbase_url = "{server.base_url}"\n\n'
-        f"[sampling]\nmax_new_tokens = {args.tokens}\n"
-    )
+@dataclass
+class Variant:
+    """One checkout of the app under test (this tree, or --compare's) and its figures."""
+
+    label: str
+    root: Path
+    env: dict[str, str]
+    launches: list[float] = field(default_factory=list)
+    runs: list[Run] = field(default_factory=list)
+    idle_rss: float = 0.0
+    after_rss: float = 0.0
+    app: AppInPty | None = None
+
+
+def _variant(label: str, root: Path, config: Path, tmp: Path) -> Variant:
     env = {
         **os.environ,
         "TERM": "xterm-256color",
         "COLUMNS": "120",
         "LINES": "40",
-        "PYTHONPATH": str(ROOT),
+        "PYTHONPATH": str(root),
         "LOCALAI_TUI_CONFIG": str(config),
-        "LOCALAI_TUI_DATA_DIR": str(tmp / "data"),
+        "LOCALAI_TUI_DATA_DIR": str(tmp / label / "data"),
         "HF_HOME": str(tmp / "hf"),
         "HF_HUB_OFFLINE": "1",
     }
-    argv = [sys.executable, "-m", "tui", "--model", MODEL, "--engine", "openai"]
+    return Variant(label, root, env)
+
+
+def _argv(root: Path) -> list[str]:
+    """`localai-tui --model bench/paced --engine openai`, run from `root`'s code."""
+    launcher = (
+        f"import sys; sys.path.insert(0, {str(root)!r}); sys.argv[0] = 'localai-tui'; "
+        "from tui.cli import main; sys.exit(main())"
+    )
+    return [sys.executable, "-c", launcher, "--model", MODEL, "--engine", "openai"]
+
+
+def _print_run(label: str, round_: int, run: Run) -> None:
+    keys = ""
+    if run.keys:
+        keys = (
+            f"  keys p50 {percentile(run.keys, 0.5) * 1000:4.0f} ms"
+            f" p95 {percentile(run.keys, 0.95) * 1000:4.0f} ms (n={len(run.keys)})"
+        )
     print(
-        f"server: {args.rate:.0f} tok/s paced, {args.ttft_ms:.0f} ms to first token, "
-        f"{args.tokens} tokens per answer; load avg {os.getloadavg()[0]:.2f}",
+        f"  round {round_ + 1} {label:12s} first token {run.first_token * 1000:5.0f} ms"
+        f" (server {run.server_first_token * 1000:4.0f})  {run.rate:6.1f} tok/s"
+        f" ÷ server {run.server_rate:6.1f} = {run.rate / run.server_rate:.3f}{keys}",
         flush=True,
     )
-    ours, base = first_frames(env, argv, args.launches, tmp)
-    for i, (o, b) in enumerate(zip(ours, base, strict=True)):
-        print(f"  launch {i + 1}: bare Textual {b * 1000:5.0f} ms  localai-tui {o * 1000:5.0f} ms")
 
-    app = AppInPty(argv, env)
+
+def _run(args: argparse.Namespace, server: Server, tmp: Path) -> int:
+    from bench.startup import BARE_APP, BARE_MARKER, time_to_marker
+
+    config = tmp / "config.toml"
+    config.write_text(
+        f'[[servers]]\nname = "{SERVER_NAME}"\nbase_url = "{server.base_url}"\n\n'
+        f"[sampling]\nmax_new_tokens = {args.tokens}\n"
+    )
+    variants = [_variant("localai-tui", ROOT, config, tmp)]
+    if args.compare:
+        variants.append(_variant("compared", Path(args.compare).resolve(), config, tmp))
+    print(
+        f"server: {args.rate:.0f} tok/s paced, {args.ttft_ms:.0f} ms to first token, "
+        f"{args.tokens} tokens per answer; load avg {os.getloadavg()[0]:.2f}"
+        + (f"; compared: {args.compare}" if args.compare else ""),
+        flush=True,
+    )
+
+    bare_app = tmp / "bare.py"
+    bare_app.write_text(BARE_APP)
+    bare_launches: list[float] = []
+    for launch in range(args.launches):  # interleaved, the order rotating each time
+        order: list[Variant | None] = [None, *variants]
+        shift = launch % len(order)
+        line = []
+        for variant in order[shift:] + order[:shift]:
+            if variant is None:
+                bare_launches.append(
+                    time_to_marker([sys.executable, str(bare_app)], BARE_MARKER, variants[0].env)
+                )
+                line.append(f"bare Textual {bare_launches[-1] * 1000:5.0f} ms")
+            else:
+                variant.launches.append(
+                    time_to_marker(_argv(variant.root), FIRST_FRAME_MARKER, variant.env)
+                )
+                line.append(f"{variant.label} {variant.launches[-1] * 1000:5.0f} ms")
+        print(f"  launch {launch + 1}: " + "  ".join(line), flush=True)
+
+    bares: list[Run] = []
+    rng = random.Random(7)
     try:
-        app.wait_for(READY_MARKER)
-        app.drain(1.5)
-        idle_rss = app.rss_mb()
-        rng = random.Random(7)
-        runs: list[Run] = []
+        for variant in variants:
+            variant.app = AppInPty(_argv(variant.root), variant.env)
+            variant.app.wait_for(READY_MARKER)
+        for variant in variants:
+            assert variant.app is not None
+            variant.app.drain(1.5)
+            variant.idle_rss = variant.app.rss_mb()
         for round_ in range(args.runs):
-            for kind in ("app", "bare") if round_ % 2 == 0 else ("bare", "app"):
-                run = (
-                    app_run(app, server, args.tokens, rng)
-                    if kind == "app"
-                    else bare_run(server, args.tokens)
-                )
-                runs.append(run)
-                keys = ""
-                if run.keys:
-                    keys = (
-                        f"  keys p50 {percentile(run.keys, 0.5) * 1000:4.0f} ms"
-                        f" p95 {percentile(run.keys, 0.95) * 1000:4.0f} ms (n={len(run.keys)})"
-                    )
-                print(
-                    f"  round {round_ + 1} {kind:4s} first token {run.first_token * 1000:5.0f} ms"
-                    f" (server {run.server_first_token * 1000:4.0f})  {run.rate:6.1f} tok/s"
-                    f" ÷ server {run.server_rate:6.1f} = {run.rate / run.server_rate:.3f}{keys}",
-                    flush=True,
-                )
-        app.drain(1.0)
-        after_rss = app.rss_mb()
+            order = [*variants, None]
+            shift = round_ % len(order)
+            for variant in order[shift:] + order[:shift]:
+                if variant is None:
+                    bares.append(bare_run(server, args.tokens))
+                    _print_run("bare client", round_, bares[-1])
+                else:
+                    assert variant.app is not None
+                    variant.runs.append(app_run(variant.app, server, args.tokens, rng))
+                    _print_run(variant.label, round_, variant.runs[-1])
+        for variant in variants:
+            assert variant.app is not None
+            variant.app.drain(1.0)
+            variant.after_rss = variant.app.rss_mb()
     finally:
-        app.close()
+        for variant in variants:
+            if variant.app is not None:
+                variant.app.close()
 
-    apps = [r for r in runs if r.kind == "app"]
-    bares = [r for r in runs if r.kind == "bare"]
-    keys = [k for r in apps for k in r.keys]
     med = statistics.median
-    ratios = [r.rate / r.server_rate for r in apps]
-    print()
-    print(
-        f"tokens/s on screen ÷ server, per run : {min(ratios):.3f}–{max(ratios):.3f}"
-        f" (median {med(ratios):.3f})   keep >= 0.98"
-    )
     bare_ratios = [r.rate / r.server_rate for r in bares]
-    print(f"bare client ÷ server, per run        : {min(bare_ratios):.3f}–{max(bare_ratios):.3f}")
-    app_first = med([r.first_token for r in apps])
     bare_first = med([r.first_token for r in bares])
-    print(
-        f"Enter -> first token on screen       : {app_first * 1000:.0f} ms,"
-        f" bare client {bare_first * 1000:.0f} ms: {(app_first - bare_first) * 1000:+.0f} ms"
-        "   target <= +20 ms"
-    )
-    print(
-        f"key latency while streaming          : p50 {percentile(keys, 0.5) * 1000:.0f} ms,"
-        f" p95 {percentile(keys, 0.95) * 1000:.0f} ms (n={len(keys)})   target <= 20 / 50 ms"
-    )
-    o, b = med(ours), med(base)
-    print(
-        f"launch -> first frame                : {o * 1000:.0f} ms, bare Textual {b * 1000:.0f} ms,"
-        f" ratio {o / b:.2f}   target <= 500 ms and <= 1.5"
-    )
-    print(
-        f"idle RSS with the remote model       : {idle_rss:.0f} MB at start,"
-        f" {after_rss:.0f} MB after {len(apps)} answers   keep <= 80 MB"
-    )
+    bare_launch = med(bare_launches)
+    print()
+    print(f"bare client ÷ server, per run : {min(bare_ratios):.3f}–{max(bare_ratios):.3f}")
+    print(f"bare client first token       : {bare_first * 1000:.0f} ms (median)")
+    print(f"bare Textual app first frame  : {bare_launch * 1000:.0f} ms (median)")
+    for variant in variants:
+        runs = variant.runs
+        ratios = [r.rate / r.server_rate for r in runs]
+        keys = [k for r in runs for k in r.keys]
+        first = med([r.first_token for r in runs])
+        launch = med(variant.launches)
+        print()
+        print(f"{variant.label} ({variant.root})")
+        print(
+            f"  tokens/s on screen ÷ server, per run : {min(ratios):.3f}–{max(ratios):.3f}"
+            f" (median {med(ratios):.3f})   keep >= 0.98"
+        )
+        print(
+            f"  Enter -> first token on screen       : {first * 1000:.0f} ms,"
+            f" {(first - bare_first) * 1000:+.0f} ms over the bare client   target <= +20 ms"
+        )
+        print(
+            f"  key latency while streaming          : p50 {percentile(keys, 0.5) * 1000:.0f} ms,"
+            f" p95 {percentile(keys, 0.95) * 1000:.0f} ms (n={len(keys)})"
+            "   target <= 20 / 50 ms"
+        )
+        print(
+            f"  launch -> first frame                : {launch * 1000:.0f} ms,"
+            f" {launch / bare_launch:.2f} x the bare Textual app   target <= 500 ms and <= 1.5 x"
+        )
+        print(
+            f"  idle RSS with the remote model       : {variant.idle_rss:.0f} MB at start,"
+            f" {variant.after_rss:.0f} MB after {len(runs)} answers   keep <= 80 MB"
+        )
     return 0
 
 

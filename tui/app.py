@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from textual import work
+from textual import events, work
 from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.screen import Screen
@@ -79,6 +79,13 @@ class LocalAIApp(App[None]):
             gauge=self._gauge,
         )
 
+    async def on_event(self, event: events.Event) -> None:
+        if isinstance(event, events.Key) and not event.is_forwarded:
+            from tui.alt_digit_keys import as_command_key
+
+            event = as_command_key(event)  # Alt+2 switches models, never types "2"
+        await super().on_event(event)
+
     def on_mount(self) -> None:
         if self.settings.theme in self.available_themes:
             self.theme = self.settings.theme
@@ -127,15 +134,15 @@ class LocalAIApp(App[None]):
             yield from palette()
 
     def action_show_help(self) -> None:
-        from tui.hub.cache_screen import CacheScreen
         from tui.chat.conversations_screen import ConversationsScreen
-        from tui.screens.help import HelpScreen
-        from tui.hub.hub_screen import HubScreen
-        from tui.hub.model_card_screen import ModelCardScreen
-        from tui.screens.model_picker import ModelPickerScreen
-        from tui.hub.downloads_panel import DownloadsPanel
         from tui.chat.message_view import MessageView
         from tui.chat.prompt_input import PromptInput
+        from tui.hub.cache_screen import CacheScreen
+        from tui.hub.downloads_panel import DownloadsPanel
+        from tui.hub.hub_screen import HubScreen
+        from tui.hub.model_card_screen import ModelCardScreen
+        from tui.screens.help import HelpScreen
+        from tui.screens.model_picker import ModelPickerScreen
 
         if isinstance(self.screen, HelpScreen):
             return
