@@ -141,6 +141,9 @@ class AnswerFlow:
             screen.conversation_id, "assistant", "", model_key=spec.key if spec else None
         )
         view = MessageView("assistant", "", message_id=message_id, title=_answer_title(spec))
+        # Styled once, as it mounts: start_stream() adding the class afterwards restyled
+        # the whole message on the way to the first token.
+        view.add_class("-streaming", update=False)
         self.cancel = cancel = threading.Event()
         self.view = view
         # The request goes out before the views are mounted, so mounting them (tens of ms
