@@ -48,6 +48,17 @@ def format_stats(stats: dict[str, Any]) -> str:
     return " · ".join(parts)
 
 
+def import_renderer() -> None:
+    """Import what the first message needs (markdown-it, pygments: ~50–100 ms) ahead of it.
+
+    Run in a thread after the first frame; otherwise the first answer pays it between
+    Enter and its first token.
+    """
+    from textual.widgets import Markdown  # noqa: F401
+
+    import tui.chat.answer_stream  # noqa: F401
+
+
 class MessageView(Vertical):
     """A message in the list. User messages can be focused and edited (Enter or e)."""
 
