@@ -20,6 +20,8 @@ import uuid
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from backends.errors import BackendError, DownloadError, HubError, OfflineError
+from backends.hub.client import HubClient
 from backends.hub.download_jobs import (
     ACTIVE_STATES,
     DownloadEvent,
@@ -31,8 +33,6 @@ from backends.hub.download_jobs import (
     load_jobs,
     save_jobs,
 )
-from backends.errors import BackendError, DownloadError, HubError, OfflineError
-from backends.hub.client import HubClient
 from backends.hub.models import RepoListing
 from backends.hub.resumable_download import (
     FileMetadata,
@@ -314,7 +314,8 @@ class DownloadQueue:
         if missing > free:
             raise DownloadError(
                 f"Not enough disk space for {job.repo_id}: {missing / 1e9:.1f} GB needed, "
-                f"{free / 1e9:.1f} GB free in {cache}. Free space (Models → delete) and resume."
+                f"{free / 1e9:.1f} GB free in {cache}. Free space (F4 lists what is on disk; "
+                "Del deletes) and resume."
             )
 
     def _download(self, job: JobRecord, f: FileRecord) -> None:

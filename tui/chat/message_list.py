@@ -26,6 +26,10 @@ EMPTY_HINT = (
 )
 
 
+UNFINISHED = {"finish_reason": "cancelled"}
+"""The stats shown for a saved answer that never got its own (cut by quitting)."""
+
+
 class MessageList(VerticalScroll):
     """Holds MessageViews; an empty chat shows a short hint instead.
 
@@ -91,7 +95,8 @@ class MessageList(VerticalScroll):
         """Show a saved conversation (after `clear()`), stats under each answer.
 
         `names` maps model keys to display names (known models), so a reopened answer is
-        titled as it was when it streamed.
+        titled as it was when it streamed. An answer saved without stats never finished (the
+        app quit or died mid-answer): it is marked "stopped", as Esc would have left it.
         """
         names = names or {}
         views = [
@@ -100,7 +105,7 @@ class MessageList(VerticalScroll):
                 m.content,
                 message_id=m.id,
                 title=None if m.role == "user" else model_title(m.model_key, names),
-                stats=m.stats,
+                stats=m.stats if m.stats or m.role != "assistant" else UNFINISHED,
             )
             for m in messages
             if m.role in ("user", "assistant")
