@@ -286,7 +286,8 @@ class TransformersEngine:
                 if params.seed is not None:
                     torch.manual_seed(params.seed)
                 with torch.inference_mode():
-                    if cancel is not None:
+                    # Text only: inputs such as images would be left out of the chunks.
+                    if cancel is not None and set(encoded.keys()) <= TEXT_INPUTS:
                         cache = _read_prompt(model, input_ids, stopped)
                         if cache is False:
                             return  # stopped while the prompt was read
@@ -373,6 +374,7 @@ class TransformersEngine:
         return MemoryFootprint(ram_bytes=ram, vram_bytes=vram)
 
 
+TEXT_INPUTS = {"input_ids", "attention_mask"}
 PROMPT_CHUNK_S = 0.4  # a stop during the prompt lands within about this long
 FIRST_PROMPT_CHUNK = 16  # tokens; later chunks are sized from the measured rate
 
