@@ -198,7 +198,8 @@ class ChatScreen(Screen[None]):
 
     def action_stop(self) -> None:
         """Esc: stop the answer (keeping it), else cancel a load, else leave edit mode,
-        else leave the params panel (closing it where it covers the chat) for the prompt."""
+        else leave the params panel (closing it where it covers the chat) for the prompt,
+        else it prefixes the next key (Esc then 2 is Alt+2)."""
         prompt = self.query_one(PromptInput)
         if self.answers.stop():
             self.status.set_state("stopping…")
@@ -215,6 +216,8 @@ class ChatScreen(Screen[None]):
             ):
                 panel.first().display = False
             prompt.focus()
+        else:
+            self.app.escape_prefix.arm()  # type: ignore[attr-defined]
 
     # -- the conversation ------------------------------------------------------------------
 
