@@ -164,7 +164,7 @@ def test_footprint_is_the_hosts_rss_and_unload_reaps_the_host(
 
 @pytest.mark.slow
 def test_twenty_switches_leave_no_zombie_and_no_growing_memory(
-    tiny_gguf_spec: ModelSpec, tiny_gguf_q8_spec: ModelSpec, tmp_path: Path
+    spare_hosts: None, tiny_gguf_spec: ModelSpec, tiny_gguf_q8_spec: ModelSpec, tmp_path: Path
 ) -> None:
     manager = ModelManager(load_settings(), recents_path=tmp_path / "recent.json")
     me = psutil.Process()
@@ -185,3 +185,26 @@ def test_twenty_switches_leave_no_zombie_and_no_growing_memory(
     assert zombies == []
     assert live_hosts() == []
     assert grown < 30 * 1024 * 1024, f"process tree grew by {grown / 1e6:.0f} MB"
+
+
+@pytest.mark.slow
+def test_a_switch_takes_the_warm_spare_and_an_unload_cools_it(
+    spare_hosts: None, tiny_gguf_spec: ModelSpec, tiny_gguf_q8_spec: ModelSpec, tmp_path: Path
+) -> None:
+    from backends.host.spawn import spawner
+
+    manager = ModelManager(load_settings(), recents_path=tmp_path / "recent.json")
+    options = LoadOptions(n_ctx=256)
+    manager.switch(tiny_gguf_spec, options)
+    assert spawner.wait_for_spare()
+    spare = spawner._spare
+    assert spare is not None and spawner._spare_init is not None  # warm: llama.cpp's init
+    spare_pid = spare.result().process.pid
+
+    engine = manager.switch(tiny_gguf_q8_spec, options)
+
+    assert isinstance(engine, HostedChatEngine) and engine.host.pid == spare_pid
+    assert engine.host.starts == 1
+    manager.unload()
+    assert spawner._spare is not None and spawner._spare_init is None  # cold again
+    assert live_hosts() == []
