@@ -171,6 +171,9 @@ def test_twenty_switches_leave_no_zombie_and_no_growing_memory(
     options = LoadOptions(n_ctx=256)
 
     def tree_rss() -> int:
+        from backends.host.spawn import spawner
+
+        spawner.wait_for_spare()  # a spare half-way through its imports would skew this
         return me.memory_info().rss + sum(c.memory_info().rss for c in me.children(recursive=True))
 
     manager.switch(tiny_gguf_spec, options)
