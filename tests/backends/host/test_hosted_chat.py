@@ -28,6 +28,7 @@ from backends.base import (
 )
 from backends.chat.llama_repack import VERDICT_FILE, build_key
 from backends.device import DeviceMonitor
+from backends.errors import LoadCancelled
 from backends.host.chat_proxy import HostedChatEngine
 from backends.host.client import EngineCrashed, live_hosts
 from backends.models.manager import ModelManager
@@ -99,6 +100,31 @@ def test_esc_on_a_stuck_engine_ends_the_stream_fast_keeps_the_partial_and_replac
     # The model comes back in a new host, and the next answer works.
     assert _text(list(engine.stream(MESSAGES, PARAMS))) == "Partial answer done."
     assert engine.host.pid != stuck_pid and engine.loaded
+
+
+def test_a_cancelled_load_stuck_in_native_code_ends_with_its_process(
+    engines: list[ChatEngine], tmp_path: Path
+) -> None:
+    engine = _engine(engines)
+    cancel = threading.Event()
+    pids: list[int | None] = []
+
+    def progress(_: object) -> None:  # the load has started: the user presses Esc
+        pids.append(engine.host.pid)
+        cancel.set()
+
+    started = time.monotonic()
+    with pytest.raises(LoadCancelled):
+        engine.load(
+            host_test_spec("stuck-load", tmp_path / "m"),
+            LoadOptions(),
+            progress=progress,
+            cancel=cancel,
+        )
+
+    assert time.monotonic() - started < 5  # not the 60 s the load sleeps
+    assert pids and pids[0] is not None and not psutil.pid_exists(pids[0])
+    assert not engine.loaded and live_hosts() == []
 
 
 @pytest.mark.parametrize("mode", ["SIGSEGV", "SIGKILL"])
