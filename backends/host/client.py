@@ -61,11 +61,15 @@ class HostInfo:
     vram_bytes: int | None = None
 
 
-def live_hosts() -> list[HostInfo]:
-    """Every running host of this app, with its resident memory (and VRAM where NVML can tell)."""
+def live_hosts(*, include_spare: bool = False) -> list[HostInfo]:
+    """Every running host of this app, with its resident memory (and VRAM where NVML can
+    tell); with `include_spare`, the pre-started spare process too (last)."""
     with _live_lock:
         hosts = [h for h in _live if h.alive]
     infos = [(h.pid, h.label, h.rss_bytes()) for h in hosts]
+    spare = spawner.spare_process() if include_spare else None
+    if spare is not None:
+        infos.append((spare[0], spare[1], tree_rss(spare[0])))
     pids = [pid for pid, _, _ in infos if pid is not None]
     from backends.host.gpu_memory import vram_by_pid
 
