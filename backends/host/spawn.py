@@ -248,14 +248,13 @@ class _Spawner:
         """(pid, label) of a started spare, for the device gauge: a warm spare holds its
         runtime's memory (torch: ~240 MB) and the user should see where that went."""
         with self._lock:
-            spare, init = self._spare, self._spare_init
+            spare = self._spare
         if spare is None or not spare.done() or spare.exception() is not None:
             return None
         spawned = spare.result()
         if not spawned.alive():
             return None
-        engine = str(init[1]).rpartition(":")[2] if init is not None else ""
-        return spawned.process.pid, f"spare {engine}".strip()
+        return spawned.process.pid, "spare"
 
     def cool_down(self) -> None:
         """Replace a warm spare by a cold one (no engine is running: give memory back)."""

@@ -230,7 +230,7 @@ def test_a_switch_takes_the_warm_spare_and_an_unload_cools_it(
     assert spare is not None and spawner._spare_init is not None  # warm: llama.cpp's init
     spare_pid = spare.result().process.pid
     shown = [(h.pid, h.label) for h in DeviceMonitor().sample().hosts]
-    assert shown[-1] == (spare_pid, "spare LlamaCppEngine")  # its memory is on the gauge
+    assert shown[-1] == (spare_pid, "spare")  # its memory is on the gauge
 
     engine = manager.switch(tiny_gguf_q8_spec, options)
 
