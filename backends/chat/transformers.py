@@ -111,10 +111,32 @@ class TransformersEngine:
 
     @classmethod
     def warm_up(cls) -> None:
-        """Engine-host hook: import torch and transformers' model classes ahead of the
-        load (3-5 s here), in a spare host, so a switch does not wait for them."""
+        """Engine-host hook: import torch and transformers' loading machinery ahead of the
+        load, in a spare host, so a switch does not wait for them.
+
+        `from transformers import AutoModelForCausalLM` alone is lazy: the first
+        `from_pretrained` in a process then imported modeling_utils, core_model_loading
+        and the generation code, 7-11 s on this busy 2-core box.
+        """
         _import_runtime()
-        from transformers import AutoModelForCausalLM, AutoTokenizer  # noqa: F401
+        import transformers.core_model_loading  # noqa: F401
+        import transformers.generation.utils  # noqa: F401
+        import transformers.modeling_utils  # noqa: F401
+        from transformers import (  # noqa: F401
+            AutoConfig,
+            AutoModelForCausalLM,
+            AutoTokenizer,
+            PreTrainedTokenizerFast,
+        )
+
+        # transformers 5 compiles ~940 regexes into a per-process cache on the first
+        # from_pretrained (0.5-0.9 s here); an internal function, hence the guard.
+        try:
+            from transformers.conversion_mapping import get_checkpoint_conversion_mapping
+
+            get_checkpoint_conversion_mapping("llama")
+        except (ImportError, AttributeError, TypeError):
+            pass
 
     def __init__(self) -> None:
         self._model: PreTrainedModel | None = None

@@ -18,6 +18,11 @@ MODULES = [
     "backends.chat.transformers_placement",
     "backends.chat.transformers_streamer",
     "backends.chat.llama_cpp",
+    "backends.chat.llama_repack",
+    "backends.host.client",
+    "backends.host.chat_proxy",
+    "backends.host.child",
+    "backends.device",
 ]
 FORBIDDEN = ["textual", "rich", "tui", "torch", "transformers", "peft", "llama_cpp", "numpy"]
 
