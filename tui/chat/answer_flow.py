@@ -24,10 +24,10 @@ from backends.store.conversations import stats_from_finished, title_from_prompt
 from tui.chat.message_list import MessageList
 from tui.chat.message_view import MessageView
 from tui.chat.params_panel import InvalidParam, ParamsPanel
+from tui.chat.prompt_input import PromptInput
 
 if TYPE_CHECKING:
     from tui.chat.chat_screen import ChatScreen
-    from tui.chat.prompt_input import PromptInput
 
 
 @dataclass
@@ -46,6 +46,8 @@ class AnswerFlow:
         self.screen = screen
         self.cancel: threading.Event | None = None
         self.view: MessageView | None = None
+        self._waiting_for: ModelSpec | None = None  # a prompt waits for this load
+        self._prompt_title: str | None = None
 
     @property
     def generating(self) -> bool:
@@ -63,10 +65,13 @@ class AnswerFlow:
         if self.generating:
             screen.notify("An answer is still streaming: wait, or press Esc to stop it.")
             return
+        loading = screen.models.loader.loading
+        if loading is not None:
+            # The model being loaded answers, not the one it replaces.
+            self._wait_for(loading, prompt)
+            return
         if screen.manager.engine is None:
-            loading = screen.models.loader.loading
-            hint = "it is still loading" if loading else "press ctrl+o to pick one"
-            screen.notify(f"No model loaded yet: {hint}.", severity="warning")
+            screen.notify("No model loaded yet: press ctrl+o to pick one.", severity="warning")
             return
         params = self._params()
         if params is None:
@@ -92,6 +97,13 @@ class AnswerFlow:
         screen = self.screen
         if self.generating or screen.conversation_id is None:
             return
+        loading = screen.models.loader.loading
+        if loading is not None:
+            screen.notify(
+                f"{loading.name} is still loading: regenerate when it is ready "
+                "(Esc cancels the load)."
+            )
+            return
         if screen.manager.engine is None:
             screen.notify("No model loaded: press ctrl+o to pick one.", severity="warning")
             return
@@ -106,6 +118,36 @@ class AnswerFlow:
             screen.store.delete_messages_from(screen.conversation_id, last.message_id)
             await messages.remove_from(last)
         await self._start(params)
+
+    def _wait_for(self, spec: ModelSpec, prompt: PromptInput) -> None:
+        if self._waiting_for is None:
+            self._prompt_title = prompt.border_title
+        self._waiting_for = spec
+        prompt.border_title = f"Sends when {spec.name} is loaded · Esc cancels the load"
+        self.screen.notify(
+            f"{spec.name} is still loading: your message is sent as soon as it is ready. "
+            "Esc cancels the load."
+        )
+
+    def _stop_waiting(self) -> PromptInput | None:
+        """The prompt that waited for a load now finished, or None (none waits, or a newer
+        load is still running)."""
+        if self._waiting_for is None or self.screen.models.loader.loading is not None:
+            return None
+        self._waiting_for = None
+        prompt = self.screen.query_one(PromptInput)
+        prompt.border_title = self._prompt_title
+        return prompt
+
+    def model_loaded(self) -> None:
+        """Send the prompt that waited for this model, as the user left it."""
+        prompt = self._stop_waiting()
+        if prompt is not None:
+            prompt.action_submit()
+
+    def load_failed(self) -> bool:
+        """True when a prompt waited for the failed load (it stays in the prompt, unsent)."""
+        return self._stop_waiting() is not None
 
     def _params(self) -> GenerationParams | None:
         panel = self.screen.query_one(ParamsPanel)
