@@ -200,6 +200,11 @@ class LlamaCppEngine:
     )
 
     @classmethod
+    def warm_up(cls) -> None:
+        """Engine-host hook: import llama_cpp ahead of the load (a warm spare host)."""
+        _quiet_llama_cpp()
+
+    @classmethod
     def options_after_crash(
         cls, signal_number: int, options: LoadOptions
     ) -> tuple[LoadOptions, str] | None:

@@ -10,6 +10,7 @@ of the stream included, so it can never overtake the text).
 
 from __future__ import annotations
 
+import asyncio
 import threading
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -84,9 +85,8 @@ class AnswerFlow:
         if edited_first is not None:
             self._retitle(conversation, edited_first, text)
         user_id = screen.store.add_message(conversation, "user", text)
-        messages.add(MessageView("user", text, message_id=user_id))
         prompt.clear()
-        await self._start(params)
+        await self._start(params, MessageView("user", text, message_id=user_id))
 
     async def regenerate(self) -> None:
         screen = self.screen
@@ -142,8 +142,11 @@ class AnswerFlow:
         if summary is not None and summary.title == title_from_prompt(old_prompt):
             store.rename(conversation, title_from_prompt(new_prompt))
 
-    async def _start(self, params: GenerationParams) -> None:
-        """Start an answer to the conversation as stored (the last message is the user's)."""
+    async def _start(self, params: GenerationParams, sent: MessageView | None = None) -> None:
+        """Start an answer to the conversation as stored (the last message is the user's).
+
+        `sent`, the view of the message just sent, is mounted once the request is out.
+        """
         screen = self.screen
         assert screen.conversation_id is not None
         spec = screen.manager.spec
@@ -153,19 +156,33 @@ class AnswerFlow:
             screen.conversation_id, "assistant", "", model_key=spec.key if spec else None
         )
         view = MessageView("assistant", "", message_id=message_id, title=_answer_title(spec))
-        await screen.query_one(MessageList).add(view)
+        # Styled once, as it mounts: start_stream() adding the class afterwards restyled
+        # the whole message on the way to the first token.
+        view.add_class("-streaming", update=False)
         self.cancel = cancel = threading.Event()
         self.view = view
-        view.start_stream()
-        screen.status.set_state("generating… (Esc stops)")
+        # The request goes out before the views are mounted, so mounting them (tens of ms
+        # of UI work) overlaps the server's time to first token instead of adding to it:
+        # one loop turn lets the worker's task start its thread first (bench/remote_chat.py).
+        view_ready = threading.Event()
         screen.run_worker(
-            lambda: self._run(chat, params, view, message_id, cancel),
+            lambda: self._run(chat, params, view, message_id, cancel, view_ready),
             name="answer",
             group="answer",
             thread=True,
             exclusive=True,
             exit_on_error=False,
         )
+        await asyncio.sleep(0)
+        messages = screen.query_one(MessageList)
+        try:
+            if sent is not None:
+                messages.add(sent)
+            await messages.add(view)
+            view.start_stream()
+        finally:
+            view_ready.set()
+        screen.status.set_state("generating… (Esc stops)")
 
     def _run(
         self,
@@ -174,6 +191,7 @@ class AnswerFlow:
         view: MessageView,
         message_id: int,
         cancel: threading.Event,
+        view_ready: threading.Event,
     ) -> None:
         """The worker: runs in a thread, touches no widget, posts AnswerUpdated."""
         screen = self.screen
@@ -182,6 +200,10 @@ class AnswerFlow:
             screen.store.set_message_content(message_id, text)
 
         def on_chunk(chunk: AnswerChunk) -> None:
+            # Text waits until the view streams: regenerate runs in the app's message
+            # queue, not the screen's, so the screen could otherwise handle the first
+            # chunk before the view is mounted.
+            view_ready.wait()
             screen.post_message(AnswerUpdated(view, message_id, chunk))
 
         with screen.manager.engine_in_use() as engine:
@@ -196,7 +218,8 @@ class AnswerFlow:
         if chunk.text:
             await view.append(chunk.text)
         for notice in chunk.notices:
-            screen.notify(notice, title=screen.manager.spec.name if screen.manager.spec else None)
+            title = screen.manager.spec.name if screen.manager.spec else None
+            screen.notify(notice, title=title or "", markup=False)
         if not chunk.is_last:
             return
         await view.end_stream()
@@ -212,7 +235,11 @@ class AnswerFlow:
                 message.message_id, {"finish_reason": "error", "error": error}
             )
             screen.notify(
-                chunk.error.message, title=chunk.error.title, severity="error", timeout=10
+                chunk.error.message,
+                title=chunk.error.title,
+                severity="error",
+                timeout=10,
+                markup=False,  # a crash message quotes native log lines literally
             )
         if chunk.finished is not None:
             stats = stats_from_finished(chunk.finished)

@@ -25,7 +25,7 @@ from tui.backend_errors import shows_backend_errors
 from tui.chat.answer_flow import AnswerFlow, AnswerUpdated
 from tui.chat.conversation_actions import ConversationActions
 from tui.chat.message_list import MessageList
-from tui.chat.message_view import MessageView
+from tui.chat.message_view import MessageView, import_renderer
 from tui.chat.model_loader import ModelLoader
 from tui.chat.model_switching import ModelSwitching
 from tui.chat.params_panel import ParamsPanel
@@ -114,6 +114,7 @@ class ChatScreen(Screen[None]):
         await self.query_one("#body").mount(panel)
         # Last: a model load imports its runtime and competes for the GIL.
         self.models.load_startup_model(self._startup_model)
+        self.run_worker(import_renderer, thread=True, group="warm-up", exit_on_error=False)
 
     def on_unmount(self) -> None:
         # Quitting mid-answer: end the stream so the model can be unloaded at exit.

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
+from textual.content import Content
 from textual.message import Message
 from textual.widgets import Label, Static
 
@@ -45,6 +46,17 @@ def format_stats(stats: dict[str, Any]) -> str:
     if note:
         parts.append(note)
     return " · ".join(parts)
+
+
+def import_renderer() -> None:
+    """Import what the first message needs (markdown-it, pygments: ~50–100 ms) ahead of it.
+
+    Run in a thread after the first frame; otherwise the first answer pays it between
+    Enter and its first token.
+    """
+    from textual.widgets import Markdown  # noqa: F401
+
+    import tui.chat.answer_stream  # noqa: F401
 
 
 class MessageView(Vertical):
@@ -125,7 +137,8 @@ class MessageView(Vertical):
 
     def set_error(self, text: str) -> None:
         stats_line = self.query_one(".stats", Static)
-        stats_line.update(text)
+        # Literal: error texts quote native logs ("GGML_ASSERT(buf[/0] ...)"), not markup.
+        stats_line.update(Content(text))
         stats_line.display = True
         self.add_class("-error")
 

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from pydantic import ValidationError
 from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 from textual.widgets import Input, Label, TextArea
 
 from backends.base import GenerationParams
 from backends.settings import SamplingDefaults
+from backends.settings_model import ValidationError
 
 # (field, label, input type, tooltip) - fields of backends.settings.SamplingDefaults
 FIELDS: list[tuple[str, str, str, str]] = [
