@@ -266,6 +266,17 @@ class TransformersEngine:
             stop_filter = StopSequenceFilter(TRANSCRIPT_STOPS)
         input_ids = encoded["input_ids"].to(model.device)
         attention_mask = encoded["attention_mask"].to(model.device)
+        prompt_len = int(input_ids.shape[-1])
+        window = getattr(model.config, "max_position_embeddings", None)
+        max_new = params.max_new_tokens
+        if isinstance(window, int) and window > 0:
+            if prompt_len >= window:
+                raise GenerationError(
+                    f"The conversation ({prompt_len} tokens) no longer fits this model's "
+                    f"context window ({window} tokens). Start a new chat (ctrl+n).",
+                    title="Context window full",
+                )
+            max_new = min(max_new, window - prompt_len)  # the window is the tighter cap
         eos = model.generation_config.eos_token_id
         eos_ids = set(eos if isinstance(eos, list) else [] if eos is None else [eos])
         if tokenizer.eos_token_id is not None:
@@ -282,7 +293,7 @@ class TransformersEngine:
         kwargs: dict[str, Any] = {
             "input_ids": input_ids,
             "attention_mask": attention_mask,
-            "max_new_tokens": params.max_new_tokens,
+            "max_new_tokens": max_new,
             "do_sample": sample,
             "repetition_penalty": params.repetition_penalty,
             "streamer": streamer,
@@ -340,8 +351,8 @@ class TransformersEngine:
             finish = "cancelled"
         elif streamer.ended_by_eos or stop_filter.stopped:
             finish = "stop"
-        elif streamer.generated >= params.max_new_tokens:
-            finish = "length"
+        elif streamer.generated >= max_new:
+            finish = "length" if max_new == params.max_new_tokens else "context"
         else:
             finish = "stop"
         yield StreamFinished(
