@@ -78,6 +78,11 @@ def main(argv: list[str] | None = None) -> int:
         except BackendError as exc:
             print(f"localai-tui: {exc.title}: {exc.message}", file=sys.stderr)
             return 2
+    from backends.host.spawn import prestart_spare
+
+    # The startup model's engine host starts its Python now, while the UI draws its
+    # first frame; the model loader then takes this process instead of waiting for one.
+    prestart_spare()
     from tui.app import LocalAIApp
 
     try:

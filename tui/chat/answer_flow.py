@@ -23,7 +23,7 @@ from backends.errors import BackendError
 from backends.store.conversations import stats_from_finished, title_from_prompt
 from tui.chat.message_list import MessageList
 from tui.chat.message_view import MessageView
-from tui.chat.params_panel import ParamsPanel
+from tui.chat.params_panel import InvalidParam, ParamsPanel
 
 if TYPE_CHECKING:
     from tui.chat.chat_screen import ChatScreen
@@ -73,12 +73,17 @@ class AnswerFlow:
             return
         messages = screen.query_one(MessageList)
         view = prompt.editing
+        edited_first: str | None = None  # the first prompt's old text, when it is edited
         if view is not None:
+            first = next((v for v in messages.views if v.role == "user"), None)
+            edited_first = view.content if view is first else None
             prompt.end_edit(clear=False)
             if screen.conversation_id is not None and view.message_id is not None:
                 screen.store.delete_messages_from(screen.conversation_id, view.message_id)
             await messages.remove_from(view)
         conversation = self._ensure_conversation(text)
+        if edited_first is not None:
+            self._retitle(conversation, edited_first, text)
         user_id = screen.store.add_message(conversation, "user", text)
         prompt.clear()
         await self._start(params, MessageView("user", text, message_id=user_id))
@@ -103,9 +108,12 @@ class AnswerFlow:
         await self._start(params)
 
     def _params(self) -> GenerationParams | None:
+        panel = self.screen.query_one(ParamsPanel)
         try:
-            return self.screen.query_one(ParamsPanel).params()
-        except ValueError as exc:
+            return panel.params()
+        except InvalidParam as exc:
+            # Open the panel at the field: a "press ctrl+t" hint toggled an open panel shut.
+            panel.show_field(exc.field)
             self.screen.notify(str(exc), title="Invalid parameter", severity="error")
             return None
 
@@ -126,6 +134,13 @@ class AnswerFlow:
             if spec is not None and summary is not None and summary.model_key != spec.key:
                 screen.store.set_model(screen.conversation_id, spec.key)
         return screen.conversation_id
+
+    def _retitle(self, conversation: int, old_prompt: str, new_prompt: str) -> None:
+        """The title follows an edited first prompt, unless the user renamed the chat."""
+        store = self.screen.store
+        summary = store.get_conversation(conversation)
+        if summary is not None and summary.title == title_from_prompt(old_prompt):
+            store.rename(conversation, title_from_prompt(new_prompt))
 
     async def _start(self, params: GenerationParams, sent: MessageView | None = None) -> None:
         """Start an answer to the conversation as stored (the last message is the user's).
@@ -203,7 +218,8 @@ class AnswerFlow:
         if chunk.text:
             await view.append(chunk.text)
         for notice in chunk.notices:
-            screen.notify(notice, title=screen.manager.spec.name if screen.manager.spec else None)
+            title = screen.manager.spec.name if screen.manager.spec else None
+            screen.notify(notice, title=title or "", markup=False)
         if not chunk.is_last:
             return
         await view.end_stream()
@@ -212,9 +228,18 @@ class AnswerFlow:
             screen.status.set_state("ready")
             screen.models.show_usage()
         if chunk.error is not None:
-            view.set_error(f"{chunk.error.title}: {chunk.error.message}")
+            error = f"{chunk.error.title}: {chunk.error.message}"
+            view.set_error(error)
+            # Saved, so the reopened answer shows why it ended (not as one cut by quitting).
+            screen.store.set_message_stats(
+                message.message_id, {"finish_reason": "error", "error": error}
+            )
             screen.notify(
-                chunk.error.message, title=chunk.error.title, severity="error", timeout=10
+                chunk.error.message,
+                title=chunk.error.title,
+                severity="error",
+                timeout=10,
+                markup=False,  # a crash message quotes native log lines literally
             )
         if chunk.finished is not None:
             stats = stats_from_finished(chunk.finished)

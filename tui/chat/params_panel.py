@@ -21,6 +21,14 @@ FIELDS: list[tuple[str, str, str, str]] = [
 ]
 
 
+class InvalidParam(ValueError):
+    """A parameter that does not validate; `field` names its input (`#param-<field>`)."""
+
+    def __init__(self, message: str, field: str) -> None:
+        super().__init__(message)
+        self.field = field
+
+
 class ParamsPanel(VerticalScroll):
     """Reads and validates the parameters; invalid values raise ValueError with a clear text."""
 
@@ -62,9 +70,14 @@ class ParamsPanel(VerticalScroll):
             error = exc.errors()[0]
             field = str(error["loc"][0]) if error["loc"] else "a field"
             label = next((lbl for n, lbl, _, _ in FIELDS if n == field), field)
-            raise ValueError(
-                f"{label}: {error['msg']}. Fix it in the side panel (ctrl+t)."
-            ) from None
+            message = f"{label}: {error['msg']}. Fix it in the side panel."
+            raise InvalidParam(message, field) from None
+
+    def show_field(self, field: str) -> None:
+        """Open the panel (if closed) with the cursor in `field`'s input."""
+        self.display = True
+        inputs = self.query(f"#param-{field}")
+        (inputs.first() if inputs else self.query_one(Input)).focus()
 
     def set_params(self, params: GenerationParams) -> None:
         for name, _, _, _ in FIELDS:
