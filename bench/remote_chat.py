@@ -202,6 +202,7 @@ class Run:
     shown: list[float]  # when token i was first on screen (bare: received)
     served: Served
     keys: list[float] = field(default_factory=list)  # key latencies (app)
+    cpu: float = 0.0  # CPU seconds the app used, Enter to the whole answer drawn (app)
 
     @property
     def first_token(self) -> float:
@@ -299,6 +300,11 @@ class AppInPty:
             self.send(char)
         self.drain(0.3)
 
+    def cpu_s(self) -> float:
+        """CPU seconds the app has used (all its threads), from /proc."""
+        fields = Path(f"/proc/{self.proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
     def rss_mb(self) -> float:
         status = Path(f"/proc/{self.proc.pid}/status").read_text()
         kb = int(re.search(r"VmRSS:\s+(\d+)", status).group(1))  # type: ignore[union-attr]
@@ -318,6 +324,7 @@ def app_run(app: AppInPty, server: Server, tokens: int, rng: random.Random) -> R
     shown: list[float] = []  # shown[i]: when token i (or a later one) was first drawn
     app.type_and_wait("\x0e")  # ctrl+n: a new chat, so every round starts alike
     app.type_and_wait("go")
+    cpu_before = app.cpu_s()
     start = app.send("\r")
     typed = ""
     key_sent: float | None = None
@@ -345,9 +352,10 @@ def app_run(app: AppInPty, server: Server, tokens: int, rng: random.Random) -> R
             next_key_at = stamp + rng.uniform(0.05, 0.15)
         elif key_sent is not None and stamp - key_sent > KEY_TIMEOUT_S:
             raise RuntimeError(f"key {typed[-1]!r} not echoed within {KEY_TIMEOUT_S} s")
+    cpu = app.cpu_s() - cpu_before
     app.drain(0.3)
     app.type_and_wait("\x7f" * len(typed))  # empty the prompt for the next round
-    return Run("app", start, shown, server.record(number), latencies)
+    return Run("app", start, shown, server.record(number), latencies, cpu)
 
 
 # -- launch -> first frame ---------------------------------------------------------------
@@ -447,7 +455,8 @@ def _print_run(label: str, round_: int, run: Run) -> None:
     print(
         f"  round {round_ + 1} {label:12s} first token {run.first_token * 1000:5.0f} ms"
         f" (server {run.server_first_token * 1000:4.0f})  {run.rate:6.1f} tok/s"
-        f" ÷ server {run.server_rate:6.1f} = {run.rate / run.server_rate:.3f}{keys}",
+        f" ÷ server {run.server_rate:6.1f} = {run.rate / run.server_rate:.3f}{keys}"
+        + (f"  CPU {run.cpu * 1000:4.0f} ms" if run.cpu else ""),
         flush=True,
     )
 
@@ -563,6 +572,10 @@ def _run(args: argparse.Namespace, server: Server, tmp: Path) -> int:
         print(
             f"  CPU used by the first frame          : {launch_cpu * 1000:.0f} ms,"
             f" {launch_cpu / bare_cpu:.2f} x the bare Textual app's"
+        )
+        print(
+            f"  app CPU per answer (all threads)     : {med([r.cpu for r in runs]) * 1000:.0f} ms"
+            f" for {len(runs[0].shown)} tokens and the keys typed meanwhile"
         )
         print(
             f"  idle RSS with the remote model       : {variant.idle_rss:.0f} MB at start,"
