@@ -65,6 +65,10 @@ FIRST_FRAME_MARKER = b"Ask anything."  # the empty chat's hint
 KEY_PREFIX = "QZ"  # typed first in each round, unmeasured: makes every measured echo unique
 KEY_ALPHABET = "ABCDEFGHIJKLMNOPRSTUVWXY"  # measured keys; never in an answer (lowercase)
 KEY_TIMEOUT_S = 2.0
+# Keys start this long after Enter (and once text shows), the same for every variant: an app
+# that shows its first token sooner would otherwise have more keys measured in the busy
+# moments right after Enter, while the views mount.
+KEYS_AFTER_S = 0.4
 
 
 # -- the paced server (its own process) ------------------------------------------------------
@@ -328,7 +332,7 @@ def app_run(app: AppInPty, server: Server, tokens: int, rng: random.Random) -> R
     start = app.send("\r")
     typed = ""
     key_sent: float | None = None
-    next_key_at = 0.0
+    next_key_at = start + KEYS_AFTER_S
     latencies: list[float] = []
     deadline = start + 60 + tokens / 20
     while len(shown) < tokens:
