@@ -215,9 +215,9 @@ class AnswerFlow:
             exclusive=True,
             exit_on_error=False,
         )
-        await asyncio.sleep(0)
-        messages = screen.query_one(MessageList)
         try:
+            await asyncio.sleep(0)
+            messages = screen.query_one(MessageList)
             if sent is not None:
                 messages.add(sent)
             await messages.add(view)
