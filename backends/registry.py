@@ -6,9 +6,13 @@ A new runtime is one module in backends/chat plus one line here.
 from __future__ import annotations
 
 import importlib
+from typing import TYPE_CHECKING
 
 from backends.base import ChatEngine
 from backends.errors import MissingDependency, UnsupportedModel
+
+if TYPE_CHECKING:
+    from backends.image.protocol import ImageEngine
 
 # name -> (module, class, pip extra that provides the runtime)
 ENGINES: dict[str, tuple[str, str, str | None]] = {
@@ -21,6 +25,14 @@ ENGINE_LABELS: dict[str, str] = {
     "transformers": "transformers",
     "llama_cpp": "llama.cpp",
     "openai": "OpenAI-compatible",
+    "diffusers": "diffusers",
+    "sdcpp": "stable-diffusion.cpp",
+}
+
+# Image engines (backends/image): name -> (module, class, pip extra that provides the runtime)
+IMAGE_ENGINES: dict[str, tuple[str, str, str | None]] = {
+    "diffusers": ("backends.image.diffusers_engine", "DiffusersEngine", "image"),
+    "sdcpp": ("backends.image.sdcpp_engine", "StableDiffusionCppEngine", "sdcpp"),
 }
 
 
@@ -37,9 +49,20 @@ def create_engine(name: str) -> ChatEngine:
     return engine
 
 
+def create_image_engine(name: str) -> ImageEngine:
+    """A fresh, unloaded image engine (in this process); the caller may host it instead."""
+    try:
+        module_name, class_name, _extra = IMAGE_ENGINES[name]
+    except KeyError:
+        known = ", ".join(sorted(IMAGE_ENGINES))
+        raise UnsupportedModel(f"No image engine named {name!r}. Known: {known}.") from None
+    engine: ImageEngine = getattr(importlib.import_module(module_name), class_name)()
+    return engine
+
+
 def missing_runtime(name: str, package: str) -> MissingDependency:
     """The error an engine raises when its runtime library cannot be imported."""
-    extra = ENGINES.get(name, ("", "", None))[2]
+    extra = {**ENGINES, **IMAGE_ENGINES}.get(name, ("", "", None))[2]
     hint = f"pip install 'localai-tui[{extra}]'" if extra else f"pip install {package}"
     return MissingDependency(
         f"The {ENGINE_LABELS.get(name, name)} engine needs {package}, which is not installed. "
