@@ -127,15 +127,15 @@ class LocalAIApp(App[None]):
             yield from palette()
 
     def action_show_help(self) -> None:
-        from tui.hub.cache_screen import CacheScreen
         from tui.chat.conversations_screen import ConversationsScreen
-        from tui.screens.help import HelpScreen
-        from tui.hub.hub_screen import HubScreen
-        from tui.hub.model_card_screen import ModelCardScreen
-        from tui.screens.model_picker import ModelPickerScreen
-        from tui.hub.downloads_panel import DownloadsPanel
         from tui.chat.message_view import MessageView
         from tui.chat.prompt_input import PromptInput
+        from tui.hub.cache_screen import CacheScreen
+        from tui.hub.downloads_panel import DownloadsPanel
+        from tui.hub.hub_screen import HubScreen
+        from tui.hub.model_card_screen import ModelCardScreen
+        from tui.screens.help import HelpScreen
+        from tui.screens.model_picker import ModelPickerScreen
 
         if isinstance(self.screen, HelpScreen):
             return
