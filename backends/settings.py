@@ -83,6 +83,11 @@ class ImageSettings(BaseModel):
         description="GGUF transformer path -> the diffusers repo or folder it belongs in.",
     )
     default_negative_prompt: str = Field(default="", description="Pre-filled negative prompt.")
+    renderer: str = Field(
+        default="auto",
+        description="How pictures are drawn: auto (Kitty graphics or Sixel when the terminal "
+        "answers, else colour half-cells), halfcell, unicode, sixel or kitty.",
+    )
 
     def resolved_outputs_dir(self) -> Path:
         if self.outputs_dir is not None:

@@ -47,15 +47,8 @@ class _Abort(Exception):
 
 
 def _import_runtime() -> None:
-    try:
-        import diffusers
-        import torch  # noqa: F401
-    except ImportError as error:
-        raise missing_runtime("diffusers", "torch and diffusers") from error
-    # tqdm bars would write onto the terminal Textual draws on; logs go to the app's file.
-    diffusers.utils.logging.disable_progress_bar()
-    diffusers.utils.logging.disable_default_handler()
-    diffusers.utils.logging.enable_propagation()
+    # transformers first: importing diffusers imports it, and its own stderr handler would
+    # print warnings (torchvision missing…) onto the terminal Textual draws on.
     try:
         import transformers
 
@@ -64,6 +57,14 @@ def _import_runtime() -> None:
         transformers.utils.logging.enable_propagation()
     except ImportError:
         pass
+    try:
+        import diffusers
+        import torch  # noqa: F401
+    except ImportError as error:
+        raise missing_runtime("diffusers", "torch and diffusers") from error
+    diffusers.utils.logging.disable_progress_bar()
+    diffusers.utils.logging.disable_default_handler()
+    diffusers.utils.logging.enable_propagation()
 
 
 def resolve_pipeline_dir(location: str, *, what: str = "The image model") -> Path:
