@@ -120,12 +120,14 @@ class GalleryScreen(Screen[tuple[str, GalleryImage] | None]):
     GalleryScreen #gallery-body {{ height: 1fr; }}
     GalleryScreen #gallery-grid {{
         grid-size: {THUMB_COLUMNS};
+        grid-rows: 12;
         grid-gutter: 0 1;
         height: auto;
     }}
     GalleryScreen #gallery-scroll {{ width: 2fr; }}
     GalleryScreen #gallery-details {{
         width: 1fr;
+        height: 1fr;
         min-width: 30;
         padding: 0 1;
         background: $panel;
@@ -174,7 +176,10 @@ class GalleryScreen(Screen[tuple[str, GalleryImage] | None]):
     def on_descendant_focus(self) -> None:
         image = self.selected
         if image is not None:
-            self.query_one("#gallery-details", Static).update(f"{image.parameters}\n\n{image.path}")
+            path = Path(image.path)
+            details = self.query_one("#gallery-details", Static)
+            details.update(f"{image.parameters}\n\n{path.parent.name}/{path.name}")
+            details.tooltip = image.path
 
     @on(Input.Submitted, "#gallery-search")
     async def _search(self, event: Input.Submitted) -> None:

@@ -75,6 +75,7 @@ class ImageModelPicker(ModalScreen[ModelSpec | None]):
         )
         hint = self.query_one("#image-picker-hint", Static)
         if self._specs:
+            options.highlighted = 0
             hint.update("Enter loads · Esc closes")
         else:
             hint.update(

@@ -55,7 +55,7 @@ class ImagesScreen(Screen[None]):
         Binding("delete", "remove_job", "Remove queued", show=False, id="images.remove"),
         Binding("ctrl+o", "pick_model", "Model", id="images.pick_model"),
         Binding("ctrl+l", "open_gallery", "Gallery", id="images.gallery"),
-        Binding("ctrl+x", "clear_start_image", "Clear start image", show=False, id="images.clear"),
+        Binding("ctrl+r", "clear_start_image", "Clear start image", show=False, id="images.clear"),
     ]
 
     @dataclass
@@ -115,7 +115,7 @@ class ImagesScreen(Screen[None]):
                 yield Static("", id="image-caption", markup=False)
                 with Horizontal(id="image-progress-row"):
                     yield ProgressBar(
-                        total=None, show_eta=False, show_percentage=False, id="image-progress"
+                        total=1, show_eta=False, show_percentage=False, id="image-progress"
                     )
                     yield Static("", id="image-progress-label", markup=False)
                 yield DataTable(id="image-queue", cursor_type="row", show_header=False)
@@ -296,9 +296,11 @@ class ImagesScreen(Screen[None]):
             result = message.outcome.result
             rate = f" · {result.steps_per_s:.2f} it/s" if result.steps_per_s else ""
             label.update(f"Done in {result.total_s:.1f} s{rate}")
-            self.query_one("#image-caption", Static).update(
-                f"seed {saved.seed} · {saved.width}×{saved.height} · saved {Path(saved.path).name}"
+            caption = self.query_one("#image-caption", Static)
+            caption.update(
+                f"seed {saved.seed} · {saved.width}×{saved.height} · saved as gallery #{saved.id}"
             )
+            caption.tooltip = saved.path
             self.last_saved = saved
         elif isinstance(message.error, GenerationCancelled):
             label.update("Cancelled; nothing saved")
@@ -367,7 +369,7 @@ class ImagesScreen(Screen[None]):
         form.fill(request_from_parameters(image.parameters))
         if action == "img2img":
             form.set_start_image(image.path)
-            self.notify(f"Image to image from {Path(image.path).name}; ctrl+x clears it.")
+            self.notify(f"Image to image from {Path(image.path).name}; ctrl+r clears it.")
         else:
             self.notify("Parameters refilled from the gallery (seed fixed).")
 

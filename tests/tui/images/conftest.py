@@ -9,7 +9,10 @@ import pytest
 
 from backends.settings import Settings, load_settings
 from backends.store.gallery import GalleryStore
+from tests.fixtures.scripted_image_engine import scripted_image_engine
 from tui.app import LocalAIApp
+
+__all__ = ["scripted_image_engine"]
 
 
 @pytest.fixture

@@ -57,7 +57,9 @@ async def test_generate_shows_the_picture_and_saves_a_png(
 
         label = str(screen.query_one("#image-progress-label", Static).render())
         assert label.startswith("Done in")
-        assert "seed 42 · 64×64" in str(screen.query_one("#image-caption", Static).render())
+        assert "seed 42 · 64×64 · saved as gallery #1" in str(
+            screen.query_one("#image-caption", Static).render()
+        )
         pngs = list((tmp_path / "data" / "images").rglob("*.png"))
         assert len(pngs) == 1
         back = request_from_parameters(read_parameters(pngs[0]) or "")
