@@ -180,6 +180,10 @@ class DiffusersEngine:
         from diffusers import AutoPipelineForText2Image, DiffusionPipeline
 
         kwargs: dict[str, Any] = {"dtype": dtype, "local_files_only": True}
+        # Components saved as [null, null] (an SD3 without T5, say) must be passed as None,
+        # or from_pretrained says they are missing.
+        index = json.loads((folder / "model_index.json").read_text())
+        kwargs.update({k: None for k, v in index.items() if v == [None, None]})
         if gguf:
             kwargs["transformer"] = self._gguf_transformer(folder, Path(gguf), dtype)
         try:
@@ -214,8 +218,11 @@ class DiffusersEngine:
                 dtype=dtype,
                 local_files_only=True,
             )
-        except (ValueError, KeyError, RuntimeError) as error:
-            raise gguf_mismatch(gguf, folder, str(error).splitlines()[0][:200]) from error
+        except Exception as error:  # the converters fail with Index/Key/Value/RuntimeErrors
+            if type(error).__name__ == "OutOfMemoryError" or isinstance(error, MemoryError):
+                raise
+            detail = str(error).splitlines()[0][:200] if str(error) else type(error).__name__
+            raise gguf_mismatch(gguf, folder, detail) from error
 
     def _place(self, pipe: Any, device: str, options: ImageLoadOptions) -> None:
         if device == "cuda" and options.memory_saver == "offload":
