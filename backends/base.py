@@ -13,7 +13,8 @@ from dataclasses import dataclass, field
 from typing import ClassVar, Literal, Protocol, runtime_checkable
 
 Role = Literal["system", "user", "assistant"]
-FinishReason = Literal["stop", "length", "cancelled"]
+# "length": max_new_tokens reached; "context": the context window filled up first.
+FinishReason = Literal["stop", "length", "context", "cancelled"]
 Device = Literal["auto", "cuda", "cpu", "mps"]
 DType = Literal["auto", "float32", "float16", "bfloat16"]
 Quantization = Literal["none", "int8", "int4", "nf4"]
@@ -60,6 +61,9 @@ class LoadOptions:
     n_gpu_layers: int = -1  # llama.cpp: -1 offloads all layers when a GPU build is present
     n_threads: int | None = None  # None: cores - 1 (leave one for the UI)
     n_threads_batch: int | None = None  # None: cores - 1 too (all cores collapse when busy)
+    # llama.cpp: use the repacked CPU kernels ("extra buffer types"). Turned off after a
+    # SIGILL on CPUs that report features (AMX) they do not allow; see llama_repack.py.
+    use_extra_bufts: bool = True
 
 
 @dataclass(frozen=True)

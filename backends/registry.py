@@ -1,12 +1,16 @@
 """Engine names -> modules, imported only when an engine is used.
 
-A new runtime is one module in backends/chat plus one line here.
+A new runtime is one module in backends/chat (or image/, speech/) plus one line here.
+Entries with `hosted=True` run in their own process (backends/host): `create_engine`
+returns a `HostedChatEngine` proxy for them, unless the caller asks for `hosted=False`
+(tests and benchmarks that compare the two). Engine modules must import cheaply (heavy
+runtimes inside functions): the app imports them to read the class's capabilities.
 """
 
 from __future__ import annotations
 
 import importlib
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, NamedTuple, cast
 
 from backends.base import ChatEngine
 from backends.errors import MissingDependency, UnsupportedModel
@@ -14,11 +18,21 @@ from backends.errors import MissingDependency, UnsupportedModel
 if TYPE_CHECKING:
     from backends.image.protocol import ImageEngine
 
-# name -> (module, class, pip extra that provides the runtime)
-ENGINES: dict[str, tuple[str, str, str | None]] = {
-    "transformers": ("backends.chat.transformers", "TransformersEngine", "transformers"),
-    "llama_cpp": ("backends.chat.llama_cpp", "LlamaCppEngine", "gguf"),
-    "openai": ("backends.chat.openai_compat", "OpenAICompatEngine", None),
+
+class EngineEntry(NamedTuple):
+    module: str
+    cls: str
+    extra: str | None  # the pip extra that provides the runtime
+    hosted: bool = False  # runs in an engine host process
+
+
+ENGINES: dict[str, EngineEntry | tuple[str, str, str | None]] = {
+    "transformers": EngineEntry(
+        "backends.chat.transformers", "TransformersEngine", "transformers", hosted=True
+    ),
+    "llama_cpp": EngineEntry("backends.chat.llama_cpp", "LlamaCppEngine", "gguf", hosted=True),
+    # Only HTTP: nothing native to crash, no memory to give back.
+    "openai": EngineEntry("backends.chat.openai_compat", "OpenAICompatEngine", None),
 }
 
 ENGINE_LABELS: dict[str, str] = {
@@ -29,40 +43,78 @@ ENGINE_LABELS: dict[str, str] = {
     "sdcpp": "stable-diffusion.cpp",
 }
 
-# Image engines (backends/image): name -> (module, class, pip extra that provides the runtime)
-IMAGE_ENGINES: dict[str, tuple[str, str, str | None]] = {
-    "diffusers": ("backends.image.diffusers_engine", "DiffusersEngine", "image"),
-    "sdcpp": ("backends.image.sdcpp_engine", "StableDiffusionCppEngine", "sdcpp"),
+# Image engines (backends/image), by the same rules.
+IMAGE_ENGINES: dict[str, EngineEntry | tuple[str, str, str | None]] = {
+    "diffusers": EngineEntry(
+        "backends.image.diffusers_engine", "DiffusersEngine", "image", hosted=True
+    ),
+    # Hosted also because its C call cannot be stopped: ending the host process can.
+    "sdcpp": EngineEntry(
+        "backends.image.sdcpp_engine", "StableDiffusionCppEngine", "sdcpp", hosted=True
+    ),
 }
 
 
-def create_engine(name: str) -> ChatEngine:
-    """A fresh, unloaded engine; MissingDependency if its runtime is absent."""
+def engine_entry(name: str) -> EngineEntry:
     try:
-        module_name, class_name, extra = ENGINES[name]
+        entry = ENGINES[name]
     except KeyError:
         known = ", ".join(sorted(ENGINES))
         raise UnsupportedModel(f"No engine named {name!r}. Known engines: {known}.") from None
-    module = importlib.import_module(module_name)
-    engine_class = getattr(module, class_name)
-    engine: ChatEngine = engine_class()
+    return EngineEntry(*entry)
+
+
+def engine_class(name: str) -> type[Any]:
+    """The engine's class, imported (cheap: engines import their runtime lazily)."""
+    entry = engine_entry(name)
+    return getattr(importlib.import_module(entry.module), entry.cls)  # type: ignore[no-any-return]
+
+
+def create_engine(name: str, *, hosted: bool | None = None) -> ChatEngine:
+    """A fresh, unloaded engine: a hosted proxy for hosted entries (unless `hosted=False`).
+
+    `hosted=None` follows the entry. Errors: UnsupportedModel for an unknown name; a
+    missing runtime shows as MissingDependency when the model loads.
+    """
+    entry = engine_entry(name)
+    cls = engine_class(name)
+    if hosted if hosted is not None else entry.hosted:
+        from backends.host.chat_proxy import HostedChatEngine
+
+        hosted_engine = HostedChatEngine(
+            cls, f"{entry.module}:{entry.cls}", label=ENGINE_LABELS.get(name, name)
+        )
+        # Its name and capabilities are the hosted class's, set per instance: the
+        # protocol's ClassVars cannot say that.
+        return cast(ChatEngine, hosted_engine)
+    engine: ChatEngine = cls()
     return engine
 
 
-def create_image_engine(name: str) -> ImageEngine:
-    """A fresh, unloaded image engine (in this process); the caller may host it instead."""
+def create_image_engine(name: str, *, hosted: bool | None = None) -> ImageEngine:
+    """A fresh, unloaded image engine: a hosted proxy for hosted entries (unless
+    `hosted=False`), like `create_engine`."""
     try:
-        module_name, class_name, _extra = IMAGE_ENGINES[name]
+        entry = EngineEntry(*IMAGE_ENGINES[name])
     except KeyError:
         known = ", ".join(sorted(IMAGE_ENGINES))
         raise UnsupportedModel(f"No image engine named {name!r}. Known: {known}.") from None
-    engine: ImageEngine = getattr(importlib.import_module(module_name), class_name)()
+    if hosted if hosted is not None else entry.hosted:
+        from backends.image.hosted import HostedImageEngine
+
+        # Its name is the hosted class's, set per instance (the protocol's ClassVar).
+        return cast(
+            "ImageEngine",
+            HostedImageEngine(f"{entry.module}:{entry.cls}", label=ENGINE_LABELS.get(name, name)),
+        )
+    engine: ImageEngine = getattr(importlib.import_module(entry.module), entry.cls)()
     return engine
 
 
 def missing_runtime(name: str, package: str) -> MissingDependency:
     """The error an engine raises when its runtime library cannot be imported."""
-    extra = {**ENGINES, **IMAGE_ENGINES}.get(name, ("", "", None))[2]
+    entries = {**ENGINES, **IMAGE_ENGINES}
+    extra = EngineEntry(*entries[name]).extra if name in entries else None
     hint = f"pip install 'localai-tui[{extra}]'" if extra else f"pip install {package}"
     return MissingDependency(
         f"The {ENGINE_LABELS.get(name, name)} engine needs {package}, which is not installed. "

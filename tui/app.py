@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from textual import work
+from textual import events, work
 from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.screen import Screen
@@ -91,6 +91,13 @@ class LocalAIApp(App[None]):
             gauge=self._gauge,
         )
 
+    async def on_event(self, event: events.Event) -> None:
+        if isinstance(event, events.Key) and not event.is_forwarded:
+            from tui.alt_digit_keys import as_command_key
+
+            event = as_command_key(event)  # Alt+2 switches models, never types "2"
+        await super().on_event(event)
+
     def on_mount(self) -> None:
         if self.settings.theme in self.available_themes:
             self.theme = self.settings.theme
@@ -111,13 +118,31 @@ class LocalAIApp(App[None]):
             count = sum(job.state in ("queued", "running") for job in self.hub.queue.jobs())
             self.notify(f"Resuming {count} download(s) from last time (F3 shows them).")
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "open_hub" and self.hub.is_showing_hub():
+            return False  # already there: keeps "f3 Hub" out of the Hub's own footer
+        return True
+
     def action_open_hub(self) -> None:
         """Browse and search the Hugging Face Hub; downloads show in its lower panel."""
         self.hub.show_hub()
 
     def action_open_cache(self) -> None:
         """Everything on disk, largest first; delete with a confirmation."""
-        self.hub.show_cache()
+        self.hub.show_cache(
+            loaded_model=lambda: self.manager.spec, unload_model=self._unload_for_delete
+        )
+
+    def _unload_for_delete(self) -> bool:
+        """Unload the chat's model before its files are deleted; False while it answers."""
+        chat = self.screen_stack[0]
+        if getattr(chat, "generating", False):
+            return False
+        self.manager.unload()
+        model_unloaded = getattr(chat, "model_unloaded", None)
+        if model_unloaded is not None:
+            model_unloaded()
+        return True
 
     def action_open_images(self) -> None:
         """Make pictures: prompt, settings, queue, inline preview."""

@@ -99,6 +99,8 @@ class StableDiffusionCppEngine:
     """An ImageEngine over stable-diffusion.cpp; one model at a time."""
 
     name: ClassVar[str] = "sdcpp"
+    # Its C call cannot be interrupted: a hosted proxy ends the process on cancel instead.
+    stops_on_cancel: ClassVar[bool] = False
 
     def __init__(self) -> None:
         self._sd: Any = None

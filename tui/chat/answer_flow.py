@@ -1,0 +1,251 @@
+"""Sending a prompt and streaming its answer into the chat screen.
+
+Answers stream in a thread worker through `backends.chat.session.run_answer`, which saves
+the text so far before each batch reaches the screen (as `AnswerUpdated` messages, the end
+of the stream included, so it can never overtake the text).
+
+`AnswerFlow` is a plain helper the screen delegates to: Textual collects `@on` handlers and
+`@work` methods per DOM node, so the screen keeps thin handlers and this holds the logic.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from textual.message import Message
+
+from backends.base import GenerationParams, ModelSpec
+from backends.chat.session import AnswerChunk, build_messages, run_answer
+from backends.errors import BackendError
+from backends.store.conversations import stats_from_finished, title_from_prompt
+from tui.chat.message_list import MessageList
+from tui.chat.message_view import MessageView
+from tui.chat.params_panel import InvalidParam, ParamsPanel
+
+if TYPE_CHECKING:
+    from tui.chat.chat_screen import ChatScreen
+    from tui.chat.prompt_input import PromptInput
+
+
+@dataclass
+class AnswerUpdated(Message):
+    """A batch of an answer (or its end), posted by the answer worker to the screen."""
+
+    view: MessageView
+    message_id: int
+    chunk: AnswerChunk
+
+
+class AnswerFlow:
+    """Owns the answer in progress: its view and its cancel event."""
+
+    def __init__(self, screen: ChatScreen) -> None:
+        self.screen = screen
+        self.cancel: threading.Event | None = None
+        self.view: MessageView | None = None
+
+    @property
+    def generating(self) -> bool:
+        return self.cancel is not None
+
+    def stop(self) -> bool:
+        """Ask the running answer to stop (it keeps its text); False when none runs."""
+        if self.cancel is None:
+            return False
+        self.cancel.set()
+        return True
+
+    async def send(self, prompt: PromptInput, text: str) -> None:
+        screen = self.screen
+        if self.generating:
+            screen.notify("An answer is still streaming: wait, or press Esc to stop it.")
+            return
+        if screen.manager.engine is None:
+            loading = screen.models.loader.loading
+            hint = "it is still loading" if loading else "press ctrl+o to pick one"
+            screen.notify(f"No model loaded yet: {hint}.", severity="warning")
+            return
+        params = self._params()
+        if params is None:
+            return
+        messages = screen.query_one(MessageList)
+        view = prompt.editing
+        edited_first: str | None = None  # the first prompt's old text, when it is edited
+        if view is not None:
+            first = next((v for v in messages.views if v.role == "user"), None)
+            edited_first = view.content if view is first else None
+            prompt.end_edit(clear=False)
+            if screen.conversation_id is not None and view.message_id is not None:
+                screen.store.delete_messages_from(screen.conversation_id, view.message_id)
+            await messages.remove_from(view)
+        conversation = self._ensure_conversation(text)
+        if edited_first is not None:
+            self._retitle(conversation, edited_first, text)
+        user_id = screen.store.add_message(conversation, "user", text)
+        prompt.clear()
+        await self._start(params, MessageView("user", text, message_id=user_id))
+
+    async def regenerate(self) -> None:
+        screen = self.screen
+        if self.generating or screen.conversation_id is None:
+            return
+        if screen.manager.engine is None:
+            screen.notify("No model loaded: press ctrl+o to pick one.", severity="warning")
+            return
+        messages = screen.query_one(MessageList)
+        last = messages.views[-1] if messages.views else None
+        if last is None:
+            return
+        params = self._params()
+        if params is None:
+            return
+        if last.role == "assistant" and last.message_id is not None:
+            screen.store.delete_messages_from(screen.conversation_id, last.message_id)
+            await messages.remove_from(last)
+        await self._start(params)
+
+    def _params(self) -> GenerationParams | None:
+        panel = self.screen.query_one(ParamsPanel)
+        try:
+            return panel.params()
+        except InvalidParam as exc:
+            # Open the panel at the field: a "press ctrl+t" hint toggled an open panel shut.
+            panel.show_field(exc.field)
+            self.screen.notify(str(exc), title="Invalid parameter", severity="error")
+            return None
+
+    def _ensure_conversation(self, first_prompt: str) -> int:
+        screen = self.screen
+        panel = screen.query_one(ParamsPanel)
+        spec = screen.manager.spec
+        if screen.conversation_id is None:
+            screen.conversation_id = screen.store.create_conversation(
+                title_from_prompt(first_prompt),
+                model_key=spec.key if spec else None,
+                system_prompt=panel.system_prompt,
+            )
+        else:
+            summary = screen.store.get_conversation(screen.conversation_id)
+            if summary is not None and summary.system_prompt != panel.system_prompt:
+                screen.store.set_system_prompt(screen.conversation_id, panel.system_prompt)
+            if spec is not None and summary is not None and summary.model_key != spec.key:
+                screen.store.set_model(screen.conversation_id, spec.key)
+        return screen.conversation_id
+
+    def _retitle(self, conversation: int, old_prompt: str, new_prompt: str) -> None:
+        """The title follows an edited first prompt, unless the user renamed the chat."""
+        store = self.screen.store
+        summary = store.get_conversation(conversation)
+        if summary is not None and summary.title == title_from_prompt(old_prompt):
+            store.rename(conversation, title_from_prompt(new_prompt))
+
+    async def _start(self, params: GenerationParams, sent: MessageView | None = None) -> None:
+        """Start an answer to the conversation as stored (the last message is the user's).
+
+        `sent`, the view of the message just sent, is mounted once the request is out.
+        """
+        screen = self.screen
+        assert screen.conversation_id is not None
+        spec = screen.manager.spec
+        history = [(m.role, m.content) for m in screen.store.messages(screen.conversation_id)]
+        chat = build_messages(screen.query_one(ParamsPanel).system_prompt, history)
+        message_id = screen.store.add_message(
+            screen.conversation_id, "assistant", "", model_key=spec.key if spec else None
+        )
+        view = MessageView("assistant", "", message_id=message_id, title=_answer_title(spec))
+        # Styled once, as it mounts: start_stream() adding the class afterwards restyled
+        # the whole message on the way to the first token.
+        view.add_class("-streaming", update=False)
+        self.cancel = cancel = threading.Event()
+        self.view = view
+        # The request goes out before the views are mounted, so mounting them (tens of ms
+        # of UI work) overlaps the server's time to first token instead of adding to it:
+        # one loop turn lets the worker's task start its thread first (bench/remote_chat.py).
+        view_ready = threading.Event()
+        screen.run_worker(
+            lambda: self._run(chat, params, view, message_id, cancel, view_ready),
+            name="answer",
+            group="answer",
+            thread=True,
+            exclusive=True,
+            exit_on_error=False,
+        )
+        await asyncio.sleep(0)
+        messages = screen.query_one(MessageList)
+        try:
+            if sent is not None:
+                messages.add(sent)
+            await messages.add(view)
+            view.start_stream()
+        finally:
+            view_ready.set()
+        screen.status.set_state("generating… (Esc stops)")
+
+    def _run(
+        self,
+        chat: list,  # type: ignore[type-arg]
+        params: GenerationParams,
+        view: MessageView,
+        message_id: int,
+        cancel: threading.Event,
+        view_ready: threading.Event,
+    ) -> None:
+        """The worker: runs in a thread, touches no widget, posts AnswerUpdated."""
+        screen = self.screen
+
+        def persist(text: str) -> None:
+            screen.store.set_message_content(message_id, text)
+
+        def on_chunk(chunk: AnswerChunk) -> None:
+            # Text waits until the view streams: regenerate runs in the app's message
+            # queue, not the screen's, so the screen could otherwise handle the first
+            # chunk before the view is mounted.
+            view_ready.wait()
+            screen.post_message(AnswerUpdated(view, message_id, chunk))
+
+        with screen.manager.engine_in_use() as engine:
+            if engine is None:
+                on_chunk(AnswerChunk(error=BackendError("No model is loaded.")))
+                return
+            run_answer(engine, chat, params, cancel=cancel, persist=persist, on_chunk=on_chunk)
+
+    async def show(self, message: AnswerUpdated) -> None:
+        screen = self.screen
+        chunk, view = message.chunk, message.view
+        if chunk.text:
+            await view.append(chunk.text)
+        for notice in chunk.notices:
+            title = screen.manager.spec.name if screen.manager.spec else None
+            screen.notify(notice, title=title or "", markup=False)
+        if not chunk.is_last:
+            return
+        await view.end_stream()
+        if view is self.view:
+            self.cancel, self.view = None, None
+            screen.status.set_state("ready")
+            screen.models.show_usage()
+        if chunk.error is not None:
+            error = f"{chunk.error.title}: {chunk.error.message}"
+            view.set_error(error)
+            # Saved, so the reopened answer shows why it ended (not as one cut by quitting).
+            screen.store.set_message_stats(
+                message.message_id, {"finish_reason": "error", "error": error}
+            )
+            screen.notify(
+                chunk.error.message,
+                title=chunk.error.title,
+                severity="error",
+                timeout=10,
+                markup=False,  # a crash message quotes native log lines literally
+            )
+        if chunk.finished is not None:
+            stats = stats_from_finished(chunk.finished)
+            view.set_stats(stats)
+            screen.store.set_message_stats(message.message_id, stats)
+
+
+def _answer_title(spec: ModelSpec | None) -> str:
+    return spec.name if spec else "Assistant"
