@@ -67,6 +67,44 @@ class ModelOverrides(BaseModel):
     n_gpu_layers: int = Field(default=-1, description="llama.cpp layers on the GPU; -1 all.")
 
 
+class ImageSettings(BaseModel):
+    """Image generation: where pictures go, and how image models share memory."""
+
+    outputs_dir: Path | None = Field(
+        default=None,
+        description="Folder for generated PNGs (one subfolder per day); default: "
+        "<data dir>/images.",
+    )
+    memory_saver: str = Field(
+        default="none",
+        description="CUDA only: none, offload (model CPU offload) or sequential-offload "
+        "(slowest, least VRAM).",
+    )
+    vae_tiling: bool = Field(default=False, description="CUDA only: decode big images in tiles.")
+    unload_chat_model: str = Field(
+        default="ask",
+        description="On a GPU that cannot hold both: ask, always or never unload the chat "
+        "model before loading an image model.",
+    )
+    base_pipelines: dict[str, str] = Field(
+        default_factory=dict,
+        description="GGUF transformer path -> the diffusers repo or folder it belongs in.",
+    )
+    default_negative_prompt: str = Field(default="", description="Pre-filled negative prompt.")
+    renderer: str = Field(
+        default="auto",
+        description="How pictures are drawn: auto (Kitty graphics or Sixel when the terminal "
+        "answers, else colour half-cells), halfcell, unicode, sixel or kitty.",
+    )
+
+    def resolved_outputs_dir(self) -> Path:
+        if self.outputs_dir is not None:
+            return Path(self.outputs_dir).expanduser()
+        from backends.paths import data_dir
+
+        return data_dir() / "images"
+
+
 class Settings(BaseSettings):
     """localai-tui settings. Every field can be set in config.toml or as LOCALAI_TUI_<FIELD>."""
 
@@ -88,6 +126,9 @@ class Settings(BaseSettings):
     )
     keymap: dict[str, str] = Field(
         default_factory=dict, description="Binding id -> keys, e.g. {'app.pick_model' = 'f2'}."
+    )
+    images: ImageSettings = Field(
+        default_factory=ImageSettings, description="Image generation settings."
     )
     theme: str = Field(default="textual-dark", description="Textual theme name.")
     offline: bool = Field(default=False, description="Never touch the network (like --offline).")

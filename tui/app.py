@@ -20,11 +20,13 @@ from textual.worker import Worker, WorkerState
 from backends.errors import BackendError
 from backends.settings import Settings
 from tui.hub.hub_access import DownloadCompleted, HubAccess
+from tui.images.image_access import ImageAccess
 
 if TYPE_CHECKING:
     from backends.base import ModelSpec
     from backends.models.manager import ModelManager
     from backends.store.conversations import ConversationStore
+    from backends.store.gallery import GalleryStore
     from tui.widgets.device_gauge import DeviceGauge
 
 log = logging.getLogger(__name__)
@@ -34,12 +36,20 @@ STYLES = Path(__file__).parent / "styles"
 
 class LocalAIApp(App[None]):
     TITLE = "localai-tui"
-    CSS_PATH = [STYLES / "app.tcss", STYLES / "chat.tcss", STYLES / "modals.tcss"]
+    CSS_PATH = [
+        STYLES / "app.tcss",
+        STYLES / "chat.tcss",
+        STYLES / "modals.tcss",
+        STYLES / "images.tcss",
+    ]
     ENABLE_COMMAND_PALETTE = True
     BINDINGS = [
         Binding("f1", "show_help", "Keys", id="app.help"),
         Binding("f3", "open_hub", "Hub", id="app.hub"),
         Binding("f4", "open_cache", "Disk", show=False, id="app.cache"),
+        Binding("f5", "open_images", "Images", show=False, id="app.images", priority=True),
+        # priority: TextArea (the image prompt) binds f6 to "select line"
+        Binding("f6", "open_gallery", "Gallery", show=False, id="app.gallery", priority=True),
         Binding("ctrl+q", "quit", "Quit", id="app.quit", priority=True),
     ]
 
@@ -51,6 +61,7 @@ class LocalAIApp(App[None]):
         manager: ModelManager | None = None,
         startup_model: ModelSpec | None = None,
         gauge: DeviceGauge | None = None,
+        gallery: GalleryStore | None = None,
     ) -> None:
         super().__init__()
         from backends.models.manager import ModelManager
@@ -65,6 +76,7 @@ class LocalAIApp(App[None]):
         self._startup_model = startup_model
         self._gauge = gauge
         self.hub = HubAccess(self, self.settings)
+        self.images = ImageAccess(self, self.settings, gallery)
         if self.settings.keymap:
             self.set_keymap(self.settings.keymap)
 
@@ -93,6 +105,7 @@ class LocalAIApp(App[None]):
 
     def on_unmount(self) -> None:
         self.hub.close()
+        self.images.close()
         self.manager.unload()
         self.store.close()
 
@@ -131,6 +144,14 @@ class LocalAIApp(App[None]):
             model_unloaded()
         return True
 
+    def action_open_images(self) -> None:
+        """Make pictures: prompt, settings, queue, inline preview."""
+        self.images.show()
+
+    def action_open_gallery(self) -> None:
+        """Past images: search, reuse parameters, image to image, delete."""
+        self.images.show_gallery()
+
     def on_download_completed(self, message: DownloadCompleted) -> None:
         self.notify(
             f"{message.repo_id} is downloaded. Pick it with ctrl+o.", title="Download finished"
@@ -141,6 +162,14 @@ class LocalAIApp(App[None]):
         yield SystemCommand("Keys and help", "Every key binding (F1)", self.action_show_help)
         yield SystemCommand(
             "Browse the Hub", "Search, read cards, download models (F3)", self.action_open_hub
+        )
+        yield SystemCommand(
+            "Images", "Generate pictures with a diffusion model (F5)", self.action_open_images
+        )
+        yield SystemCommand(
+            "Image gallery",
+            "Past images: reuse, image to image, delete (F6)",
+            self.action_open_gallery,
         )
         yield SystemCommand(
             "Disk cache",
@@ -159,6 +188,8 @@ class LocalAIApp(App[None]):
         from tui.hub.downloads_panel import DownloadsPanel
         from tui.hub.hub_screen import HubScreen
         from tui.hub.model_card_screen import ModelCardScreen
+        from tui.images.gallery_screen import GalleryScreen
+        from tui.images.images_screen import ImagesScreen
         from tui.screens.help import HelpScreen
         from tui.screens.model_picker import ModelPickerScreen
 
@@ -176,6 +207,8 @@ class LocalAIApp(App[None]):
             ("Model card", ModelCardScreen),
             ("Downloads", DownloadsPanel),
             ("Disk cache (F4)", CacheScreen),
+            ("Images (F5)", ImagesScreen),
+            ("Gallery (F6)", GalleryScreen),
         ]
         self.push_screen(HelpScreen(sections))
 
