@@ -27,6 +27,7 @@ pytest_plugins = [
     "tests.fixtures.models",
     "tests.fixtures.openai_server",
     "tests.fixtures.hub_server",
+    "tests.fixtures.speech",
 ]
 
 

@@ -18,8 +18,26 @@ MODULES = [
     "backends.chat.transformers_placement",
     "backends.chat.transformers_streamer",
     "backends.chat.llama_cpp",
+    "backends.speech.protocol",
+    "backends.speech.faster_whisper_engine",
+    "backends.speech.microphone",
+    "backends.speech.subtitles",
+    "backends.speech.catalog",
+    "backends.speech.manager",
 ]
-FORBIDDEN = ["textual", "rich", "tui", "torch", "transformers", "peft", "llama_cpp", "numpy"]
+FORBIDDEN = [
+    "textual",
+    "rich",
+    "tui",
+    "torch",
+    "transformers",
+    "peft",
+    "llama_cpp",
+    "numpy",
+    "faster_whisper",
+    "ctranslate2",
+    "sounddevice",
+]
 
 
 def test_backend_modules_import_no_ui_and_no_heavy_runtime() -> None:
