@@ -19,6 +19,7 @@ from textual.worker import Worker, WorkerState
 
 from backends.errors import BackendError
 from backends.settings import Settings
+from backends.speech.manager import SpeechManager
 from tui.hub.hub_access import DownloadCompleted, HubAccess
 
 if TYPE_CHECKING:
@@ -40,6 +41,8 @@ class LocalAIApp(App[None]):
         Binding("f1", "show_help", "Keys", id="app.help"),
         Binding("f3", "open_hub", "Hub", id="app.hub"),
         Binding("f4", "open_cache", "Disk", show=False, id="app.cache"),
+        # priority: TextArea (the chat prompt) binds f6 to "select line".
+        Binding("f6", "open_speech", "Speech", show=False, id="app.speech", priority=True),
         Binding("ctrl+q", "quit", "Quit", id="app.quit", priority=True),
     ]
 
@@ -51,6 +54,7 @@ class LocalAIApp(App[None]):
         manager: ModelManager | None = None,
         startup_model: ModelSpec | None = None,
         gauge: DeviceGauge | None = None,
+        speech: SpeechManager | None = None,
     ) -> None:
         super().__init__()
         from backends.models.manager import ModelManager
@@ -65,6 +69,7 @@ class LocalAIApp(App[None]):
         self._startup_model = startup_model
         self._gauge = gauge
         self.hub = HubAccess(self, self.settings)
+        self.speech = speech or SpeechManager(self.settings)
         if self.settings.keymap:
             self.set_keymap(self.settings.keymap)
 
@@ -87,6 +92,7 @@ class LocalAIApp(App[None]):
     def on_unmount(self) -> None:
         self.hub.close()
         self.manager.unload()
+        self.speech.unload()
         self.store.close()
 
     @work(thread=True, exit_on_error=False, group="hub")
@@ -106,6 +112,24 @@ class LocalAIApp(App[None]):
         """Everything on disk, largest first; delete with a confirmation."""
         self.hub.show_cache()
 
+    def action_open_speech(self) -> None:
+        """Transcribe an audio file or a recording; export subtitles or send text to chat."""
+        from tui.speech.speech_screen import SpeechScreen
+
+        if isinstance(self.screen, SpeechScreen):
+            return
+        self.push_screen(SpeechScreen(self.settings, self.speech), self._transcript_to_chat)
+
+    def _transcript_to_chat(self, text: str | None) -> None:
+        """The Speech screen's "send to chat": the words go into the prompt to edit."""
+        from tui.chat.prompt_input import PromptInput
+
+        if not text:
+            return
+        prompt = self.screen_stack[0].query_one(PromptInput)
+        prompt.insert(text)
+        prompt.focus()
+
     def on_download_completed(self, message: DownloadCompleted) -> None:
         self.notify(
             f"{message.repo_id} is downloaded. Pick it with ctrl+o.", title="Download finished"
@@ -122,20 +146,26 @@ class LocalAIApp(App[None]):
             "Models on disk by size; delete to free space (F4)",
             self.action_open_cache,
         )
+        yield SystemCommand(
+            "Speech to text",
+            "Transcribe a file or a recording; export .srt/.vtt (F6)",
+            self.action_open_speech,
+        )
         palette = getattr(screen, "palette_commands", None)
         if palette is not None:
             yield from palette()
 
     def action_show_help(self) -> None:
-        from tui.hub.cache_screen import CacheScreen
         from tui.chat.conversations_screen import ConversationsScreen
-        from tui.screens.help import HelpScreen
-        from tui.hub.hub_screen import HubScreen
-        from tui.hub.model_card_screen import ModelCardScreen
-        from tui.screens.model_picker import ModelPickerScreen
-        from tui.hub.downloads_panel import DownloadsPanel
         from tui.chat.message_view import MessageView
         from tui.chat.prompt_input import PromptInput
+        from tui.hub.cache_screen import CacheScreen
+        from tui.hub.downloads_panel import DownloadsPanel
+        from tui.hub.hub_screen import HubScreen
+        from tui.hub.model_card_screen import ModelCardScreen
+        from tui.screens.help import HelpScreen
+        from tui.screens.model_picker import ModelPickerScreen
+        from tui.speech.speech_screen import SpeechScreen
 
         if isinstance(self.screen, HelpScreen):
             return
@@ -151,6 +181,7 @@ class LocalAIApp(App[None]):
             ("Model card", ModelCardScreen),
             ("Downloads", DownloadsPanel),
             ("Disk cache (F4)", CacheScreen),
+            ("Speech (F6)", SpeechScreen),
         ]
         self.push_screen(HelpScreen(sections))
 

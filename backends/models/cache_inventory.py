@@ -16,12 +16,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
 from backends.errors import BackendError
+from backends.speech.catalog import looks_like_ct2_whisper
 
 if TYPE_CHECKING:
     from huggingface_hub import CachedRepoInfo, HFCacheInfo
     from huggingface_hub.utils import DeleteCacheStrategy
 
-Engine = Literal["transformers", "llama_cpp", "diffusers"]
+Engine = Literal["transformers", "llama_cpp", "diffusers", "faster_whisper"]
 Source = Literal["hf-cache", "folder"]
 SortBy = Literal["size", "last_used", "name"]
 
@@ -87,6 +88,8 @@ def engine_for_files(files: Iterable[str]) -> Engine | None:
         return "diffusers"
     if any(n.lower().endswith(".gguf") for n in names):
         return "llama_cpp"
+    if looks_like_ct2_whisper(names):
+        return "faster_whisper"
     if "config.json" in names and any(n.endswith((".safetensors", ".bin")) for n in names):
         return "transformers"
     return None

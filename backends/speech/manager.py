@@ -11,12 +11,14 @@ import logging
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from types import ModuleType
 from typing import TYPE_CHECKING
 
 from backends.base import ModelSpec, ProgressCallback
 from backends.errors import BackendError, ModelNotFound
 from backends.registry import create_speech_engine
 from backends.speech.catalog import is_ct2_whisper_dir, is_speech_spec, speech_spec
+from backends.speech.microphone import Recorder
 from backends.speech.protocol import AudioInput, SpeechEngine, SpeechEvent, TranscribeOptions
 
 if TYPE_CHECKING:
@@ -31,8 +33,11 @@ class SpeechManager:
         settings: Settings,
         engine_factory: Callable[[str], SpeechEngine] = create_speech_engine,
         discover: Callable[[], list[ModelSpec]] | None = None,
+        sounddevice: ModuleType | None = None,
     ) -> None:
+        """`sounddevice` replaces the real module for recordings (tests pass a fake)."""
         self._settings = settings
+        self._sounddevice = sounddevice
         self._factory = engine_factory
         self._discover = discover or self._discover_local
         self._lock = threading.Lock()  # held while loading or transcribing
@@ -42,6 +47,18 @@ class SpeechManager:
     @property
     def spec(self) -> ModelSpec | None:
         return self._spec
+
+    def label(self) -> str | None:
+        """ "Systran/faster-whisper-base · cpu int8", or None when nothing is loaded."""
+        spec, engine = self._spec, self._engine
+        if spec is None or engine is None:
+            return None
+        device, compute = getattr(engine, "device", None), getattr(engine, "compute_type", None)
+        return f"{spec.name} · {device} {compute}" if device and compute else spec.name
+
+    def recorder(self) -> Recorder:
+        """A new microphone recording (not started)."""
+        return Recorder(self._sounddevice)
 
     def available(self) -> list[ModelSpec]:
         """Every speech model found locally (HF cache and the user's model folders)."""

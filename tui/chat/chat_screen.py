@@ -53,6 +53,7 @@ class ChatScreen(Screen[None]):
         Binding("ctrl+b", "copy_answer", "Copy answer", show=False, id="chat.copy_answer"),
         Binding("ctrl+g", "copy_code", "Copy code block", show=False, id="chat.copy_code"),
         Binding("ctrl+t,f2", "toggle_params", "Params", id="chat.params"),
+        Binding("f5", "push_to_talk", "Talk", show=False, id="chat.talk"),
         *[
             Binding(
                 f"alt+{n}",
@@ -331,10 +332,15 @@ class ChatScreen(Screen[None]):
     # -- actions ---------------------------------------------------------------------------
 
     def action_stop(self) -> None:
-        """Esc: stop the answer (keeping it), else cancel a load, else leave edit mode,
+        """Esc: cancel dictation, else stop the answer (keeping it), else cancel a load, else
+        leave edit mode,
         else leave the params panel (closing it where it covers the chat) for the prompt."""
+        from tui.speech.push_to_talk import cancel_dictation
+
         prompt = self.query_one(PromptInput)
-        if self._answer_cancel is not None:
+        if cancel_dictation(self):
+            pass
+        elif self._answer_cancel is not None:
             self._answer_cancel.set()
             self.status.set_state("stopping…")
         elif self._loader.cancel():
@@ -419,6 +425,12 @@ class ChatScreen(Screen[None]):
             self.notify("The last answer has no code block to copy.")
             return
         copy_with_notice(self.app, code, f"a code block ({len(code.splitlines())} lines)")
+
+    def action_push_to_talk(self) -> None:
+        """F5 starts recording; F5 again transcribes into the prompt (Esc cancels)."""
+        from tui.speech.push_to_talk import toggle_dictation
+
+        toggle_dictation(self.app.speech, self.query_one(PromptInput))  # type: ignore[attr-defined]
 
     def action_toggle_params(self) -> None:
         if not self.query(ParamsPanel):

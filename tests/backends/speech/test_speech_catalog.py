@@ -47,3 +47,13 @@ def test_whisper_folders_under_model_dirs_are_found(tmp_path: Path) -> None:
     assert [s.name for s in speech] == ["whisper-base"]
     manager = SpeechManager(settings)
     assert manager.default_spec().path == str(folder)
+
+
+def test_hub_and_disk_cache_name_faster_whisper_as_the_engine() -> None:
+    from backends.hub.models import engine_for
+    from backends.models.cache_inventory import engine_for_files
+
+    tags = ["ctranslate2", "audio", "automatic-speech-recognition"]
+    assert engine_for(tags, "ctranslate2", "automatic-speech-recognition") == "faster_whisper"
+    assert engine_for(["transformers", "safetensors"], "transformers", None) == "transformers"
+    assert engine_for_files(CT2_FILES) == "faster_whisper"
