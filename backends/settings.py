@@ -75,11 +75,15 @@ class SpeechSettings(BaseModel):
     translate: bool = Field(default=False, description="Translate the speech into English.")
     vad_filter: bool = Field(default=False, description="Skip silence (Silero VAD) first.")
     beam_size: int = Field(default=5, ge=1, le=20, description="Beam search width.")
+    cpu_threads: int | None = Field(
+        default=None, ge=1, description="CPU threads for decoding; unset: cores - 1."
+    )
 
     def load_options(self) -> SpeechLoadOptions:
         return SpeechLoadOptions(
             device=self.device,  # type: ignore[arg-type]
             compute_type=self.compute_type,  # type: ignore[arg-type]
+            cpu_threads=self.cpu_threads,
         )
 
     def transcribe_options(self) -> TranscribeOptions:
