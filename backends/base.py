@@ -60,6 +60,9 @@ class LoadOptions:
     n_gpu_layers: int = -1  # llama.cpp: -1 offloads all layers when a GPU build is present
     n_threads: int | None = None  # None: cores - 1 (leave one for the UI)
     n_threads_batch: int | None = None  # None: cores - 1 too (all cores collapse when busy)
+    # llama.cpp: use the repacked CPU kernels ("extra buffer types"). Turned off after a
+    # SIGILL on CPUs that report features (AMX) they do not allow; see llama_repack.py.
+    use_extra_bufts: bool = True
 
 
 @dataclass(frozen=True)

@@ -1,12 +1,16 @@
 """Engine names -> modules, imported only when an engine is used.
 
-A new runtime is one module in backends/chat (or backends/speech) plus one line here.
+A new runtime is one module in backends/chat (or image/, speech/) plus one line here.
+Entries with `hosted=True` run in their own process (backends/host): `create_engine`
+returns a `HostedChatEngine` proxy for them, unless the caller asks for `hosted=False`
+(tests and benchmarks that compare the two). Engine modules must import cheaply (heavy
+runtimes inside functions): the app imports them to read the class's capabilities.
 """
 
 from __future__ import annotations
 
 import importlib
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, NamedTuple, cast
 
 from backends.base import ChatEngine
 from backends.errors import MissingDependency, UnsupportedModel
@@ -14,12 +18,24 @@ from backends.errors import MissingDependency, UnsupportedModel
 if TYPE_CHECKING:
     from backends.speech.protocol import SpeechEngine
 
-# name -> (module, class, pip extra that provides the runtime)
-ENGINES: dict[str, tuple[str, str, str | None]] = {
-    "transformers": ("backends.chat.transformers", "TransformersEngine", "transformers"),
-    "llama_cpp": ("backends.chat.llama_cpp", "LlamaCppEngine", "gguf"),
-    "openai": ("backends.chat.openai_compat", "OpenAICompatEngine", None),
-    "faster_whisper": ("backends.speech.faster_whisper_engine", "FasterWhisperEngine", "speech"),
+
+class EngineEntry(NamedTuple):
+    module: str
+    cls: str
+    extra: str | None  # the pip extra that provides the runtime
+    hosted: bool = False  # runs in an engine host process
+
+
+ENGINES: dict[str, EngineEntry | tuple[str, str, str | None]] = {
+    "transformers": EngineEntry(
+        "backends.chat.transformers", "TransformersEngine", "transformers", hosted=True
+    ),
+    "llama_cpp": EngineEntry("backends.chat.llama_cpp", "LlamaCppEngine", "gguf", hosted=True),
+    # Only HTTP: nothing native to crash, no memory to give back.
+    "openai": EngineEntry("backends.chat.openai_compat", "OpenAICompatEngine", None),
+    "faster_whisper": EngineEntry(
+        "backends.speech.faster_whisper_engine", "FasterWhisperEngine", "speech", hosted=True
+    ),
 }
 
 # Engines that are not chat engines; pickers show each kind where it belongs.
@@ -34,34 +50,66 @@ ENGINE_LABELS: dict[str, str] = {
 
 
 def engine_kind(name: str) -> str:
-    """ "chat" or "speech" (the picker a model of this engine belongs in)."""
+    """ "chat" or "speech": the picker a model of this engine belongs in."""
     return ENGINE_KINDS.get(name, "chat")
 
 
-def create_engine(name: str) -> ChatEngine:
-    """A fresh, unloaded engine; MissingDependency if its runtime is absent."""
+def engine_entry(name: str) -> EngineEntry:
     try:
-        module_name, class_name, extra = ENGINES[name]
+        entry = ENGINES[name]
     except KeyError:
         known = ", ".join(sorted(ENGINES))
         raise UnsupportedModel(f"No engine named {name!r}. Known engines: {known}.") from None
-    module = importlib.import_module(module_name)
-    engine_class = getattr(module, class_name)
-    engine: ChatEngine = engine_class()
+    return EngineEntry(*entry)
+
+
+def engine_class(name: str) -> type[Any]:
+    """The engine's class, imported (cheap: engines import their runtime lazily)."""
+    entry = engine_entry(name)
+    return getattr(importlib.import_module(entry.module), entry.cls)  # type: ignore[no-any-return]
+
+
+def create_engine(name: str, *, hosted: bool | None = None) -> ChatEngine:
+    """A fresh, unloaded engine: a hosted proxy for hosted entries (unless `hosted=False`).
+
+    `hosted=None` follows the entry. Errors: UnsupportedModel for an unknown name; a
+    missing runtime shows as MissingDependency when the model loads.
+    """
+    entry = engine_entry(name)
+    cls = engine_class(name)
+    if hosted if hosted is not None else entry.hosted:
+        from backends.host.chat_proxy import HostedChatEngine
+
+        hosted_engine = HostedChatEngine(
+            cls, f"{entry.module}:{entry.cls}", label=ENGINE_LABELS.get(name, name)
+        )
+        # Its name and capabilities are the hosted class's, set per instance: the
+        # protocol's ClassVars cannot say that.
+        return cast(ChatEngine, hosted_engine)
+    engine: ChatEngine = cls()
     return engine
 
 
-def create_speech_engine(name: str) -> SpeechEngine:
-    """A fresh, unloaded speech engine (see create_engine)."""
+def create_speech_engine(name: str, *, hosted: bool | None = None) -> SpeechEngine:
+    """A fresh, unloaded speech engine: a hosted proxy for hosted entries (see create_engine)."""
     if engine_kind(name) != "speech":
         raise UnsupportedModel(f"{ENGINE_LABELS.get(name, name)} is not a speech engine.")
-    engine: SpeechEngine = create_engine(name)  # type: ignore[assignment]
+    entry = engine_entry(name)
+    cls = engine_class(name)
+    if hosted if hosted is not None else entry.hosted:
+        from backends.host.speech_proxy import HostedSpeechEngine
+
+        proxy = HostedSpeechEngine(
+            cls, f"{entry.module}:{entry.cls}", label=ENGINE_LABELS.get(name, name)
+        )
+        return cast("SpeechEngine", proxy)
+    engine: SpeechEngine = cls()
     return engine
 
 
 def missing_runtime(name: str, package: str) -> MissingDependency:
     """The error an engine raises when its runtime library cannot be imported."""
-    extra = ENGINES.get(name, ("", "", None))[2]
+    extra = EngineEntry(*ENGINES[name]).extra if name in ENGINES else None
     hint = f"pip install 'localai-tui[{extra}]'" if extra else f"pip install {package}"
     return MissingDependency(
         f"The {ENGINE_LABELS.get(name, name)} engine needs {package}, which is not installed. "

@@ -42,8 +42,8 @@ def main() -> int:
 def _run(work: Path, size: int, runs: int) -> int:
     from huggingface_hub import hf_hub_download
 
-    from backends.hub.download_queue import DownloadQueue
     from backends.hub.client import HubClient
+    from backends.hub.download_queue import DownloadQueue
     from tests.fixtures.hub_repos import FakeRepo
     from tests.fixtures.hub_server import HubServer
 

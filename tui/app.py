@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from textual import work
+from textual import events, work
 from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.screen import Screen
@@ -83,6 +83,13 @@ class LocalAIApp(App[None]):
             startup_model=self._startup_model,
             gauge=self._gauge,
         )
+
+    async def on_event(self, event: events.Event) -> None:
+        if isinstance(event, events.Key) and not event.is_forwarded:
+            from tui.alt_digit_keys import as_command_key
+
+            event = as_command_key(event)  # Alt+2 switches models, never types "2"
+        await super().on_event(event)
 
     def on_mount(self) -> None:
         if self.settings.theme in self.available_themes:

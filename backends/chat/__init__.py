@@ -1,1 +1,4 @@
-"""Chat: engines (one module per runtime), the answer session and transcripts; see backends.registry for how an engine is picked."""
+"""Chat: engines (one module per runtime), the answer session, transcripts.
+
+See backends.registry for how an engine is picked.
+"""

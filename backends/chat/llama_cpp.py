@@ -18,9 +18,11 @@ from __future__ import annotations
 
 import codecs
 import contextlib
+import dataclasses
 import logging
 import os
 import random
+import signal
 import threading
 import time
 import weakref
@@ -46,6 +48,11 @@ from backends.chat.lifecycle import (
     already_answering,
     not_loaded,
     release_freed_memory,
+)
+from backends.chat.llama_repack import (
+    FALLBACK_NOTICE,
+    remember_repack_crash,
+    repack_crashes_here,
 )
 from backends.chat.transcript import (
     NO_TEMPLATE_NOTICE,
@@ -154,13 +161,57 @@ def _explain_load_failure(path: str, info: GGUFInfo, error: Exception) -> Backen
     )
 
 
+@contextlib.contextmanager
+def _model_params(llama_cpp: Any, *, use_extra_bufts: bool) -> Iterator[None]:
+    """Set `use_extra_bufts` in the model params `Llama.__init__` builds (it has no
+    argument for that field): wrap `llama_model_default_params` while it runs."""
+    if use_extra_bufts:
+        yield
+        return
+    low_level = llama_cpp.llama_cpp
+    original = low_level.llama_model_default_params
+
+    def without_extra_bufts() -> Any:
+        params = original()
+        params.use_extra_bufts = False
+        return params
+
+    with _quiet_lock:  # one load at a time changes the module attribute
+        low_level.llama_model_default_params = without_extra_bufts
+        try:
+            yield
+        finally:
+            low_level.llama_model_default_params = original
+
+
+def extra_bufts_allowed(options: LoadOptions) -> bool:
+    """The options' wish, unless this build has died of SIGILL with them on this CPU."""
+    return options.use_extra_bufts and not repack_crashes_here()
+
+
 class LlamaCppEngine:
     """A ChatEngine over llama-cpp-python; one model at a time."""
 
     name: ClassVar[str] = "llama_cpp"
     capabilities: ClassVar[EngineCapabilities] = EngineCapabilities(
-        load_options=frozenset({"n_ctx", "n_gpu_layers", "n_threads", "n_threads_batch"}),
+        load_options=frozenset(
+            {"n_ctx", "n_gpu_layers", "n_threads", "n_threads_batch", "use_extra_bufts"}
+        ),
     )
+
+    @classmethod
+    def options_after_crash(
+        cls, signal_number: int, options: LoadOptions
+    ) -> tuple[LoadOptions, str] | None:
+        """Engine-host hook: how to load again after the host died of `signal_number`.
+
+        SIGILL with the repacked CPU kernels on: remember that for this build and CPU,
+        and load without them (slower prompt processing, but it runs).
+        """
+        if signal_number != signal.SIGILL or not extra_bufts_allowed(options):
+            return None
+        remember_repack_crash()
+        return dataclasses.replace(options, use_extra_bufts=False), FALLBACK_NOTICE
 
     def __init__(self) -> None:
         self._llm: Llama | None = None
@@ -208,17 +259,18 @@ class LlamaCppEngine:
             n_ctx = info.context_length
         _recent_native_lines.clear()
         try:
-            llm = llama_cpp.Llama(
-                model_path=spec.path,
-                n_ctx=n_ctx,
-                n_gpu_layers=options.n_gpu_layers,
-                # Prompt evaluation on every core collapsed whenever anything else wanted
-                # one (llama.cpp's threads wait on each other): on 2 busy cores a 70-token
-                # prompt took up to 7.9 s with 2 threads, at most 0.9 s with 1.
-                n_threads=options.n_threads or max(1, cores - 1),
-                n_threads_batch=options.n_threads_batch or max(1, cores - 1),
-                verbose=False,
-            )
+            with _model_params(llama_cpp, use_extra_bufts=extra_bufts_allowed(options)):
+                llm = llama_cpp.Llama(
+                    model_path=spec.path,
+                    n_ctx=n_ctx,
+                    n_gpu_layers=options.n_gpu_layers,
+                    # Prompt evaluation on every core collapsed whenever anything else wanted
+                    # one (llama.cpp's threads wait on each other): on 2 busy cores a 70-token
+                    # prompt took up to 7.9 s with 2 threads, at most 0.9 s with 1.
+                    n_threads=options.n_threads or max(1, cores - 1),
+                    n_threads_batch=options.n_threads_batch or max(1, cores - 1),
+                    verbose=False,
+                )
         except MemoryError as error:
             raise OutOfMemory(
                 "There is not enough memory to load this model. Close other programs, "

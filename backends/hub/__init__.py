@@ -1,1 +1,1 @@
-"""The Hugging Face Hub: client, search, model info, token, transport, error map, downloads and their queue."""
+"""The Hugging Face Hub: client, search, model info, token, transport, errors, downloads."""

@@ -21,7 +21,6 @@ from typing import TYPE_CHECKING, Any, cast
 from urllib.parse import quote, urlsplit
 
 from backends.errors import AuthRequired, BackendError, HubError, OfflineError
-from backends.models.gguf_quants import group_quants
 from backends.hub.error_map import error_for_status, mapped_hub_errors, offline_mode_error
 from backends.hub.models import (
     ModelCard,
@@ -34,6 +33,7 @@ from backends.hub.models import (
 )
 from backends.hub.search import list_models, search_page
 from backends.hub.token import HubToken, redact, resolve_token
+from backends.models.gguf_quants import group_quants
 
 if TYPE_CHECKING:
     import httpx

@@ -20,6 +20,8 @@ import uuid
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from backends.errors import BackendError, DownloadError, HubError, OfflineError
+from backends.hub.client import HubClient
 from backends.hub.download_jobs import (
     ACTIVE_STATES,
     DownloadEvent,
@@ -31,8 +33,6 @@ from backends.hub.download_jobs import (
     load_jobs,
     save_jobs,
 )
-from backends.errors import BackendError, DownloadError, HubError, OfflineError
-from backends.hub.client import HubClient
 from backends.hub.models import RepoListing
 from backends.hub.resumable_download import (
     FileMetadata,

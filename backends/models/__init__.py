@@ -1,1 +1,1 @@
-"""What models are on disk and which one is loaded: catalog, manager, GGUF reading, cache inventory."""
+"""Models on disk and the loaded one: catalog, manager, GGUF reading, cache inventory."""

@@ -108,6 +108,15 @@ class FasterWhisperEngine:
     def compute_type(self) -> str:
         return self._compute_type
 
+    @property
+    def runtime(self) -> str:
+        """ "cpu int8": where and how the model runs (empty before a load)."""
+        return f"{self._device} {self._compute_type}" if self._model is not None else ""
+
+    def runtime_label(self) -> str:
+        """`runtime`, as a method a host can call."""
+        return self.runtime
+
     def load(
         self,
         spec: ModelSpec,

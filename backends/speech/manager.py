@@ -53,8 +53,8 @@ class SpeechManager:
         spec, engine = self._spec, self._engine
         if spec is None or engine is None:
             return None
-        device, compute = getattr(engine, "device", None), getattr(engine, "compute_type", None)
-        return f"{spec.name} · {device} {compute}" if device and compute else spec.name
+        runtime = getattr(engine, "runtime", "")
+        return f"{spec.name} · {runtime}" if runtime else spec.name
 
     def recorder(self) -> Recorder:
         """A new microphone recording (not started)."""

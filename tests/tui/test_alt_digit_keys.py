@@ -1,4 +1,9 @@
-"""Alt+digit as real terminals send it (ESC + digit) switches models instead of typing "™"."""
+"""Alt+digit and alt+e as real terminals send them (ESC + key) act, never type.
+
+Pilot's `press("alt+1")` makes a key event with no character, which no input widget types;
+a terminal's bytes go through Textual's parser, which attaches the character ("1", "e").
+So these tests feed the bytes through the parser and the driver, as a terminal would.
+"""
 
 from __future__ import annotations
 
@@ -6,32 +11,82 @@ from collections.abc import Callable
 
 from textual._xterm_parser import XTermParser
 from textual.events import Key
+from textual.pilot import Pilot
+from textual.widgets import Input
 
 from backends.base import ModelSpec
 from tests.tui.waiting import until
+from tui.alt_digit_keys import read_alt_digits_as_keys
 from tui.app import LocalAIApp
+from tui.chat.chat_screen import ChatScreen
 from tui.chat.prompt_input import PromptInput
+from tui.screens.model_picker import ModelPickerScreen
 
 
-def keys_from_terminal(data: str) -> list[str]:
-    """The key names Textual's parser makes of the bytes a terminal sends."""
+def keys_from_terminal(data: str) -> list[Key]:
+    """The key events Textual's parser makes of the bytes a terminal sends."""
+    read_alt_digits_as_keys()  # as the app does at start
     parser = XTermParser()
     tokens = [*parser.feed(data), *parser.feed("")]
-    return [token.key for token in tokens if isinstance(token, Key)]
+    return [token for token in tokens if isinstance(token, Key)]
 
 
-async def test_escape_digit_from_terminal_switches_to_recent_model(
+async def type_from_terminal(app: LocalAIApp, pilot: Pilot, data: str) -> None:  # type: ignore[type-arg]
+    assert app._driver is not None
+    for key in keys_from_terminal(data):
+        key.set_sender(app)
+        app._driver.send_message(key)
+    await pilot.pause()
+
+
+def test_the_parser_reads_escape_digit_as_alt_digit() -> None:
+    # xterm, GNOME Terminal, tmux and SSH send Alt+1 as ESC followed by "1".
+    assert [k.key for k in keys_from_terminal("\x1b1")] == ["alt+1"]
+    assert [k.key for k in keys_from_terminal("\x1be")] == ["alt+e"]  # letters were already fine
+    assert [k.key for k in keys_from_terminal("1")] == ["1"]
+
+
+async def test_escape_digit_switches_to_recent_model_with_focus_in_the_prompt(
     make_app: Callable[..., LocalAIApp], model_a: ModelSpec, model_b: ModelSpec
 ) -> None:
     app = make_app(model_a)
-    # xterm, GNOME Terminal, tmux and SSH send Alt+1 as ESC followed by "1".
-    keys = keys_from_terminal("\x1b1")
-    assert keys == ["alt+1"]
-    assert keys_from_terminal("\x1be") == ["alt+e"]  # letters were already fine
-    assert keys_from_terminal("1") == ["1"]
     async with app.run_test(size=(120, 40)) as pilot:
         await until(pilot, lambda: app.manager.spec is not None, "model A")
         app.manager._remember(model_b)  # recent #1
-        await pilot.press(*keys)
+        prompt = app.screen.query_one(PromptInput)
+        assert prompt.has_focus
+        await type_from_terminal(app, pilot, "hi\x1b1")
         await until(pilot, lambda: app.manager.spec.key == "b", "model B loaded")  # type: ignore[union-attr]
-        assert app.screen.query_one(PromptInput).text == ""
+        assert prompt.text == "hi"
+
+
+async def test_escape_e_edits_the_last_prompt_instead_of_typing_e(
+    make_app: Callable[..., LocalAIApp], model_a: ModelSpec
+) -> None:
+    app = make_app(model_a)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await until(pilot, lambda: app.manager.spec is not None, "model A")
+        await pilot.press(*"first", "enter")
+        screen = app.screen
+        assert isinstance(screen, ChatScreen)
+        await until(pilot, lambda: not screen.generating and screen.conversation_id, "answer")
+        await type_from_terminal(app, pilot, "\x1be")
+        prompt = screen.query_one(PromptInput)
+        assert prompt.editing is not None
+        assert prompt.text == "first"
+
+
+async def test_escape_digit_in_the_picker_filter_picks_the_recent_model(
+    make_app: Callable[..., LocalAIApp], model_a: ModelSpec, model_b: ModelSpec
+) -> None:
+    app = make_app(model_a)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await until(pilot, lambda: app.manager.spec is not None, "model A")
+        app.manager._remember(model_b)
+        await pilot.press("ctrl+o")
+        picker = app.screen
+        assert isinstance(picker, ModelPickerScreen)
+        assert picker.query_one("#picker-filter", Input).has_focus
+        await type_from_terminal(app, pilot, "\x1b1")
+        await until(pilot, lambda: app.manager.spec.key == "b", "model B loaded")  # type: ignore[union-attr]
+        assert isinstance(app.screen, ChatScreen)  # the picker closed on the pick

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from huggingface_hub import try_to_load_from_cache
 
-from backends.hub.download_queue import DownloadQueue
 from backends.hub.client import HubClient
+from backends.hub.download_queue import DownloadQueue
 from backends.settings import load_settings
 from tests.fixtures.hub_server import HubServer
 from tests.tui.waiting import until

@@ -11,8 +11,8 @@ from backends.settings import load_settings
 from tests.fixtures.scripted_engine import Script
 from tests.tui.waiting import until
 from tui.app import LocalAIApp
-from tui.chat.clipboard import last_code_block
 from tui.chat.chat_screen import ChatScreen
+from tui.chat.clipboard import last_code_block
 from tui.chat.message_view import MessageView
 from tui.chat.prompt_input import PromptInput
 

@@ -11,8 +11,8 @@ from textual.pilot import Pilot
 from textual.widgets import DataTable, Input, Label
 
 from backends.store.conversations import ConversationStore
-from tui.screens.confirm import ConfirmScreen
 from tui.chat.conversations_screen import NEW_CONVERSATION, ConversationsScreen, relative_time
+from tui.screens.confirm import ConfirmScreen
 
 
 class PickerApp(App[None]):

@@ -27,8 +27,8 @@ from textual.widgets import DataTable, Footer, Input, Label, Static
 from backends.errors import StorageError
 from backends.store.conversations import ConversationStore, ConversationSummary, SearchHit
 from backends.store.search import TOKEN
-from tui.screens.confirm import ConfirmScreen
 from tui.chat.message_list import model_title
+from tui.screens.confirm import ConfirmScreen
 
 NEW_CONVERSATION = -1
 """Dismiss value meaning "start a new chat" (never a real conversation id)."""

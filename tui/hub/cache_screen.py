@@ -25,6 +25,8 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static
 
+from backends.errors import BackendError
+from backends.hub.client import default_cache_dir
 from backends.models.cache_inventory import (
     DeletePlan,
     Inventory,
@@ -35,11 +37,9 @@ from backends.models.cache_inventory import (
     plan_delete_repo,
     scan_inventory,
 )
-from backends.errors import BackendError
-from backends.hub.client import default_cache_dir
+from tui.hub.model_results import ENGINE_LABELS
 from tui.human_units import human_bytes, relative_time
 from tui.screens.confirm_delete import ConfirmDelete
-from tui.hub.model_results import ENGINE_LABELS
 
 if TYPE_CHECKING:
     from backends.settings import Settings

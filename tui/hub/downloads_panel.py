@@ -24,10 +24,10 @@ from textual.message import Message
 from textual.widget import Widget
 from textual.widgets import ListItem, ListView, Static
 
-from backends.hub.download_queue import DownloadEvent, DownloadQueue, DownloadSnapshot
 from backends.errors import AuthRequired
-from tui.human_units import human_speed
+from backends.hub.download_queue import DownloadEvent, DownloadQueue, DownloadSnapshot
 from tui.hub.download_row import DownloadRow
+from tui.human_units import human_speed
 
 POLL_HZ = 10
 

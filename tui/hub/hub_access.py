@@ -14,8 +14,8 @@ from textual.message import Message
 if TYPE_CHECKING:
     from textual.app import App
 
-    from backends.hub.download_queue import DownloadQueue
     from backends.hub.client import HubClient
+    from backends.hub.download_queue import DownloadQueue
     from backends.settings import Settings
 
 HUB_SCREEN = "hub"

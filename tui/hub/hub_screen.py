@@ -28,17 +28,17 @@ from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import Checkbox, Footer, Input, Select, Static
 
-from backends.models.cache_inventory import Inventory, scan_inventory
 from backends.device import DeviceMonitor
-from backends.hub.download_queue import DownloadQueue
 from backends.errors import BackendError, OfflineError
 from backends.hub.client import HubClient
+from backends.hub.download_queue import DownloadQueue
 from backends.hub.models import TASKS, ModelPage, SearchQuery
+from backends.models.cache_inventory import Inventory, scan_inventory
+from tui.hub.downloads_panel import DownloadsPanel
 from tui.hub.hub_session import HubSession
 from tui.hub.model_card_screen import ModelCardScreen
-from tui.hub.token_prompt import TokenPrompt
-from tui.hub.downloads_panel import DownloadsPanel
 from tui.hub.model_results import TASK_LABELS, ModelResults
+from tui.hub.token_prompt import TokenPrompt
 
 LIBRARIES = ("transformers", "diffusers", "gguf")
 SORTS = (("Most downloads", "downloads"), ("Most likes", "likes"), ("Recently updated", "updated"))

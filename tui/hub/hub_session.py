@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from backends.hub.download_queue import DownloadQueue
 from backends.hub.client import HubClient
+from backends.hub.download_queue import DownloadQueue
 from backends.hub.token import HubToken
 
 

@@ -22,15 +22,15 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Markdown, Static
 
-from backends.models.cache_inventory import cached_files
 from backends.device import DeviceMonitor, DeviceSnapshot
 from backends.errors import AuthRequired, BackendError
-from backends.models.gguf_quants import QuantGroup
 from backends.hub.models import ModelCard
+from backends.models.cache_inventory import cached_files
+from backends.models.gguf_quants import QuantGroup
 from tui.hub.hub_session import HubSession
-from tui.human_units import human_bytes, human_count, relative_time
-from tui.hub.token_prompt import TokenPrompt
 from tui.hub.model_results import ENGINE_LABELS, task_label
+from tui.hub.token_prompt import TokenPrompt
+from tui.human_units import human_bytes, human_count, relative_time
 
 FIT_MARKS = {
     "gpu": "✓ fits GPU",

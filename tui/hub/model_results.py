@@ -17,8 +17,8 @@ from textual.binding import Binding
 from textual.message import Message
 from textual.widgets import DataTable
 
-from backends.models.cache_inventory import InventoryItem
 from backends.hub.models import ModelSummary
+from backends.models.cache_inventory import InventoryItem
 from tui.human_units import human_bytes, human_count, relative_time
 
 # Short enough that the results fit 80 columns.

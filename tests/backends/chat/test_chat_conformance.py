@@ -1,7 +1,9 @@
 """One contract, every chat engine: stream, stop, seed, unload, clear errors.
 
-Each case is (engine name, the name of a fixture giving a ModelSpec). The tiny models
-never choose an end-of-sequence token, so a stream runs to `max_new_tokens`.
+Each case is (engine name, the name of a fixture giving a ModelSpec, hosted). Local
+engines run in an engine host process (as in the app) and, for the in-process escape
+hatch tests and benchmarks use, in this process too. The tiny models never choose an
+end-of-sequence token, so a stream runs to `max_new_tokens`.
 """
 
 from __future__ import annotations
@@ -31,9 +33,12 @@ from backends.registry import create_engine
 pytestmark = pytest.mark.slow
 
 ENGINE_CASES = [
-    pytest.param(("transformers", "tiny_llama_spec"), id="transformers"),
-    pytest.param(("llama_cpp", "tiny_gguf_spec"), id="llama_cpp"),
-    pytest.param(("openai", "openai_server_spec"), id="openai"),
+    pytest.param(("transformers", "tiny_llama_spec", True), id="transformers"),
+    pytest.param(("llama_cpp", "tiny_gguf_spec", True), id="llama_cpp"),
+    pytest.param(("llama_cpp", "tiny_gguf_q8_spec", True), id="llama_cpp-q8_0"),
+    pytest.param(("transformers", "tiny_llama_spec", False), id="transformers-in-process"),
+    pytest.param(("llama_cpp", "tiny_gguf_q8_spec", False), id="llama_cpp-q8_0-in-process"),
+    pytest.param(("openai", "openai_server_spec", None), id="openai"),
 ]
 
 MESSAGES = [
@@ -42,18 +47,26 @@ MESSAGES = [
 ]
 
 
+Case = tuple[str, ModelSpec, "bool | None"]
+
+
 @pytest.fixture(scope="module", params=ENGINE_CASES)
-def engine_case(request: pytest.FixtureRequest) -> tuple[str, ModelSpec]:
-    engine_name, spec_fixture = request.param
+def engine_case(request: pytest.FixtureRequest) -> Case:
+    engine_name, spec_fixture, hosted = request.param
     spec: ModelSpec = request.getfixturevalue(spec_fixture)
-    return engine_name, spec
+    return engine_name, spec, hosted
+
+
+def _create(engine_case: Case) -> ChatEngine:
+    engine_name, _, hosted = engine_case
+    return create_engine(engine_name, hosted=hosted)
 
 
 @pytest.fixture(scope="module")
-def loaded_engine(engine_case: tuple[str, ModelSpec]) -> Iterator[ChatEngine]:
+def loaded_engine(engine_case: Case) -> Iterator[ChatEngine]:
     """One loaded engine per case, shared by the tests that only stream."""
-    engine_name, spec = engine_case
-    engine = create_engine(engine_name)
+    _, spec, _ = engine_case
+    engine = _create(engine_case)
     engine.load(spec, LoadOptions(n_ctx=512))
     yield engine
     engine.unload()
@@ -76,7 +89,7 @@ def test_engine_honours_the_protocol(loaded_engine: ChatEngine) -> None:
 
 
 def test_stream_yields_deltas_then_one_finish_at_max_new_tokens(
-    loaded_engine: ChatEngine, engine_case: tuple[str, ModelSpec]
+    loaded_engine: ChatEngine, engine_case: Case
 ) -> None:
     events = _collect(loaded_engine, GenerationParams(max_new_tokens=12, seed=1))
 
@@ -123,11 +136,9 @@ def test_same_seed_same_answer_other_seed_other_answer(loaded_engine: ChatEngine
     assert answer(8) != first
 
 
-def test_unload_releases_and_stream_after_unload_is_a_clear_error(
-    engine_case: tuple[str, ModelSpec],
-) -> None:
-    engine_name, spec = engine_case
-    engine = create_engine(engine_name)
+def test_unload_releases_and_stream_after_unload_is_a_clear_error(engine_case: Case) -> None:
+    _, spec, _ = engine_case
+    engine = _create(engine_case)
     engine.load(spec, LoadOptions(n_ctx=512))
     assert engine.loaded
 
@@ -150,11 +161,9 @@ def _broken(spec: ModelSpec, tmp_path: Path) -> ModelSpec:
     return dataclasses.replace(spec, path=str(tmp_path / "no-such-model"))
 
 
-def test_a_missing_model_is_a_clear_error(
-    engine_case: tuple[str, ModelSpec], tmp_path: Path
-) -> None:
-    engine_name, spec = engine_case
-    engine = create_engine(engine_name)
+def test_a_missing_model_is_a_clear_error(engine_case: Case, tmp_path: Path) -> None:
+    _, spec, _ = engine_case
+    engine = _create(engine_case)
 
     with pytest.raises(BackendError) as raised:
         engine.load(_broken(spec, tmp_path), LoadOptions(n_ctx=512))

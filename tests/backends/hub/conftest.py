@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from backends.hub.download_queue import DownloadQueue
 from backends.hub.client import HubClient
+from backends.hub.download_queue import DownloadQueue
 from backends.hub.resumable_download import RetryPolicy
 from tests.fixtures.hub_server import HubServer
 

@@ -11,8 +11,8 @@ from pathlib import Path
 
 from huggingface_hub import scan_cache_dir, try_to_load_from_cache
 
-from backends.hub.download_queue import DownloadQueue
 from backends.hub.client import HubClient
+from backends.hub.download_queue import DownloadQueue
 from tests.fixtures.hub_server import HubServer
 
 REPO = "acme/tiny-chat-GGUF"

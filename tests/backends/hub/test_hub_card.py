@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from backends.models.gguf_quants import MiB, context_bytes, quant_label, split_part
 from backends.hub.client import HubClient
+from backends.models.gguf_quants import MiB, context_bytes, quant_label, split_part
 
 
 def test_card_of_gguf_repo_groups_quants_and_attaches_mmproj(client: HubClient) -> None:

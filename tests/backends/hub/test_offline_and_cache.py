@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from backends.models.cache_inventory import delete, plan_delete, plan_delete_repo, scan_inventory
 from backends.errors import OfflineError
 from backends.hub.client import HubClient
 from backends.hub.models import SearchQuery
+from backends.models.cache_inventory import delete, plan_delete, plan_delete_repo, scan_inventory
 from tests.fixtures.hub_server import HubServer
 
 

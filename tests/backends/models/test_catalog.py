@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from backends.models.catalog import DEMO_KEY, discover_models, scan_hf_cache, spec_from_cli
 from backends.errors import ModelNotFound
+from backends.models.catalog import DEMO_KEY, discover_models, scan_hf_cache, spec_from_cli
 from backends.settings import load_settings
 
 

@@ -13,8 +13,8 @@ from textual.screen import Screen
 from textual.worker import WorkerState
 
 from backends.device import DeviceMonitor, DeviceSnapshot, GpuSample
-from backends.hub.download_queue import DownloadQueue
 from backends.hub.client import HubClient
+from backends.hub.download_queue import DownloadQueue
 from backends.hub.resumable_download import RetryPolicy
 from tests.fixtures.hub_server import HubServer
 from tui.hub.downloads_panel import DownloadsPanel

@@ -7,8 +7,8 @@ from collections.abc import Callable
 from textual.pilot import Pilot
 from textual.widgets import Input, Select, Static
 
-from backends.hub.download_queue import DownloadQueue
 from backends.hub.client import HubClient
+from backends.hub.download_queue import DownloadQueue
 from backends.hub.models import ModelPage, SearchQuery
 from tests.tui.hub.conftest import NOW, FixedMonitor, ScreenApp, settled, wait_until
 from tui.hub.hub_screen import HubScreen

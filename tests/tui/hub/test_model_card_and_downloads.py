@@ -13,8 +13,8 @@ from textual.pilot import Pilot
 from textual.widgets import DataTable, Input, ProgressBar
 
 from backends.device import DeviceMonitor
-from backends.hub.download_queue import DownloadQueue
 from backends.hub.client import HubClient
+from backends.hub.download_queue import DownloadQueue
 from backends.hub.token import app_token_file
 from tests.fixtures.hub_server import GOOD_TOKEN, HubServer
 from tests.tui.hub.conftest import (
@@ -25,11 +25,11 @@ from tests.tui.hub.conftest import (
     settled,
     wait_until,
 )
+from tui.hub.download_row import DownloadRow
+from tui.hub.downloads_panel import DownloadsPanel
 from tui.hub.hub_screen import HubScreen
 from tui.hub.model_card_screen import ModelCardScreen
 from tui.hub.token_prompt import TokenPrompt
-from tui.hub.download_row import DownloadRow
-from tui.hub.downloads_panel import DownloadsPanel
 
 GGUF = "acme/tiny-chat-GGUF"
 Q8 = "tiny-chat-Q8_0.gguf"

@@ -1,0 +1,105 @@
+"""Switching models from the chat screen: picker, recent-model keys, load progress and results.
+
+Loads run in the `ModelLoader` worker via the ModelManager; a failed load leaves the
+previous model in place. `ModelSwitching` is a plain helper the screen delegates to (the
+screen keeps the `@on` handlers, which Textual collects per DOM node).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from backends.base import ModelSpec
+from backends.errors import LoadCancelled
+from tui.chat.model_loader import ModelLoader
+
+if TYPE_CHECKING:
+    from tui.chat.chat_screen import ChatScreen
+
+
+class ModelSwitching:
+    def __init__(self, screen: ChatScreen) -> None:
+        self.screen = screen
+        self.loader = ModelLoader(screen.manager)
+
+    def load(self, spec: ModelSpec) -> None:
+        """Load `spec` in a worker; the previous model stays until this one is ready."""
+        screen = self.screen
+        if screen.generating:
+            screen.notify("Stop the answer first (Esc), then switch models.", severity="warning")
+            return
+        screen.status.set_state(f"loading {spec.name}… (Esc cancels)")
+        screen.status.set_progress(None)
+        self.loader.load(spec)
+
+    def load_startup_model(self, startup: ModelSpec | None) -> None:
+        if startup is not None:
+            self.load(startup)
+        else:
+            self.loader.load_startup_model(self.screen.settings)
+
+    def progressed(self, message: ModelLoader.Progressed) -> None:
+        if message.spec is self.loader.loading:
+            self.screen.status.set_progress(message.progress.fraction)
+            self.screen.status.set_state(f"{message.progress.message} (Esc cancels)")
+
+    def loaded(self) -> None:
+        self.show_state()
+        self.screen.status.set_model(self.screen.manager.label())
+        self.show_usage(sample=True)
+
+    def failed(self, message: ModelLoader.Failed) -> None:
+        screen = self.screen
+        self.show_state()
+        kept = screen.manager.spec
+        still = f" Still using {kept.name}." if kept else ""
+        if isinstance(message.error, LoadCancelled):
+            screen.notify(f"Loading {message.spec.name} was cancelled.{still}")
+            return
+        screen.notify(
+            f"{message.error.message}{still}",
+            title=f"{message.error.title}: {message.spec.name}",
+            severity="error",
+            timeout=12,
+        )
+
+    def show_state(self) -> None:
+        if self.loader.loading is not None:
+            return  # a newer load is still running and owns the status line
+        status = self.screen.status
+        status.hide_progress()
+        status.set_state("ready" if self.screen.manager.spec else "ctrl+o to pick a model")
+
+    def show_usage(self, *, sample: bool = False) -> None:
+        """Tell the device gauge what the loaded model holds."""
+        gauge, manager = self.screen.gauge, self.screen.manager
+        if gauge is not None:
+            gauge.set_model_usage(manager.label(), manager.footprint())
+            if sample:
+                gauge.sample_now()
+
+    def pick(self) -> None:
+        from tui.screens.model_picker import ModelPickerScreen
+
+        screen = self.screen
+
+        def chosen(spec: ModelSpec | None) -> None:
+            if spec is not None:
+                self.load(spec)
+
+        screen.app.push_screen(
+            ModelPickerScreen(screen.settings, screen.manager.recents(), screen.manager.spec),
+            chosen,
+        )
+
+    def switch_recent(self, number: int) -> None:
+        screen = self.screen
+        recents = screen.manager.recents()
+        if number > len(recents):
+            screen.notify(f"No recent model {number} yet. Pick models with ctrl+o.")
+            return
+        spec = recents[number - 1]
+        if screen.manager.spec is not None and spec.key == screen.manager.spec.key:
+            screen.notify(f"{spec.name} is already loaded.")
+            return
+        self.load(spec)
