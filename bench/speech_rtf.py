@@ -86,6 +86,10 @@ async def _run(work: Path, args: argparse.Namespace) -> int:
             field.focus()
             started = time.perf_counter()
             await pilot.press("enter")
+            # Await the worker (no polling loop competing with the engine for the CPU),
+            # then let the screen handle the last segments and the end.
+            worker = next(w for w in app.workers if w.group == "speech" and not w.is_finished)
+            await worker.wait()
             await _until(pilot, lambda: "Done:" in _status(app))
             ours.append((time.perf_counter() - started) / duration)
             assert len(app.screen.segments) == len(words), "app and bare decoded differently"  # type: ignore[attr-defined]
@@ -94,6 +98,8 @@ async def _run(work: Path, args: argparse.Namespace) -> int:
     print(f"RTF bare faster-whisper  {bare_rtf:.3f}   (runs: {_fmt(bare)})")
     print(f"RTF through the app      {our_rtf:.3f}   (runs: {_fmt(ours)})")
     print(f"ratio app / bare         {our_rtf / bare_rtf:.3f}   (target <= 1.05)")
+    # On a shared, loaded machine the medians wander; the best runs show the overhead itself.
+    print(f"ratio of the best runs   {min(ours) / min(bare):.3f}")
 
     latencies = await _push_to_talk(model_dir, threads, read_wav(utterance), args.runs)
     print(
@@ -150,11 +156,11 @@ def _status(app) -> str:  # type: ignore[no-untyped-def]
     return str(app.screen.query_one("#speech-status").render())
 
 
-async def _until(pilot, condition, tries: int = 60_000) -> None:  # type: ignore[no-untyped-def]
+async def _until(pilot, condition, tries: int = 6_000) -> None:  # type: ignore[no-untyped-def]
     for _ in range(tries):
         if condition():
             return
-        await pilot.pause(0.005)
+        await pilot.pause(0.02)
     raise TimeoutError("the app did not get there")
 
 
