@@ -5,7 +5,7 @@
    headless Textual app: Enter in the path field -> "Done" on screen). Model loading is
    outside both timings. Prints both RTFs (median of --runs) and their ratio (target <= 1.05).
 2. Key release -> transcript in the prompt: a fake microphone plays a ~5 s espeak-ng
-   utterance; F5 starts, F5 stops (terminals report presses, not releases, so the second
+   utterance; F8 starts, F8 stops (terminals report presses, not releases, so the second
    press is the release), timed until the words are in the chat prompt.
 
 Default model: a real Whisper base if --model is given (any faster-whisper folder), else the
@@ -73,7 +73,7 @@ async def _run(work: Path, args: argparse.Namespace) -> int:
     ours: list[float] = []
     async with app.run_test(size=(120, 40)) as pilot:
         app.speech.load(app.speech.default_spec())
-        await pilot.press("f6")
+        await pilot.press("f7")
         await _until(pilot, lambda: isinstance(app.screen, screen_cls))
         for _ in range(args.runs):
             started = time.perf_counter()
@@ -141,10 +141,10 @@ async def _push_to_talk(model_dir: Path, threads: int, samples, runs: int) -> li
         for _ in range(runs):
             prompt.clear()
             prompt.focus()
-            await pilot.press("f5")
+            await pilot.press("f8")
             await _until(pilot, lambda: app.screen.query("PushToTalk"))
             started = time.perf_counter()
-            await pilot.press("f5")
+            await pilot.press("f8")
             await _until(pilot, lambda: bool(prompt.text))
             latencies.append(time.perf_counter() - started)
             await _until(pilot, lambda: not app.screen.query("PushToTalk"))

@@ -41,8 +41,8 @@ class LocalAIApp(App[None]):
         Binding("f1", "show_help", "Keys", id="app.help"),
         Binding("f3", "open_hub", "Hub", id="app.hub"),
         Binding("f4", "open_cache", "Disk", show=False, id="app.cache"),
-        # priority: TextArea (the chat prompt) binds f6 to "select line".
-        Binding("f6", "open_speech", "Speech", show=False, id="app.speech", priority=True),
+        # priority: TextArea (the chat prompt) binds f7 to "select all".
+        Binding("f7", "open_speech", "Speech", show=False, id="app.speech", priority=True),
         Binding("ctrl+q", "quit", "Quit", id="app.quit", priority=True),
     ]
 
@@ -155,7 +155,7 @@ class LocalAIApp(App[None]):
         )
         yield SystemCommand(
             "Speech to text",
-            "Transcribe a file or a recording; export .srt/.vtt (F6)",
+            "Transcribe a file or a recording; export .srt/.vtt (F7)",
             self.action_open_speech,
         )
         palette = getattr(screen, "palette_commands", None)
@@ -188,7 +188,7 @@ class LocalAIApp(App[None]):
             ("Model card", ModelCardScreen),
             ("Downloads", DownloadsPanel),
             ("Disk cache (F4)", CacheScreen),
-            ("Speech (F6)", SpeechScreen),
+            ("Speech (F7)", SpeechScreen),
         ]
         self.push_screen(HelpScreen(sections))
 

@@ -21,7 +21,7 @@ from backends.speech.protocol import SAMPLE_RATE
 if TYPE_CHECKING:
     import numpy as np
 
-FILE_HINT = "Transcribe a recorded file instead: F6 opens the Speech screen."
+FILE_HINT = "Transcribe a recorded file instead: F7 opens the Speech screen."
 
 
 def remote_session(environ: Mapping[str, str] | None = None) -> bool:

@@ -51,7 +51,7 @@ class ChatScreen(Screen[None]):
         Binding("ctrl+b", "copy_answer", "Copy answer", show=False, id="chat.copy_answer"),
         Binding("ctrl+g", "copy_code", "Copy code block", show=False, id="chat.copy_code"),
         Binding("ctrl+t,f2", "toggle_params", "Params", id="chat.params"),
-        Binding("f5", "push_to_talk", "Talk", show=False, id="chat.talk"),
+        Binding("f8", "push_to_talk", "Talk", show=False, id="chat.talk"),
         *[
             Binding(
                 f"alt+{n}",
@@ -223,7 +223,7 @@ class ChatScreen(Screen[None]):
         self.conversation.copy_code()
 
     def action_push_to_talk(self) -> None:
-        """F5 starts recording; F5 again transcribes into the prompt (Esc cancels)."""
+        """F8 starts recording; F8 again transcribes into the prompt (Esc cancels)."""
         from tui.speech.push_to_talk import toggle_dictation
 
         toggle_dictation(self.app.speech, self.query_one(PromptInput))  # type: ignore[attr-defined]

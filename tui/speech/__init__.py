@@ -1,1 +1,1 @@
-"""Speech: the Speech screen (F6) and push-to-talk in the chat prompt."""
+"""Speech: the Speech screen (F7) and push-to-talk in the chat prompt."""

@@ -54,7 +54,7 @@ class PushToTalk(Static):
         recorder: Recorder,
         on_recorded: Callable[[np.ndarray], None],
         *,
-        keys: str = "F5 stops · Esc cancels",
+        keys: str = "F8 stops · Esc cancels",
         id: str | None = None,
     ) -> None:
         super().__init__("", id=id)

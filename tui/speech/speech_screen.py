@@ -1,4 +1,4 @@
-"""The Speech screen (F6): transcribe a file or a recording, watch segments arrive, export.
+"""The Speech screen (F7): transcribe a file or a recording, watch segments arrive, export.
 
 Segments appear as faster-whisper decodes them (a thread worker posts one message per
 segment: a few per second at most, so no coalescing is needed). Esc stops a transcription

@@ -33,7 +33,7 @@ def test_no_input_device_says_so_and_offers_a_file(monkeypatch: pytest.MonkeyPat
         recorder.start()
 
     assert "No microphone (input device) was found" in caught.value.message
-    assert "F6 opens the Speech screen" in caught.value.message
+    assert "F7 opens the Speech screen" in caught.value.message
     assert not recorder.recording
 
 

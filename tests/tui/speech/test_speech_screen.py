@@ -1,4 +1,4 @@
-"""Speech as a user drives it: the F6 screen (file -> segments -> .srt/.vtt -> chat) and
+"""Speech as a user drives it: the F7 screen (file -> segments -> .srt/.vtt -> chat) and
 push-to-talk in the chat prompt, with a fake microphone and the tiny Whisper."""
 
 from __future__ import annotations
@@ -66,7 +66,7 @@ async def test_file_to_segments_to_srt_and_vtt_to_chat(
 ) -> None:
     app = speech_app()
     async with app.run_test(size=(120, 40)) as pilot:
-        await pilot.press("f6")
+        await pilot.press("f7")
         await until(pilot, lambda: isinstance(app.screen, SpeechScreen), "speech screen")
         await pilot.press(*str(long_wav), "enter")
         await until(pilot, lambda: "Done:" in status(app), "transcription done", tries=6000)
@@ -103,7 +103,7 @@ async def test_file_to_segments_to_srt_and_vtt_to_chat(
 async def test_a_missing_file_is_a_message(speech_app: Callable[..., LocalAIApp]) -> None:
     app = speech_app()
     async with app.run_test(size=(120, 40)) as pilot:
-        await pilot.press("f6")
+        await pilot.press("f7")
         await until(pilot, lambda: isinstance(app.screen, SpeechScreen), "speech screen")
         await pilot.press(*"/no/such/file.wav", "enter")
         await until(pilot, lambda: notifications(app), "a notification")
@@ -125,13 +125,13 @@ async def test_push_to_talk_records_and_puts_the_words_in_the_prompt(
     async with app.run_test(size=(120, 40)) as pilot:
         prompt = app.screen.query_one(PromptInput)
         await pilot.press(*"Please summarise:")
-        await pilot.press("f5")
+        await pilot.press("f8")
         await until(pilot, lambda: app.screen.query(PushToTalk), "recording bar")
         bar = str(app.screen.query_one(PushToTalk).render())
-        assert "● REC 00:0" in bar and "F5 stops" in bar
+        assert "● REC 00:0" in bar and "F8 stops" in bar
         assert any(ch in bar for ch in "▁▂▃▄▅▆▇█")  # the level meter moved
 
-        await pilot.press("f5")
+        await pilot.press("f8")
         await until(pilot, lambda: not app.screen.query(PushToTalk), "transcribed", tries=6000)
 
         assert prompt.text.startswith("Please summarise: ")
@@ -150,10 +150,10 @@ async def test_no_input_device_is_a_clear_message(
         monkeypatch.setenv("SSH_CONNECTION", "10.0.0.2 52100 10.0.0.1 22")
     app = speech_app(FakeSoundDevice(devices=[]))
     async with app.run_test(size=(120, 40)) as pilot:
-        await pilot.press("f5")
+        await pilot.press("f8")
         await until(pilot, lambda: notifications(app), "a notification")
         shown = " ".join(notifications(app))
         expected = "This host has no input device" if over_ssh else "No microphone"
         assert expected in shown
-        assert "F6 opens the Speech screen" in shown
+        assert "F7 opens the Speech screen" in shown
         assert not app.screen.query(PushToTalk)
