@@ -59,6 +59,7 @@ class MessageList(VerticalScroll):
                 message_id=m.id,
                 title=None if m.role == "user" else model_title(m.model_key, names),
                 stats=m.stats,
+                images=m.images,
             )
             for m in messages
             if m.role in ("user", "assistant")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -58,6 +59,7 @@ class MessageView(Vertical):
         message_id: int | None = None,
         title: str | None = None,
         stats: dict[str, Any] | None = None,
+        images: Sequence[str] = (),
     ) -> None:
         super().__init__(classes=f"message -{role}")
         self.role = role
@@ -67,12 +69,17 @@ class MessageView(Vertical):
         self._stats = stats
         self.can_focus = role == "user"
         self._stream: MarkdownStream | None = None
+        self.images = tuple(images)  # stored copies (absolute paths)
 
     def compose(self) -> ComposeResult:
         # Imported here: Markdown pulls in pygments (~50 ms), not needed for the first frame.
         from textual.widgets import Markdown
 
         yield Label(self._title, classes="role")
+        if self.images:
+            from tui.chat.message_images import MessageImages
+
+            yield MessageImages(self.images)
         yield Markdown(self.content, classes="body")
         yield Static(format_stats(self._stats) if self._stats else "", classes="stats")
 
