@@ -28,6 +28,7 @@ pytest_plugins = [
     "tests.fixtures.openai_server",
     "tests.fixtures.hub_server",
     "tests.fixtures.speech",
+    "tests.fixtures.vision",
 ]
 
 

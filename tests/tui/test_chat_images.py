@@ -131,3 +131,30 @@ async def test_attaching_a_file_that_is_not_an_image_says_so(
         await pilot.pause()
         assert isinstance(app.screen, AttachImageScreen)  # stays open to fix the path
         assert "is not a PNG, JPEG" in str(app.screen.query_one("#attach-error").render())
+
+
+@pytest.mark.slow
+async def test_a_tiny_vision_model_streams_an_answer_to_an_image(
+    make_app: Callable[..., LocalAIApp], tiny_llava_spec: ModelSpec, tmp_path: Path
+) -> None:
+    """The real path: the transformers engine in its host process, image-text-to-text."""
+    from backends.settings import load_settings
+
+    image = write_png(tmp_path / "red.png")
+    settings = load_settings(sampling={"temperature": 0.0, "max_new_tokens": 6})
+    app = make_app(tiny_llava_spec, settings)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await until(
+            pilot,
+            lambda: app.manager.spec is not None and chat(app).status.text.endswith("ready"),
+            "tiny LLaVA loaded",
+            tries=12000,
+        )
+        await attach(app, pilot, image)
+        await send(app, pilot, "What colour is it?")
+        await until(pilot, lambda: not chat(app).generating, "the answer", tries=12000)
+
+        answer = app.screen.query(MessageView).last()
+        assert answer.role == "assistant" and answer.content.strip()
+        assert "6 tokens" in str(answer.query_one(".stats").render())
+        assert app.screen.query(MessageView).first().query(MessageImages)
