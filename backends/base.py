@@ -45,6 +45,7 @@ class ModelSpec:
     source: Literal["hf-cache", "folder", "demo", "server", "path"] = "path"
     server: ServerConfig | None = None
     remote_model: str | None = None  # the model id the server lists
+    projector: str | None = None  # llama.cpp vision: the mmproj GGUF beside the model
 
 
 @dataclass(frozen=True)

@@ -94,6 +94,7 @@ def gguf_spec(path: Path, *, source: str = "path", repo_id: str | None = None) -
     except OSError:
         size = None
     name = f"{repo_id} · {resolved.name}" if repo_id else resolved.stem
+    projector = find_projector(resolved)
     return ModelSpec(
         key=f"gguf:{resolved}",
         name=name,
@@ -102,7 +103,31 @@ def gguf_spec(path: Path, *, source: str = "path", repo_id: str | None = None) -
         repo_id=repo_id,
         size_bytes=size,
         source=source,  # type: ignore[arg-type]
+        projector=str(projector) if projector else None,
     )
+
+
+def find_projector(model: Path) -> Path | None:
+    """The vision projector (an `mmproj*.gguf`) beside a GGUF model, if there is one.
+
+    With several, the one sharing the most of the model's name wins (e.g. the F16 mmproj
+    of "gemma-3-4b-it" over another model's), then the first by name.
+    """
+    try:
+        candidates = sorted(
+            p for p in model.parent.iterdir() if "mmproj" in p.name.lower() and p.suffix == ".gguf"
+        )
+    except OSError:
+        return None
+    if not candidates:
+        return None
+    stem = model.stem.lower()
+
+    def shared(p: Path) -> int:
+        name = p.stem.lower().replace("mmproj-", "").replace("-mmproj", "")
+        return len(os.path.commonprefix([name, stem]))
+
+    return max(candidates, key=shared)
 
 
 def scan_hf_cache(cache_dir: Path | None = None) -> list[ModelSpec]:
