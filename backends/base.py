@@ -13,7 +13,8 @@ from dataclasses import dataclass, field
 from typing import ClassVar, Literal, Protocol, runtime_checkable
 
 Role = Literal["system", "user", "assistant"]
-FinishReason = Literal["stop", "length", "cancelled"]
+# "length": max_new_tokens reached; "context": the context window filled up first.
+FinishReason = Literal["stop", "length", "context", "cancelled"]
 Device = Literal["auto", "cuda", "cpu", "mps"]
 DType = Literal["auto", "float32", "float16", "bfloat16"]
 Quantization = Literal["none", "int8", "int4", "nf4"]

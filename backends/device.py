@@ -17,6 +17,8 @@ from typing import Any
 
 import psutil
 
+from backends.host.client import HostInfo, live_hosts
+
 
 @dataclass(frozen=True)
 class GpuSample:
@@ -43,6 +45,12 @@ class DeviceSnapshot:
     torch_allocated: dict[str, int] = field(default_factory=dict)  # "cuda:0" -> bytes
     mps_allocated: int | None = None  # bytes torch holds on Apple MPS
     gpu_note: str | None = None  # why `gpus` is empty or incomplete, for the user
+    hosts: tuple[HostInfo, ...] = ()  # engine host processes: their RSS (and VRAM by pid)
+
+    @property
+    def tree_rss(self) -> int:
+        """The app's resident memory with its engine hosts'."""
+        return self.process_rss + sum(h.rss_bytes for h in self.hosts)
 
 
 class DeviceMonitor:
@@ -76,6 +84,7 @@ class DeviceMonitor:
                 torch_allocated=_torch_cuda_allocated(),
                 mps_allocated=_torch_mps_allocated(),
                 gpu_note=note,
+                hosts=_hosts(),
             )
 
     def close(self) -> None:
@@ -157,6 +166,13 @@ class DeviceMonitor:
                 )
             )
         return tuple(samples), note
+
+
+def _hosts() -> tuple[HostInfo, ...]:
+    try:
+        return tuple(live_hosts())
+    except Exception:  # a host exiting mid-reading; the next sample has it right
+        return ()
 
 
 def _optional(read: Any, pynvml: Any) -> Any:

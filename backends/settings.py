@@ -1,23 +1,31 @@
 """The one settings model: TOML in the user config dir, overridden by LOCALAI_TUI_* env vars.
 
 Built once in the entry point and passed down; nothing reads settings at import time.
+Sources, lowest first: the TOML file, then `LOCALAI_TUI_<FIELD>` environment variables
+(any case; `LOCALAI_TUI_SAMPLING__TEMPERATURE` for a nested field; JSON for lists, tables
+and dicts), then the keyword overrides of `load_settings` - merged table by table, as
+pydantic-settings did. The classes are validated by backends/settings_model.py, which
+reads them without importing pydantic (0.12–0.28 s of startup, measured).
 """
 
 from __future__ import annotations
 
+import json
+import os
+import types
+import typing
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, Field
-from pydantic_settings import (
-    BaseSettings,
-    PydanticBaseSettingsSource,
-    SettingsConfigDict,
-    TomlConfigSettingsSource,
-)
+try:
+    import tomllib
+except ModuleNotFoundError:  # Python 3.10
+    import tomli as tomllib  # type: ignore[no-redef]
 
 from backends.base import GenerationParams, LoadOptions, ServerConfig
 from backends.paths import config_file
+from backends.settings_model import BaseModel, BaseSettings, Field
 from backends.speech.protocol import SpeechLoadOptions, TranscribeOptions
 
 
@@ -98,10 +106,6 @@ class SpeechSettings(BaseModel):
 class Settings(BaseSettings):
     """localai-tui settings. Every field can be set in config.toml or as LOCALAI_TUI_<FIELD>."""
 
-    model_config = SettingsConfigDict(
-        env_prefix="LOCALAI_TUI_", env_nested_delimiter="__", extra="ignore"
-    )
-
     model_dirs: list[Path] = Field(
         default_factory=list, description="Folders searched (recursively) for .gguf files."
     )
@@ -129,15 +133,14 @@ class Settings(BaseSettings):
     )
 
     @classmethod
-    def settings_customise_sources(
-        cls,
-        settings_cls: type[BaseSettings],
-        init_settings: PydanticBaseSettingsSource,
-        env_settings: PydanticBaseSettingsSource,
-        dotenv_settings: PydanticBaseSettingsSource,
-        file_secret_settings: PydanticBaseSettingsSource,
-    ) -> tuple[PydanticBaseSettingsSource, ...]:
-        return (init_settings, env_settings, TomlConfigSettingsSource(settings_cls))
+    def from_sources(
+        cls, toml_file: Path, environ: Mapping[str, str], overrides: Mapping[str, Any]
+    ) -> Settings:
+        """Validate the TOML file, env vars and overrides merged (later ones win)."""
+        merged = _read_toml(toml_file)
+        _deep_update(merged, _env_values(cls, environ))
+        _deep_update(merged, dict(overrides))
+        return cls(**merged)
 
     def load_options_for(self, key: str) -> LoadOptions:
         o = self.models.get(key, ModelOverrides())
@@ -153,9 +156,89 @@ class Settings(BaseSettings):
 
 
 def load_settings(path: Path | None = None, **overrides: Any) -> Settings:
-    """Read settings from `path` (default: paths.config_file()), env vars and overrides."""
-    toml_file = path or config_file()
-    bound = type(
-        "Settings", (Settings,), {"model_config": {**Settings.model_config, "toml_file": toml_file}}
-    )
-    return bound(**overrides)
+    """Read settings from `path` (default: paths.config_file()), env vars and overrides.
+
+    Raises ValueError (a settings_model.ValidationError naming each bad field, or the TOML
+    parser's error with its line) when they are not valid.
+    """
+    return Settings.from_sources(path or config_file(), os.environ, overrides)
+
+
+ENV_PREFIX = "LOCALAI_TUI_"
+ENV_NESTED_DELIMITER = "__"
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    if not path.is_file():
+        return {}
+    with path.open("rb") as file:
+        return tomllib.load(file)
+
+
+def _env_values(model: type[BaseModel], environ: Mapping[str, str]) -> dict[str, Any]:
+    """The fields set by environment variables, as a (nested) dict of raw values."""
+    fields = model.field_specs()
+    found: dict[str, Any] = {}
+    for name in sorted(environ, key=len):  # a whole table first, its nested fields after
+        if not name.upper().startswith(ENV_PREFIX):
+            continue
+        path = name[len(ENV_PREFIX) :].lower().split(ENV_NESTED_DELIMITER)
+        if path[0] not in fields:
+            continue  # another LOCALAI_TUI_ variable (CONFIG, DATA_DIR) or an unknown field
+        annotation = fields[path[0]][0]
+        for key in path[1:]:
+            annotation = _inner(annotation, key)
+        raw = environ[name]
+        value: Any = raw
+        if _is_complex(annotation):
+            try:
+                value = json.loads(raw)
+            except ValueError as error:
+                raise ValueError(
+                    f"{name} must be JSON for this setting (a list or a table): {error}"
+                ) from None
+        target = found
+        for key in path[:-1]:
+            target = target.setdefault(key, {})
+            if not isinstance(target, dict):
+                break
+        else:
+            existing = target.get(path[-1])
+            if isinstance(existing, dict) and isinstance(value, dict):
+                _deep_update(existing, value)
+            else:
+                target[path[-1]] = value
+    return found
+
+
+def _strip_optional(annotation: Any) -> Any:
+    args = [a for a in typing.get_args(annotation) if a is not type(None)]
+    if typing.get_origin(annotation) in (typing.Union, types.UnionType):
+        return args[0] if len(args) == 1 else annotation
+    return annotation
+
+
+def _inner(annotation: Any, key: str) -> Any:
+    """The type of `key` inside a table field (a model's field, or a dict's values)."""
+    annotation = _strip_optional(annotation)
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        spec = annotation.field_specs().get(key)
+        return spec[0] if spec else Any
+    if typing.get_origin(annotation) is dict:
+        return typing.get_args(annotation)[1]
+    return Any
+
+
+def _is_complex(annotation: Any) -> bool:
+    annotation = _strip_optional(annotation)
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return True
+    return typing.get_origin(annotation) in (list, dict)
+
+
+def _deep_update(target: dict[str, Any], updates: dict[str, Any]) -> None:
+    for key, value in updates.items():
+        if isinstance(value, dict) and isinstance(target.get(key), dict):
+            _deep_update(target[key], value)
+        else:
+            target[key] = value

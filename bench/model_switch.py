@@ -104,12 +104,13 @@ def child_bare(target: dict[str, Any], previous: dict[str, Any]) -> dict[str, An
     _import_runtime(spec.engine)
     # Like a switch: the previous model was loaded and unloaded before, which also runs
     # the runtime's first-load work (transformers imports the model's code lazily).
-    warm = create_engine(spec.engine)
+    # In this process: the bare engine load that a hosted switch (manager, ui) is held to.
+    warm = create_engine(spec.engine, hosted=False)
     warm.load(_spec(previous), options)
     warm.unload()
     del warm
     gc.collect()
-    engine = create_engine(spec.engine)
+    engine = create_engine(spec.engine, hosted=False)
     rss = {"before": _rss()}
     start = time.perf_counter()
     engine.load(spec, options)

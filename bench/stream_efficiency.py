@@ -5,9 +5,11 @@ shape, so llama.cpp decodes at a few hundred tok/s on one thread and never emits
 answer is exactly `--tokens` tokens. Then, interleaved (order alternating per round, so
 machine noise hits all alike), it runs:
 
-- bare:    `engine.stream()` alone, no UI, no session;
-- session: `backends.chat.session.run_answer` (coalescing + SQLite persist), no UI;
-- ui:      the real app under Pilot (`App.run_test`, headless): prompt typed, Enter pressed.
+- bare:    `engine.stream()` alone, in this process, no UI, no session;
+- session: `backends.chat.session.run_answer` (coalescing + SQLite persist), no UI, the
+           engine in its host process as the app runs it;
+- ui:      the real app under Pilot (`App.run_test`, headless): prompt typed, Enter
+           pressed, the engine in its host process.
 
 "Shown" is measured on the UI side: a wrapper around `Markdown.append` stamps the time at
 which each batch of text was in the message widget; the engine's own per-token offsets
@@ -163,10 +165,10 @@ def _settings(tokens: int, seed: int) -> Any:
     return load_settings(sampling={"max_new_tokens": tokens, "seed": seed})
 
 
-def _engine(spec: Any, settings: Any) -> TimedEngine:
+def _engine(spec: Any, settings: Any, *, hosted: bool = True) -> TimedEngine:
     from backends.registry import create_engine
 
-    engine = TimedEngine(create_engine(spec.engine))
+    engine = TimedEngine(create_engine(spec.engine, hosted=hosted))
     engine.load(spec, settings.load_options_for(spec.key))
     return engine
 
@@ -175,7 +177,7 @@ def run_bare(spec: Any, prompt: str, tokens: int, seed: int) -> Trace:
     from backends.chat.session import build_messages
 
     settings = _settings(tokens, seed)
-    engine = _engine(spec, settings)
+    engine = _engine(spec, settings, hosted=False)  # the bare engine, in this process
     try:
         engine.trace.start = time.perf_counter()
         for _ in engine.stream(

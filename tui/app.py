@@ -111,13 +111,31 @@ class LocalAIApp(App[None]):
             count = sum(job.state in ("queued", "running") for job in self.hub.queue.jobs())
             self.notify(f"Resuming {count} download(s) from last time (F3 shows them).")
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "open_hub" and self.hub.is_showing_hub():
+            return False  # already there: keeps "f3 Hub" out of the Hub's own footer
+        return True
+
     def action_open_hub(self) -> None:
         """Browse and search the Hugging Face Hub; downloads show in its lower panel."""
         self.hub.show_hub()
 
     def action_open_cache(self) -> None:
         """Everything on disk, largest first; delete with a confirmation."""
-        self.hub.show_cache()
+        self.hub.show_cache(
+            loaded_model=lambda: self.manager.spec, unload_model=self._unload_for_delete
+        )
+
+    def _unload_for_delete(self) -> bool:
+        """Unload the chat's model before its files are deleted; False while it answers."""
+        chat = self.screen_stack[0]
+        if getattr(chat, "generating", False):
+            return False
+        self.manager.unload()
+        model_unloaded = getattr(chat, "model_unloaded", None)
+        if model_unloaded is not None:
+            model_unloaded()
+        return True
 
     def action_open_speech(self) -> None:
         """Transcribe an audio file or a recording; export subtitles or send text to chat."""

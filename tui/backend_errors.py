@@ -45,4 +45,4 @@ def shows_backend_errors(method: Handler) -> Handler:
 
 
 def _report(node: DOMNode, error: BackendError) -> None:
-    node.notify(error.message, title=error.title, severity="error", timeout=10)
+    node.notify(error.message, title=error.title, severity="error", timeout=10, markup=False)

@@ -205,6 +205,11 @@ class LlamaCppEngine:
     )
 
     @classmethod
+    def warm_up(cls) -> None:
+        """Engine-host hook: import llama_cpp ahead of the load (a warm spare host)."""
+        _quiet_llama_cpp()
+
+    @classmethod
     def options_after_crash(
         cls, signal_number: int, options: LoadOptions
     ) -> tuple[LoadOptions, str] | None:
@@ -222,6 +227,7 @@ class LlamaCppEngine:
         self._llm: Llama | None = None
         self._info: GGUFInfo | None = None
         self._n_gpu_layers = 0
+        self._key = ""  # the model key, for the n_ctx setting an overflow error names
         self._lock = threading.Lock()  # one stream at a time on one context
         self._vision = False  # loaded with a projector
         self._name = "This model"
@@ -291,6 +297,7 @@ class LlamaCppEngine:
             raise _explain_load_failure(spec.path, info, error) from error
         self._llm = llm
         self._info = info
+        self._key = spec.key
         self._vision, self._name = bool(spec.projector), spec.name
         self._n_gpu_layers = self._offloaded_layers(options.n_gpu_layers, info, llama_cpp)
         steps.check_cancel()
@@ -349,11 +356,8 @@ class LlamaCppEngine:
             stops = list(TRANSCRIPT_STOPS)
         tokens = llm.tokenize(prompt.encode("utf-8"), add_bos=add_bos, special=True)
         if len(tokens) >= llm.n_ctx():
-            raise GenerationError(
-                f"The conversation ({len(tokens)} tokens) no longer fits the context window "
-                f"({llm.n_ctx()} tokens). Start a new chat or load the model with a larger "
-                "context size."
-            )
+            message = context_full_message(len(tokens), llm.n_ctx(), info, self._key)
+            raise GenerationError(message, title="Context window full")
         max_tokens = min(params.max_new_tokens, llm.n_ctx() - len(tokens))
         if not self._lock.acquire(blocking=False):
             raise already_answering()
@@ -413,6 +417,8 @@ class LlamaCppEngine:
                     finish = "stop"
                     break
                 if len(completion) >= max_tokens:
+                    if max_tokens < params.max_new_tokens:
+                        finish = "context"  # the window filled before max_new_tokens
                     break
         except MemoryError as error:
             raise OutOfMemory(
@@ -459,3 +465,20 @@ class LlamaCppEngine:
         share = self._n_gpu_layers / blocks if blocks else 0.0
         vram = int(info.size_bytes * share)
         return MemoryFootprint(ram_bytes=info.size_bytes - vram, vram_bytes=vram)
+
+
+def context_full_message(prompt_tokens: int, n_ctx: int, info: GGUFInfo, key: str) -> str:
+    """Why a conversation does not fit, naming the setting that makes room when there is one."""
+    head = (
+        f"The conversation ({prompt_tokens} tokens) no longer fits the context window "
+        f"({n_ctx} tokens)."
+    )
+    if info.context_length is not None and n_ctx >= info.context_length:
+        return f"{head} That is this model's maximum: start a new chat (ctrl+n)."
+    from backends.paths import config_file
+
+    bigger = min(n_ctx * 2, info.context_length or n_ctx * 2)
+    return (
+        f"{head} Start a new chat (ctrl+n), or give this model a larger window in "
+        f'{config_file()}: [models."{key}"] n_ctx = {bigger}, then load it again.'
+    )

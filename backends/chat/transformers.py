@@ -114,6 +114,13 @@ class TransformersEngine:
         ),
     )
 
+    @classmethod
+    def warm_up(cls) -> None:
+        """Engine-host hook: import torch and transformers' model classes ahead of the
+        load (3-5 s here), in a spare host, so a switch does not wait for them."""
+        _import_runtime()
+        from transformers import AutoModelForCausalLM, AutoTokenizer  # noqa: F401
+
     def __init__(self) -> None:
         self._model: PreTrainedModel | None = None
         self._tokenizer: PreTrainedTokenizerBase | None = None

@@ -17,6 +17,7 @@ hop per streamed item); other callers wait on a lock.
 
 from __future__ import annotations
 
+import collections
 import itertools
 import logging
 import os
@@ -105,6 +106,8 @@ class EngineHost:
         self._rids = itertools.count(1)
         self._memory: MemoryReading | None = None
         self._next_sample = 0.0
+        self._log_offset = 0  # the log's size when the current request began
+        self._spare_for: tuple[Any, ...] | None = None  # make a warm spare after a request
         self.starts = 0  # how many processes this host has had (a replaced one counts)
 
     # -- process ----------------------------------------------------------------------------
@@ -134,14 +137,16 @@ class EngineHost:
             if self.alive:
                 return
             self._reap()
-            spawned = spawner.spawn() if self._use_spare else spawner.spawn_fresh()
+            init = (protocol.INIT, self.target, dict(os.environ), _sys_path(), os.getcwd())
+            spawned = spawner.spawn(init) if self._use_spare else spawner.spawn_fresh()
+            self._spare_for = init if self._use_spare else None
             self._spawned = spawned
             self.starts += 1
             self._memory = None
+            self._log_offset = 0
             try:
-                spawned.conn.send(
-                    (protocol.INIT, self.target, dict(os.environ), _sys_path(), os.getcwd())
-                )
+                if not spawned.initialised:
+                    spawned.conn.send(init)
                 deadline = time.monotonic() + START_TIMEOUT_S
                 while not spawned.conn.poll(0.05):
                     if not spawned.alive() or time.monotonic() > deadline:
@@ -157,17 +162,18 @@ class EngineHost:
             log.info("engine host %s (%s) started", spawned.process.pid, self.label)
 
     def close(self) -> None:
-        """Ask the child to exit, kill it after a short grace, reap it; safe twice."""
+        """Ask the child to exit, kill it after a short grace, reap it; safe twice.
+
+        When no host is left running, a warm spare gives its runtime's memory back too.
+        """
         spawned, self._spawned = self._spawned, None
         with _live_lock:
             _live.discard(self)
-        if spawned is None:
-            return
-        try:
-            spawned.conn.send((protocol.EXIT,))
-        except OSError:
-            pass
-        spawned.discard(grace=CLOSE_GRACE_S)
+            idle = not any(h.alive for h in _live)
+        if idle:
+            spawner.cool_down()
+        if spawned is not None:
+            spawned.discard(grace=CLOSE_GRACE_S)
 
     def kill(self) -> None:
         """SIGKILL the child now and reap it (a stuck engine); the next start() replaces it."""
@@ -203,7 +209,13 @@ class EngineHost:
                 spawned.process.kill()
                 returncode = spawned.process.wait()
         self._reap()
-        error = explain_exit(returncode, label=self.label, log_path=log_path, memory=self._memory)
+        error = explain_exit(
+            returncode,
+            label=self.label,
+            log_path=log_path,
+            memory=self._memory,
+            log_since=self._log_offset,
+        )
         log.error("engine host %s died (%s): %s", self.label, returncode, error.message)
         return error
 
@@ -280,6 +292,7 @@ class EngineHost:
             assert spawned is not None
             conn = spawned.conn
             rid = next(self._rids)
+            self._log_offset = _file_size(spawned.log_path)
             wants_cancel = cancel is not None
             try:
                 conn.send((kind, rid, method, args, kwargs, progress is not None, wants_cancel))
@@ -287,6 +300,7 @@ class EngineHost:
                 raise self._crashed() from None
             cancelled_at: float | None = None
             finished = False
+            inbox: collections.deque[tuple[Any, ...]] = collections.deque()
             try:
                 while True:
                     if cancel is not None and cancelled_at is None and cancel.is_set():
@@ -300,11 +314,17 @@ class EngineHost:
                         wait = CANCEL_POLL_S
                     elif cancelled_at is not None and grace_s is not None:
                         wait = max(0.0, cancelled_at + grace_s - time.monotonic())
-                    try:
-                        ready = conn.poll(wait)
-                        message = conn.recv() if ready else None
-                    except (EOFError, OSError):
-                        raise self._crashed() from None
+                    if not inbox:
+                        try:
+                            if conn.poll(wait):
+                                received = conn.recv()
+                                if received[0] == protocol.BATCH:
+                                    inbox.extend(received[1])
+                                else:
+                                    inbox.append(received)
+                        except (EOFError, OSError):
+                            raise self._crashed() from None
+                    message = inbox.popleft() if inbox else None
                     if message is None:
                         self._sample_memory()
                         if (
@@ -336,22 +356,37 @@ class EngineHost:
                         raise protocol.rebuild_error(message[2])
                     self._sample_memory()
             finally:
+                if self._spare_for is not None and spawner.keep_spare:
+                    # After the first request (the load), not during it.
+                    spawner.prestart(warm=self._spare_for)
+                    self._spare_for = None
                 if not finished and self.alive:
                     # The caller stopped reading mid-stream (or raised): stop the child's
                     # generator and drain it, so the next request starts clean.
-                    self._abandon(conn, rid)
+                    self._abandon(conn, rid, inbox)
 
-    def _abandon(self, conn: Any, rid: int) -> None:
+    def _abandon(self, conn: Any, rid: int, inbox: collections.deque[tuple[Any, ...]]) -> None:
+        if any(m[0] in (protocol.RETURN, protocol.RAISE) for m in inbox):
+            return  # the request already ended; its end came in the last batch
         try:
             conn.send((protocol.CANCEL, rid))
             deadline = time.monotonic() + CLOSE_GRACE_S
             while time.monotonic() < deadline:
                 if conn.poll(max(0.0, deadline - time.monotonic())):
-                    if conn.recv()[0] in (protocol.RETURN, protocol.RAISE):
+                    received = conn.recv()
+                    batch = received[1] if received[0] == protocol.BATCH else [received]
+                    if any(m[0] in (protocol.RETURN, protocol.RAISE) for m in batch):
                         return
         except (EOFError, OSError):
             pass
         self.kill()
+
+
+def _file_size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return 0
 
 
 def _sys_path() -> list[str]:

@@ -73,15 +73,16 @@ def signal_name(number: int) -> str:
         return f"signal {number}"
 
 
-def log_tail(path: Path | None, lines: int = LOG_TAIL_LINES) -> list[str]:
-    """The last non-empty lines of a host log (at most 64 KiB read from its end)."""
+def log_tail(path: Path | None, lines: int = LOG_TAIL_LINES, *, since: int = 0) -> list[str]:
+    """The last non-empty lines of a host log written after byte `since` (at most 64 KiB
+    read from its end): what the host said during the request that failed."""
     if path is None:
         return []
     try:
         with open(path, "rb") as file:
             file.seek(0, 2)
             size = file.tell()
-            file.seek(max(0, size - 65536))
+            file.seek(max(since, size - 65536))
             text = file.read().decode("utf-8", errors="replace")
     except OSError:
         return []
@@ -103,8 +104,12 @@ def explain_exit(
     label: str,
     log_path: Path | None,
     memory: MemoryReading | None = None,
+    log_since: int = 0,
 ) -> EngineCrashed:
-    """The error for a host that ended unasked; `returncode` < 0 is death by a signal."""
+    """The error for a host that ended unasked; `returncode` < 0 is death by a signal.
+
+    `log_since`: where in the log the failing request began; only its lines are quoted.
+    """
     where = f" The engine log is {log_path}." if log_path is not None else ""
     if returncode is None or returncode >= 0:
         return EngineCrashed(
@@ -146,7 +151,7 @@ def explain_exit(
             f"model.{where}",
             **common,  # type: ignore[arg-type]
         )
-    tail = log_tail(log_path)
+    tail = log_tail(log_path, since=log_since)
     said = ("\nLast lines of its log:\n" + "\n".join(tail)) if tail else ""
     what = _NATIVE_DEATHS.get(number, f"died of {name}")
     return EngineCrashed(

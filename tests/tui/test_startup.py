@@ -94,3 +94,68 @@ def test_a_damaged_history_database_is_explained_before_the_ui(
     assert main([]) == 2
     err = capsys.readouterr().err
     assert "damaged" in err and "Move it aside" in err
+
+
+HOSTED_SESSION = """
+import asyncio, json, sys
+from backends.base import ModelSpec
+from backends.settings import load_settings
+from tui.app import LocalAIApp
+from tui.chat.prompt_input import PromptInput
+from tui.chat.message_view import MessageView
+
+GGUF, LLAMA = sys.argv[1], sys.argv[2]
+gguf = ModelSpec(key="gguf:" + GGUF, name="tiny gguf", engine="llama_cpp", path=GGUF)
+llama = ModelSpec(key="path:" + LLAMA, name="tiny llama", engine="transformers", path=LLAMA)
+
+async def until(pilot, condition):
+    for _ in range(6000):
+        if condition():
+            return
+        await pilot.pause(0.01)
+    raise SystemExit("timed out")
+
+async def run():
+    app = LocalAIApp(load_settings(), startup_model=gguf)
+    answers = []
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen = app.screen
+        for spec in (gguf, llama):
+            if spec is llama:
+                screen.load_model(spec)
+            loaded = lambda: app.manager.spec is spec and screen.status.text.endswith("ready")
+            await until(pilot, loaded)
+            app.query_one(PromptInput).focus()
+            await pilot.press(*"hi", "enter")
+            await pilot.pause(0.1)
+            await until(pilot, lambda: not screen.generating)
+            answers.append(app.query(MessageView).last().content)
+        hosts = app.manager.engine.host.pid is not None
+        app.manager.unload()
+    heavy = [m for m in ("torch", "transformers", "llama_cpp", "diffusers", "ctranslate2")
+             if m in sys.modules]
+    print(json.dumps({"heavy": heavy, "answers": answers, "hosted": hosts}))
+
+asyncio.run(run())
+"""
+
+
+@pytest.mark.slow
+def test_a_chat_a_switch_and_an_unload_import_no_ml_runtime_in_the_app(
+    tmp_path: Path, tiny_gguf_path: Path, tiny_llama_dir: Path
+) -> None:
+    """Engines run in host processes: the app itself never imports a runtime."""
+    env = {**os.environ, "LOCALAI_TUI_DATA_DIR": str(tmp_path), "PYTHONPATH": str(ROOT)}
+    out = subprocess.run(
+        [sys.executable, "-c", HOSTED_SESSION, str(tiny_gguf_path), str(tiny_llama_dir)],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=ROOT,
+        timeout=300,
+    )
+    assert out.returncode == 0, out.stderr[-2000:]
+    result = json.loads(out.stdout.strip().splitlines()[-1])
+    assert result["heavy"] == []
+    assert result["hosted"] is True
+    assert len(result["answers"]) == 2 and all(a.strip() for a in result["answers"])

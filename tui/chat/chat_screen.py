@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from textual import on
+from textual import events, on
 from textual.app import ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.containers import Horizontal
@@ -26,7 +26,7 @@ from tui.chat.answer_flow import AnswerFlow, AnswerUpdated
 from tui.chat.attachment_bar import AttachmentBar
 from tui.chat.conversation_actions import ConversationActions
 from tui.chat.message_list import MessageList
-from tui.chat.message_view import MessageView
+from tui.chat.message_view import MessageView, import_renderer
 from tui.chat.model_loader import ModelLoader
 from tui.chat.model_switching import ModelSwitching
 from tui.chat.params_panel import ParamsPanel
@@ -38,7 +38,7 @@ if TYPE_CHECKING:
     from backends.settings import Settings
     from tui.widgets.device_gauge import DeviceGauge
 
-PARAMS_PANEL_MIN_WIDTH = 110  # below this the side panel starts hidden (ctrl+t shows it)
+PARAMS_PANEL_MIN_WIDTH = 110  # below this the side panel is hidden (ctrl+t shows it)
 
 
 class ChatScreen(Screen[None]):
@@ -87,6 +87,7 @@ class ChatScreen(Screen[None]):
         self.models = ModelSwitching(self)
         self.answers = AnswerFlow(self)
         self.conversation = ConversationActions(self)
+        self._panel_auto_hidden = False  # hidden by a shrink; a widening brings it back
 
     # -- layout ----------------------------------------------------------------------------
 
@@ -112,16 +113,42 @@ class ChatScreen(Screen[None]):
         panel = ParamsPanel(
             self.settings.sampling.to_params(), self.settings.system_prompt, id="params"
         )
-        panel.display = self.app.size.width >= PARAMS_PANEL_MIN_WIDTH
+        panel.display = self.size.width >= PARAMS_PANEL_MIN_WIDTH
+        self._panel_auto_hidden = not panel.display  # hidden for the width: widening shows it
         await self.mount(self.gauge, after=self.query_one(StatusLine))
         await self.query_one("#body").mount(panel)
         # Last: a model load imports its runtime and competes for the GIL.
         self.models.load_startup_model(self._startup_model)
+        self.run_worker(import_renderer, thread=True, group="warm-up", exit_on_error=False)
 
     def on_unmount(self) -> None:
         # Quitting mid-answer: end the stream so the model can be unloaded at exit.
         self.answers.stop()
         self.models.loader.cancel()
+
+    def on_resize(self, event: events.Resize) -> None:
+        """Shrinking below the panel's width hides it (it would squeeze the chat); widening
+        back shows it again if the shrink hid it."""
+        panels = self.query(ParamsPanel)
+        if not panels:
+            return  # still starting: it is sized at mount
+        panel = panels.first()
+        wide = event.size.width >= PARAMS_PANEL_MIN_WIDTH
+        if not wide and panel.display:
+            had_focus = panel.has_focus_within
+            panel.display = False
+            self._panel_auto_hidden = True
+            if had_focus:
+                self.query_one(PromptInput).focus()
+        elif wide and self._panel_auto_hidden:
+            panel.display = True
+            self._panel_auto_hidden = False
+
+    def model_unloaded(self) -> None:
+        """The model was unloaded from outside the chat (its files deleted in F4)."""
+        self.status.set_model(None)
+        self.models.show_state()
+        self.models.show_usage()
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         self.app.report_worker_failure(event)  # type: ignore[attr-defined]
@@ -256,6 +283,7 @@ class ChatScreen(Screen[None]):
             return  # still starting
         panel = self.query_one(ParamsPanel)
         panel.display = not panel.display
+        self._panel_auto_hidden = False
         if panel.display:
             panel.query_one("Input").focus()
         else:

@@ -9,17 +9,29 @@ from typing import TYPE_CHECKING, Any
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
+from textual.content import Content
 from textual.message import Message
 from textual.widgets import Label, Static
+
+from tui.human_units import plural
 
 if TYPE_CHECKING:
     from textual.widgets.markdown import MarkdownStream
 
-FINISH_NOTES = {"cancelled": "stopped", "length": "hit the token limit"}
+FINISH_NOTES = {
+    "cancelled": "stopped",
+    "length": "hit the token limit",
+    "context": "context window full",
+}
 
 
 def format_stats(stats: dict[str, Any]) -> str:
-    """ "TTFT 0.21 s · 74.3 tok/s · 31 → 212 tokens · stopped" (parts that are known)."""
+    """ "TTFT 0.21 s · 74.3 tok/s · 31 → 212 tokens · stopped" (parts that are known).
+
+    A failed answer's stats are {"finish_reason": "error", "error": "Title: what to do"}.
+    """
+    if stats.get("finish_reason") == "error":
+        return str(stats.get("error") or "The answer failed.")
     parts: list[str] = []
     ttft = stats.get("ttft_s")
     if ttft is not None:
@@ -29,13 +41,23 @@ def format_stats(stats: dict[str, Any]) -> str:
         parts.append(f"{rate:.1f} tok/s")
     prompt, completion = stats.get("prompt_tokens"), stats.get("completion_tokens")
     if completion is not None:
-        parts.append(
-            f"{prompt} → {completion} tokens" if prompt is not None else f"{completion} tokens"
-        )
+        tokens = plural(int(completion), "token")
+        parts.append(f"{prompt} → {tokens}" if prompt is not None else tokens)
     note = FINISH_NOTES.get(str(stats.get("finish_reason")))
     if note:
         parts.append(note)
     return " · ".join(parts)
+
+
+def import_renderer() -> None:
+    """Import what the first message needs (markdown-it, pygments: ~50–100 ms) ahead of it.
+
+    Run in a thread after the first frame; otherwise the first answer pays it between
+    Enter and its first token.
+    """
+    from textual.widgets import Markdown  # noqa: F401
+
+    import tui.chat.answer_stream  # noqa: F401
 
 
 class MessageView(Vertical):
@@ -81,10 +103,15 @@ class MessageView(Vertical):
 
             yield MessageImages(self.images)
         yield Markdown(self.content, classes="body")
-        yield Static(format_stats(self._stats) if self._stats else "", classes="stats")
+        yield Static(
+            format_stats(self._stats) if self._stats else "", classes="stats", markup=False
+        )
 
     def on_mount(self) -> None:
         self.query_one(".stats").display = bool(self._stats)
+        reason = (self._stats or {}).get("finish_reason")
+        self.set_class(reason == "cancelled", "-stopped")
+        self.set_class(reason == "error", "-error")
 
     def start_stream(self) -> None:
         """Render an answer that is still arriving incrementally (not a re-parse per chunk)."""
@@ -117,7 +144,8 @@ class MessageView(Vertical):
 
     def set_error(self, text: str) -> None:
         stats_line = self.query_one(".stats", Static)
-        stats_line.update(text)
+        # Literal: error texts quote native logs ("GGML_ASSERT(buf[/0] ...)"), not markup.
+        stats_line.update(Content(text))
         stats_line.display = True
         self.add_class("-error")
 

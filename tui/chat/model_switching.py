@@ -61,6 +61,7 @@ class ModelSwitching:
             title=f"{message.error.title}: {message.spec.name}",
             severity="error",
             timeout=12,
+            markup=False,
         )
 
     def show_state(self) -> None:

@@ -1,4 +1,5 @@
-"""A compact, always-visible gauge: system RAM, this app's RSS, CPU, and each GPU's VRAM.
+"""A compact, always-visible gauge: system RAM, this app's RSS and each engine host's, CPU,
+and each GPU's VRAM.
 
 Two rows plus one per GPU (three or more GPUs share rows), so it fits an 80x24 terminal
 beside a chat. Sampling runs in a thread worker on a timer and reaches the widget as a
@@ -140,7 +141,7 @@ class DeviceGauge(Widget):
         )
         self._snapshot = snapshot
         self._cpu_history.append(snapshot.cpu_percent / 100)
-        self._rss_history.append(snapshot.process_rss / max(snapshot.ram_total, 1))
+        self._rss_history.append(snapshot.tree_rss / max(snapshot.ram_total, 1))
         for gpu in snapshot.gpus:
             history = self._vram_history.setdefault(gpu.index, deque(maxlen=_HISTORY))
             history.append(gpu.memory_used / max(gpu.memory_total, 1))
@@ -185,8 +186,11 @@ class DeviceGauge(Widget):
         else:
             parts.append((self._model_label, "$text-primary"))
             usage = _footprint_text(self._model_footprint)
-            if usage:
+            if usage and not snapshot.hosts:  # in-process engines: the engine's own count
                 parts.append(f" · {usage}")
+        for host in snapshot.hosts:  # each engine process, read every sample
+            vram = f" + {_size(host.vram_bytes)} VRAM" if host.vram_bytes else ""
+            parts += [("  ·  ", "$text-muted"), f"{host.label} host {_size(host.rss_bytes)}{vram}"]
         return Content.assemble(*parts).truncate(width, ellipsis=True)
 
     def _gpu_lines(self, snapshot: DeviceSnapshot, width: int) -> list[Content]:

@@ -27,6 +27,7 @@ from backends.base import (
     TextDelta,
 )
 from backends.chat.llama_repack import VERDICT_FILE, build_key
+from backends.device import DeviceMonitor
 from backends.host.chat_proxy import HostedChatEngine
 from backends.host.client import EngineCrashed, live_hosts
 from backends.models.manager import ModelManager
@@ -153,6 +154,7 @@ def test_footprint_is_the_hosts_rss_and_unload_reaps_the_host(
     footprint = engine.memory_footprint()
     assert footprint.ram_bytes == pytest.approx(psutil.Process(pid).memory_info().rss, rel=0.2)
     assert [h.pid for h in live_hosts()] == [pid]
+    assert [(h.pid, h.label) for h in DeviceMonitor().sample().hosts] == [(pid, "host-test")]
 
     engine.unload()
 
