@@ -158,3 +158,26 @@ async def test_a_tiny_vision_model_streams_an_answer_to_an_image(
         assert answer.role == "assistant" and answer.content.strip()
         assert "6 tokens" in str(answer.query_one(".stats").render())
         assert app.screen.query(MessageView).first().query(MessageImages)
+
+
+async def test_editing_a_message_with_an_image_keeps_the_image(
+    make_app: Callable[..., LocalAIApp],
+    openai_server: LocalOpenAIServer,
+    openai_server_spec: ModelSpec,
+    tmp_path: Path,
+) -> None:
+    image = write_png(tmp_path / "blue.png", color=(20, 40, 220))
+    app = make_app(openai_server_spec)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await ready(app, pilot, openai_server_spec.key)
+        await attach(app, pilot, image)
+        await send(app, pilot, "colour?")
+        await answered(app, pilot)
+        await pilot.press("alt+e")
+        bar = app.screen.query_one(AttachmentBar)
+        assert [p.name for p in bar.paths] and bar.paths[0].suffix == ".png"
+        await pilot.press("ctrl+a", "ctrl+k", *"which colour?", "enter")
+        await answered(app, pilot)
+        sent = openai_server.requests[-1]["messages"][-1]["content"]
+        assert sent[0]["type"] == "image_url" and sent[1]["text"] == "which colour?"
+        assert openai_server.images[-1] == ("image/png", image.read_bytes())

@@ -216,6 +216,7 @@ class ChatScreen(Screen[None]):
             self.status.set_state("cancelling the load…")
         elif prompt.editing is not None:
             prompt.end_edit(clear=True)
+            self.query_one(AttachmentBar).clear()  # the edited message's images went with it
         elif not prompt.has_focus:
             panel = self.query(ParamsPanel)
             if (
