@@ -29,6 +29,8 @@ pytest_plugins = [
     "tests.fixtures.image_models",
     "tests.fixtures.openai_server",
     "tests.fixtures.hub_server",
+    "tests.fixtures.speech",
+    "tests.fixtures.vision",
 ]
 
 

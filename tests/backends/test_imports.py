@@ -30,6 +30,12 @@ MODULES = [
     "backends.image.session",
     "backends.image.catalog",
     "backends.store.gallery",
+    "backends.speech.protocol",
+    "backends.speech.faster_whisper_engine",
+    "backends.speech.microphone",
+    "backends.speech.subtitles",
+    "backends.speech.catalog",
+    "backends.speech.manager",
 ]
 FORBIDDEN = [
     "textual",
@@ -42,6 +48,9 @@ FORBIDDEN = [
     "numpy",
     "diffusers",
     "stable_diffusion_cpp",
+    "faster_whisper",
+    "ctranslate2",
+    "sounddevice",
 ]
 
 
