@@ -279,19 +279,32 @@ class EngineHost:
         *args: Any,
         cancel: threading.Event | None = None,
         grace_s: float | None = None,
+        detach: bool = False,
+        on_end: Callable[[bool], None] | None = None,
         **kwargs: Any,
     ) -> Iterator[Any]:
         """Yield what the generator `method` yields in the child.
 
         The child's generator gets a `cancel` Event, set when the caller's is. With
         `grace_s`, a child that has not finished that long after the cancel (stuck in
-        native code) is killed and the iteration simply ends: `alive` is then False and
-        the next `start()` gives a fresh process.
+        native code) is killed: `alive` is then False and the next `start()` gives a fresh
+        process. Without `detach`, the iteration waits for that and then ends. With
+        `detach`, the iteration ends as soon as the cancel is seen; the child finishes
+        (or is killed) in the background, then `on_end(killed)` runs there. Requests
+        made meanwhile wait for it.
         """
         cancel = cancel if cancel is not None else threading.Event()
         try:
             for kind, value in self._request(
-                protocol.ITER, method, args, kwargs, None, cancel, grace_s=grace_s, iterate=True
+                protocol.ITER,
+                method,
+                args,
+                kwargs,
+                None,
+                cancel,
+                grace_s=grace_s,
+                detach=on_end if detach else None,
+                detached=detach,
             ):
                 if kind == protocol.YIELD:
                     yield value
@@ -308,9 +321,12 @@ class EngineHost:
         cancel: threading.Event | None,
         *,
         grace_s: float | None = None,
-        iterate: bool = False,
+        detach: Callable[[bool], None] | None = None,
+        detached: bool = False,
     ) -> Iterator[tuple[str, Any]]:
-        with self._lock:
+        self._lock.acquire()
+        handed_off = False
+        try:
             self.start()
             spawned = self._spawned
             assert spawned is not None
@@ -333,6 +349,16 @@ class EngineHost:
                             conn.send((protocol.CANCEL, rid))
                         except OSError:
                             raise self._crashed() from None
+                        if detached:
+                            deadline = cancelled_at + (grace_s or CLOSE_GRACE_S)
+                            threading.Thread(
+                                target=self._finish_detached,
+                                args=(conn, inbox, deadline, detach),
+                                name="host-stop",
+                                daemon=True,
+                            ).start()
+                            handed_off = finished = True
+                            return
                     wait = SAMPLE_EVERY_S
                     if cancel is not None and cancelled_at is None:
                         wait = CANCEL_POLL_S
@@ -388,6 +414,43 @@ class EngineHost:
                     # The caller stopped reading mid-stream (or raised): stop the child's
                     # generator and drain it, so the next request starts clean.
                     self._abandon(conn, rid, inbox)
+        finally:
+            if not handed_off:
+                self._lock.release()
+
+    def _finish_detached(
+        self,
+        conn: Any,
+        inbox: collections.deque[tuple[Any, ...]],
+        deadline: float,
+        on_end: Callable[[bool], None] | None,
+    ) -> None:
+        """A detached request's end, in the background: read until the child's request
+        ends; kill the child at `deadline`. Holds the request lock until then."""
+        killed = False
+        try:
+            ended = any(m[0] in (protocol.RETURN, protocol.RAISE) for m in inbox)
+            while not ended:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    log.warning("engine host %s ignored a stop; killing it", self.label)
+                    self.kill()
+                    killed = True
+                    break
+                if conn.poll(left):
+                    received = conn.recv()
+                    batch = received[1] if received[0] == protocol.BATCH else [received]
+                    ended = any(m[0] in (protocol.RETURN, protocol.RAISE) for m in batch)
+        except (EOFError, OSError):  # it died while stopping: reap it, say why in the log
+            self._crashed()
+            killed = True
+        finally:
+            self._lock.release()
+        if on_end is not None:
+            try:
+                on_end(killed)
+            except Exception:  # a callback's failure must not vanish silently
+                log.exception("on_end after a detached stop failed")
 
     def _abandon(self, conn: Any, rid: int, inbox: collections.deque[tuple[Any, ...]]) -> None:
         if any(m[0] in (protocol.RETURN, protocol.RAISE) for m in inbox):

@@ -146,6 +146,34 @@ def test_a_stuck_child_is_killed_after_the_grace_and_the_iteration_ends(
     assert not host.alive and _gone(pid)
 
 
+def test_a_detached_stop_ends_the_iteration_at_once_and_kills_a_stuck_child_later(
+    host: EngineHost, tmp_path: Path
+) -> None:
+    host.call("load", host_test_spec("stuck", tmp_path / "m"), LoadOptions())
+    pid = host.pid
+    assert pid is not None
+    cancel = threading.Event()
+    ended: list[bool] = []
+    done = threading.Event()
+    texts: list[str] = []
+
+    def on_end(killed: bool) -> None:
+        ended.append(killed)
+        done.set()
+
+    for event in host.iterate(
+        "stream", [], PARAMS, cancel=cancel, grace_s=0.2, detach=True, on_end=on_end
+    ):
+        if isinstance(event, TextDelta):
+            texts.append(event.text)
+            if len(texts) == 2:
+                cancel.set()
+
+    assert texts == ["Partial", " answer"]
+    assert done.wait(10) and ended == [True]
+    assert not host.alive and _gone(pid)
+
+
 def test_leaving_a_stream_early_leaves_the_host_usable(host: EngineHost, tmp_path: Path) -> None:
     host.call("load", host_test_spec("ok", tmp_path / "m", armed=False), LoadOptions())
     stream = host.iterate("stream", [], PARAMS)
