@@ -26,8 +26,11 @@ os.environ["LOCALAI_TUI_DATA_DIR"] = str(_SESSION_DIR / "data")
 
 pytest_plugins = [
     "tests.fixtures.models",
+    "tests.fixtures.image_models",
     "tests.fixtures.openai_server",
     "tests.fixtures.hub_server",
+    "tests.fixtures.speech",
+    "tests.fixtures.vision",
 ]
 
 

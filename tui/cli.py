@@ -55,8 +55,6 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.engine and not args.model:
         parser.error("--engine goes with --model (which model should it run?)")
-    from pydantic import ValidationError
-
     from backends.errors import BackendError
     from backends.settings import load_settings
 
@@ -64,7 +62,7 @@ def main(argv: list[str] | None = None) -> int:
     overrides = {"offline": True} if args.offline else {}
     try:
         settings = load_settings(args.config, **overrides)
-    except (ValidationError, ValueError, OSError) as exc:
+    except (ValueError, OSError) as exc:  # settings_model.ValidationError is a ValueError
         print(f"localai-tui: the settings file is invalid:\n{exc}", file=sys.stderr)
         return 2
     if settings.offline:

@@ -9,6 +9,11 @@ from __future__ import annotations
 from datetime import datetime, timezone
 
 
+def plural(n: int, word: str) -> str:
+    """ "1 line", "2 lines", "0 lines" (English nouns that take an s)."""
+    return f"{n} {word}{'' if n == 1 else 's'}"
+
+
 def human_count(n: int) -> str:
     """1234 -> "1.2k", 1_234_567 -> "1.2M"; below 1000 as is."""
     for limit, suffix in ((1_000_000_000, "B"), (1_000_000, "M"), (1_000, "k")):

@@ -43,6 +43,7 @@ from backends.chat.openai_errors import (
 )
 from backends.chat.openai_wire import chat_body, parse_chunk, sse_payloads, whole_answer
 from backends.errors import GenerationError, LoadCancelled, ServerError, UnsupportedModel
+from backends.paths import config_file
 
 LIST_TIMEOUT_S = 3.0
 CONNECT_TIMEOUT_S = 5.0
@@ -55,7 +56,12 @@ class OpenAICompatEngine:
 
     name: ClassVar[str] = "openai"
     capabilities: ClassVar[EngineCapabilities] = EngineCapabilities(
-        streaming=True, cancel=True, lists_models=True, holds_memory=False
+        # vision: the server decides; a text-only model there answers with an error we show.
+        streaming=True,
+        cancel=True,
+        lists_models=True,
+        holds_memory=False,
+        vision=True,
     )
 
     def __init__(self) -> None:
@@ -86,7 +92,7 @@ class OpenAICompatEngine:
         if spec.server is None:
             raise UnsupportedModel(
                 f"{spec.name} has no server configured. Add an OpenAI-compatible server "
-                "in Settings and pick one of its models."
+                f"under [[servers]] in {config_file()} and pick one of its models."
             )
         self.unload()
         server = spec.server
@@ -182,6 +188,11 @@ class OpenAICompatEngine:
         if usage and not cancelled:
             completion = int(usage.get("completion_tokens") or text_chunks)
             prompt = usage.get("prompt_tokens")
+            if reason == "length" and usage.get("completion_tokens"):
+                # Servers say "length" for both limits; fewer tokens than asked for means
+                # the context window filled first (only the server's own count can tell).
+                if completion < params.max_new_tokens:
+                    reason = "context"
         yield StreamFinished(
             finish_reason=reason,
             prompt_tokens=int(prompt) if prompt is not None else None,

@@ -2,7 +2,8 @@
 
 `run_answer` calls `engine.stream` in the calling (worker) thread. Deltas are gathered and
 handed on at most every `flush_interval` seconds (default 40 ms): per-token UI calls slowed a
-75 tok/s engine to 55 tok/s on 2 cores. Each hand-off first persists the whole text so far
+75 tok/s engine to 55 tok/s on 2 cores. The first text goes at once: it is what the user
+waits for. Each hand-off first persists the whole text so far
 (`persist`), so anything the user has seen is on disk if the process dies; then `on_chunk`
 gets the new text. The end of the stream (stats or an error) travels through the same
 `on_chunk` channel, after the last text, so a UI can never see the end before the text.
@@ -23,10 +24,12 @@ from backends.base import (
     ChatEngine,
     ChatMessage,
     GenerationParams,
+    ImageAttachment,
     Notice,
     StreamFinished,
     TextDelta,
 )
+from backends.chat.images import has_images, refuse_images
 from backends.errors import BackendError, GenerationError
 
 log = logging.getLogger(__name__)
@@ -48,19 +51,35 @@ class AnswerChunk:
         return self.finished is not None or self.error is not None
 
 
-def build_messages(system_prompt: str, history: Sequence[tuple[str, str]]) -> list[ChatMessage]:
-    """The engine's input: the system prompt (if any), then (role, content) turns in order."""
+def build_messages(
+    system_prompt: str,
+    history: Sequence[tuple[str, str] | tuple[str, str, Sequence[str]]],
+) -> list[ChatMessage]:
+    """The engine's input: the system prompt (if any), then the turns in order.
+
+    A turn is (role, content) or (role, content, image paths).
+    """
     messages: list[ChatMessage] = []
     if system_prompt.strip():
         messages.append(ChatMessage("system", system_prompt))
-    for role, content in history:
+    for turn in history:
+        role, content = turn[0], turn[1]
+        paths = turn[2] if len(turn) > 2 else ()  # type: ignore[misc]
         if role in ("user", "assistant"):
-            messages.append(ChatMessage(role, content))  # type: ignore[arg-type]
+            images = tuple(ImageAttachment(path=str(p)) for p in paths)
+            messages.append(ChatMessage(role, content, images))  # type: ignore[arg-type]
     return messages
 
 
 class _Coalescer:
-    """Gathers events and emits them in batches, at most once per interval."""
+    """Gathers events and emits them in batches, at most once per interval.
+
+    Text that finds the buffer empty and the interval already over (the first text of an
+    answer, or the first after a quiet spell) is emitted at once from the adding thread:
+    handing it to the flusher would cost a thread switch, up to 5 ms each under GIL
+    contention, on the path to the user's first token. Text within the interval waits
+    for the flusher thread, which starts on first need.
+    """
 
     def __init__(self, interval: float, emit: Callable[[str, tuple[str, ...]], None]) -> None:
         self._interval = interval
@@ -68,10 +87,9 @@ class _Coalescer:
         self._cond = threading.Condition()
         self._text: list[str] = []
         self._notices: list[str] = []
-        self._last_flush = 0.0
+        self._last_flush: float | None = None  # None: nothing emitted yet
         self._closed = False
-        self._thread = threading.Thread(target=self._run, name="answer-flusher", daemon=True)
-        self._thread.start()
+        self._thread: threading.Thread | None = None
 
     def add(self, text: str = "", notice: str | None = None) -> None:
         with self._cond:
@@ -80,11 +98,26 @@ class _Coalescer:
                 self._text.append(text)
             if notice:
                 self._notices.append(notice)
-            # Only an empty buffer has the flusher waiting for text; once it waits for the
-            # interval, more text changes nothing. A wake-up per token cost the engine
-            # thread ~6 % of its time (py-spy) plus a thread switch per token.
-            if idle:
-                self._cond.notify()
+            if not idle:
+                # Only an empty buffer has the flusher waiting for text; once it waits for
+                # the interval, more text changes nothing. A wake-up per token cost the
+                # engine thread ~6 % of its time (py-spy) plus a thread switch per token.
+                return
+            if self._due() <= 0:
+                self._emit(*self._take())  # under the lock, as the flusher emits
+                return
+            if self._thread is None:
+                self._thread = threading.Thread(
+                    target=self._run, name="answer-flusher", daemon=True
+                )
+                self._thread.start()
+            self._cond.notify()
+
+    def _due(self) -> float:
+        """Seconds until the next batch may go (<= 0: now)."""
+        if self._last_flush is None:
+            return 0.0
+        return self._last_flush + self._interval - time.monotonic()
 
     def _take(self) -> tuple[str, tuple[str, ...]]:
         text, notices = "".join(self._text), tuple(self._notices)
@@ -100,10 +133,10 @@ class _Coalescer:
                     self._cond.wait()
                 if self._closed:
                     return
-                due = self._last_flush + self._interval - time.monotonic()
+                due = self._due()
                 while due > 0 and not self._closed:
                     self._cond.wait(due)  # only close() wakes this wait early
-                    due = self._last_flush + self._interval - time.monotonic()
+                    due = self._due()
                 if self._closed:
                     return
                 batch = self._take()
@@ -116,7 +149,8 @@ class _Coalescer:
         with self._cond:
             self._closed = True
             self._cond.notify()
-        self._thread.join()
+        if self._thread is not None:
+            self._thread.join()
         with self._cond:
             return self._take()
 
@@ -136,6 +170,12 @@ def run_answer(
     The last `on_chunk` call always carries `finished` or `error`. A cancelled stream
     finishes with finish_reason "cancelled" and keeps (and has persisted) its partial text.
     """
+    if has_images(messages) and not engine.capabilities.vision:
+        try:  # refused before anything reaches the engine
+            refuse_images(messages, getattr(engine, "name", "This engine"))
+        except BackendError as exc:
+            on_chunk(AnswerChunk(error=exc))
+            return None
     text_so_far: list[str] = []
 
     def emit(text: str, notices: tuple[str, ...]) -> None:

@@ -354,7 +354,10 @@ class HubClient:
         Raises AuthRequired when there is no token or the Hub rejects it.
         """
         if self._token is None:
-            raise AuthRequired("No Hugging Face token is set. Enter one in Settings.")
+            raise AuthRequired(
+                "No Hugging Face token is set. Paste one when the app asks, set HF_TOKEN, or "
+                "run `hf auth login`."
+            )
         with self.hub_errors("checking your token"):
             info = self.hf_api().whoami()
         return str(info.get("name") or "unknown")

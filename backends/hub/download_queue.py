@@ -314,7 +314,8 @@ class DownloadQueue:
         if missing > free:
             raise DownloadError(
                 f"Not enough disk space for {job.repo_id}: {missing / 1e9:.1f} GB needed, "
-                f"{free / 1e9:.1f} GB free in {cache}. Free space (Models → delete) and resume."
+                f"{free / 1e9:.1f} GB free in {cache}. Free space (F4 lists what is on disk; "
+                "Del deletes) and resume."
             )
 
     def _download(self, job: JobRecord, f: FileRecord) -> None:

@@ -16,12 +16,15 @@ from typing import Any
 from backends.errors import AuthRequired, BackendError, HubError, ModelNotFound, OfflineError
 from backends.hub.token import HubToken, redact
 from backends.hub.transport import HubUnreachable, fail_fast
+from backends.paths import config_file
 
 
 def offline_mode_error() -> OfflineError:
     return OfflineError(
-        "Offline mode is on, so the Hub is not contacted. Models already downloaded "
-        "are listed under Models; turn offline mode off to browse."
+        "Offline mode is on, so the Hub is not contacted. Models already downloaded are "
+        "listed by F4 and the model picker (ctrl+o). To browse, set offline = false in "
+        f"{config_file()}, unset HF_HUB_OFFLINE and LOCALAI_TUI_OFFLINE, and start the app "
+        "without --offline."
     )
 
 
@@ -36,7 +39,7 @@ def error_for_status(
         if token is None:
             return AuthRequired(
                 f"{repo_id} is gated. Request access at {page}, then add a Hugging Face "
-                "token (HF_TOKEN, `hf auth login`, or the token field in Settings)."
+                "token (HF_TOKEN, `hf auth login`, or paste one when the app asks for it)."
             )
         return AuthRequired(
             f"Your token has no access to {repo_id} yet. Request access at {page} "

@@ -184,9 +184,13 @@ def fetch_file(
 ) -> Path:
     """Download `path` of `repo_id@revision` into `cache_dir`; returns the snapshot path.
 
-    `on_bytes(n)` is called with every chunk written (including bytes found in a kept partial
-    file, reported once at the start). Raises TransferStopped, or a BackendError.
+    `on_bytes(n)` is called with every chunk written and with the bytes found in a kept
+    partial file; the sum of its calls is always the size of the file so far, so a retry
+    after a dropped connection does not count the kept bytes again (the panel once showed
+    a file complete with a fifth of it missing, and a speed above the server's limit).
+    Raises TransferStopped, or a BackendError.
     """
+    reported = _Reported(on_bytes)
     meta: FileMetadata | None = None
     for attempt in range(retry.attempts):
         control.raise_if_stopped()
@@ -198,10 +202,10 @@ def fetch_file(
                 pointer = snapshot_path(cache_dir, repo_id, meta.commit, path)
                 if pointer.exists():
                     write_ref(cache_dir, repo_id, revision, meta.commit)
-                    on_bytes(meta.size)
+                    reported.at(meta.size)
                     return pointer
             return _transfer_and_install(
-                client, repo_id, path, revision, meta, cache_dir, partial_dir, control, on_bytes,
+                client, repo_id, path, revision, meta, cache_dir, partial_dir, control, reported,
                 expected_sha256 or (meta.etag if _SHA256.match(meta.etag) else None),
             )  # fmt: skip
         except _Retryable as exc:
@@ -209,6 +213,23 @@ def fetch_file(
                 raise exc.final from None
             control.sleep(retry.delay(attempt, exc.retry_after))
     raise DownloadError(f"Downloading {path} did not finish. Try again.")
+
+
+class _Reported:
+    """What `on_bytes` has been told for one file: new bytes are added, kept ones are a
+    position (reported as the difference, usually nothing on a retry)."""
+
+    def __init__(self, on_bytes: Callable[[int], None]) -> None:
+        self._on_bytes = on_bytes
+        self.total = 0
+
+    def add(self, count: int) -> None:
+        self.total += count
+        self._on_bytes(count)
+
+    def at(self, position: int) -> None:
+        delta, self.total = position - self.total, position
+        self._on_bytes(delta)
 
 
 class _Retryable(Exception):
@@ -227,7 +248,7 @@ def _transfer_and_install(
     cache_dir: Path,
     partial_dir: Path,
     control: TransferControl,
-    on_bytes: Callable[[int], None],
+    reported: _Reported,
     sha256: str | None,
 ) -> Path:
     partial_dir.mkdir(parents=True, exist_ok=True)
@@ -245,9 +266,9 @@ def _transfer_and_install(
         with open(part, "rb") as existing:
             while block := existing.read(8 * 1024 * 1024):
                 hasher.update(block)
-    on_bytes(offset)
+    reported.at(offset)
     if offset < meta.size:
-        _stream_into(client, repo_id, path, meta, part, offset, hasher, control, on_bytes)
+        _stream_into(client, repo_id, path, meta, part, offset, hasher, control, reported)
     size = part.stat().st_size
     if size != meta.size:
         raise _Retryable(
@@ -275,7 +296,7 @@ def _stream_into(
     offset: int,
     hasher: hashlib._Hash | None,
     control: TransferControl,
-    on_bytes: Callable[[int], None],
+    reported: _Reported,
 ) -> None:
     import httpx
 
@@ -290,13 +311,13 @@ def _stream_into(
             mode = "ab"
             if offset and response.status_code == 200:  # the server ignored our Range
                 mode, hasher = "wb", (hashlib.sha256() if hasher is not None else None)
-                on_bytes(-offset)
+                reported.at(0)
             with open(part, mode) as out:
                 for chunk in response.iter_raw():
                     out.write(chunk)
                     if hasher is not None:
                         hasher.update(chunk)
-                    on_bytes(len(chunk))
+                    reported.add(len(chunk))
                     if control.reason is not None:
                         break
     except httpx.HTTPError:

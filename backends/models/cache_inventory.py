@@ -1,7 +1,9 @@
 """One list of every model on disk, and deleting them with the bytes freed reported.
 
-Sources: the HF cache (huggingface_hub.scan_cache_dir: repos, revisions, sizes, last access)
-and GGUF files under the user's folders (Settings.model_dirs). Deleting goes through
+Sources: the HF cache (huggingface_hub.scan_cache_dir: repos, revisions, sizes), GGUF files
+under the user's folders (Settings.model_dirs) and GGUF files shipped in a package (the demo).
+"Last used" is when the app last loaded the model (backends.models.usage), not a file's atime,
+which relatime/noatime mounts leave stale. Deleting goes through
 huggingface_hub's DeleteCacheStrategy, so shared blobs are only removed when no other
 revision uses them; `plan_delete(...).expected_freed_bytes` is the number for the
 confirmation text, and `delete` measures what actually left the disk. No network is used.
@@ -10,19 +12,21 @@ confirmation text, and `delete` measures what actually left the disk. No network
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
 from backends.errors import BackendError
+from backends.models.usage import last_used, path_key, read_usage
+from backends.speech.catalog import looks_like_ct2_whisper
 
 if TYPE_CHECKING:
     from huggingface_hub import CachedRepoInfo, HFCacheInfo
     from huggingface_hub.utils import DeleteCacheStrategy
 
-Engine = Literal["transformers", "llama_cpp", "diffusers"]
-Source = Literal["hf-cache", "folder"]
+Engine = Literal["transformers", "llama_cpp", "diffusers", "faster_whisper"]
+Source = Literal["hf-cache", "folder", "package"]
 SortBy = Literal["size", "last_used", "name"]
 
 
@@ -34,17 +38,19 @@ class CachedRevision:
     files: tuple[str, ...]
     snapshot_path: Path
     last_modified: float
+    last_used: float | None = None  # when the app last loaded this revision
 
 
 @dataclass(frozen=True)
 class InventoryItem:
-    """One row of the cache manager: an HF cache repo, or a GGUF file in a user folder."""
+    """One row of the cache manager: an HF cache repo, a GGUF file in a user folder, or one
+    shipped in a package (the demo model)."""
 
     name: str  # repo id, or the file name
     source: Source
     path: Path  # repo folder in the cache, or the GGUF file
     size_bytes: int
-    last_used: float | None  # epoch seconds (blob access time), None if unknown
+    last_used: float | None  # epoch seconds of the app's last load of it; None: never seen
     engine: Engine | None
     revisions: tuple[CachedRevision, ...] = ()
 
@@ -87,6 +93,8 @@ def engine_for_files(files: Iterable[str]) -> Engine | None:
         return "diffusers"
     if any(n.lower().endswith(".gguf") for n in names):
         return "llama_cpp"
+    if looks_like_ct2_whisper(names):
+        return "faster_whisper"
     if "config.json" in names and any(n.endswith((".safetensors", ".bin")) for n in names):
         return "transformers"
     return None
@@ -102,7 +110,7 @@ def _scan(cache_dir: Path) -> HFCacheInfo | None:
         return None
 
 
-def _repo_item(repo: CachedRepoInfo) -> InventoryItem:
+def _repo_item(repo: CachedRepoInfo, usage: Mapping[str, float]) -> InventoryItem:
     revisions = tuple(
         sorted(
             (
@@ -113,6 +121,7 @@ def _repo_item(repo: CachedRepoInfo) -> InventoryItem:
                     tuple(sorted(f.file_name for f in rev.files)),
                     rev.snapshot_path,
                     rev.last_modified,
+                    last_used(usage, f"hf:{repo.repo_id}@{rev.commit_hash}"),
                 )
                 for rev in repo.revisions
             ),
@@ -128,25 +137,38 @@ def _repo_item(repo: CachedRepoInfo) -> InventoryItem:
         source="hf-cache",
         path=repo.repo_path,
         size_bytes=repo.size_on_disk,
-        last_used=repo.last_accessed,
+        last_used=last_used(usage, f"hf:{repo.repo_id}"),
         engine=engine_for_files(all_files),
         revisions=revisions,
     )
 
 
-def scan_inventory(cache_dir: Path, model_dirs: Sequence[Path] = ()) -> Inventory:
-    """Everything on disk: HF cache model repos plus GGUF files in `model_dirs`."""
+def scan_inventory(
+    cache_dir: Path,
+    model_dirs: Sequence[Path] = (),
+    packaged: Sequence[tuple[str, Path]] = (),
+    usage: Mapping[str, float] | None = None,
+) -> Inventory:
+    """Everything on disk: HF cache model repos, GGUF files in `model_dirs`, and `packaged`
+    (name, GGUF path) pairs such as the demo model.
+
+    `usage` maps usage keys to load times (default: what backends.models.usage recorded).
+    """
+    if usage is None:
+        usage = read_usage()
     items: list[InventoryItem] = []
     warnings: list[str] = []
     info = _scan(cache_dir)
     if info is not None:
-        items += [_repo_item(r) for r in info.repos if r.repo_type == "model"]
+        items += [_repo_item(r, usage) for r in info.repos if r.repo_type == "model"]
         warnings += [str(w) for w in info.warnings]
     seen: set[Path] = set()
     for folder in model_dirs:
         folder = Path(folder).expanduser()
         if not folder.is_dir():
-            warnings.append(f"Model folder {folder} does not exist; check Settings → model_dirs.")
+            warnings.append(
+                f"Model folder {folder} does not exist; check model_dirs in the config file."
+            )
             continue
         for path in sorted(folder.rglob("*.gguf")):
             real = path.resolve()
@@ -157,9 +179,15 @@ def scan_inventory(cache_dir: Path, model_dirs: Sequence[Path] = ()) -> Inventor
                 st = path.stat()
             except OSError:
                 continue
-            items.append(
-                InventoryItem(path.name, "folder", path, st.st_size, st.st_atime, "llama_cpp")
-            )
+            used = last_used(usage, path_key(path))
+            items.append(InventoryItem(path.name, "folder", path, st.st_size, used, "llama_cpp"))
+    for name, path in packaged:
+        try:
+            size = path.stat().st_size
+        except OSError:
+            continue
+        used = last_used(usage, path_key(path))
+        items.append(InventoryItem(name, "package", path, size, used, "llama_cpp"))
     return Inventory(tuple(items), cache_dir, tuple(warnings))
 
 

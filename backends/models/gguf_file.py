@@ -240,3 +240,18 @@ def _parse(path: Path, buf: mmap.mmap, size: int) -> GGUFInfo:
         metadata=metadata,
         data_end=expected_end,
     )
+
+
+def gguf_problem(path: str | Path) -> str | None:
+    """Why this GGUF would not load (missing, not a GGUF, damaged header, truncated), else None.
+
+    The same header check the engine runs before llama.cpp: a few reads, no weights, so the
+    model picker can mark damaged files without loading them.
+    """
+    try:
+        read_gguf(path)
+    except (CorruptModel, ModelNotFound, UnsupportedModel) as error:
+        return error.message
+    except OSError as error:
+        return f"{Path(path).name} cannot be read ({error.strerror or error})."
+    return None

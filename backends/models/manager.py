@@ -24,6 +24,7 @@ from backends.base import (
     ServerConfig,
 )
 from backends.errors import BackendError, LoadCancelled
+from backends.models.usage import USAGE_FILE, record_use
 from backends.registry import ENGINE_LABELS, create_engine
 
 if TYPE_CHECKING:
@@ -50,6 +51,8 @@ class ModelManager:
             recents_path = data_dir() / RECENTS_FILE
         self._settings = settings
         self._recents_path = recents_path
+        # Beside the recents: the cache screen's "Last used" (file atimes cannot say it).
+        self._usage_path = recents_path.parent / USAGE_FILE
         self._factory = engine_factory
         self._lock = threading.Lock()
         # Held while an answer streams, so a switch never unloads an engine mid-stream.
@@ -127,6 +130,7 @@ class ModelManager:
             with self._in_use:
                 _quietly_unload(previous)
         self._remember(spec)
+        record_use(spec, self._usage_path)
         return engine
 
     @contextmanager

@@ -99,3 +99,17 @@ async def test_unreachable_server_fails_clearly_and_the_previous_model_stays(
         await send(app, pilot, "hello?")
         await answered(app, pilot)
         assert views(app)[-1] == ("assistant", "Hello from **A**.")
+
+
+async def test_a_server_model_as_the_startup_model(
+    make_app: Callable[..., LocalAIApp], openai_server: LocalOpenAIServer
+) -> None:
+    model = openai_server.model
+    settings = load_settings(
+        servers=[{"name": "local", "base_url": openai_server.base_url}],
+        default_model=f"openai:local/{model}",
+    )
+    app = make_app(None, settings)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await ready(app, pilot, f"openai:local/{model}")
+        assert not [n for n in notifications(app) if "hf download" in n]

@@ -218,10 +218,42 @@ async def test_empty_store_says_how_to_start(tmp_path: Path) -> None:
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.pause()
         empty = app.screen.query_one("#conversations-empty")
-        assert "Press n to start a new chat" in str(empty.render())
+        # Focus is in the search box, where n types: the hint names a key that works there.
+        assert app.screen.focused is app.screen.query_one("#conversations-search")
+        assert "Press ctrl+n to start a new chat" in str(empty.render())
         await pilot.press("enter", "tab", "r", "d", "e")  # nothing to act on: no-ops
         await pilot.pause()
         assert isinstance(app.screen, ConversationsScreen) and app.results == []
+        app.screen.query_one("#conversations-search").focus()
+        await pilot.press("ctrl+n")
+        await pilot.pause()
+        assert app.results == [NEW_CONVERSATION]
+    store.close()
+
+
+async def test_wide_titles_are_cut_by_cells_and_models_show_their_names(
+    tmp_path: Path,
+) -> None:
+    """CJK titles were cut by characters (two cells each) and pushed the columns off screen;
+    the model column showed the key's tail ("smollm2") instead of the model's name."""
+    from rich.cells import cell_len
+
+    store = ConversationStore(tmp_path / "c.sqlite3")
+    title = "会議の議事録をまとめて下さい。来週の予定と担当者も一覧にして、期限を付けてください"
+    store.create_conversation(title, model_key="demo:smollm2")
+    names = {"demo:smollm2": "SmolLM2 135M Instruct (demo)"}
+    app = App[None]()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await app.push_screen(ConversationsScreen(store, search_delay=0, model_names=names))
+        await pilot.pause()
+        shown = cell(app, 0, 0)
+        assert shown.endswith("…") and shown[:-1] in title
+        table = app.screen.query_one("#conversations-table", DataTable)
+        assert cell_len(shown) <= app.screen._title_width()  # type: ignore[attr-defined]
+        assert cell(app, 0, 1) == "SmolLM2 135M Instru…"  # the name, cut to its 20 cells
+        assert cell(app, 0, 3) == "just now"  # the last column is still on screen
+        dialog = app.screen.query_one("#conversations-dialog")
+        assert table.virtual_size.width <= dialog.content_region.width
     store.close()
 
 

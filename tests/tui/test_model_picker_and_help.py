@@ -31,10 +31,11 @@ async def test_picker_lists_models_filters_and_loads_the_chosen_one(
     model_b: ModelSpec,
     scripted_engines: dict[str, Script],
     tmp_path,  # type: ignore[no-untyped-def]
+    tiny_gguf_path,  # type: ignore[no-untyped-def]
 ) -> None:
     folder = tmp_path / "ggufs"
     folder.mkdir()
-    (folder / "tiny-q4.gguf").write_bytes(b"GGUF" + b"\0" * 2000)
+    (folder / "tiny-q4.gguf").write_bytes(tiny_gguf_path.read_bytes())
     settings = load_settings(model_dirs=[folder])
     app = make_app(model_a, settings)
     async with app.run_test(size=(120, 40)) as pilot:
@@ -48,12 +49,47 @@ async def test_picker_lists_models_filters_and_loads_the_chosen_one(
         rows = table_text(table)
         assert rows[0].startswith("1 | Model B") and rows[1].startswith("2 | Model A ●")
         tiny = next(r for r in rows if "tiny-q4" in r)
-        assert "llama.cpp" in tiny and "2.0 KB" in tiny and "ggufs" in tiny
+        size = format_size(tiny_gguf_path.stat().st_size)
+        assert "llama.cpp" in tiny and size in tiny and "ggufs" in tiny and "✗" not in tiny
         await pilot.press(*"model b")
         assert table_text(table) == [rows[0]]
         await pilot.press("enter")
         await until(pilot, lambda: app.manager.spec.key == "b", "model B loaded")  # type: ignore[union-attr]
         assert isinstance(app.screen, ChatScreen)
+
+
+async def test_picker_marks_damaged_ggufs_and_says_why(
+    make_app: Callable[..., LocalAIApp],
+    model_a: ModelSpec,
+    tmp_path,  # type: ignore[no-untyped-def]
+    tiny_gguf_path,  # type: ignore[no-untyped-def]
+) -> None:
+    folder = tmp_path / "ggufs"
+    folder.mkdir()
+    (folder / "good.gguf").write_bytes(tiny_gguf_path.read_bytes())
+    (folder / "cut.gguf").write_bytes(tiny_gguf_path.read_bytes()[:300_000])  # half downloaded
+    (folder / "page.gguf").write_bytes(b"<html>404 Not Found</html>" * 10)
+    app = make_app(model_a, load_settings(model_dirs=[folder]))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await until(pilot, lambda: app.manager.spec is not None, "model A")
+        await pilot.press("ctrl+o")
+        picker = app.screen
+        table = picker.query_one(DataTable)
+        await until(pilot, lambda: any("✗" in r for r in table_text(table)), "marks")
+        cells = [r.split(" | ") for r in table_text(table)]
+        rows = {c[1].split()[-1]: c for c in cells if c[4].endswith(".gguf")}
+        assert rows.keys() == {"good", "cut", "page"}
+        assert rows["good"][1] == "good" and rows["good"][3] != "damaged"
+        for name in ("cut", "page"):
+            assert rows[name][1] == f"✗ {name}" and rows[name][3] == "damaged"
+        await pilot.press(*"cut")
+        await pilot.pause()
+        notes = str(picker.query_one("#picker-notes").render())
+        assert "truncated" in notes and "Download it again" in notes
+        await pilot.press("enter")  # refused with the reason: loading it could only fail
+        await pilot.pause()
+        assert app.screen is picker
+        assert any("truncated" in str(n.message) for n in app._notifications)
 
 
 async def test_picker_alt_number_and_escape(
@@ -147,3 +183,16 @@ def test_sizes_read_like_a_file_manager() -> None:
     assert format_size(None) == "—"
     assert format_size(98_400_000) == "98.4 MB"
     assert format_size(512) == "512 B"
+
+
+async def test_help_shows_one_key_per_move_in_the_conversation_list(
+    make_app: Callable[..., LocalAIApp], model_a: ModelSpec
+) -> None:
+    """It read "↑↓ / ↑  Select": the up key repeated beside the "↑↓" that stands for both."""
+    app = make_app(model_a)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("f1")
+        rows = table_text(app.screen.query_one(DataTable))
+        moves = [r for r in rows if "conversations.down" in r]
+        assert len(moves) == 1 and moves[0].startswith("↑↓ ")
+        assert not any("↑↓ / ↑" in r for r in rows)

@@ -10,23 +10,26 @@ of the stream included, so it can never overtake the text).
 
 from __future__ import annotations
 
+import asyncio
 import threading
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from textual.message import Message
 
-from backends.base import GenerationParams, ModelSpec
+from backends.base import ChatMessage, GenerationParams, ImageAttachment, ModelSpec
+from backends.chat.images import refuse_images
 from backends.chat.session import AnswerChunk, build_messages, run_answer
 from backends.errors import BackendError
 from backends.store.conversations import stats_from_finished, title_from_prompt
+from tui.chat.attachment_bar import AttachmentBar
 from tui.chat.message_list import MessageList
 from tui.chat.message_view import MessageView
-from tui.chat.params_panel import ParamsPanel
+from tui.chat.params_panel import InvalidParam, ParamsPanel
+from tui.chat.prompt_input import PromptInput
 
 if TYPE_CHECKING:
     from tui.chat.chat_screen import ChatScreen
-    from tui.chat.prompt_input import PromptInput
 
 
 @dataclass
@@ -45,6 +48,8 @@ class AnswerFlow:
         self.screen = screen
         self.cancel: threading.Event | None = None
         self.view: MessageView | None = None
+        self._waiting_for: ModelSpec | None = None  # a prompt waits for this load
+        self._prompt_title: str | None = None
 
     @property
     def generating(self) -> bool:
@@ -62,30 +67,52 @@ class AnswerFlow:
         if self.generating:
             screen.notify("An answer is still streaming: wait, or press Esc to stop it.")
             return
+        loading = screen.models.loader.loading
+        if loading is not None:
+            # The model being loaded answers, not the one it replaces.
+            self._wait_for(loading, prompt)
+            return
         if screen.manager.engine is None:
-            loading = screen.models.loader.loading
-            hint = "it is still loading" if loading else "press ctrl+o to pick one"
-            screen.notify(f"No model loaded yet: {hint}.", severity="warning")
+            screen.notify("No model loaded yet: press ctrl+o to pick one.", severity="warning")
             return
         params = self._params()
         if params is None:
             return
+        bar = screen.query_one(AttachmentBar)
+        if bar.paths and not screen.manager.engine.capabilities.vision:
+            refuse_images(  # before anything is changed, stored or sent
+                [ChatMessage("user", text, tuple(ImageAttachment(str(p)) for p in bar.paths))],
+                screen.manager.spec.name if screen.manager.spec else "This model",
+            )
         messages = screen.query_one(MessageList)
         view = prompt.editing
+        edited_first: str | None = None  # the first prompt's old text, when it is edited
         if view is not None:
+            first = next((v for v in messages.views if v.role == "user"), None)
+            edited_first = view.content if view is first else None
             prompt.end_edit(clear=False)
             if screen.conversation_id is not None and view.message_id is not None:
                 screen.store.delete_messages_from(screen.conversation_id, view.message_id)
             await messages.remove_from(view)
         conversation = self._ensure_conversation(text)
-        user_id = screen.store.add_message(conversation, "user", text)
-        messages.add(MessageView("user", text, message_id=user_id))
+        if edited_first is not None:
+            self._retitle(conversation, edited_first, text)
+        user_id = screen.store.add_message(conversation, "user", text, images=bar.paths)
+        stored = screen.store.messages(conversation)[-1].images if bar.paths else ()
         prompt.clear()
-        await self._start(params)
+        bar.clear()
+        await self._start(params, MessageView("user", text, message_id=user_id, images=stored))
 
     async def regenerate(self) -> None:
         screen = self.screen
         if self.generating or screen.conversation_id is None:
+            return
+        loading = screen.models.loader.loading
+        if loading is not None:
+            screen.notify(
+                f"{loading.name} is still loading: regenerate when it is ready "
+                "(Esc cancels the load)."
+            )
             return
         if screen.manager.engine is None:
             screen.notify("No model loaded: press ctrl+o to pick one.", severity="warning")
@@ -102,10 +129,43 @@ class AnswerFlow:
             await messages.remove_from(last)
         await self._start(params)
 
+    def _wait_for(self, spec: ModelSpec, prompt: PromptInput) -> None:
+        if self._waiting_for is None:
+            self._prompt_title = prompt.border_title
+        self._waiting_for = spec
+        prompt.border_title = f"Sends when {spec.name} is loaded · Esc cancels the load"
+        self.screen.notify(
+            f"{spec.name} is still loading: your message is sent as soon as it is ready. "
+            "Esc cancels the load."
+        )
+
+    def _stop_waiting(self) -> PromptInput | None:
+        """The prompt that waited for a load now finished, or None (none waits, or a newer
+        load is still running)."""
+        if self._waiting_for is None or self.screen.models.loader.loading is not None:
+            return None
+        self._waiting_for = None
+        prompt = self.screen.query_one(PromptInput)
+        prompt.border_title = self._prompt_title
+        return prompt
+
+    def model_loaded(self) -> None:
+        """Send the prompt that waited for this model, as the user left it."""
+        prompt = self._stop_waiting()
+        if prompt is not None:
+            prompt.action_submit()
+
+    def load_failed(self) -> bool:
+        """True when a prompt waited for the failed load (it stays in the prompt, unsent)."""
+        return self._stop_waiting() is not None
+
     def _params(self) -> GenerationParams | None:
+        panel = self.screen.query_one(ParamsPanel)
         try:
-            return self.screen.query_one(ParamsPanel).params()
-        except ValueError as exc:
+            return panel.params()
+        except InvalidParam as exc:
+            # Open the panel at the field: a "press ctrl+t" hint toggled an open panel shut.
+            panel.show_field(exc.field)
             self.screen.notify(str(exc), title="Invalid parameter", severity="error")
             return None
 
@@ -127,30 +187,56 @@ class AnswerFlow:
                 screen.store.set_model(screen.conversation_id, spec.key)
         return screen.conversation_id
 
-    async def _start(self, params: GenerationParams) -> None:
-        """Start an answer to the conversation as stored (the last message is the user's)."""
+    def _retitle(self, conversation: int, old_prompt: str, new_prompt: str) -> None:
+        """The title follows an edited first prompt, unless the user renamed the chat."""
+        store = self.screen.store
+        summary = store.get_conversation(conversation)
+        if summary is not None and summary.title == title_from_prompt(old_prompt):
+            store.rename(conversation, title_from_prompt(new_prompt))
+
+    async def _start(self, params: GenerationParams, sent: MessageView | None = None) -> None:
+        """Start an answer to the conversation as stored (the last message is the user's).
+
+        `sent`, the view of the message just sent, is mounted once the request is out.
+        """
         screen = self.screen
         assert screen.conversation_id is not None
         spec = screen.manager.spec
-        history = [(m.role, m.content) for m in screen.store.messages(screen.conversation_id)]
+        history = [
+            (m.role, m.content, m.images) for m in screen.store.messages(screen.conversation_id)
+        ]
         chat = build_messages(screen.query_one(ParamsPanel).system_prompt, history)
         message_id = screen.store.add_message(
             screen.conversation_id, "assistant", "", model_key=spec.key if spec else None
         )
         view = MessageView("assistant", "", message_id=message_id, title=_answer_title(spec))
-        await screen.query_one(MessageList).add(view)
+        # Styled once, as it mounts: start_stream() adding the class afterwards restyled
+        # the whole message on the way to the first token.
+        view.add_class("-streaming", update=False)
         self.cancel = cancel = threading.Event()
         self.view = view
-        view.start_stream()
-        screen.status.set_state("generating… (Esc stops)")
+        # The request goes out before the views are mounted, so mounting them (tens of ms
+        # of UI work) overlaps the server's time to first token instead of adding to it:
+        # one loop turn lets the worker's task start its thread first (bench/remote_chat.py).
+        view_ready = threading.Event()
         screen.run_worker(
-            lambda: self._run(chat, params, view, message_id, cancel),
+            lambda: self._run(chat, params, view, message_id, cancel, view_ready),
             name="answer",
             group="answer",
             thread=True,
             exclusive=True,
             exit_on_error=False,
         )
+        try:
+            await asyncio.sleep(0)
+            messages = screen.query_one(MessageList)
+            if sent is not None:
+                messages.add(sent)
+            await messages.add(view)
+            view.start_stream()
+        finally:
+            view_ready.set()
+        screen.status.set_state("generating… (Esc stops)")
 
     def _run(
         self,
@@ -159,6 +245,7 @@ class AnswerFlow:
         view: MessageView,
         message_id: int,
         cancel: threading.Event,
+        view_ready: threading.Event,
     ) -> None:
         """The worker: runs in a thread, touches no widget, posts AnswerUpdated."""
         screen = self.screen
@@ -167,6 +254,10 @@ class AnswerFlow:
             screen.store.set_message_content(message_id, text)
 
         def on_chunk(chunk: AnswerChunk) -> None:
+            # Text waits until the view streams: regenerate runs in the app's message
+            # queue, not the screen's, so the screen could otherwise handle the first
+            # chunk before the view is mounted.
+            view_ready.wait()
             screen.post_message(AnswerUpdated(view, message_id, chunk))
 
         with screen.manager.engine_in_use() as engine:
@@ -191,7 +282,12 @@ class AnswerFlow:
             screen.status.set_state("ready")
             screen.models.show_usage()
         if chunk.error is not None:
-            view.set_error(f"{chunk.error.title}: {chunk.error.message}")
+            error = f"{chunk.error.title}: {chunk.error.message}"
+            view.set_error(error)
+            # Saved, so the reopened answer shows why it ended (not as one cut by quitting).
+            screen.store.set_message_stats(
+                message.message_id, {"finish_reason": "error", "error": error}
+            )
             screen.notify(
                 chunk.error.message,
                 title=chunk.error.title,

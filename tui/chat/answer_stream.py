@@ -36,15 +36,20 @@ class AnswerStream(MarkdownStream):
     async def _run(self) -> None:
         # The task runs on the UI thread, so thread_time() is the UI's CPU: parsing, the
         # frames drawn after each append, and anything else it did meanwhile. `debt` is
-        # how far that CPU is ahead of `budget` × wall time since the answer started;
+        # how far that CPU is ahead of `budget` × wall time since the first text arrived;
         # quiet spells bank at most MAX_CREDIT_S, so cheap early updates do not pay for
-        # expensive late ones.
-        start_cpu, start_wall = time.thread_time(), time.monotonic()
+        # expensive late ones. The clock starts with the first text, not at start():
+        # mounting and drawing the empty message is not the stream's cost, and counting
+        # it made the second update wait ~0.1 s.
+        start_cpu: float | None = None
+        start_wall = 0.0
         try:
             while await self._new_markup.wait():
                 fragment = "".join(self._pending)
                 self._pending.clear()
                 self._new_markup.clear()
+                if start_cpu is None:
+                    start_cpu, start_wall = time.thread_time(), time.monotonic()
                 await asyncio.shield(self.markdown_widget.append(fragment))
                 debt = (time.thread_time() - start_cpu) / self._budget - (
                     time.monotonic() - start_wall
@@ -52,10 +57,13 @@ class AnswerStream(MarkdownStream):
                 if debt < -MAX_CREDIT_S:
                     start_wall += -MAX_CREDIT_S - debt
                 elif debt > 0:
-                    await asyncio.sleep(min(debt, self._max_rest))
+                    await self._rest(min(debt, self._max_rest))
         except asyncio.CancelledError:
             pass  # stop(): show what is still pending at once
         rest_of_answer = "".join(self._pending)
         self._pending.clear()
         if rest_of_answer:
             await self.markdown_widget.append(rest_of_answer)
+
+    async def _rest(self, seconds: float) -> None:
+        await asyncio.sleep(seconds)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from textual import on
+from textual import events, on
 from textual.app import ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.containers import Horizontal
@@ -23,9 +23,10 @@ from backends.base import ModelSpec
 from backends.store.conversations import ConversationStore
 from tui.backend_errors import shows_backend_errors
 from tui.chat.answer_flow import AnswerFlow, AnswerUpdated
+from tui.chat.attachment_bar import AttachmentBar
 from tui.chat.conversation_actions import ConversationActions
 from tui.chat.message_list import MessageList
-from tui.chat.message_view import MessageView
+from tui.chat.message_view import MessageView, import_renderer
 from tui.chat.model_loader import ModelLoader
 from tui.chat.model_switching import ModelSwitching
 from tui.chat.params_panel import ParamsPanel
@@ -37,7 +38,7 @@ if TYPE_CHECKING:
     from backends.settings import Settings
     from tui.widgets.device_gauge import DeviceGauge
 
-PARAMS_PANEL_MIN_WIDTH = 110  # below this the side panel starts hidden (ctrl+t shows it)
+PARAMS_PANEL_MIN_WIDTH = 110  # below this the side panel is hidden (ctrl+t shows it)
 
 
 class ChatScreen(Screen[None]):
@@ -51,6 +52,9 @@ class ChatScreen(Screen[None]):
         Binding("ctrl+b", "copy_answer", "Copy answer", show=False, id="chat.copy_answer"),
         Binding("ctrl+g", "copy_code", "Copy code block", show=False, id="chat.copy_code"),
         Binding("ctrl+t,f2", "toggle_params", "Params", id="chat.params"),
+        Binding("f8", "push_to_talk", "Talk", show=False, id="chat.talk"),
+        Binding("f9", "attach_image", "Attach image", show=False, id="chat.attach"),
+        Binding("shift+f9", "clear_images", "Remove images", show=False, id="chat.detach"),
         *[
             Binding(
                 f"alt+{n}",
@@ -83,6 +87,7 @@ class ChatScreen(Screen[None]):
         self.models = ModelSwitching(self)
         self.answers = AnswerFlow(self)
         self.conversation = ConversationActions(self)
+        self._panel_auto_hidden = False  # hidden by a shrink; a widening brings it back
 
     # -- layout ----------------------------------------------------------------------------
 
@@ -92,6 +97,7 @@ class ChatScreen(Screen[None]):
         yield StatusLine(id="status")
         with Horizontal(id="body"):
             yield MessageList(id="messages")
+        yield AttachmentBar(id="attachments")
         yield PromptInput(id="prompt")
         yield Footer(compact=True)
         yield self.models.loader
@@ -107,16 +113,42 @@ class ChatScreen(Screen[None]):
         panel = ParamsPanel(
             self.settings.sampling.to_params(), self.settings.system_prompt, id="params"
         )
-        panel.display = self.app.size.width >= PARAMS_PANEL_MIN_WIDTH
+        panel.display = self.size.width >= PARAMS_PANEL_MIN_WIDTH
+        self._panel_auto_hidden = not panel.display  # hidden for the width: widening shows it
         await self.mount(self.gauge, after=self.query_one(StatusLine))
         await self.query_one("#body").mount(panel)
         # Last: a model load imports its runtime and competes for the GIL.
         self.models.load_startup_model(self._startup_model)
+        self.run_worker(import_renderer, thread=True, group="warm-up", exit_on_error=False)
 
     def on_unmount(self) -> None:
         # Quitting mid-answer: end the stream so the model can be unloaded at exit.
         self.answers.stop()
         self.models.loader.cancel()
+
+    def on_resize(self, event: events.Resize) -> None:
+        """Shrinking below the panel's width hides it (it would squeeze the chat); widening
+        back shows it again if the shrink hid it."""
+        panels = self.query(ParamsPanel)
+        if not panels:
+            return  # still starting: it is sized at mount
+        panel = panels.first()
+        wide = event.size.width >= PARAMS_PANEL_MIN_WIDTH
+        if not wide and panel.display:
+            had_focus = panel.has_focus_within
+            panel.display = False
+            self._panel_auto_hidden = True
+            if had_focus:
+                self.query_one(PromptInput).focus()
+        elif wide and self._panel_auto_hidden:
+            panel.display = True
+            self._panel_auto_hidden = False
+
+    def model_unloaded(self) -> None:
+        """The model was unloaded from outside the chat (its files deleted in F4)."""
+        self.status.set_model(None)
+        self.models.show_state()
+        self.models.show_usage()
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         self.app.report_worker_failure(event)  # type: ignore[attr-defined]
@@ -170,15 +202,21 @@ class ChatScreen(Screen[None]):
         await self.answers.regenerate()
 
     def action_stop(self) -> None:
-        """Esc: stop the answer (keeping it), else cancel a load, else leave edit mode,
-        else leave the params panel (closing it where it covers the chat) for the prompt."""
+        """Esc: cancel dictation, else stop the answer (keeping it), else cancel a load, else
+        leave edit mode, else leave the params panel (closing it where it covers the chat)
+        for the prompt."""
+        from tui.speech.push_to_talk import cancel_dictation
+
         prompt = self.query_one(PromptInput)
-        if self.answers.stop():
+        if cancel_dictation(self):
+            pass
+        elif self.answers.stop():
             self.status.set_state("stopping…")
         elif self.models.loader.cancel():
             self.status.set_state("cancelling the load…")
         elif prompt.editing is not None:
             prompt.end_edit(clear=True)
+            self.query_one(AttachmentBar).clear()  # the edited message's images went with it
         elif not prompt.has_focus:
             panel = self.query(ParamsPanel)
             if (
@@ -216,11 +254,37 @@ class ChatScreen(Screen[None]):
     def action_copy_code(self) -> None:
         self.conversation.copy_code()
 
+    def action_push_to_talk(self) -> None:
+        """F8 starts recording; F8 again transcribes into the prompt (Esc cancels)."""
+        from tui.speech.push_to_talk import toggle_dictation
+
+        toggle_dictation(self.app.speech, self.query_one(PromptInput))  # type: ignore[attr-defined]
+
+    def action_attach_image(self) -> None:
+        """F9: attach an image to the next message (a path, Tab completes)."""
+        from tui.chat.attachment_bar import AttachImageScreen
+
+        engine, spec = self.manager.engine, self.manager.spec
+        warning = ""
+        if engine is not None and not engine.capabilities.vision and spec is not None:
+            warning = f"{spec.name} reads text only: pick a vision model (ctrl+o) to send images."
+
+        def attached(path: object) -> None:
+            if path is not None:
+                self.query_one(AttachmentBar).add(path)  # type: ignore[arg-type]
+            self.query_one(PromptInput).focus()
+
+        self.app.push_screen(AttachImageScreen(warning), attached)
+
+    def action_clear_images(self) -> None:
+        self.query_one(AttachmentBar).clear()
+
     def action_toggle_params(self) -> None:
         if not self.query(ParamsPanel):
             return  # still starting
         panel = self.query_one(ParamsPanel)
         panel.display = not panel.display
+        self._panel_auto_hidden = False
         if panel.display:
             panel.query_one("Input").focus()
         else:

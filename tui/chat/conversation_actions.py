@@ -11,6 +11,7 @@ from tui.chat.clipboard import copy_with_notice, last_code_block
 from tui.chat.message_list import MessageList
 from tui.chat.params_panel import ParamsPanel
 from tui.chat.prompt_input import PromptInput
+from tui.human_units import plural
 
 if TYPE_CHECKING:
     from tui.chat.chat_screen import ChatScreen
@@ -40,6 +41,10 @@ class ConversationActions:
             return
         view.scroll_visible()
         self.screen.query_one(PromptInput).start_edit(view)
+        # Its images come along: resending keeps them unless shift+F9 removes them.
+        from tui.chat.attachment_bar import AttachmentBar
+
+        self.screen.query_one(AttachmentBar).set(view.images)
 
     def copy_answer(self) -> None:
         screen = self.screen
@@ -48,7 +53,7 @@ class ConversationActions:
             screen.notify("There is no answer to copy yet.")
             return
         copy_with_notice(
-            screen.app, view.content, f"the last answer ({len(view.content)} characters)"
+            screen.app, view.content, f"the last answer ({plural(len(view.content), 'character')})"
         )
 
     def copy_code(self) -> None:
@@ -58,7 +63,8 @@ class ConversationActions:
         if code is None:
             screen.notify("The last answer has no code block to copy.")
             return
-        copy_with_notice(screen.app, code, f"a code block ({len(code.splitlines())} lines)")
+        lines = plural(len(code.splitlines()), "line")
+        copy_with_notice(screen.app, code, f"a code block ({lines})")
 
     def new_chat(self) -> None:
         screen = self.screen
@@ -95,7 +101,9 @@ class ConversationActions:
             else:
                 screen.open_conversation(conversation_id)
 
-        screen.app.push_screen(ConversationsScreen(screen.store), chosen)
+        screen.app.push_screen(
+            ConversationsScreen(screen.store, model_names=self.model_names()), chosen
+        )
 
     def open(self, conversation_id: int) -> None:
         screen = self.screen
@@ -106,7 +114,16 @@ class ConversationActions:
         self.new_chat()
         screen.conversation_id = conversation_id
         screen.query_one(ParamsPanel).system_prompt = summary.system_prompt
-        manager = screen.manager
-        known = [*manager.recents(), *([manager.spec] if manager.spec else [])]
-        names = {spec.key: spec.name for spec in known}
-        screen.query_one(MessageList).show_stored(screen.store.messages(conversation_id), names)
+        messages = screen.store.messages(conversation_id)
+        screen.query_one(MessageList).show_stored(messages, self.model_names())
+
+    def model_names(self) -> dict[str, str]:
+        """Display names of the models this app knows without a scan: the loaded one, the
+        recents and the demo (a saved conversation keeps only the model's key)."""
+        from backends.models.catalog import demo_spec
+
+        manager = self.screen.manager
+        demo = demo_spec()
+        known = [*([demo] if demo else []), *manager.recents()]
+        known += [manager.spec] if manager.spec else []
+        return {spec.key: spec.name for spec in known}

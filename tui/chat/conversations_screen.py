@@ -1,11 +1,14 @@
 """Saved conversations: search, open, rename, delete, export; keyboard only.
 
-``ConversationsScreen(store)`` is a modal that dismisses with the id of the conversation to
-open, :data:`NEW_CONVERSATION` (-1) when the user asked for a new chat, or None when closed.
+``ConversationsScreen(store, model_names=...)`` is a modal that dismisses with the id of the
+conversation to open, :data:`NEW_CONVERSATION` (-1) when the user asked for a new chat, or
+None when closed. `model_names` maps model keys to the names the picker shows; titles and
+names are cut by terminal cells, so CJK titles keep the columns in place.
 
 Focus starts in the search box: typing filters (full-text, debounced), Up/Down move through
 the list and Enter opens the highlighted row. Tab (or Down) moves into the list, where the
 single-letter keys work: r rename, d delete, e export, n new; / goes back to the search box.
+ctrl+n starts a new chat from anywhere (n types into the search box).
 Store calls run on the UI thread: SQLite answers these in well under a millisecond here
 (FTS search 0.4 ms over a 17 KB message), far below a frame.
 """
@@ -14,6 +17,7 @@ from __future__ import annotations
 
 import re
 import time
+from collections.abc import Mapping
 
 from rich.text import Text
 from textual import on
@@ -27,6 +31,7 @@ from textual.widgets import DataTable, Footer, Input, Label, Static
 from backends.errors import StorageError
 from backends.store.conversations import ConversationStore, ConversationSummary, SearchHit
 from backends.store.search import TOKEN
+from tui.cell_text import clip
 from tui.chat.message_list import model_title
 from tui.screens.confirm import ConfirmScreen
 
@@ -66,10 +71,6 @@ def _words_pattern(query: str) -> re.Pattern[str] | None:
     if not words:
         return None
     return re.compile(r"\b(?:" + "|".join(map(re.escape, words)) + r")\w*", re.IGNORECASE)
-
-
-def _clip(text: str, width: int) -> str:
-    return text if len(text) <= width else text[: width - 1] + "…"
 
 
 class _ConversationTable(DataTable[str | Text]):
@@ -129,21 +130,31 @@ class ConversationsScreen(ModalScreen[int | None]):
         Binding("r", "rename", "Rename", id="conversations.rename"),
         Binding("d,delete", "delete", "Delete", id="conversations.delete"),
         Binding("e", "export", "Export .md", id="conversations.export"),
-        Binding("n", "new", "New chat", id="conversations.new"),
+        Binding("n", "new", "New chat", show=False, id="conversations.new"),
+        # The same from the search box, where n types: the empty list's hint names this key.
+        Binding("ctrl+n", "new_chat", "New chat", id="conversations.new_anywhere"),
         Binding("slash", "focus_search", "Search", id="conversations.search"),
         Binding("tab", "focus_list", "Actions", id="conversations.list"),
         Binding("escape", "close", "Close", id="conversations.close"),
         # Up/Down drive the list while the search box has focus (the table handles its own).
         Binding("down", "move(1)", "Select", key_display="↑↓", id="conversations.down"),
-        Binding("up", "move(-1)", "Up", show=False, id="conversations.up"),
+        # No description: "↑↓" above stands for both (help listed "↑↓ / ↑").
+        Binding("up", "move(-1)", "", show=False, id="conversations.up"),
     ]
 
     # Keys that would type into a focused text box (hidden from the footer there by Textual).
     _LIST_ACTIONS = frozenset({"rename", "delete", "export", "new"})
 
-    def __init__(self, store: ConversationStore, *, search_delay: float = 0.15) -> None:
+    def __init__(
+        self,
+        store: ConversationStore,
+        *,
+        search_delay: float = 0.15,
+        model_names: Mapping[str, str] | None = None,
+    ) -> None:
         super().__init__()
         self.store = store
+        self.model_names = dict(model_names or {})  # model key -> the name the picker shows
         self.search_delay = search_delay
         self._search_timer: Timer | None = None
         self._renaming: int | None = None
@@ -214,18 +225,20 @@ class ConversationsScreen(ModalScreen[int | None]):
         match = _words_pattern(query)
         title_width = self._title_width()
         for conv in rows:
-            title = Text(_clip(conv.title, title_width), style="bold")
+            title = Text(clip(conv.title, title_width), style="bold")
             hit = hits.get(conv.id)
             height = 1
             if hit is not None and hit.message_id is not None:
-                snippet = _clip(hit.snippet, min(_SNIPPET_WIDTH, title_width))
+                snippet = clip(hit.snippet, min(_SNIPPET_WIDTH, title_width))
                 title.append("\n" + snippet, style="italic dim")
                 height = 2
             if match is not None:
                 title.highlight_regex(match, style="underline")
             table.add_row(
                 title,
-                _clip(model_title(conv.model_key), _MODEL_WIDTH) if conv.model_key else "—",
+                clip(model_title(conv.model_key, self.model_names), _MODEL_WIDTH)
+                if conv.model_key
+                else "—",
                 Text(str(conv.message_count), justify="right"),
                 relative_time(conv.updated_at, now),
                 key=str(conv.id),
@@ -258,9 +271,11 @@ class ConversationsScreen(ModalScreen[int | None]):
             empty.remove_class("-active")
             return
         if query:
-            empty.update(f"No conversation matches “{query}”. Esc closes, n starts a new chat.")
+            empty.update(
+                f"No conversation matches “{query}”. ctrl+n starts a new chat, Esc closes."
+            )
         else:
-            empty.update("No saved conversations yet. Press n to start a new chat.")
+            empty.update("No saved conversations yet. Press ctrl+n to start a new chat.")
         empty.add_class("-active")
 
     def _summary(self, conversation_id: int) -> ConversationSummary | None:
@@ -320,6 +335,9 @@ class ConversationsScreen(ModalScreen[int | None]):
             self.dismiss(conversation_id)
 
     def action_new(self) -> None:
+        self.dismiss(NEW_CONVERSATION)
+
+    def action_new_chat(self) -> None:
         self.dismiss(NEW_CONVERSATION)
 
     def action_focus_list(self) -> None:

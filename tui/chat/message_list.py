@@ -1,4 +1,9 @@
-"""The scrolling conversation: message views in order, kept at the bottom while streaming."""
+"""The scrolling conversation: message views in order, following the newest text.
+
+Following is ours, not Textual's `anchor()`: an anchored list whose content was shorter than
+the view got a negative scroll offset, and a PageUp there (nothing to scroll) released the
+anchor for good, so a growing answer ran on below the visible area until it ended.
+"""
 
 from __future__ import annotations
 
@@ -21,15 +26,56 @@ EMPTY_HINT = (
 )
 
 
+UNFINISHED = {"finish_reason": "cancelled"}
+"""The stats shown for a saved answer that never got its own (cut by quitting)."""
+
+
 class MessageList(VerticalScroll):
     """Holds MessageViews; an empty chat shows a short hint instead.
 
     Focusable (Tab), so arrows, PageUp/PageDown, Home and End scroll the conversation.
+    Scrolling away from the bottom pauses following; End, scrolling back to the bottom, or
+    `follow()` (a new prompt) resumes it.
     """
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self._following = True
+
+    @property
+    def following(self) -> bool:
+        return self._following
+
+    def follow(self) -> None:
+        """Show the newest text now and as it arrives."""
+        self._following = True
+        self.scroll_end(animate=False, immediate=True, x_axis=False)
+
+    def release_anchor(self) -> None:
+        # Textual calls this before every user scroll (keys, wheel, scrollbar, PageRequested):
+        # pause at once, so text arriving meanwhile cannot pull the view back, then follow
+        # again if the scroll ends at the bottom (or there was nothing to scroll).
+        super().release_anchor()
+        self._following = False
+        self.call_after_refresh(self._follow_if_at_bottom)
+
+    def _follow_if_at_bottom(self) -> None:
+        if self.scroll_target_y >= self.max_scroll_y:
+            self._following = True
+
+    def action_scroll_end(self) -> None:
+        self.follow()
+
+    def watch_virtual_size(self) -> None:
+        # Set at each layout where the content grew (an answer streaming, a message added).
+        if self._following:
+            self.scroll_end(animate=False, immediate=True, x_axis=False)
+
+    def on_resize(self) -> None:
+        self.watch_virtual_size()  # the terminal changed size
 
     def on_mount(self) -> None:
         self.mount(Static(EMPTY_HINT, classes="empty-hint"))
-        self.anchor()
 
     @property
     def views(self) -> list[MessageView]:
@@ -40,7 +86,7 @@ class MessageList(VerticalScroll):
         for hint in self.query_children(".empty-hint"):
             hint.display = False
         mounted = self.mount(view)
-        self.anchor()
+        self.follow()
         return mounted
 
     def show_stored(
@@ -49,7 +95,8 @@ class MessageList(VerticalScroll):
         """Show a saved conversation (after `clear()`), stats under each answer.
 
         `names` maps model keys to display names (known models), so a reopened answer is
-        titled as it was when it streamed.
+        titled as it was when it streamed. An answer saved without stats never finished (the
+        app quit or died mid-answer): it is marked "stopped", as Esc would have left it.
         """
         names = names or {}
         views = [
@@ -58,7 +105,8 @@ class MessageList(VerticalScroll):
                 m.content,
                 message_id=m.id,
                 title=None if m.role == "user" else model_title(m.model_key, names),
-                stats=m.stats,
+                stats=m.stats if m.stats or m.role != "assistant" else UNFINISHED,
+                images=m.images,
             )
             for m in messages
             if m.role in ("user", "assistant")
@@ -66,7 +114,7 @@ class MessageList(VerticalScroll):
         for hint in self.query_children(".empty-hint"):
             hint.display = not views
         mounted = self.mount_all(views)
-        self.anchor()
+        self.follow()
         return mounted
 
     def remove_from(self, view: MessageView) -> AwaitRemove:

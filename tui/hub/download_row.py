@@ -8,6 +8,7 @@ from textual.widget import Widget
 from textual.widgets import Label, ProgressBar, Static
 
 from backends.hub.download_queue import DownloadSnapshot
+from tui.cell_text import clip
 from tui.human_units import human_bytes, human_duration, human_speed
 
 _STATE_MARK = {
@@ -92,5 +93,5 @@ class DownloadRow(Widget):
             file_label.update("resolving files…" if job.state == "running" else "")
             return
         name = current.path.rsplit("/", 1)[-1]
-        file_label.update(name if len(name) <= 30 else "…" + name[-29:])
+        file_label.update(clip(name, 30, left=True))
         file_bar.update(total=max(current.size, 1), progress=current.done_bytes)

@@ -3,11 +3,16 @@
 Search runs in one exclusive thread-worker group ("hub-search"): a new keystroke cancels the
 stale request, and a page whose `.query` is not the current query is dropped when it arrives
 (a cancelled thread may still finish). Offline (settings, --offline, or the Hub unreachable)
-the screen says so in one line and lists the models already on disk instead.
+the screen says so in one line and lists the models already on disk instead (the demo model
+included).
+
+Typing always searches: letters pressed while the results have focus go to the search box, so
+the filters live on alt keys (alt+t task, alt+l library, alt+r runs here, alt+s sort, alt+d
+downloads), which work from the search box too. ↓ in the search box moves to the first result.
 
 Public API:
-    HubScreen(client_factory, queue, monitor=None, *, model_dirs=(), now=None, debounce=0.3,
-              n_ctx=4096, page_size=30)
+    HubScreen(client_factory, queue, monitor=None, *, model_dirs=(), packaged=(), now=None,
+              debounce=0.3, n_ctx=4096, page_size=30)
 The download panel at the bottom posts `DownloadsPanel.DownloadFinished`, which bubbles to the
 app (refresh the model catalog there).
 """
@@ -34,6 +39,7 @@ from backends.hub.client import HubClient
 from backends.hub.download_queue import DownloadQueue
 from backends.hub.models import TASKS, ModelPage, SearchQuery
 from backends.models.cache_inventory import Inventory, scan_inventory
+from backends.paths import config_file
 from tui.hub.downloads_panel import DownloadsPanel
 from tui.hub.hub_session import HubSession
 from tui.hub.model_card_screen import ModelCardScreen
@@ -63,13 +69,15 @@ class HubScreen(Screen[None]):
 
     BINDINGS = [
         Binding("escape", "app.pop_screen", "Back", id="hub.back"),
-        Binding("slash", "focus_search", "Search", id="hub.search"),
-        Binding("t", "cycle_task", "Task", id="hub.task"),
-        Binding("l", "cycle_library", "Library", id="hub.library"),
-        Binding("r", "toggle_runs_here", "Runs here", id="hub.runs_here"),
-        Binding("s", "cycle_sort", "Sort", id="hub.sort"),
-        Binding("D", "focus_downloads", "Downloads", id="hub.downloads"),
-        Binding("f5", "refresh", "Refresh", id="hub.refresh"),
+        # The footer shows what fits 80 columns beside "^p palette"; the filter keys are in
+        # the search box's placeholder, F1 and the README.
+        Binding("slash", "focus_search", "Search", show=False, id="hub.search"),
+        Binding("alt+t", "cycle_task", "Task", show=False, id="hub.task"),
+        Binding("alt+l", "cycle_library", "Library", show=False, id="hub.library"),
+        Binding("alt+r", "toggle_runs_here", "Runs here", show=False, id="hub.runs_here"),
+        Binding("alt+s", "cycle_sort", "Sort", show=False, id="hub.sort"),
+        Binding("alt+d", "focus_downloads", "Downloads", id="hub.downloads"),
+        Binding("f5", "refresh", "Refresh", show=False, id="hub.refresh"),
     ]
 
     @dataclass
@@ -94,6 +102,7 @@ class HubScreen(Screen[None]):
         monitor: DeviceMonitor | None = None,
         *,
         model_dirs: Sequence[Path] = (),
+        packaged: Sequence[tuple[str, Path]] = (),
         now: datetime | None = None,
         debounce: float = 0.3,
         n_ctx: int = 4096,
@@ -104,6 +113,7 @@ class HubScreen(Screen[None]):
         self.session = HubSession(client_factory, queue)
         self.monitor = monitor
         self.model_dirs = tuple(model_dirs)
+        self.packaged = tuple(packaged)
         self.now = now
         self.debounce = debounce
         self.n_ctx = n_ctx
@@ -115,8 +125,9 @@ class HubScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="search-row"):
-            yield Input(placeholder="Search models (type to search, ↓ for results)", id="search",
-                        compact=True)  # fmt: skip
+            # No select-on-focus: letters typed in the results carry on the search text.
+            yield Input(placeholder="Search models · ↓ results · alt+t/l/r/s filters", id="search",
+                        compact=True, select_on_focus=False)  # fmt: skip
         with Horizontal(id="filters"):
             tasks = [(TASK_LABELS.get(t, t), t) for t in TASKS]
             yield Select(tasks, prompt="Any task", id="filter-task", compact=True)
@@ -227,7 +238,7 @@ class HubScreen(Screen[None]):
 
     @work(thread=True, exclusive=True, group="hub-search", exit_on_error=False)
     def _scan_inventory(self, reason: str) -> None:
-        inventory = scan_inventory(self.session.client.cache_dir, self.model_dirs)
+        inventory = scan_inventory(self.session.client.cache_dir, self.model_dirs, self.packaged)
         self.post_message(self.InventoryLoaded(inventory, reason))
 
     @on(InventoryLoaded)
@@ -257,8 +268,22 @@ class HubScreen(Screen[None]):
         self.start_search()
 
     def on_key(self, event: events.Key) -> None:
-        if event.key == "down" and self.focused is self.query_one("#search", Input):
-            self.query_one(ModelResults).focus()
+        search = self.query_one("#search", Input)
+        results = self.query_one(ModelResults)
+        if event.key == "down" and self.focused is search:
+            # Handled here: left alone, the table (focused by now) also moved its cursor
+            # down and the first result was skipped.
+            event.stop()
+            event.prevent_default()
+            results.focus()
+        elif self.focused is results and event.is_printable and event.character:
+            if event.character == "/" or event.character == " ":
+                return  # "/" is the search key itself; space has no meaning here
+            event.stop()
+            event.prevent_default()
+            search.focus()
+            search.cursor_position = len(search.value)
+            search.insert_text_at_cursor(event.character)
 
     def _cycle(self, select_id: str, values: Sequence[str], blank: bool) -> None:
         select: Select[str] = self.query_one(select_id, Select)
@@ -282,7 +307,10 @@ class HubScreen(Screen[None]):
     def action_refresh(self) -> None:
         """Search again; after a network failure this tries the Hub again (offline mode stays)."""
         if self.session.offline:
-            self.notify("Offline mode is on. Turn it off in Settings to browse the Hub.")
+            self.notify(
+                f"Offline mode is on. To browse the Hub, set offline = false in {config_file()} "
+                "(and unset LOCALAI_TUI_OFFLINE), then start without --offline."
+            )
             return
         self.offline = False
         self.start_search()

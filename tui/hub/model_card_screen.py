@@ -5,6 +5,9 @@ memory estimate — file + mmproj + context — and where it fits given free VRA
 vision GGUF downloads its mmproj with the weights. Other repos list their files: Space marks
 files, `d` downloads the marked ones (or the whole repo when none is marked).
 
+A download of this repo that finishes while the card is open marks its rows "✓ on disk" (the
+card watches the queue twice a second; reading the cache is a few stat calls).
+
 Public API: ModelCardScreen(session, repo_id, monitor=None, *, n_ctx=4096, now=None).
 Gated/private repos (AuthRequired) open the TokenPrompt; with a token the card reloads.
 """
@@ -103,6 +106,7 @@ class ModelCardScreen(Screen[None]):
         self.now = now
         self.card: ModelCard | None = None
         self.marked: set[str] = set()
+        self._done_jobs: set[str] = set()  # finished downloads of this repo already shown
 
     def compose(self) -> ComposeResult:
         yield Static(self.repo_id, id="card-title")
@@ -118,7 +122,35 @@ class ModelCardScreen(Screen[None]):
 
     def on_mount(self) -> None:
         self.query_one("#files").focus()
+        self._done_jobs = self._finished_jobs()
+        self.set_interval(0.5, self._watch_downloads)
         self.load()
+
+    def _finished_jobs(self) -> set[str]:
+        jobs = self.session.queue.jobs()
+        return {j.job_id for j in jobs if j.repo_id == self.repo_id and j.state == "done"}
+
+    def _watch_downloads(self) -> None:
+        done = self._finished_jobs()
+        if done - self._done_jobs:
+            self._done_jobs |= done
+            self.mark_on_disk()
+
+    def mark_on_disk(self) -> None:
+        """Re-read which files of this revision are cached and mark their rows."""
+        card = self.card
+        if card is None:
+            return
+        client = self.session.client
+        on_disk = cached_files(client.cache_dir, card.repo_id, card.commit or card.revision)
+        table: DataTable[str] = self.query_one("#files", DataTable)
+        if card.is_gguf:
+            for group in card.quant_groups:
+                have = set(group.download_paths()) <= on_disk
+                table.update_cell(group.label, "have", "✓ on disk" if have else "")
+        else:
+            for f in card.files:
+                table.update_cell(f.path, "have", "✓ on disk" if f.path in on_disk else "")
 
     def load(self) -> None:
         self._error("")

@@ -19,6 +19,7 @@ from textual.widgets import DataTable
 
 from backends.hub.models import ModelSummary
 from backends.models.cache_inventory import InventoryItem
+from tui.cell_text import clip
 from tui.human_units import human_bytes, human_count, relative_time
 
 # Short enough that the results fit 80 columns.
@@ -30,11 +31,25 @@ TASK_LABELS = {
     "feature-extraction": "embeddings",
     "text-to-speech": "text→speech",
 }
-ENGINE_LABELS = {"llama_cpp": "llama.cpp", "transformers": "transformers", "diffusers": "diffusers"}
+ENGINE_LABELS = {
+    "llama_cpp": "llama.cpp",
+    "transformers": "transformers",
+    "diffusers": "diffusers",
+    "faster_whisper": "faster-whisper",
+}
 
 
 def task_label(task: str | None) -> str:
     return TASK_LABELS.get(task or "", task or "—")
+
+
+def where_label(item: InventoryItem) -> str:
+    """Where a model on disk lives, in a few words."""
+    if item.source == "hf-cache":
+        return "HF cache"
+    if item.source == "package":
+        return "demo package"
+    return str(item.path.parent)
 
 
 WIDE = 100  # below this many terminal columns, headers shrink and long ids are cut
@@ -93,10 +108,7 @@ class ModelResults(DataTable[str | Text]):
                 continue
             marker = " private" if m.private else " gated" if m.gated else ""
             room = max(20, self.app.size.width - (53 if self.mode == "hub-narrow" else 62))
-            repo_id = m.repo_id
-            if len(repo_id) + len(marker) > room:
-                repo_id = repo_id[: max(8, room - len(marker) - 1)] + "…"
-            name = Text(repo_id)
+            name = Text(clip(m.repo_id, max(8, room - len(marker))))
             if marker:
                 name.append(marker, style="bold")
             self.add_row(
@@ -118,7 +130,7 @@ class ModelResults(DataTable[str | Text]):
                 ENGINE_LABELS.get(item.engine or "", "—"),
                 Text(human_bytes(item.size_bytes), justify="right"),
                 relative_time(item.last_used, self.now),
-                "HF cache" if item.source == "hf-cache" else str(item.path.parent),
+                where_label(item),
                 key=item.key,
             )
 

@@ -13,7 +13,8 @@ from tui.human_units import human_bytes
 
 
 class ConfirmDelete(ModalScreen[bool]):
-    """`ConfirmDelete(what, freed_bytes, detail)`: dismisses True to delete, False to keep."""
+    """`ConfirmDelete(what, freed_bytes, detail, warning=...)`: dismisses True to delete, False
+    to keep. A `warning` (say, the model is loaded right now) shows in the warning colour."""
 
     DEFAULT_CSS = """
     ConfirmDelete { align: center middle; }
@@ -27,6 +28,7 @@ class ConfirmDelete(ModalScreen[bool]):
     }
     ConfirmDelete #confirm-title { text-style: bold; }
     ConfirmDelete #confirm-detail { color: $text-muted; margin-top: 1; }
+    ConfirmDelete #confirm-warning { color: $text-warning; text-style: bold; margin-top: 1; }
     ConfirmDelete Horizontal { height: auto; margin-top: 1; align-horizontal: right; }
     ConfirmDelete Button { margin-left: 2; }
     """
@@ -36,11 +38,12 @@ class ConfirmDelete(ModalScreen[bool]):
         Binding("y", "delete", "Delete", id="confirm.delete"),
     ]
 
-    def __init__(self, what: str, freed_bytes: int, detail: str = "") -> None:
+    def __init__(self, what: str, freed_bytes: int, detail: str = "", *, warning: str = "") -> None:
         super().__init__()
         self.what = what
         self.freed_bytes = freed_bytes
         self.detail = detail
+        self.warning = warning
 
     def compose(self) -> ComposeResult:
         with Vertical():
@@ -51,6 +54,8 @@ class ConfirmDelete(ModalScreen[bool]):
             )
             if self.detail:
                 yield Static(self.detail, id="confirm-detail", markup=False)
+            if self.warning:
+                yield Static(self.warning, id="confirm-warning", markup=False)
             with Horizontal():
                 yield Button("Keep (n)", id="keep")
                 yield Button("Delete (y)", variant="error", id="delete")

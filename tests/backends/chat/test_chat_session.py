@@ -37,13 +37,50 @@ def test_every_chunk_is_persisted_first_and_the_end_comes_last(
         cancel=threading.Event(),
         persist=lambda text: log.append(("saved", text)),
         on_chunk=on_chunk,
-        flush_interval=10.0,  # nothing flushes before the end: one coalesced batch
+        flush_interval=10.0,  # after the first text, nothing flushes before the end
     )
     assert finished is not None and finished.finish_reason == "stop"
-    assert "".join(c.text for c in chunks) == "Hello, world"
-    assert chunks[-1].finished == finished and chunks[-1].text == ""
-    assert log[0] == ("saved", "Hello, world") and log[1] == ("shown", "Hello, world")
+    assert [c.text for c in chunks] == ["Hel", "lo, world", ""]  # first at once, rest coalesced
+    assert chunks[-1].finished == finished
+    assert log[:4] == [
+        ("saved", "Hel"),
+        ("shown", "Hel"),
+        ("saved", "Hello, world"),
+        ("shown", "lo, world"),
+    ]
     assert finished.completion_tokens == 4
+
+
+def test_the_first_text_is_handed_on_at_once_by_the_engine_thread(
+    scripted_engines: dict[str, Script],
+) -> None:
+    """No wait for the interval or for a flusher thread: the user is waiting for it."""
+    engine, script = _engine(scripted_engines, ["Hel", "lo"], hold_before=1)
+    first = threading.Event()
+    shown: list[tuple[str, str]] = []
+
+    def on_chunk(chunk: AnswerChunk) -> None:
+        shown.append((chunk.text, threading.current_thread().name))
+        first.set()
+
+    worker = threading.Thread(
+        target=run_answer,
+        name="engine-thread",
+        args=(engine, build_messages("", [("user", "hi")]), GenerationParams()),
+        kwargs={
+            "cancel": threading.Event(),
+            "persist": lambda text: None,
+            "on_chunk": on_chunk,
+            "flush_interval": 10.0,
+        },
+    )
+    worker.start()
+    assert first.wait(5), "the first text was not handed on"
+    assert script.reached_hold.wait(5)  # the engine now waits before its second token
+    assert shown == [("Hel", "engine-thread")]
+    script.release.set()
+    worker.join(5)
+    assert [text for text, _ in shown] == ["Hel", "lo", ""]
 
 
 def test_text_before_a_stall_is_shown_and_saved_during_the_stall(

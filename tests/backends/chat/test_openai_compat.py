@@ -341,3 +341,15 @@ def test_module_imports_neither_textual_nor_torch() -> None:
         [sys.executable, "-c", code], cwd=root, capture_output=True, text=True, check=True
     )
     assert result.stdout.strip() == "[]"
+
+
+def test_a_full_context_window_is_not_reported_as_the_token_limit(
+    engine: OpenAICompatEngine, openai_server: LocalOpenAIServer
+) -> None:
+    """Servers say "length" for both; fewer tokens than max_new_tokens means the window."""
+    openai_server.knobs.context_window = 6 + 3  # the prompt (6) and room for 3 words
+    _, finished = _run(engine.stream(HELLO, GenerationParams(max_new_tokens=7, seed=3)))
+    assert finished.finish_reason == "context" and finished.completion_tokens == 3
+    openai_server.knobs.context_window = None
+    _, finished = _run(engine.stream(HELLO, GenerationParams(max_new_tokens=7, seed=3)))
+    assert finished.finish_reason == "length"

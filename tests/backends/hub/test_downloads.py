@@ -74,6 +74,39 @@ def test_cut_connection_resumes_with_range(hub: HubServer, cache_dir: Path, make
     assert _cached_bytes(cache_dir, REPO, Q8) == hub.repos[REPO].files[Q8]
 
 
+def test_progress_after_a_cut_counts_each_byte_once(hub: HubServer, make_queue) -> None:
+    """Cut at 25 %, the retry stalled further on: the panel shows what is on disk, and the
+    speed samples hold only bytes that were transferred (the kept 25 % were counted twice)."""
+    hub.cut_next(Q8, 0.25)
+    reached, release = hub.hold_at(Q8, 0.5)  # stalls the retry
+    q = make_queue(progress_interval=0.0)
+    job = q.add(REPO, allow_patterns=[Q8])
+    try:
+        assert reached.wait(10)
+        retry_start = _range_starts(hub, Q8)[-1]
+        assert retry_start == 130_000  # 25 % of 520,000, asked for with Range
+        sent = retry_start + 262_144  # the server's first chunk of the retry, then it stalls
+        _wait_for(lambda: q.job(job).done_bytes >= sent)
+        snap = q.job(job)
+        assert snap.done_bytes == sent < snap.total_bytes
+        assert snap.files[0].done_bytes == sent
+        samples = q._jobs[job].samples  # what the speed is computed from
+        assert max(b for _, b in samples) - samples[0][1] <= sent
+    finally:
+        release.set()
+    done = q.wait(job, ["done", "failed"])
+    assert done.state == "done" and done.done_bytes == done.total_bytes
+
+
+def _wait_for(condition, tries: int = 2000) -> None:  # type: ignore[no-untyped-def]
+    event = threading.Event()
+    for _ in range(tries):
+        if condition():
+            return
+        event.wait(0.005)
+    raise AssertionError("timed out")
+
+
 def test_restart_resumes_from_kept_partial(
     hub: HubServer, cache_dir: Path, client: HubClient, make_queue, state_dir: Path
 ) -> None:

@@ -47,6 +47,28 @@ def test_inventory_lists_cache_and_folders(filled_cache: Path, tmp_path: Path) -
     assert any("missing" in w for w in inv.warnings)
 
 
+def test_last_used_is_when_the_app_loaded_it_not_the_file_atime(filled_cache: Path) -> None:
+    from backends.base import ModelSpec
+    from backends.models.usage import record_use
+
+    assert all(i.last_used is None for i in scan_inventory(filled_cache).items)  # never loaded
+    gguf = next(i for i in scan_inventory(filled_cache).items if i.name == "acme/tiny-chat-GGUF")
+    snapshot = gguf.revisions[0].snapshot_path
+    spec = ModelSpec(
+        key=f"gguf:{snapshot}/tiny-chat-Q4_K_M.gguf",
+        name="tiny",
+        engine="llama_cpp",
+        path=str(snapshot / "tiny-chat-Q4_K_M.gguf"),
+        repo_id="acme/tiny-chat-GGUF",
+        source="hf-cache",
+    )
+    record_use(spec, when=1_700_000_000.0)
+    rows = {i.name: i for i in scan_inventory(filled_cache).items}
+    assert rows["acme/tiny-chat-GGUF"].last_used == 1_700_000_000.0
+    assert rows["acme/tiny-chat-GGUF"].revisions[0].last_used == 1_700_000_000.0
+    assert rows["acme/tiny-llama"].last_used is None
+
+
 def test_delete_repo_frees_bytes_on_disk(filled_cache: Path) -> None:
     before = _apparent_size(filled_cache)
     plan = plan_delete_repo(filled_cache, "acme/tiny-chat-GGUF")

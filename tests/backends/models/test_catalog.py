@@ -130,3 +130,17 @@ def test_catalog_manager_and_session_import_no_ui_and_no_runtime(tmp_path: Path)
         cwd=Path(__file__).parents[3],
     ).stdout
     assert json.loads(out) == []
+
+
+def test_a_server_model_key_resolves_like_any_other_without_asking_the_server() -> None:
+    """`default_model = "openai:box/qwen"` (the key the picker saves) names a server model."""
+    settings = load_settings(servers=[{"name": "box", "base_url": "http://h:8000/v1"}])
+    spec = spec_from_cli("openai:box/qwen", None, settings, [])
+    assert (spec.key, spec.engine, spec.remote_model) == ("openai:box/qwen", "openai", "qwen")
+    assert spec.server is not None and spec.server.base_url == "http://h:8000/v1"
+    nested = spec_from_cli("openai:box/google/gemma-3", None, settings, [])
+    assert nested.remote_model == "google/gemma-3" and nested.key == "openai:box/google/gemma-3"
+    with pytest.raises(ModelNotFound) as unknown:
+        spec_from_cli("openai:gone/qwen", None, settings, [])
+    assert "[[servers]]" in unknown.value.message and "'box'" in unknown.value.message
+    assert "hf download" not in unknown.value.message

@@ -69,3 +69,15 @@ def test_a_folder_is_not_a_file(tmp_path: Path) -> None:
 )
 def test_sizes_read_like_a_download_page(size: int, text: str) -> None:
     assert format_size(size) == text
+
+
+def test_gguf_problem_is_the_cheap_check_the_picker_marks_files_with(
+    tiny_gguf_path: Path, tmp_path: Path
+) -> None:
+    from backends.models.gguf_file import gguf_problem
+
+    assert gguf_problem(tiny_gguf_path) is None
+    cut = tmp_path / "cut.gguf"
+    cut.write_bytes(tiny_gguf_path.read_bytes()[:300_000])
+    assert "truncated" in (gguf_problem(cut) or "")
+    assert "does not exist" in (gguf_problem(tmp_path / "gone.gguf") or "")

@@ -55,3 +55,22 @@ def test_unreadable_recents_file_is_ignored(tmp_path: Path) -> None:
     path = tmp_path / "recent.json"
     path.write_text("{not json")
     assert ModelManager(load_settings(), recents_path=path).recents() == []
+
+
+def test_a_load_is_recorded_as_the_models_last_use(
+    scripted_engines: dict[str, Script], tmp_path: Path
+) -> None:
+    """The cache screen's "Last used" comes from this record, not from file atimes."""
+    from dataclasses import replace
+
+    from backends.models.usage import read_usage
+
+    scripted_engines["a"] = Script(tokens=[])
+    snapshot = tmp_path / "models--acme--m" / "snapshots" / ("c" * 40)
+    spec = replace(
+        scripted_spec("a"), path=str(snapshot / "m.gguf"), repo_id="acme/m", source="hf-cache"
+    )
+    manager = ModelManager(load_settings(), recents_path=tmp_path / "recent.json")
+    manager.switch(spec)
+    usage = read_usage(tmp_path / "model_usage.json")
+    assert set(usage) == {"hf:acme/m", f"hf:acme/m@{'c' * 40}", f"path:{snapshot / 'm.gguf'}"}

@@ -124,3 +124,44 @@ async def test_delete_one_revision_keeps_the_other(queue, cache_dir: Path, hub) 
         storage = cache_dir / "models--acme--two-revisions"
         assert not (storage / "snapshots" / ("a" * 40)).exists()
         assert (storage / "snapshots" / ("b" * 40) / "w.gguf").stat().st_size == 90_005
+
+
+async def test_deleting_the_loaded_model_warns_and_unloads_it_first(queue, cache_dir: Path) -> None:
+    from backends.base import ModelSpec
+
+    download(queue, GGUF, ["tiny-chat-Q4_K_M.gguf"])
+    loaded: list[ModelSpec | None] = [
+        ModelSpec(
+            key="gguf:x", name="tiny chat Q4", engine="llama_cpp", repo_id=GGUF, source="hf-cache"
+        )
+    ]
+    answering = [True]
+
+    def unload() -> bool:
+        if answering[0]:
+            return False
+        loaded[0] = None
+        return True
+
+    app = ScreenApp(
+        lambda: CacheScreen(
+            cache_dir=cache_dir, now=NOW, loaded_model=lambda: loaded[0], unload_model=unload
+        )
+    )
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settled(pilot)
+        await pilot.press("delete")
+        await wait_until(pilot, lambda: isinstance(app.screen, ConfirmDelete), "confirm")
+        await pilot.pause()
+        warning = str(app.screen.query_one("#confirm-warning", Static).render())
+        assert warning == "tiny chat Q4 is loaded in the chat now: deleting unloads it first."
+        await pilot.press("y")  # refused while it answers: nothing deleted
+        await settled(pilot)
+        assert names(app) == [GGUF]
+        assert any("Stop the answer" in str(n.message) for n in app._notifications)
+        answering[0] = False
+        await pilot.press("delete")
+        await wait_until(pilot, lambda: isinstance(app.screen, ConfirmDelete), "confirm again")
+        await pilot.press("y")
+        await wait_until(pilot, lambda: names(app) == [], "deleted")
+        assert loaded[0] is None

@@ -73,9 +73,46 @@ async def test_sort_key_reorders(make_client, queue) -> None:
         await pilot.press(*"tiny")
         await settled(pilot)
         app.screen.query_one(ModelResults).focus()
-        await pilot.press("s")  # most likes
+        await pilot.press("alt+s")  # most likes
         await settled(pilot)
         assert rows(app) == ["other/tiny-sd", "acme/tiny-chat-GGUF", "acme/tiny-llama"]
+
+
+async def test_letters_in_the_results_go_to_the_search_box(make_client, queue) -> None:
+    """Typing while the results have focus searches (t, l, r, s used to switch filters)."""
+    app = hub_app(make_client, queue)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press(*"tiny")
+        await settled(pilot)
+        app.screen.query_one(ModelResults).focus()
+        await pilot.press(*"-sd")
+        await settled(pilot)
+        search = app.screen.query_one("#search", Input)
+        assert search.value == "tiny-sd" and search.has_focus
+        assert rows(app) == ["other/tiny-sd"]
+        assert app.screen.query_one("#filter-sort", Select).value == "downloads"
+        await pilot.press("down", "s", "t", "r", "l")
+        await settled(pilot)
+        assert search.value == "tiny-sdstrl"
+        assert app.screen.query_one("#filter-task", Select).value == Select.NULL
+        assert app.screen.query_one("#filter-library", Select).value == Select.NULL
+        await pilot.press("alt+s")  # the filter keys work from the search box, typing nothing
+        await settled(pilot)
+        assert search.value == "tiny-sdstrl"
+        assert app.screen.query_one("#filter-sort", Select).value == "likes"
+
+
+async def test_down_from_the_search_box_lands_on_the_first_result(make_client, queue) -> None:
+    app = hub_app(make_client, queue)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press(*"tiny")
+        await settled(pilot)
+        await pilot.press("down")
+        await pilot.pause()
+        table = app.screen.query_one(ModelResults)
+        assert table.has_focus
+        assert table.cursor_row == 0
+        assert table.selected_key() == "acme/tiny-llama"
 
 
 async def test_scrolling_to_the_end_loads_the_next_page(make_client, queue) -> None:
@@ -129,6 +166,10 @@ async def test_offline_setting_shows_one_line_and_cached_models(make_client, que
         assert "\n" not in text
         assert rows(app) == ["acme/tiny-chat-GGUF"]
         assert str(app.screen.query_one(ModelResults).get_row_at(0)[1]) == "llama.cpp"
+        await pilot.press("f5")  # says how to turn offline mode off: there is no Settings screen
+        notice = " ".join(str(n.message) for n in app._notifications)
+        assert "Settings" not in notice
+        assert "offline = false in" in notice and "config.toml" in notice
 
 
 async def test_unreachable_hub_falls_back_at_once(make_client, queue) -> None:
@@ -148,7 +189,7 @@ def test_snapshot_models_screen_with_results(snap_compare, make_client, queue) -
     """120x40: search "a" → "28 models", acme/tiny-llama (9.0k downloads) highlighted first, then
     acme/tiny-chat-GGUF and the bulk models, acme/gated-llama with a bold "gated" marker, dates
     relative to 2026-06-01 ("3 mo ago"), the filter row "Any task · Any library · Most
-    downloads · Runs here", and the footer keys / t l r s D."""
+    downloads · Runs here", and the footer keys / ⌥t ⌥l ⌥r ⌥s ⌥d (alt)."""
 
     async def run_before(pilot: Pilot[None]) -> None:
         await pilot.pause()
@@ -174,7 +215,7 @@ async def test_typing_is_debounced_into_one_request(make_client, queue, hub) -> 
 
 
 async def test_filter_keys_cycle_back_to_any(make_client, queue) -> None:
-    """t / l step through every task and library and wrap to 'Any' (it used to crash the app)."""
+    """alt+t / alt+l step through every task and library and wrap to 'Any' (it used to crash)."""
     from backends.hub.models import TASKS
     from tui.hub.hub_screen import LIBRARIES
 
@@ -185,14 +226,14 @@ async def test_filter_keys_cycle_back_to_any(make_client, queue) -> None:
         library = app.screen.query_one("#filter-library", Select)
         seen = []
         for _ in range(len(LIBRARIES) + 1):
-            await pilot.press("l")
+            await pilot.press("alt+l")
             await settled(pilot)
             seen.append(library.value)
         assert seen == [*LIBRARIES, Select.NULL]
         assert "Any library" in str(library.query_one("#label", Static).render())
         task = app.screen.query_one("#filter-task", Select)
         for _ in range(len(TASKS) + 1):
-            await pilot.press("t")
+            await pilot.press("alt+t")
         await settled(pilot)
         assert task.value == Select.NULL
         assert "acme/tiny-llama" in rows(app)  # all models again

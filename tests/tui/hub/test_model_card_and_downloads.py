@@ -140,12 +140,26 @@ async def test_choosing_a_quant_downloads_it_to_100_percent(make_client, queue, 
         assert rows["Q4_K_M"][6] == "✓ on disk" and rows["Q8_0"][6] == ""
 
 
+async def test_the_open_card_marks_a_quant_on_disk_when_its_download_finishes(
+    make_client, queue
+) -> None:
+    app = hub_app(make_client, queue)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await open_card(pilot, "tiny-chat")
+        assert file_rows(screen)["Q4_K_M"][6] == ""
+        await pick_quant(pilot, screen, "Q4_K_M")  # and stay on the card
+        await wait_until(
+            pilot, lambda: file_rows(screen)["Q4_K_M"][6] == "✓ on disk", "on disk mark"
+        )
+        assert app.screen is screen and file_rows(screen)["Q8_0"][6] == ""
+
+
 async def test_pause_then_resume_completes(make_client, queue, hub: HubServer, cache_dir) -> None:
     reached, release = hub.hold_at(Q8, 0.5)
     app = hub_app(make_client, queue)
     async with app.run_test(size=(120, 40)) as pilot:
         await start_q8_download(pilot, reached)
-        await pilot.press("D", "p")  # focus Downloads, pause the highlighted job
+        await pilot.press("alt+d", "p")  # focus Downloads, pause the highlighted job
         release.set()
         await wait_until(pilot, lambda: panel_rows(app)[0].job.state == "paused", "paused")
         job = panel_rows(app)[0].job
@@ -163,7 +177,7 @@ async def test_cancel_leaves_no_file(make_client, queue, hub: HubServer, cache_d
     app = hub_app(make_client, queue)
     async with app.run_test(size=(120, 40)) as pilot:
         await start_q8_download(pilot, reached)
-        await pilot.press("D", "x")
+        await pilot.press("alt+d", "x")
         release.set()
         await wait_until(pilot, lambda: panel_rows(app)[0].job.state == "cancelled", "cancel")
         assert "cancelled" in str(panel_rows(app)[0].query_one(".headline").render())
