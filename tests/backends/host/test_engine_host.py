@@ -218,6 +218,17 @@ def test_sigkill_with_memory_nearly_full_is_explained_as_lack_of_memory() -> Non
     assert "24.0 GiB" in crash.message
 
 
+def test_sigkill_of_a_host_holding_most_of_the_memory_is_blamed_on_memory() -> None:
+    gib = 1024**3
+    crash = explain_exit(
+        -signal.SIGKILL,
+        label="transformers",
+        log_path=None,
+        memory=MemoryReading(host_rss=14 * gib, available=6 * gib, total=24 * gib),
+    )
+    assert crash.title == "Out of memory" and "14.0 GiB" in crash.message
+
+
 def test_sigkill_with_memory_to_spare_is_not_blamed_on_memory() -> None:
     gib = 1024**3
     crash = explain_exit(
