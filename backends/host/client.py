@@ -17,7 +17,6 @@ hop per streamed item); other callers wait on a lock.
 
 from __future__ import annotations
 
-import collections
 import itertools
 import logging
 import os
@@ -340,7 +339,6 @@ class EngineHost:
                 raise self._crashed() from None
             cancelled_at: float | None = None
             finished = False
-            inbox: collections.deque[tuple[Any, ...]] = collections.deque()
             try:
                 while True:
                     if cancel is not None and cancelled_at is None and cancel.is_set():
@@ -353,7 +351,7 @@ class EngineHost:
                             deadline = cancelled_at + (grace_s or CLOSE_GRACE_S)
                             threading.Thread(
                                 target=self._finish_detached,
-                                args=(conn, inbox, deadline, detach),
+                                args=(conn, deadline, detach),
                                 name="host-stop",
                                 daemon=True,
                             ).start()
@@ -364,17 +362,10 @@ class EngineHost:
                         wait = CANCEL_POLL_S
                     elif cancelled_at is not None and grace_s is not None:
                         wait = max(0.0, cancelled_at + grace_s - time.monotonic())
-                    if not inbox:
-                        try:
-                            if conn.poll(wait):
-                                received = conn.recv()
-                                if received[0] == protocol.BATCH:
-                                    inbox.extend(received[1])
-                                else:
-                                    inbox.append(received)
-                        except (EOFError, OSError):
-                            raise self._crashed() from None
-                    message = inbox.popleft() if inbox else None
+                    try:
+                        message = conn.recv() if conn.poll(wait) else None
+                    except (EOFError, OSError):
+                        raise self._crashed() from None
                     if message is None:
                         self._sample_memory()
                         if (
@@ -413,34 +404,27 @@ class EngineHost:
                 if not finished and self.alive:
                     # The caller stopped reading mid-stream (or raised): stop the child's
                     # generator and drain it, so the next request starts clean.
-                    self._abandon(conn, rid, inbox)
+                    self._abandon(conn, rid)
         finally:
             if not handed_off:
                 self._lock.release()
 
     def _finish_detached(
-        self,
-        conn: Any,
-        inbox: collections.deque[tuple[Any, ...]],
-        deadline: float,
-        on_end: Callable[[bool], None] | None,
+        self, conn: Any, deadline: float, on_end: Callable[[bool], None] | None
     ) -> None:
         """A detached request's end, in the background: read until the child's request
         ends; kill the child at `deadline`. Holds the request lock until then."""
         killed = False
         try:
-            ended = any(m[0] in (protocol.RETURN, protocol.RAISE) for m in inbox)
-            while not ended:
+            while True:
                 left = deadline - time.monotonic()
                 if left <= 0:
                     log.warning("engine host %s ignored a stop; killing it", self.label)
                     self.kill()
                     killed = True
                     break
-                if conn.poll(left):
-                    received = conn.recv()
-                    batch = received[1] if received[0] == protocol.BATCH else [received]
-                    ended = any(m[0] in (protocol.RETURN, protocol.RAISE) for m in batch)
+                if conn.poll(left) and conn.recv()[0] in (protocol.RETURN, protocol.RAISE):
+                    break
         except (EOFError, OSError):  # it died while stopping: reap it, say why in the log
             self._crashed()
             killed = True
@@ -452,17 +436,13 @@ class EngineHost:
             except Exception:  # a callback's failure must not vanish silently
                 log.exception("on_end after a detached stop failed")
 
-    def _abandon(self, conn: Any, rid: int, inbox: collections.deque[tuple[Any, ...]]) -> None:
-        if any(m[0] in (protocol.RETURN, protocol.RAISE) for m in inbox):
-            return  # the request already ended; its end came in the last batch
+    def _abandon(self, conn: Any, rid: int) -> None:
         try:
             conn.send((protocol.CANCEL, rid))
             deadline = time.monotonic() + CLOSE_GRACE_S
             while time.monotonic() < deadline:
                 if conn.poll(max(0.0, deadline - time.monotonic())):
-                    received = conn.recv()
-                    batch = received[1] if received[0] == protocol.BATCH else [received]
-                    if any(m[0] in (protocol.RETURN, protocol.RAISE) for m in batch):
+                    if conn.recv()[0] in (protocol.RETURN, protocol.RAISE):
                         return
         except (EOFError, OSError):
             pass
