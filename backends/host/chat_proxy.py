@@ -5,7 +5,8 @@ What the host adds, seen from here:
 - Cancel that always works: after the caller's cancel is set, the child has
   `CANCEL_GRACE_S` to finish its stream; if it does not (stuck in native code), the host
   is killed, this stream ends with finish_reason "cancelled", and a fresh host reloads
-  the same model in the background, so the next answer works.
+  the same model in the background, so the next answer works. A cancelled load that
+  does not stop within `LOAD_CANCEL_GRACE_S` is ended with its process (LoadCancelled).
 - Crashes: a host that dies raises EngineCrashed (signal explained) from `load` or
   `stream`; the proxy stays "loaded" and the next call starts a new host and loads the
   same model again, so resending works.
@@ -37,14 +38,17 @@ from backends.base import (
     TextDelta,
 )
 from backends.chat.lifecycle import not_loaded
-from backends.errors import BackendError
-from backends.host.client import EngineCrashed, EngineHost
+from backends.errors import BackendError, LoadCancelled
+from backends.host.client import CallCancelled, EngineCrashed, EngineHost
 
 log = logging.getLogger(__name__)
 
 # Measured from the caller's cancel: the proxy polls it every 20 ms, then gives the child
 # this long to end its stream before killing it; Esc must end a stream within 0.5 s.
 CANCEL_GRACE_S = 0.3
+# A load checks its cancel between stages; one stuck in a long native stage (reading a
+# 10 GB file) is ended with its process after this long, its memory back at once.
+LOAD_CANCEL_GRACE_S = 0.5
 
 CrashHook = Callable[[int, LoadOptions], "tuple[LoadOptions, str] | None"]
 
@@ -103,15 +107,29 @@ class HostedChatEngine:
     ) -> LoadOptions:
         """Load (again) in the host, once more with the hook's options after a crash."""
         try:
-            self.host.call("load", spec, options, progress=progress, cancel=cancel)
+            try:
+                self._call_load(spec, options, progress, cancel)
+                return options
+            except EngineCrashed as crash:
+                fallback = self._fallback(crash, options)
+                if fallback is None:
+                    raise
+                options, self._pending_notice = fallback
+            self._call_load(spec, options, progress, cancel)
             return options
-        except EngineCrashed as crash:
-            fallback = self._fallback(crash, options)
-            if fallback is None:
-                raise
-            options, self._pending_notice = fallback
-        self.host.call("load", spec, options, progress=progress, cancel=cancel)
-        return options
+        except CallCancelled:
+            raise LoadCancelled(f"Loading {spec.name} was cancelled.") from None
+
+    def _call_load(
+        self,
+        spec: ModelSpec,
+        options: LoadOptions,
+        progress: ProgressCallback | None,
+        cancel: threading.Event | None,
+    ) -> None:
+        self.host.call(
+            "load", spec, options, progress=progress, cancel=cancel, grace_s=LOAD_CANCEL_GRACE_S
+        )
 
     def _fallback(
         self, crash: EngineCrashed, options: LoadOptions

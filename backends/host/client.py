@@ -33,11 +33,12 @@ from typing import Any
 
 import psutil
 
+from backends.errors import BackendError
 from backends.host import protocol
 from backends.host.crash import EngineCrashed, MemoryReading, explain_exit
 from backends.host.spawn import Spawned, spawner
 
-__all__ = ["EngineCrashed", "EngineHost", "HostInfo", "live_hosts"]
+__all__ = ["CallCancelled", "EngineCrashed", "EngineHost", "HostInfo", "live_hosts"]
 
 log = logging.getLogger(__name__)
 
@@ -60,11 +61,15 @@ class HostInfo:
     vram_bytes: int | None = None
 
 
-def live_hosts() -> list[HostInfo]:
-    """Every running host of this app, with its resident memory (and VRAM where NVML can tell)."""
+def live_hosts(*, include_spare: bool = False) -> list[HostInfo]:
+    """Every running host of this app, with its resident memory (and VRAM where NVML can
+    tell); with `include_spare`, the pre-started spare process too (last)."""
     with _live_lock:
         hosts = [h for h in _live if h.alive]
     infos = [(h.pid, h.label, h.rss_bytes()) for h in hosts]
+    spare = spawner.spare_process() if include_spare else None
+    if spare is not None:
+        infos.append((spare[0], spare[1], tree_rss(spare[0])))
     pids = [pid for pid, _, _ in infos if pid is not None]
     from backends.host.gpu_memory import vram_by_pid
 
@@ -87,6 +92,12 @@ def tree_rss(pid: int) -> int:
         return int(total)
     except psutil.Error:
         return 0
+
+
+class CallCancelled(BackendError):
+    """A cancelled call whose host did not stop in time was ended with its process."""
+
+    title = "Cancelled"
 
 
 class _CancelTimedOut(Exception):
@@ -241,12 +252,25 @@ class EngineHost:
         *args: Any,
         progress: Callable[[Any], None] | None = None,
         cancel: threading.Event | None = None,
+        grace_s: float | None = None,
         **kwargs: Any,
     ) -> Any:
-        """Call `method` on the engine (or read the attribute) in the child; return its result."""
-        for kind, value in self._request(protocol.CALL, method, args, kwargs, progress, cancel):
-            if kind == protocol.RETURN:
-                return value
+        """Call `method` on the engine (or read the attribute) in the child; return its result.
+
+        With `cancel` and `grace_s`: a child that has not returned that long after the
+        cancel (a load stuck in native code) is killed, and `CallCancelled` is raised.
+        """
+        try:
+            for kind, value in self._request(
+                protocol.CALL, method, args, kwargs, progress, cancel, grace_s=grace_s
+            ):
+                if kind == protocol.RETURN:
+                    return value
+        except _CancelTimedOut:
+            raise CallCancelled(
+                f"{self.label} did not stop within {grace_s:.1f} s of the cancel; its "
+                "process was ended."
+            ) from None
         return None
 
     def iterate(

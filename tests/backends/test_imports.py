@@ -18,8 +18,40 @@ MODULES = [
     "backends.chat.transformers_placement",
     "backends.chat.transformers_streamer",
     "backends.chat.llama_cpp",
+    "backends.chat.llama_repack",
+    "backends.host.client",
+    "backends.host.chat_proxy",
+    "backends.host.child",
+    "backends.device",
+    "backends.image.protocol",
+    "backends.image.diffusers_engine",
+    "backends.image.png_metadata",
+    "backends.image.jobs",
+    "backends.image.session",
+    "backends.image.catalog",
+    "backends.store.gallery",
+    "backends.speech.protocol",
+    "backends.speech.faster_whisper_engine",
+    "backends.speech.microphone",
+    "backends.speech.subtitles",
+    "backends.speech.catalog",
+    "backends.speech.manager",
 ]
-FORBIDDEN = ["textual", "rich", "tui", "torch", "transformers", "peft", "llama_cpp", "numpy"]
+FORBIDDEN = [
+    "textual",
+    "rich",
+    "tui",
+    "torch",
+    "transformers",
+    "peft",
+    "llama_cpp",
+    "numpy",
+    "diffusers",
+    "stable_diffusion_cpp",
+    "faster_whisper",
+    "ctranslate2",
+    "sounddevice",
+]
 
 
 def test_backend_modules_import_no_ui_and_no_heavy_runtime() -> None:

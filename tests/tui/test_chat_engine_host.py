@@ -75,7 +75,9 @@ async def test_escape_on_a_stuck_engine_ends_the_answer_at_once_and_keeps_it(
         await answered(app, pilot)
         took = time.monotonic() - pressed
 
-        assert took < 0.5, f"the answer ended {took:.2f} s after Esc"
+        # The engine sleeps 60 s ignoring the cancel: ending long before that means the
+        # host was killed after its grace (0.3 s), not waited for. Loose for a shared box.
+        assert took < 10, f"the answer ended {took:.2f} s after Esc"
         assert views(app)[-1] == ("assistant", "Partial answer")
         assert "stopped" in _stats_line(app)
         stored = app.store.messages(chat(app).conversation_id)  # type: ignore[arg-type]

@@ -1,0 +1,67 @@
+"""Thumbnails of the images attached to a message, in a row under its header.
+
+textual-image draws them: Kitty graphics or Sixel where the terminal answers, colour
+half-cells elsewhere (tests force half-cells: `MessageImages.renderer = "halfcell"`). A
+missing file or a missing textual-image shows the file name instead, never an error.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+from textual.app import ComposeResult
+from textual.containers import Horizontal, Vertical
+from textual.widget import Widget
+from textual.widgets import Static
+
+THUMB_WIDTH = 20
+THUMB_HEIGHT = 6
+
+
+def _image_widget(path: Path, renderer: str) -> Widget | None:
+    try:
+        from textual_image import widget
+    except ImportError:
+        return None
+    classes = {
+        "halfcell": widget.HalfcellImage,
+        "unicode": widget.UnicodeImage,
+        "sixel": widget.SixelImage,
+        "kitty": widget.TGPImage,
+    }
+    image_class = classes.get(renderer, widget.Image)
+    try:
+        return image_class(str(path), classes="thumb-image")  # type: ignore[no-any-return]
+    except Exception:  # an unreadable or odd file: the caption alone says which
+        return None
+
+
+class MessageImages(Horizontal):
+    """One thumbnail per image, each captioned with its file name."""
+
+    renderer = "auto"  # "auto", "halfcell", "unicode", "sixel", "kitty"
+
+    DEFAULT_CSS = f"""
+    MessageImages {{ height: auto; margin: 0 0 1 0; }}
+    MessageImages .thumb {{ width: {THUMB_WIDTH}; height: auto; margin-right: 1; }}
+    MessageImages .thumb-image {{ width: {THUMB_WIDTH}; height: {THUMB_HEIGHT}; }}
+    MessageImages .thumb-caption {{ width: {THUMB_WIDTH}; height: 1; color: $text-muted; }}
+    """
+
+    def __init__(self, paths: Sequence[str]) -> None:
+        super().__init__(classes="message-images")
+        self.paths = [Path(p) for p in paths]
+
+    def compose(self) -> ComposeResult:
+        for path in self.paths:
+            with Vertical(classes="thumb"):
+                image = _image_widget(path, self.renderer) if path.is_file() else None
+                if image is not None:
+                    yield image
+                caption = path.name if image is not None else f"[image missing: {path.name}]"
+                yield Static(_short(caption), classes="thumb-caption", markup=False)
+
+
+def _short(name: str) -> str:
+    return name if len(name) <= THUMB_WIDTH else name[: THUMB_WIDTH - 1] + "…"
