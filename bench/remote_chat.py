@@ -155,7 +155,12 @@ def serve(port: int, rate: float, ttft: float) -> None:
             except (BrokenPipeError, ConnectionResetError):
                 pass
 
-    httpd = ThreadingHTTPServer(("127.0.0.1", port), Handler)
+    class QuietServer(ThreadingHTTPServer):
+        def handle_error(self, request: Any, client_address: Any) -> None:
+            if not isinstance(sys.exc_info()[1], ConnectionError):  # an app killed mid-run
+                super().handle_error(request, client_address)
+
+    httpd = QuietServer(("127.0.0.1", port), Handler)
     httpd.daemon_threads = True
     print(httpd.server_address[1], flush=True)
     httpd.serve_forever()
