@@ -47,7 +47,7 @@ class LocalAIApp(App[None]):
         Binding("f1", "show_help", "Keys", id="app.help"),
         Binding("f3", "open_hub", "Hub", id="app.hub"),
         Binding("f4", "open_cache", "Disk", show=False, id="app.cache"),
-        Binding("f5", "open_images", "Images", show=False, id="app.images", priority=True),
+        Binding("f5", "open_images", "Images", show=False, id="app.images"),
         # priority: TextArea (the image prompt) binds f6 to "select line"
         Binding("f6", "open_gallery", "Gallery", show=False, id="app.gallery", priority=True),
         Binding("ctrl+q", "quit", "Quit", id="app.quit", priority=True),
