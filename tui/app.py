@@ -153,8 +153,13 @@ class LocalAIApp(App[None]):
         self.images.show_gallery()
 
     def on_download_completed(self, message: DownloadCompleted) -> None:
+        from backends.hub.client import default_cache_dir
+        from backends.models.cache_inventory import cached_files
+
+        files = cached_files(default_cache_dir(), message.repo_id)
+        where = "F5 then ctrl+o" if "model_index.json" in files else "ctrl+o"
         self.notify(
-            f"{message.repo_id} is downloaded. Pick it with ctrl+o.", title="Download finished"
+            f"{message.repo_id} is downloaded. Pick it with {where}.", title="Download finished"
         )
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:

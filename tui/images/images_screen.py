@@ -104,6 +104,8 @@ class ImagesScreen(Screen[None]):
         self.last_saved: GalleryImage | None = None
         self._loading: ModelSpec | None = None
         self._draining = False  # a worker is taking jobs (set and cleared on the UI thread)
+        self._pending_model: ModelSpec | None = None
+        self._ready = False  # on_mount ran (Textual's is_mounted turns true only after it)
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="image-status"):
@@ -133,6 +135,10 @@ class ImagesScreen(Screen[None]):
         )
         self.query_one("#image-prompt").focus()
         self._show_model()
+        self._ready = True
+        if self._pending_model is not None:
+            spec, self._pending_model = self._pending_model, None
+            self.load_model(spec)
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         self.app.report_worker_failure(event)  # type: ignore[attr-defined]
@@ -161,6 +167,9 @@ class ImagesScreen(Screen[None]):
         """Load `spec` in a worker (replacing the current image model). On a GPU that
         cannot hold it beside the chat model, first ask to unload that (or do it, or not,
         per `images.unload_chat_model`)."""
+        if not self._ready:  # pushed a moment ago: load once the form is there
+            self._pending_model = spec
+            return
         if self._draining:
             self.notify(
                 "An image is being made. Cancel it (Esc) or wait, then switch models.",

@@ -41,7 +41,11 @@ async def test_asks_then_unloads_the_chat_model(
     async with app.run_test(size=(120, 40)) as pilot:
         screen = await _images(pilot, app)
         screen.load_model(BIG_IMAGE_MODEL)
-        await until(pilot, lambda: isinstance(app.screen, ConfirmScreen), "the question")
+        await until(
+            pilot,
+            lambda: isinstance(app.screen, ConfirmScreen) and app.screen.query("#confirm-question"),
+            "the question",
+        )
         question = str(app.screen.query_one("#confirm-question").render())
         assert "needs about 9.6 GB of GPU memory and 4.0 GB is free" in question
         assert "Unload the chat model Model A first?" in question
@@ -78,3 +82,18 @@ async def test_setting_always_unloads_without_asking(
 
         assert app.manager.spec is None
         assert not isinstance(app.screen, ConfirmScreen)
+
+
+async def test_an_image_model_picked_in_the_chat_goes_to_the_images_screen(
+    make_image_app: Callable[..., LocalAIApp], model_a: ModelSpec, scripted_image_engine
+) -> None:
+    app = make_image_app(model_a)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await until(pilot, lambda: app.manager.spec is not None, "chat model loaded")
+        chat = app.screen
+        chat.load_model(SCRIPTED_SPEC)  # what the ctrl+o picker does with its choice
+        await until(pilot, lambda: isinstance(app.screen, ImagesScreen), "Images screen")
+        screen = app.screen
+        await until(pilot, lambda: screen.session.spec == SCRIPTED_SPEC, "loaded there")
+
+        assert app.manager.spec == model_a  # the chat model stays
