@@ -84,7 +84,11 @@ def main(argv: list[str] | None = None) -> int:
     # first frame; the model loader then takes this process instead of waiting for one.
     prestart_spare()
     from tui.app import LocalAIApp
+    from tui.chat.message_images import probe_terminal_graphics
 
+    # textual-image asks the terminal what it can draw when it is imported; once Textual
+    # owns the terminal the answer would be typed into the prompt, so ask now.
+    probe_terminal_graphics()
     try:
         app = LocalAIApp(settings, startup_model=startup)
     except BackendError as exc:  # e.g. a damaged conversation database

@@ -7,6 +7,7 @@ missing file or a missing textual-image shows the file name instead, never an er
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -15,8 +16,24 @@ from textual.containers import Horizontal, Vertical
 from textual.widget import Widget
 from textual.widgets import Static
 
+log = logging.getLogger(__name__)
+
 THUMB_WIDTH = 20
 THUMB_HEIGHT = 6
+
+
+def probe_terminal_graphics() -> None:
+    """Import textual-image now, before the app starts: it probes the terminal on import."""
+    try:
+        import textual_image.widget  # noqa: F401
+    except Exception:  # absent, or a terminal that answers oddly: thumbnails fall back
+        log.info("textual-image unavailable or its terminal probe failed", exc_info=True)
+
+
+def caption_for(path: Path) -> str:
+    """The name the user gave the file: stored copies are "<hash>-<original name>"."""
+    head, sep, rest = path.name.partition("-")
+    return rest if sep and len(head) == 16 and rest else path.name
 
 
 def _image_widget(path: Path, renderer: str) -> Widget | None:
@@ -59,7 +76,8 @@ class MessageImages(Horizontal):
                 image = _image_widget(path, self.renderer) if path.is_file() else None
                 if image is not None:
                     yield image
-                caption = path.name if image is not None else f"[image missing: {path.name}]"
+                name = caption_for(path)
+                caption = name if image is not None else f"[image missing: {name}]"
                 yield Static(_short(caption), classes="thumb-caption", markup=False)
 
 
