@@ -43,7 +43,6 @@ class SegmentList(VerticalScroll):
 
     def on_mount(self) -> None:
         self.mount(Static("Segments appear here as they are decoded.", classes="segments-empty"))
-        self.anchor()
 
     @property
     def segments(self) -> list[Segment]:
@@ -52,7 +51,10 @@ class SegmentList(VerticalScroll):
     def add(self, segment: Segment) -> None:
         for hint in self.query_children(".segments-empty"):
             hint.display = False
+        following = self.is_vertical_scroll_end
         self.mount(SegmentLine(segment))
+        if following:  # keep the newest in view unless the user scrolled up to read
+            self.call_after_refresh(self.scroll_end, animate=False)
 
     def clear(self) -> None:
         for line in self.query_children(SegmentLine):
