@@ -161,3 +161,45 @@ async def test_no_input_device_is_a_clear_message(
         assert expected in shown
         assert "F7 opens the Speech screen" in shown
         assert not app.screen.query(PushToTalk)
+
+
+async def test_speech_models_have_their_own_picker(
+    make_app: Callable[..., LocalAIApp],
+    tiny_whisper_dir: Path,
+    tiny_gguf_path: Path,
+    tmp_path: Path,
+) -> None:
+    """ctrl+o on the Speech screen lists speech models only; the chat's picker never shows
+    them; picking one loads it (in its host process) and the title says where it runs."""
+    import shutil
+
+    from textual.widgets import DataTable
+
+    from tests.tui.test_model_picker_and_help import table_text
+    from tui.screens.model_picker import ModelPickerScreen
+
+    models = tmp_path / "models"
+    shutil.copytree(tiny_whisper_dir, models / "my-whisper")
+    shutil.copy(tiny_gguf_path, models / "chat.gguf")
+    app = make_app(settings=load_settings(model_dirs=[models]))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("ctrl+o")
+        await until(pilot, lambda: isinstance(app.screen, ModelPickerScreen), "chat picker")
+        table = app.screen.query_one(DataTable)
+        await until(pilot, lambda: any("chat" in r for r in table_text(table)), "chat models")
+        assert not any("my-whisper" in r for r in table_text(table))
+        await pilot.press("escape")
+
+        await pilot.press("f7")
+        await until(pilot, lambda: isinstance(app.screen, SpeechScreen), "speech screen")
+        await pilot.press("ctrl+o")
+        await until(pilot, lambda: isinstance(app.screen, ModelPickerScreen), "speech picker")
+        assert "Speech models" in str(app.screen.query_one(".picker-title").render())
+        table = app.screen.query_one(DataTable)
+        await until(pilot, lambda: table.row_count > 0, "speech models listed")
+        rows = table_text(table)
+        assert len(rows) == 1 and "my-whisper" in rows[0] and "faster-whisper" in rows[0]
+        await pilot.press("enter")
+        await until(pilot, lambda: "Loaded" in status(app), "speech model loaded", tries=6000)
+        title = str(app.screen.query_one("#speech-title").render())
+        assert "my-whisper · cpu int8" in title
