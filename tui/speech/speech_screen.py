@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from textual import on, work
-from textual.app import ComposeResult
+from textual.app import ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.message import Message
@@ -282,6 +282,26 @@ class SpeechScreen(Screen[str | None]):
             widget.remove()
         self._source = None
         self.transcribe(audio, "the recording")
+
+    def palette_commands(self) -> list[SystemCommand]:
+        """This screen's actions for the command palette (ctrl+p)."""
+        entries = [
+            ("Record from the microphone", "Press again to transcribe (ctrl+r)", "record"),
+            ("Copy the transcript", "Via OSC 52 (ctrl+y)", "copy"),
+            ("Export the transcript", ".txt, .srt or .vtt by the name (ctrl+s)", "export"),
+            ("Send the transcript to the chat", "Into the prompt to edit (ctrl+g)", "send_to_chat"),
+            ("Pick a speech model", "faster-whisper models found here (ctrl+o)", "pick_model"),
+            (
+                "Toggle translate to English",
+                "Whisper's translate task (ctrl+t)",
+                "toggle_translate",
+            ),
+            ("Toggle skip silence (VAD)", "Silero VAD before decoding (ctrl+f)", "toggle_vad"),
+        ]
+        return [
+            SystemCommand(title, help_text, getattr(self, f"action_{action}"))
+            for title, help_text, action in entries
+        ]
 
     # -- actions ---------------------------------------------------------------------------
 

@@ -203,3 +203,14 @@ async def test_speech_models_have_their_own_picker(
         await until(pilot, lambda: "Loaded" in status(app), "speech model loaded", tries=6000)
         title = str(app.screen.query_one("#speech-title").render())
         assert "my-whisper · cpu int8" in title
+
+
+async def test_speech_actions_are_in_the_palette(speech_app: Callable[..., LocalAIApp]) -> None:
+    app = speech_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("f7")
+        await until(pilot, lambda: isinstance(app.screen, SpeechScreen), "speech screen")
+        titles = [c.title for c in app.get_system_commands(app.screen)]
+        assert "Export the transcript" in titles and "Record from the microphone" in titles
+        chat_titles = [c.title for c in app.get_system_commands(app.screen_stack[0])]
+        assert "Speech to text" in chat_titles and "Dictate (push to talk)" in chat_titles
