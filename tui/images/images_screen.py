@@ -135,10 +135,18 @@ class ImagesScreen(Screen[None]):
         )
         self.query_one("#image-prompt").focus()
         self._show_model()
+        self._warm_preview()
         self._ready = True
         if self._pending_model is not None:
             spec, self._pending_model = self._pending_model, None
             self.load_model(spec)
+
+    @work(thread=True, exit_on_error=False)
+    def _warm_preview(self) -> None:
+        """Import textual-image now (~0.3 s), not when the first picture is due."""
+        from tui.widgets.image_preview import image_widget_class
+
+        image_widget_class(self.settings.images.renderer)  # type: ignore[arg-type]
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         self.app.report_worker_failure(event)  # type: ignore[attr-defined]
