@@ -121,11 +121,10 @@ class ImagesScreen(Screen[None]):
                     id="image-preview",
                 )
                 yield Static("", id="image-caption", markup=False)
-                with Horizontal(id="image-progress-row"):
-                    yield ProgressBar(
-                        total=1, show_eta=False, show_percentage=False, id="image-progress"
-                    )
-                    yield Static("", id="image-progress-label", markup=False)
+                yield ProgressBar(
+                    total=1, show_eta=False, show_percentage=False, id="image-progress"
+                )
+                yield Static("", id="image-progress-label", markup=False)
                 yield DataTable(id="image-queue", cursor_type="row", show_header=False)
         yield Footer(compact=True)
 
