@@ -121,11 +121,10 @@ class ImagesScreen(Screen[None]):
                     id="image-preview",
                 )
                 yield Static("", id="image-caption", markup=False)
-                with Horizontal(id="image-progress-row"):
-                    yield ProgressBar(
-                        total=1, show_eta=False, show_percentage=False, id="image-progress"
-                    )
-                    yield Static("", id="image-progress-label", markup=False)
+                yield ProgressBar(
+                    total=1, show_eta=False, show_percentage=False, id="image-progress"
+                )
+                yield Static("", id="image-progress-label", markup=False)
                 yield DataTable(id="image-queue", cursor_type="row", show_header=False)
         yield Footer(compact=True)
 
@@ -135,10 +134,18 @@ class ImagesScreen(Screen[None]):
         )
         self.query_one("#image-prompt").focus()
         self._show_model()
+        self._warm_preview()
         self._ready = True
         if self._pending_model is not None:
             spec, self._pending_model = self._pending_model, None
             self.load_model(spec)
+
+    @work(thread=True, exit_on_error=False)
+    def _warm_preview(self) -> None:
+        """Import textual-image now (~0.3 s), not when the first picture is due."""
+        from tui.widgets.image_preview import image_widget_class
+
+        image_widget_class(self.settings.images.renderer)  # type: ignore[arg-type]
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         self.app.report_worker_failure(event)  # type: ignore[attr-defined]

@@ -168,8 +168,12 @@ class ImagePreview(Container):
     async def show(self, image: PILImage | Path | str | None) -> None:
         """Replace what is shown (None: the hint again)."""
         self._image = str(image) if isinstance(image, Path) else image
-        await self.remove_children()
         widget_class = image_widget_class(self._renderer) if image is not None else None
+        shown = self.query(".image")
+        if widget_class is not None and shown and type(shown.first()) is widget_class:
+            shown.first().image = self._image  # type: ignore[attr-defined]
+            return  # swapping the picture: no remount, no new layout of the screen
+        await self.remove_children()
         if image is None:
             await self.mount(Static(self._hint, classes="image-hint", markup=False))
         elif widget_class is None:
