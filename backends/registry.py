@@ -10,10 +10,14 @@ runtimes inside functions): the app imports them to read the class's capabilitie
 from __future__ import annotations
 
 import importlib
-from typing import Any, NamedTuple, cast
+from typing import TYPE_CHECKING, Any, NamedTuple, cast
 
 from backends.base import ChatEngine
 from backends.errors import MissingDependency, UnsupportedModel
+
+if TYPE_CHECKING:
+    from backends.image.protocol import ImageEngine
+    from backends.speech.protocol import SpeechEngine
 
 
 class EngineEntry(NamedTuple):
@@ -30,13 +34,38 @@ ENGINES: dict[str, EngineEntry | tuple[str, str, str | None]] = {
     "llama_cpp": EngineEntry("backends.chat.llama_cpp", "LlamaCppEngine", "gguf", hosted=True),
     # Only HTTP: nothing native to crash, no memory to give back.
     "openai": EngineEntry("backends.chat.openai_compat", "OpenAICompatEngine", None),
+    "faster_whisper": EngineEntry(
+        "backends.speech.faster_whisper_engine", "FasterWhisperEngine", "speech", hosted=True
+    ),
 }
+
+# Engines that are not chat engines; pickers show each kind where it belongs.
+ENGINE_KINDS: dict[str, str] = {"faster_whisper": "speech", "diffusers": "image", "sdcpp": "image"}
 
 ENGINE_LABELS: dict[str, str] = {
     "transformers": "transformers",
     "llama_cpp": "llama.cpp",
     "openai": "OpenAI-compatible",
+    "diffusers": "diffusers",
+    "sdcpp": "stable-diffusion.cpp",
+    "faster_whisper": "faster-whisper",
 }
+
+# Image engines (backends/image), by the same rules.
+IMAGE_ENGINES: dict[str, EngineEntry | tuple[str, str, str | None]] = {
+    "diffusers": EngineEntry(
+        "backends.image.diffusers_engine", "DiffusersEngine", "image", hosted=True
+    ),
+    # Hosted also because its C call cannot be stopped: ending the host process can.
+    "sdcpp": EngineEntry(
+        "backends.image.sdcpp_engine", "StableDiffusionCppEngine", "sdcpp", hosted=True
+    ),
+}
+
+
+def engine_kind(name: str) -> str:
+    """ "chat", "image" or "speech": the picker a model of this engine belongs in."""
+    return ENGINE_KINDS.get(name, "chat")
 
 
 def engine_entry(name: str) -> EngineEntry:
@@ -75,9 +104,47 @@ def create_engine(name: str, *, hosted: bool | None = None) -> ChatEngine:
     return engine
 
 
+def create_image_engine(name: str, *, hosted: bool | None = None) -> ImageEngine:
+    """A fresh, unloaded image engine: a hosted proxy for hosted entries (unless
+    `hosted=False`), like `create_engine`."""
+    try:
+        entry = EngineEntry(*IMAGE_ENGINES[name])
+    except KeyError:
+        known = ", ".join(sorted(IMAGE_ENGINES))
+        raise UnsupportedModel(f"No image engine named {name!r}. Known: {known}.") from None
+    if hosted if hosted is not None else entry.hosted:
+        from backends.image.hosted import HostedImageEngine
+
+        # Its name is the hosted class's, set per instance (the protocol's ClassVar).
+        return cast(
+            "ImageEngine",
+            HostedImageEngine(f"{entry.module}:{entry.cls}", label=ENGINE_LABELS.get(name, name)),
+        )
+    engine: ImageEngine = getattr(importlib.import_module(entry.module), entry.cls)()
+    return engine
+
+
+def create_speech_engine(name: str, *, hosted: bool | None = None) -> SpeechEngine:
+    """A fresh, unloaded speech engine: a hosted proxy for hosted entries (see create_engine)."""
+    if engine_kind(name) != "speech":
+        raise UnsupportedModel(f"{ENGINE_LABELS.get(name, name)} is not a speech engine.")
+    entry = engine_entry(name)
+    cls = engine_class(name)
+    if hosted if hosted is not None else entry.hosted:
+        from backends.host.speech_proxy import HostedSpeechEngine
+
+        proxy = HostedSpeechEngine(
+            cls, f"{entry.module}:{entry.cls}", label=ENGINE_LABELS.get(name, name)
+        )
+        return cast("SpeechEngine", proxy)
+    engine: SpeechEngine = cls()
+    return engine
+
+
 def missing_runtime(name: str, package: str) -> MissingDependency:
     """The error an engine raises when its runtime library cannot be imported."""
-    extra = EngineEntry(*ENGINES[name]).extra if name in ENGINES else None
+    entries = {**ENGINES, **IMAGE_ENGINES}
+    extra = EngineEntry(*entries[name]).extra if name in entries else None
     hint = f"pip install 'localai-tui[{extra}]'" if extra else f"pip install {package}"
     return MissingDependency(
         f"The {ENGINE_LABELS.get(name, name)} engine needs {package}, which is not installed. "

@@ -26,6 +26,7 @@ except ModuleNotFoundError:  # Python 3.10
 from backends.base import GenerationParams, LoadOptions, ServerConfig
 from backends.paths import config_file
 from backends.settings_model import BaseModel, BaseSettings, Field
+from backends.speech.protocol import SpeechLoadOptions, TranscribeOptions
 
 
 class ServerEntry(BaseModel):
@@ -67,6 +68,79 @@ class ModelOverrides(BaseModel):
     n_gpu_layers: int = Field(default=-1, description="llama.cpp layers on the GPU; -1 all.")
 
 
+class ImageSettings(BaseModel):
+    """Image generation: where pictures go, and how image models share memory."""
+
+    outputs_dir: Path | None = Field(
+        default=None,
+        description="Folder for generated PNGs (one subfolder per day); default: "
+        "<data dir>/images.",
+    )
+    memory_saver: str = Field(
+        default="none",
+        description="CUDA only: none, offload (model CPU offload) or sequential-offload "
+        "(slowest, least VRAM).",
+    )
+    vae_tiling: bool = Field(default=False, description="CUDA only: decode big images in tiles.")
+    unload_chat_model: str = Field(
+        default="ask",
+        description="On a GPU that cannot hold both: ask, always or never unload the chat "
+        "model before loading an image model.",
+    )
+    base_pipelines: dict[str, str] = Field(
+        default_factory=dict,
+        description="GGUF transformer path -> the diffusers repo or folder it belongs in.",
+    )
+    default_negative_prompt: str = Field(default="", description="Pre-filled negative prompt.")
+    renderer: str = Field(
+        default="auto",
+        description="How pictures are drawn: auto (Kitty graphics or Sixel when the terminal "
+        "answers, else colour half-cells), halfcell, unicode, sixel or kitty.",
+    )
+
+    def resolved_outputs_dir(self) -> Path:
+        if self.outputs_dir is not None:
+            return Path(self.outputs_dir).expanduser()
+        from backends.paths import data_dir
+
+        return data_dir() / "images"
+
+
+class SpeechSettings(BaseModel):
+    """Speech to text with faster-whisper (the Speech screen and push-to-talk)."""
+
+    model: str | None = Field(
+        default=None, description="Speech model key or folder; else the first one found."
+    )
+    device: str = Field(default="auto", description="auto, cpu or cuda.")
+    compute_type: str = Field(
+        default="default",
+        description="default (int8 on CPU, float16 on CUDA), int8, int8_float16, float16, float32.",
+    )
+    language: str = Field(default="auto", description="auto-detect, or a code such as en, de.")
+    translate: bool = Field(default=False, description="Translate the speech into English.")
+    vad_filter: bool = Field(default=False, description="Skip silence (Silero VAD) first.")
+    beam_size: int = Field(default=5, ge=1, le=20, description="Beam search width.")
+    cpu_threads: int | None = Field(
+        default=None, ge=1, description="CPU threads for decoding; unset: cores - 1."
+    )
+
+    def load_options(self) -> SpeechLoadOptions:
+        return SpeechLoadOptions(
+            device=self.device,  # type: ignore[arg-type]
+            compute_type=self.compute_type,  # type: ignore[arg-type]
+            cpu_threads=self.cpu_threads,
+        )
+
+    def transcribe_options(self) -> TranscribeOptions:
+        return TranscribeOptions(
+            language=None if self.language in ("", "auto") else self.language,
+            task="translate" if self.translate else "transcribe",
+            vad_filter=self.vad_filter,
+            beam_size=self.beam_size,
+        )
+
+
 class Settings(BaseSettings):
     """localai-tui settings. Every field can be set in config.toml or as LOCALAI_TUI_<FIELD>."""
 
@@ -89,9 +163,15 @@ class Settings(BaseSettings):
     keymap: dict[str, str] = Field(
         default_factory=dict, description="Binding id -> keys, e.g. {'app.pick_model' = 'f2'}."
     )
+    images: ImageSettings = Field(
+        default_factory=ImageSettings, description="Image generation settings."
+    )
     theme: str = Field(default="textual-dark", description="Textual theme name.")
     offline: bool = Field(default=False, description="Never touch the network (like --offline).")
     hf_endpoint: str | None = Field(default=None, description="Hub endpoint (else HF_ENDPOINT).")
+    speech: SpeechSettings = Field(
+        default_factory=SpeechSettings, description="Speech to text (faster-whisper)."
+    )
 
     @classmethod
     def from_sources(

@@ -19,12 +19,15 @@ from textual.worker import Worker, WorkerState
 
 from backends.errors import BackendError
 from backends.settings import Settings
+from backends.speech.manager import SpeechManager
 from tui.hub.hub_access import DownloadCompleted, HubAccess
+from tui.images.image_access import ImageAccess
 
 if TYPE_CHECKING:
     from backends.base import ModelSpec
     from backends.models.manager import ModelManager
     from backends.store.conversations import ConversationStore
+    from backends.store.gallery import GalleryStore
     from tui.widgets.device_gauge import DeviceGauge
 
 log = logging.getLogger(__name__)
@@ -34,12 +37,22 @@ STYLES = Path(__file__).parent / "styles"
 
 class LocalAIApp(App[None]):
     TITLE = "localai-tui"
-    CSS_PATH = [STYLES / "app.tcss", STYLES / "chat.tcss", STYLES / "modals.tcss"]
+    CSS_PATH = [
+        STYLES / "app.tcss",
+        STYLES / "chat.tcss",
+        STYLES / "modals.tcss",
+        STYLES / "images.tcss",
+    ]
     ENABLE_COMMAND_PALETTE = True
     BINDINGS = [
         Binding("f1", "show_help", "Keys", id="app.help"),
         Binding("f3", "open_hub", "Hub", id="app.hub"),
         Binding("f4", "open_cache", "Disk", show=False, id="app.cache"),
+        Binding("f5", "open_images", "Images", show=False, id="app.images"),
+        # priority: TextArea (the image prompt) binds f6 to "select line"
+        Binding("f6", "open_gallery", "Gallery", show=False, id="app.gallery", priority=True),
+        # priority: TextArea (the chat prompt) binds f7 to "select all".
+        Binding("f7", "open_speech", "Speech", show=False, id="app.speech", priority=True),
         Binding("ctrl+q", "quit", "Quit", id="app.quit", priority=True),
     ]
 
@@ -51,6 +64,8 @@ class LocalAIApp(App[None]):
         manager: ModelManager | None = None,
         startup_model: ModelSpec | None = None,
         gauge: DeviceGauge | None = None,
+        gallery: GalleryStore | None = None,
+        speech: SpeechManager | None = None,
     ) -> None:
         super().__init__()
         from backends.models.manager import ModelManager
@@ -66,6 +81,8 @@ class LocalAIApp(App[None]):
         self._startup_model = startup_model
         self._gauge = gauge
         self.hub = HubAccess(self, self.settings)
+        self.images = ImageAccess(self, self.settings, gallery)
+        self.speech = speech or SpeechManager(self.settings)
         if self.settings.keymap:
             self.set_keymap(self.settings.keymap)
 
@@ -95,7 +112,9 @@ class LocalAIApp(App[None]):
 
     def on_unmount(self) -> None:
         self.hub.close()
+        self.images.close()
         self.manager.unload()
+        self.speech.unload()
         self.store.close()
 
     @work(thread=True, exit_on_error=False, group="hub")
@@ -133,9 +152,40 @@ class LocalAIApp(App[None]):
             model_unloaded()
         return True
 
+    def action_open_images(self) -> None:
+        """Make pictures: prompt, settings, queue, inline preview."""
+        self.images.show()
+
+    def action_open_gallery(self) -> None:
+        """Past images: search, reuse parameters, image to image, delete."""
+        self.images.show_gallery()
+
+    def action_open_speech(self) -> None:
+        """Transcribe an audio file or a recording; export subtitles or send text to chat."""
+        from tui.speech.speech_screen import SpeechScreen
+
+        if isinstance(self.screen, SpeechScreen):
+            return
+        self.push_screen(SpeechScreen(self.settings, self.speech), self._transcript_to_chat)
+
+    def _transcript_to_chat(self, text: str | None) -> None:
+        """The Speech screen's "send to chat": the words go into the prompt to edit."""
+        from tui.chat.prompt_input import PromptInput
+
+        if not text:
+            return
+        prompt = self.screen_stack[0].query_one(PromptInput)
+        prompt.insert(text)
+        prompt.focus()
+
     def on_download_completed(self, message: DownloadCompleted) -> None:
+        from backends.hub.client import default_cache_dir
+        from backends.models.cache_inventory import cached_files
+
+        files = cached_files(default_cache_dir(), message.repo_id)
+        where = "F5 then ctrl+o" if "model_index.json" in files else "ctrl+o"
         self.notify(
-            f"{message.repo_id} is downloaded. Pick it with ctrl+o.", title="Download finished"
+            f"{message.repo_id} is downloaded. Pick it with {where}.", title="Download finished"
         )
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
@@ -145,9 +195,22 @@ class LocalAIApp(App[None]):
             "Browse the Hub", "Search, read cards, download models (F3)", self.action_open_hub
         )
         yield SystemCommand(
+            "Images", "Generate pictures with a diffusion model (F5)", self.action_open_images
+        )
+        yield SystemCommand(
+            "Image gallery",
+            "Past images: reuse, image to image, delete (F6)",
+            self.action_open_gallery,
+        )
+        yield SystemCommand(
             "Disk cache",
             "Models on disk by size; delete to free space (F4)",
             self.action_open_cache,
+        )
+        yield SystemCommand(
+            "Speech to text",
+            "Transcribe a file or a recording; export .srt/.vtt (F7)",
+            self.action_open_speech,
         )
         palette = getattr(screen, "palette_commands", None)
         if palette is not None:
@@ -161,8 +224,11 @@ class LocalAIApp(App[None]):
         from tui.hub.downloads_panel import DownloadsPanel
         from tui.hub.hub_screen import HubScreen
         from tui.hub.model_card_screen import ModelCardScreen
+        from tui.images.gallery_screen import GalleryScreen
+        from tui.images.images_screen import ImagesScreen
         from tui.screens.help import HelpScreen
         from tui.screens.model_picker import ModelPickerScreen
+        from tui.speech.speech_screen import SpeechScreen
 
         if isinstance(self.screen, HelpScreen):
             return
@@ -178,6 +244,9 @@ class LocalAIApp(App[None]):
             ("Model card", ModelCardScreen),
             ("Downloads", DownloadsPanel),
             ("Disk cache (F4)", CacheScreen),
+            ("Images (F5)", ImagesScreen),
+            ("Gallery (F6)", GalleryScreen),
+            ("Speech (F7)", SpeechScreen),
         ]
         self.push_screen(HelpScreen(sections))
 

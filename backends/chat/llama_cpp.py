@@ -43,6 +43,7 @@ from backends.base import (
     StreamFinished,
     TextDelta,
 )
+from backends.chat.images import has_images, refuse_images
 from backends.chat.lifecycle import (
     LoadSteps,
     already_answering,
@@ -54,6 +55,7 @@ from backends.chat.llama_repack import (
     remember_repack_crash,
     repack_crashes_here,
 )
+from backends.chat.llama_vision import projector_handler, stream_multimodal
 from backends.chat.transcript import (
     NO_TEMPLATE_NOTICE,
     TRANSCRIPT_STOPS,
@@ -193,7 +195,10 @@ class LlamaCppEngine:
     """A ChatEngine over llama-cpp-python; one model at a time."""
 
     name: ClassVar[str] = "llama_cpp"
+    # vision: with the model's mmproj projector (spec.projector); without it, images are
+    # refused before anything is evaluated.
     capabilities: ClassVar[EngineCapabilities] = EngineCapabilities(
+        vision=True,
         load_options=frozenset(
             {"n_ctx", "n_gpu_layers", "n_threads", "n_threads_batch", "use_extra_bufts"}
         ),
@@ -224,6 +229,8 @@ class LlamaCppEngine:
         self._n_gpu_layers = 0
         self._key = ""  # the model key, for the n_ctx setting an overflow error names
         self._lock = threading.Lock()  # one stream at a time on one context
+        self._vision = False  # loaded with a projector
+        self._name = "This model"
 
     @property
     def loaded(self) -> bool:
@@ -264,6 +271,9 @@ class LlamaCppEngine:
         if info.context_length and n_ctx > info.context_length:
             n_ctx = info.context_length
         _recent_native_lines.clear()
+        vision: dict[str, Any] = {}
+        if spec.projector:
+            vision["chat_handler"] = projector_handler(llama_cpp, spec.projector)
         try:
             with _model_params(llama_cpp, use_extra_bufts=extra_bufts_allowed(options)):
                 llm = llama_cpp.Llama(
@@ -276,6 +286,7 @@ class LlamaCppEngine:
                     n_threads=options.n_threads or max(1, cores - 1),
                     n_threads_batch=options.n_threads_batch or max(1, cores - 1),
                     verbose=False,
+                    **vision,
                 )
         except MemoryError as error:
             raise OutOfMemory(
@@ -287,6 +298,7 @@ class LlamaCppEngine:
         self._llm = llm
         self._info = info
         self._key = spec.key
+        self._vision, self._name = bool(spec.projector), spec.name
         self._n_gpu_layers = self._offloaded_layers(options.n_gpu_layers, info, llama_cpp)
         steps.check_cancel()
         steps.report(1.0, "Ready")
@@ -308,6 +320,16 @@ class LlamaCppEngine:
         if llm is None or info is None:
             raise not_loaded()
         started = time.perf_counter()
+        if has_images(messages):
+            if not self._vision:
+                refuse_images(messages, self._name, "It has no vision projector (mmproj file).")
+            if not self._lock.acquire(blocking=False):
+                raise already_answering()
+            try:
+                yield from stream_multimodal(llm, messages, params, cancel, started)
+            finally:
+                self._lock.release()
+            return
         stops: list[str] = []
         if info.chat_template:
             from llama_cpp.llama_chat_format import Jinja2ChatFormatter

@@ -94,3 +94,22 @@ async def _until_text(app: LocalAIApp, pilot, text: str) -> None:  # type: ignor
     from tests.tui.waiting import until
 
     await until(pilot, lambda: views(app)[-1][1] == text, f"{text!r} on screen")
+
+
+async def test_llama_sigill_self_heals_with_a_notice_and_answers(
+    make_app: Callable[..., LocalAIApp], host_test_engines: None, tmp_path: Path
+) -> None:
+    from tests.fixtures.host_engines import llama_like_spec
+    from tests.tui.test_chat_screen import notifications
+
+    spec = llama_like_spec(tmp_path / "model")
+    app = make_app(spec)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await ready(app, pilot, spec.key)
+        await send(app, pilot, "hi")
+        await answered(app, pilot)
+
+        assert views(app)[-1] == ("assistant", "Fine without repacking.")
+        shown = "\n".join(notifications(app))
+        assert "reloaded without them" in shown and "GGML_NATIVE=OFF" in shown
+        assert "Engine crashed" not in _stats_line(app)

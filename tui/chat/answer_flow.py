@@ -17,10 +17,12 @@ from typing import TYPE_CHECKING
 
 from textual.message import Message
 
-from backends.base import GenerationParams, ModelSpec
+from backends.base import ChatMessage, GenerationParams, ImageAttachment, ModelSpec
+from backends.chat.images import refuse_images
 from backends.chat.session import AnswerChunk, build_messages, run_answer
 from backends.errors import BackendError
 from backends.store.conversations import stats_from_finished, title_from_prompt
+from tui.chat.attachment_bar import AttachmentBar
 from tui.chat.message_list import MessageList
 from tui.chat.message_view import MessageView
 from tui.chat.params_panel import InvalidParam, ParamsPanel
@@ -76,6 +78,12 @@ class AnswerFlow:
         params = self._params()
         if params is None:
             return
+        bar = screen.query_one(AttachmentBar)
+        if bar.paths and not screen.manager.engine.capabilities.vision:
+            refuse_images(  # before anything is changed, stored or sent
+                [ChatMessage("user", text, tuple(ImageAttachment(str(p)) for p in bar.paths))],
+                screen.manager.spec.name if screen.manager.spec else "This model",
+            )
         messages = screen.query_one(MessageList)
         view = prompt.editing
         edited_first: str | None = None  # the first prompt's old text, when it is edited
@@ -89,9 +97,11 @@ class AnswerFlow:
         conversation = self._ensure_conversation(text)
         if edited_first is not None:
             self._retitle(conversation, edited_first, text)
-        user_id = screen.store.add_message(conversation, "user", text)
+        user_id = screen.store.add_message(conversation, "user", text, images=bar.paths)
+        stored = screen.store.messages(conversation)[-1].images if bar.paths else ()
         prompt.clear()
-        await self._start(params, MessageView("user", text, message_id=user_id))
+        bar.clear()
+        await self._start(params, MessageView("user", text, message_id=user_id, images=stored))
 
     async def regenerate(self) -> None:
         screen = self.screen
@@ -192,7 +202,9 @@ class AnswerFlow:
         screen = self.screen
         assert screen.conversation_id is not None
         spec = screen.manager.spec
-        history = [(m.role, m.content) for m in screen.store.messages(screen.conversation_id)]
+        history = [
+            (m.role, m.content, m.images) for m in screen.store.messages(screen.conversation_id)
+        ]
         chat = build_messages(screen.query_one(ParamsPanel).system_prompt, history)
         message_id = screen.store.add_message(
             screen.conversation_id, "assistant", "", model_key=spec.key if spec else None
@@ -215,9 +227,9 @@ class AnswerFlow:
             exclusive=True,
             exit_on_error=False,
         )
-        await asyncio.sleep(0)
-        messages = screen.query_one(MessageList)
         try:
+            await asyncio.sleep(0)
+            messages = screen.query_one(MessageList)
             if sent is not None:
                 messages.add(sent)
             await messages.add(view)

@@ -3,6 +3,7 @@ answers), and its stats."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -81,6 +82,7 @@ class MessageView(Vertical):
         message_id: int | None = None,
         title: str | None = None,
         stats: dict[str, Any] | None = None,
+        images: Sequence[str] = (),
     ) -> None:
         super().__init__(classes=f"message -{role}")
         self.role = role
@@ -90,9 +92,14 @@ class MessageView(Vertical):
         self._stats = stats
         self.can_focus = role == "user"
         self._stream: MarkdownStream | None = None
+        self.images = tuple(images)  # stored copies (absolute paths)
 
     def compose(self) -> ComposeResult:
         yield Label(self._title, classes="role")
+        if self.images:
+            from tui.chat.message_images import MessageImages
+
+            yield MessageImages(self.images)
         if self.role == "user":
             # What the user typed, as typed: no Markdown, no markup, line breaks kept.
             yield Static(Content(self.content), classes="body")

@@ -246,3 +246,51 @@ def test_stop_takes_effect_during_prompt_evaluation(tiny_gguf_path: Path) -> Non
     engine.unload()
     assert _text(again) == expected
     assert isinstance(again[-1], StreamFinished) and again[-1].finish_reason != "cancelled"
+
+
+def test_loading_without_repacked_kernels_sets_the_model_param_and_answers(
+    tiny_gguf_q8_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`use_extra_bufts=False` reaches llama_model_params (Llama() has no argument for it)."""
+    import llama_cpp.llama_cpp as low_level
+
+    original = low_level.llama_model_default_params
+    built: list[object] = []
+
+    def spy() -> object:
+        params = original()
+        built.append(params)
+        return params
+
+    monkeypatch.setattr(low_level, "llama_model_default_params", spy)
+    engine = LlamaCppEngine()
+    engine.load(_spec(tiny_gguf_q8_path), LoadOptions(n_ctx=256, use_extra_bufts=False))
+    try:
+        events = list(
+            engine.stream([ChatMessage("user", "hi")], GenerationParams(max_new_tokens=4))
+        )
+    finally:
+        engine.unload()
+
+    assert len(built) == 1 and built[0].use_extra_bufts is False  # type: ignore[attr-defined]
+    assert low_level.llama_model_default_params is spy  # put back after the load
+    assert isinstance(events[-1], StreamFinished) and events[-1].completion_tokens == 4
+
+
+def test_after_a_sigill_the_verdict_turns_repacking_off_for_this_build(
+    tiny_gguf_q8_path: Path,
+) -> None:
+    import signal
+
+    from backends.chat.llama_cpp import extra_bufts_allowed
+
+    options = LoadOptions(n_ctx=256)
+    assert extra_bufts_allowed(options)
+    assert LlamaCppEngine.options_after_crash(signal.SIGSEGV, options) is None
+
+    fallback = LlamaCppEngine.options_after_crash(signal.SIGILL, options)
+
+    assert fallback is not None and fallback[0].use_extra_bufts is False
+    assert "GGML_NATIVE=OFF" in fallback[1]
+    assert not extra_bufts_allowed(options)  # remembered: the next load goes straight there
+    assert LlamaCppEngine.options_after_crash(signal.SIGILL, options) is None

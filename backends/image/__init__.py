@@ -1,0 +1,1 @@
+"""Image generation: one protocol (protocol.py), engines for diffusers and stable-diffusion.cpp."""

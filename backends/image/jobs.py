@@ -1,0 +1,125 @@
+"""The image queue: prompts line up, one runs at a time, each is saved as it finishes.
+
+Plain Python (no UI): the Images screen adds jobs and runs `run_job` for each in a worker.
+Cancelling the running job sets its event (the engine stops within one step); removing a
+queued job just drops it. Thread-safe: the worker takes jobs while the UI adds and removes.
+"""
+
+from __future__ import annotations
+
+import itertools
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+from backends.image.outputs import save_result
+from backends.image.protocol import (
+    GenerationCancelled,
+    ImageEngine,
+    ImageRequest,
+    ImageResult,
+    ImageStep,
+)
+from backends.store.gallery import GalleryImage, GalleryStore
+
+JobState = Literal["queued", "running", "done", "cancelled", "failed"]
+
+
+@dataclass
+class ImageJob:
+    id: int
+    request: ImageRequest
+    state: JobState = "queued"
+    cancel: threading.Event = field(default_factory=threading.Event)
+    last_step: ImageStep | None = None
+
+
+class ImageQueue:
+    """Jobs in order; the UI thread adds and removes, one worker takes them."""
+
+    def __init__(self) -> None:
+        self._jobs: list[ImageJob] = []
+        self._ids = itertools.count(1)
+        self._lock = threading.Lock()
+
+    def add(self, request: ImageRequest) -> ImageJob:
+        job = ImageJob(next(self._ids), request)
+        with self._lock:
+            self._jobs.append(job)
+        return job
+
+    def take(self) -> ImageJob | None:
+        """The next queued job, now marked running; None when nothing waits."""
+        with self._lock:
+            for job in self._jobs:
+                if job.state == "queued":
+                    job.state = "running"
+                    return job
+        return None
+
+    def cancel(self, job_id: int) -> ImageJob | None:
+        """Stop a running job (within a step) or drop a queued one; returns the job."""
+        with self._lock:
+            job = next((j for j in self._jobs if j.id == job_id), None)
+            if job is None:
+                return None
+            if job.state == "queued":
+                job.state = "cancelled"
+                self._jobs.remove(job)
+            elif job.state == "running":
+                job.cancel.set()
+        return job
+
+    def cancel_all(self) -> None:
+        with self._lock:
+            for job in self._jobs:
+                job.cancel.set()
+                if job.state == "queued":
+                    job.state = "cancelled"
+            self._jobs = [j for j in self._jobs if j.state == "running"]
+
+    def finish(self, job: ImageJob, state: JobState) -> None:
+        with self._lock:
+            job.state = state
+            if job in self._jobs:
+                self._jobs.remove(job)
+
+    def pending(self) -> list[ImageJob]:
+        """Running first, then queued, in order."""
+        with self._lock:
+            return [j for j in self._jobs if j.state in ("running", "queued")]
+
+    @property
+    def running(self) -> ImageJob | None:
+        with self._lock:
+            return next((j for j in self._jobs if j.state == "running"), None)
+
+
+@dataclass(frozen=True)
+class JobOutcome:
+    result: ImageResult
+    saved: GalleryImage
+
+
+def run_job(
+    engine: ImageEngine,
+    job: ImageJob,
+    *,
+    model: str,
+    outputs_dir: Path,
+    gallery: GalleryStore,
+    on_step: Callable[[ImageStep], None],
+) -> JobOutcome:
+    """Make the job's image and save it (PNG + gallery row); GenerationCancelled if stopped."""
+    for event in engine.generate(job.request, job.cancel):
+        if isinstance(event, ImageStep):
+            job.last_step = event
+            on_step(event)
+        elif isinstance(event, ImageResult):
+            if job.cancel.is_set():  # cancelled after the last step: still nothing saved
+                raise GenerationCancelled("The image was cancelled; nothing was saved.")
+            saved = save_result(event, model=model, outputs_dir=outputs_dir, gallery=gallery)
+            return JobOutcome(event, saved)
+    raise GenerationCancelled("The engine stopped without an image; nothing was saved.")

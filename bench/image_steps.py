@@ -1,0 +1,174 @@
+"""Image steps per second through the app vs the bare diffusers pipeline, and preview latency.
+
+Builds a random-weight Stable Diffusion pipeline wide enough that one step takes >= 20 ms
+(tests/fixtures/tiny_diffusion.py, `--scale`), then in one run, alternating:
+- bare: `pipe(prompt, num_inference_steps=N, ...)` with a step callback that only times;
+- app: the same request queued on the Images screen of a headless LocalAIApp (Pilot, 120x40),
+  steps timed inside the engine's callback as the app runs them.
+Prints both rates (steps after the first, over their time), the ratio (target >= 0.95), and
+the time from the last step to the picture being on screen (target <= 150 ms).
+
+    python bench/image_steps.py [--scale 8] [--size 128] [--steps 20] [--runs 2]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--scale", type=int, default=8, help="UNet width multiplier (default 8)")
+    parser.add_argument("--size", type=int, default=128, help="image side in pixels (default 128)")
+    parser.add_argument("--steps", type=int, default=20)
+    parser.add_argument("--runs", type=int, default=2, help="alternating runs of each (best kept)")
+    args = parser.parse_args()
+    work = Path(tempfile.mkdtemp(prefix="localai-bench-"))
+    os.environ["LOCALAI_TUI_DATA_DIR"] = str(work / "data")
+    os.environ["LOCALAI_TUI_CONFIG"] = str(work / "config.toml")
+    os.environ["HF_HOME"] = str(work / "hf")
+    os.environ["HF_HUB_OFFLINE"] = "1"
+    try:
+        return asyncio.run(_run(work, args))
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def _rate(times: list[float]) -> float:
+    return (len(times) - 1) / (times[-1] - times[0])
+
+
+def _bare(pipe, args) -> float:  # noqa: ANN001
+    import torch
+
+    times: list[float] = []
+
+    def on_step(pipe, i, t, kwargs):  # noqa: ANN001, ANN202
+        times.append(time.perf_counter())
+        return kwargs
+
+    pipe(
+        "a red cat",
+        num_inference_steps=args.steps,
+        width=args.size,
+        height=args.size,
+        generator=torch.Generator().manual_seed(1),
+        callback_on_step_end=on_step,
+    )
+    return _rate(times)
+
+
+async def _app(spec, args) -> tuple[float, float, float]:  # noqa: ANN001
+    """Steps/s as the engine ran them inside the app (hosted, as users run it), and the
+    times from the last step's report to the finished job's arrival and to the painted
+    preview (ms)."""
+    from textual.widgets import Input, TextArea
+
+    from backends.settings import load_settings
+    from tests.tui.waiting import until
+    from tui.app import LocalAIApp
+    from tui.images.images_screen import ImagesScreen
+    from tui.widgets.image_preview import ImagePreview
+
+    marks: dict[str, float] = {}
+    on_step, on_end = (
+        ImagesScreen.on_images_screen_job_step,
+        ImagesScreen.on_images_screen_job_ended,
+    )
+
+    def step(self, message):  # noqa: ANN001, ANN202
+        if message.step.step == message.step.total:
+            marks["last_step"] = time.perf_counter()
+        return on_step(self, message)
+
+    async def ended(self, message):  # noqa: ANN001, ANN202
+        marks["ended"] = time.perf_counter()
+        await on_end(self, message)
+
+    ImagesScreen.on_images_screen_job_step = step  # type: ignore[method-assign]
+    ImagesScreen.on_images_screen_job_ended = ended  # type: ignore[method-assign]
+    settings = load_settings()
+    settings.images.renderer = "halfcell"
+    settings.default_model = "none:no-chat-model"
+    app = LocalAIApp(settings)
+    try:
+        async with app.run_test(size=(120, 40)) as pilot:
+            await pilot.pause()
+            await pilot.press("f5")
+            screen = app.images.screen
+            screen.load_model(spec)
+            await until(pilot, lambda: screen.session.engine is not None, "load", tries=100000)
+            screen.query_one("#image-prompt", TextArea).text = "a red cat"
+            screen.query_one("#image-steps", Input).value = str(args.steps)
+            screen.query_one("#image-width", Input).value = str(args.size)
+            screen.query_one("#image-height", Input).value = str(args.size)
+            preview = screen.query_one(ImagePreview)
+            screen.action_generate()
+            job = screen.queue.pending()[0]
+            await until(pilot, lambda: screen.last_saved is not None, "image", tries=100000)
+            await pilot.pause()  # the frame with the picture
+            shown = time.perf_counter()
+            assert preview.image is not None and job.last_step is not None
+            rate = job.last_step.steps_per_s or 0.0
+            return (
+                rate,
+                (marks["ended"] - marks["last_step"]) * 1000,
+                (shown - marks["ended"]) * 1000,
+            )
+    finally:
+        ImagesScreen.on_images_screen_job_step = on_step  # type: ignore[method-assign]
+        ImagesScreen.on_images_screen_job_ended = on_end  # type: ignore[method-assign]
+
+
+async def _run(work: Path, args) -> int:  # noqa: ANN001
+    import torch
+    from diffusers import AutoPipelineForText2Image
+
+    from backends.base import ModelSpec
+    from tests.fixtures.tiny_diffusion import build_tiny_sd_pipeline
+
+    # The same thread count the engine picks on CPU (cores - 1; see diffusers_engine.py).
+    torch.set_num_threads(max(1, (os.cpu_count() or 2) - 1))
+    folder = build_tiny_sd_pipeline(work / "bench-sd", scale=args.scale)
+    pipe = AutoPipelineForText2Image.from_pretrained(folder, local_files_only=True)
+    pipe.set_progress_bar_config(disable=True)
+    _bare(pipe, args)  # warm up
+    spec = ModelSpec(key="bench", name="bench-sd", engine="diffusers", path=str(folder))
+    bare_rates, app_rates, decode, shown = [], [], [], []
+    for _ in range(args.runs):
+        bare_rates.append(_bare(pipe, args))
+        rate, to_result, to_screen = await _app(spec, args)
+        app_rates.append(rate)
+        decode.append(to_result)
+        shown.append(to_screen)
+    bare, app = max(bare_rates), max(app_rates)
+    print(
+        f"pipeline: scale {args.scale}, {args.size}x{args.size}, {args.steps} steps, "
+        f"torch threads {torch.get_num_threads()}; load average {os.getloadavg()[0]:.1f}"
+    )
+    print(f"bare pipeline : {bare:6.2f} steps/s  ({1000 / bare:.0f} ms/step)")
+    print(f"through app   : {app:6.2f} steps/s  ({1000 / app:.0f} ms/step, engine hosted)")
+    print(f"ratio app/bare: {app / bare:.3f}  (target >= 0.95)")
+    runs = ", ".join(f"{a:.0f}+{b:.0f}" for a, b in zip(decode, shown, strict=False))
+    print(
+        "last step -> preview on screen: "
+        f"{statistics.median(decode) + statistics.median(shown):.0f} ms median = VAE decode + "
+        f"PNG/gallery save + transfer {statistics.median(decode):.0f}"
+        f" ms, then the app {statistics.median(shown):.0f} ms (runs: {runs}; target <= 150 ms)"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

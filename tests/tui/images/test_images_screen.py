@@ -1,0 +1,148 @@
+"""The Images screen with the tiny pipeline: what a user sees while and after making images."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from textual.widgets import DataTable, Input, Static, TextArea
+
+from backends.base import ModelSpec
+from backends.image.png_metadata import read_parameters, request_from_parameters
+from tests.tui.waiting import until as _until
+from tui.app import LocalAIApp
+from tui.images.images_screen import ImagesScreen
+from tui.widgets.image_preview import ImagePreview
+
+pytestmark = pytest.mark.slow
+
+
+async def until(pilot, condition, what: str) -> None:  # noqa: ANN001
+    """Real (hosted) model loads and runs: on a busy 2-core box they take tens of seconds."""
+    await _until(pilot, condition, what, tries=30000)
+
+
+async def _ready(pilot, app: LocalAIApp, spec: ModelSpec) -> ImagesScreen:
+    await pilot.press("f5")
+    screen = app.screen
+    assert isinstance(screen, ImagesScreen)
+    screen.load_model(spec)
+    await until(
+        pilot, lambda: screen.session.engine is not None and screen._loading is None, "model"
+    )
+    return screen
+
+
+async def _fill(pilot, screen: ImagesScreen, prompt: str, steps: int = 3, seed: str = "") -> None:
+    screen.query_one("#image-prompt", TextArea).text = prompt
+    screen.query_one("#image-steps", Input).value = str(steps)
+    screen.query_one("#image-width", Input).value = "64"
+    screen.query_one("#image-height", Input).value = "64"
+    if seed:
+        from textual.widgets import Select
+
+        screen.query_one("#image-seed-mode", Select).value = "fixed"
+        await pilot.pause()
+        screen.query_one("#image-seed", Input).value = seed
+
+
+async def test_generate_shows_the_picture_and_saves_a_png(
+    make_image_app: Callable[..., LocalAIApp], tiny_sd_spec: ModelSpec, tmp_path: Path
+) -> None:
+    app = make_image_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await _ready(pilot, app, tiny_sd_spec)
+        assert "tiny-sd" in str(screen.query_one("#image-model", Static).render())
+        await _fill(pilot, screen, "a red cat", steps=4, seed="42")
+
+        await pilot.press("ctrl+g")
+        await until(pilot, lambda: screen.last_saved is not None, "the image")
+        await until(pilot, lambda: screen.query_one(ImagePreview).image is not None, "preview")
+
+        label = str(screen.query_one("#image-progress-label", Static).render())
+        assert label.startswith("Done in")
+        assert "seed 42 · 64×64 · saved as gallery #1" in str(
+            screen.query_one("#image-caption", Static).render()
+        )
+        pngs = list((tmp_path / "data" / "images").rglob("*.png"))
+        assert len(pngs) == 1
+        back = request_from_parameters(read_parameters(pngs[0]) or "")
+        assert (back.prompt, back.steps, back.seed, back.width) == ("a red cat", 4, 42, 64)
+        assert [i.prompt for i in app.images.gallery.images()] == ["a red cat"]
+
+
+async def test_size_not_a_multiple_is_refused_with_the_rule(
+    make_image_app: Callable[..., LocalAIApp], tiny_sd_spec: ModelSpec
+) -> None:
+    app = make_image_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await _ready(pilot, app, tiny_sd_spec)
+        await _fill(pilot, screen, "a red cat")
+        screen.query_one("#image-width", Input).value = "70"
+
+        await pilot.press("ctrl+g")
+
+        error = str(screen.query_one("#image-form-error", Static).render())
+        assert "Width 70 is not a multiple of 8" in error and "use 64 or 72" in error
+        assert screen.queue.pending() == []
+
+
+async def test_queue_of_three_with_the_middle_removed(
+    make_image_app: Callable[..., LocalAIApp], scripted_image_engine
+) -> None:
+    """The UI side of the queue (tests/backends/image/test_jobs.py runs three jobs through the
+    real pipeline): the scripted engine holds the first job at its first step while the other
+    two wait, so the list is known when Delete is pressed."""
+    import threading
+
+    from tests.fixtures.scripted_image_engine import SCRIPTED_SPEC
+
+    scripted_image_engine.gate = threading.Semaphore(0)
+    app = make_image_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await _ready(pilot, app, SCRIPTED_SPEC)
+        for prompt in ("first", "second", "third"):
+            await _fill(pilot, screen, prompt, steps=3)
+            await pilot.press("ctrl+g")
+        table = screen.query_one("#image-queue", DataTable)
+        assert [j.request.prompt for j in screen.queue.pending()] == ["first", "second", "third"]
+        second = screen.queue.pending()[1]
+        table.focus()
+        table.move_cursor(row=table.get_row_index(str(second.id)))
+
+        await pilot.press("delete")
+        assert [j.request.prompt for j in screen.queue.pending()] == ["first", "third"]
+        assert table.row_count == 2
+        scripted_image_engine.gate.release(100)
+        await until(pilot, lambda: not screen.queue.pending(), "queue drained")
+        await until(pilot, lambda: len(app.images.gallery.images()) == 2, "two saved")
+        await until(pilot, lambda: table.row_count == 0, "queue list empty")
+
+        assert [i.prompt for i in app.images.gallery.images()] == ["third", "first"]
+
+
+async def test_cancel_stops_the_running_image_and_saves_nothing(
+    make_image_app: Callable[..., LocalAIApp], tiny_sd_spec: ModelSpec, tmp_path: Path
+) -> None:
+    app = make_image_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await _ready(pilot, app, tiny_sd_spec)
+        await _fill(pilot, screen, "never finished", steps=400)
+
+        await pilot.press("ctrl+g")
+        await until(
+            pilot,
+            lambda: screen.queue.running is not None and screen.queue.running.last_step,
+            "a step",
+        )
+        await pilot.press("escape")
+        await until(pilot, lambda: not screen.queue.pending(), "job ended")
+        await until(
+            pilot,
+            lambda: "Cancelled" in str(screen.query_one("#image-progress-label", Static).render()),
+            "cancel shown",
+        )
+
+        assert not list((tmp_path / "data" / "images").rglob("*.png"))
+        assert app.images.gallery.images() == []

@@ -1,0 +1,1 @@
+"""The Images screen, its form and queue, and the gallery."""

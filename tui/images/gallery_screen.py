@@ -1,0 +1,230 @@
+"""The gallery: past images as thumbnails (newest first), search by prompt, full parameters.
+
+Enter opens one large; r reuses its parameters in the form, i starts image-to-image from it,
+d deletes it (PNG and row, after a confirmation). Dismisses with ("reuse" | "img2img", image)
+or None.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Grid, Horizontal, Vertical, VerticalScroll
+from textual.screen import ModalScreen, Screen
+from textual.widgets import Footer, Input, Static
+
+from backends.store.gallery import GalleryImage, GalleryStore
+from tui.backend_errors import shows_backend_errors
+from tui.widgets.image_preview import ImagePreview, Renderer
+
+if TYPE_CHECKING:
+    from PIL.Image import Image as PILImage
+
+THUMB_COLUMNS = 4
+MAX_THUMBS = 48
+
+
+def load_thumbnail(path: str, size: tuple[int, int] = (128, 128)) -> PILImage | None:
+    """A small copy of a PNG (thumbnails draw faster); None when the file is gone."""
+    from PIL import Image
+
+    try:
+        with Image.open(path) as image:
+            image.thumbnail(size)
+            return image.copy()
+    except OSError:
+        return None
+
+
+class GalleryCard(Vertical, can_focus=True):
+    """One thumbnail and the start of its prompt."""
+
+    DEFAULT_CSS = """
+    GalleryCard {
+        height: 12;
+        border: round $panel-lighten-2;
+        padding: 0;
+    }
+    GalleryCard:focus {
+        border: round $accent;
+        background: $boost;
+    }
+    GalleryCard > ImagePreview { height: 1fr; }
+    GalleryCard > .card-caption { height: 1; color: $text-muted; }
+    """
+
+    def __init__(self, image: GalleryImage, renderer: Renderer) -> None:
+        super().__init__(id=f"card-{image.id}")
+        self.image = image
+        self._renderer = renderer
+
+    def compose(self) -> ComposeResult:
+        yield ImagePreview("(file missing)", renderer=self._renderer)
+        prompt = " ".join(self.image.prompt.split())
+        yield Static(prompt[:60], classes="card-caption", markup=False)
+
+    async def on_mount(self) -> None:
+        thumb = load_thumbnail(self.image.path)
+        if thumb is not None:
+            await self.query_one(ImagePreview).show(thumb)
+
+
+class LargeImageScreen(ModalScreen[None]):
+    """One image as large as the terminal allows; any key closes."""
+
+    DEFAULT_CSS = """
+    LargeImageScreen { align: center middle; background: $background 80%; }
+    LargeImageScreen > ImagePreview { width: 100%; height: 1fr; }
+    LargeImageScreen > Static { height: 1; color: $text-muted; }
+    """
+    BINDINGS = [Binding("escape,enter,q", "close", "Close", id="gallery_large.close")]
+
+    def __init__(self, image: GalleryImage, renderer: Renderer) -> None:
+        super().__init__()
+        self._image = image
+        self._renderer = renderer
+
+    def compose(self) -> ComposeResult:
+        yield ImagePreview("(file missing)", renderer=self._renderer)
+        yield Static(f"{self._image.path} · Esc closes", markup=False)
+
+    async def on_mount(self) -> None:
+        if Path(self._image.path).is_file():
+            await self.query_one(ImagePreview).show(self._image.path)
+
+    def action_close(self) -> None:
+        self.dismiss(None)
+
+
+class GalleryScreen(Screen[tuple[str, GalleryImage] | None]):
+    BINDINGS = [
+        Binding("escape", "close", "Back", id="gallery.close"),
+        Binding("enter", "open_large", "Open large", id="gallery.open"),
+        Binding("r", "choose('reuse')", "Reuse parameters", id="gallery.reuse"),
+        Binding("i", "choose('img2img')", "Image to image", id="gallery.img2img"),
+        Binding("d,delete", "delete", "Delete", id="gallery.delete"),
+        Binding("slash", "search", "Search", id="gallery.search"),
+        Binding("left", "move(-1)", "Move", show=False, id="gallery.left"),
+        Binding("right", "move(1)", "Move", show=False, id="gallery.right"),
+        Binding("up", f"move(-{THUMB_COLUMNS})", "Move", show=False, id="gallery.up"),
+        Binding("down", f"move({THUMB_COLUMNS})", "Move", show=False, id="gallery.down"),
+    ]
+
+    DEFAULT_CSS = f"""
+    GalleryScreen {{ layout: vertical; }}
+    GalleryScreen #gallery-search {{ height: 1; margin: 0 1; }}
+    GalleryScreen #gallery-body {{ height: 1fr; }}
+    GalleryScreen #gallery-grid {{
+        grid-size: {THUMB_COLUMNS};
+        grid-rows: 12;
+        grid-gutter: 0 1;
+        height: auto;
+    }}
+    GalleryScreen #gallery-scroll {{ width: 2fr; }}
+    GalleryScreen #gallery-details {{
+        width: 1fr;
+        height: 1fr;
+        min-width: 30;
+        padding: 0 1;
+        background: $panel;
+    }}
+    GalleryScreen #gallery-empty {{ color: $text-muted; padding: 1 2; }}
+    """
+
+    def __init__(self, gallery: GalleryStore, *, renderer: Renderer = "auto") -> None:
+        super().__init__()
+        self.gallery = gallery
+        self.renderer = renderer
+        self.images: list[GalleryImage] = []
+
+    def compose(self) -> ComposeResult:
+        yield Input(placeholder="/ search prompts", id="gallery-search", compact=True)
+        with Horizontal(id="gallery-body"):
+            with VerticalScroll(id="gallery-scroll"):
+                yield Grid(id="gallery-grid")
+                yield Static("", id="gallery-empty", markup=False)
+            yield Static("", id="gallery-details", markup=False)
+        yield Footer(compact=True)
+
+    async def on_mount(self) -> None:
+        await self.reload()
+
+    async def reload(self, search: str = "") -> None:
+        self.images = self.gallery.images(search, limit=MAX_THUMBS)
+        grid = self.query_one("#gallery-grid", Grid)
+        await grid.remove_children()
+        await grid.mount_all([GalleryCard(image, self.renderer) for image in self.images])
+        empty = self.query_one("#gallery-empty", Static)
+        if self.images:
+            empty.update("")
+            self.query(GalleryCard).first().focus()
+        else:
+            empty.update(
+                f"No image matches {search!r}." if search else "No images yet: make one (F5)."
+            )
+            self.query_one("#gallery-details", Static).update("")
+
+    @property
+    def selected(self) -> GalleryImage | None:
+        focused = self.focused
+        return focused.image if isinstance(focused, GalleryCard) else None
+
+    def on_descendant_focus(self) -> None:
+        image = self.selected
+        if image is not None:
+            path = Path(image.path)
+            details = self.query_one("#gallery-details", Static)
+            details.update(f"{image.parameters}\n\n{path.parent.name}/{path.name}")
+            details.tooltip = image.path
+
+    @on(Input.Submitted, "#gallery-search")
+    async def _search(self, event: Input.Submitted) -> None:
+        await self.reload(event.value)
+
+    def action_search(self) -> None:
+        self.query_one("#gallery-search", Input).focus()
+
+    def action_move(self, delta: int) -> None:
+        cards = list(self.query(GalleryCard))
+        if not cards:
+            return
+        focused = self.focused
+        index = cards.index(focused) if focused in cards else -1
+        cards[max(0, min(len(cards) - 1, index + delta))].focus()
+
+    def action_open_large(self) -> None:
+        image = self.selected
+        if image is not None:
+            self.app.push_screen(LargeImageScreen(image, self.renderer))
+
+    def action_choose(self, action: str) -> None:
+        image = self.selected
+        if image is not None:
+            self.dismiss((action, image))
+
+    def action_close(self) -> None:
+        if self.focused is self.query_one("#gallery-search"):
+            self.query(GalleryCard).first().focus() if self.images else None
+            return
+        self.dismiss(None)
+
+    @work
+    async def action_delete(self) -> None:
+        from tui.screens.confirm import ConfirmScreen
+
+        image = self.selected
+        if image is None:
+            return
+        question = f"Delete {Path(image.path).name} (the PNG and its gallery entry)?"
+        if await self.app.push_screen_wait(ConfirmScreen(question)):
+            self._delete(image)
+            await self.reload(self.query_one("#gallery-search", Input).value)
+
+    @shows_backend_errors
+    def _delete(self, image: GalleryImage) -> None:
+        self.gallery.delete(image.id)
+        self.notify(f"Deleted {Path(image.path).name}.")

@@ -1,0 +1,76 @@
+"""The app's image side: one model session, the gallery store and the Images screen.
+
+The Images screen is installed once and kept, so its queue goes on while the user chats.
+Everything is built on first use: an app that never opens the Images screen imports
+neither diffusers nor Pillow.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from textual.app import App
+
+    from backends.base import ModelSpec
+    from backends.image.session import ImageModelSession
+    from backends.settings import Settings
+    from backends.store.gallery import GalleryStore
+    from tui.images.images_screen import ImagesScreen
+
+IMAGES_SCREEN = "images"
+
+
+class ImageAccess:
+    def __init__(
+        self, app: App[None], settings: Settings, gallery: GalleryStore | None = None
+    ) -> None:
+        self._app = app
+        self._settings = settings
+        self._gallery = gallery
+        self._session: ImageModelSession | None = None
+
+    @property
+    def gallery(self) -> GalleryStore:
+        if self._gallery is None:
+            from backends.store.gallery import GalleryStore
+
+            self._gallery = GalleryStore.open_default()
+        return self._gallery
+
+    @property
+    def session(self) -> ImageModelSession:
+        if self._session is None:
+            from backends.image.session import ImageModelSession
+
+            self._session = ImageModelSession(self._settings)
+        return self._session
+
+    @property
+    def screen(self) -> ImagesScreen:
+        if not self._app.is_screen_installed(IMAGES_SCREEN):
+            from tui.images.images_screen import ImagesScreen
+
+            screen = ImagesScreen(self._settings, self.session, self.gallery)
+            self._app.install_screen(screen, IMAGES_SCREEN)
+        return self._app.get_screen(IMAGES_SCREEN)  # type: ignore[return-value]
+
+    def show(self, model: ModelSpec | None = None) -> ImagesScreen:
+        """Bring up the Images screen (loading `model` into it when given)."""
+        screen = self.screen
+        if self._app.screen is not screen:
+            self._app.push_screen(IMAGES_SCREEN)
+        if model is not None:
+            screen.load_model(model)
+        return screen
+
+    def show_gallery(self) -> None:
+        self.show().action_open_gallery()
+
+    def close(self) -> None:
+        if self._app.is_screen_installed(IMAGES_SCREEN):
+            self.screen.cancel_all()
+        if self._session is not None:
+            self._session.unload()
+        if self._gallery is not None:
+            self._gallery.close()

@@ -1,0 +1,454 @@
+"""The Images screen: the form on the left; the picture, progress and queue on the right.
+
+Jobs line up in an ImageQueue and one thread worker makes them one after the other
+(`backends.image.jobs.run_job`), posting coalesced step messages (at most every 50 ms, and
+always the last step) so the UI never steals the engine's CPU. Each finished image is
+already saved (PNG + gallery row) when it reaches the screen.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from rich.markup import escape
+from textual import work
+from textual.app import ComposeResult, SystemCommand
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.message import Message
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, ProgressBar, Static
+from textual.worker import Worker
+
+from backends.base import LoadProgress, ModelSpec
+from backends.errors import BackendError
+from backends.image.jobs import ImageJob, ImageQueue, JobOutcome, run_job
+from backends.image.protocol import GenerationCancelled, ImageCapabilities, ImageStep
+from tui.images.image_form import ImageForm, resolve_seeds
+from tui.widgets.image_preview import ImagePreview
+
+if TYPE_CHECKING:
+    from backends.device import DeviceMonitor
+    from backends.image.session import ImageModelSession
+    from backends.settings import Settings
+    from backends.store.gallery import GalleryImage, GalleryStore
+
+STEP_FLUSH_S = 0.05
+
+
+def format_step(step: ImageStep) -> str:
+    text = f"Step {step.step}/{step.total}"
+    if step.steps_per_s:
+        text += f" · {step.steps_per_s:.2f} it/s"
+    eta = step.eta_s
+    if eta is not None and step.step < step.total:
+        text += f" · ETA {eta:.0f} s" if eta >= 1 else " · ETA <1 s"
+    return text
+
+
+class ImagesScreen(Screen[None]):
+    BINDINGS = [
+        Binding("ctrl+g", "generate", "Generate", id="images.generate", priority=True),
+        Binding("escape", "cancel_running", "Cancel", id="images.cancel"),
+        Binding("delete", "remove_job", "Remove queued", show=False, id="images.remove"),
+        Binding("ctrl+o", "pick_model", "Model", id="images.pick_model"),
+        Binding("ctrl+l", "open_gallery", "Gallery", id="images.gallery"),
+        Binding("ctrl+r", "clear_start_image", "Clear start image", show=False, id="images.clear"),
+    ]
+
+    @dataclass
+    class ModelLoading(Message):
+        progress: LoadProgress
+
+    @dataclass
+    class ModelReady(Message):
+        spec: ModelSpec
+        capabilities: ImageCapabilities
+
+    @dataclass
+    class ModelFailed(Message):
+        spec: ModelSpec
+        error: BackendError
+
+    @dataclass
+    class JobStep(Message):
+        job: ImageJob
+        step: ImageStep
+
+    @dataclass
+    class JobEnded(Message):
+        """A job left the queue: `outcome` when saved, else `error` (cancelled or failed)."""
+
+        job: ImageJob
+        outcome: JobOutcome | None
+        error: BackendError | None
+        finished_at: float
+
+    def __init__(
+        self,
+        settings: Settings,
+        session: ImageModelSession,
+        gallery: GalleryStore,
+        monitor: DeviceMonitor | None = None,
+    ) -> None:
+        super().__init__()
+        self.monitor = monitor
+        self.settings = settings
+        self.session = session
+        self.gallery = gallery
+        self.queue = ImageQueue()
+        self.last_seed: int | None = None
+        self.last_saved: GalleryImage | None = None
+        self._loading: ModelSpec | None = None
+        self._draining = False  # a worker is taking jobs (set and cleared on the UI thread)
+        self._pending_model: ModelSpec | None = None
+        self._ready = False  # on_mount ran (Textual's is_mounted turns true only after it)
+
+    def compose(self) -> ComposeResult:
+        with Horizontal(id="image-status"):
+            yield Static("No image model · ctrl+o picks one", id="image-model", markup=False)
+        with Horizontal(id="image-body"):
+            yield ImageForm(
+                negative_prompt=self.settings.images.default_negative_prompt, id="image-form"
+            )
+            with Vertical(id="image-right"):
+                yield ImagePreview(
+                    "The picture shows here. Write a prompt, then ctrl+g.",
+                    renderer=self.settings.images.renderer,  # type: ignore[arg-type]
+                    id="image-preview",
+                )
+                yield Static("", id="image-caption", markup=False)
+                yield ProgressBar(
+                    total=1, show_eta=False, show_percentage=False, id="image-progress"
+                )
+                yield Static("", id="image-progress-label", markup=False)
+                yield DataTable(id="image-queue", cursor_type="row", show_header=False)
+        yield Footer(compact=True)
+
+    def on_mount(self) -> None:
+        self.query_one("#image-queue", DataTable).add_columns(
+            "Job", "State", "Prompt", "Size", "Seed"
+        )
+        self.query_one("#image-prompt").focus()
+        self._show_model()
+        self._warm_preview()
+        self._ready = True
+        if self._pending_model is not None:
+            spec, self._pending_model = self._pending_model, None
+            self.load_model(spec)
+
+    @work(thread=True, exit_on_error=False)
+    def _warm_preview(self) -> None:
+        """Import textual-image now (~0.3 s), not when the first picture is due."""
+        from tui.widgets.image_preview import image_widget_class
+
+        image_widget_class(self.settings.images.renderer)  # type: ignore[arg-type]
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        self.app.report_worker_failure(event)  # type: ignore[attr-defined]
+
+    def palette_commands(self) -> list[SystemCommand]:
+        return [
+            SystemCommand("Generate image", "Queue the prompt (ctrl+g)", self.action_generate),
+            SystemCommand(
+                "Pick image model", "Load a diffusion model (ctrl+o)", self.action_pick_model
+            ),
+            SystemCommand("Image gallery", "Past images (ctrl+l)", self.action_open_gallery),
+        ]
+
+    # -- model -----------------------------------------------------------------------------
+
+    def _show_model(self, text: str | None = None) -> None:
+        label = self.query_one("#image-model", Static)
+        if text is not None:
+            label.update(text)
+        elif self.session.spec is not None:
+            label.update(f"{self.session.spec.name} ({self.session.spec.engine})")
+        else:
+            label.update("No image model · ctrl+o picks one")
+
+    def load_model(self, spec: ModelSpec) -> None:
+        """Load `spec` in a worker (replacing the current image model). On a GPU that
+        cannot hold it beside the chat model, first ask to unload that (or do it, or not,
+        per `images.unload_chat_model`)."""
+        if not self._ready:  # pushed a moment ago: load once the form is there
+            self._pending_model = spec
+            return
+        if self._draining:
+            self.notify(
+                "An image is being made. Cancel it (Esc) or wait, then switch models.",
+                title="Busy",
+                severity="warning",
+            )
+            return
+        self._loading = spec
+        self._show_model(f"Loading {spec.name}…")
+        self._load_worker(spec, check_room=True)
+
+    @dataclass
+    class RoomNeeded(Message):
+        spec: ModelSpec
+        question: str
+
+    def _room_question(self, spec: ModelSpec) -> str | None:
+        """The question to ask when the chat model holds GPU memory this model needs."""
+        manager = getattr(self.app, "manager", None)
+        chat = manager.spec if manager is not None else None
+        if chat is None or self.settings.images.unload_chat_model == "never":
+            return None
+        from backends.image.memory import gpu_short_of_room, model_bytes
+        from tui.human_units import human_bytes
+
+        base = self.settings.images.base_pipelines.get(spec.path or "")
+        check = gpu_short_of_room(self._monitor().sample(), model_bytes(spec, base))
+        if check is None:
+            return None
+        return (
+            f"{spec.name} needs about {human_bytes(check.needed)} of GPU memory and "
+            f"{human_bytes(check.free)} is free. Unload the chat model {chat.name} first?"
+        )
+
+    def _monitor(self):  # noqa: ANN202
+        from backends.device import DeviceMonitor
+
+        return self.monitor or DeviceMonitor()
+
+    @work(thread=True, exclusive=True, group="image-load", exit_on_error=False)
+    def _load_worker(
+        self, spec: ModelSpec, check_room: bool = False, unload_chat: bool = False
+    ) -> None:
+        if check_room:
+            question = self._room_question(spec)
+            if question is not None and self.settings.images.unload_chat_model == "ask":
+                self.post_message(self.RoomNeeded(spec, question))
+                return
+            unload_chat = question is not None
+        if unload_chat:
+            self.app.manager.unload()  # type: ignore[attr-defined]
+            self.app.call_from_thread(
+                self.notify, "The chat model was unloaded to make room on the GPU."
+            )
+        try:
+            caps = self.session.load(
+                spec, progress=lambda p: self.post_message(self.ModelLoading(p))
+            )
+        except BackendError as error:
+            self.post_message(self.ModelFailed(spec, error))
+            return
+        self.post_message(self.ModelReady(spec, caps))
+
+    @work
+    async def on_images_screen_room_needed(self, message: RoomNeeded) -> None:
+        from tui.screens.confirm import ConfirmScreen
+
+        unload = await self.app.push_screen_wait(
+            ConfirmScreen(message.question, yes="unload the chat model", no="load anyway")
+        )
+        self._load_worker(message.spec, unload_chat=bool(unload))
+
+    def on_images_screen_model_loading(self, message: ModelLoading) -> None:
+        if self._loading is not None:
+            self._show_model(f"{self._loading.name}: {message.progress.message}")
+
+    def on_images_screen_model_ready(self, message: ModelReady) -> None:
+        self._loading = None
+        self.query_one(ImageForm).set_capabilities(message.capabilities, defaults=True)
+        self._show_model()
+        self._start_drain()  # jobs queued while loading start now
+
+    def on_images_screen_model_failed(self, message: ModelFailed) -> None:
+        self._loading = None
+        self._show_model(f"{message.spec.name} did not load · ctrl+o picks another")
+        self.notify(message.error.message, title=message.error.title, severity="error", timeout=10)
+
+    def action_pick_model(self) -> None:
+        from tui.images.image_model_picker import ImageModelPicker
+
+        def chosen(spec: ModelSpec | None) -> None:
+            if spec is not None:
+                self.load_model(spec)
+
+        self.app.push_screen(ImageModelPicker(self.settings), chosen)
+
+    # -- queue -----------------------------------------------------------------------------
+
+    def action_generate(self) -> None:
+        form = self.query_one(ImageForm)
+        try:
+            values = form.read()
+        except ValueError as error:
+            form.show_error(str(error))
+            return
+        form.show_error("")
+        if self.session.engine is None and self._loading is None:
+            form.show_error("Pick an image model first (ctrl+o).")
+            return
+        seeds = resolve_seeds(values, self.last_seed)
+        from dataclasses import replace
+
+        for seed in seeds:
+            self.queue.add(replace(values.request, seed=seed))
+        self.last_seed = seeds[-1]
+        self._refresh_queue()
+        self._start_drain()
+
+    def _start_drain(self) -> None:
+        if not self._draining and self._loading is None and self.session.engine is not None:
+            self._draining = True
+            self._drain()
+
+    @dataclass
+    class QueueIdle(Message):
+        """The worker took the last job and stopped."""
+
+    def on_images_screen_queue_idle(self) -> None:
+        self._draining = False
+        if any(job.state == "queued" for job in self.queue.pending()):
+            self._start_drain()  # added after the worker's last look
+
+    @work(thread=True, group="image-run", exit_on_error=False)
+    def _drain(self) -> None:
+        try:
+            self._drain_queue()
+        finally:
+            self.post_message(self.QueueIdle())
+
+    def _drain_queue(self) -> None:
+        engine, spec = self.session.engine, self.session.spec
+        if engine is None or spec is None:
+            return
+        outputs = self.settings.images.resolved_outputs_dir()
+        while (job := self.queue.take()) is not None:
+            last_post = 0.0
+
+            def on_step(step: ImageStep, job: ImageJob = job) -> None:
+                nonlocal last_post
+                now = time.monotonic()
+                if step.step == step.total or now - last_post >= STEP_FLUSH_S:
+                    last_post = now
+                    self.post_message(self.JobStep(job, step))
+
+            outcome: JobOutcome | None = None
+            error: BackendError | None = None
+            try:
+                outcome = run_job(
+                    engine,
+                    job,
+                    model=spec.name,
+                    outputs_dir=outputs,
+                    gallery=self.gallery,
+                    on_step=on_step,
+                )
+            except BackendError as failure:
+                error = failure
+            except Exception as failure:  # the app never dies of an engine bug
+                error = BackendError(f"{type(failure).__name__}: {failure}", title="Image failed")
+            state = (
+                "done"
+                if outcome
+                else "cancelled"
+                if isinstance(error, GenerationCancelled)
+                else "failed"
+            )
+            self.queue.finish(job, state)  # type: ignore[arg-type]
+            self.post_message(self.JobEnded(job, outcome, error, time.perf_counter()))
+
+    def on_images_screen_job_step(self, message: JobStep) -> None:
+        step = message.step
+        bar = self.query_one("#image-progress", ProgressBar)
+        bar.update(total=step.total, progress=step.step)
+        self.query_one("#image-progress-label", Static).update(format_step(step))
+        self._refresh_queue()
+
+    async def on_images_screen_job_ended(self, message: JobEnded) -> None:
+        self._refresh_queue()
+        label = self.query_one("#image-progress-label", Static)
+        if message.outcome is not None:
+            saved = message.outcome.saved
+            await self.query_one(ImagePreview).show(message.outcome.result.image)
+            result = message.outcome.result
+            rate = f" · {result.steps_per_s:.2f} it/s" if result.steps_per_s else ""
+            label.update(f"Done in {result.total_s:.1f} s{rate}")
+            caption = self.query_one("#image-caption", Static)
+            caption.update(
+                f"seed {saved.seed} · {saved.width}×{saved.height} · saved as gallery #{saved.id}"
+            )
+            caption.tooltip = saved.path
+            self.last_saved = saved
+        elif isinstance(message.error, GenerationCancelled):
+            label.update("Cancelled; nothing saved")
+        elif message.error is not None:
+            label.update("Failed")
+            self.notify(
+                message.error.message, title=message.error.title, severity="error", timeout=10
+            )
+
+    def _refresh_queue(self) -> None:
+        table = self.query_one("#image-queue", DataTable)
+        table.clear()
+        for job in self.queue.pending():
+            if job.state == "running":
+                step = job.last_step
+                state = f"{step.step}/{step.total}" if step else "starting"
+            else:
+                state = "queued"
+            prompt = job.request.prompt.replace("\n", " ")
+            table.add_row(
+                f"#{job.id}",
+                state,
+                escape(prompt[:40] + ("…" if len(prompt) > 40 else "")),
+                f"{job.request.width}×{job.request.height}",
+                str(job.request.seed),
+                key=str(job.id),
+            )
+
+    def action_cancel_running(self) -> None:
+        job = self.queue.running
+        if job is not None:
+            self.queue.cancel(job.id)
+            self.query_one("#image-progress-label", Static).update("Cancelling…")
+
+    def action_remove_job(self) -> None:
+        table = self.query_one("#image-queue", DataTable)
+        if table.row_count == 0:
+            return
+        key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
+        if key is not None:
+            self.queue.cancel(int(key))
+        self._refresh_queue()
+
+    def cancel_all(self) -> None:
+        self.queue.cancel_all()
+
+    def on_unmount(self) -> None:
+        self.queue.cancel_all()
+
+    # -- gallery ---------------------------------------------------------------------------
+
+    def action_open_gallery(self) -> None:
+        from tui.images.gallery_screen import GalleryScreen
+
+        self.app.push_screen(
+            GalleryScreen(self.gallery, renderer=self.settings.images.renderer),  # type: ignore[arg-type]
+            self._from_gallery,
+        )
+
+    def _from_gallery(self, choice: tuple[str, GalleryImage] | None) -> None:
+        if choice is None:
+            return
+        from backends.image.png_metadata import request_from_parameters
+
+        action, image = choice
+        form = self.query_one(ImageForm)
+        form.fill(request_from_parameters(image.parameters))
+        if action == "img2img":
+            form.set_start_image(image.path)
+            self.notify(f"Image to image from {Path(image.path).name}; ctrl+r clears it.")
+        else:
+            self.notify("Parameters refilled from the gallery (seed fixed).")
+
+    def action_clear_start_image(self) -> None:
+        self.query_one(ImageForm).set_start_image(None)
