@@ -239,9 +239,12 @@ class EngineHost:
             return
         try:
             memory = psutil.virtual_memory()
+            # Its own RSS only: listing its children scans every process in /proc (ms on
+            # a busy box, twice a second, in the thread that streams the answer).
+            rss = psutil.Process(pid).memory_info().rss
         except Exception:  # a reading is only ever a hint
             return
-        self._memory = MemoryReading(tree_rss(pid), int(memory.available), int(memory.total))
+        self._memory = MemoryReading(int(rss), int(memory.available), int(memory.total))
 
     # -- requests ---------------------------------------------------------------------------
 
