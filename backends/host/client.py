@@ -396,6 +396,9 @@ class EngineHost:
                             progress(message[2])
                     elif what == protocol.YIELD:
                         yield what, message[2]
+                    elif what == protocol.YIELD_MANY:
+                        for item in message[2]:
+                            yield protocol.YIELD, item
                     elif what == protocol.RETURN:
                         finished = True
                         yield what, message[2]
