@@ -40,7 +40,7 @@ ENGINES: dict[str, EngineEntry | tuple[str, str, str | None]] = {
 }
 
 # Engines that are not chat engines; pickers show each kind where it belongs.
-ENGINE_KINDS: dict[str, str] = {"faster_whisper": "speech"}
+ENGINE_KINDS: dict[str, str] = {"faster_whisper": "speech", "diffusers": "image", "sdcpp": "image"}
 
 ENGINE_LABELS: dict[str, str] = {
     "transformers": "transformers",

@@ -155,7 +155,12 @@ def serve(port: int, rate: float, ttft: float) -> None:
             except (BrokenPipeError, ConnectionResetError):
                 pass
 
-    httpd = ThreadingHTTPServer(("127.0.0.1", port), Handler)
+    class QuietServer(ThreadingHTTPServer):
+        def handle_error(self, request: Any, client_address: Any) -> None:
+            if not isinstance(sys.exc_info()[1], ConnectionError):  # an app killed mid-run
+                super().handle_error(request, client_address)
+
+    httpd = QuietServer(("127.0.0.1", port), Handler)
     httpd.daemon_threads = True
     print(httpd.server_address[1], flush=True)
     httpd.serve_forever()
@@ -220,6 +225,12 @@ class Run:
     def server_rate(self) -> float:
         sent = self.served.sent
         return (len(sent) - 1) / (sent[-1] - sent[0])
+
+    @property
+    def lags(self) -> tuple[float, float]:
+        """How long after the server sent them the first and the last token were on screen
+        (one clock: perf_counter is CLOCK_MONOTONIC in every process)."""
+        return self.shown[0] - self.served.sent[0], self.shown[-1] - self.served.sent[-1]
 
     @property
     def server_first_token(self) -> float:
@@ -576,6 +587,12 @@ def _run(args: argparse.Namespace, server: Server, tmp: Path) -> int:
         print(
             f"  CPU used by the first frame          : {launch_cpu * 1000:.0f} ms,"
             f" {launch_cpu / bare_cpu:.2f} x the bare Textual app's"
+        )
+        first_lag = med([r.lags[0] for r in runs]) * 1000
+        last_lag = med([r.lags[1] for r in runs]) * 1000
+        print(
+            f"  screen behind the server             : first token {first_lag:.0f} ms,"
+            f" last token {last_lag:.0f} ms (the tok/s ratio is span ÷ span)"
         )
         print(
             f"  app CPU per answer (all threads)     : {med([r.cpu for r in runs]) * 1000:.0f} ms"

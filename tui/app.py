@@ -48,7 +48,7 @@ class LocalAIApp(App[None]):
         Binding("f1", "show_help", "Keys", id="app.help"),
         Binding("f3", "open_hub", "Hub", id="app.hub"),
         Binding("f4", "open_cache", "Disk", show=False, id="app.cache"),
-        Binding("f5", "open_images", "Images", show=False, id="app.images", priority=True),
+        Binding("f5", "open_images", "Images", show=False, id="app.images"),
         # priority: TextArea (the image prompt) binds f6 to "select line"
         Binding("f6", "open_gallery", "Gallery", show=False, id="app.gallery", priority=True),
         # priority: TextArea (the chat prompt) binds f7 to "select all".
@@ -177,8 +177,13 @@ class LocalAIApp(App[None]):
         prompt.focus()
 
     def on_download_completed(self, message: DownloadCompleted) -> None:
+        from backends.hub.client import default_cache_dir
+        from backends.models.cache_inventory import cached_files
+
+        files = cached_files(default_cache_dir(), message.repo_id)
+        where = "F5 then ctrl+o" if "model_index.json" in files else "ctrl+o"
         self.notify(
-            f"{message.repo_id} is downloaded. Pick it with ctrl+o.", title="Download finished"
+            f"{message.repo_id} is downloaded. Pick it with {where}.", title="Download finished"
         )
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:

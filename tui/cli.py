@@ -84,7 +84,10 @@ def main(argv: list[str] | None = None) -> int:
     # first frame; the model loader then takes this process instead of waiting for one.
     prestart_spare()
     from tui.app import LocalAIApp
+    from tui.widgets.image_preview import probe_terminal_graphics
 
+    # Before Textual owns the terminal (textual-image asks it what it can draw).
+    probe_terminal_graphics(settings.images.renderer)
     try:
         app = LocalAIApp(settings, startup_model=startup)
     except BackendError as exc:  # e.g. a damaged conversation database

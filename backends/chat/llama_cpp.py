@@ -493,7 +493,7 @@ def context_full_message(prompt_tokens: int, n_ctx: int, info: GGUFInfo, key: st
     )
 
 
-PROMPT_CHUNK_S = 0.25  # prompt evaluation checks for a stop at least about this often
+PROMPT_CHUNK_S = 0.4  # prompt evaluation checks for a stop at least about this often
 FIRST_PROMPT_CHUNK = 16  # tokens; later chunks are sized from the measured rate
 
 
@@ -529,5 +529,5 @@ def _evaluate_prompt(llm: Llama, tokens: list[int], cancel: threading.Event | No
         llm.eval(batch)
         rate = len(batch) / max(time.perf_counter() - began, 1e-6)
         position += len(batch)
-        chunk = int(min(max(rate * PROMPT_CHUNK_S, 8), llm.n_batch))
+        chunk = int(min(max(rate * PROMPT_CHUNK_S, FIRST_PROMPT_CHUNK), llm.n_batch))
     return not cancel.is_set()

@@ -3,10 +3,10 @@
 `run_answer` calls `engine.stream` in the calling (worker) thread. Deltas are gathered and
 handed on at most every `flush_interval` seconds (default 40 ms): per-token UI calls slowed a
 75 tok/s engine to 55 tok/s on 2 cores. The first text goes at once: it is what the user
-waits for. Each hand-off first persists the whole text so far
-(`persist`), so anything the user has seen is on disk if the process dies; then `on_chunk`
-gets the new text. The end of the stream (stats or an error) travels through the same
-`on_chunk` channel, after the last text, so a UI can never see the end before the text.
+waits for. Each hand-off first persists the whole text so far (`persist`), so anything the
+user has seen is on disk if the process dies; then `on_chunk` gets the new text. The end of
+the stream (stats or an error) travels through the same `on_chunk` channel, after the last
+text, so a UI can never see the end before the text.
 
 A flusher thread hands on text that arrived just after a flush when the engine then stalls
 (a slow token, a network hiccup), so nothing sits unseen waiting for the next token.

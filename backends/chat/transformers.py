@@ -3,17 +3,19 @@
 Loading always reads a local directory with `local_files_only=True`: a spec's `path`, or
 the snapshot of `repo_id` already in the HF cache. It never reaches the Hub.
 Generation runs `model.generate` in a daemon thread that feeds a streamer; a
-`StoppingCriteria` watching the cancel event ends it after the current token.
+`StoppingCriteria` watching the cancel event ends it after the current token, and a long
+prompt is read in chunks first (`_read_prompt`) so that a stop lands between them.
 Placement, dtype and quantisation choices live in transformers_placement.py.
 """
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 import warnings
 import weakref
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -57,6 +59,8 @@ from backends.registry import missing_runtime
 if TYPE_CHECKING:
     import torch
     from transformers import PreTrainedModel, PreTrainedTokenizerBase
+
+log = logging.getLogger(__name__)
 
 
 def _import_runtime() -> None:
@@ -336,11 +340,21 @@ class TransformersEngine:
         else:  # greedy: unset sampling knobs a model's generation_config may carry
             kwargs.update(temperature=None, top_k=None, top_p=None)
 
+        def stopped() -> bool:
+            return stop_now.is_set() or (cancel is not None and cancel.is_set())
+
         def run() -> None:
             try:
                 if params.seed is not None:
                     torch.manual_seed(params.seed)
                 with torch.inference_mode():
+                    # Text only: inputs such as images would be left out of the chunks.
+                    if cancel is not None and set(encoded.keys()) <= TEXT_INPUTS:
+                        cache = _read_prompt(model, input_ids, stopped)
+                        if cache is False:
+                            return  # stopped while the prompt was read
+                        if cache is not None:
+                            kwargs[_cache_argument(model.base_model)] = cache
                     model.generate(**kwargs)
             except BaseException as error:  # handed to the reading thread, raised there
                 streamer.fail(error)
@@ -421,3 +435,49 @@ class TransformersEngine:
             else:
                 ram += size
         return MemoryFootprint(ram_bytes=ram, vram_bytes=vram)
+
+
+TEXT_INPUTS = {"input_ids", "attention_mask"}
+PROMPT_CHUNK_S = 0.4  # a stop during the prompt lands within about this long
+FIRST_PROMPT_CHUNK = 16  # tokens; later chunks are sized from the measured rate
+
+
+def _read_prompt(model: Any, input_ids: torch.Tensor, stopped: Callable[[], bool]) -> Any:
+    """Run all but the last prompt token through the model in chunks, filling a KV cache,
+    and check `stopped` between chunks.
+
+    `generate` reads the whole prompt in one forward pass that nothing interrupts (a 10 KB
+    prompt is minutes on a large model on CPU); given this cache it reads only the last
+    token. Returns the cache, False when stopped, or None when this model cannot be read
+    in chunks (generate then reads the prompt itself, as before).
+    """
+    from transformers import DynamicCache
+
+    head = int(input_ids.shape[-1]) - 1
+    if head <= FIRST_PROMPT_CHUNK:
+        return None  # short: one pass is as quick to stop
+    cache = DynamicCache(config=model.config)
+    body = model.base_model  # hidden states only: no logits over the vocabulary per token
+    argument = _cache_argument(body)
+    position, chunk = 0, FIRST_PROMPT_CHUNK
+    try:
+        while position < head:
+            if stopped():
+                return False
+            end = min(position + chunk, head)
+            began = time.perf_counter()
+            body(input_ids=input_ids[:, position:end], use_cache=True, **{argument: cache})
+            rate = (end - position) / max(time.perf_counter() - began, 1e-6)
+            position = end
+            chunk = max(int(rate * PROMPT_CHUNK_S), FIRST_PROMPT_CHUNK)
+    except (TypeError, ValueError, NotImplementedError) as error:
+        log.info("reading the prompt in chunks failed (%s); generate reads it whole", error)
+        return None
+    return False if stopped() else cache
+
+
+def _cache_argument(module: Any) -> str:
+    """transformers 5.2x renamed `past_key_values` to `cache` (the old name warns)."""
+    import inspect
+
+    return "cache" if "cache" in inspect.signature(module.forward).parameters else "past_key_values"

@@ -14,7 +14,7 @@ if TYPE_CHECKING:
     from backends.models.gguf_quants import QuantGroup
 
 SortKey = Literal["downloads", "likes", "updated", "trending"]
-Library = Literal["transformers", "diffusers", "gguf"]
+Library = Literal["transformers", "diffusers", "gguf", "ctranslate2"]
 EngineName = Literal["transformers", "llama_cpp", "diffusers", "faster_whisper"]
 
 # Hub sort keys for ours.

@@ -64,7 +64,7 @@ def gguf_is_diffusion(path: Path) -> bool:
     """True for a GGUF of a diffusion model (architecture key or tensor names); cheap read."""
     try:
         with path.open("rb") as f:
-            head = f.read(1 << 20)
+            head = f.read(1 << 18)  # the KV pairs and (for diffusion files) tensor names
     except OSError:
         return False
     if head[:4] != b"GGUF":

@@ -12,7 +12,6 @@ nothing half-made comes out, and the pipeline stays usable).
 from __future__ import annotations
 
 import inspect
-import json
 import logging
 import queue
 import threading
@@ -24,7 +23,15 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from backends.base import ModelSpec, ProgressCallback
 from backends.chat.lifecycle import LoadSteps, release_freed_memory
 from backends.errors import BackendError, GenerationError, ModelNotFound, UnsupportedOption
-from backends.image.diffusers_errors import gguf_mismatch, pipeline_class, translate_load_error
+from backends.image.diffusers_errors import translate_load_error
+from backends.image.diffusers_pipeline import (
+    build_pipeline,
+    import_runtime,
+    place_pipeline,
+    resolve_pipeline_dir,
+    scheduler_classes,
+    set_cpu_threads,
+)
 from backends.image.protocol import (
     GenerationCancelled,
     ImageCapabilities,
@@ -34,7 +41,6 @@ from backends.image.protocol import (
     ImageResult,
     ImageStep,
 )
-from backends.registry import missing_runtime
 
 if TYPE_CHECKING:
     from PIL.Image import Image
@@ -44,65 +50,6 @@ log = logging.getLogger(__name__)
 
 class _Abort(Exception):
     """Raised inside the step callback to stop the pipeline before the decode."""
-
-
-def _import_runtime() -> None:
-    # transformers first: importing diffusers imports it, and its own stderr handler would
-    # print warnings (torchvision missing…) onto the terminal Textual draws on.
-    try:
-        import transformers
-
-        transformers.utils.logging.disable_progress_bar()
-        transformers.utils.logging.disable_default_handler()
-        transformers.utils.logging.enable_propagation()
-    except ImportError:
-        pass
-    try:
-        import diffusers
-        import torch  # noqa: F401
-    except ImportError as error:
-        raise missing_runtime("diffusers", "torch and diffusers") from error
-    diffusers.utils.logging.disable_progress_bar()
-    diffusers.utils.logging.disable_default_handler()
-    diffusers.utils.logging.enable_propagation()
-
-
-def resolve_pipeline_dir(location: str, *, what: str = "The image model") -> Path:
-    """A local diffusers folder (with model_index.json) from a path or a cached repo id."""
-    path = Path(location).expanduser()
-    if path.is_dir():
-        if not (path / "model_index.json").is_file():
-            raise ModelNotFound(
-                f"{path} has no model_index.json, so it is not a diffusers pipeline folder. "
-                "Pick the folder that holds model_index.json (or a single .gguf/.safetensors "
-                "file for stable-diffusion.cpp)."
-            )
-        return path
-    if "/" in location and not location.startswith(("/", ".", "~")):
-        from huggingface_hub import snapshot_download
-        from huggingface_hub.errors import LocalEntryNotFoundError
-
-        try:
-            return Path(snapshot_download(location, local_files_only=True))
-        except LocalEntryNotFoundError:
-            raise ModelNotFound(
-                f"{location} is not downloaded yet. Download it from the Hub screen (F3), "
-                "then load it."
-            ) from None
-    raise ModelNotFound(
-        f"{what} folder {path} does not exist. It may have been moved or deleted; pick "
-        "another model."
-    )
-
-
-def _scheduler_classes(pipe: Any) -> dict[str, Any]:
-    """The schedulers this pipeline can swap in, by class name (stubs for missing extras out)."""
-    current = type(pipe.scheduler)
-    found = {current.__name__: current}
-    for cls in getattr(pipe.scheduler, "compatibles", []) or []:
-        if "dummy" not in cls.__module__:
-            found.setdefault(cls.__name__, cls)
-    return found
 
 
 class DiffusersEngine:
@@ -136,11 +83,13 @@ class DiffusersEngine:
         steps = LoadSteps(progress, cancel)
         self.unload()
         steps.report(None, "Importing diffusers…")
-        _import_runtime()
+        import_runtime()
         from backends.chat.transformers_placement import pick_device, pick_dtype
 
         device = pick_device(options.base.device)
         dtype = pick_dtype(options.base.dtype, device)
+        if device == "cpu":
+            set_cpu_threads(options.base.n_threads)
         steps.check_cancel()
         gguf = spec.path if spec.path and spec.path.lower().endswith(".gguf") else None
         if gguf:
@@ -155,14 +104,14 @@ class DiffusersEngine:
             folder = resolve_pipeline_dir(spec.path or spec.repo_id or "")
         steps.report(None, f"Loading {folder.name}…")
         try:
-            pipe = self._build(folder, gguf, dtype)
+            pipe = build_pipeline(folder, gguf, dtype)
         except BackendError:
             raise
         except Exception as error:  # diffusers raises many kinds; say what it means
             raise translate_load_error(error, folder, gguf) from error
         steps.check_cancel()
         try:
-            self._place(pipe, device, options)
+            place_pipeline(pipe, device, options)
         except Exception as error:
             raise translate_load_error(error, folder, gguf) from error
         pipe.set_progress_bar_config(disable=True)
@@ -174,67 +123,6 @@ class DiffusersEngine:
             self.unload()
             steps.check_cancel()
         steps.report(1.0, f"{spec.name} is ready on {device}.")
-
-    def _build(self, folder: Path, gguf: str | None, dtype: Any) -> Any:
-        import diffusers
-        from diffusers import AutoPipelineForText2Image, DiffusionPipeline
-
-        kwargs: dict[str, Any] = {"dtype": dtype, "local_files_only": True}
-        # Components saved as [null, null] (an SD3 without T5, say) must be passed as None,
-        # or from_pretrained says they are missing.
-        index = json.loads((folder / "model_index.json").read_text())
-        kwargs.update({k: None for k, v in index.items() if v == [None, None]})
-        if gguf:
-            kwargs["transformer"] = self._gguf_transformer(folder, Path(gguf), dtype)
-        try:
-            return AutoPipelineForText2Image.from_pretrained(str(folder), **kwargs)
-        except ValueError as error:
-            # Pipelines the auto classes do not map (community, newer) still load as
-            # DiffusionPipeline when this diffusers has their class.
-            known = hasattr(diffusers, pipeline_class(folder))
-            if "can't find a pipeline" not in str(error) or not known:
-                raise
-        return DiffusionPipeline.from_pretrained(str(folder), **kwargs)
-
-    def _gguf_transformer(self, folder: Path, gguf: Path, dtype: Any) -> Any:
-        import diffusers
-        from diffusers import GGUFQuantizationConfig
-
-        if not gguf.is_file():
-            raise ModelNotFound(f"No file at {gguf}. Check the path or download it again.")
-        index = json.loads((folder / "model_index.json").read_text())
-        entry = index.get("transformer")
-        if not entry or not isinstance(entry, list) or entry[1] is None:
-            raise gguf_mismatch(gguf, folder, "that pipeline has no transformer")
-        model_class = getattr(diffusers, str(entry[1]), None)
-        if model_class is None or not hasattr(model_class, "from_single_file"):
-            raise gguf_mismatch(gguf, folder, f"{entry[1]} cannot load single files")
-        try:
-            return model_class.from_single_file(
-                str(gguf),
-                config=str(folder),
-                subfolder="transformer",
-                quantization_config=GGUFQuantizationConfig(compute_dtype=dtype),
-                dtype=dtype,
-                local_files_only=True,
-            )
-        except Exception as error:  # the converters fail with Index/Key/Value/RuntimeErrors
-            if type(error).__name__ == "OutOfMemoryError" or isinstance(error, MemoryError):
-                raise
-            detail = str(error).splitlines()[0][:200] if str(error) else type(error).__name__
-            raise gguf_mismatch(gguf, folder, detail) from error
-
-    def _place(self, pipe: Any, device: str, options: ImageLoadOptions) -> None:
-        if device == "cuda" and options.memory_saver == "offload":
-            pipe.enable_model_cpu_offload()
-        elif device == "cuda" and options.memory_saver == "sequential-offload":
-            pipe.enable_sequential_cpu_offload()
-        else:
-            if options.memory_saver != "none":
-                log.info("memory saver %s needs CUDA; ignored on %s", options.memory_saver, device)
-            pipe.to(device)
-        if device == "cuda" and options.vae_tiling and hasattr(pipe, "vae"):
-            pipe.vae.enable_tiling()
 
     # -- what it can do --------------------------------------------------------------------
 
@@ -251,7 +139,7 @@ class DiffusersEngine:
         return ImageCapabilities(
             negative_prompt="negative_prompt" in params,
             cfg="guidance_scale" in params,
-            schedulers=tuple(_scheduler_classes(pipe)),
+            schedulers=tuple(scheduler_classes(pipe)),
             lora=hasattr(pipe, "load_lora_weights"),
             image_to_image=self._img2img_supported(pipe),
             size_multiple=max(multiple, 8),
@@ -293,7 +181,7 @@ class DiffusersEngine:
 
     def _prepare(self, pipe: Any, request: ImageRequest) -> Any:
         """The pipeline for this request: scheduler, LoRA, and img2img when it has a start image."""
-        classes = _scheduler_classes(pipe)
+        classes = scheduler_classes(pipe)
         if request.scheduler and request.scheduler not in classes:
             raise UnsupportedOption(
                 f"This model cannot use the scheduler {request.scheduler}. Pick one of: "

@@ -89,8 +89,16 @@ def is_loadable_gguf(path: Path) -> bool:
 
 
 def gguf_spec(path: Path, *, source: str = "path", repo_id: str | None = None) -> ModelSpec:
-    """The spec of one GGUF file; the key is its absolute path, stable across runs."""
+    """The spec of one GGUF file; the key is its absolute path, stable across runs.
+
+    A GGUF of a diffusion model (FLUX, SD3, Z-Image…) is an image model for
+    stable-diffusion.cpp, not a chat model for llama.cpp."""
     resolved = path.expanduser().absolute()
+    from backends.image.catalog import gguf_is_diffusion, single_file_spec
+
+    if gguf_is_diffusion(resolved):
+        spec = single_file_spec(resolved, repo_id=repo_id)
+        return replace(spec, source=source)  # type: ignore[arg-type]
     try:
         size = resolved.stat().st_size
     except OSError:
@@ -159,6 +167,13 @@ def scan_hf_cache(cache_dir: Path | None = None) -> list[ModelSpec]:
             continue
         revision = max(repo.revisions, key=lambda r: r.last_modified)
         names = {f.file_name for f in revision.files}
+        if "model_index.json" in names:  # a diffusers pipeline: the Images screen runs it
+            from backends.image.catalog import diffusers_spec
+
+            specs.append(
+                diffusers_spec(revision.snapshot_path, repo_id=repo.repo_id, source="hf-cache")
+            )
+            continue
         if looks_like_ct2_whisper(names):
             specs.append(
                 speech_spec(

@@ -1,8 +1,9 @@
 """Images attached to chat messages, copied into the data dir so a chat survives the
 original file being moved or deleted.
 
-Copies are named by their content's SHA-256 (plus the original suffix): attaching the same
-picture twice stores it once, and a name never changes meaning. Only images are accepted,
+Copies are named "<first 16 hex of the content's SHA-256>-<original name>": attaching the
+same picture twice stores it once, a name never changes meaning, and the thumbnail and the
+export can still show the name the user knew. Only images are accepted,
 recognised by their first bytes, so a mistyped path cannot put a text file in a chat.
 """
 
@@ -10,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import shutil
 import tempfile
 from collections.abc import Sequence
@@ -74,7 +76,8 @@ class AttachmentStore:
                 for block in iter(lambda: handle.read(1 << 20), b""):
                     digest.update(block)
             suffix = _SUFFIX_FOR_MIME.get(mime, source.suffix.lower() or ".img")
-            name = digest.hexdigest()[:32] + suffix
+            readable = re.sub(r"[^\w .-]+", "_", source.stem).strip("._ ")[:60] or "image"
+            name = f"{digest.hexdigest()[:16]}-{readable}{suffix}"
             target = self.folder / name
             if not target.exists():
                 self.folder.mkdir(parents=True, exist_ok=True)

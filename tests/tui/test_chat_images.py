@@ -63,6 +63,7 @@ async def test_image_goes_to_the_server_as_a_data_url_and_comes_back_after_resta
         thumbs = user.query_one(MessageImages)
         assert [p.suffix for p in thumbs.paths] == [".png"]
         assert thumbs.query(".thumb-image")  # a picture, not the "missing" caption
+        assert "red square.png" in str(thumbs.query_one(".thumb-caption").render())
         stored = thumbs.paths[0]
         assert stored.read_bytes() == original.read_bytes()
         assert stored.parent == tmp_path / "data" / "attachments"

@@ -7,6 +7,7 @@ missing file or a missing textual-image shows the file name instead, never an er
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -15,24 +16,26 @@ from textual.containers import Horizontal, Vertical
 from textual.widget import Widget
 from textual.widgets import Static
 
+log = logging.getLogger(__name__)
+
 THUMB_WIDTH = 20
 THUMB_HEIGHT = 6
 
 
+def caption_for(path: Path) -> str:
+    """The name the user gave the file: stored copies are "<hash>-<original name>"."""
+    head, sep, rest = path.name.partition("-")
+    return rest if sep and len(head) == 16 and rest else path.name
+
+
 def _image_widget(path: Path, renderer: str) -> Widget | None:
-    try:
-        from textual_image import widget
-    except ImportError:
+    from tui.widgets.image_preview import RENDERERS, image_widget_class
+
+    image_class = image_widget_class(renderer if renderer in RENDERERS else "auto")  # type: ignore[arg-type]
+    if image_class is None:
         return None
-    classes = {
-        "halfcell": widget.HalfcellImage,
-        "unicode": widget.UnicodeImage,
-        "sixel": widget.SixelImage,
-        "kitty": widget.TGPImage,
-    }
-    image_class = classes.get(renderer, widget.Image)
     try:
-        return image_class(str(path), classes="thumb-image")  # type: ignore[no-any-return]
+        return image_class(str(path), classes="thumb-image")  # type: ignore[call-arg]
     except Exception:  # an unreadable or odd file: the caption alone says which
         return None
 
@@ -59,7 +62,8 @@ class MessageImages(Horizontal):
                 image = _image_widget(path, self.renderer) if path.is_file() else None
                 if image is not None:
                     yield image
-                caption = path.name if image is not None else f"[image missing: {path.name}]"
+                name = caption_for(path)
+                caption = name if image is not None else f"[image missing: {name}]"
                 yield Static(_short(caption), classes="thumb-caption", markup=False)
 
 

@@ -7,7 +7,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
@@ -103,7 +102,7 @@ class MessageView(Vertical):
             yield MessageImages(self.images)
         if self.role == "user":
             # What the user typed, as typed: no Markdown, no markup, line breaks kept.
-            yield Static(Text(self.content), classes="body")
+            yield Static(Content(self.content), classes="body")
         else:
             # Imported here: Markdown pulls in pygments (~50 ms), not needed for the first
             # frame.

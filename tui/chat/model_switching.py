@@ -25,6 +25,12 @@ class ModelSwitching:
     def load(self, spec: ModelSpec) -> None:
         """Load `spec` in a worker; the previous model stays until this one is ready."""
         screen = self.screen
+        from backends.registry import IMAGE_ENGINES
+
+        images = getattr(screen.app, "images", None)
+        if spec.engine in IMAGE_ENGINES and images is not None:
+            images.show(spec)  # an image model picked here: the Images screen runs it
+            return
         if screen.generating:
             screen.notify("Stop the answer first (Esc), then switch models.", severity="warning")
             return

@@ -31,6 +31,7 @@ from tui.images.image_form import ImageForm, resolve_seeds
 from tui.widgets.image_preview import ImagePreview
 
 if TYPE_CHECKING:
+    from backends.device import DeviceMonitor
     from backends.image.session import ImageModelSession
     from backends.settings import Settings
     from backends.store.gallery import GalleryImage, GalleryStore
@@ -87,9 +88,14 @@ class ImagesScreen(Screen[None]):
         finished_at: float
 
     def __init__(
-        self, settings: Settings, session: ImageModelSession, gallery: GalleryStore
+        self,
+        settings: Settings,
+        session: ImageModelSession,
+        gallery: GalleryStore,
+        monitor: DeviceMonitor | None = None,
     ) -> None:
         super().__init__()
+        self.monitor = monitor
         self.settings = settings
         self.session = session
         self.gallery = gallery
@@ -98,6 +104,8 @@ class ImagesScreen(Screen[None]):
         self.last_saved: GalleryImage | None = None
         self._loading: ModelSpec | None = None
         self._draining = False  # a worker is taking jobs (set and cleared on the UI thread)
+        self._pending_model: ModelSpec | None = None
+        self._ready = False  # on_mount ran (Textual's is_mounted turns true only after it)
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="image-status"):
@@ -113,18 +121,31 @@ class ImagesScreen(Screen[None]):
                     id="image-preview",
                 )
                 yield Static("", id="image-caption", markup=False)
-                with Horizontal(id="image-progress-row"):
-                    yield ProgressBar(
-                        total=1, show_eta=False, show_percentage=False, id="image-progress"
-                    )
-                    yield Static("", id="image-progress-label", markup=False)
+                yield ProgressBar(
+                    total=1, show_eta=False, show_percentage=False, id="image-progress"
+                )
+                yield Static("", id="image-progress-label", markup=False)
                 yield DataTable(id="image-queue", cursor_type="row", show_header=False)
         yield Footer(compact=True)
 
     def on_mount(self) -> None:
-        self.query_one("#image-queue", DataTable).add_columns("Job", "State", "Prompt", "Seed")
+        self.query_one("#image-queue", DataTable).add_columns(
+            "Job", "State", "Prompt", "Size", "Seed"
+        )
         self.query_one("#image-prompt").focus()
         self._show_model()
+        self._warm_preview()
+        self._ready = True
+        if self._pending_model is not None:
+            spec, self._pending_model = self._pending_model, None
+            self.load_model(spec)
+
+    @work(thread=True, exit_on_error=False)
+    def _warm_preview(self) -> None:
+        """Import textual-image now (~0.3 s), not when the first picture is due."""
+        from tui.widgets.image_preview import image_widget_class
+
+        image_widget_class(self.settings.images.renderer)  # type: ignore[arg-type]
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         self.app.report_worker_failure(event)  # type: ignore[attr-defined]
@@ -150,7 +171,12 @@ class ImagesScreen(Screen[None]):
             label.update("No image model · ctrl+o picks one")
 
     def load_model(self, spec: ModelSpec) -> None:
-        """Load `spec` in a worker (replacing the current image model)."""
+        """Load `spec` in a worker (replacing the current image model). On a GPU that
+        cannot hold it beside the chat model, first ask to unload that (or do it, or not,
+        per `images.unload_chat_model`)."""
+        if not self._ready:  # pushed a moment ago: load once the form is there
+            self._pending_model = spec
+            return
         if self._draining:
             self.notify(
                 "An image is being made. Cancel it (Esc) or wait, then switch models.",
@@ -160,10 +186,51 @@ class ImagesScreen(Screen[None]):
             return
         self._loading = spec
         self._show_model(f"Loading {spec.name}…")
-        self._load_worker(spec)
+        self._load_worker(spec, check_room=True)
+
+    @dataclass
+    class RoomNeeded(Message):
+        spec: ModelSpec
+        question: str
+
+    def _room_question(self, spec: ModelSpec) -> str | None:
+        """The question to ask when the chat model holds GPU memory this model needs."""
+        manager = getattr(self.app, "manager", None)
+        chat = manager.spec if manager is not None else None
+        if chat is None or self.settings.images.unload_chat_model == "never":
+            return None
+        from backends.image.memory import gpu_short_of_room, model_bytes
+        from tui.human_units import human_bytes
+
+        base = self.settings.images.base_pipelines.get(spec.path or "")
+        check = gpu_short_of_room(self._monitor().sample(), model_bytes(spec, base))
+        if check is None:
+            return None
+        return (
+            f"{spec.name} needs about {human_bytes(check.needed)} of GPU memory and "
+            f"{human_bytes(check.free)} is free. Unload the chat model {chat.name} first?"
+        )
+
+    def _monitor(self):  # noqa: ANN202
+        from backends.device import DeviceMonitor
+
+        return self.monitor or DeviceMonitor()
 
     @work(thread=True, exclusive=True, group="image-load", exit_on_error=False)
-    def _load_worker(self, spec: ModelSpec) -> None:
+    def _load_worker(
+        self, spec: ModelSpec, check_room: bool = False, unload_chat: bool = False
+    ) -> None:
+        if check_room:
+            question = self._room_question(spec)
+            if question is not None and self.settings.images.unload_chat_model == "ask":
+                self.post_message(self.RoomNeeded(spec, question))
+                return
+            unload_chat = question is not None
+        if unload_chat:
+            self.app.manager.unload()  # type: ignore[attr-defined]
+            self.app.call_from_thread(
+                self.notify, "The chat model was unloaded to make room on the GPU."
+            )
         try:
             caps = self.session.load(
                 spec, progress=lambda p: self.post_message(self.ModelLoading(p))
@@ -172,6 +239,15 @@ class ImagesScreen(Screen[None]):
             self.post_message(self.ModelFailed(spec, error))
             return
         self.post_message(self.ModelReady(spec, caps))
+
+    @work
+    async def on_images_screen_room_needed(self, message: RoomNeeded) -> None:
+        from tui.screens.confirm import ConfirmScreen
+
+        unload = await self.app.push_screen_wait(
+            ConfirmScreen(message.question, yes="unload the chat model", no="load anyway")
+        )
+        self._load_worker(message.spec, unload_chat=bool(unload))
 
     def on_images_screen_model_loading(self, message: ModelLoading) -> None:
         if self._loading is not None:
@@ -324,6 +400,7 @@ class ImagesScreen(Screen[None]):
                 f"#{job.id}",
                 state,
                 escape(prompt[:40] + ("…" if len(prompt) > 40 else "")),
+                f"{job.request.width}×{job.request.height}",
                 str(job.request.seed),
                 key=str(job.id),
             )

@@ -83,11 +83,13 @@ class ModelPickerScreen(ModalScreen[ModelSpec | None]):
         *,
         kind: str = "chat",
     ) -> None:
-        """`kind` "chat" lists chat models (and servers); "speech" lists speech models."""
+        """`kind` "chat" lists chat models, servers' models and image models (picking one of
+        those opens the Images screen); "speech" lists speech models."""
         super().__init__()
         self._settings = settings
         self._kind = kind
-        self._recents = [s for s in recents if engine_kind(s.engine) == kind]
+        self._kinds = {"chat", "image"} if kind == "chat" else {kind}
+        self._recents = [s for s in recents if engine_kind(s.engine) in self._kinds]
         self._current_key = current.key if current else None
         self._specs: dict[str, ModelSpec] = {s.key: s for s in self._recents}
         self._ask_servers = bool(settings.servers) and kind == "chat"
@@ -152,7 +154,7 @@ class ModelPickerScreen(ModalScreen[ModelSpec | None]):
     @on(Discovered)
     def _add_discovered(self, message: Discovered) -> None:
         for spec in message.specs:
-            if engine_kind(spec.engine) == self._kind:
+            if engine_kind(spec.engine) in self._kinds:
                 self._specs.setdefault(spec.key, spec)
         self._problems.update(message.problems)
         self._pending -= 1

@@ -74,6 +74,11 @@ class PushToTalk(Static):
         self._refresh_meter()
         self.set_interval(0.1, self._refresh_meter)
 
+    def on_unmount(self) -> None:
+        # Leaving the screen or quitting mid-recording: let the microphone go.
+        if self._recorder.recording:
+            self._recorder.cancel()
+
     def _refresh_meter(self) -> None:
         if not self._recorder.recording:
             return

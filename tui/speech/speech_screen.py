@@ -13,14 +13,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from rich.text import Text
 from textual import on, work
-from textual.app import ComposeResult
+from textual.app import ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import Checkbox, DataTable, Footer, Input, Label, Static
+from textual.widgets import Checkbox, Footer, Input, Label, Static
 from textual.worker import Worker
 
 from backends.base import LoadProgress, ModelSpec
@@ -37,6 +36,7 @@ from backends.speech.protocol import (
 from backends.speech.subtitles import FORMATS, plain_text, write_transcript
 from tui.chat.clipboard import copy_with_notice
 from tui.speech.push_to_talk import PushToTalk
+from tui.speech.segment_list import SegmentList, timestamp
 from tui.widgets.path_input import PathInput
 
 if TYPE_CHECKING:
@@ -46,16 +46,6 @@ if TYPE_CHECKING:
     from backends.speech.manager import SpeechManager
 
 AUDIO_SUFFIXES = (".wav", ".mp3", ".flac", ".ogg", ".oga", ".opus", ".m4a", ".aac", ".webm", ".mp4")
-
-
-def timestamp(seconds: float) -> str:
-    """12.3 -> "00:12.3"; an hour or more -> "1:02:03.4"."""
-    seconds = max(0.0, seconds)
-    hours, rest = divmod(seconds, 3600)
-    minutes, secs = divmod(rest, 60)
-    if hours >= 1:
-        return f"{int(hours)}:{int(minutes):02d}:{secs:04.1f}"
-    return f"{int(minutes):02d}:{secs:04.1f}"
 
 
 class SpeechScreen(Screen[str | None]):
@@ -70,7 +60,7 @@ class SpeechScreen(Screen[str | None]):
     SpeechScreen #speech-file { width: 1fr; }
     SpeechScreen #speech-language { width: 8; margin-right: 2; }
     SpeechScreen Checkbox { margin-right: 2; }
-    SpeechScreen #speech-segments { height: 1fr; margin: 1 1 0 1; }
+    SpeechScreen #speech-segments { margin: 1 1 0 1; }
     SpeechScreen #speech-status { height: auto; padding: 0 1; color: $text-muted; }
     SpeechScreen #speech-export-row { display: none; }
     SpeechScreen #speech-export-row.-open { display: block; }
@@ -129,7 +119,7 @@ class SpeechScreen(Screen[str | None]):
                 "Translate to English", speech.translate, id="speech-translate", compact=True
             )
             yield Checkbox("Skip silence (VAD)", speech.vad_filter, id="speech-vad", compact=True)
-        yield DataTable(id="speech-segments", cursor_type="row", zebra_stripes=True)
+        yield SegmentList(id="speech-segments")
         yield Static("", id="speech-status", markup=False)
         with Horizontal(classes="speech-row", id="speech-export-row"):
             yield Label("Save as")
@@ -137,10 +127,6 @@ class SpeechScreen(Screen[str | None]):
         yield Footer(compact=True)
 
     def on_mount(self) -> None:
-        table = self.query_one(DataTable)
-        table.add_column("Start", key="start", width=9)
-        table.add_column("End", key="end", width=9)
-        table.add_column("Text", key="text")
         self._show_title()
         self._status("Name an audio file and press Enter, or press ctrl+r to record.")
         self.query_one("#speech-file", PathInput).focus()
@@ -201,7 +187,7 @@ class SpeechScreen(Screen[str | None]):
             self.notify("A transcription is running: Esc stops it.")
             return
         self._segments.clear()
-        self.query_one(DataTable).clear()
+        self.query_one(SegmentList).clear()
         self._duration = 0.0
         self._run += 1
         self._cancel = cancel = threading.Event()
@@ -249,16 +235,10 @@ class SpeechScreen(Screen[str | None]):
 
     def _add_segment(self, segment: Segment) -> None:
         self._segments.append(segment)
-        table = self.query_one(DataTable)
-        table.add_row(
-            timestamp(segment.start),
-            timestamp(segment.end),
-            Text(segment.text),
-            key=str(segment.index),
-        )
-        table.move_cursor(row=table.row_count - 1)
+        self.query_one(SegmentList).add(segment)
         done = f"{timestamp(segment.end)} of {timestamp(self._duration)}"
-        self._status(f"{len(self._segments)} segments · {done} · Esc stops")
+        count = len(self._segments)
+        self._status(f"{count} segment{'s' if count != 1 else ''} · {done} · Esc stops")
 
     def _finished(self, event: TranscriptionFinished) -> None:
         self._cancel = None
@@ -266,7 +246,8 @@ class SpeechScreen(Screen[str | None]):
         speed = f" (real-time factor {rtf:.2f})" if rtf is not None else ""
         what = "Stopped" if event.reason == "cancelled" else "Done"
         self._status(
-            f"{what}: {event.segments} segments from {timestamp(event.audio_s)} of audio in "
+            f"{what}: {event.segments} segment{'s' if event.segments != 1 else ''} from "
+            f"{timestamp(event.audio_s)} of audio in "
             f"{event.elapsed_s:.1f} s{speed}. ctrl+y copies · ctrl+s exports · ctrl+g sends "
             "to chat."
         )
@@ -294,13 +275,33 @@ class SpeechScreen(Screen[str | None]):
             self._status(text)
             self.query_one("#speech-file", PathInput).focus()
             return
-        self.mount(recorder, before=self.query_one(DataTable))
+        self.mount(recorder, before=self.query_one(SegmentList))
 
     def _recorded(self, audio: np.ndarray) -> None:
         for widget in self.query(PushToTalk):
             widget.remove()
         self._source = None
         self.transcribe(audio, "the recording")
+
+    def palette_commands(self) -> list[SystemCommand]:
+        """This screen's actions for the command palette (ctrl+p)."""
+        entries = [
+            ("Record from the microphone", "Press again to transcribe (ctrl+r)", "record"),
+            ("Copy the transcript", "Via OSC 52 (ctrl+y)", "copy"),
+            ("Export the transcript", ".txt, .srt or .vtt by the name (ctrl+s)", "export"),
+            ("Send the transcript to the chat", "Into the prompt to edit (ctrl+g)", "send_to_chat"),
+            ("Pick a speech model", "faster-whisper models found here (ctrl+o)", "pick_model"),
+            (
+                "Toggle translate to English",
+                "Whisper's translate task (ctrl+t)",
+                "toggle_translate",
+            ),
+            ("Toggle skip silence (VAD)", "Silero VAD before decoding (ctrl+f)", "toggle_vad"),
+        ]
+        return [
+            SystemCommand(title, help_text, getattr(self, f"action_{action}"))
+            for title, help_text, action in entries
+        ]
 
     # -- actions ---------------------------------------------------------------------------
 
@@ -355,7 +356,7 @@ class SpeechScreen(Screen[str | None]):
             return
         self.query_one("#speech-export-row").remove_class("-open")
         self.query_one("#speech-file", PathInput).focus()
-        self._status(f"Saved {len(self._segments)} segments to {written}")
+        self._status(f"Saved the transcript ({len(self._segments)} segments) to {written}")
         self.notify(f"Saved to {written}", title="Transcript exported")
 
     def action_send_to_chat(self) -> None:

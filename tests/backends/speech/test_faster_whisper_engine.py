@@ -116,3 +116,13 @@ def test_incomplete_model_folder_names_the_missing_files(
         FasterWhisperEngine().load(
             replace(tiny_whisper_spec, path=str(tmp_path / "gone")), SpeechLoadOptions()
         )
+
+
+def test_vad_filter_skips_the_silence(engine: FasterWhisperEngine, long_wav: Path) -> None:
+    """Silero VAD (bundled with faster-whisper, no download) drops the 56 s of silence."""
+    options = TranscribeOptions(language="en", beam_size=1, vad_filter=True)
+    started = next(iter(engine.transcribe(str(long_wav), options)))
+
+    assert isinstance(started, TranscriptionStarted)
+    assert started.duration_s == pytest.approx(65, abs=5)
+    assert started.duration_kept_s < 20  # about three times the spoken sentence

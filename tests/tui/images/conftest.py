@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from backends.base import ModelSpec
 from backends.settings import Settings, load_settings
 from backends.store.gallery import GalleryStore
 from tests.fixtures.scripted_image_engine import scripted_image_engine
@@ -26,8 +27,8 @@ def image_settings() -> Settings:
 def make_image_app(
     make_app: Callable[..., LocalAIApp], image_settings: Settings, tmp_path: Path
 ) -> Callable[..., LocalAIApp]:
-    def build() -> LocalAIApp:
-        app = make_app(settings=image_settings)
+    def build(startup: ModelSpec | None = None) -> LocalAIApp:
+        app = make_app(startup, settings=image_settings)
         app.images._gallery = GalleryStore(tmp_path / "data" / "gallery.sqlite3")
         return app
 

@@ -10,12 +10,17 @@ from textual.widgets import DataTable, Input, Static, TextArea
 
 from backends.base import ModelSpec
 from backends.image.png_metadata import read_parameters, request_from_parameters
-from tests.tui.waiting import until
+from tests.tui.waiting import until as _until
 from tui.app import LocalAIApp
 from tui.images.images_screen import ImagesScreen
 from tui.widgets.image_preview import ImagePreview
 
 pytestmark = pytest.mark.slow
+
+
+async def until(pilot, condition, what: str) -> None:  # noqa: ANN001
+    """Real (hosted) model loads and runs: on a busy 2-core box they take tens of seconds."""
+    await _until(pilot, condition, what, tries=30000)
 
 
 async def _ready(pilot, app: LocalAIApp, spec: ModelSpec) -> ImagesScreen:
@@ -84,20 +89,32 @@ async def test_size_not_a_multiple_is_refused_with_the_rule(
 
 
 async def test_queue_of_three_with_the_middle_removed(
-    make_image_app: Callable[..., LocalAIApp], tiny_sd_spec: ModelSpec
+    make_image_app: Callable[..., LocalAIApp], scripted_image_engine
 ) -> None:
+    """The UI side of the queue (tests/backends/image/test_jobs.py runs three jobs through the
+    real pipeline): the scripted engine holds the first job at its first step while the other
+    two wait, so the list is known when Delete is pressed."""
+    import threading
+
+    from tests.fixtures.scripted_image_engine import SCRIPTED_SPEC
+
+    scripted_image_engine.gate = threading.Semaphore(0)
     app = make_image_app()
     async with app.run_test(size=(120, 40)) as pilot:
-        screen = await _ready(pilot, app, tiny_sd_spec)
-        for prompt, steps in (("first", 150), ("second", 3), ("third", 3)):
-            await _fill(pilot, screen, prompt, steps=steps)
+        screen = await _ready(pilot, app, SCRIPTED_SPEC)
+        for prompt in ("first", "second", "third"):
+            await _fill(pilot, screen, prompt, steps=3)
             await pilot.press("ctrl+g")
-        second = next(j for j in screen.queue.pending() if j.request.prompt == "second")
         table = screen.query_one("#image-queue", DataTable)
+        assert [j.request.prompt for j in screen.queue.pending()] == ["first", "second", "third"]
+        second = screen.queue.pending()[1]
         table.focus()
         table.move_cursor(row=table.get_row_index(str(second.id)))
 
-        await pilot.press("delete")  # queued: dropped (running: stopped within a step)
+        await pilot.press("delete")
+        assert [j.request.prompt for j in screen.queue.pending()] == ["first", "third"]
+        assert table.row_count == 2
+        scripted_image_engine.gate.release(100)
         await until(pilot, lambda: not screen.queue.pending(), "queue drained")
         await until(pilot, lambda: len(app.images.gallery.images()) == 2, "two saved")
         await until(pilot, lambda: table.row_count == 0, "queue list empty")

@@ -8,7 +8,6 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from textual.widgets import DataTable
 
 from backends.base import ModelSpec
 from backends.models.manager import ModelManager
@@ -23,6 +22,7 @@ from tests.tui.waiting import until
 from tui.app import LocalAIApp
 from tui.chat.prompt_input import PromptInput
 from tui.speech.push_to_talk import PushToTalk
+from tui.speech.segment_list import SegmentLine, SegmentList
 from tui.speech.speech_screen import SpeechScreen
 
 pytestmark = pytest.mark.slow
@@ -72,10 +72,14 @@ async def test_file_to_segments_to_srt_and_vtt_to_chat(
         await until(pilot, lambda: "Done:" in status(app), "transcription done", tries=6000)
 
         screen = speech_screen(app)
-        table = app.screen.query_one(DataTable)
-        starts = [table.get_row_at(i)[0] for i in range(table.row_count)]
-        assert table.row_count == len(screen.segments) >= 3
+        shown = app.screen.query_one(SegmentList)
+        lines = [str(line.render()) for line in shown.query(SegmentLine)]
+        assert shown.segments == screen.segments and len(lines) >= 3
+        starts = [line.split(" → ")[0].strip() for line in lines]
         assert starts == sorted(starts) and starts[-1] >= "00:30.0"  # "mm:ss.s" sorts as time
+        # (the random model also emits control characters, which the screen never prints)
+        pairs = zip(screen.segments, lines, strict=True)
+        assert all(seg.text in line for seg, line in pairs if seg.text.isprintable())
         assert "cpu int8" in str(app.screen.query_one("#speech-title").render())
 
         export = app.screen.query_one("#speech-export")
@@ -157,3 +161,56 @@ async def test_no_input_device_is_a_clear_message(
         assert expected in shown
         assert "F7 opens the Speech screen" in shown
         assert not app.screen.query(PushToTalk)
+
+
+async def test_speech_models_have_their_own_picker(
+    make_app: Callable[..., LocalAIApp],
+    tiny_whisper_dir: Path,
+    tiny_gguf_path: Path,
+    tmp_path: Path,
+) -> None:
+    """ctrl+o on the Speech screen lists speech models only; the chat's picker never shows
+    them; picking one loads it (in its host process) and the title says where it runs."""
+    import shutil
+
+    from textual.widgets import DataTable
+
+    from tests.tui.test_model_picker_and_help import table_text
+    from tui.screens.model_picker import ModelPickerScreen
+
+    models = tmp_path / "models"
+    shutil.copytree(tiny_whisper_dir, models / "my-whisper")
+    shutil.copy(tiny_gguf_path, models / "chat.gguf")
+    app = make_app(settings=load_settings(model_dirs=[models]))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("ctrl+o")
+        await until(pilot, lambda: isinstance(app.screen, ModelPickerScreen), "chat picker")
+        table = app.screen.query_one(DataTable)
+        await until(pilot, lambda: any("chat" in r for r in table_text(table)), "chat models")
+        assert not any("my-whisper" in r for r in table_text(table))
+        await pilot.press("escape")
+
+        await pilot.press("f7")
+        await until(pilot, lambda: isinstance(app.screen, SpeechScreen), "speech screen")
+        await pilot.press("ctrl+o")
+        await until(pilot, lambda: isinstance(app.screen, ModelPickerScreen), "speech picker")
+        assert "Speech models" in str(app.screen.query_one(".picker-title").render())
+        table = app.screen.query_one(DataTable)
+        await until(pilot, lambda: table.row_count > 0, "speech models listed")
+        rows = table_text(table)
+        assert len(rows) == 1 and "my-whisper" in rows[0] and "faster-whisper" in rows[0]
+        await pilot.press("enter")
+        await until(pilot, lambda: "Loaded" in status(app), "speech model loaded", tries=6000)
+        title = str(app.screen.query_one("#speech-title").render())
+        assert "my-whisper · cpu int8" in title
+
+
+async def test_speech_actions_are_in_the_palette(speech_app: Callable[..., LocalAIApp]) -> None:
+    app = speech_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("f7")
+        await until(pilot, lambda: isinstance(app.screen, SpeechScreen), "speech screen")
+        titles = [c.title for c in app.get_system_commands(app.screen)]
+        assert "Export the transcript" in titles and "Record from the microphone" in titles
+        chat_titles = [c.title for c in app.get_system_commands(app.screen_stack[0])]
+        assert "Speech to text" in chat_titles and "Dictate (push to talk)" in chat_titles
