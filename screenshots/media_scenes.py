@@ -197,9 +197,13 @@ async def scene_speech(stage: Stage) -> None:
     from backends.speech.catalog import speech_spec
     from backends.speech.manager import SpeechManager
     from tests.fixtures.fake_sounddevice import FakeSoundDevice
+    from tests.fixtures.tiny_whisper import have_speech_tools
     from tui.speech.speech_screen import SpeechScreen
 
     shots = _shots()
+    if not have_speech_tools():
+        shots.log("speech skipped: it needs espeak-ng and sox (apt-get install espeak-ng sox)")
+        return
     work = shots.WORK
     folder = _whisper_base(work)
     if folder is None:
