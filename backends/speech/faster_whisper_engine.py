@@ -210,7 +210,7 @@ class FasterWhisperEngine:
                     index=count,
                     start=min(float(segment.start), duration),
                     end=min(float(segment.end), duration),
-                    text=segment.text.strip(),
+                    text=_printable(segment.text),
                 )
                 count += 1
         finally:
@@ -281,3 +281,13 @@ def _load_error(exc: Exception, device: str, compute_type: str) -> BackendError:
         f"faster-whisper could not load this model ({text}). Check that it is a CTranslate2 "
         "conversion of Whisper."
     )
+
+
+def _printable(text: str) -> str:
+    """The segment's words without control characters.
+
+    A model decoding noise (or a badly converted one) can emit byte tokens such as
+    U+000B or U+0085: invisible on screen, yet line breaks to some readers, so the
+    transcript, its subtitles and the text sent to the chat would disagree.
+    """
+    return "".join(ch if ch.isprintable() else " " for ch in text).strip()
