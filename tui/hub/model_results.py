@@ -31,7 +31,12 @@ TASK_LABELS = {
     "feature-extraction": "embeddings",
     "text-to-speech": "text→speech",
 }
-ENGINE_LABELS = {"llama_cpp": "llama.cpp", "transformers": "transformers", "diffusers": "diffusers"}
+ENGINE_LABELS = {
+    "llama_cpp": "llama.cpp",
+    "transformers": "transformers",
+    "diffusers": "diffusers",
+    "sdcpp": "sd.cpp",
+}
 
 
 def task_label(task: str | None) -> str:
