@@ -68,6 +68,7 @@ class ImageStep:
     total: int
     elapsed_s: float
     steps_per_s: float | None  # over the steps after the first (the first warms caches)
+    preview: Image | None = None  # a cheap look at the picture so far (some steps only)
 
     @property
     def eta_s(self) -> float | None:

@@ -327,7 +327,8 @@ class ImagesScreen(Screen[None]):
             def on_step(step: ImageStep, job: ImageJob = job) -> None:
                 nonlocal last_post
                 now = time.monotonic()
-                if step.step == step.total or now - last_post >= STEP_FLUSH_S:
+                due = step.step == step.total or step.preview is not None
+                if due or now - last_post >= STEP_FLUSH_S:
                     last_post = now
                     self.post_message(self.JobStep(job, step))
 
@@ -356,8 +357,10 @@ class ImagesScreen(Screen[None]):
             self.queue.finish(job, state)  # type: ignore[arg-type]
             self.post_message(self.JobEnded(job, outcome, error, time.perf_counter()))
 
-    def on_images_screen_job_step(self, message: JobStep) -> None:
+    async def on_images_screen_job_step(self, message: JobStep) -> None:
         step = message.step
+        if step.preview is not None and not message.job.cancel.is_set():
+            await self.query_one(ImagePreview).show(step.preview)
         bar = self.query_one("#image-progress", ProgressBar)
         bar.update(total=step.total, progress=step.step)
         self.query_one("#image-progress-label", Static).update(format_step(step))
