@@ -46,6 +46,7 @@ class ModelSpec:
     source: Literal["hf-cache", "folder", "demo", "server", "path"] = "path"
     server: ServerConfig | None = None
     remote_model: str | None = None  # the model id the server lists
+    projector: str | None = None  # llama.cpp vision: the mmproj GGUF beside the model
 
 
 @dataclass(frozen=True)
@@ -67,9 +68,28 @@ class LoadOptions:
 
 
 @dataclass(frozen=True)
+class ImageAttachment:
+    """An image given to a vision model: a file path, or the encoded bytes (PNG, JPEG...).
+
+    Frozen and picklable, so a message with images can go to an engine host.
+    """
+
+    path: str | None = None
+    data: bytes | None = None
+    mime: str | None = None  # guessed from the path or the bytes when not given
+
+    def read(self) -> bytes:
+        """The encoded image; ImageUnreadable when the file is gone or unreadable."""
+        from backends.chat.images import read_attachment
+
+        return read_attachment(self)
+
+
+@dataclass(frozen=True)
 class ChatMessage:
     role: Role
     content: str
+    images: tuple[ImageAttachment, ...] = ()
 
 
 @dataclass(frozen=True)

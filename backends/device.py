@@ -170,7 +170,7 @@ class DeviceMonitor:
 
 def _hosts() -> tuple[HostInfo, ...]:
     try:
-        return tuple(live_hosts())
+        return tuple(live_hosts(include_spare=True))
     except Exception:  # a host exiting mid-reading; the next sample has it right
         return ()
 

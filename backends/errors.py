@@ -69,6 +69,18 @@ class GenerationError(BackendError):
     title = "Generation failed"
 
 
+class AudioError(BackendError):
+    """An audio file that is missing or that the decoder cannot read."""
+
+    title = "Cannot read the audio"
+
+
+class MicrophoneUnavailable(BackendError):
+    """No PortAudio library, no input device, a busy device, or a remote (SSH) session."""
+
+    title = "No microphone"
+
+
 class HubError(BackendError):
     title = "Hugging Face Hub error"
 

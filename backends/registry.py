@@ -17,6 +17,7 @@ from backends.errors import MissingDependency, UnsupportedModel
 
 if TYPE_CHECKING:
     from backends.image.protocol import ImageEngine
+    from backends.speech.protocol import SpeechEngine
 
 
 class EngineEntry(NamedTuple):
@@ -33,7 +34,13 @@ ENGINES: dict[str, EngineEntry | tuple[str, str, str | None]] = {
     "llama_cpp": EngineEntry("backends.chat.llama_cpp", "LlamaCppEngine", "gguf", hosted=True),
     # Only HTTP: nothing native to crash, no memory to give back.
     "openai": EngineEntry("backends.chat.openai_compat", "OpenAICompatEngine", None),
+    "faster_whisper": EngineEntry(
+        "backends.speech.faster_whisper_engine", "FasterWhisperEngine", "speech", hosted=True
+    ),
 }
+
+# Engines that are not chat engines; pickers show each kind where it belongs.
+ENGINE_KINDS: dict[str, str] = {"faster_whisper": "speech", "diffusers": "image", "sdcpp": "image"}
 
 ENGINE_LABELS: dict[str, str] = {
     "transformers": "transformers",
@@ -41,6 +48,7 @@ ENGINE_LABELS: dict[str, str] = {
     "openai": "OpenAI-compatible",
     "diffusers": "diffusers",
     "sdcpp": "stable-diffusion.cpp",
+    "faster_whisper": "faster-whisper",
 }
 
 # Image engines (backends/image), by the same rules.
@@ -53,6 +61,11 @@ IMAGE_ENGINES: dict[str, EngineEntry | tuple[str, str, str | None]] = {
         "backends.image.sdcpp_engine", "StableDiffusionCppEngine", "sdcpp", hosted=True
     ),
 }
+
+
+def engine_kind(name: str) -> str:
+    """ "chat", "image" or "speech": the picker a model of this engine belongs in."""
+    return ENGINE_KINDS.get(name, "chat")
 
 
 def engine_entry(name: str) -> EngineEntry:
@@ -108,6 +121,23 @@ def create_image_engine(name: str, *, hosted: bool | None = None) -> ImageEngine
             HostedImageEngine(f"{entry.module}:{entry.cls}", label=ENGINE_LABELS.get(name, name)),
         )
     engine: ImageEngine = getattr(importlib.import_module(entry.module), entry.cls)()
+    return engine
+
+
+def create_speech_engine(name: str, *, hosted: bool | None = None) -> SpeechEngine:
+    """A fresh, unloaded speech engine: a hosted proxy for hosted entries (see create_engine)."""
+    if engine_kind(name) != "speech":
+        raise UnsupportedModel(f"{ENGINE_LABELS.get(name, name)} is not a speech engine.")
+    entry = engine_entry(name)
+    cls = engine_class(name)
+    if hosted if hosted is not None else entry.hosted:
+        from backends.host.speech_proxy import HostedSpeechEngine
+
+        proxy = HostedSpeechEngine(
+            cls, f"{entry.module}:{entry.cls}", label=ENGINE_LABELS.get(name, name)
+        )
+        return cast("SpeechEngine", proxy)
+    engine: SpeechEngine = cls()
     return engine
 
 

@@ -26,6 +26,7 @@ except ModuleNotFoundError:  # Python 3.10
 from backends.base import GenerationParams, LoadOptions, ServerConfig
 from backends.paths import config_file
 from backends.settings_model import BaseModel, BaseSettings, Field
+from backends.speech.protocol import SpeechLoadOptions, TranscribeOptions
 
 
 class ServerEntry(BaseModel):
@@ -105,6 +106,41 @@ class ImageSettings(BaseModel):
         return data_dir() / "images"
 
 
+class SpeechSettings(BaseModel):
+    """Speech to text with faster-whisper (the Speech screen and push-to-talk)."""
+
+    model: str | None = Field(
+        default=None, description="Speech model key or folder; else the first one found."
+    )
+    device: str = Field(default="auto", description="auto, cpu or cuda.")
+    compute_type: str = Field(
+        default="default",
+        description="default (int8 on CPU, float16 on CUDA), int8, int8_float16, float16, float32.",
+    )
+    language: str = Field(default="auto", description="auto-detect, or a code such as en, de.")
+    translate: bool = Field(default=False, description="Translate the speech into English.")
+    vad_filter: bool = Field(default=False, description="Skip silence (Silero VAD) first.")
+    beam_size: int = Field(default=5, ge=1, le=20, description="Beam search width.")
+    cpu_threads: int | None = Field(
+        default=None, ge=1, description="CPU threads for decoding; unset: cores - 1."
+    )
+
+    def load_options(self) -> SpeechLoadOptions:
+        return SpeechLoadOptions(
+            device=self.device,  # type: ignore[arg-type]
+            compute_type=self.compute_type,  # type: ignore[arg-type]
+            cpu_threads=self.cpu_threads,
+        )
+
+    def transcribe_options(self) -> TranscribeOptions:
+        return TranscribeOptions(
+            language=None if self.language in ("", "auto") else self.language,
+            task="translate" if self.translate else "transcribe",
+            vad_filter=self.vad_filter,
+            beam_size=self.beam_size,
+        )
+
+
 class Settings(BaseSettings):
     """localai-tui settings. Every field can be set in config.toml or as LOCALAI_TUI_<FIELD>."""
 
@@ -133,6 +169,9 @@ class Settings(BaseSettings):
     theme: str = Field(default="textual-dark", description="Textual theme name.")
     offline: bool = Field(default=False, description="Never touch the network (like --offline).")
     hf_endpoint: str | None = Field(default=None, description="Hub endpoint (else HF_ENDPOINT).")
+    speech: SpeechSettings = Field(
+        default_factory=SpeechSettings, description="Speech to text (faster-whisper)."
+    )
 
     @classmethod
     def from_sources(

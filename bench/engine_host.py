@@ -5,7 +5,8 @@ is not installed), in one run, interleaved and in alternating order per round:
 
 - stream:  one answer of `--tokens` tokens (same seed both ways), timed where the caller
            receives it: TTFT = first text - call; tokens/s = (tokens - 1) / (last text -
-           first text). Both engines are loaded for the whole section.
+           first text). Both engines are loaded for the whole section. Also 400 tokens
+           of the tiny fixture GGUF (thousands of tokens/s: the transport's worst case).
 - switch:  `ModelManager.switch` between the demo and a tiny Q8_0 GGUF, after one untimed
            round trip (runtime imported in-process; a warm spare host when hosted). Before
            each switch the spare host has finished starting, as it has when a user reads
@@ -226,6 +227,15 @@ def main() -> None:
     main_spec, tiny = _specs(work)
     print(f"model: {main_spec.name} ({main_spec.path}); {args.runs} runs, interleaved")
 
+    # The transport's cost shows most at thousands of tokens/s: the tiny fixture GGUF.
+    tiny_stream = bench_stream(tiny, args.runs, 400)
+    tiny_paired = statistics.median(
+        h["tok_s"] / i["tok_s"]
+        for h, i in zip(tiny_stream["hosted"], tiny_stream["in-process"], strict=True)
+    )
+    for mode in MODES:
+        rate = statistics.median(r["tok_s"] for r in tiny_stream[mode])
+        print(f"stream  {mode:10s} {rate:7.0f} tok/s  (tiny Q8_0 fixture, 400 tokens)")
     stream = bench_stream(main_spec, args.runs, args.tokens)
     med = {
         mode: {k: statistics.median(r[k] for r in stream[mode]) for k in ("tok_s", "ttft_s")}
@@ -264,6 +274,7 @@ def main() -> None:
 
     print()
     print(f"tokens/s hosted ÷ in-process     {tok_ratio:.3f} (paired {paired:.3f}; target ≥ 0.98)")
+    print(f"tokens/s tiny fixture, paired   {tiny_paired:.3f}")
     print(f"TTFT hosted - in-process         {ttft_diff:+.1f} ms (target ≤ 5 ms)")
     print(f"switch hosted ÷ in-process       {sw['hosted'] / sw['in-process']:.2f} (target ≤ 1.1)")
     print(f"tree RSS after unload ÷ before   {ratios['hosted']:.3f} hosted (target ≤ 1.02), "

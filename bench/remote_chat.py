@@ -1,27 +1,32 @@
 """Remote chat: the app vs a bare HTTP streaming client against the same local server.
 
-A paced OpenAI-compatible server runs in its own process (`--rate` tok/s after a
-`--ttft-ms` "prompt evaluation"; it records when it sent each token, so every run is
-compared with the server's own decode rate, not with another run's). Every token is a
-numbered word (`r<request>w<index>`, a blank line every 60 tokens, like paragraphs), so the
-highest number drawn tells how much of the answer is on screen.
+A paced OpenAI-compatible server runs in its own process (`--rate` tok/s after `--ttft-ms`
+of "prompt evaluation", default 100 tok/s and 80 ms, like llama.cpp's server with a small
+model; it records when it sent each token, so every run is compared with the server's own
+decode rate, not with another run's). Unlike a real server it needs almost no CPU, so the
+2 cores are the app's and the client's. Every token is a numbered word (`r<request>w<index>`,
+a blank line every 60 tokens, like paragraphs), so the highest number drawn tells how much
+of the answer is on screen.
 
-The app is the real `python -m tui` in a pseudo-terminal (120x40), configured for that
-server, driven like a user: type a prompt, Enter, type keys while the answer streams.
-Everything it writes to the terminal is read as it comes (no polling interval: finer than
-polling a tmux pane at 50 Hz); "on screen" is when the bytes that draw it were written.
-Rounds alternate between the app and a bare `httpx` streaming client, in one invocation.
+The app is the real `localai-tui --model bench/paced --engine openai` in a pseudo-terminal
+(120x40), configured for that server, driven like a user: a new chat (ctrl+n), a prompt,
+Enter, then keys typed while the answer streams. Everything it writes to the terminal is
+read as it comes (no polling interval: finer than polling a tmux pane at 50 Hz); "on
+screen" is when the bytes that draw it were written. Rounds rotate between the app, the
+bare `httpx` client and (with `--compare DIR`) another checkout of the app, such as the
+code before a change, all in one invocation.
 
 Figures (ratios, because this 2-core machine is shared and drifts between runs):
 - tokens/s on screen ÷ the server's decode rate for that same request (keep >= 0.98);
 - Enter -> first token on screen, minus the bare client's request -> first token (<= +20 ms);
 - key latency while streaming: key written -> its echo in the prompt drawn (p50/p95,
   target <= 20 / 50 ms);
-- launch -> first frame vs a bare Textual app, interleaved (bench/startup.py's method;
-  target <= 0.5 s and <= 1.5x the bare app);
+- launch -> first frame vs a bare Textual app, interleaved (target <= 0.5 s and <= 1.5x the
+  bare app), and the CPU time each had used by then (steadier than wall time here);
 - idle RSS with the remote model loaded (keep <= 80 MB).
 
     /work/main/.venv/bin/python bench/remote_chat.py [--runs 6] [--tokens 400] [--rate 100]
+    /work/main/.venv/bin/python bench/remote_chat.py --compare /tmp/localai-before
 """
 
 from __future__ import annotations
@@ -60,6 +65,10 @@ FIRST_FRAME_MARKER = b"Ask anything."  # the empty chat's hint
 KEY_PREFIX = "QZ"  # typed first in each round, unmeasured: makes every measured echo unique
 KEY_ALPHABET = "ABCDEFGHIJKLMNOPRSTUVWXY"  # measured keys; never in an answer (lowercase)
 KEY_TIMEOUT_S = 2.0
+# Keys start this long after Enter (and once text shows), the same for every variant: an app
+# that shows its first token sooner would otherwise have more keys measured in the busy
+# moments right after Enter, while the views mount.
+KEYS_AFTER_S = 0.4
 
 
 # -- the paced server (its own process) ------------------------------------------------------
@@ -146,7 +155,12 @@ def serve(port: int, rate: float, ttft: float) -> None:
             except (BrokenPipeError, ConnectionResetError):
                 pass
 
-    httpd = ThreadingHTTPServer(("127.0.0.1", port), Handler)
+    class QuietServer(ThreadingHTTPServer):
+        def handle_error(self, request: Any, client_address: Any) -> None:
+            if not isinstance(sys.exc_info()[1], ConnectionError):  # an app killed mid-run
+                super().handle_error(request, client_address)
+
+    httpd = QuietServer(("127.0.0.1", port), Handler)
     httpd.daemon_threads = True
     print(httpd.server_address[1], flush=True)
     httpd.serve_forever()
@@ -197,6 +211,7 @@ class Run:
     shown: list[float]  # when token i was first on screen (bare: received)
     served: Served
     keys: list[float] = field(default_factory=list)  # key latencies (app)
+    cpu: float = 0.0  # CPU seconds the app used, Enter to the whole answer drawn (app)
 
     @property
     def first_token(self) -> float:
@@ -210,6 +225,12 @@ class Run:
     def server_rate(self) -> float:
         sent = self.served.sent
         return (len(sent) - 1) / (sent[-1] - sent[0])
+
+    @property
+    def lags(self) -> tuple[float, float]:
+        """How long after the server sent them the first and the last token were on screen
+        (one clock: perf_counter is CLOCK_MONOTONIC in every process)."""
+        return self.shown[0] - self.served.sent[0], self.shown[-1] - self.served.sent[-1]
 
     @property
     def server_first_token(self) -> float:
@@ -294,6 +315,11 @@ class AppInPty:
             self.send(char)
         self.drain(0.3)
 
+    def cpu_s(self) -> float:
+        """CPU seconds the app has used (all its threads), from /proc."""
+        fields = Path(f"/proc/{self.proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
     def rss_mb(self) -> float:
         status = Path(f"/proc/{self.proc.pid}/status").read_text()
         kb = int(re.search(r"VmRSS:\s+(\d+)", status).group(1))  # type: ignore[union-attr]
@@ -313,10 +339,11 @@ def app_run(app: AppInPty, server: Server, tokens: int, rng: random.Random) -> R
     shown: list[float] = []  # shown[i]: when token i (or a later one) was first drawn
     app.type_and_wait("\x0e")  # ctrl+n: a new chat, so every round starts alike
     app.type_and_wait("go")
+    cpu_before = app.cpu_s()
     start = app.send("\r")
     typed = ""
     key_sent: float | None = None
-    next_key_at = 0.0
+    next_key_at = start + KEYS_AFTER_S
     latencies: list[float] = []
     deadline = start + 60 + tokens / 20
     while len(shown) < tokens:
@@ -340,9 +367,27 @@ def app_run(app: AppInPty, server: Server, tokens: int, rng: random.Random) -> R
             next_key_at = stamp + rng.uniform(0.05, 0.15)
         elif key_sent is not None and stamp - key_sent > KEY_TIMEOUT_S:
             raise RuntimeError(f"key {typed[-1]!r} not echoed within {KEY_TIMEOUT_S} s")
+    cpu = app.cpu_s() - cpu_before
     app.drain(0.3)
     app.type_and_wait("\x7f" * len(typed))  # empty the prompt for the next round
-    return Run("app", start, shown, server.record(number), latencies)
+    return Run("app", start, shown, server.record(number), latencies, cpu)
+
+
+# -- launch -> first frame ---------------------------------------------------------------
+
+
+def first_frame(argv: list[str], marker: bytes, env: dict[str, str]) -> tuple[float, float]:
+    """Seconds from spawn until `marker` is drawn, and the CPU seconds the process had used
+    by then (from /proc: less sensitive than wall time to the rest of a shared machine)."""
+    app = AppInPty(argv, env)
+    try:
+        app.wait_for(marker)
+        wall = time.perf_counter() - app.launched
+        fields = Path(f"/proc/{app.proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        cpu = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
+        return wall, cpu
+    finally:
+        app.close()
 
 
 # -- main -------------------------------------------------------------------------------------
@@ -384,7 +429,7 @@ class Variant:
     label: str
     root: Path
     env: dict[str, str]
-    launches: list[float] = field(default_factory=list)
+    launches: list[tuple[float, float]] = field(default_factory=list)  # (wall, CPU) s
     runs: list[Run] = field(default_factory=list)
     idle_rss: float = 0.0
     after_rss: float = 0.0
@@ -425,13 +470,14 @@ def _print_run(label: str, round_: int, run: Run) -> None:
     print(
         f"  round {round_ + 1} {label:12s} first token {run.first_token * 1000:5.0f} ms"
         f" (server {run.server_first_token * 1000:4.0f})  {run.rate:6.1f} tok/s"
-        f" ÷ server {run.server_rate:6.1f} = {run.rate / run.server_rate:.3f}{keys}",
+        f" ÷ server {run.server_rate:6.1f} = {run.rate / run.server_rate:.3f}{keys}"
+        + (f"  CPU {run.cpu * 1000:4.0f} ms" if run.cpu else ""),
         flush=True,
     )
 
 
 def _run(args: argparse.Namespace, server: Server, tmp: Path) -> int:
-    from bench.startup import BARE_APP, BARE_MARKER, time_to_marker
+    from bench.startup import BARE_APP, BARE_MARKER
 
     config = tmp / "config.toml"
     config.write_text(
@@ -450,7 +496,7 @@ def _run(args: argparse.Namespace, server: Server, tmp: Path) -> int:
 
     bare_app = tmp / "bare.py"
     bare_app.write_text(BARE_APP)
-    bare_launches: list[float] = []
+    bare_launches: list[tuple[float, float]] = []
     for launch in range(args.launches):  # interleaved, the order rotating each time
         order: list[Variant | None] = [None, *variants]
         shift = launch % len(order)
@@ -458,14 +504,16 @@ def _run(args: argparse.Namespace, server: Server, tmp: Path) -> int:
         for variant in order[shift:] + order[:shift]:
             if variant is None:
                 bare_launches.append(
-                    time_to_marker([sys.executable, str(bare_app)], BARE_MARKER, variants[0].env)
+                    first_frame([sys.executable, str(bare_app)], BARE_MARKER, variants[0].env)
                 )
-                line.append(f"bare Textual {bare_launches[-1] * 1000:5.0f} ms")
+                wall, cpu = bare_launches[-1]
+                line.append(f"bare Textual {wall * 1000:5.0f} ms (CPU {cpu * 1000:3.0f})")
             else:
                 variant.launches.append(
-                    time_to_marker(_argv(variant.root), FIRST_FRAME_MARKER, variant.env)
+                    first_frame(_argv(variant.root), FIRST_FRAME_MARKER, variant.env)
                 )
-                line.append(f"{variant.label} {variant.launches[-1] * 1000:5.0f} ms")
+                wall, cpu = variant.launches[-1]
+                line.append(f"{variant.label} {wall * 1000:5.0f} ms (CPU {cpu * 1000:3.0f})")
         print(f"  launch {launch + 1}: " + "  ".join(line), flush=True)
 
     bares: list[Run] = []
@@ -501,17 +549,22 @@ def _run(args: argparse.Namespace, server: Server, tmp: Path) -> int:
     med = statistics.median
     bare_ratios = [r.rate / r.server_rate for r in bares]
     bare_first = med([r.first_token for r in bares])
-    bare_launch = med(bare_launches)
+    bare_launch = med([wall for wall, _ in bare_launches])
+    bare_cpu = med([cpu for _, cpu in bare_launches])
     print()
     print(f"bare client ÷ server, per run : {min(bare_ratios):.3f}–{max(bare_ratios):.3f}")
     print(f"bare client first token       : {bare_first * 1000:.0f} ms (median)")
-    print(f"bare Textual app first frame  : {bare_launch * 1000:.0f} ms (median)")
+    print(
+        f"bare Textual app first frame  : {bare_launch * 1000:.0f} ms (median),"
+        f" {bare_cpu * 1000:.0f} ms CPU"
+    )
     for variant in variants:
         runs = variant.runs
         ratios = [r.rate / r.server_rate for r in runs]
         keys = [k for r in runs for k in r.keys]
         first = med([r.first_token for r in runs])
-        launch = med(variant.launches)
+        launch = med([wall for wall, _ in variant.launches])
+        launch_cpu = med([cpu for _, cpu in variant.launches])
         print()
         print(f"{variant.label} ({variant.root})")
         print(
@@ -530,6 +583,20 @@ def _run(args: argparse.Namespace, server: Server, tmp: Path) -> int:
         print(
             f"  launch -> first frame                : {launch * 1000:.0f} ms,"
             f" {launch / bare_launch:.2f} x the bare Textual app   target <= 500 ms and <= 1.5 x"
+        )
+        print(
+            f"  CPU used by the first frame          : {launch_cpu * 1000:.0f} ms,"
+            f" {launch_cpu / bare_cpu:.2f} x the bare Textual app's"
+        )
+        first_lag = med([r.lags[0] for r in runs]) * 1000
+        last_lag = med([r.lags[1] for r in runs]) * 1000
+        print(
+            f"  screen behind the server             : first token {first_lag:.0f} ms,"
+            f" last token {last_lag:.0f} ms (the tok/s ratio is span ÷ span)"
+        )
+        print(
+            f"  app CPU per answer (all threads)     : {med([r.cpu for r in runs]) * 1000:.0f} ms"
+            f" for {len(runs[0].shown)} tokens and the keys typed meanwhile"
         )
         print(
             f"  idle RSS with the remote model       : {variant.idle_rss:.0f} MB at start,"

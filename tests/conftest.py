@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -28,7 +29,30 @@ pytest_plugins = [
     "tests.fixtures.image_models",
     "tests.fixtures.openai_server",
     "tests.fixtures.hub_server",
+    "tests.fixtures.speech",
+    "tests.fixtures.vision",
 ]
+
+
+@pytest.fixture(autouse=True)
+def _no_spare_engine_hosts() -> Iterator[None]:
+    """No pre-started spare host processes unless a test asks (`spare_hosts`): every test
+    has its own data dir, so a spare warmed in one never fits the next, and starting
+    spares (importing torch, 3 s) would only burn the CPU other tests need."""
+    from backends.host.spawn import set_keep_spare
+
+    set_keep_spare(False)
+    yield
+
+
+@pytest.fixture
+def spare_hosts() -> Iterator[None]:
+    """Spare host processes on, as in the app (off again after the test)."""
+    from backends.host.spawn import set_keep_spare
+
+    set_keep_spare(True)
+    yield
+    set_keep_spare(False)
 
 
 @pytest.fixture(autouse=True)

@@ -19,6 +19,7 @@ from textual.worker import Worker, WorkerState
 
 from backends.errors import BackendError
 from backends.settings import Settings
+from backends.speech.manager import SpeechManager
 from tui.hub.hub_access import DownloadCompleted, HubAccess
 from tui.images.image_access import ImageAccess
 
@@ -50,6 +51,8 @@ class LocalAIApp(App[None]):
         Binding("f5", "open_images", "Images", show=False, id="app.images"),
         # priority: TextArea (the image prompt) binds f6 to "select line"
         Binding("f6", "open_gallery", "Gallery", show=False, id="app.gallery", priority=True),
+        # priority: TextArea (the chat prompt) binds f7 to "select all".
+        Binding("f7", "open_speech", "Speech", show=False, id="app.speech", priority=True),
         Binding("ctrl+q", "quit", "Quit", id="app.quit", priority=True),
     ]
 
@@ -62,6 +65,7 @@ class LocalAIApp(App[None]):
         startup_model: ModelSpec | None = None,
         gauge: DeviceGauge | None = None,
         gallery: GalleryStore | None = None,
+        speech: SpeechManager | None = None,
     ) -> None:
         super().__init__()
         from backends.models.manager import ModelManager
@@ -77,6 +81,7 @@ class LocalAIApp(App[None]):
         self._gauge = gauge
         self.hub = HubAccess(self, self.settings)
         self.images = ImageAccess(self, self.settings, gallery)
+        self.speech = speech or SpeechManager(self.settings)
         if self.settings.keymap:
             self.set_keymap(self.settings.keymap)
 
@@ -107,6 +112,7 @@ class LocalAIApp(App[None]):
         self.hub.close()
         self.images.close()
         self.manager.unload()
+        self.speech.unload()
         self.store.close()
 
     @work(thread=True, exit_on_error=False, group="hub")
@@ -152,6 +158,24 @@ class LocalAIApp(App[None]):
         """Past images: search, reuse parameters, image to image, delete."""
         self.images.show_gallery()
 
+    def action_open_speech(self) -> None:
+        """Transcribe an audio file or a recording; export subtitles or send text to chat."""
+        from tui.speech.speech_screen import SpeechScreen
+
+        if isinstance(self.screen, SpeechScreen):
+            return
+        self.push_screen(SpeechScreen(self.settings, self.speech), self._transcript_to_chat)
+
+    def _transcript_to_chat(self, text: str | None) -> None:
+        """The Speech screen's "send to chat": the words go into the prompt to edit."""
+        from tui.chat.prompt_input import PromptInput
+
+        if not text:
+            return
+        prompt = self.screen_stack[0].query_one(PromptInput)
+        prompt.insert(text)
+        prompt.focus()
+
     def on_download_completed(self, message: DownloadCompleted) -> None:
         from backends.hub.client import default_cache_dir
         from backends.models.cache_inventory import cached_files
@@ -181,6 +205,11 @@ class LocalAIApp(App[None]):
             "Models on disk by size; delete to free space (F4)",
             self.action_open_cache,
         )
+        yield SystemCommand(
+            "Speech to text",
+            "Transcribe a file or a recording; export .srt/.vtt (F7)",
+            self.action_open_speech,
+        )
         palette = getattr(screen, "palette_commands", None)
         if palette is not None:
             yield from palette()
@@ -197,6 +226,7 @@ class LocalAIApp(App[None]):
         from tui.images.images_screen import ImagesScreen
         from tui.screens.help import HelpScreen
         from tui.screens.model_picker import ModelPickerScreen
+        from tui.speech.speech_screen import SpeechScreen
 
         if isinstance(self.screen, HelpScreen):
             return
@@ -214,6 +244,7 @@ class LocalAIApp(App[None]):
             ("Disk cache (F4)", CacheScreen),
             ("Images (F5)", ImagesScreen),
             ("Gallery (F6)", GalleryScreen),
+            ("Speech (F7)", SpeechScreen),
         ]
         self.push_screen(HelpScreen(sections))
 

@@ -88,7 +88,6 @@ def main(argv: list[str] | None = None) -> int:
 
     # Before Textual owns the terminal (textual-image asks it what it can draw).
     probe_terminal_graphics(settings.images.renderer)
-
     try:
         app = LocalAIApp(settings, startup_model=startup)
     except BackendError as exc:  # e.g. a damaged conversation database

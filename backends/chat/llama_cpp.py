@@ -43,6 +43,7 @@ from backends.base import (
     StreamFinished,
     TextDelta,
 )
+from backends.chat.images import has_images, refuse_images
 from backends.chat.lifecycle import (
     LoadSteps,
     already_answering,
@@ -54,6 +55,7 @@ from backends.chat.llama_repack import (
     remember_repack_crash,
     repack_crashes_here,
 )
+from backends.chat.llama_vision import projector_handler, stream_multimodal
 from backends.chat.transcript import (
     NO_TEMPLATE_NOTICE,
     TRANSCRIPT_STOPS,
@@ -193,7 +195,10 @@ class LlamaCppEngine:
     """A ChatEngine over llama-cpp-python; one model at a time."""
 
     name: ClassVar[str] = "llama_cpp"
+    # vision: with the model's mmproj projector (spec.projector); without it, images are
+    # refused before anything is evaluated.
     capabilities: ClassVar[EngineCapabilities] = EngineCapabilities(
+        vision=True,
         load_options=frozenset(
             {"n_ctx", "n_gpu_layers", "n_threads", "n_threads_batch", "use_extra_bufts"}
         ),
@@ -224,6 +229,8 @@ class LlamaCppEngine:
         self._n_gpu_layers = 0
         self._key = ""  # the model key, for the n_ctx setting an overflow error names
         self._lock = threading.Lock()  # one stream at a time on one context
+        self._vision = False  # loaded with a projector
+        self._name = "This model"
 
     @property
     def loaded(self) -> bool:
@@ -264,6 +271,9 @@ class LlamaCppEngine:
         if info.context_length and n_ctx > info.context_length:
             n_ctx = info.context_length
         _recent_native_lines.clear()
+        vision: dict[str, Any] = {}
+        if spec.projector:
+            vision["chat_handler"] = projector_handler(llama_cpp, spec.projector)
         try:
             with _model_params(llama_cpp, use_extra_bufts=extra_bufts_allowed(options)):
                 llm = llama_cpp.Llama(
@@ -276,6 +286,7 @@ class LlamaCppEngine:
                     n_threads=options.n_threads or max(1, cores - 1),
                     n_threads_batch=options.n_threads_batch or max(1, cores - 1),
                     verbose=False,
+                    **vision,
                 )
         except MemoryError as error:
             raise OutOfMemory(
@@ -287,6 +298,7 @@ class LlamaCppEngine:
         self._llm = llm
         self._info = info
         self._key = spec.key
+        self._vision, self._name = bool(spec.projector), spec.name
         self._n_gpu_layers = self._offloaded_layers(options.n_gpu_layers, info, llama_cpp)
         steps.check_cancel()
         steps.report(1.0, "Ready")
@@ -308,6 +320,16 @@ class LlamaCppEngine:
         if llm is None or info is None:
             raise not_loaded()
         started = time.perf_counter()
+        if has_images(messages):
+            if not self._vision:
+                refuse_images(messages, self._name, "It has no vision projector (mmproj file).")
+            if not self._lock.acquire(blocking=False):
+                raise already_answering()
+            try:
+                yield from stream_multimodal(llm, messages, params, cancel, started)
+            finally:
+                self._lock.release()
+            return
         stops: list[str] = []
         if info.chat_template:
             from llama_cpp.llama_chat_format import Jinja2ChatFormatter
@@ -369,6 +391,15 @@ class LlamaCppEngine:
         ttft: float | None = None
         finish: FinishReason = "length"
         try:
+            if not _evaluate_prompt(llm, tokens, cancel):
+                yield StreamFinished(
+                    finish_reason="cancelled",
+                    prompt_tokens=len(tokens),
+                    completion_tokens=0,
+                    ttft_s=None,
+                    total_s=time.perf_counter() - started,
+                )
+                return
             for token in llm.generate(
                 tokens,
                 top_k=params.top_k,
@@ -460,3 +491,43 @@ def context_full_message(prompt_tokens: int, n_ctx: int, info: GGUFInfo, key: st
         f"{head} Start a new chat (ctrl+n), or give this model a larger window in "
         f'{config_file()}: [models."{key}"] n_ctx = {bigger}, then load it again.'
     )
+
+
+PROMPT_CHUNK_S = 0.4  # prompt evaluation checks for a stop at least about this often
+FIRST_PROMPT_CHUNK = 16  # tokens; later chunks are sized from the measured rate
+
+
+def _evaluate_prompt(llm: Llama, tokens: list[int], cancel: threading.Event | None) -> bool:
+    """Evaluate all but the last prompt token in chunks, checking `cancel` between them.
+
+    `Llama.generate` evaluates the whole prompt in one call that nothing interrupts: a
+    10 KB prompt to the demo model on 2 busy cores kept "stopping…" for ~20 s (and quitting
+    waited as long). Chunks sized from the measured rate to take about PROMPT_CHUNK_S bound
+    that wait. What was evaluated stays in the KV cache: `generate` then finds all but the
+    last token as a cached prefix, and a prompt stopped half-way is a prefix the next
+    answer reuses. Returns False when cancelled.
+    """
+    if cancel is None:
+        return True
+    head = tokens[:-1]
+    cached = 0
+    for have, want in zip(llm._input_ids, head, strict=False):
+        if have != want:
+            break
+        cached += 1
+    if cached < llm.n_tokens:  # drop what differs, as generate() would
+        if cached == 0 or not llm._ctx.kv_cache_seq_rm(-1, cached, -1):
+            llm.reset()
+            cached = 0
+        llm.n_tokens = cached
+    position, chunk = cached, FIRST_PROMPT_CHUNK
+    while position < len(head):
+        if cancel.is_set():
+            return False
+        batch = head[position : position + chunk]
+        began = time.perf_counter()
+        llm.eval(batch)
+        rate = len(batch) / max(time.perf_counter() - began, 1e-6)
+        position += len(batch)
+        chunk = int(min(max(rate * PROMPT_CHUNK_S, FIRST_PROMPT_CHUNK), llm.n_batch))
+    return not cancel.is_set()

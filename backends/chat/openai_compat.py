@@ -56,7 +56,12 @@ class OpenAICompatEngine:
 
     name: ClassVar[str] = "openai"
     capabilities: ClassVar[EngineCapabilities] = EngineCapabilities(
-        streaming=True, cancel=True, lists_models=True, holds_memory=False
+        # vision: the server decides; a text-only model there answers with an error we show.
+        streaming=True,
+        cancel=True,
+        lists_models=True,
+        holds_memory=False,
+        vision=True,
     )
 
     def __init__(self) -> None:

@@ -31,7 +31,7 @@ def chat_body(
 ) -> dict[str, Any]:
     body: dict[str, Any] = {
         "model": model,
-        "messages": [{"role": m.role, "content": m.content} for m in messages],
+        "messages": [wire_message(m) for m in messages],
         "stream": True,
         "max_tokens": params.max_new_tokens,  # llama.cpp ignores max_completion_tokens
         "temperature": params.temperature,
@@ -47,6 +47,20 @@ def chat_body(
             body["repeat_penalty"] = params.repetition_penalty  # llama.cpp
         body["stream_options"] = {"include_usage": True}
     return body
+
+
+def wire_message(message: ChatMessage) -> dict[str, Any]:
+    """A message as the server takes it: images become `image_url` parts with data URLs."""
+    if not message.images:
+        return {"role": message.role, "content": message.content}
+    from backends.chat.images import data_url
+
+    parts: list[dict[str, Any]] = [
+        {"type": "image_url", "image_url": {"url": data_url(image)}} for image in message.images
+    ]
+    if message.content:
+        parts.append({"type": "text", "text": message.content})
+    return {"role": message.role, "content": parts}
 
 
 def whole_answer(

@@ -3,10 +3,10 @@
 `run_answer` calls `engine.stream` in the calling (worker) thread. Deltas are gathered and
 handed on at most every `flush_interval` seconds (default 40 ms): per-token UI calls slowed a
 75 tok/s engine to 55 tok/s on 2 cores. The first text goes at once: it is what the user
-waits for. Each hand-off first persists the whole text so far
-(`persist`), so anything the user has seen is on disk if the process dies; then `on_chunk`
-gets the new text. The end of the stream (stats or an error) travels through the same
-`on_chunk` channel, after the last text, so a UI can never see the end before the text.
+waits for. Each hand-off first persists the whole text so far (`persist`), so anything the
+user has seen is on disk if the process dies; then `on_chunk` gets the new text. The end of
+the stream (stats or an error) travels through the same `on_chunk` channel, after the last
+text, so a UI can never see the end before the text.
 
 A flusher thread hands on text that arrived just after a flush when the engine then stalls
 (a slow token, a network hiccup), so nothing sits unseen waiting for the next token.
@@ -24,10 +24,12 @@ from backends.base import (
     ChatEngine,
     ChatMessage,
     GenerationParams,
+    ImageAttachment,
     Notice,
     StreamFinished,
     TextDelta,
 )
+from backends.chat.images import has_images, refuse_images
 from backends.errors import BackendError, GenerationError
 
 log = logging.getLogger(__name__)
@@ -49,14 +51,23 @@ class AnswerChunk:
         return self.finished is not None or self.error is not None
 
 
-def build_messages(system_prompt: str, history: Sequence[tuple[str, str]]) -> list[ChatMessage]:
-    """The engine's input: the system prompt (if any), then (role, content) turns in order."""
+def build_messages(
+    system_prompt: str,
+    history: Sequence[tuple[str, str] | tuple[str, str, Sequence[str]]],
+) -> list[ChatMessage]:
+    """The engine's input: the system prompt (if any), then the turns in order.
+
+    A turn is (role, content) or (role, content, image paths).
+    """
     messages: list[ChatMessage] = []
     if system_prompt.strip():
         messages.append(ChatMessage("system", system_prompt))
-    for role, content in history:
+    for turn in history:
+        role, content = turn[0], turn[1]
+        paths = turn[2] if len(turn) > 2 else ()  # type: ignore[misc]
         if role in ("user", "assistant"):
-            messages.append(ChatMessage(role, content))  # type: ignore[arg-type]
+            images = tuple(ImageAttachment(path=str(p)) for p in paths)
+            messages.append(ChatMessage(role, content, images))  # type: ignore[arg-type]
     return messages
 
 
@@ -159,6 +170,12 @@ def run_answer(
     The last `on_chunk` call always carries `finished` or `error`. A cancelled stream
     finishes with finish_reason "cancelled" and keeps (and has persisted) its partial text.
     """
+    if has_images(messages) and not engine.capabilities.vision:
+        try:  # refused before anything reaches the engine
+            refuse_images(messages, getattr(engine, "name", "This engine"))
+        except BackendError as exc:
+            on_chunk(AnswerChunk(error=exc))
+            return None
     text_so_far: list[str] = []
 
     def emit(text: str, notices: tuple[str, ...]) -> None:

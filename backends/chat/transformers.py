@@ -3,17 +3,19 @@
 Loading always reads a local directory with `local_files_only=True`: a spec's `path`, or
 the snapshot of `repo_id` already in the HF cache. It never reaches the Hub.
 Generation runs `model.generate` in a daemon thread that feeds a streamer; a
-`StoppingCriteria` watching the cancel event ends it after the current token.
+`StoppingCriteria` watching the cancel event ends it after the current token, and a long
+prompt is read in chunks first (`_read_prompt`) so that a stop lands between them.
 Placement, dtype and quantisation choices live in transformers_placement.py.
 """
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 import warnings
 import weakref
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -30,6 +32,7 @@ from backends.base import (
     StreamFinished,
     TextDelta,
 )
+from backends.chat.images import refuse_images
 from backends.chat.lifecycle import (
     LoadSteps,
     already_answering,
@@ -49,12 +52,15 @@ from backends.chat.transformers_placement import (
     translate_load_error,
 )
 from backends.chat.transformers_streamer import TokenStreamer
+from backends.chat.transformers_vision import encode_with_processor, is_vision_model, to_model
 from backends.errors import GenerationError, ModelNotFound, UnsupportedModel
 from backends.registry import missing_runtime
 
 if TYPE_CHECKING:
     import torch
     from transformers import PreTrainedModel, PreTrainedTokenizerBase
+
+log = logging.getLogger(__name__)
 
 
 def _import_runtime() -> None:
@@ -103,7 +109,10 @@ class TransformersEngine:
     """A ChatEngine over transformers' AutoModelForCausalLM; one model at a time."""
 
     name: ClassVar[str] = "transformers"
+    # vision: image-text-to-text models (LLaVA, SmolVLM, Qwen2.5-VL, Gemma 3...); a
+    # text-only model refuses images in `stream` before generating.
     capabilities: ClassVar[EngineCapabilities] = EngineCapabilities(
+        vision=True,
         load_options=frozenset(
             {"device", "dtype", "quantization", "trust_remote_code", "adapters"}
         ),
@@ -111,14 +120,38 @@ class TransformersEngine:
 
     @classmethod
     def warm_up(cls) -> None:
-        """Engine-host hook: import torch and transformers' model classes ahead of the
-        load (3-5 s here), in a spare host, so a switch does not wait for them."""
+        """Engine-host hook: import torch and transformers' loading machinery ahead of the
+        load, in a spare host, so a switch does not wait for them.
+
+        `from transformers import AutoModelForCausalLM` alone is lazy: the first
+        `from_pretrained` in a process then imported modeling_utils, core_model_loading
+        and the generation code, 7-11 s on this busy 2-core box.
+        """
         _import_runtime()
-        from transformers import AutoModelForCausalLM, AutoTokenizer  # noqa: F401
+        import transformers.core_model_loading  # noqa: F401
+        import transformers.generation.utils  # noqa: F401
+        import transformers.modeling_utils  # noqa: F401
+        from transformers import (  # noqa: F401
+            AutoConfig,
+            AutoModelForCausalLM,
+            AutoTokenizer,
+            PreTrainedTokenizerFast,
+        )
+
+        # transformers 5 compiles ~940 regexes into a per-process cache on the first
+        # from_pretrained (0.5-0.9 s here); an internal function, hence the guard.
+        try:
+            from transformers.conversion_mapping import get_checkpoint_conversion_mapping
+
+            get_checkpoint_conversion_mapping("llama")
+        except (ImportError, AttributeError, TypeError):
+            pass
 
     def __init__(self) -> None:
         self._model: PreTrainedModel | None = None
         self._tokenizer: PreTrainedTokenizerBase | None = None
+        self._processor: Any = None  # image-text-to-text models: their AutoProcessor
+        self._name = "This model"
         self._lock = threading.Lock()
 
     @property
@@ -134,6 +167,7 @@ class TransformersEngine:
         cancel: threading.Event | None = None,
     ) -> None:
         self.unload()
+        self._name = spec.name
         try:
             self._load(spec, options, progress, cancel)
         except BaseException:
@@ -154,20 +188,29 @@ class TransformersEngine:
 
         model_dir = resolve_model_dir(spec)
         placement = plan_placement(options)
+        vision = is_vision_model(model_dir)
         steps.check_cancel()
-        steps.report(0.05, "Loading tokenizer")
+        steps.report(0.05, "Loading processor" if vision else "Loading tokenizer")
         common: dict[str, Any] = {
             "local_files_only": True,
             "trust_remote_code": options.trust_remote_code,
         }
+        model_class: Any = AutoModelForCausalLM
         try:
-            tokenizer = AutoTokenizer.from_pretrained(model_dir, **common)
+            if vision:
+                from transformers import AutoModelForImageTextToText, AutoProcessor
+
+                self._processor = AutoProcessor.from_pretrained(model_dir, **common)
+                tokenizer = self._processor.tokenizer
+                model_class = AutoModelForImageTextToText
+            else:
+                tokenizer = AutoTokenizer.from_pretrained(model_dir, **common)
         except Exception as error:
             raise translate_load_error(error, model_dir, options) from error
         steps.check_cancel()
         steps.report(0.15, "Loading weights")
         try:
-            model: Any = AutoModelForCausalLM.from_pretrained(
+            model: Any = model_class.from_pretrained(
                 model_dir, **common, **model_load_kwargs(placement)
             )
             if placement.move_to is not None:
@@ -225,10 +268,15 @@ class TransformersEngine:
         from transformers import StoppingCriteria, StoppingCriteriaList
 
         started = time.perf_counter()
+        processor = self._processor
+        if processor is None:
+            refuse_images(messages, self._name, "It is a text-only transformers model.")
         chat = [{"role": m.role, "content": m.content} for m in messages]
         stop_filter = StopSequenceFilter(())
         encoded: Any
-        if tokenizer.chat_template:
+        if processor is not None:
+            encoded = encode_with_processor(processor, messages)
+        elif tokenizer.chat_template:
             try:
                 encoded = tokenizer.apply_chat_template(
                     chat, add_generation_prompt=True, return_tensors="pt", return_dict=True
@@ -244,6 +292,23 @@ class TransformersEngine:
             stop_filter = StopSequenceFilter(TRANSCRIPT_STOPS)
         input_ids = encoded["input_ids"].to(model.device)
         attention_mask = encoded["attention_mask"].to(model.device)
+        prompt_len = int(input_ids.shape[-1])
+        window = getattr(model.config, "max_position_embeddings", None)
+        max_new = params.max_new_tokens
+        if isinstance(window, int) and window > 0:
+            if prompt_len >= window:
+                raise GenerationError(
+                    f"The conversation ({prompt_len} tokens) no longer fits this model's "
+                    f"context window ({window} tokens). Start a new chat (ctrl+n).",
+                    title="Context window full",
+                )
+            max_new = min(max_new, window - prompt_len)  # the window is the tighter cap
+        # Vision inputs (pixel_values, image sizes...) in the model's dtype and place.
+        extra_inputs = {
+            key: to_model(value, model)
+            for key, value in encoded.items()
+            if key not in ("input_ids", "attention_mask")
+        }
         eos = model.generation_config.eos_token_id
         eos_ids = set(eos if isinstance(eos, list) else [] if eos is None else [eos])
         if tokenizer.eos_token_id is not None:
@@ -258,9 +323,10 @@ class TransformersEngine:
 
         sample = params.temperature > 0
         kwargs: dict[str, Any] = {
+            **extra_inputs,
             "input_ids": input_ids,
             "attention_mask": attention_mask,
-            "max_new_tokens": params.max_new_tokens,
+            "max_new_tokens": max_new,
             "do_sample": sample,
             "repetition_penalty": params.repetition_penalty,
             "streamer": streamer,
@@ -274,11 +340,21 @@ class TransformersEngine:
         else:  # greedy: unset sampling knobs a model's generation_config may carry
             kwargs.update(temperature=None, top_k=None, top_p=None)
 
+        def stopped() -> bool:
+            return stop_now.is_set() or (cancel is not None and cancel.is_set())
+
         def run() -> None:
             try:
                 if params.seed is not None:
                     torch.manual_seed(params.seed)
                 with torch.inference_mode():
+                    # Text only: inputs such as images would be left out of the chunks.
+                    if cancel is not None and set(encoded.keys()) <= TEXT_INPUTS:
+                        cache = _read_prompt(model, input_ids, stopped)
+                        if cache is False:
+                            return  # stopped while the prompt was read
+                        if cache is not None:
+                            kwargs[_cache_argument(model.base_model)] = cache
                     model.generate(**kwargs)
             except BaseException as error:  # handed to the reading thread, raised there
                 streamer.fail(error)
@@ -318,8 +394,8 @@ class TransformersEngine:
             finish = "cancelled"
         elif streamer.ended_by_eos or stop_filter.stopped:
             finish = "stop"
-        elif streamer.generated >= params.max_new_tokens:
-            finish = "length"
+        elif streamer.generated >= max_new:
+            finish = "length" if max_new == params.max_new_tokens else "context"
         else:
             finish = "stop"
         yield StreamFinished(
@@ -332,6 +408,7 @@ class TransformersEngine:
 
     def unload(self) -> None:
         model, self._model, self._tokenizer = self._model, None, None
+        self._processor = None
         if model is None:
             return
         # A loaded model is in no reference cycle, so dropping the last reference frees
@@ -358,3 +435,49 @@ class TransformersEngine:
             else:
                 ram += size
         return MemoryFootprint(ram_bytes=ram, vram_bytes=vram)
+
+
+TEXT_INPUTS = {"input_ids", "attention_mask"}
+PROMPT_CHUNK_S = 0.4  # a stop during the prompt lands within about this long
+FIRST_PROMPT_CHUNK = 16  # tokens; later chunks are sized from the measured rate
+
+
+def _read_prompt(model: Any, input_ids: torch.Tensor, stopped: Callable[[], bool]) -> Any:
+    """Run all but the last prompt token through the model in chunks, filling a KV cache,
+    and check `stopped` between chunks.
+
+    `generate` reads the whole prompt in one forward pass that nothing interrupts (a 10 KB
+    prompt is minutes on a large model on CPU); given this cache it reads only the last
+    token. Returns the cache, False when stopped, or None when this model cannot be read
+    in chunks (generate then reads the prompt itself, as before).
+    """
+    from transformers import DynamicCache
+
+    head = int(input_ids.shape[-1]) - 1
+    if head <= FIRST_PROMPT_CHUNK:
+        return None  # short: one pass is as quick to stop
+    cache = DynamicCache(config=model.config)
+    body = model.base_model  # hidden states only: no logits over the vocabulary per token
+    argument = _cache_argument(body)
+    position, chunk = 0, FIRST_PROMPT_CHUNK
+    try:
+        while position < head:
+            if stopped():
+                return False
+            end = min(position + chunk, head)
+            began = time.perf_counter()
+            body(input_ids=input_ids[:, position:end], use_cache=True, **{argument: cache})
+            rate = (end - position) / max(time.perf_counter() - began, 1e-6)
+            position = end
+            chunk = max(int(rate * PROMPT_CHUNK_S), FIRST_PROMPT_CHUNK)
+    except (TypeError, ValueError, NotImplementedError) as error:
+        log.info("reading the prompt in chunks failed (%s); generate reads it whole", error)
+        return None
+    return False if stopped() else cache
+
+
+def _cache_argument(module: Any) -> str:
+    """transformers 5.2x renamed `past_key_values` to `cache` (the old name warns)."""
+    import inspect
+
+    return "cache" if "cache" in inspect.signature(module.forward).parameters else "past_key_values"

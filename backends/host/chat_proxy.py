@@ -2,10 +2,12 @@
 run_answer use a hosted engine exactly as an in-process one.
 
 What the host adds, seen from here:
-- Cancel that always works: after the caller's cancel is set, the child has
-  `CANCEL_GRACE_S` to finish its stream; if it does not (stuck in native code), the host
-  is killed, this stream ends with finish_reason "cancelled", and a fresh host reloads
-  the same model in the background, so the next answer works.
+- Cancel that always works: once the caller's cancel is set, the stream ends with
+  finish_reason "cancelled" at once; the child has `STOP_GRACE_S` to finish its own
+  stream in the background; if it does not (stuck in native code), the host is killed
+  and a fresh host loads the same model again, so the next answer works (it waits). A
+  cancelled load that does not stop within `LOAD_CANCEL_GRACE_S` is ended with its
+  process (LoadCancelled).
 - Crashes: a host that dies raises EngineCrashed (signal explained) from `load` or
   `stream`; the proxy stays "loaded" and the next call starts a new host and loads the
   same model again, so resending works.
@@ -37,14 +39,18 @@ from backends.base import (
     TextDelta,
 )
 from backends.chat.lifecycle import not_loaded
-from backends.errors import BackendError
-from backends.host.client import EngineCrashed, EngineHost
+from backends.errors import BackendError, LoadCancelled
+from backends.host.client import CallCancelled, EngineCrashed, EngineHost
 
 log = logging.getLogger(__name__)
 
-# Measured from the caller's cancel: the proxy polls it every 20 ms, then gives the child
-# this long to end its stream before killing it; Esc must end a stream within 0.5 s.
-CANCEL_GRACE_S = 0.3
+# A stopped stream ends for the user as soon as the proxy sees the cancel (it looks every
+# 20 ms); the child then has this long to end its stream before it is killed and the
+# model loaded again. A big model on CPU may take most of a second for one token.
+STOP_GRACE_S = 1.0
+# A load checks its cancel between stages; one stuck in a long native stage (reading a
+# 10 GB file) is ended with its process after this long, its memory back at once.
+LOAD_CANCEL_GRACE_S = 0.5
 
 CrashHook = Callable[[int, LoadOptions], "tuple[LoadOptions, str] | None"]
 
@@ -67,8 +73,7 @@ class HostedChatEngine:
         self._spec: ModelSpec | None = None
         self._options: LoadOptions | None = None
         self._pending_notice: str | None = None
-        self._lock = threading.Lock()  # guards the reviver
-        self._reviver: threading.Thread | None = None
+        self._settling: threading.Event | None = None  # set once a stopped stream settled
         self._revive_error: BackendError | None = None
 
     @property
@@ -85,7 +90,7 @@ class HostedChatEngine:
         progress: ProgressCallback | None = None,
         cancel: threading.Event | None = None,
     ) -> None:
-        self._wait_for_reviver()
+        self._wait_until_settled()
         self._spec = None
         try:
             options = self._load_in_host(spec, options, progress, cancel)
@@ -103,15 +108,29 @@ class HostedChatEngine:
     ) -> LoadOptions:
         """Load (again) in the host, once more with the hook's options after a crash."""
         try:
-            self.host.call("load", spec, options, progress=progress, cancel=cancel)
+            try:
+                self._call_load(spec, options, progress, cancel)
+                return options
+            except EngineCrashed as crash:
+                fallback = self._fallback(crash, options)
+                if fallback is None:
+                    raise
+                options, self._pending_notice = fallback
+            self._call_load(spec, options, progress, cancel)
             return options
-        except EngineCrashed as crash:
-            fallback = self._fallback(crash, options)
-            if fallback is None:
-                raise
-            options, self._pending_notice = fallback
-        self.host.call("load", spec, options, progress=progress, cancel=cancel)
-        return options
+        except CallCancelled:
+            raise LoadCancelled(f"Loading {spec.name} was cancelled.") from None
+
+    def _call_load(
+        self,
+        spec: ModelSpec,
+        options: LoadOptions,
+        progress: ProgressCallback | None,
+        cancel: threading.Event | None,
+    ) -> None:
+        self.host.call(
+            "load", spec, options, progress=progress, cancel=cancel, grace_s=LOAD_CANCEL_GRACE_S
+        )
 
     def _fallback(
         self, crash: EngineCrashed, options: LoadOptions
@@ -125,9 +144,10 @@ class HostedChatEngine:
             return None
 
     def unload(self) -> None:
-        self._wait_for_reviver()
-        self._spec, self._options = None, None
+        self._spec, self._options = None, None  # a reload after a stop is not wanted now
         self.host.close()  # the process exits: every byte it held goes back
+        self._wait_until_settled()
+        self.host.close()  # in case a reload after a stop started a process meanwhile
 
     # -- streaming ----------------------------------------------------------------------------
 
@@ -137,7 +157,7 @@ class HostedChatEngine:
         params: GenerationParams,
         cancel: threading.Event | None = None,
     ) -> Iterator[ChatEvent]:
-        self._wait_for_reviver()
+        self._wait_until_settled()
         if self._revive_error is not None:
             error, self._revive_error = self._revive_error, None
             raise error
@@ -173,8 +193,15 @@ class HostedChatEngine:
         first_text: float | None = None
         deltas = 0
         finished = False
+        settled = threading.Event()
         for event in self.host.iterate(
-            "stream", messages, params, cancel=cancel, grace_s=CANCEL_GRACE_S
+            "stream",
+            messages,
+            params,
+            cancel=cancel,
+            grace_s=STOP_GRACE_S,
+            detach=True,
+            on_end=lambda killed: self._after_stop(killed, settled),
         ):
             if isinstance(event, TextDelta):
                 if cancel.is_set():  # already on its way when the user stopped: drop it
@@ -186,11 +213,11 @@ class HostedChatEngine:
             elif isinstance(event, StreamFinished):
                 finished = True
             yield event
-        if finished or self.host.alive:
+        if finished or not cancel.is_set():
             return
-        # The host ignored the cancel and was killed: end the stream here, bring the
-        # model back in a new host while the user reads the partial answer.
-        self._revive_in_background()
+        # Stopped: the answer ends for the user now; the host finishes its stream (or is
+        # killed and the model loaded again) in the background, and the next call waits.
+        self._settling = settled
         yield StreamFinished(
             finish_reason="cancelled",
             prompt_tokens=None,
@@ -208,28 +235,28 @@ class HostedChatEngine:
         self.host.start()
         self._options = self._load_in_host(spec, options, None, None)
 
-    def _revive_in_background(self) -> None:
-        def revive() -> None:
-            try:
+    def _after_stop(self, killed: bool, settled: threading.Event) -> None:
+        """After a stopped stream, in the background: a host killed for ignoring the stop
+        gets the model loaded again in a new process; errors wait for the next stream."""
+        try:
+            if killed and self._spec is not None:
                 self._reload()
-            except BackendError as error:
-                self._revive_error = error
-            except Exception as error:  # reported at the next stream, not lost in a thread
-                log.exception("reloading the model in a new host failed")
-                self._revive_error = BackendError(
-                    f"Reloading the model after a stop failed: {error}. Load it again.",
-                    title="Model reload failed",
-                )
+        except BackendError as error:
+            self._revive_error = error
+        except Exception as error:  # reported at the next stream, not lost in a thread
+            log.exception("reloading the model in a new host failed")
+            self._revive_error = BackendError(
+                f"Reloading the model after a stop failed: {error}. Load it again.",
+                title="Model reload failed",
+            )
+        finally:
+            settled.set()
 
-        with self._lock:
-            self._reviver = threading.Thread(target=revive, name="host-revive", daemon=True)
-            self._reviver.start()
-
-    def _wait_for_reviver(self) -> None:
-        with self._lock:
-            reviver, self._reviver = self._reviver, None
-        if reviver is not None:
-            reviver.join()
+    def _wait_until_settled(self) -> None:
+        settling = self._settling
+        if settling is not None:
+            settling.wait()
+            self._settling = None
 
     # -- memory -------------------------------------------------------------------------------
 

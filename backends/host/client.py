@@ -17,7 +17,6 @@ hop per streamed item); other callers wait on a lock.
 
 from __future__ import annotations
 
-import collections
 import itertools
 import logging
 import os
@@ -33,11 +32,12 @@ from typing import Any
 
 import psutil
 
+from backends.errors import BackendError
 from backends.host import protocol
 from backends.host.crash import EngineCrashed, MemoryReading, explain_exit
 from backends.host.spawn import Spawned, spawner
 
-__all__ = ["EngineCrashed", "EngineHost", "HostInfo", "live_hosts"]
+__all__ = ["CallCancelled", "EngineCrashed", "EngineHost", "HostInfo", "live_hosts"]
 
 log = logging.getLogger(__name__)
 
@@ -60,11 +60,15 @@ class HostInfo:
     vram_bytes: int | None = None
 
 
-def live_hosts() -> list[HostInfo]:
-    """Every running host of this app, with its resident memory (and VRAM where NVML can tell)."""
+def live_hosts(*, include_spare: bool = False) -> list[HostInfo]:
+    """Every running host of this app, with its resident memory (and VRAM where NVML can
+    tell); with `include_spare`, the pre-started spare process too (last)."""
     with _live_lock:
         hosts = [h for h in _live if h.alive]
     infos = [(h.pid, h.label, h.rss_bytes()) for h in hosts]
+    spare = spawner.spare_process() if include_spare else None
+    if spare is not None:
+        infos.append((spare[0], spare[1], tree_rss(spare[0])))
     pids = [pid for pid, _, _ in infos if pid is not None]
     from backends.host.gpu_memory import vram_by_pid
 
@@ -87,6 +91,12 @@ def tree_rss(pid: int) -> int:
         return int(total)
     except psutil.Error:
         return 0
+
+
+class CallCancelled(BackendError):
+    """A cancelled call whose host did not stop in time was ended with its process."""
+
+    title = "Cancelled"
 
 
 class _CancelTimedOut(Exception):
@@ -241,12 +251,25 @@ class EngineHost:
         *args: Any,
         progress: Callable[[Any], None] | None = None,
         cancel: threading.Event | None = None,
+        grace_s: float | None = None,
         **kwargs: Any,
     ) -> Any:
-        """Call `method` on the engine (or read the attribute) in the child; return its result."""
-        for kind, value in self._request(protocol.CALL, method, args, kwargs, progress, cancel):
-            if kind == protocol.RETURN:
-                return value
+        """Call `method` on the engine (or read the attribute) in the child; return its result.
+
+        With `cancel` and `grace_s`: a child that has not returned that long after the
+        cancel (a load stuck in native code) is killed, and `CallCancelled` is raised.
+        """
+        try:
+            for kind, value in self._request(
+                protocol.CALL, method, args, kwargs, progress, cancel, grace_s=grace_s
+            ):
+                if kind == protocol.RETURN:
+                    return value
+        except _CancelTimedOut:
+            raise CallCancelled(
+                f"{self.label} did not stop within {grace_s:.1f} s of the cancel; its "
+                "process was ended."
+            ) from None
         return None
 
     def iterate(
@@ -255,19 +278,32 @@ class EngineHost:
         *args: Any,
         cancel: threading.Event | None = None,
         grace_s: float | None = None,
+        detach: bool = False,
+        on_end: Callable[[bool], None] | None = None,
         **kwargs: Any,
     ) -> Iterator[Any]:
         """Yield what the generator `method` yields in the child.
 
         The child's generator gets a `cancel` Event, set when the caller's is. With
         `grace_s`, a child that has not finished that long after the cancel (stuck in
-        native code) is killed and the iteration simply ends: `alive` is then False and
-        the next `start()` gives a fresh process.
+        native code) is killed: `alive` is then False and the next `start()` gives a fresh
+        process. Without `detach`, the iteration waits for that and then ends. With
+        `detach`, the iteration ends as soon as the cancel is seen; the child finishes
+        (or is killed) in the background, then `on_end(killed)` runs there. Requests
+        made meanwhile wait for it.
         """
         cancel = cancel if cancel is not None else threading.Event()
         try:
             for kind, value in self._request(
-                protocol.ITER, method, args, kwargs, None, cancel, grace_s=grace_s, iterate=True
+                protocol.ITER,
+                method,
+                args,
+                kwargs,
+                None,
+                cancel,
+                grace_s=grace_s,
+                detach=on_end if detach else None,
+                detached=detach,
             ):
                 if kind == protocol.YIELD:
                     yield value
@@ -284,9 +320,12 @@ class EngineHost:
         cancel: threading.Event | None,
         *,
         grace_s: float | None = None,
-        iterate: bool = False,
+        detach: Callable[[bool], None] | None = None,
+        detached: bool = False,
     ) -> Iterator[tuple[str, Any]]:
-        with self._lock:
+        self._lock.acquire()
+        handed_off = False
+        try:
             self.start()
             spawned = self._spawned
             assert spawned is not None
@@ -300,7 +339,6 @@ class EngineHost:
                 raise self._crashed() from None
             cancelled_at: float | None = None
             finished = False
-            inbox: collections.deque[tuple[Any, ...]] = collections.deque()
             try:
                 while True:
                     if cancel is not None and cancelled_at is None and cancel.is_set():
@@ -309,22 +347,25 @@ class EngineHost:
                             conn.send((protocol.CANCEL, rid))
                         except OSError:
                             raise self._crashed() from None
+                        if detached:
+                            deadline = cancelled_at + (grace_s or CLOSE_GRACE_S)
+                            threading.Thread(
+                                target=self._finish_detached,
+                                args=(conn, deadline, detach),
+                                name="host-stop",
+                                daemon=True,
+                            ).start()
+                            handed_off = finished = True
+                            return
                     wait = SAMPLE_EVERY_S
                     if cancel is not None and cancelled_at is None:
                         wait = CANCEL_POLL_S
                     elif cancelled_at is not None and grace_s is not None:
                         wait = max(0.0, cancelled_at + grace_s - time.monotonic())
-                    if not inbox:
-                        try:
-                            if conn.poll(wait):
-                                received = conn.recv()
-                                if received[0] == protocol.BATCH:
-                                    inbox.extend(received[1])
-                                else:
-                                    inbox.append(received)
-                        except (EOFError, OSError):
-                            raise self._crashed() from None
-                    message = inbox.popleft() if inbox else None
+                    try:
+                        message = conn.recv() if conn.poll(wait) else None
+                    except (EOFError, OSError):
+                        raise self._crashed() from None
                     if message is None:
                         self._sample_memory()
                         if (
@@ -363,19 +404,45 @@ class EngineHost:
                 if not finished and self.alive:
                     # The caller stopped reading mid-stream (or raised): stop the child's
                     # generator and drain it, so the next request starts clean.
-                    self._abandon(conn, rid, inbox)
+                    self._abandon(conn, rid)
+        finally:
+            if not handed_off:
+                self._lock.release()
 
-    def _abandon(self, conn: Any, rid: int, inbox: collections.deque[tuple[Any, ...]]) -> None:
-        if any(m[0] in (protocol.RETURN, protocol.RAISE) for m in inbox):
-            return  # the request already ended; its end came in the last batch
+    def _finish_detached(
+        self, conn: Any, deadline: float, on_end: Callable[[bool], None] | None
+    ) -> None:
+        """A detached request's end, in the background: read until the child's request
+        ends; kill the child at `deadline`. Holds the request lock until then."""
+        killed = False
+        try:
+            while True:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    log.warning("engine host %s ignored a stop; killing it", self.label)
+                    self.kill()
+                    killed = True
+                    break
+                if conn.poll(left) and conn.recv()[0] in (protocol.RETURN, protocol.RAISE):
+                    break
+        except (EOFError, OSError):  # it died while stopping: reap it, say why in the log
+            self._crashed()
+            killed = True
+        finally:
+            self._lock.release()
+        if on_end is not None:
+            try:
+                on_end(killed)
+            except Exception:  # a callback's failure must not vanish silently
+                log.exception("on_end after a detached stop failed")
+
+    def _abandon(self, conn: Any, rid: int) -> None:
         try:
             conn.send((protocol.CANCEL, rid))
             deadline = time.monotonic() + CLOSE_GRACE_S
             while time.monotonic() < deadline:
                 if conn.poll(max(0.0, deadline - time.monotonic())):
-                    received = conn.recv()
-                    batch = received[1] if received[0] == protocol.BATCH else [received]
-                    if any(m[0] in (protocol.RETURN, protocol.RAISE) for m in batch):
+                    if conn.recv()[0] in (protocol.RETURN, protocol.RAISE):
                         return
         except (EOFError, OSError):
             pass

@@ -18,6 +18,7 @@ from backends.errors import BackendError
 # was available at the last reading before a SIGKILL.
 NEARLY_FULL_SHARE = 0.10
 NEARLY_FULL_BYTES = 512 * 1024 * 1024
+HOST_MOST_SHARE = 0.5  # a SIGKILLed host that held this share of RAM: the OOM killer
 LOG_TAIL_LINES = 6
 HOST_LOG_PREFIX = "[host]"  # the host's own lines, left out of the tail a user sees
 _NATIVE_DEATHS = {
@@ -63,7 +64,12 @@ class MemoryReading:
 
     @property
     def nearly_full(self) -> bool:
-        return self.available < max(self.total * NEARLY_FULL_SHARE, NEARLY_FULL_BYTES)
+        """Memory was short, or the host held most of it: readings come every 0.5 s, and
+        a model that is still loading can fill the rest between two of them."""
+        return (
+            self.available < max(self.total * NEARLY_FULL_SHARE, NEARLY_FULL_BYTES)
+            or self.host_rss >= self.total * HOST_MOST_SHARE
+        )
 
 
 def signal_name(number: int) -> str:

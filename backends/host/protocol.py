@@ -4,7 +4,7 @@ errors cross it.
 parent -> child: ("init", target, env, sys_path), ("call" | "iter", rid, method, args,
 kwargs, wants_progress, wants_cancel), ("cancel", rid), ("exit",)
 child -> parent: ("ready", pid), ("progress", rid, value), ("yield", rid, value),
-("return", rid, value), ("raise", rid, ErrorInfo), or ("batch", [several of those, in order])
+("return", rid, value), ("raise", rid, ErrorInfo)
 
 An exception is sent as an `ErrorInfo`, not pickled: a BackendError subclass is rebuilt
 with the same class, title and message whatever its constructor takes, and any other
@@ -29,7 +29,6 @@ PROGRESS = "progress"
 YIELD = "yield"
 RETURN = "return"
 RAISE = "raise"
-BATCH = "batch"  # child -> parent: several of the above, in order
 
 
 @dataclass(frozen=True)

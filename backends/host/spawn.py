@@ -244,6 +244,18 @@ class _Spawner:
         # A warm spare's "ready" reply waits unread on its socket once the warm-up is done.
         return not spawned.initialised or spawned.conn.poll(timeout)
 
+    def spare_process(self) -> tuple[int, str] | None:
+        """(pid, label) of a started spare, for the device gauge: a warm spare holds its
+        runtime's memory (torch: ~240 MB) and the user should see where that went."""
+        with self._lock:
+            spare = self._spare
+        if spare is None or not spare.done() or spare.exception() is not None:
+            return None
+        spawned = spare.result()
+        if not spawned.alive():
+            return None
+        return spawned.process.pid, "spare"
+
     def cool_down(self) -> None:
         """Replace a warm spare by a cold one (no engine is running: give memory back)."""
         with self._lock:

@@ -14,8 +14,8 @@ if TYPE_CHECKING:
     from backends.models.gguf_quants import QuantGroup
 
 SortKey = Literal["downloads", "likes", "updated", "trending"]
-Library = Literal["transformers", "diffusers", "gguf"]
-EngineName = Literal["transformers", "llama_cpp", "diffusers", "sdcpp"]
+Library = Literal["transformers", "diffusers", "gguf", "ctranslate2"]
+EngineName = Literal["transformers", "llama_cpp", "diffusers", "sdcpp", "faster_whisper"]
 
 # Hub sort keys for ours.
 HUB_SORT: dict[str, str] = {
@@ -159,6 +159,10 @@ def engine_for(
         return "sdcpp" if task in ("text-to-image", "image-to-image") else "llama_cpp"
     if library == "diffusers" or "diffusers" in tagset:
         return "diffusers"
+    if (library == "ctranslate2" or "ctranslate2" in tagset) and (
+        task == "automatic-speech-recognition" or "whisper" in tagset
+    ):
+        return "faster_whisper"  # Systran/faster-whisper-*, distil and turbo conversions
     if (library == "transformers" or "transformers" in tagset) and "safetensors" in tagset:
         if task in (None, "text-generation", "image-text-to-text"):
             return "transformers"

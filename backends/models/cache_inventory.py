@@ -19,12 +19,13 @@ from typing import TYPE_CHECKING, Literal
 
 from backends.errors import BackendError
 from backends.models.usage import last_used, path_key, read_usage
+from backends.speech.catalog import looks_like_ct2_whisper
 
 if TYPE_CHECKING:
     from huggingface_hub import CachedRepoInfo, HFCacheInfo
     from huggingface_hub.utils import DeleteCacheStrategy
 
-Engine = Literal["transformers", "llama_cpp", "diffusers"]
+Engine = Literal["transformers", "llama_cpp", "diffusers", "faster_whisper"]
 Source = Literal["hf-cache", "folder", "package"]
 SortBy = Literal["size", "last_used", "name"]
 
@@ -92,6 +93,8 @@ def engine_for_files(files: Iterable[str]) -> Engine | None:
         return "diffusers"
     if any(n.lower().endswith(".gguf") for n in names):
         return "llama_cpp"
+    if looks_like_ct2_whisper(names):
+        return "faster_whisper"
     if "config.json" in names and any(n.endswith((".safetensors", ".bin")) for n in names):
         return "transformers"
     return None

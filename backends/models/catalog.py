@@ -20,6 +20,7 @@ from urllib.parse import urlparse
 
 from backends.base import ModelSpec, ServerConfig
 from backends.errors import BackendError, ModelNotFound
+from backends.speech.catalog import looks_like_ct2_whisper, scan_speech_dirs, speech_spec
 
 if TYPE_CHECKING:
     from backends.settings import Settings
@@ -38,13 +39,17 @@ _SHARD = re.compile(r"-(\d{5})-of-(\d{5})\.gguf$", re.IGNORECASE)
 
 
 def discover_models(settings: Settings) -> list[ModelSpec]:
-    """Local models: demo package, HF cache, then the user's folders; one entry per key."""
+    """Local models: demo package, HF cache, then the user's folders; one entry per key.
+
+    Speech models (faster-whisper) are among them; pickers filter by engine kind.
+    """
     found: list[ModelSpec] = []
     demo = demo_spec()
     if demo is not None:
         found.append(demo)
     found.extend(scan_hf_cache())
     found.extend(scan_model_dirs(settings.model_dirs))
+    found.extend(scan_speech_dirs(settings.model_dirs))
     unique: dict[str, ModelSpec] = {}
     for spec in found:
         unique.setdefault(spec.key, spec)
@@ -99,6 +104,7 @@ def gguf_spec(path: Path, *, source: str = "path", repo_id: str | None = None) -
     except OSError:
         size = None
     name = f"{repo_id} · {resolved.name}" if repo_id else resolved.stem
+    projector = find_projector(resolved)
     return ModelSpec(
         key=f"gguf:{resolved}",
         name=name,
@@ -107,11 +113,36 @@ def gguf_spec(path: Path, *, source: str = "path", repo_id: str | None = None) -
         repo_id=repo_id,
         size_bytes=size,
         source=source,  # type: ignore[arg-type]
+        projector=str(projector) if projector else None,
     )
 
 
+def find_projector(model: Path) -> Path | None:
+    """The vision projector (an `mmproj*.gguf`) beside a GGUF model, if there is one.
+
+    With several, the one sharing the most of the model's name wins (e.g. the F16 mmproj
+    of "gemma-3-4b-it" over another model's), then the first by name.
+    """
+    try:
+        candidates = sorted(
+            p for p in model.parent.iterdir() if "mmproj" in p.name.lower() and p.suffix == ".gguf"
+        )
+    except OSError:
+        return None
+    if not candidates:
+        return None
+    stem = model.stem.lower()
+
+    def shared(p: Path) -> int:
+        name = p.stem.lower().replace("mmproj-", "").replace("-mmproj", "")
+        return len(os.path.commonprefix([name, stem]))
+
+    return max(candidates, key=shared)
+
+
 def scan_hf_cache(cache_dir: Path | None = None) -> list[ModelSpec]:
-    """Transformers repos (with config.json) and GGUF files in the Hugging Face cache.
+    """Transformers repos (with config.json), GGUF files and faster-whisper (CTranslate2)
+    Whisper repos in the Hugging Face cache.
 
     `cache_dir` defaults to HF_HUB_CACHE, else HF_HOME/hub, read now (as the Hub client and
     the cache screen read it), not when huggingface_hub was imported.
@@ -143,7 +174,16 @@ def scan_hf_cache(cache_dir: Path | None = None) -> list[ModelSpec]:
                 diffusers_spec(revision.snapshot_path, repo_id=repo.repo_id, source="hf-cache")
             )
             continue
-        if "config.json" in names and any(n.endswith((".safetensors", ".bin")) for n in names):
+        if looks_like_ct2_whisper(names):
+            specs.append(
+                speech_spec(
+                    revision.snapshot_path,
+                    source="hf-cache",
+                    repo_id=repo.repo_id,
+                    size=revision.size_on_disk,
+                )
+            )
+        elif "config.json" in names and any(n.endswith((".safetensors", ".bin")) for n in names):
             specs.append(
                 ModelSpec(
                     key=f"hf:{repo.repo_id}",

@@ -19,13 +19,14 @@ import json
 import sqlite3
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from backends.errors import StorageError
+from backends.store.attachments import AttachmentStore
 from backends.store.export import export_filename, render_markdown
 from backends.store.schema import SCHEMA_VERSION, migrate
 from backends.store.search import TOKEN, SearchHit, fts_query, fts_search, like_search
@@ -67,6 +68,7 @@ class StoredMessage:
     created_at: float
     model_key: str | None
     stats: dict[str, Any] | None
+    images: tuple[str, ...] = ()  # absolute paths of the stored copies
 
 
 def title_from_prompt(text: str) -> str:
@@ -121,6 +123,7 @@ class ConversationStore:
             conn.close()
             raise
         self._db: sqlite3.Connection | None = conn
+        self.attachments = AttachmentStore(self.path.parent / "attachments")
 
     @classmethod
     def open_default(cls) -> ConversationStore:
@@ -223,8 +226,8 @@ class ConversationStore:
         """In the order they were added."""
         with self._conn() as db:
             rows = db.execute(
-                "SELECT id, conversation_id, role, content, created_at, model_key, stats"
-                " FROM messages WHERE conversation_id = ? ORDER BY id",
+                "SELECT id, conversation_id, role, content, created_at, model_key, stats,"
+                " images FROM messages WHERE conversation_id = ? ORDER BY id",
                 (conversation_id,),
             ).fetchall()
         return [
@@ -236,21 +239,33 @@ class ConversationStore:
                 created_at=row[4],
                 model_key=row[5],
                 stats=_load_stats(row[6]),
+                images=self.attachments.paths(_load_names(row[7])),
             )
             for row in rows
         ]
 
     def add_message(
-        self, conversation_id: int, role: str, content: str, *, model_key: str | None = None
+        self,
+        conversation_id: int,
+        role: str,
+        content: str,
+        *,
+        model_key: str | None = None,
+        images: Sequence[Path] = (),
     ) -> int:
-        """Append a message (an assistant reply may start empty) and bump the conversation."""
+        """Append a message (an assistant reply may start empty) and bump the conversation.
+
+        `images` are copied into the attachments folder first, so the conversation keeps
+        them when the originals move; AttachmentError if one cannot be read or copied.
+        """
+        names = [self.attachments.add(Path(p)) for p in images]
         now = time.time()
         try:
             with self._transaction() as db:
                 cur = db.execute(
-                    "INSERT INTO messages (conversation_id, role, content, created_at, model_key)"
-                    " VALUES (?, ?, ?, ?, ?)",
-                    (conversation_id, role, content, now, model_key),
+                    "INSERT INTO messages (conversation_id, role, content, created_at, model_key,"
+                    " images) VALUES (?, ?, ?, ?, ?, ?)",
+                    (conversation_id, role, content, now, model_key, _dump_names(names)),
                 )
                 db.execute(
                     "UPDATE conversations SET updated_at = ? WHERE id = ?", (now, conversation_id)
@@ -364,6 +379,20 @@ class ConversationStore:
 def _rowid(cur: sqlite3.Cursor) -> int:
     assert cur.lastrowid is not None
     return cur.lastrowid
+
+
+def _dump_names(names: Sequence[str]) -> str | None:
+    return json.dumps(list(names)) if names else None
+
+
+def _load_names(raw: str | None) -> list[str]:
+    if not raw:
+        return []
+    try:
+        names = json.loads(raw)
+    except ValueError:
+        return []
+    return [n for n in names if isinstance(n, str)] if isinstance(names, list) else []
 
 
 def _load_stats(raw: str | None) -> dict[str, Any] | None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -26,12 +27,21 @@ def render_markdown(conversation: ConversationSummary, messages: Sequence[Stored
         heading = _ROLE_HEADINGS.get(message.role, message.role.title() or "Message")
         if message.role == "assistant" and message.model_key:
             heading += f" · `{message.model_key}`"
-        parts += [f"## {heading}", _closed(message.content.strip("\n")) or "_(empty)_"]
+        body = _closed(message.content.strip("\n"))
+        images = [_image_link(n, path) for n, path in enumerate(message.images, start=1)]
+        parts += [f"## {heading}", body or ("" if images else "_(empty)_")]
+        if images:
+            parts.append("\n".join(images))
         if message.stats:
             line = _stats_line(message.stats)
             if line:
                 parts.append(f"_{line}_")
     return "\n\n".join(parts) + "\n"
+
+
+def _image_link(number: int, path: str) -> str:
+    """A Markdown image pointing at the stored copy (a file URL, so any viewer finds it)."""
+    return f"![image {number}]({Path(path).as_uri()})"
 
 
 def export_filename(title: str, conversation_id: int) -> str:

@@ -33,6 +33,10 @@ _MIGRATIONS: list[str] = [
     );
     CREATE INDEX messages_by_conversation ON messages (conversation_id, id);
     """,
+    # 2: images attached to a message: a JSON list of file names in the attachments folder
+    """
+    ALTER TABLE messages ADD COLUMN images TEXT;
+    """,
 ]
 
 SCHEMA_VERSION = len(_MIGRATIONS)

@@ -18,6 +18,11 @@ MODULES = [
     "backends.chat.transformers_placement",
     "backends.chat.transformers_streamer",
     "backends.chat.llama_cpp",
+    "backends.chat.llama_repack",
+    "backends.host.client",
+    "backends.host.chat_proxy",
+    "backends.host.child",
+    "backends.device",
     "backends.image.protocol",
     "backends.image.diffusers_engine",
     "backends.image.diffusers_pipeline",
@@ -30,6 +35,12 @@ MODULES = [
     "backends.image.session",
     "backends.image.catalog",
     "backends.store.gallery",
+    "backends.speech.protocol",
+    "backends.speech.faster_whisper_engine",
+    "backends.speech.microphone",
+    "backends.speech.subtitles",
+    "backends.speech.catalog",
+    "backends.speech.manager",
 ]
 FORBIDDEN = [
     "textual",
@@ -42,6 +53,9 @@ FORBIDDEN = [
     "numpy",
     "diffusers",
     "stable_diffusion_cpp",
+    "faster_whisper",
+    "ctranslate2",
+    "sounddevice",
 ]
 
 

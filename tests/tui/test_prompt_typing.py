@@ -73,11 +73,18 @@ async def test_a_burst_of_keys_keeps_its_order_with_new_lines_and_enter(
         await until(pilot, lambda: app.manager.spec is not None, "model A")
         prompt = app.screen.query_one(PromptInput)
         prompt.focus()
-        burst = [*keys_for("hello"), events.Key("ctrl+j", None), *keys_for("world.")]
+        burst = [
+            *keys_for("hello"),
+            events.Key("ctrl+j", None),
+            *keys_for("wor"),
+            events.Paste("ld"),  # a bracketed paste amid the keys
+            *keys_for("."),
+            events.Key("enter", None),
+        ]
         assert app._driver is not None
-        for key in [*burst, events.Key("enter", None)]:
-            key.set_sender(app)
-            app._driver.send_message(key)
+        for event in burst:
+            event.set_sender(app)
+            app._driver.send_message(event)
         await until(pilot, lambda: len(app.store.list_conversations()) == 1, "sent")
         conversation = app.store.list_conversations()[0]
         assert app.store.messages(conversation.id)[0].content == "hello\nworld."

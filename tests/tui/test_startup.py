@@ -145,7 +145,13 @@ def test_a_chat_a_switch_and_an_unload_import_no_ml_runtime_in_the_app(
     tmp_path: Path, tiny_gguf_path: Path, tiny_llama_dir: Path
 ) -> None:
     """Engines run in host processes: the app itself never imports a runtime."""
-    env = {**os.environ, "LOCALAI_TUI_DATA_DIR": str(tmp_path), "PYTHONPATH": str(ROOT)}
+    env = {
+        **os.environ,
+        "LOCALAI_TUI_DATA_DIR": str(tmp_path),
+        "PYTHONPATH": str(ROOT),
+        # Short answers: both turns must fit the tiny llama's 512-token window.
+        "LOCALAI_TUI_SAMPLING__MAX_NEW_TOKENS": "32",
+    }
     out = subprocess.run(
         [sys.executable, "-c", HOSTED_SESSION, str(tiny_gguf_path), str(tiny_llama_dir)],
         capture_output=True,

@@ -17,17 +17,19 @@ from typing import TYPE_CHECKING
 
 from textual.message import Message
 
-from backends.base import GenerationParams, ModelSpec
+from backends.base import ChatMessage, GenerationParams, ImageAttachment, ModelSpec
+from backends.chat.images import refuse_images
 from backends.chat.session import AnswerChunk, build_messages, run_answer
 from backends.errors import BackendError
 from backends.store.conversations import stats_from_finished, title_from_prompt
+from tui.chat.attachment_bar import AttachmentBar
 from tui.chat.message_list import MessageList
 from tui.chat.message_view import MessageView
 from tui.chat.params_panel import InvalidParam, ParamsPanel
+from tui.chat.prompt_input import PromptInput
 
 if TYPE_CHECKING:
     from tui.chat.chat_screen import ChatScreen
-    from tui.chat.prompt_input import PromptInput
 
 
 @dataclass
@@ -46,6 +48,8 @@ class AnswerFlow:
         self.screen = screen
         self.cancel: threading.Event | None = None
         self.view: MessageView | None = None
+        self._waiting_for: ModelSpec | None = None  # a prompt waits for this load
+        self._prompt_title: str | None = None
 
     @property
     def generating(self) -> bool:
@@ -63,14 +67,23 @@ class AnswerFlow:
         if self.generating:
             screen.notify("An answer is still streaming: wait, or press Esc to stop it.")
             return
+        loading = screen.models.loader.loading
+        if loading is not None:
+            # The model being loaded answers, not the one it replaces.
+            self._wait_for(loading, prompt)
+            return
         if screen.manager.engine is None:
-            loading = screen.models.loader.loading
-            hint = "it is still loading" if loading else "press ctrl+o to pick one"
-            screen.notify(f"No model loaded yet: {hint}.", severity="warning")
+            screen.notify("No model loaded yet: press ctrl+o to pick one.", severity="warning")
             return
         params = self._params()
         if params is None:
             return
+        bar = screen.query_one(AttachmentBar)
+        if bar.paths and not screen.manager.engine.capabilities.vision:
+            refuse_images(  # before anything is changed, stored or sent
+                [ChatMessage("user", text, tuple(ImageAttachment(str(p)) for p in bar.paths))],
+                screen.manager.spec.name if screen.manager.spec else "This model",
+            )
         messages = screen.query_one(MessageList)
         view = prompt.editing
         edited_first: str | None = None  # the first prompt's old text, when it is edited
@@ -84,13 +97,22 @@ class AnswerFlow:
         conversation = self._ensure_conversation(text)
         if edited_first is not None:
             self._retitle(conversation, edited_first, text)
-        user_id = screen.store.add_message(conversation, "user", text)
+        user_id = screen.store.add_message(conversation, "user", text, images=bar.paths)
+        stored = screen.store.messages(conversation)[-1].images if bar.paths else ()
         prompt.clear()
-        await self._start(params, MessageView("user", text, message_id=user_id))
+        bar.clear()
+        await self._start(params, MessageView("user", text, message_id=user_id, images=stored))
 
     async def regenerate(self) -> None:
         screen = self.screen
         if self.generating or screen.conversation_id is None:
+            return
+        loading = screen.models.loader.loading
+        if loading is not None:
+            screen.notify(
+                f"{loading.name} is still loading: regenerate when it is ready "
+                "(Esc cancels the load)."
+            )
             return
         if screen.manager.engine is None:
             screen.notify("No model loaded: press ctrl+o to pick one.", severity="warning")
@@ -106,6 +128,36 @@ class AnswerFlow:
             screen.store.delete_messages_from(screen.conversation_id, last.message_id)
             await messages.remove_from(last)
         await self._start(params)
+
+    def _wait_for(self, spec: ModelSpec, prompt: PromptInput) -> None:
+        if self._waiting_for is None:
+            self._prompt_title = prompt.border_title
+        self._waiting_for = spec
+        prompt.border_title = f"Sends when {spec.name} is loaded · Esc cancels the load"
+        self.screen.notify(
+            f"{spec.name} is still loading: your message is sent as soon as it is ready. "
+            "Esc cancels the load."
+        )
+
+    def _stop_waiting(self) -> PromptInput | None:
+        """The prompt that waited for a load now finished, or None (none waits, or a newer
+        load is still running)."""
+        if self._waiting_for is None or self.screen.models.loader.loading is not None:
+            return None
+        self._waiting_for = None
+        prompt = self.screen.query_one(PromptInput)
+        prompt.border_title = self._prompt_title
+        return prompt
+
+    def model_loaded(self) -> None:
+        """Send the prompt that waited for this model, as the user left it."""
+        prompt = self._stop_waiting()
+        if prompt is not None:
+            prompt.action_submit()
+
+    def load_failed(self) -> bool:
+        """True when a prompt waited for the failed load (it stays in the prompt, unsent)."""
+        return self._stop_waiting() is not None
 
     def _params(self) -> GenerationParams | None:
         panel = self.screen.query_one(ParamsPanel)
@@ -150,7 +202,9 @@ class AnswerFlow:
         screen = self.screen
         assert screen.conversation_id is not None
         spec = screen.manager.spec
-        history = [(m.role, m.content) for m in screen.store.messages(screen.conversation_id)]
+        history = [
+            (m.role, m.content, m.images) for m in screen.store.messages(screen.conversation_id)
+        ]
         chat = build_messages(screen.query_one(ParamsPanel).system_prompt, history)
         message_id = screen.store.add_message(
             screen.conversation_id, "assistant", "", model_key=spec.key if spec else None
@@ -173,9 +227,9 @@ class AnswerFlow:
             exclusive=True,
             exit_on_error=False,
         )
-        await asyncio.sleep(0)
-        messages = screen.query_one(MessageList)
         try:
+            await asyncio.sleep(0)
+            messages = screen.query_one(MessageList)
             if sent is not None:
                 messages.add(sent)
             await messages.add(view)

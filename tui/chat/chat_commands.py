@@ -26,6 +26,11 @@ ACTIONS: list[tuple[str, str, str]] = [
     ("Copy last answer", "Copy via OSC 52", "copy_answer"),
     ("Copy last code block", "Copy via OSC 52", "copy_code"),
     ("Toggle parameters panel", "Sampling parameters and system prompt", "toggle_params"),
+    (
+        "Dictate (push to talk)",
+        "Record; press again to put the words in the prompt",
+        "push_to_talk",
+    ),
 ]
 
 

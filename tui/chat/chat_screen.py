@@ -23,6 +23,7 @@ from backends.base import ModelSpec
 from backends.store.conversations import ConversationStore
 from tui.backend_errors import shows_backend_errors
 from tui.chat.answer_flow import AnswerFlow, AnswerUpdated
+from tui.chat.attachment_bar import AttachmentBar
 from tui.chat.conversation_actions import ConversationActions
 from tui.chat.message_list import MessageList
 from tui.chat.message_view import MessageView, import_renderer
@@ -51,6 +52,9 @@ class ChatScreen(Screen[None]):
         Binding("ctrl+b", "copy_answer", "Copy answer", show=False, id="chat.copy_answer"),
         Binding("ctrl+g", "copy_code", "Copy code block", show=False, id="chat.copy_code"),
         Binding("ctrl+t,f2", "toggle_params", "Params", id="chat.params"),
+        Binding("f8", "push_to_talk", "Talk", show=False, id="chat.talk"),
+        Binding("f9", "attach_image", "Attach image", show=False, id="chat.attach"),
+        Binding("shift+f9", "clear_images", "Remove images", show=False, id="chat.detach"),
         *[
             Binding(
                 f"alt+{n}",
@@ -93,6 +97,7 @@ class ChatScreen(Screen[None]):
         yield StatusLine(id="status")
         with Horizontal(id="body"):
             yield MessageList(id="messages")
+        yield AttachmentBar(id="attachments")
         yield PromptInput(id="prompt")
         yield Footer(compact=True)
         yield self.models.loader
@@ -197,15 +202,21 @@ class ChatScreen(Screen[None]):
         await self.answers.regenerate()
 
     def action_stop(self) -> None:
-        """Esc: stop the answer (keeping it), else cancel a load, else leave edit mode,
-        else leave the params panel (closing it where it covers the chat) for the prompt."""
+        """Esc: cancel dictation, else stop the answer (keeping it), else cancel a load, else
+        leave edit mode, else leave the params panel (closing it where it covers the chat)
+        for the prompt."""
+        from tui.speech.push_to_talk import cancel_dictation
+
         prompt = self.query_one(PromptInput)
-        if self.answers.stop():
+        if cancel_dictation(self):
+            pass
+        elif self.answers.stop():
             self.status.set_state("stopping…")
         elif self.models.loader.cancel():
             self.status.set_state("cancelling the load…")
         elif prompt.editing is not None:
             prompt.end_edit(clear=True)
+            self.query_one(AttachmentBar).clear()  # the edited message's images went with it
         elif not prompt.has_focus:
             panel = self.query(ParamsPanel)
             if (
@@ -242,6 +253,31 @@ class ChatScreen(Screen[None]):
 
     def action_copy_code(self) -> None:
         self.conversation.copy_code()
+
+    def action_push_to_talk(self) -> None:
+        """F8 starts recording; F8 again transcribes into the prompt (Esc cancels)."""
+        from tui.speech.push_to_talk import toggle_dictation
+
+        toggle_dictation(self.app.speech, self.query_one(PromptInput))  # type: ignore[attr-defined]
+
+    def action_attach_image(self) -> None:
+        """F9: attach an image to the next message (a path, Tab completes)."""
+        from tui.chat.attachment_bar import AttachImageScreen
+
+        engine, spec = self.manager.engine, self.manager.spec
+        warning = ""
+        if engine is not None and not engine.capabilities.vision and spec is not None:
+            warning = f"{spec.name} reads text only: pick a vision model (ctrl+o) to send images."
+
+        def attached(path: object) -> None:
+            if path is not None:
+                self.query_one(AttachmentBar).add(path)  # type: ignore[arg-type]
+            self.query_one(PromptInput).focus()
+
+        self.app.push_screen(AttachImageScreen(warning), attached)
+
+    def action_clear_images(self) -> None:
+        self.query_one(AttachmentBar).clear()
 
     def action_toggle_params(self) -> None:
         if not self.query(ParamsPanel):

@@ -41,6 +41,10 @@ class ConversationActions:
             return
         view.scroll_visible()
         self.screen.query_one(PromptInput).start_edit(view)
+        # Its images come along: resending keeps them unless shift+F9 removes them.
+        from tui.chat.attachment_bar import AttachmentBar
+
+        self.screen.query_one(AttachmentBar).set(view.images)
 
     def copy_answer(self) -> None:
         screen = self.screen

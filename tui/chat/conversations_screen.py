@@ -1,11 +1,14 @@
 """Saved conversations: search, open, rename, delete, export; keyboard only.
 
-``ConversationsScreen(store)`` is a modal that dismisses with the id of the conversation to
-open, :data:`NEW_CONVERSATION` (-1) when the user asked for a new chat, or None when closed.
+``ConversationsScreen(store, model_names=...)`` is a modal that dismisses with the id of the
+conversation to open, :data:`NEW_CONVERSATION` (-1) when the user asked for a new chat, or
+None when closed. `model_names` maps model keys to the names the picker shows; titles and
+names are cut by terminal cells, so CJK titles keep the columns in place.
 
 Focus starts in the search box: typing filters (full-text, debounced), Up/Down move through
 the list and Enter opens the highlighted row. Tab (or Down) moves into the list, where the
 single-letter keys work: r rename, d delete, e export, n new; / goes back to the search box.
+ctrl+n starts a new chat from anywhere (n types into the search box).
 Store calls run on the UI thread: SQLite answers these in well under a millisecond here
 (FTS search 0.4 ms over a 17 KB message), far below a frame.
 """

@@ -106,6 +106,7 @@ class MessageList(VerticalScroll):
                 message_id=m.id,
                 title=None if m.role == "user" else model_title(m.model_key, names),
                 stats=m.stats if m.stats or m.role != "assistant" else UNFINISHED,
+                images=m.images,
             )
             for m in messages
             if m.role in ("user", "assistant")

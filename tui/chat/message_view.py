@@ -1,7 +1,9 @@
-"""One chat message: who said it, the Markdown body (streamed for answers), and its stats."""
+"""One chat message: who said it, its body (literal for the user, Markdown streamed for
+answers), and its stats."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -80,6 +82,7 @@ class MessageView(Vertical):
         message_id: int | None = None,
         title: str | None = None,
         stats: dict[str, Any] | None = None,
+        images: Sequence[str] = (),
     ) -> None:
         super().__init__(classes=f"message -{role}")
         self.role = role
@@ -89,13 +92,25 @@ class MessageView(Vertical):
         self._stats = stats
         self.can_focus = role == "user"
         self._stream: MarkdownStream | None = None
+        self.images = tuple(images)  # stored copies (absolute paths)
 
     def compose(self) -> ComposeResult:
-        # Imported here: Markdown pulls in pygments (~50 ms), not needed for the first frame.
-        from textual.widgets import Markdown
-
         yield Label(self._title, classes="role")
-        yield Markdown(self.content, classes="body")
+        if self.images:
+            from tui.chat.message_images import MessageImages
+
+            yield MessageImages(self.images)
+        if self.role == "user":
+            # What the user typed, as typed: no Markdown, no markup, line breaks kept.
+            yield Static(Content(self.content), classes="body")
+        else:
+            # Imported here: Markdown pulls in pygments (~50 ms), not needed for the first
+            # frame.
+            from textual.widgets import Markdown
+
+            from tui.chat.answer_markdown import answer_parser
+
+            yield Markdown(self.content, classes="body", parser_factory=answer_parser)
         yield Static(
             format_stats(self._stats) if self._stats else "", classes="stats", markup=False
         )

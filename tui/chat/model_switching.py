@@ -53,12 +53,15 @@ class ModelSwitching:
         self.show_state()
         self.screen.status.set_model(self.screen.manager.label())
         self.show_usage(sample=True)
+        self.screen.answers.model_loaded()
 
     def failed(self, message: ModelLoader.Failed) -> None:
         screen = self.screen
         self.show_state()
         kept = screen.manager.spec
         still = f" Still using {kept.name}." if kept else ""
+        if screen.answers.load_failed():
+            still += " Your message was not sent: it is still in the prompt."
         if isinstance(message.error, LoadCancelled):
             screen.notify(f"Loading {message.spec.name} was cancelled.{still}")
             return

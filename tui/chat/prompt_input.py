@@ -114,6 +114,11 @@ class PromptInput(TextArea):
         else:
             self.action_newline()
 
+    def _on_paste(self) -> None:
+        # Keys typed before a paste go before it; TextArea's own handler (called next, as
+        # Textual calls each class's handler) inserts the paste.
+        self._insert_typed()
+
     def _insert_typed(self) -> None:
         if self._typed:
             typed, self._typed = "".join(self._typed), []

@@ -46,7 +46,7 @@ from tui.hub.model_card_screen import ModelCardScreen
 from tui.hub.model_results import TASK_LABELS, ModelResults
 from tui.hub.token_prompt import TokenPrompt
 
-LIBRARIES = ("transformers", "diffusers", "gguf")
+LIBRARIES = ("transformers", "diffusers", "gguf", "ctranslate2")  # ctranslate2: faster-whisper
 SORTS = (("Most downloads", "downloads"), ("Most likes", "likes"), ("Recently updated", "updated"))
 
 

@@ -36,6 +36,7 @@ ENGINE_LABELS = {
     "transformers": "transformers",
     "diffusers": "diffusers",
     "sdcpp": "sd.cpp",
+    "faster_whisper": "faster-whisper",
 }
 
 

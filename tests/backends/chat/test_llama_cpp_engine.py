@@ -10,7 +10,15 @@ from pathlib import Path
 
 import pytest
 
-from backends.base import ChatMessage, GenerationParams, LoadOptions, ModelSpec, Notice, TextDelta
+from backends.base import (
+    ChatMessage,
+    GenerationParams,
+    LoadOptions,
+    ModelSpec,
+    Notice,
+    StreamFinished,
+    TextDelta,
+)
 from backends.chat.llama_cpp import LlamaCppEngine
 from backends.errors import CorruptModel, LoadCancelled, ModelNotFound, UnsupportedModel
 from tests.fixtures.tiny_models import build_tiny_gguf
@@ -190,3 +198,99 @@ def test_failed_context_allocation_is_out_of_memory(tiny_gguf_path: Path) -> Non
 
     assert isinstance(error, OutOfMemory)
     assert "context size" in error.message
+
+
+LONG_PROMPT = " ".join(["the quick brown fox jumps over the lazy dog"] * 12)
+
+
+def _text(events: list) -> str:  # type: ignore[type-arg]
+    return "".join(e.text for e in events if isinstance(e, TextDelta))
+
+
+def test_stop_takes_effect_during_prompt_evaluation(tiny_gguf_path: Path) -> None:
+    """Esc during a long prompt: evaluation stops at the next chunk, not at the prompt's end
+    (a 10 KB prompt to the demo model kept "stopping…" for ~20 s); the part evaluated stays
+    cached and the next answer is the same as from a fresh engine."""
+    greedy = GenerationParams(max_new_tokens=6, temperature=0.0, seed=0)
+    messages = [ChatMessage("user", LONG_PROMPT)]
+    fresh = LlamaCppEngine()
+    fresh.load(_spec(tiny_gguf_path), LoadOptions(n_ctx=512))
+    expected = _text(list(fresh.stream(messages, greedy)))
+    fresh.unload()
+
+    engine = LlamaCppEngine()
+    engine.load(_spec(tiny_gguf_path), LoadOptions(n_ctx=512))
+    llm = engine._llm
+    assert llm is not None
+    prompt_tokens = len(llm.tokenize(LONG_PROMPT.encode(), add_bos=True, special=True))
+    assert prompt_tokens > 300
+    cancel = threading.Event()
+    evaluated: list[int] = []
+    real_eval = llm.eval
+
+    def eval_then_press_escape(tokens):  # type: ignore[no-untyped-def]
+        real_eval(tokens)
+        evaluated.append(len(tokens))
+        cancel.set()  # Esc arrives while the first part of the prompt is evaluated
+
+    llm.eval = eval_then_press_escape  # type: ignore[method-assign]
+    events = list(engine.stream(messages, greedy, cancel=cancel))
+    llm.eval = real_eval  # type: ignore[method-assign]
+    finished = events[-1]
+    assert isinstance(finished, StreamFinished)
+    assert finished.finish_reason == "cancelled" and finished.completion_tokens == 0
+    assert len(evaluated) == 1 and evaluated[0] < prompt_tokens / 4
+    assert 0 < llm.n_tokens < prompt_tokens / 4  # stopped early, kept what it had
+
+    again = list(engine.stream(messages, greedy))
+    engine.unload()
+    assert _text(again) == expected
+    assert isinstance(again[-1], StreamFinished) and again[-1].finish_reason != "cancelled"
+
+
+def test_loading_without_repacked_kernels_sets_the_model_param_and_answers(
+    tiny_gguf_q8_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`use_extra_bufts=False` reaches llama_model_params (Llama() has no argument for it)."""
+    import llama_cpp.llama_cpp as low_level
+
+    original = low_level.llama_model_default_params
+    built: list[object] = []
+
+    def spy() -> object:
+        params = original()
+        built.append(params)
+        return params
+
+    monkeypatch.setattr(low_level, "llama_model_default_params", spy)
+    engine = LlamaCppEngine()
+    engine.load(_spec(tiny_gguf_q8_path), LoadOptions(n_ctx=256, use_extra_bufts=False))
+    try:
+        events = list(
+            engine.stream([ChatMessage("user", "hi")], GenerationParams(max_new_tokens=4))
+        )
+    finally:
+        engine.unload()
+
+    assert len(built) == 1 and built[0].use_extra_bufts is False  # type: ignore[attr-defined]
+    assert low_level.llama_model_default_params is spy  # put back after the load
+    assert isinstance(events[-1], StreamFinished) and events[-1].completion_tokens == 4
+
+
+def test_after_a_sigill_the_verdict_turns_repacking_off_for_this_build(
+    tiny_gguf_q8_path: Path,
+) -> None:
+    import signal
+
+    from backends.chat.llama_cpp import extra_bufts_allowed
+
+    options = LoadOptions(n_ctx=256)
+    assert extra_bufts_allowed(options)
+    assert LlamaCppEngine.options_after_crash(signal.SIGSEGV, options) is None
+
+    fallback = LlamaCppEngine.options_after_crash(signal.SIGILL, options)
+
+    assert fallback is not None and fallback[0].use_extra_bufts is False
+    assert "GGML_NATIVE=OFF" in fallback[1]
+    assert not extra_bufts_allowed(options)  # remembered: the next load goes straight there
+    assert LlamaCppEngine.options_after_crash(signal.SIGILL, options) is None

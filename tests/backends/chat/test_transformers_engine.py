@@ -300,3 +300,40 @@ def test_memory_errors_become_out_of_memory(tmp_path: Path) -> None:
 
     assert isinstance(error, OutOfMemory) and isinstance(cuda_error, OutOfMemory)
     assert "smaller" in error.message
+
+
+LONG = [ChatMessage("user", " ".join(["the quick brown fox jumps over the lazy dog"] * 12))]
+
+
+def test_stop_takes_effect_during_a_long_prompt(tiny_llama_dir: Path) -> None:
+    """Esc while a long prompt is read: the prompt is read in chunks and the stop lands
+    between them, before any token (one forward pass over a 10 KB prompt is minutes on a
+    large model); without a stop the answer is the same as reading it in one pass."""
+    engine = TransformersEngine()
+    engine.load(_spec(tiny_llama_dir), LoadOptions())
+    model = engine._model
+    assert model is not None
+    whole = "".join(
+        e.text for e in engine.stream(LONG, GREEDY) if isinstance(e, TextDelta)
+    )  # no cancel event: one pass, as before
+    chunked = "".join(
+        e.text for e in engine.stream(LONG, GREEDY, threading.Event()) if isinstance(e, TextDelta)
+    )
+    assert chunked == whole
+
+    cancel = threading.Event()
+    passes: list[int] = []
+
+    def press_escape_on_the_first_pass(_module: Any, inputs: Any, _output: Any) -> None:
+        passes.append(int(inputs[0].shape[-1]))  # tokens read by this forward pass
+        cancel.set()
+
+    hook = model.get_input_embeddings().register_forward_hook(press_escape_on_the_first_pass)
+    events = list(engine.stream(LONG, GREEDY, cancel))
+    hook.remove()
+    engine.unload()
+    finish = events[-1]
+    assert isinstance(finish, StreamFinished)
+    assert finish.finish_reason == "cancelled" and finish.completion_tokens == 0
+    assert finish.prompt_tokens is not None and finish.prompt_tokens > 300
+    assert len(passes) == 1 and passes[0] < finish.prompt_tokens / 4

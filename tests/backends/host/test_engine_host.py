@@ -146,6 +146,34 @@ def test_a_stuck_child_is_killed_after_the_grace_and_the_iteration_ends(
     assert not host.alive and _gone(pid)
 
 
+def test_a_detached_stop_ends_the_iteration_at_once_and_kills_a_stuck_child_later(
+    host: EngineHost, tmp_path: Path
+) -> None:
+    host.call("load", host_test_spec("stuck", tmp_path / "m"), LoadOptions())
+    pid = host.pid
+    assert pid is not None
+    cancel = threading.Event()
+    ended: list[bool] = []
+    done = threading.Event()
+    texts: list[str] = []
+
+    def on_end(killed: bool) -> None:
+        ended.append(killed)
+        done.set()
+
+    for event in host.iterate(
+        "stream", [], PARAMS, cancel=cancel, grace_s=0.2, detach=True, on_end=on_end
+    ):
+        if isinstance(event, TextDelta):
+            texts.append(event.text)
+            if len(texts) == 2:
+                cancel.set()
+
+    assert texts == ["Partial", " answer"]
+    assert done.wait(10) and ended == [True]
+    assert not host.alive and _gone(pid)
+
+
 def test_leaving_a_stream_early_leaves_the_host_usable(host: EngineHost, tmp_path: Path) -> None:
     host.call("load", host_test_spec("ok", tmp_path / "m", armed=False), LoadOptions())
     stream = host.iterate("stream", [], PARAMS)
@@ -188,6 +216,17 @@ def test_sigkill_with_memory_nearly_full_is_explained_as_lack_of_memory() -> Non
     assert "stopped by the system for lack of memory" in crash.message
     assert "21.0 GiB" in crash.message and "300 MB" in crash.message
     assert "24.0 GiB" in crash.message
+
+
+def test_sigkill_of_a_host_holding_most_of_the_memory_is_blamed_on_memory() -> None:
+    gib = 1024**3
+    crash = explain_exit(
+        -signal.SIGKILL,
+        label="transformers",
+        log_path=None,
+        memory=MemoryReading(host_rss=14 * gib, available=6 * gib, total=24 * gib),
+    )
+    assert crash.title == "Out of memory" and "14.0 GiB" in crash.message
 
 
 def test_sigkill_with_memory_to_spare_is_not_blamed_on_memory() -> None:

@@ -28,6 +28,7 @@ from backends.base import (
 )
 from backends.chat.llama_repack import VERDICT_FILE, build_key
 from backends.device import DeviceMonitor
+from backends.errors import LoadCancelled
 from backends.host.chat_proxy import HostedChatEngine
 from backends.host.client import EngineCrashed, live_hosts
 from backends.models.manager import ModelManager
@@ -95,10 +96,54 @@ def test_esc_on_a_stuck_engine_ends_the_stream_fast_keeps_the_partial_and_replac
     assert isinstance(finish, StreamFinished) and finish.finish_reason == "cancelled"
     assert finish.completion_tokens == 2
     assert ended_after is not None and ended_after < 0.5
-    assert not psutil.pid_exists(stuck_pid)  # killed and reaped
-    # The model comes back in a new host, and the next answer works.
+    # The stuck host is killed after STOP_GRACE_S and the model comes back in a new one;
+    # the next answer waits for that, and works.
     assert _text(list(engine.stream(MESSAGES, PARAMS))) == "Partial answer done."
+    assert not psutil.pid_exists(stuck_pid)  # killed and reaped
     assert engine.host.pid != stuck_pid and engine.loaded
+
+
+def test_a_stop_the_engine_honours_keeps_its_host(
+    engines: list[ChatEngine], tmp_path: Path
+) -> None:
+    engine = _engine(engines)
+    engine.load(host_test_spec("ok", tmp_path / "m", armed=False), LoadOptions())
+    pid = engine.host.pid
+    cancel = threading.Event()
+    events = []
+    for event in engine.stream(MESSAGES, PARAMS, cancel):
+        events.append(event)
+        cancel.set()
+
+    assert _text(events) == "Partial"
+    assert isinstance(events[-1], StreamFinished) and events[-1].finish_reason == "cancelled"
+    assert _text(list(engine.stream(MESSAGES, PARAMS))) == "Partial answer done."
+    assert engine.host.pid == pid and engine.host.starts == 1
+
+
+def test_a_cancelled_load_stuck_in_native_code_ends_with_its_process(
+    engines: list[ChatEngine], tmp_path: Path
+) -> None:
+    engine = _engine(engines)
+    cancel = threading.Event()
+    pids: list[int | None] = []
+
+    def progress(_: object) -> None:  # the load has started: the user presses Esc
+        pids.append(engine.host.pid)
+        cancel.set()
+
+    started = time.monotonic()
+    with pytest.raises(LoadCancelled):
+        engine.load(
+            host_test_spec("stuck-load", tmp_path / "m"),
+            LoadOptions(),
+            progress=progress,
+            cancel=cancel,
+        )
+
+    assert time.monotonic() - started < 5  # not the 60 s the load sleeps
+    assert pids and pids[0] is not None and not psutil.pid_exists(pids[0])
+    assert not engine.loaded and live_hosts() == []
 
 
 @pytest.mark.parametrize("mode", ["SIGSEGV", "SIGKILL"])
@@ -164,13 +209,16 @@ def test_footprint_is_the_hosts_rss_and_unload_reaps_the_host(
 
 @pytest.mark.slow
 def test_twenty_switches_leave_no_zombie_and_no_growing_memory(
-    tiny_gguf_spec: ModelSpec, tiny_gguf_q8_spec: ModelSpec, tmp_path: Path
+    spare_hosts: None, tiny_gguf_spec: ModelSpec, tiny_gguf_q8_spec: ModelSpec, tmp_path: Path
 ) -> None:
     manager = ModelManager(load_settings(), recents_path=tmp_path / "recent.json")
     me = psutil.Process()
     options = LoadOptions(n_ctx=256)
 
     def tree_rss() -> int:
+        from backends.host.spawn import spawner
+
+        spawner.wait_for_spare()  # a spare half-way through its imports would skew this
         return me.memory_info().rss + sum(c.memory_info().rss for c in me.children(recursive=True))
 
     manager.switch(tiny_gguf_spec, options)
@@ -185,3 +233,28 @@ def test_twenty_switches_leave_no_zombie_and_no_growing_memory(
     assert zombies == []
     assert live_hosts() == []
     assert grown < 30 * 1024 * 1024, f"process tree grew by {grown / 1e6:.0f} MB"
+
+
+@pytest.mark.slow
+def test_a_switch_takes_the_warm_spare_and_an_unload_cools_it(
+    spare_hosts: None, tiny_gguf_spec: ModelSpec, tiny_gguf_q8_spec: ModelSpec, tmp_path: Path
+) -> None:
+    from backends.host.spawn import spawner
+
+    manager = ModelManager(load_settings(), recents_path=tmp_path / "recent.json")
+    options = LoadOptions(n_ctx=256)
+    manager.switch(tiny_gguf_spec, options)
+    assert spawner.wait_for_spare()
+    spare = spawner._spare
+    assert spare is not None and spawner._spare_init is not None  # warm: llama.cpp's init
+    spare_pid = spare.result().process.pid
+    shown = [(h.pid, h.label) for h in DeviceMonitor().sample().hosts]
+    assert shown[-1] == (spare_pid, "spare")  # its memory is on the gauge
+
+    engine = manager.switch(tiny_gguf_q8_spec, options)
+
+    assert isinstance(engine, HostedChatEngine) and engine.host.pid == spare_pid
+    assert engine.host.starts == 1
+    manager.unload()
+    assert spawner._spare is not None and spawner._spare_init is None  # cold again
+    assert live_hosts() == []

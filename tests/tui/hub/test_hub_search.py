@@ -96,6 +96,10 @@ async def test_letters_in_the_results_go_to_the_search_box(make_client, queue) -
         assert search.value == "tiny-sdstrl"
         assert app.screen.query_one("#filter-task", Select).value == Select.NULL
         assert app.screen.query_one("#filter-library", Select).value == Select.NULL
+        await pilot.press("alt+s")  # the filter keys work from the search box, typing nothing
+        await settled(pilot)
+        assert search.value == "tiny-sdstrl"
+        assert app.screen.query_one("#filter-sort", Select).value == "likes"
 
 
 async def test_down_from_the_search_box_lands_on_the_first_result(make_client, queue) -> None:

@@ -1,0 +1,1 @@
+"""Speech to text: the engine contract, faster-whisper, the microphone, subtitle files."""

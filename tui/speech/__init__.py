@@ -1,0 +1,1 @@
+"""Speech: the Speech screen (F7) and push-to-talk in the chat prompt."""
