@@ -33,6 +33,9 @@ def main() -> int:
     parser.add_argument("--size", type=int, default=128, help="image side in pixels (default 128)")
     parser.add_argument("--steps", type=int, default=20)
     parser.add_argument("--runs", type=int, default=2, help="alternating runs of each (best kept)")
+    parser.add_argument(
+        "--no-live-preview", action="store_true", help="no latent previews while it runs"
+    )
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="localai-bench-"))
     os.environ["LOCALAI_TUI_DATA_DIR"] = str(work / "data")
@@ -100,6 +103,7 @@ async def _app(spec, args) -> tuple[float, float, float]:  # noqa: ANN001
     ImagesScreen.on_images_screen_job_ended = ended  # type: ignore[method-assign]
     settings = load_settings()
     settings.images.renderer = "halfcell"
+    settings.images.live_preview = not args.no_live_preview
     settings.default_model = "none:no-chat-model"
     app = LocalAIApp(settings)
     try:
@@ -155,7 +159,8 @@ async def _run(work: Path, args) -> int:  # noqa: ANN001
     bare, app = max(bare_rates), max(app_rates)
     print(
         f"pipeline: scale {args.scale}, {args.size}x{args.size}, {args.steps} steps, "
-        f"torch threads {torch.get_num_threads()}; load average {os.getloadavg()[0]:.1f}"
+        f"torch threads {torch.get_num_threads()}, live preview "
+        f"{'off' if args.no_live_preview else 'on'}; load average {os.getloadavg()[0]:.1f}"
     )
     print(f"bare pipeline : {bare:6.2f} steps/s  ({1000 / bare:.0f} ms/step)")
     print(f"through app   : {app:6.2f} steps/s  ({1000 / app:.0f} ms/step, engine hosted)")

@@ -252,7 +252,7 @@ class DiffusersEngine:
             total = int(getattr(pipe, "num_timesteps", 0) or 0) or request.steps
             rate = (done - 1) / (now - first_step_at[0]) if done > 1 else None
             preview = None
-            if wants_preview(done, total):
+            if request.live_preview and wants_preview(done, total):
                 preview = latent_preview(kwargs.get("latents"))
             events.put(("step", ImageStep(done, total, now - started, rate, preview)))
             if stop.is_set() or (cancel is not None and cancel.is_set()):

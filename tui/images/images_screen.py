@@ -21,6 +21,7 @@ from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, ProgressBar, Static
+from textual.widgets.data_table import CellDoesNotExist
 from textual.worker import Worker
 
 from backends.base import LoadProgress, ModelSpec
@@ -129,9 +130,10 @@ class ImagesScreen(Screen[None]):
         yield Footer(compact=True)
 
     def on_mount(self) -> None:
-        self.query_one("#image-queue", DataTable).add_columns(
-            "Job", "State", "Prompt", "Size", "Seed"
-        )
+        table = self.query_one("#image-queue", DataTable)
+        table.add_column("Job")
+        table.add_column("State", key="state")
+        table.add_columns("Prompt", "Size", "Seed")
         self.query_one("#image-prompt").focus()
         self._show_model()
         self._warm_preview()
@@ -289,8 +291,9 @@ class ImagesScreen(Screen[None]):
         seeds = resolve_seeds(values, self.last_seed)
         from dataclasses import replace
 
+        live = self.settings.images.live_preview
         for seed in seeds:
-            self.queue.add(replace(values.request, seed=seed))
+            self.queue.add(replace(values.request, seed=seed, live_preview=live))
         self.last_seed = seeds[-1]
         self._refresh_queue()
         self._start_drain()
@@ -364,7 +367,11 @@ class ImagesScreen(Screen[None]):
         bar = self.query_one("#image-progress", ProgressBar)
         bar.update(total=step.total, progress=step.step)
         self.query_one("#image-progress-label", Static).update(format_step(step))
-        self._refresh_queue()
+        table = self.query_one("#image-queue", DataTable)
+        try:  # only the running row's state changes: no rebuild of the list per step
+            table.update_cell(str(message.job.id), "state", f"{step.step}/{step.total}")
+        except CellDoesNotExist:  # the row is not there yet (a job that just started)
+            self._refresh_queue()
 
     async def on_images_screen_job_ended(self, message: JobEnded) -> None:
         self._refresh_queue()
