@@ -32,6 +32,10 @@ from tui.images.image_form import ImageForm, resolve_seeds
 from tui.widgets.image_preview import ImagePreview
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from textual.widget import Widget
+
     from backends.device import DeviceMonitor
     from backends.image.session import ImageModelSession
     from backends.settings import Settings
@@ -94,9 +98,11 @@ class ImagesScreen(Screen[None]):
         session: ImageModelSession,
         gallery: GalleryStore,
         monitor: DeviceMonitor | None = None,
+        gauge_factory: Callable[[], Widget] | None = None,
     ) -> None:
         super().__init__()
         self.monitor = monitor
+        self._gauge_factory = gauge_factory
         self.settings = settings
         self.session = session
         self.gallery = gallery
@@ -137,10 +143,19 @@ class ImagesScreen(Screen[None]):
         self.query_one("#image-prompt").focus()
         self._show_model()
         self._warm_preview()
+        self.call_after_refresh(self._mount_gauge)
         self._ready = True
         if self._pending_model is not None:
             spec, self._pending_model = self._pending_model, None
             self.load_model(spec)
+
+    async def _mount_gauge(self) -> None:
+        """RAM / VRAM and each engine host's memory (the chat's and this screen's), after
+        the first frame like the chat screen's."""
+        from tui.widgets.device_gauge import DeviceGauge
+
+        gauge = self._gauge_factory() if self._gauge_factory else DeviceGauge()
+        await self.mount(gauge, after=self.query_one("#image-status"))
 
     @work(thread=True, exit_on_error=False)
     def _warm_preview(self) -> None:
