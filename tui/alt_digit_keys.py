@@ -14,6 +14,9 @@ drops that character, so the key falls through to the screen's bindings.
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
+
 from textual import events
 
 ALT_DIGIT_SEQUENCES = tuple(f"\x1b{digit}" for digit in "0123456789")
@@ -32,3 +35,30 @@ def as_command_key(event: events.Key) -> events.Key:
     if event.character is None or not event.key.startswith("alt+"):
         return event
     return events.Key(event.key, None)
+
+
+ESCAPE_PREFIX_S = 1.0  # how long after a lone Esc a digit or "e" still means Alt+it
+PREFIXED_KEYS = frozenset("123456789e")
+
+
+class EscapePrefix:
+    """Esc on its own, then a digit or "e", acts as Alt+digit / Alt+e (as in readline).
+
+    Alt is Esc-then-key on the wire, and people type it that way on keyboards without a
+    usable Alt; the two arrive apart when typed by hand (tmux 3.5 waits only 10 ms for a
+    following key, Textual 100 ms). The chat screen arms the prefix only when Esc had
+    nothing else to do (no answer, no load, no edit), and any next key disarms it.
+    """
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self._clock = clock
+        self._until = 0.0
+
+    def arm(self) -> None:
+        self._until = self._clock() + ESCAPE_PREFIX_S
+
+    def apply(self, event: events.Key) -> events.Key:
+        until, self._until = self._until, 0.0
+        if until and event.key in PREFIXED_KEYS and self._clock() <= until:
+            return events.Key(f"alt+{event.key}", None)
+        return event

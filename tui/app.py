@@ -69,9 +69,10 @@ class LocalAIApp(App[None]):
     ) -> None:
         super().__init__()
         from backends.models.manager import ModelManager
-        from tui.alt_digit_keys import read_alt_digits_as_keys
+        from tui.alt_digit_keys import EscapePrefix, read_alt_digits_as_keys
 
         read_alt_digits_as_keys()
+        self.escape_prefix = EscapePrefix()
         from backends.store.conversations import ConversationStore
 
         self.settings = settings or Settings()
@@ -100,7 +101,8 @@ class LocalAIApp(App[None]):
         if isinstance(event, events.Key) and not event.is_forwarded:
             from tui.alt_digit_keys import as_command_key
 
-            event = as_command_key(event)  # Alt+2 switches models, never types "2"
+            # Alt+2 (or Esc, then 2) switches models, never types "2".
+            event = self.escape_prefix.apply(as_command_key(event))
         await super().on_event(event)
 
     def on_mount(self) -> None:

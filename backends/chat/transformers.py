@@ -348,8 +348,9 @@ class TransformersEngine:
                 if params.seed is not None:
                     torch.manual_seed(params.seed)
                 with torch.inference_mode():
-                    # Text only: inputs such as images would be left out of the chunks.
-                    if cancel is not None and set(encoded.keys()) <= TEXT_INPUTS:
+                    # Text models only: vision models place image features (and
+                    # positions, e.g. Qwen2-VL's rope deltas) during generate's own prefill.
+                    if cancel is not None and processor is None:
                         cache = _read_prompt(model, input_ids, stopped)
                         if cache is False:
                             return  # stopped while the prompt was read
@@ -437,7 +438,6 @@ class TransformersEngine:
         return MemoryFootprint(ram_bytes=ram, vram_bytes=vram)
 
 
-TEXT_INPUTS = {"input_ids", "attention_mask"}
 PROMPT_CHUNK_S = 0.4  # a stop during the prompt lands within about this long
 FIRST_PROMPT_CHUNK = 16  # tokens; later chunks are sized from the measured rate
 

@@ -4,6 +4,7 @@ errors cross it.
 parent -> child: ("init", target, env, sys_path), ("call" | "iter", rid, method, args,
 kwargs, wants_progress, wants_cancel), ("cancel", rid), ("exit",)
 child -> parent: ("ready", pid), ("progress", rid, value), ("yield", rid, value),
+("yield_many", rid, [values]),
 ("return", rid, value), ("raise", rid, ErrorInfo)
 
 An exception is sent as an `ErrorInfo`, not pickled: a BackendError subclass is rebuilt
@@ -27,6 +28,7 @@ EXIT = "exit"
 READY = "ready"
 PROGRESS = "progress"
 YIELD = "yield"
+YIELD_MANY = "yield_many"  # several items a generator yielded, in order
 RETURN = "return"
 RAISE = "raise"
 

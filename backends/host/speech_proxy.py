@@ -6,9 +6,9 @@ exits). Audio goes to the host pickled (a file path, or float32 samples: 5 s is 
 
 Cancel: the host's generator stops between segments; segments already on their way when
 the caller cancelled are dropped here, so the caller sees none after it said stop.
-Decoding one 30 s window of a large model on a CPU can take seconds, so the grace before
-the host is killed is generous; a killed host ends the transcription as "cancelled" and
-the next call loads the model again.
+The transcription ends for the caller as soon as it cancels (`detach`); decoding one 30 s
+window of a large model on a CPU can take seconds, so the host gets a generous grace in
+the background before it is killed, and the next call loads the model again.
 """
 
 from __future__ import annotations
@@ -95,7 +95,7 @@ class HostedSpeechEngine:
         started = time.perf_counter()
         segments, finished = 0, False
         for event in self.host.iterate(
-            "transcribe", audio, options, cancel=cancel, grace_s=CANCEL_GRACE_S
+            "transcribe", audio, options, cancel=cancel, grace_s=CANCEL_GRACE_S, detach=True
         ):
             if isinstance(event, Segment):
                 if cancel is not None and cancel.is_set():
@@ -105,7 +105,7 @@ class HostedSpeechEngine:
                 finished = True
                 event = replace(event, segments=segments)
             yield event
-        if not finished:  # the host ignored the cancel and was killed
+        if not finished:  # stopped: the host finishes (or is killed) in the background
             yield TranscriptionFinished(
                 reason="cancelled",
                 segments=segments,

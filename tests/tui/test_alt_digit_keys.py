@@ -16,7 +16,7 @@ from textual.widgets import Input
 
 from backends.base import ModelSpec
 from tests.tui.waiting import until
-from tui.alt_digit_keys import read_alt_digits_as_keys
+from tui.alt_digit_keys import ESCAPE_PREFIX_S, EscapePrefix, read_alt_digits_as_keys
 from tui.app import LocalAIApp
 from tui.chat.chat_screen import ChatScreen
 from tui.chat.prompt_input import PromptInput
@@ -90,3 +90,34 @@ async def test_escape_digit_in_the_picker_filter_picks_the_recent_model(
         await type_from_terminal(app, pilot, "\x1b1")
         await until(pilot, lambda: app.manager.spec.key == "b", "model B loaded")  # type: ignore[union-attr]
         assert isinstance(app.screen, ChatScreen)  # the picker closed on the pick
+
+
+async def test_escape_then_a_digit_switches_like_alt_digit(
+    make_app: Callable[..., LocalAIApp], model_a: ModelSpec, model_b: ModelSpec
+) -> None:
+    """Esc pressed on its own, then a digit: the terminal sends them apart (tmux 3.5 waits
+    only 10 ms for a following key), yet it means Alt+digit, as in readline."""
+    app = make_app(model_a)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await until(pilot, lambda: app.manager.spec is not None, "model A")
+        app.manager._remember(model_b)
+        prompt = app.screen.query_one(PromptInput)
+        await type_from_terminal(app, pilot, "\x1b")  # Esc alone: nothing to stop here
+        await type_from_terminal(app, pilot, "h")  # not a key Esc prefixes: typed
+        await type_from_terminal(app, pilot, "1")  # no longer after an Esc: typed
+        assert prompt.text == "h1"
+        await type_from_terminal(app, pilot, "\x1b")
+        await type_from_terminal(app, pilot, "1")
+        await until(pilot, lambda: app.manager.spec.key == "b", "model B loaded")  # type: ignore[union-attr]
+        assert prompt.text == "h1"
+
+
+def test_the_escape_prefix_lasts_a_moment() -> None:
+    now = [100.0]
+    prefix = EscapePrefix(clock=lambda: now[0])
+    prefix.arm()
+    now[0] += ESCAPE_PREFIX_S + 0.01
+    assert prefix.apply(Key("2", "2")).key == "2"  # too late: a digit
+    prefix.arm()
+    assert prefix.apply(Key("2", "2")).key == "alt+2"
+    assert prefix.apply(Key("2", "2")).key == "2"  # once

@@ -204,7 +204,7 @@ class ChatScreen(Screen[None]):
     def action_stop(self) -> None:
         """Esc: cancel dictation, else stop the answer (keeping it), else cancel a load, else
         leave edit mode, else leave the params panel (closing it where it covers the chat)
-        for the prompt."""
+        for the prompt, else it prefixes the next key (Esc then 2 is Alt+2)."""
         from tui.speech.push_to_talk import cancel_dictation
 
         prompt = self.query_one(PromptInput)
@@ -226,6 +226,8 @@ class ChatScreen(Screen[None]):
             ):
                 panel.first().display = False
             prompt.focus()
+        else:
+            self.app.escape_prefix.arm()  # type: ignore[attr-defined]
 
     # -- the conversation ------------------------------------------------------------------
 
