@@ -11,6 +11,8 @@ at temperature 0 with a fixed seed, so the text repeats run to run; without the 
 tiny random-weight GGUF stands in (its text is gibberish; the script says so). The device
 gauge reads fixed numbers and the Hub screens a fixed date. What changes between runs:
 the measured timings under answers (TTFT, tok/s) and the download speed.
+The media scenes (images, gallery, speech, an image in chat, an engine crash) live in
+media_scenes.py; its docstring says which extra packages they use.
 """
 
 from __future__ import annotations
@@ -96,6 +98,7 @@ class Stage:
     stops: list[Callable[[], None]] = field(default_factory=list)
     conversation_id: int | None = None
     hub: Any = None  # tests.fixtures.hub_server.HubServer
+    server: Any = None  # tests.fixtures.openai_server.LocalOpenAIServer
 
     def make_app(self, startup: ModelSpec | None = None) -> LocalAIApp:
         from backends.models.manager import ModelManager
@@ -214,7 +217,7 @@ def build_stage() -> Stage:
             "whose random weights write gibberish. Install the demo for README pictures."
         )
         chat_model = gguf_spec(tiny, source="folder")
-    return Stage(settings, chat_model, stops=[server.close, hub.stop], hub=hub)
+    return Stage(settings, chat_model, stops=[server.close, hub.stop], hub=hub, server=server)
 
 
 # -- waiting and saving ------------------------------------------------------------------------
@@ -630,6 +633,11 @@ SCENES: dict[str, Callable[[Stage], Awaitable[None]]] = {
     "hub": scene_hub,
     "cache": scene_cache,
 }
+# Images, gallery, speech, images in chat, an engine-host crash: their own module.
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from media_scenes import SCENES as MEDIA_SCENES  # noqa: E402
+
+SCENES.update(MEDIA_SCENES)
 
 
 async def run(names: list[str]) -> None:
