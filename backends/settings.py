@@ -92,6 +92,11 @@ class ImageSettings(BaseModel):
         description="GGUF transformer path -> the diffusers repo or folder it belongs in.",
     )
     default_negative_prompt: str = Field(default="", description="Pre-filled negative prompt.")
+    live_preview: bool = Field(
+        default=True,
+        description="Show a rough picture every few steps while an image is made (costs the "
+        "UI a redraw each time; turn off on a slow machine).",
+    )
     renderer: str = Field(
         default="auto",
         description="How pictures are drawn: auto (Kitty graphics or Sixel when the terminal "

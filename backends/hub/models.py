@@ -15,7 +15,7 @@ if TYPE_CHECKING:
 
 SortKey = Literal["downloads", "likes", "updated", "trending"]
 Library = Literal["transformers", "diffusers", "gguf", "ctranslate2"]
-EngineName = Literal["transformers", "llama_cpp", "diffusers", "faster_whisper"]
+EngineName = Literal["transformers", "llama_cpp", "diffusers", "sdcpp", "faster_whisper"]
 
 # Hub sort keys for ours.
 HUB_SORT: dict[str, str] = {
@@ -155,7 +155,8 @@ def engine_for(
     """The engine that runs a repo with these tags here, or None."""
     tagset = set(tags)
     if library == "gguf" or "gguf" in tagset:
-        return "llama_cpp"
+        # A GGUF of a diffusion model (FLUX, SD3, Z-Image…) runs in stable-diffusion.cpp.
+        return "sdcpp" if task in ("text-to-image", "image-to-image") else "llama_cpp"
     if library == "diffusers" or "diffusers" in tagset:
         return "diffusers"
     if (library == "ctranslate2" or "ctranslate2" in tagset) and (

@@ -32,6 +32,7 @@ from backends.image.diffusers_pipeline import (
     scheduler_classes,
     set_cpu_threads,
 )
+from backends.image.latent_preview import latent_preview, wants_preview
 from backends.image.protocol import (
     GenerationCancelled,
     ImageCapabilities,
@@ -250,7 +251,10 @@ class DiffusersEngine:
             done = index + 1
             total = int(getattr(pipe, "num_timesteps", 0) or 0) or request.steps
             rate = (done - 1) / (now - first_step_at[0]) if done > 1 else None
-            events.put(("step", ImageStep(done, total, now - started, rate)))
+            preview = None
+            if request.live_preview and wants_preview(done, total):
+                preview = latent_preview(kwargs.get("latents"))
+            events.put(("step", ImageStep(done, total, now - started, rate, preview)))
             if stop.is_set() or (cancel is not None and cancel.is_set()):
                 raise _Abort
             return kwargs

@@ -24,6 +24,40 @@ if TYPE_CHECKING:
     from PIL.Image import Image
 
 PARAMETERS_KEY = "parameters"
+
+# Scheduler / sampler names as A1111 writes them, so other tools read ours (and we theirs).
+A1111_SAMPLERS = {
+    "DDIMScheduler": "DDIM",
+    "EulerDiscreteScheduler": "Euler",
+    "EulerAncestralDiscreteScheduler": "Euler a",
+    "DPMSolverMultistepScheduler": "DPM++ 2M",
+    "DPMSolverSinglestepScheduler": "DPM++ SDE",
+    "KDPM2DiscreteScheduler": "DPM2",
+    "KDPM2AncestralDiscreteScheduler": "DPM2 a",
+    "HeunDiscreteScheduler": "Heun",
+    "LMSDiscreteScheduler": "LMS",
+    "PNDMScheduler": "PLMS",
+    "UniPCMultistepScheduler": "UniPC",
+    "DEISMultistepScheduler": "DEIS",
+    "LCMScheduler": "LCM",
+    "DDPMScheduler": "DDPM",
+    "FlowMatchEulerDiscreteScheduler": "Euler",
+    "euler_a": "Euler a",
+    "euler": "Euler",
+    "heun": "Heun",
+    "dpm2": "DPM2",
+    "dpm++2s_a": "DPM++ 2S a",
+    "dpm++2m": "DPM++ 2M",
+    "dpm++2mv2": "DPM++ 2M v2",
+    "lcm": "LCM",
+}
+
+
+def a1111_sampler(name: str) -> str:
+    """The A1111 name of a diffusers scheduler class or a stable-diffusion.cpp sampler."""
+    return A1111_SAMPLERS.get(name, name)
+
+
 _PAIR = re.compile(r'\s*([\w ]+):\s*("(?:\\.|[^\\"])*"|[^,]*)(?:,|$)')
 
 
@@ -44,7 +78,7 @@ def format_parameters(request: ImageRequest, *, sampler: str, model: str) -> str
         lines.append(f"Negative prompt: {request.negative_prompt}")
     fields = [
         ("Steps", str(request.steps)),
-        ("Sampler", sampler),
+        ("Sampler", a1111_sampler(sampler)),
         ("CFG scale", _number(request.cfg_scale)),
         ("Seed", str(request.seed)),
         ("Size", f"{request.width}x{request.height}"),
@@ -96,6 +130,8 @@ def request_from_parameters(text: str, base: ImageRequest | None = None) -> Imag
         "prompt": fields["Prompt"],
         "negative_prompt": fields["Negative prompt"],
     }
+    if fields.get("Sampler"):
+        changes["scheduler"] = fields["Sampler"]  # an A1111 name: the form maps it back
     try:
         if "Steps" in fields:
             changes["steps"] = int(fields["Steps"])

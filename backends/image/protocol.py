@@ -58,6 +58,7 @@ class ImageRequest:
     lora_weight: float = 1.0
     init_image: str | None = None  # a PNG path: image-to-image
     strength: float = 0.6  # image-to-image: how much of the start image is repainted
+    live_preview: bool = True  # cheap previews while it runs (not part of the saved parameters)
 
 
 @dataclass(frozen=True)
@@ -68,6 +69,7 @@ class ImageStep:
     total: int
     elapsed_s: float
     steps_per_s: float | None  # over the steps after the first (the first warms caches)
+    preview: Image | None = None  # a cheap look at the picture so far (some steps only)
 
     @property
     def eta_s(self) -> float | None:

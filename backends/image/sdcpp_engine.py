@@ -107,6 +107,7 @@ class StableDiffusionCppEngine:
         self._lora_dir: str | None = None
         self._busy = threading.Lock()
         self._path: Path | None = None
+        self._threads = 1
 
     @property
     def loaded(self) -> bool:
@@ -134,11 +135,16 @@ class StableDiffusionCppEngine:
             )
         steps.check_cancel()
         steps.report(None, f"Loading {path.name} with stable-diffusion.cpp…")
-        threads = options.threads or max(1, (os.cpu_count() or 2) - 1)
+        self._threads = options.threads or max(1, (os.cpu_count() or 2) - 1)
+        self._sd = self._open(module, path)
+        self._path = path
+        steps.report(1.0, f"{path.name} is ready.")
+
+    def _open(self, module: Any, path: Path) -> Any:
         try:
             sd = module.StableDiffusion(
                 model_path=str(path),
-                n_threads=threads,
+                n_threads=self._threads,
                 verbose=False,
                 **({"lora_model_dir": self._lora_dir} if self._lora_dir else {}),
             )
@@ -154,8 +160,18 @@ class StableDiffusionCppEngine:
                 "knows (SD 1.x/2.x, SDXL, SD3, FLUX, Z-Image). FLUX and Z-Image GGUFs hold "
                 "only the diffusion model; load those through diffusers with a base pipeline."
             )
-        self._sd, self._path = sd, path
-        steps.report(1.0, f"{path.name} is ready.")
+        return sd
+
+    def _use_lora_dir(self, folder: str) -> None:
+        """stable-diffusion.cpp reads LoRAs from one folder given when the model opens: a LoRA
+        from another folder reopens the model with that folder (a reload, in this process)."""
+        if folder == self._lora_dir or self._path is None:
+            return
+        self._lora_dir = folder
+        old, self._sd = self._sd, None
+        if old is not None:
+            old.close()
+        self._sd = self._open(_import_runtime(), self._path)
 
     def capabilities(self) -> ImageCapabilities:
         self._require()
@@ -174,8 +190,7 @@ class StableDiffusionCppEngine:
     def generate(
         self, request: ImageRequest, cancel: threading.Event | None = None
     ) -> Iterator[ImageEvent]:
-        sd = self._require()
-        self._busy.acquire()  # a cancelled C call may still be finishing: wait for it
+        self._require()
         events: queue.Queue[tuple[str, Any]] = queue.Queue()
         started = time.perf_counter()
         first: list[float] = []
@@ -187,7 +202,15 @@ class StableDiffusionCppEngine:
             rate = (step - 1) / (now - first[0]) if step > 1 else None
             events.put(("step", ImageStep(step, steps, now - started, rate)))
 
-        kwargs = self.call_kwargs(request, on_progress)
+        self._busy.acquire()  # a cancelled C call may still be finishing: wait for it
+        try:
+            if request.lora:
+                self._use_lora_dir(str(Path(request.lora).expanduser().parent))
+            sd = self._require()
+            kwargs = self.call_kwargs(request, on_progress)
+        except BaseException:
+            self._busy.release()  # nothing started: the next request must not wait
+            raise
 
         def work() -> None:
             try:
@@ -234,11 +257,6 @@ class StableDiffusionCppEngine:
             lora = Path(request.lora).expanduser()
             if not lora.is_file():
                 raise ModelNotFound(f"No LoRA file at {lora}. Check the path.")
-            if str(lora.parent) != self._lora_dir:
-                raise UnsupportedOption(
-                    "stable-diffusion.cpp reads LoRAs from one folder, set when the model "
-                    f"loads. Reload the model after choosing a LoRA in {lora.parent}."
-                )
             prompt += f" <lora:{lora.stem}:{request.lora_weight:g}>"
         kwargs: dict[str, Any] = {
             "prompt": prompt,
@@ -270,10 +288,6 @@ class StableDiffusionCppEngine:
                 ) from error
             kwargs["strength"] = request.strength
         return kwargs
-
-    def set_lora_dir(self, folder: str | None) -> None:
-        """The folder LoRAs are read from (applies at the next load)."""
-        self._lora_dir = folder
 
     def unload(self) -> None:
         if self._sd is None:

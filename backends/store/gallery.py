@@ -59,6 +59,7 @@ class GalleryStore:
                 self.path, timeout=5.0, isolation_level=None, check_same_thread=False
             )
             self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=NORMAL")  # no fsync per image; WAL keeps it safe
             self._db.executescript(_SCHEMA)
         except (sqlite3.Error, OSError) as exc:
             raise StorageError(

@@ -29,6 +29,7 @@ MODULES = [
     "backends.image.sdcpp_engine",
     "backends.image.hosted",
     "backends.image.memory",
+    "backends.image.latent_preview",
     "backends.image.png_metadata",
     "backends.image.jobs",
     "backends.image.session",

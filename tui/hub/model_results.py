@@ -35,6 +35,7 @@ ENGINE_LABELS = {
     "llama_cpp": "llama.cpp",
     "transformers": "transformers",
     "diffusers": "diffusers",
+    "sdcpp": "sd.cpp",
     "faster_whisper": "faster-whisper",
 }
 

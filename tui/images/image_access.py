@@ -10,7 +10,10 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from textual.app import App
+    from textual.widget import Widget
 
     from backends.base import ModelSpec
     from backends.image.session import ImageModelSession
@@ -29,6 +32,8 @@ class ImageAccess:
         self._settings = settings
         self._gallery = gallery
         self._session: ImageModelSession | None = None
+        # Builds the Images screen's device gauge (tests give one that reads fixed numbers).
+        self.gauge_factory: Callable[[], Widget] | None = None
 
     @property
     def gallery(self) -> GalleryStore:
@@ -51,7 +56,9 @@ class ImageAccess:
         if not self._app.is_screen_installed(IMAGES_SCREEN):
             from tui.images.images_screen import ImagesScreen
 
-            screen = ImagesScreen(self._settings, self.session, self.gallery)
+            screen = ImagesScreen(
+                self._settings, self.session, self.gallery, gauge_factory=self.gauge_factory
+            )
             self._app.install_screen(screen, IMAGES_SCREEN)
         return self._app.get_screen(IMAGES_SCREEN)  # type: ignore[return-value]
 

@@ -227,6 +227,13 @@ class ImageForm(VerticalScroll):
         seed.value = str(request.seed)
         self.query_one("#image-width", Input).value = str(request.width)
         self.query_one("#image-height", Input).value = str(request.height)
+        if request.scheduler:  # an A1111 sampler name, or one of ours
+            from backends.image.png_metadata import a1111_sampler
+
+            wanted = a1111_sampler(request.scheduler)
+            match = [n for n in self._caps.schedulers if a1111_sampler(n) == wanted]
+            scheduler = self.query_one("#image-scheduler", Select)
+            scheduler.value = match[0] if match else MODEL_SCHEDULER
         if request.init_image is not None:
             self.query_one("#image-strength", Input).value = f"{request.strength:g}"
 

@@ -13,14 +13,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from rich.markup import escape
 from textual import work
 from textual.app import ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, ProgressBar, Static
+from textual.widgets import Footer, Static
 from textual.worker import Worker
 
 from backends.base import LoadProgress, ModelSpec
@@ -28,25 +27,20 @@ from backends.errors import BackendError
 from backends.image.jobs import ImageJob, ImageQueue, JobOutcome, run_job
 from backends.image.protocol import GenerationCancelled, ImageCapabilities, ImageStep
 from tui.images.image_form import ImageForm, resolve_seeds
+from tui.images.job_progress import JobProgress
 from tui.widgets.image_preview import ImagePreview
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from textual.widget import Widget
+
     from backends.device import DeviceMonitor
     from backends.image.session import ImageModelSession
     from backends.settings import Settings
     from backends.store.gallery import GalleryImage, GalleryStore
 
 STEP_FLUSH_S = 0.05
-
-
-def format_step(step: ImageStep) -> str:
-    text = f"Step {step.step}/{step.total}"
-    if step.steps_per_s:
-        text += f" · {step.steps_per_s:.2f} it/s"
-    eta = step.eta_s
-    if eta is not None and step.step < step.total:
-        text += f" · ETA {eta:.0f} s" if eta >= 1 else " · ETA <1 s"
-    return text
 
 
 class ImagesScreen(Screen[None]):
@@ -93,9 +87,11 @@ class ImagesScreen(Screen[None]):
         session: ImageModelSession,
         gallery: GalleryStore,
         monitor: DeviceMonitor | None = None,
+        gauge_factory: Callable[[], Widget] | None = None,
     ) -> None:
         super().__init__()
         self.monitor = monitor
+        self._gauge_factory = gauge_factory
         self.settings = settings
         self.session = session
         self.gallery = gallery
@@ -121,24 +117,26 @@ class ImagesScreen(Screen[None]):
                     id="image-preview",
                 )
                 yield Static("", id="image-caption", markup=False)
-                yield ProgressBar(
-                    total=1, show_eta=False, show_percentage=False, id="image-progress"
-                )
-                yield Static("", id="image-progress-label", markup=False)
-                yield DataTable(id="image-queue", cursor_type="row", show_header=False)
+                yield JobProgress(id="image-jobs")
         yield Footer(compact=True)
 
     def on_mount(self) -> None:
-        self.query_one("#image-queue", DataTable).add_columns(
-            "Job", "State", "Prompt", "Size", "Seed"
-        )
         self.query_one("#image-prompt").focus()
         self._show_model()
         self._warm_preview()
+        self.call_after_refresh(self._mount_gauge)
         self._ready = True
         if self._pending_model is not None:
             spec, self._pending_model = self._pending_model, None
             self.load_model(spec)
+
+    async def _mount_gauge(self) -> None:
+        """RAM / VRAM and each engine host's memory (the chat's and this screen's), after
+        the first frame like the chat screen's."""
+        from tui.widgets.device_gauge import DeviceGauge
+
+        gauge = self._gauge_factory() if self._gauge_factory else DeviceGauge()
+        await self.mount(gauge, after=self.query_one("#image-status"))
 
     @work(thread=True, exit_on_error=False)
     def _warm_preview(self) -> None:
@@ -289,8 +287,9 @@ class ImagesScreen(Screen[None]):
         seeds = resolve_seeds(values, self.last_seed)
         from dataclasses import replace
 
+        live = self.settings.images.live_preview
         for seed in seeds:
-            self.queue.add(replace(values.request, seed=seed))
+            self.queue.add(replace(values.request, seed=seed, live_preview=live))
         self.last_seed = seeds[-1]
         self._refresh_queue()
         self._start_drain()
@@ -327,7 +326,8 @@ class ImagesScreen(Screen[None]):
             def on_step(step: ImageStep, job: ImageJob = job) -> None:
                 nonlocal last_post
                 now = time.monotonic()
-                if step.step == step.total or now - last_post >= STEP_FLUSH_S:
+                due = step.step == step.total or step.preview is not None
+                if due or now - last_post >= STEP_FLUSH_S:
                     last_post = now
                     self.post_message(self.JobStep(job, step))
 
@@ -356,22 +356,21 @@ class ImagesScreen(Screen[None]):
             self.queue.finish(job, state)  # type: ignore[arg-type]
             self.post_message(self.JobEnded(job, outcome, error, time.perf_counter()))
 
-    def on_images_screen_job_step(self, message: JobStep) -> None:
+    async def on_images_screen_job_step(self, message: JobStep) -> None:
         step = message.step
-        bar = self.query_one("#image-progress", ProgressBar)
-        bar.update(total=step.total, progress=step.step)
-        self.query_one("#image-progress-label", Static).update(format_step(step))
-        self._refresh_queue()
+        if step.preview is not None and not message.job.cancel.is_set():
+            await self.query_one(ImagePreview).show(step.preview)
+        self.query_one(JobProgress).show_step(message.job, step, self.queue.pending())
 
     async def on_images_screen_job_ended(self, message: JobEnded) -> None:
         self._refresh_queue()
-        label = self.query_one("#image-progress-label", Static)
+        jobs = self.query_one(JobProgress)
         if message.outcome is not None:
             saved = message.outcome.saved
             await self.query_one(ImagePreview).show(message.outcome.result.image)
             result = message.outcome.result
             rate = f" · {result.steps_per_s:.2f} it/s" if result.steps_per_s else ""
-            label.update(f"Done in {result.total_s:.1f} s{rate}")
+            jobs.say(f"Done in {result.total_s:.1f} s{rate}")
             caption = self.query_one("#image-caption", Static)
             caption.update(
                 f"seed {saved.seed} · {saved.width}×{saved.height} · saved as gallery #{saved.id}"
@@ -379,45 +378,26 @@ class ImagesScreen(Screen[None]):
             caption.tooltip = saved.path
             self.last_saved = saved
         elif isinstance(message.error, GenerationCancelled):
-            label.update("Cancelled; nothing saved")
+            jobs.say("Cancelled; nothing saved")
         elif message.error is not None:
-            label.update("Failed")
+            jobs.say("Failed")
             self.notify(
                 message.error.message, title=message.error.title, severity="error", timeout=10
             )
 
     def _refresh_queue(self) -> None:
-        table = self.query_one("#image-queue", DataTable)
-        table.clear()
-        for job in self.queue.pending():
-            if job.state == "running":
-                step = job.last_step
-                state = f"{step.step}/{step.total}" if step else "starting"
-            else:
-                state = "queued"
-            prompt = job.request.prompt.replace("\n", " ")
-            table.add_row(
-                f"#{job.id}",
-                state,
-                escape(prompt[:40] + ("…" if len(prompt) > 40 else "")),
-                f"{job.request.width}×{job.request.height}",
-                str(job.request.seed),
-                key=str(job.id),
-            )
+        self.query_one(JobProgress).show_jobs(self.queue.pending())
 
     def action_cancel_running(self) -> None:
         job = self.queue.running
         if job is not None:
             self.queue.cancel(job.id)
-            self.query_one("#image-progress-label", Static).update("Cancelling…")
+            self.query_one(JobProgress).say("Cancelling…")
 
     def action_remove_job(self) -> None:
-        table = self.query_one("#image-queue", DataTable)
-        if table.row_count == 0:
-            return
-        key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
-        if key is not None:
-            self.queue.cancel(int(key))
+        job_id = self.query_one(JobProgress).selected_job_id()
+        if job_id is not None:
+            self.queue.cancel(job_id)
         self._refresh_queue()
 
     def cancel_all(self) -> None:

@@ -23,3 +23,11 @@ def test_not_a_gguf_is_not_diffusion(tmp_path: Path) -> None:
 
     assert not gguf_is_diffusion(junk)
     assert not gguf_is_diffusion(tmp_path / "missing.gguf")
+
+
+def test_hub_tags_route_image_models_to_image_engines() -> None:
+    from backends.hub.models import engine_for
+
+    assert engine_for(["gguf", "flux"], "gguf", "text-to-image") == "sdcpp"
+    assert engine_for(["gguf"], "gguf", "text-generation") == "llama_cpp"
+    assert engine_for(["diffusers", "safetensors"], "diffusers", "text-to-image") == "diffusers"

@@ -123,3 +123,11 @@ def test_unknown_pipeline_class_and_missing_folder(tiny_sd_dir: Path, tmp_path: 
         DiffusersEngine().load(ModelSpec("o", "odd", "diffusers", str(odd)), ImageLoadOptions())
     with pytest.raises(ModelNotFound, match="model_index.json"):
         DiffusersEngine().load(ModelSpec("t", "t", "diffusers", str(tmp_path)), ImageLoadOptions())
+
+
+def test_cheap_previews_on_some_steps(engine: DiffusersEngine) -> None:
+    steps = [e for e in engine.generate(replace(REQUEST, steps=10)) if isinstance(e, ImageStep)]
+
+    with_preview = [s.step for s in steps if s.preview is not None]
+    assert with_preview == [2, 4, 6, 8]  # every total/5 steps, never the last
+    assert steps[1].preview.size == (32, 32)  # the latent grid (this tiny VAE scales by 2)

@@ -56,12 +56,13 @@ def test_png_round_trips_the_request(tmp_path: Path) -> None:
     assert stored == text
     fields = parse_parameters(stored)
     assert fields["Model"] == "org/model, v2"
-    assert fields["Sampler"] == "DDIMScheduler"
+    assert fields["Sampler"] == "DDIM"  # A1111's name for it
     back = request_from_parameters(stored)
     assert back.prompt == request.prompt
     assert back.negative_prompt == request.negative_prompt
     assert (back.steps, back.cfg_scale, back.seed) == (7, 4.5, 123456789)
     assert (back.width, back.height, back.strength) == (64, 48, 0.35)
+    assert back.scheduler == "DDIM"
     assert not list(tmp_path.glob("*.part"))
 
 

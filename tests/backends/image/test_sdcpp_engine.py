@@ -167,3 +167,26 @@ def test_cancel_ends_the_stream_at_once_and_the_next_job_waits(tmp_path: Path) -
     stand_in.release.set()
     events = list(engine.generate(request))  # waits for the cancelled call to end first
     assert stand_in.finished.is_set() and isinstance(events[-1], ImageResult)
+
+
+def test_a_refused_request_does_not_block_the_next(tmp_path: Path) -> None:
+    from backends.errors import UnsupportedOption
+
+    engine, _stand_in = _engine()
+    with pytest.raises(UnsupportedOption, match="no sampler"):
+        list(engine.generate(ImageRequest(prompt="a", steps=2, scheduler="nope")))
+
+    events = list(engine.generate(ImageRequest(prompt="a", steps=2, width=64, height=64)))
+    assert isinstance(events[-1], ImageResult)
+
+
+def test_lora_goes_into_the_prompt_from_its_folder(tmp_path: Path) -> None:
+    engine, stand_in = _engine()
+    lora = tmp_path / "pixel_art.safetensors"
+    lora.write_bytes(b"x")
+    engine._lora_dir = str(tmp_path)  # the folder the model was opened with
+    request = ImageRequest(prompt="a cat", steps=2, lora=str(lora), lora_weight=0.7)
+
+    list(engine.generate(request))
+
+    assert stand_in.calls[0]["prompt"] == "a cat <lora:pixel_art:0.7>"

@@ -11,6 +11,7 @@ from backends.base import ModelSpec
 from backends.settings import Settings, load_settings
 from backends.store.gallery import GalleryStore
 from tests.fixtures.scripted_image_engine import scripted_image_engine
+from tests.tui.conftest import QuietGauge
 from tui.app import LocalAIApp
 
 __all__ = ["scripted_image_engine"]
@@ -30,6 +31,7 @@ def make_image_app(
     def build(startup: ModelSpec | None = None) -> LocalAIApp:
         app = make_app(startup, settings=image_settings)
         app.images._gallery = GalleryStore(tmp_path / "data" / "gallery.sqlite3")
+        app.images.gauge_factory = QuietGauge
         return app
 
     return build

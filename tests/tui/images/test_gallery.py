@@ -84,6 +84,11 @@ async def test_reuse_parameters_refills_the_form(
     app = make_image_app()
     async with app.run_test(size=(120, 40)) as pilot:
         fill_gallery(app, tmp_path / "out" / "day")
+        await pilot.press("f5")
+        images: ImagesScreen = app.screen  # type: ignore[assignment]
+        images.load_model(SCRIPTED_SPEC)  # its samplers: Euler, DDIM
+        await until(pilot, lambda: images.session.engine is not None, "model")
+        await until(pilot, lambda: not images._loading, "model ready")
         gallery = await _open_gallery(pilot, app)
         await pilot.press("right")  # the second newest: "a blue dog"
         await pilot.press("r")
@@ -96,6 +101,7 @@ async def test_reuse_parameters_refills_the_form(
         assert screen.query_one("#image-cfg", Input).value == "5.5"
         assert screen.query_one("#image-seed-mode", Select).value == "fixed"
         assert screen.query_one("#image-seed", Input).value == "101"
+        assert screen.query_one("#image-scheduler", Select).value == "Euler"  # the sampler too
         assert (
             screen.query_one("#image-width", Input).value,
             screen.query_one("#image-height", Input).value,

@@ -20,10 +20,11 @@ def test_images_screen_with_a_finished_preview(
     make_image_app: Callable[..., LocalAIApp],
     scripted_image_engine,  # type: ignore[no-untyped-def]
 ) -> None:
-    """Status row "Scripted SD (scripted-image)"; the form with the prompt, steps 4, CFG 5,
-    seed fixed 42, 64x64, sampler Euler; on the right a colour gradient drawn in half-cells
-    (red grows to the right, green downwards), the caption "seed 42 · 64×64 · saved as
-    gallery #1", a full progress bar with "Done in 1.0 s · 4.00 it/s", an empty queue."""
+    """Status row "Scripted SD (scripted-image)" and the device gauge (fixed numbers);
+    the form with the prompt, steps 4, CFG 5, seed fixed 42, 64x64, sampler Euler; on the
+    right a colour gradient drawn in half-cells (red grows to the right, green downwards),
+    the caption "seed 42 · 64×64 · saved as gallery #1", a full progress bar with
+    "Done in 1.0 s · 4.00 it/s", an empty queue."""
     app = make_image_app()
 
     async def run_before(pilot) -> None:  # type: ignore[no-untyped-def]

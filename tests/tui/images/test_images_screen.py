@@ -146,3 +146,37 @@ async def test_cancel_stops_the_running_image_and_saves_nothing(
 
         assert not list((tmp_path / "data" / "images").rglob("*.png"))
         assert app.images.gallery.images() == []
+
+
+async def test_a_broken_model_gives_a_clear_message_and_the_screen_stays_usable(
+    make_image_app: Callable[..., LocalAIApp],
+    tiny_sd_dir: Path,
+    tiny_sd_spec: ModelSpec,
+    tmp_path: Path,
+) -> None:
+    import shutil
+
+    broken = tmp_path / "broken-sd"
+    shutil.copytree(tiny_sd_dir, broken)
+    (broken / "unet" / "diffusion_pytorch_model.safetensors").write_bytes(b"not weights")
+    app = make_image_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("f5")
+        screen = app.screen
+        assert isinstance(screen, ImagesScreen)
+        screen.load_model(ModelSpec("b", "broken-sd", "diffusers", str(broken)))
+        await until(pilot, lambda: screen._loading is None, "the load to end")
+
+        status = str(screen.query_one("#image-model", Static).render())
+        assert status == "broken-sd did not load · ctrl+o picks another"
+        toasts = [n.message for n in app._notifications]
+        assert any("broken-sd" in t and "download the model again" in t.lower() for t in toasts)
+
+        screen.load_model(tiny_sd_spec)  # and the next model loads and draws
+        await until(pilot, lambda: screen.session.engine is not None and not screen._loading, "ok")
+        await _fill(pilot, screen, "a red cat", steps=2)
+        await pilot.press("ctrl+g")
+        await until(pilot, lambda: screen.last_saved is not None, "the image")
+        from textual_image.widget import HalfcellImage
+
+        assert screen.query_one(ImagePreview).query(HalfcellImage)  # drawn in half-cells
