@@ -166,9 +166,9 @@ def child_memory(mode: str, spec_json: str) -> dict[str, int]:
         spawner.prestart()
         _settle_spare()
     else:
-        from backends.chat.llama_cpp import _quiet_llama_cpp
+        from backends.chat.llama_native import quiet_llama_cpp
 
-        _quiet_llama_cpp()
+        quiet_llama_cpp()
     engine = _engine(mode)  # the app has imported the engine's module before any load
     parts: dict[str, int] = {}
     before = _tree_rss(parts)

@@ -78,9 +78,9 @@ def _spec(data: dict[str, Any]) -> Any:
 
 def _import_runtime(engine: str) -> None:
     if engine == "llama_cpp":
-        from backends.chat.llama_cpp import _quiet_llama_cpp
+        from backends.chat.llama_native import quiet_llama_cpp
 
-        _quiet_llama_cpp()
+        quiet_llama_cpp()
     else:
         import torch  # noqa: F401
         from transformers import AutoModelForCausalLM, AutoTokenizer  # noqa: F401

@@ -1,12 +1,8 @@
 """Chat with a local GGUF file through llama-cpp-python.
 
-Terminal output: llama-cpp-python with `verbose=False` points file descriptors 1 and 2 at
-/dev/null while a model loads, which would swallow the frames Textual draws on stderr;
-with `verbose=True` it prints model metadata onto the terminal. Neither is acceptable in
-a TUI, so this engine loads with `verbose=False`, turns that fd redirection into a no-op
-(`_quiet_llama_cpp`) and routes llama.cpp's native log to `logging` through
-`llama_log_set`. The recent native log lines also explain load failures that llama.cpp
-itself reports only as "Failed to load model from file".
+llama.cpp's native log goes to `logging`, never the terminal, and explains load failures
+(`llama_native.py`); long prompts are evaluated in chunks so Stop works (`llama_prompt.py`);
+the repacked-kernel SIGILL fallback lives in `llama_repack.py`.
 
 Prompts are rendered here (the GGUF's own chat template, or a plain transcript plus a
 `Notice` for a GGUF without one — never llama-cpp-python's silent llama-2 fallback) and
@@ -26,7 +22,6 @@ import signal
 import threading
 import time
 import weakref
-from collections import deque
 from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -50,6 +45,13 @@ from backends.chat.lifecycle import (
     not_loaded,
     release_freed_memory,
 )
+from backends.chat.llama_native import (
+    explain_load_failure,
+    model_params_lock,
+    quiet_llama_cpp,
+    recent_native_lines,
+)
+from backends.chat.llama_prompt import context_full_message, evaluate_prompt
 from backends.chat.llama_repack import (
     FALLBACK_NOTICE,
     remember_repack_crash,
@@ -63,104 +65,16 @@ from backends.chat.transcript import (
     transcript_prompt,
 )
 from backends.errors import (
-    BackendError,
-    CorruptModel,
     GenerationError,
     ModelNotFound,
     OutOfMemory,
-    UnsupportedModel,
 )
 from backends.models.gguf_file import GGUFInfo, read_gguf
-from backends.registry import missing_runtime
 
 if TYPE_CHECKING:
     from llama_cpp import Llama
 
 log = logging.getLogger(__name__)
-native_log = logging.getLogger("backends.chat.llama_cpp.native")
-# Without any handler configured, logging's last resort would print warnings on stderr,
-# which is the terminal Textual draws on; the app's own handlers still get every record.
-native_log.addHandler(logging.NullHandler())
-
-# ggml_log_level -> logging level: NONE 0, DEBUG 1, INFO 2, WARN 3, ERROR 4, CONT 5 (the
-# continuation of the previous line). llama_cpp._logger still maps the older enum.
-_LEVELS = {0: logging.INFO, 1: logging.DEBUG, 2: logging.INFO, 3: logging.WARNING,
-           4: logging.ERROR}  # fmt: skip
-_recent_native_lines: deque[str] = deque(maxlen=40)
-_quiet_lock = threading.Lock()
-_quiet_callback: Any = None  # the ctypes callback; kept alive for as long as llama.cpp may call it
-
-
-def _quiet_llama_cpp() -> Any:
-    """Import llama_cpp with its terminal output routed to `logging`; idempotent."""
-    global _quiet_callback
-    try:
-        import llama_cpp
-        import llama_cpp._internals
-        import llama_cpp.llama
-        import llama_cpp.llama_chat_format
-    except ImportError as error:
-        raise missing_runtime("llama_cpp", "llama-cpp-python") from error
-    with _quiet_lock:
-        if _quiet_callback is not None:
-            return llama_cpp
-        for module in (llama_cpp.llama, llama_cpp._internals, llama_cpp.llama_chat_format):
-            if hasattr(module, "suppress_stdout_stderr"):
-                module.suppress_stdout_stderr = _no_redirect  # type: ignore[attr-defined]
-            else:  # pragma: no cover - a llama-cpp-python that changed its internals
-                log.warning("llama_cpp %s has no suppress_stdout_stderr", module.__name__)
-        last_level = [logging.INFO]
-
-        def route(level: int, text: bytes, _user_data: Any) -> None:
-            py_level = last_level[0] if level == 5 else _LEVELS.get(level, logging.INFO)
-            last_level[0] = py_level
-            line = text.decode("utf-8", errors="replace").rstrip("\n")
-            if line:
-                _recent_native_lines.append(line)
-                native_log.log(py_level, "%s", line)
-
-        _quiet_callback = llama_cpp.llama_log_callback(route)
-        llama_cpp.llama_log_set(_quiet_callback, None)
-    return llama_cpp
-
-
-class _NoRedirect:
-    """Stands in for llama_cpp's `suppress_stdout_stderr`: leaves fds 1 and 2 alone."""
-
-    def __init__(self, disable: bool = True) -> None:
-        self.disable = disable
-
-    def __enter__(self) -> _NoRedirect:
-        return self
-
-    def __exit__(self, *_: object) -> None:
-        return None
-
-
-_no_redirect = _NoRedirect
-
-
-def _explain_load_failure(path: str, info: GGUFInfo, error: Exception) -> BackendError:
-    """Turn llama.cpp's terse load error into one a user can act on, using its log."""
-    native = "\n".join(_recent_native_lines)
-    lowered = native.lower() + " " + str(error).lower()
-    if "unknown model architecture" in lowered:
-        return UnsupportedModel(
-            f"This llama.cpp build does not know the model architecture "
-            f"'{info.architecture}'. Update llama-cpp-python "
-            "(pip install -U llama-cpp-python) or pick a model with a supported architecture."
-        )
-    if any(m in lowered for m in ("failed to allocate", "out of memory", "unable to allocate")):
-        return OutOfMemory(
-            "llama.cpp could not allocate memory for this model or its context. Lower the "
-            "context size, offload fewer layers to the GPU, or pick a smaller quantisation."
-        )
-    detail = next((ln for ln in reversed(_recent_native_lines) if "error" in ln.lower()), "")
-    reason = f" llama.cpp said: {detail.strip()}" if detail else ""
-    return CorruptModel(
-        f"llama.cpp could not load {os.path.basename(path)}.{reason} The file may be damaged "
-        "or made for a newer llama.cpp: download it again or update llama-cpp-python."
-    )
 
 
 @contextlib.contextmanager
@@ -178,7 +92,7 @@ def _model_params(llama_cpp: Any, *, use_extra_bufts: bool) -> Iterator[None]:
         params.use_extra_bufts = False
         return params
 
-    with _quiet_lock:  # one load at a time changes the module attribute
+    with model_params_lock:  # one load at a time changes the module attribute
         low_level.llama_model_default_params = without_extra_bufts
         try:
             yield
@@ -207,7 +121,7 @@ class LlamaCppEngine:
     @classmethod
     def warm_up(cls) -> None:
         """Engine-host hook: import llama_cpp ahead of the load (a warm spare host)."""
-        _quiet_llama_cpp()
+        quiet_llama_cpp()
 
     @classmethod
     def options_after_crash(
@@ -264,13 +178,13 @@ class LlamaCppEngine:
         steps.report(0.0, "Checking file")
         info = read_gguf(spec.path)
         steps.check_cancel()
-        llama_cpp = _quiet_llama_cpp()
+        llama_cpp = quiet_llama_cpp()
         steps.report(0.1, "Loading weights")
         cores = os.cpu_count() or 1
         n_ctx = options.n_ctx
         if info.context_length and n_ctx > info.context_length:
             n_ctx = info.context_length
-        _recent_native_lines.clear()
+        recent_native_lines.clear()
         vision: dict[str, Any] = {}
         if spec.projector:
             vision["chat_handler"] = projector_handler(llama_cpp, spec.projector)
@@ -294,7 +208,7 @@ class LlamaCppEngine:
                 "lower the context size or pick a smaller quantisation."
             ) from error
         except (ValueError, RuntimeError, OSError) as error:
-            raise _explain_load_failure(spec.path, info, error) from error
+            raise explain_load_failure(spec.path, info, error) from error
         self._llm = llm
         self._info = info
         self._key = spec.key
@@ -391,7 +305,7 @@ class LlamaCppEngine:
         ttft: float | None = None
         finish: FinishReason = "length"
         try:
-            if not _evaluate_prompt(llm, tokens, cancel):
+            if not evaluate_prompt(llm, tokens, cancel):
                 yield StreamFinished(
                     finish_reason="cancelled",
                     prompt_tokens=len(tokens),
@@ -474,60 +388,3 @@ class LlamaCppEngine:
         share = self._n_gpu_layers / blocks if blocks else 0.0
         vram = int(info.size_bytes * share)
         return MemoryFootprint(ram_bytes=info.size_bytes - vram, vram_bytes=vram)
-
-
-def context_full_message(prompt_tokens: int, n_ctx: int, info: GGUFInfo, key: str) -> str:
-    """Why a conversation does not fit, naming the setting that makes room when there is one."""
-    head = (
-        f"The conversation ({prompt_tokens} tokens) no longer fits the context window "
-        f"({n_ctx} tokens)."
-    )
-    if info.context_length is not None and n_ctx >= info.context_length:
-        return f"{head} That is this model's maximum: start a new chat (ctrl+n)."
-    from backends.paths import config_file
-
-    bigger = min(n_ctx * 2, info.context_length or n_ctx * 2)
-    return (
-        f"{head} Start a new chat (ctrl+n), or give this model a larger window in "
-        f'{config_file()}: [models."{key}"] n_ctx = {bigger}, then load it again.'
-    )
-
-
-PROMPT_CHUNK_S = 0.4  # prompt evaluation checks for a stop at least about this often
-FIRST_PROMPT_CHUNK = 16  # tokens; later chunks are sized from the measured rate
-
-
-def _evaluate_prompt(llm: Llama, tokens: list[int], cancel: threading.Event | None) -> bool:
-    """Evaluate all but the last prompt token in chunks, checking `cancel` between them.
-
-    `Llama.generate` evaluates the whole prompt in one call that nothing interrupts: a
-    10 KB prompt to the demo model on 2 busy cores kept "stopping…" for ~20 s (and quitting
-    waited as long). Chunks sized from the measured rate to take about PROMPT_CHUNK_S bound
-    that wait. What was evaluated stays in the KV cache: `generate` then finds all but the
-    last token as a cached prefix, and a prompt stopped half-way is a prefix the next
-    answer reuses. Returns False when cancelled.
-    """
-    if cancel is None:
-        return True
-    head = tokens[:-1]
-    cached = 0
-    for have, want in zip(llm._input_ids, head, strict=False):
-        if have != want:
-            break
-        cached += 1
-    if cached < llm.n_tokens:  # drop what differs, as generate() would
-        if cached == 0 or not llm._ctx.kv_cache_seq_rm(-1, cached, -1):
-            llm.reset()
-            cached = 0
-        llm.n_tokens = cached
-    position, chunk = cached, FIRST_PROMPT_CHUNK
-    while position < len(head):
-        if cancel.is_set():
-            return False
-        batch = head[position : position + chunk]
-        began = time.perf_counter()
-        llm.eval(batch)
-        rate = len(batch) / max(time.perf_counter() - began, 1e-6)
-        position += len(batch)
-        chunk = int(min(max(rate * PROMPT_CHUNK_S, FIRST_PROMPT_CHUNK), llm.n_batch))
-    return not cancel.is_set()

@@ -19,6 +19,8 @@ MODULES = [
     "backends.chat.transformers_streamer",
     "backends.chat.llama_cpp",
     "backends.chat.llama_repack",
+    "backends.chat.llama_native",
+    "backends.chat.llama_prompt",
     "backends.host.client",
     "backends.host.chat_proxy",
     "backends.host.child",

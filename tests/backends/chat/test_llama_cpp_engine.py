@@ -184,17 +184,17 @@ def test_unload_drops_the_last_reference_to_llama(tiny_gguf_path: Path) -> None:
 
 
 def test_failed_context_allocation_is_out_of_memory(tiny_gguf_path: Path) -> None:
-    from backends.chat import llama_cpp as engine_module
+    from backends.chat import llama_native as native_module
     from backends.errors import OutOfMemory
     from backends.models.gguf_file import read_gguf
 
-    engine_module._recent_native_lines.extend(
+    native_module.recent_native_lines.extend(
         ["llama_init_from_model: failed to allocate buffer for kv cache"]
     )
-    error = engine_module._explain_load_failure(
+    error = native_module.explain_load_failure(
         str(tiny_gguf_path), read_gguf(tiny_gguf_path), ValueError("Failed to create llama_context")
     )
-    engine_module._recent_native_lines.clear()
+    native_module.recent_native_lines.clear()
 
     assert isinstance(error, OutOfMemory)
     assert "context size" in error.message
