@@ -4,7 +4,7 @@ Loading always reads a local directory with `local_files_only=True`: a spec's `p
 the snapshot of `repo_id` already in the HF cache. It never reaches the Hub.
 Generation runs `model.generate` in a daemon thread that feeds a streamer; a
 `StoppingCriteria` watching the cancel event ends it after the current token, and a long
-prompt is read in chunks first (`_read_prompt`) so that a stop lands between them.
+prompt is read in chunks first (`transformers_prompt.py`) so that a stop lands between them.
 Placement, dtype and quantisation choices live in transformers_placement.py.
 """
 
@@ -15,7 +15,7 @@ import threading
 import time
 import warnings
 import weakref
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -51,6 +51,7 @@ from backends.chat.transformers_placement import (
     plan_placement,
     translate_load_error,
 )
+from backends.chat.transformers_prompt import cache_argument, read_prompt
 from backends.chat.transformers_streamer import TokenStreamer
 from backends.chat.transformers_vision import encode_with_processor, is_vision_model, to_model
 from backends.errors import GenerationError, ModelNotFound, UnsupportedModel
@@ -351,11 +352,11 @@ class TransformersEngine:
                     # Text models only: vision models place image features (and
                     # positions, e.g. Qwen2-VL's rope deltas) during generate's own prefill.
                     if cancel is not None and processor is None:
-                        cache = _read_prompt(model, input_ids, stopped)
+                        cache = read_prompt(model, input_ids, stopped)
                         if cache is False:
                             return  # stopped while the prompt was read
                         if cache is not None:
-                            kwargs[_cache_argument(model.base_model)] = cache
+                            kwargs[cache_argument(model.base_model)] = cache
                     model.generate(**kwargs)
             except BaseException as error:  # handed to the reading thread, raised there
                 streamer.fail(error)
@@ -436,48 +437,3 @@ class TransformersEngine:
             else:
                 ram += size
         return MemoryFootprint(ram_bytes=ram, vram_bytes=vram)
-
-
-PROMPT_CHUNK_S = 0.4  # a stop during the prompt lands within about this long
-FIRST_PROMPT_CHUNK = 16  # tokens; later chunks are sized from the measured rate
-
-
-def _read_prompt(model: Any, input_ids: torch.Tensor, stopped: Callable[[], bool]) -> Any:
-    """Run all but the last prompt token through the model in chunks, filling a KV cache,
-    and check `stopped` between chunks.
-
-    `generate` reads the whole prompt in one forward pass that nothing interrupts (a 10 KB
-    prompt is minutes on a large model on CPU); given this cache it reads only the last
-    token. Returns the cache, False when stopped, or None when this model cannot be read
-    in chunks (generate then reads the prompt itself, as before).
-    """
-    from transformers import DynamicCache
-
-    head = int(input_ids.shape[-1]) - 1
-    if head <= FIRST_PROMPT_CHUNK:
-        return None  # short: one pass is as quick to stop
-    cache = DynamicCache(config=model.config)
-    body = model.base_model  # hidden states only: no logits over the vocabulary per token
-    argument = _cache_argument(body)
-    position, chunk = 0, FIRST_PROMPT_CHUNK
-    try:
-        while position < head:
-            if stopped():
-                return False
-            end = min(position + chunk, head)
-            began = time.perf_counter()
-            body(input_ids=input_ids[:, position:end], use_cache=True, **{argument: cache})
-            rate = (end - position) / max(time.perf_counter() - began, 1e-6)
-            position = end
-            chunk = max(int(rate * PROMPT_CHUNK_S), FIRST_PROMPT_CHUNK)
-    except (TypeError, ValueError, NotImplementedError) as error:
-        log.info("reading the prompt in chunks failed (%s); generate reads it whole", error)
-        return None
-    return False if stopped() else cache
-
-
-def _cache_argument(module: Any) -> str:
-    """transformers 5.2x renamed `past_key_values` to `cache` (the old name warns)."""
-    import inspect
-
-    return "cache" if "cache" in inspect.signature(module.forward).parameters else "past_key_values"

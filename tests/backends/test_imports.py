@@ -17,6 +17,7 @@ MODULES = [
     "backends.chat.transformers",
     "backends.chat.transformers_placement",
     "backends.chat.transformers_streamer",
+    "backends.chat.transformers_prompt",
     "backends.chat.llama_cpp",
     "backends.chat.llama_repack",
     "backends.chat.llama_native",
