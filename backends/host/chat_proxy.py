@@ -261,12 +261,5 @@ class HostedChatEngine:
     # -- memory -------------------------------------------------------------------------------
 
     def memory_footprint(self) -> MemoryFootprint:
-        """What the host process tree holds: its RSS, and its VRAM where NVML can tell."""
-        pid = self.host.pid
-        if self._spec is None or pid is None or not self.host.alive:
-            return MemoryFootprint()
-        from backends.host.gpu_memory import vram_by_pid
-
-        return MemoryFootprint(
-            ram_bytes=self.host.rss_bytes(), vram_bytes=vram_by_pid([pid]).get(pid, 0)
-        )
+        """What the host process tree holds (nothing when no model is loaded)."""
+        return self.host.footprint() if self._spec is not None else MemoryFootprint()

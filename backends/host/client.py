@@ -33,6 +33,7 @@ from typing import Any
 
 import psutil
 
+from backends.base import MemoryFootprint
 from backends.errors import BackendError
 from backends.host import protocol
 from backends.host.crash import EngineCrashed, MemoryReading, explain_exit
@@ -141,6 +142,17 @@ class EngineHost:
     def rss_bytes(self) -> int:
         pid = self.pid
         return tree_rss(pid) if pid is not None and self.alive else 0
+
+    def footprint(self) -> MemoryFootprint:
+        """What the process tree holds: its RSS, and its VRAM where NVML can tell."""
+        pid = self.pid
+        if pid is None or not self.alive:
+            return MemoryFootprint()
+        from backends.host.gpu_memory import vram_by_pid
+
+        return MemoryFootprint(
+            ram_bytes=self.rss_bytes(), vram_bytes=vram_by_pid([pid]).get(pid, 0)
+        )
 
     def start(self) -> None:
         """Start the child and construct the engine in it; does nothing if it runs."""
