@@ -57,11 +57,12 @@ async def test_typed_text_costs_linear_work(
     async with app.run_test(size=(120, 40)) as pilot:
         prompt = app.screen.query_one(PromptInput)
         prompt.focus()
-        half = await wrap_work_to_type(app, pilot, text[:10_000], counter)
-        full = await wrap_work_to_type(app, pilot, text, counter)
-    # Linear: twice the text, about twice the work (quadratic was four times, 100 M chars).
-    assert full < 3 * max(half, 1), (half, full)
-    assert full < 50 * len(text), full
+        work = await wrap_work_to_type(app, pilot, text, counter)
+    # One edit per key re-wrapped the growing line each time: n²/2 = 200 M characters for
+    # 20 KB. Gathered keys re-wrap it once per batch; how many batches the keys arrive in
+    # depends on scheduling (2-3 on a quiet box, more on a loaded one), so the bound is
+    # generous — and still 50x below the quadratic cost.
+    assert work < 200 * len(text), work
 
 
 async def test_a_burst_of_keys_keeps_its_order_with_new_lines_and_enter(
