@@ -34,6 +34,13 @@ ENGINES: dict[str, EngineEntry | tuple[str, str, str | None]] = {
     "llama_cpp": EngineEntry("backends.chat.llama_cpp", "LlamaCppEngine", "gguf", hosted=True),
     # Only HTTP: nothing native to crash, no memory to give back.
     "openai": EngineEntry("backends.chat.openai_compat", "OpenAICompatEngine", None),
+    "diffusers": EngineEntry(
+        "backends.image.diffusers_engine", "DiffusersEngine", "image", hosted=True
+    ),
+    # Hosted also because its C call cannot be stopped: ending the host process can.
+    "sdcpp": EngineEntry(
+        "backends.image.sdcpp_engine", "StableDiffusionCppEngine", "sdcpp", hosted=True
+    ),
     "faster_whisper": EngineEntry(
         "backends.speech.faster_whisper_engine", "FasterWhisperEngine", "speech", hosted=True
     ),
@@ -49,17 +56,6 @@ ENGINE_LABELS: dict[str, str] = {
     "diffusers": "diffusers",
     "sdcpp": "stable-diffusion.cpp",
     "faster_whisper": "faster-whisper",
-}
-
-# Image engines (backends/image), by the same rules.
-IMAGE_ENGINES: dict[str, EngineEntry | tuple[str, str, str | None]] = {
-    "diffusers": EngineEntry(
-        "backends.image.diffusers_engine", "DiffusersEngine", "image", hosted=True
-    ),
-    # Hosted also because its C call cannot be stopped: ending the host process can.
-    "sdcpp": EngineEntry(
-        "backends.image.sdcpp_engine", "StableDiffusionCppEngine", "sdcpp", hosted=True
-    ),
 }
 
 
@@ -89,6 +85,8 @@ def create_engine(name: str, *, hosted: bool | None = None) -> ChatEngine:
     `hosted=None` follows the entry. Errors: UnsupportedModel for an unknown name; a
     missing runtime shows as MissingDependency when the model loads.
     """
+    if engine_kind(name) != "chat":
+        raise UnsupportedModel(f"{ENGINE_LABELS.get(name, name)} is not a chat engine.")
     entry = engine_entry(name)
     cls = engine_class(name)
     if hosted if hosted is not None else entry.hosted:
@@ -105,13 +103,10 @@ def create_engine(name: str, *, hosted: bool | None = None) -> ChatEngine:
 
 
 def create_image_engine(name: str, *, hosted: bool | None = None) -> ImageEngine:
-    """A fresh, unloaded image engine: a hosted proxy for hosted entries (unless
-    `hosted=False`), like `create_engine`."""
-    try:
-        entry = EngineEntry(*IMAGE_ENGINES[name])
-    except KeyError:
-        known = ", ".join(sorted(IMAGE_ENGINES))
-        raise UnsupportedModel(f"No image engine named {name!r}. Known: {known}.") from None
+    """A fresh, unloaded image engine: a hosted proxy for hosted entries (see create_engine)."""
+    if engine_kind(name) != "image":
+        raise UnsupportedModel(f"{ENGINE_LABELS.get(name, name)} is not an image engine.")
+    entry = engine_entry(name)
     if hosted if hosted is not None else entry.hosted:
         from backends.image.hosted import HostedImageEngine
 
@@ -120,7 +115,7 @@ def create_image_engine(name: str, *, hosted: bool | None = None) -> ImageEngine
             "ImageEngine",
             HostedImageEngine(f"{entry.module}:{entry.cls}", label=ENGINE_LABELS.get(name, name)),
         )
-    engine: ImageEngine = getattr(importlib.import_module(entry.module), entry.cls)()
+    engine: ImageEngine = engine_class(name)()
     return engine
 
 
@@ -143,8 +138,7 @@ def create_speech_engine(name: str, *, hosted: bool | None = None) -> SpeechEngi
 
 def missing_runtime(name: str, package: str) -> MissingDependency:
     """The error an engine raises when its runtime library cannot be imported."""
-    entries = {**ENGINES, **IMAGE_ENGINES}
-    extra = EngineEntry(*entries[name]).extra if name in entries else None
+    extra = EngineEntry(*ENGINES[name]).extra if name in ENGINES else None
     hint = f"pip install 'localai-tui[{extra}]'" if extra else f"pip install {package}"
     return MissingDependency(
         f"The {ENGINE_LABELS.get(name, name)} engine needs {package}, which is not installed. "

@@ -25,10 +25,10 @@ class ModelSwitching:
     def load(self, spec: ModelSpec) -> None:
         """Load `spec` in a worker; the previous model stays until this one is ready."""
         screen = self.screen
-        from backends.registry import IMAGE_ENGINES
+        from backends.registry import engine_kind
 
         images = getattr(screen.app, "images", None)
-        if spec.engine in IMAGE_ENGINES and images is not None:
+        if engine_kind(spec.engine) == "image" and images is not None:
             images.show(spec)  # an image model picked here: the Images screen runs it
             return
         if screen.generating:
