@@ -44,10 +44,31 @@ ENGINES: dict[str, EngineEntry | tuple[str, str, str | None]] = {
     "faster_whisper": EngineEntry(
         "backends.speech.faster_whisper_engine", "FasterWhisperEngine", "speech", hosted=True
     ),
+    # Remote servers (backends/remote): HTTP only, so not hosted; Pillow decodes their images.
+    "a1111": EngineEntry("backends.image.a1111_engine", "A1111Engine", "image"),
+    "comfyui": EngineEntry("backends.image.comfyui_engine", "ComfyUIEngine", "image"),
+    "openai_images": EngineEntry(
+        "backends.image.openai_images_engine", "OpenAIImagesEngine", "image"
+    ),
+    "openai_stt": EngineEntry(
+        "backends.speech.openai_transcription_engine", "OpenAITranscriptionEngine", None
+    ),
+    "openai_embeddings": EngineEntry(
+        "backends.embeddings.openai_embeddings", "OpenAIEmbeddingEngine", None
+    ),
 }
 
 # Engines that are not chat engines; pickers show each kind where it belongs.
-ENGINE_KINDS: dict[str, str] = {"faster_whisper": "speech", "diffusers": "image", "sdcpp": "image"}
+ENGINE_KINDS: dict[str, str] = {
+    "faster_whisper": "speech",
+    "diffusers": "image",
+    "sdcpp": "image",
+    "a1111": "image",
+    "comfyui": "image",
+    "openai_images": "image",
+    "openai_stt": "speech",
+    "openai_embeddings": "embeddings",
+}
 
 ENGINE_LABELS: dict[str, str] = {
     "transformers": "transformers",
@@ -56,11 +77,16 @@ ENGINE_LABELS: dict[str, str] = {
     "diffusers": "diffusers",
     "sdcpp": "stable-diffusion.cpp",
     "faster_whisper": "faster-whisper",
+    "a1111": "AUTOMATIC1111",
+    "comfyui": "ComfyUI",
+    "openai_images": "OpenAI images",
+    "openai_stt": "OpenAI transcription",
+    "openai_embeddings": "OpenAI embeddings",
 }
 
 
 def engine_kind(name: str) -> str:
-    """ "chat", "image" or "speech": the picker a model of this engine belongs in."""
+    """ "chat", "image", "speech" or "embeddings": the picker a model of this engine belongs in."""
     return ENGINE_KINDS.get(name, "chat")
 
 

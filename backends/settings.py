@@ -30,14 +30,53 @@ from backends.speech.protocol import SpeechLoadOptions, TranscribeOptions
 
 
 class ServerEntry(BaseModel):
-    """An OpenAI-compatible server to list models from."""
+    """A server to use models from: OpenAI-compatible, AUTOMATIC1111 / Forge or ComfyUI."""
 
     name: str = Field(description="Short name shown in the model picker.")
-    base_url: str = Field(description="Base URL including /v1, e.g. http://gpu-box:8000/v1.")
-    api_key: str | None = Field(default=None, description="Bearer token, if the server wants one.")
+    base_url: str = Field(
+        description="OpenAI-compatible: the base URL including /v1, e.g. "
+        "http://gpu-box:8000/v1; a1111 and comfyui: the root, e.g. http://gpu-box:7860."
+    )
+    kind: str = Field(
+        default="openai",
+        description="What the server speaks: openai (vLLM, llama-server, Ollama, LocalAI, "
+        "speaches…), a1111 (AUTOMATIC1111 / Forge) or comfyui.",
+    )
+    api_key: str | None = Field(
+        default=None, description="Bearer token, if the server wants one (never shown)."
+    )
+    headers: dict[str, str] = Field(
+        default_factory=dict,
+        description="Extra request headers, e.g. an auth proxy's (never shown or logged).",
+    )
+    ca_file: Path | None = Field(
+        default=None, description="PEM file of a private CA to trust for this https server."
+    )
+    timeout_s: float = Field(
+        default=600.0, gt=0, description="Longest wait for one answer from the server, seconds."
+    )
+    connect_timeout_s: float = Field(
+        default=5.0, gt=0, description="Longest wait to connect to the server, seconds."
+    )
+    workflows: list[Path] = Field(
+        default_factory=list,
+        description="comfyui: API-format workflow files (Export (API)) offered as image models.",
+    )
+
+    def __repr__(self) -> str:  # never the key or the headers
+        return f"ServerEntry(name={self.name!r}, base_url={self.base_url!r}, kind={self.kind!r})"
 
     def to_config(self) -> ServerConfig:
-        return ServerConfig(name=self.name, base_url=self.base_url, api_key=self.api_key)
+        return ServerConfig(
+            name=self.name,
+            base_url=self.base_url,
+            api_key=self.api_key,
+            kind=self.kind,
+            headers=tuple(sorted(self.headers.items())),
+            ca_file=str(Path(self.ca_file).expanduser()) if self.ca_file else None,
+            timeout_s=self.timeout_s,
+            connect_timeout_s=self.connect_timeout_s,
+        )
 
 
 class SamplingDefaults(BaseModel):
@@ -153,7 +192,8 @@ class Settings(BaseSettings):
         default_factory=list, description="Folders searched (recursively) for .gguf files."
     )
     servers: list[ServerEntry] = Field(
-        default_factory=list, description="OpenAI-compatible servers whose models are listed."
+        default_factory=list,
+        description="Servers whose models are used: OpenAI-compatible, a1111 or comfyui.",
     )
     sampling: SamplingDefaults = Field(
         default_factory=SamplingDefaults, description="Default sampling parameters."
