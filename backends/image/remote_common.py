@@ -12,47 +12,15 @@ import io
 import time
 from typing import TYPE_CHECKING
 
-from backends.base import ModelSpec, ServerConfig
-from backends.errors import GenerationError, UnsupportedModel
+from backends.base import ServerConfig
+from backends.errors import GenerationError
 from backends.image.protocol import ImageStep
-from backends.paths import config_file
-from backends.remote.probe import Capability, ServerCapabilities, probe_server
+from backends.remote.probe import probe_for_load, server_of
+
+__all__ = ["probe_for_load", "server_of"]  # the image engines' one place to import from
 
 if TYPE_CHECKING:
     from PIL.Image import Image
-
-
-def server_of(spec: ModelSpec, kind: str) -> ServerConfig:
-    """The spec's server, checked to be of `kind`; UnsupportedModel otherwise."""
-    if spec.server is None:
-        raise UnsupportedModel(
-            f"{spec.name} has no server. Add one under [[servers]] in {config_file()} and "
-            "pick one of its models."
-        )
-    return spec.server
-
-
-def probe_for_load(
-    spec: ModelSpec, kind: str, capabilities: tuple[Capability, ...] = ("image",)
-) -> tuple[ServerConfig, ServerCapabilities, str]:
-    """Probe the spec's server; raise its error (down, wrong kind) or "model missing".
-
-    Returns the server, what it offers, and the model id to send.
-    """
-    server = server_of(spec, kind)
-    offered = probe_server(server, timeout_s=min(server.timeout_s, 10.0))
-    if offered.error is not None:
-        raise offered.error
-    wanted = spec.remote_model or spec.name
-    names = [m.id for m in offered.with_capability(*capabilities)]
-    if wanted not in names:
-        shown = ", ".join(names[:6]) + (f" and {len(names) - 6} more" if len(names) > 6 else "")
-        raise UnsupportedModel(
-            f"{server.name} does not have {wanted!r}. It offers {shown or 'no such models'}. "
-            "Pick one of those, or add the model on the server.",
-            title="Model missing on the server",
-        )
-    return server, offered, wanted
 
 
 class StepClock:

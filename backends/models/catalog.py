@@ -382,6 +382,14 @@ def remote_engine_of_key(key: str) -> str | None:
     return engine if engine in set(REMOTE_ENGINES.values()) and ":" in key else None
 
 
+def remote_model_spec(key: str, settings: Settings) -> ModelSpec | None:
+    """The spec a saved remote key names (no request), None for a key that is not remote;
+    ModelNotFound when its server is not configured."""
+    if remote_engine_of_key(key) is None:
+        return None
+    return _server_model(key, settings)
+
+
 def _server_model(key: str, settings: Settings) -> ModelSpec:
     """`<engine>:<server>/<model>` (the key the picker saves, `openai:` for chat): no
     request, like a path."""

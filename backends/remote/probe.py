@@ -20,8 +20,8 @@ from typing import Any, Literal
 
 import httpx
 
-from backends.base import SERVER_KINDS, ServerConfig
-from backends.errors import BackendError, ServerError
+from backends.base import SERVER_KINDS, ModelSpec, ServerConfig
+from backends.errors import BackendError, ServerError, UnsupportedModel
 from backends.remote.http import PROBE_TIMEOUT_S, get_json, make_client, send, wrong_kind
 
 Capability = Literal["chat", "vision", "image", "speech-to-text", "text-to-speech", "embeddings"]
@@ -243,3 +243,40 @@ def _wrong_kind_or(
         except httpx.HTTPError:
             continue
     return fallback
+
+
+# -- loading a server's model ---------------------------------------------------------------
+
+
+def server_of(spec: ModelSpec, kind: str) -> ServerConfig:
+    """The spec's server (`kind` is the engine's, for the message); UnsupportedModel when
+    the spec has none. A server of another kind is found out by the probe."""
+    if spec.server is None:
+        raise UnsupportedModel(
+            f"{spec.name} has no server. Add a {kind} server under [[servers]] in the config "
+            "file and pick one of its models."
+        )
+    return spec.server
+
+
+def probe_for_load(
+    spec: ModelSpec, kind: str, capabilities: tuple[Capability, ...] = ("image",)
+) -> tuple[ServerConfig, ServerCapabilities, str]:
+    """Probe the spec's server; raise its error (down, wrong kind) or "model missing".
+
+    Returns the server, what it offers, and the model id to send.
+    """
+    server = server_of(spec, kind)
+    offered = probe_server(server, timeout_s=min(server.timeout_s, 10.0))
+    if offered.error is not None:
+        raise offered.error
+    wanted = spec.remote_model or spec.name
+    names = [m.id for m in offered.with_capability(*capabilities)]
+    if wanted not in names:
+        shown = ", ".join(names[:6]) + (f" and {len(names) - 6} more" if len(names) > 6 else "")
+        raise UnsupportedModel(
+            f"{server.name} does not have {wanted!r}. It offers {shown or 'no such models'}. "
+            "Pick one of those, or add the model on the server.",
+            title="Model missing on the server",
+        )
+    return server, offered, wanted
