@@ -16,6 +16,7 @@ from backends.base import ChatEngine
 from backends.errors import MissingDependency, UnsupportedModel
 
 if TYPE_CHECKING:
+    from backends.embeddings.protocol import EmbeddingEngine
     from backends.image.protocol import ImageEngine
     from backends.speech.protocol import SpeechEngine
 
@@ -159,6 +160,14 @@ def create_speech_engine(name: str, *, hosted: bool | None = None) -> SpeechEngi
         )
         return cast("SpeechEngine", proxy)
     engine: SpeechEngine = cls()
+    return engine
+
+
+def create_embedding_engine(name: str) -> EmbeddingEngine:
+    """A fresh, unloaded embedding engine (none is hosted: they are HTTP clients so far)."""
+    if engine_kind(name) != "embeddings":
+        raise UnsupportedModel(f"{ENGINE_LABELS.get(name, name)} is not an embedding engine.")
+    engine: EmbeddingEngine = engine_class(name)()
     return engine
 
 
