@@ -137,6 +137,11 @@ class ImagesScreen(Screen[None]):
 
         gauge = self._gauge_factory() if self._gauge_factory else DeviceGauge()
         await self.mount(gauge, after=self.query_one("#image-status"))
+        if self.settings.servers:  # the image servers' VRAM and loaded models
+            from tui.widgets.remote_box import RemoteBoxGauge
+
+            servers = [entry.to_config() for entry in self.settings.servers]
+            await self.mount(RemoteBoxGauge(servers), after=gauge)
 
     @work(thread=True, exit_on_error=False)
     def _warm_preview(self) -> None:

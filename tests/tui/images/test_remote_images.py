@@ -11,6 +11,7 @@ from textual.widgets import Input, OptionList, Static, TextArea
 from backends.image.png_metadata import read_parameters
 from backends.settings import ServerEntry, Settings
 from tests.fixtures.a1111_server import A1111TestServer
+from tests.fixtures.comfyui_server import ComfyUITestServer
 from tests.fixtures.openai_media_server import OpenAIMediaServer
 from tests.tui.waiting import until
 from tui.app import LocalAIApp
@@ -138,3 +139,25 @@ async def test_a_server_without_steps_shows_elapsed_time_not_a_bar(
         assert screen.query_one("#image-progress", ProgressBar).total is None
         media_server.release.set()
         await until(pilot, lambda: screen.last_saved is not None, "the image")
+
+
+async def test_the_remote_box_shows_vram_and_unloads(
+    make_image_app: Callable[..., LocalAIApp],
+    image_settings: Settings,
+    comfyui_server: ComfyUITestServer,
+) -> None:
+    from tui.widgets.remote_box import RemoteBoxGauge
+
+    _with_server(image_settings, name="comfy", base_url=comfyui_server.root, kind="comfyui")
+    app = make_image_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("f5")
+        await until(pilot, lambda: bool(app.screen.query(RemoteBoxGauge)), "the remote box")
+        box = app.screen.query_one(RemoteBoxGauge)
+        await until(pilot, lambda: box.states != [], "a reading")
+        shown = str(box.render())
+        assert "comfy (ComfyUI)" in shown and "15.0 GB / 25.8 GB" in shown  # 14 of 24 GiB
+        box.focus()
+        await pilot.press("u")
+        await until(pilot, lambda: comfyui_server.freed, "/free on the server")
+        await until(pilot, lambda: "unloaded its models" in _notes(app), "the message")
