@@ -13,6 +13,7 @@ import ipaddress
 import logging
 import os
 import re
+import time
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -23,7 +24,10 @@ from backends.errors import BackendError, ModelNotFound
 from backends.speech.catalog import looks_like_ct2_whisper, scan_speech_dirs, speech_spec
 
 if TYPE_CHECKING:
-    from backends.settings import Settings
+    from collections.abc import Mapping
+
+    from backends.remote.probe import ServerCapabilities
+    from backends.settings import ServerEntry, Settings
 
 log = logging.getLogger(__name__)
 
@@ -230,6 +234,7 @@ def server_spec(server: ServerConfig, model: str) -> ModelSpec:
     )
 
 
+KNOWN_FRESH_S = 60.0  # a background probe's answer younger than this is used as it is
 # The engine that runs each capability a server offers (backends/remote/probe.py).
 REMOTE_ENGINES = {
     ("openai", "chat"): "openai",
@@ -260,14 +265,16 @@ def remote_spec(
 
 
 def discover_server_models(
-    settings: Settings,
+    settings: Settings, known: Mapping[str, ServerCapabilities] | None = None
 ) -> tuple[list[ModelSpec], list[tuple[str, BackendError]]]:
     """Ask each configured server what it offers (network: call from a worker).
 
     Returns a spec per model and capability (chat, images, speech to text, embeddings;
     ComfyUI workflow files too) and, per unreachable or misconfigured server, its name and
     the error, so one dead server does not hide the others. The servers are asked at the
-    same time. With `offline`, only loopback servers are asked.
+    same time. With `offline`, only loopback servers are asked. `known` holds recent answers
+    (the app's background prober): a server that answered within KNOWN_FRESH_S is not asked
+    again.
     """
     from concurrent.futures import ThreadPoolExecutor
 
@@ -278,8 +285,17 @@ def discover_server_models(
     ]
     if not entries:
         return [], []
+
+    def answer(entry: ServerEntry) -> ServerCapabilities:
+        config = entry.to_config()
+        recent = (known or {}).get(entry.name)
+        fresh = recent is not None and time.time() - recent.probed_at < KNOWN_FRESH_S
+        if recent is not None and fresh and recent.up and recent.server == config:
+            return recent
+        return probe_server(config)
+
     with ThreadPoolExecutor(max_workers=min(8, len(entries))) as pool:
-        results = list(pool.map(lambda e: probe_server(e.to_config()), entries))
+        results = list(pool.map(answer, entries))
     specs: list[ModelSpec] = []
     failures: list[tuple[str, BackendError]] = []
     for entry, found in zip(entries, results, strict=True):

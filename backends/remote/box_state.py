@@ -113,7 +113,7 @@ def _comfyui(client: httpx.Client, server: ServerConfig) -> RemoteBoxState:
 def _a1111(client: httpx.Client, server: ServerConfig) -> RemoteBoxState:
     memory = _json(send(client, server, "GET", "sdapi/v1/memory"), server)
     cuda = (memory.get("cuda") or {}).get("system") or {}
-    devices = ()
+    devices: tuple[RemoteDevice, ...] = ()
     if cuda.get("total"):
         devices = (RemoteDevice("cuda", int(cuda["total"]), int(cuda.get("free") or 0)),)
     return RemoteBoxState(server.name, "a1111", devices=devices, can_unload=True)

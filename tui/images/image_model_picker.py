@@ -81,7 +81,8 @@ class ImageModelPicker(ModalScreen[ModelSpec | None]):
     def _discover_servers(self) -> None:
         from backends.models.catalog import discover_server_models
 
-        specs, failures = discover_server_models(self._settings)
+        servers = getattr(self.app, "servers", None)
+        specs, failures = discover_server_models(self._settings, servers and servers.known())
         images = [s for s in specs if engine_kind(s.engine) == "image"]
         self.post_message(self.Found(images, [f"{n}: {e.message}" for n, e in failures]))
 

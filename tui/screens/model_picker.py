@@ -148,7 +148,8 @@ class ModelPickerScreen(ModalScreen[ModelSpec | None]):
     def _discover_servers(self) -> None:
         from backends.models.catalog import discover_server_models
 
-        specs, failures = discover_server_models(self._settings)
+        servers = getattr(self.app, "servers", None)
+        specs, failures = discover_server_models(self._settings, servers and servers.known())
         self.post_message(self.Discovered(specs, failures))
 
     @on(Discovered)
