@@ -10,12 +10,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from backends.remote.probe import ServerCapabilities
-from backends.remote.prober import ServerProber
-
 if TYPE_CHECKING:
     from textual.app import App
 
+    from backends.remote.probe import ServerCapabilities
+    from backends.remote.prober import ServerProber
     from backends.settings import Settings
 
 
@@ -30,6 +29,8 @@ class ServerAccess:
         """Start probing (after the first frame); a no-op without servers or when offline."""
         if self._prober is not None or not self._settings.servers or self._settings.offline:
             return
+        from backends.remote.prober import ServerProber  # httpx: ~0.1 s, after the first frame
+
         self._prober = ServerProber([entry.to_config() for entry in self._settings.servers])
         self._prober.add_listener(self._heard)
         self._prober.start()
