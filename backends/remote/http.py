@@ -16,6 +16,7 @@ from backends.base import ServerConfig
 from backends.chat.openai_errors import error_text, redact, unreachable_error
 from backends.errors import BackendError, OutOfMemory, ServerError, UnsupportedModel
 
+CONNECT_RETRIES = 2
 PROBE_TIMEOUT_S = 3.0  # a capability probe or a gauge reading: short, it runs in the background
 OOM_WORDS = ("out of memory", "outofmemory", "oom", "cuda error: out of memory")
 
@@ -45,7 +46,9 @@ def make_client(server: ServerConfig, *, timeout_s: float | None = None) -> http
         base_url=server.base_url.rstrip("/") + "/",
         headers=headers,
         timeout=httpx.Timeout(limit, connect=min(server.connect_timeout_s, limit)),
-        verify=verify,
+        # A refused or reset connect is tried again (at once, then after 0.5 s): a server
+        # restarting behind a proxy. A request that reached the server is never re-sent.
+        transport=httpx.HTTPTransport(verify=verify, retries=CONNECT_RETRIES),
     )
 
 
