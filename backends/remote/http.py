@@ -14,7 +14,13 @@ import httpx
 
 from backends.base import ServerConfig
 from backends.chat.openai_errors import error_text, redact, unreachable_error
-from backends.errors import BackendError, OutOfMemory, ServerError, UnsupportedModel
+from backends.errors import (
+    BackendError,
+    OutOfMemory,
+    ServerError,
+    ServerUnreachable,
+    UnsupportedModel,
+)
 
 CONNECT_RETRIES = 2
 PROBE_TIMEOUT_S = 3.0  # a capability probe or a gauge reading: short, it runs in the background
@@ -59,7 +65,22 @@ def send(
     try:
         return client.request(method, path.lstrip("/"), **kwargs)
     except httpx.TransportError as error:
-        raise unreachable_error(server, error) from error
+        raise transport_error(server, error) from error
+
+
+def transport_error(server: ServerConfig, error: httpx.TransportError) -> BackendError:
+    """ServerUnreachable with the reason; an untrusted certificate names the setting."""
+    cause: BaseException | None = error
+    while cause is not None:
+        if isinstance(cause, ssl.SSLCertVerificationError):
+            return ServerUnreachable(
+                f"{server.base_url} has a certificate this machine does not trust "
+                f"({cause.verify_message}). If it is signed by your own CA, set ca_file to "
+                "that CA's PEM file in this server's settings.",
+                title="Certificate not trusted",
+            )
+        cause = cause.__cause__ or cause.__context__
+    return unreachable_error(server, error)
 
 
 def get_json(client: httpx.Client, server: ServerConfig, path: str, **kwargs: Any) -> Any:

@@ -124,3 +124,20 @@ def test_discovery_lists_each_capability_with_its_engine(
         "comfyui:comfy/flux.json (workflow)": "comfyui",
     }
     assert [name for name, _ in failures] == ["gone"]
+
+
+def test_https_with_a_private_ca(tmp_path: Path) -> None:
+    """Without the CA the probe says the certificate is not trusted; with ca_file it works."""
+    from tests.fixtures.remote_http import make_test_ca
+
+    ca_file, context = make_test_ca(tmp_path / "tls")
+    server = type("TlsMediaServer", (OpenAIMediaServer,), {"tls": context})()
+    try:
+        assert server.base_url.startswith("https://")
+        untrusted = probe_server(server.server_config())
+        assert untrusted.error is not None and untrusted.error.title == "Certificate not trusted"
+        assert "ca_file" in untrusted.error.message
+        trusted = probe_server(server.server_config(ca_file=str(ca_file)))
+        assert trusted.up and {m.id for m in trusted.models} >= {"sd-turbo", "whisper-1"}
+    finally:
+        server.close()
