@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import struct
 import threading
+import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -44,6 +45,7 @@ from backends.remote.websocket import WebSocket, WebSocketClosed
 
 RECEIVE_S = 0.05  # how long one WebSocket read waits, so a cancel lands within it
 PREVIEW_IMAGE = 1  # ComfyUI's binary event type for a sampler preview
+HISTORY_TRIES, HISTORY_WAIT_S = 20, 0.1
 
 
 class ComfyUIEngine:
@@ -149,9 +151,9 @@ class ComfyUIEngine:
                     raise GenerationCancelled(
                         f"The job was interrupted on {server.name}; nothing was saved."
                     )
-                elif kind == "execution_success" or (
-                    kind == "executing" and data.get("node") is None
-                ):
+                elif kind == "executing" and data.get("node") is None:
+                    # The end: ComfyUI sends it after the history is written (not so for
+                    # execution_success, which comes first).
                     break
         except (WebSocketClosed, OSError) as error:
             raise dropped(server, clock, total) from error
@@ -198,12 +200,14 @@ class ComfyUIEngine:
     def _fetch_result(
         self, client: httpx.Client, server: ServerConfig, prompt_id: str, workflow: Workflow
     ) -> Any:
-        history = (
-            json_body(send(client, server, "GET", f"history/{prompt_id}"), server, "/history").get(
-                prompt_id
-            )
-            or {}
-        )
+        history: dict[str, Any] = {}
+        for _ in range(HISTORY_TRIES):  # a proxy may reorder; the history comes a moment later
+            path = f"history/{prompt_id}"
+            answer = json_body(send(client, server, "GET", path), server, "/history")
+            history = (answer.get(prompt_id) if isinstance(answer, dict) else None) or {}
+            if history:
+                break
+            time.sleep(HISTORY_WAIT_S)
         outputs = history.get("outputs") or {}
         ours = output_nodes(workflow)
         for node_id in [*ours, *outputs]:

@@ -115,16 +115,18 @@ class OpenAIImagesEngine:
     def _post(
         self, client: httpx.Client, server: ServerConfig, model: str, request: ImageRequest
     ) -> httpx.Response:
-        """POST the request; on HTTP 400 retry once without the fields OpenAI lacks."""
+        """POST the request; on HTTP 400 retry once without the fields some servers refuse."""
         for extras in [True, False] if self._send_extras else [False]:
             fields: dict[str, Any] = {
                 "model": model,
                 "prompt": request.prompt,
                 "n": 1,
                 "size": f"{request.width}x{request.height}",
-                "response_format": "b64_json",
             }
             if extras:
+                # gpt-image models refuse response_format (they always send b64_json);
+                # without it DALL-E sends a url, which is fetched.
+                fields["response_format"] = "b64_json"
                 fields["seed"] = request.seed
                 fields["step"] = request.steps  # LocalAI's name
                 if request.negative_prompt:

@@ -76,3 +76,13 @@ def test_a_chat_model_is_not_an_image_model(media_server: OpenAIMediaServer) -> 
         OpenAIImagesEngine().load(
             media_server.spec("tiny-chat", "openai_images"), ImageLoadOptions()
         )
+
+
+def test_a_server_refusing_response_format_is_asked_again_without(
+    media_server: OpenAIMediaServer,
+) -> None:
+    media_server.reject_response_format = True
+    result = list(_loaded(media_server).generate(ImageRequest("x")))[-1]
+    assert isinstance(result, ImageResult) and result.image.size == (32, 32)
+    bodies = [b for m, p, _, b in media_server.requests if p == "/v1/images/generations"]
+    assert "response_format" in bodies[0] and "response_format" not in bodies[1]
