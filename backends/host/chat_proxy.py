@@ -67,6 +67,8 @@ class HostedChatEngine:
         use_spare: bool = True,
     ) -> None:
         self.name: str = engine_class.name
+        self._class_capabilities: EngineCapabilities = engine_class.capabilities
+        # The loaded model's, asked of the host after each load (vision needs an mmproj...).
         self.capabilities: EngineCapabilities = engine_class.capabilities
         self._crash_hook: CrashHook | None = getattr(engine_class, "options_after_crash", None)
         self.host = EngineHost(target, label=label or self.name, use_spare=use_spare)
@@ -92,8 +94,10 @@ class HostedChatEngine:
     ) -> None:
         self._wait_until_settled()
         self._spec = None
+        self.capabilities = self._class_capabilities
         try:
             options = self._load_in_host(spec, options, progress, cancel)
+            self.capabilities = self.host.call("capabilities")
         except BaseException:
             self.host.close()  # a failed or cancelled load leaves no process behind
             raise
@@ -145,6 +149,7 @@ class HostedChatEngine:
 
     def unload(self) -> None:
         self._spec, self._options = None, None  # a reload after a stop is not wanted now
+        self.capabilities = self._class_capabilities
         self.host.close()  # the process exits: every byte it held goes back
         self._wait_until_settled()
         self.host.close()  # in case a reload after a stop started a process meanwhile
