@@ -166,3 +166,20 @@ async def test_big_pictures_go_out_scaled_and_a_bomb_is_refused_when_attached(
             assert (mime, received.size) == ("image/jpeg", (64, 43))
         stored = app.screen.query_one(MessageImages).paths[0]
         assert stored.read_bytes() == photo.read_bytes()  # the chat keeps the original
+
+
+async def test_a_stored_picture_too_big_to_decode_is_named_not_drawn(tmp_path: Path) -> None:
+    """A bomb stored before attaching checked pixels: its thumbnail is never decoded."""
+    from textual.app import App, ComposeResult
+
+    bomb = write_png_header(tmp_path / "0123456789abcdef-huge.png", 16000, 16000)
+
+    class Thumbnails(App[None]):
+        def compose(self) -> ComposeResult:
+            yield MessageImages([str(bomb)])
+
+    app = Thumbnails()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        assert not app.query(".thumb-image")
+        assert str(app.query_one(".thumb-caption").render()).startswith("[cannot show: huge")
