@@ -103,7 +103,8 @@ class OpenAICompatEngine:
         progress: ProgressCallback | None = None,
         cancel: threading.Event | None = None,
     ) -> None:
-        """Check the server answers, the key works, and it serves the model."""
+        """Check the server answers, the key works, it serves the model, and what the
+        server says of the model taking images."""
         if spec.server is None:
             raise UnsupportedModel(
                 f"{spec.name} has no server configured. Add an OpenAI-compatible server "
