@@ -47,6 +47,7 @@ from backends.chat.openai_errors import (
 from backends.chat.openai_modalities import (
     mentions_images,
     vision_from_listing,
+    vision_from_ollama,
     vision_from_props,
 )
 from backends.chat.openai_wire import (
@@ -123,6 +124,8 @@ class OpenAICompatEngine:
             sees = vision_from_listing(listing, model)
             if sees is None:
                 sees = vision_from_props(client, server.base_url)
+            if sees is None:
+                sees = vision_from_ollama(client, server.base_url, model)
         except BaseException:
             client.close()
             raise

@@ -5,6 +5,7 @@ Read at load, once:
   "multimodal" in its `models` array; Ollama says "vision"), `input_modalities` /
   `architecture.input_modalities` (OpenRouter and others: "text", "image").
 - llama-server's `/props` (beside `/v1`, not under it): `modalities: {"vision": bool}`.
+- Ollama's `POST /api/show {"model": ...}`: `capabilities: ["completion", "vision"]`.
 None when nothing says: the engine then sends pictures, and a 4xx to a message with
 pictures is explained as "this model reads text only" (once; see openai_compat).
 """
@@ -65,6 +66,24 @@ def vision_from_props(client: httpx.Client, base_url: str) -> bool | None:
         return None
     if isinstance(modalities, dict) and "vision" in modalities:
         return bool(modalities["vision"])
+    return None
+
+
+def vision_from_ollama(client: httpx.Client, base_url: str, model: str) -> bool | None:
+    """Ollama's `/api/show` lists a model's capabilities ("vision"); None elsewhere."""
+    root = base_url.rstrip("/").removesuffix("/v1")
+    try:
+        response = client.post(f"{root}/api/show", json={"model": model}, timeout=PROPS_TIMEOUT_S)
+    except httpx.HTTPError:
+        return None
+    if response.status_code != 200:
+        return None
+    try:
+        capabilities = response.json().get("capabilities")
+    except (ValueError, AttributeError):
+        return None
+    if isinstance(capabilities, list):
+        return "vision" in capabilities
     return None
 
 

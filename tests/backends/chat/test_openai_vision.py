@@ -45,6 +45,15 @@ def test_llama_server_props_decide(
     assert engine.capabilities.vision is False
 
 
+@pytest.mark.parametrize("says", [True, False])
+def test_ollama_show_decides(
+    engine: OpenAICompatEngine, openai_server: LocalOpenAIServer, says: bool
+) -> None:
+    openai_server.knobs.ollama_capabilities = ["completion", "vision"] if says else ["completion"]
+    engine.load(openai_server.spec(), LoadOptions())
+    assert engine.capabilities.vision is says
+
+
 @pytest.mark.parametrize(
     ("capabilities", "sees"), [(["completion"], False), (["completion", "multimodal"], True)]
 )
