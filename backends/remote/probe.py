@@ -42,7 +42,7 @@ class ServerCapabilities:
     samplers: tuple[str, ...] = ()
     schedulers: tuple[str, ...] = ()
     loras: tuple[str, ...] = ()
-    modalities: frozenset[str] = frozenset()  # llama-server /props: "vision", "audio"
+    modalities: frozenset[str] = frozenset()  # llama-server /props: {"vision"} with a projector
     error: BackendError | None = field(default=None, compare=False)
     probed_at: float = field(default_factory=time.time, compare=False)
 
@@ -129,29 +129,21 @@ def _probe_openai(client: httpx.Client, server: ServerConfig) -> ServerCapabilit
     entries = payload.get("data") if isinstance(payload, dict) else None
     if not isinstance(entries, list):
         raise wrong_kind(server, None)
-    modalities = _llama_server_modalities(client, server)
+    from backends.chat.openai_modalities import vision_from_listing, vision_from_props
+
+    props_vision = vision_from_props(client, server.base_url)  # llama-server's projector
     models = []
     for entry in entries:
         if not isinstance(entry, dict) or "id" not in entry:
             continue
         capability = capability_of(entry)
-        if capability == "chat" and "vision" in modalities:
-            capability = "vision"
+        if capability == "chat":
+            said = vision_from_listing(payload, str(entry["id"]))
+            if said or (said is None and props_vision):
+                capability = "vision"
         models.append(RemoteModel(str(entry["id"]), capability))
+    modalities = frozenset({"vision"}) if props_vision else frozenset()
     return ServerCapabilities(server, models=tuple(models), modalities=modalities)
-
-
-def _llama_server_modalities(client: httpx.Client, server: ServerConfig) -> frozenset[str]:
-    """llama-server's `/props` says `modalities: {vision, audio}`; other servers 404 it."""
-    try:
-        response = client.get(root_url(server) + "/props")
-        props = response.json() if response.status_code == 200 else None
-    except (httpx.HTTPError, ValueError):
-        return frozenset()
-    modalities = props.get("modalities") if isinstance(props, dict) else None
-    if not isinstance(modalities, dict):
-        return frozenset()
-    return frozenset(str(k) for k, on in modalities.items() if on)
 
 
 # -- a1111 -------------------------------------------------------------------------------------
