@@ -137,11 +137,9 @@ class ImagesScreen(Screen[None]):
 
         gauge = self._gauge_factory() if self._gauge_factory else DeviceGauge()
         await self.mount(gauge, after=self.query_one("#image-status"))
-        if self.settings.servers:  # the image servers' VRAM and loaded models
-            from tui.widgets.remote_box import RemoteBoxGauge
+        from tui.widgets.remote_box import mount_remote_box
 
-            servers = [entry.to_config() for entry in self.settings.servers]
-            await self.mount(RemoteBoxGauge(servers), after=gauge)
+        await mount_remote_box(self, self.settings, after=gauge)  # the servers' VRAM
 
     @work(thread=True, exit_on_error=False)
     def _warm_preview(self) -> None:

@@ -8,6 +8,7 @@ waits on a slow or dead server; a server that says nothing about memory gets no 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from textual import on, work
 from textual.binding import Binding
@@ -18,6 +19,11 @@ from textual.widget import Widget
 from backends.base import ServerConfig
 from backends.remote.box_state import RemoteBoxState
 from tui.human_units import human_bytes
+
+if TYPE_CHECKING:
+    from textual.screen import Screen
+
+    from backends.settings import Settings
 
 _BAR = 10
 _KIND_LABELS = {"comfyui": "ComfyUI", "a1111": "A1111", "ollama": "Ollama"}
@@ -123,3 +129,10 @@ class RemoteBoxGauge(Widget, can_focus=True):
                 continue
             self.app.call_from_thread(self.notify, said, title="Unloaded")
         self.app.call_from_thread(self.read_now)
+
+
+async def mount_remote_box(screen: Screen[object], settings: Settings, after: Widget) -> None:
+    """Under a screen's device gauge: the configured servers' boxes (nothing without any)."""
+    if settings.servers and not settings.offline:
+        servers = [entry.to_config() for entry in settings.servers]
+        await screen.mount(RemoteBoxGauge(servers), after=after)
