@@ -83,11 +83,13 @@ async def _app(spec, args: argparse.Namespace, root: str) -> tuple[list[float], 
     from tui.images.images_screen import ImagesScreen
 
     marks: dict[str, float] = {}
+    finished = asyncio.Event()  # awaited, not polled: polling would take CPU from the job
     on_end = ImagesScreen.on_images_screen_job_ended
 
     async def ended(self, message):  # noqa: ANN001, ANN202
         marks["ended"] = time.perf_counter()
         await on_end(self, message)
+        finished.set()
 
     ImagesScreen.on_images_screen_job_ended = ended  # type: ignore[method-assign]
     settings = load_settings()
@@ -112,10 +114,10 @@ async def _app(spec, args: argparse.Namespace, root: str) -> tuple[list[float], 
                 if run:
                     bare.append(_bare(root, args, run))
                 screen.last_saved = None
-                marks.pop("ended", None)
+                finished.clear()
                 started = time.perf_counter()
                 screen.action_generate()
-                await until(pilot, lambda: "ended" in marks, "image", tries=100000)
+                await asyncio.wait_for(finished.wait(), timeout=600)
                 if run:
                     times.append(marks["ended"] - started)
                 await until(pilot, lambda: screen.last_saved is not None, "saved", tries=100000)
