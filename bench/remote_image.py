@@ -96,6 +96,11 @@ async def _app(spec, args: argparse.Namespace, root: str) -> tuple[list[float], 
     settings.images.renderer = "halfcell"
     settings.images.live_preview = not args.no_live_preview
     settings.default_model = "none:no-chat-model"
+    # No pre-started spare engine host: it imports torch (seconds of CPU) while the jobs run,
+    # and a remote job needs no local engine.
+    from backends.host.spawn import set_keep_spare
+
+    set_keep_spare(False)
     app = LocalAIApp(settings)
     times: list[float] = []
     bare: list[float] = []

@@ -92,6 +92,11 @@ async def _run(args: argparse.Namespace, base_url: str, audio: Path) -> int:
         speech={"model": "openai_stt:lab/whisper-1"},
     )
     settings.default_model = "none:no-chat-model"
+    # No pre-started spare engine host: it imports torch (seconds of CPU) while the jobs run,
+    # and a remote job needs no local engine.
+    from backends.host.spawn import set_keep_spare
+
+    set_keep_spare(False)
     app = LocalAIApp(settings)
     bare: list[float] = []
     through: list[float] = []
