@@ -167,7 +167,9 @@ class ImagesScreen(Screen[None]):
         if text is not None:
             label.update(text)
         elif self.session.spec is not None:
-            label.update(f"{self.session.spec.name} ({self.session.spec.engine})")
+            spec = self.session.spec
+            where = f" on {spec.server.name}" if spec.server is not None else ""
+            label.update(f"{spec.name} ({spec.engine}{where})")
         else:
             label.update("No image model · ctrl+o picks one")
 

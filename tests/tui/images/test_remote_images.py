@@ -74,6 +74,8 @@ async def test_a1111_job_with_progress_lands_in_the_gallery(
     app = make_image_app()
     async with app.run_test(size=(120, 40)) as pilot:
         screen = await _pick_remote(pilot, app, "(AUTOMATIC1111 on forge)")
+        await until(pilot, lambda: screen._loading is None, "loaded")
+        assert "(a1111 on forge)" in str(screen.query_one("#image-model", Static).render())
         await _queue(pilot, screen, "a remote fox", steps=5)
         await until(pilot, lambda: "Step 2/5" in _label(screen), "step 2 of 5 on screen")
         a1111_server.release.set()
