@@ -71,18 +71,13 @@ class LoadOptions:
 class ImageAttachment:
     """An image given to a vision model: a file path, or the encoded bytes (PNG, JPEG...).
 
-    Frozen and picklable, so a message with images can go to an engine host.
+    Frozen and picklable, so a message with images can go to an engine host. Read it with
+    backends.chat.images.read_attachment.
     """
 
     path: str | None = None
     data: bytes | None = None
     mime: str | None = None  # guessed from the path or the bytes when not given
-
-    def read(self) -> bytes:
-        """The encoded image; ImageUnreadable when the file is gone or unreadable."""
-        from backends.chat.images import read_attachment
-
-        return read_attachment(self)
 
 
 @dataclass(frozen=True)
