@@ -21,13 +21,13 @@ import threading
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from backends.errors import StorageError
 from backends.store.attachments import AttachmentStore
 from backends.store.export import export_filename, render_markdown
+from backends.store.records import ConversationSummary, StoredMessage
 from backends.store.schema import SCHEMA_VERSION, migrate
 from backends.store.search import TOKEN, SearchHit, fts_query, fts_search, like_search
 
@@ -46,29 +46,6 @@ __all__ = [
 
 DEFAULT_TITLE = "New chat"
 _TITLE_MAX = 48
-
-
-@dataclass(frozen=True)
-class ConversationSummary:
-    id: int
-    title: str
-    model_key: str | None
-    system_prompt: str
-    created_at: float
-    updated_at: float
-    message_count: int
-
-
-@dataclass(frozen=True)
-class StoredMessage:
-    id: int
-    conversation_id: int
-    role: str  # "system" | "user" | "assistant"
-    content: str
-    created_at: float
-    model_key: str | None
-    stats: dict[str, Any] | None
-    images: tuple[str, ...] = ()  # absolute paths of the stored copies
 
 
 def title_from_prompt(text: str) -> str:
