@@ -126,9 +126,14 @@ def time_to_marker(
 
 
 def cpu_seconds(pid: int) -> float:
-    """User + system CPU time of a live process (Linux /proc; 10 ms ticks)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    """CPU time a live process has used, all its threads (Linux schedstat, in nanoseconds)."""
+    total = 0
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        try:
+            total += int((task / "schedstat").read_text().split()[0])
+        except (OSError, IndexError, ValueError):
+            continue  # a thread that ended meanwhile
+    return total / 1e9
 
 
 def _imports(log: Path) -> dict[str, float]:
