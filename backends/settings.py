@@ -56,6 +56,9 @@ class ServerEntry(Struct, kw_only=True):
     api_key: str | None = None
     """Bearer token, if the server wants one."""
 
+    def __repr__(self) -> str:  # never the key: settings may be logged
+        return f"ServerEntry(name={self.name!r}, base_url={self.base_url!r})"
+
     def to_config(self) -> ServerConfig:
         return ServerConfig(name=self.name, base_url=self.base_url, api_key=self.api_key)
 

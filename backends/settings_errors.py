@@ -29,6 +29,7 @@ _TYPE_WORDS = {
     "object": "a table",
     "null": "nothing",
 }
+SECRET_FIELDS = frozenset({"api_key", "headers", "token"})  # values never shown in an error
 _WHERE = re.compile(r" - at `\$(?P<where>[^`]*)`$")
 _STEP = re.compile(r"\.(\w+)|\[(\d+)\]")
 
@@ -43,7 +44,8 @@ class SettingsProblem:
     source: str = ""  # the environment variable that set it, when one did
 
     def __str__(self) -> str:
-        given = "" if self.value is NO_VALUE else f" = {self.value!r}"
+        secret = any(part in SECRET_FIELDS for part in self.loc)
+        given = "" if self.value is NO_VALUE else " = (hidden)" if secret else f" = {self.value!r}"
         origin = f" (set by {self.source})" if self.source else ""
         where = f"{dotted(self.loc)}{given}: " if self.loc else ""
         return f"{where}{self.message}{origin}"
@@ -122,8 +124,14 @@ def _problem(text: str, data: Any, loc: Loc) -> SettingsProblem:
     if message.startswith("Object missing required field"):
         return SettingsProblem(loc, NO_VALUE, message.replace("Object missing", "missing the"))
     message = re.sub(r", got `\w+`$", "", message)  # the value itself is shown instead
-    message = re.sub(r"`(\w+)`", lambda m: _TYPE_WORDS.get(m.group(1), m.group(1)), message)
+    message = re.sub(r"`([\w |]+)`", _type_words, message)
     return SettingsProblem(loc, value, message[:1].lower() + message[1:])
+
+
+def _type_words(match: re.Match[str]) -> str:
+    """`int` -> "a whole number"; `str | null` -> "text in quotes" (leaving it out is fine)."""
+    names = [name.strip() for name in match.group(1).split("|")]
+    return " or ".join(_TYPE_WORDS.get(name, name) for name in names if name != "null")
 
 
 def _with_source(problem: SettingsProblem, sources: Mapping[Loc, str]) -> SettingsProblem:

@@ -99,6 +99,22 @@ def test_a_bad_environment_variable_is_named_with_its_value(
     assert "(set by LOCALAI_TUI_MODEL_DIRS)" in str(error.value)
 
 
+def test_a_server_key_is_never_shown(tmp_path: Path) -> None:
+    """Settings and their errors may be logged or shown: a key stays out of both."""
+    from backends.settings import SettingsError
+
+    config = tmp_path / "config.toml"
+    config.write_text('[[servers]]\nname = "box"\nbase_url = "http://box/v1"\napi_key = 12345\n')
+    with pytest.raises(SettingsError) as error:
+        load_settings(config)
+    assert "servers[0].api_key = (hidden): expected text in quotes" in str(error.value)
+    assert "12345" not in str(error.value)
+    config.write_text('[[servers]]\nname = "box"\nbase_url = "http://box/v1"\napi_key = "sk-1"\n')
+    settings = load_settings(config)
+    assert settings.servers[0].api_key == "sk-1"
+    assert "sk-1" not in repr(settings)
+
+
 def test_a_file_that_is_not_toml_is_reported_with_its_line(tmp_path: Path) -> None:
     from backends.settings import SettingsError
 
