@@ -23,7 +23,7 @@ from typing import Annotated, Any, TypeVar
 import msgspec
 from msgspec import Meta, Struct, field
 
-from backends.base import GenerationParams, LoadOptions, ServerConfig
+from backends.base import DEFAULT_IMAGE_MAX_SIDE, GenerationParams, LoadOptions, ServerConfig
 from backends.paths import config_file
 from backends.settings_errors import Loc, SettingsError, SettingsProblem, find_problems
 from backends.settings_sources import deep_update, env_values, read_toml
@@ -180,6 +180,9 @@ class Settings(Struct, kw_only=True):
     """Default sampling parameters."""
     system_prompt: str = ""
     """System prompt for new conversations."""
+    image_max_side: NonNegative = DEFAULT_IMAGE_MAX_SIDE
+    """Pictures in a chat go to the model scaled down to this many pixels on their longest side
+    (the stored copy keeps its size); 0 sends them as they are."""
     models: dict[str, ModelOverrides] = field(default_factory=dict)
     """Per-model load options, keyed by model key."""
     default_model: str | None = None
