@@ -96,10 +96,9 @@ def test_discovery_lists_each_capability_with_its_engine(
     tmp_path: Path,
 ) -> None:
     from backends.models.catalog import discover_server_models
-    from backends.settings import Settings
 
     workflow = tmp_path / "flux.json"
-    settings = Settings(
+    settings = load_settings(
         servers=[
             {"name": "lab", "base_url": media_server.base_url},
             {"name": "forge", "base_url": a1111_server.root, "kind": "a1111"},
@@ -141,3 +140,16 @@ def test_https_with_a_private_ca(tmp_path: Path) -> None:
         assert trusted.up and {m.id for m in trusted.models} >= {"sd-turbo", "whisper-1"}
     finally:
         server.close()
+
+
+def test_an_unknown_kind_is_a_settings_error_naming_the_field(tmp_path: Path) -> None:
+    import pytest
+
+    from backends.settings import SettingsError
+
+    config = tmp_path / "config.toml"
+    config.write_text('[[servers]]\nname = "x"\nbase_url = "http://h:1"\nkind = "forge"\n')
+    with pytest.raises(SettingsError) as caught:
+        load_settings(config)
+    assert "servers" in str(caught.value) and "kind" in str(caught.value)
+    assert "a1111" in str(caught.value)
