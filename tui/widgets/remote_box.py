@@ -30,10 +30,10 @@ _KIND_LABELS = {"comfyui": "ComfyUI", "a1111": "A1111", "ollama": "Ollama"}
 
 
 def box_line(state: RemoteBoxState) -> Content:
-    """ "⛁ forge (A1111)  VRAM ████░░░░░░ 5.0 GB / 8.0 GB" and the like."""
+    """ "⛁ forge (A1111)  VRAM ████░░░░░░ 5.0/8.0 GB" and the like."""
     head = f"⛁ {state.server} ({_KIND_LABELS.get(state.kind, state.kind)})"
-    if state.error is not None:
-        return Content.assemble(head, "  ", (f"down: {state.error}", "$text-error"))
+    if state.error is not None:  # the reason was said in a notification, and is a tooltip
+        return Content.assemble(head, " ", ("down", "$text-error"))
     parts: list[str | tuple[str, str] | Content] = [head]
     for device in state.devices:
         used = device.vram_total - device.vram_free
@@ -42,7 +42,7 @@ def box_line(state: RemoteBoxState) -> Content:
             "  VRAM ",
             ("█" * filled, "$accent"),
             ("░" * (_BAR - filled), "$text-muted"),
-            f" {human_bytes(used)} / {human_bytes(device.vram_total)}",
+            f" {human_bytes(used).removesuffix(' GB')}/{human_bytes(device.vram_total)}",
         ]
     if state.loaded:
         models = ", ".join(f"{name} {human_bytes(size)}" for name, size in state.loaded)
@@ -54,7 +54,7 @@ def box_line(state: RemoteBoxState) -> Content:
 
 class RemoteBoxGauge(Widget, can_focus=True):
     DEFAULT_CSS = """
-    RemoteBoxGauge { height: auto; max-height: 4; padding: 0 1; background: $panel; }
+    RemoteBoxGauge { height: auto; max-height: 3; padding: 0 1; background: $panel; }
     RemoteBoxGauge:focus { background: $panel-lighten-1; }
     """
     BINDINGS = [Binding("u", "unload", "Unload on the server", id="remote_box.unload")]
@@ -101,10 +101,22 @@ class RemoteBoxGauge(Widget, can_focus=True):
     def _show(self, message: Read) -> None:
         self._states = message.states
         self.display = bool(message.states)
+        down = [f"{s.server}: {s.error}" for s in message.states if s.error is not None]
+        self.tooltip = "\n".join(down) or None
         self.refresh(layout=True)
 
     def render(self) -> Content:
-        return Content("\n").join(box_line(state) for state in self._states)
+        """The servers side by side, as many to a line as fit (one line for one server)."""
+        width = max(self.content_region.width, 20)
+        lines: list[list[Content]] = []
+        for part in (box_line(state) for state in self._states):
+            line = lines[-1] if lines else None
+            used = sum(p.cell_length for p in line) + 3 * len(line) if line else 0
+            if line and used + part.cell_length <= width:
+                line.append(part)
+            else:
+                lines.append([part])
+        return Content("\n").join(Content("   ").join(line) for line in lines)
 
     def action_unload(self) -> None:
         names = {s.server for s in self._states if s.can_unload and s.error is None}

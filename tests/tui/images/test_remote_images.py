@@ -158,7 +158,7 @@ async def test_the_remote_box_shows_vram_and_unloads(
         box = app.screen.query_one(RemoteBoxGauge)
         await until(pilot, lambda: box.states != [], "a reading")
         shown = str(box.render())
-        assert "comfy (ComfyUI)" in shown and "15.0 GB / 25.8 GB" in shown  # 14 of 24 GiB
+        assert "comfy (ComfyUI)" in shown and "15.0/25.8 GB" in shown  # 14 of 24 GiB
         box.focus()
         await pilot.press("u")
         await until(pilot, lambda: comfyui_server.freed, "/free on the server")

@@ -60,8 +60,8 @@ def test_images_screen_with_remote_boxes(
     a1111_server: A1111TestServer,
     comfyui_server: ComfyUITestServer,
 ) -> None:
-    """Under the device gauge (fixed numbers) two lines: "⛁ forge (A1111) VRAM █████░░░░░
-    5.4 GB / 8.6 GB" and "⛁ comfy (ComfyUI) VRAM ██████░░░░ 15.0 GB / 25.8 GB"."""
+    """Under the device gauge (fixed numbers) one line with both boxes: "⛁ forge (A1111) VRAM
+    ██████░░░░ 5.4/8.6 GB", then "⛁ comfy (ComfyUI) VRAM ██████░░░░ 15.0/25.8 GB"."""
     _servers(image_settings, a1111_server, comfyui_server)
     app = make_image_app()
 
