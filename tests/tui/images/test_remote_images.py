@@ -163,3 +163,22 @@ async def test_the_remote_box_shows_vram_and_unloads(
         await pilot.press("u")
         await until(pilot, lambda: comfyui_server.freed, "/free on the server")
         await until(pilot, lambda: "unloaded its models" in _notes(app), "the message")
+
+
+async def test_a_wrong_server_kind_is_explained_in_the_picker(
+    make_image_app: Callable[..., LocalAIApp],
+    image_settings: Settings,
+    comfyui_server: ComfyUITestServer,
+) -> None:
+    _with_server(image_settings, name="box", base_url=comfyui_server.root, kind="a1111")
+    app = make_image_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("f5")
+        await pilot.press("ctrl+o")
+
+        def hint() -> str:
+            hints = app.screen.query("#image-picker-hint")
+            return str(hints.first().render()) if hints else ""
+
+        await until(pilot, lambda: "set kind = 'comfyui'" in hint(), "the explanation")
+        assert "box (" in hint() and "does not answer like AUTOMATIC1111 / Forge" in hint()
