@@ -111,7 +111,7 @@ def main() -> None:
                 ended[mode].append(_cancelled_job(engines[mode], args.step_s))
                 next_first_step[mode].append(_next_job(engines[mode]))
                 print(
-                    f"  run {run + 1} {mode:10s} Esc -> ended {ended[mode][-1] * 1000:8.0f} ms"
+                    f"  run {run + 1} {mode:10s} Esc -> ended {ended[mode][-1] * 1000:8.1f} ms"
                     f"   next job's first step after {next_first_step[mode][-1] * 1000:6.0f} ms",
                     flush=True,
                 )
@@ -123,11 +123,11 @@ def main() -> None:
     print()
     for mode in MODES:
         print(
-            f"{mode:10s} Esc -> job ended {med[mode] * 1000:8.0f} ms (median)   "
+            f"{mode:10s} Esc -> job ended {med[mode] * 1000:8.1f} ms (median)   "
             f"next job's first step {nxt[mode] * 1000:6.0f} ms"
         )
     print(f"hosted ÷ in-process (Esc -> ended)  {med['hosted'] / med['in-process']:.4f}")
-    print(f"hosted Esc -> ended {med['hosted']:.3f} s (target <= 1 s at any step length)")
+    print(f"hosted Esc -> ended {med['hosted'] * 1000:.1f} ms (target <= 1 s at any step length)")
     print(f"load average {os.getloadavg()[0]:.2f} at the end")
 
 
