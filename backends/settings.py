@@ -18,7 +18,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Annotated, Any, Literal, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, Literal, TypeVar
 
 import msgspec
 from msgspec import Meta, Struct, field
@@ -27,7 +27,9 @@ from backends.base import DEFAULT_IMAGE_MAX_SIDE, GenerationParams, LoadOptions,
 from backends.paths import config_file
 from backends.settings_errors import Loc, SettingsError, SettingsProblem, find_problems
 from backends.settings_sources import deep_update, env_values, read_toml
-from backends.speech.protocol import SpeechLoadOptions, TranscribeOptions
+
+if TYPE_CHECKING:  # imported when used: the speech modules are not needed to start
+    from backends.speech.protocol import SpeechLoadOptions, TranscribeOptions
 
 __all__ = [
     "ImageSettings",
@@ -178,6 +180,8 @@ class SpeechSettings(Struct, kw_only=True):
     """CPU threads for decoding; unset: cores - 1."""
 
     def load_options(self) -> SpeechLoadOptions:
+        from backends.speech.protocol import SpeechLoadOptions
+
         return SpeechLoadOptions(
             device=self.device,  # type: ignore[arg-type]
             compute_type=self.compute_type,  # type: ignore[arg-type]
@@ -185,6 +189,8 @@ class SpeechSettings(Struct, kw_only=True):
         )
 
     def transcribe_options(self) -> TranscribeOptions:
+        from backends.speech.protocol import TranscribeOptions
+
         return TranscribeOptions(
             language=None if self.language in ("", "auto") else self.language,
             task="translate" if self.translate else "transcribe",

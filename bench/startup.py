@@ -9,7 +9,10 @@ CPU time what the program itself did), and which heavy runtimes localai-tui had 
 its first frame and by the end of each run (the demo model, when installed, loads just after the
 first frame, through llama.cpp: torch must never appear). Target: first frame <= 0.5 s.
 
-    /work/venv/bin/python bench/startup.py [--runs 7]
+    /work/venv/bin/python bench/startup.py [--runs 7] [--compare DIR]
+
+`--compare DIR` also runs another checkout of the app (such as the code before a change) in
+the same interleaved rounds, and prints its figures beside this tree's.
 """
 
 from __future__ import annotations
@@ -149,20 +152,24 @@ def _imports(log: Path) -> dict[str, float]:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=7, help="interleaved runs (default 7)")
+    parser.add_argument(
+        "--compare", metavar="DIR", type=Path, help="another checkout, measured interleaved"
+    )
     args = parser.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="localai-bench-startup-"))
     try:
-        return _run(tmp, args.runs)
+        return _run(tmp, args.runs, args.compare.resolve() if args.compare else None)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 
 
-def _run(tmp: Path, runs: int) -> int:
+def _run(tmp: Path, runs: int, compare: Path | None) -> int:
     bare = tmp / "bare.py"
     bare.write_text(BARE_APP)
-    ours, base = [], []
+    ours, base, other = [], [], []
     ours_cpu: list[float] = []
     base_cpu: list[float] = []
+    other_cpu: list[float] = []
     imports: list[tuple[float, dict[str, float]]] = []
     for run in range(runs):  # interleaved, alternating order, so machine noise hits both alike
         run_dir = tmp / f"run{run}"
@@ -197,13 +204,25 @@ def _run(tmp: Path, runs: int) -> int:
             argv = [sys.executable, str(bare)]  # noqa: B023
             base.append(time_to_marker(argv, BARE_MARKER, env, cpu=base_cpu))  # noqa: B023
 
-        for measure in (measure_ours, measure_bare) if run % 2 else (measure_bare, measure_ours):
+        def measure_other() -> None:
+            assert compare is not None
+            argv = [sys.executable, str(script)]  # noqa: B023
+            other_env = {**env, "PYTHONPATH": str(compare)}  # noqa: B023
+            other.append(time_to_marker(argv, MARKER, other_env, cpu=other_cpu))
+
+        order = [measure_bare, measure_ours] + ([measure_other] if compare else [])
+        for measure in order[run % len(order) :] + order[: run % len(order)]:
             measure()
         first, imported = imports[-1]
         print(
             f"  run {run + 1}: bare {base[-1] * 1000:5.0f} ms  localai-tui {first * 1000:5.0f} ms"
             f"  (CPU {base_cpu[-1] * 1000:4.0f} / {ours_cpu[-1] * 1000:4.0f} ms)"
-            f"  runtimes imported: {json.dumps(imported) if imported else 'none'}",
+            f"  runtimes imported: {json.dumps(imported) if imported else 'none'}"
+            + (
+                f"  compared {other[-1] * 1000:5.0f} ms (CPU {other_cpu[-1] * 1000:4.0f})"
+                if compare
+                else ""
+            ),
             flush=True,
         )
     o, b = statistics.median(ours), statistics.median(base)
@@ -216,6 +235,10 @@ def _run(tmp: Path, runs: int) -> int:
     oc, bc = statistics.median(ours_cpu), statistics.median(base_cpu)
     print(f"CPU by the first frame       : {bc * 1000:6.0f} ms bare, {oc * 1000:.0f} ms ours")
     print(f"CPU ratio localai-tui / bare : {oc / bc:6.2f}")
+    if compare:
+        c, cc = statistics.median(other), statistics.median(other_cpu)
+        print(f"compared ({compare}) first frame : {c * 1000:6.0f} ms, ratio {c / b:.2f}")
+        print(f"compared CPU by the first frame : {cc * 1000:6.0f} ms, ratio {cc / bc:.2f}")
     print(f"runtimes imported before the first frame : {', '.join(before_frame) or 'none'}")
     print(f"runtimes imported within {LINGER_S:.0f} s after it  : {', '.join(ever) or 'none'}")
     print(f"torch imported                           : {'YES' if 'torch' in ever else 'no'}")

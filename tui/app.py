@@ -19,13 +19,13 @@ from textual.worker import Worker, WorkerState
 
 from backends.errors import BackendError
 from backends.settings import Settings
-from backends.speech.manager import SpeechManager
 from tui.hub.hub_access import DownloadCompleted, HubAccess
 from tui.images.image_access import ImageAccess
 
 if TYPE_CHECKING:
     from backends.base import ModelSpec
     from backends.models.manager import ModelManager
+    from backends.speech.manager import SpeechManager
     from backends.store.conversations import ConversationStore
     from backends.store.gallery import GalleryStore
     from tui.widgets.device_gauge import DeviceGauge
@@ -82,12 +82,22 @@ class LocalAIApp(App[None]):
         self._gauge = gauge
         self.hub = HubAccess(self, self.settings)
         self.images = ImageAccess(self, self.settings, gallery)
-        self.speech = speech or SpeechManager(self.settings)
+        self._speech = speech
         from tui.server_access import ServerAccess
 
         self.servers = ServerAccess(self, self.settings)
         if self.settings.keymap:
             self.set_keymap(self.settings.keymap)
+
+    @property
+    def speech(self) -> SpeechManager:
+        """The speech model, shared by the Speech screen and push-to-talk; made on first use
+        (its modules are not needed for the first frame)."""
+        if self._speech is None:
+            from backends.speech.manager import SpeechManager
+
+            self._speech = SpeechManager(self.settings)
+        return self._speech
 
     def get_default_screen(self) -> Screen:
         from tui.chat.chat_screen import ChatScreen
@@ -119,7 +129,8 @@ class LocalAIApp(App[None]):
         self.hub.close()
         self.images.close()
         self.manager.unload()
-        self.speech.unload()
+        if self._speech is not None:
+            self._speech.unload()
         self.store.close()
 
     @work(thread=True, exit_on_error=False, group="hub")

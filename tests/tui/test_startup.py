@@ -54,6 +54,36 @@ def test_starting_the_app_imports_no_ml_runtime(tmp_path: Path) -> None:
     assert "no model loaded" in result["status"]
 
 
+BUILD_THE_APP = """
+import json, sys
+from backends.settings import load_settings
+from tui.app import LocalAIApp
+import tui.chat.chat_screen
+
+LocalAIApp(load_settings())
+print(json.dumps(sorted(sys.modules)))
+"""
+
+
+def test_building_the_app_leaves_speech_and_engine_hosts_unimported(tmp_path: Path) -> None:
+    """What the first frame does not use loads when first used: each module costs the first
+    frame ~1 ms of CPU (bench/startup.py), the speech stack and `multiprocessing` several.
+    The device gauge and a model load import the engine hosts after the first frame."""
+    env = {**os.environ, "LOCALAI_TUI_DATA_DIR": str(tmp_path), "PYTHONPATH": str(ROOT)}
+    out = subprocess.run(
+        [sys.executable, "-c", BUILD_THE_APP],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=ROOT,
+        timeout=120,
+    )
+    assert out.returncode == 0, out.stderr[-2000:]
+    modules = json.loads(out.stdout.strip().splitlines()[-1])
+    early = ("backends.speech", "backends.host", "multiprocessing")
+    assert [m for m in modules if m.startswith(early)] == []
+
+
 def test_version_flag(capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as exit_info:
         main(["--version"])
