@@ -118,6 +118,13 @@ def serve(port: int, rate: float, ttft: float) -> None:
 
         def do_POST(self) -> None:
             body = json.loads(self.rfile.read(int(self.headers.get("Content-Length", "0"))))
+            if not self.path.endswith("/chat/completions"):
+                # Ollama's /api/show (the app asks it whether a model takes images): a
+                # server that is not Ollama answers 404, and no request number is used up.
+                self.send_response(404)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+                return
             entry = Served(received=time.perf_counter())
             with lock:
                 number = len(served) + 1
