@@ -165,6 +165,13 @@ class ImagePreview(Container):
     def image(self) -> PILImage | str | None:
         return self._image
 
+    def set_hint(self, hint: str) -> None:
+        """Change the text shown while there is no picture (shown at once when empty)."""
+        self._hint = hint
+        if self._image is None:
+            for static in self.query(".image-hint").results(Static):
+                static.update(hint)
+
     async def show(self, image: PILImage | Path | str | None) -> None:
         """Replace what is shown (None: the hint again)."""
         self._image = str(image) if isinstance(image, Path) else image
