@@ -117,14 +117,16 @@ def image_widget_class(renderer: Renderer) -> type[Widget] | None:
         from textual_image import widget
     except ImportError:
         return None
+    from tui.widgets.halfcell_picture import HalfcellPicture
+
     classes: dict[str, type[Widget]] = {
-        "auto": widget.Image if _probed else widget.HalfcellImage,
-        "halfcell": widget.HalfcellImage,
+        "auto": widget.Image if _probed else HalfcellPicture,
+        "halfcell": HalfcellPicture,
         "unicode": widget.UnicodeImage,
         "sixel": widget.SixelImage,
         "kitty": widget.TGPImage,
     }
-    return classes.get(renderer, widget.HalfcellImage)
+    return classes.get(renderer, HalfcellPicture)
 
 
 class ImagePreview(Container):
