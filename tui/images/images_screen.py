@@ -43,6 +43,11 @@ class ImagesScreen(ImageModelControl, ImageJobRunner, Screen[None]):
         Binding("ctrl+g", "generate", "Generate", id="images.generate", priority=True),
         Binding("escape", "cancel_running", "Cancel", id="images.cancel"),
         Binding("delete", "remove_job", "Remove queued", show=False, id="images.remove"),
+        # Del edits text in the form's fields; shift+del removes the highlighted queued job
+        # from anywhere on the screen.
+        Binding(
+            "shift+delete", "remove_job", "Remove queued", id="images.remove_any", priority=True
+        ),
         Binding("ctrl+o", "pick_model", "Model", id="images.pick_model"),
         Binding("ctrl+l", "open_gallery", "Gallery", id="images.gallery"),
         Binding("ctrl+r", "clear_start_image", "Clear start image", show=False, id="images.clear"),

@@ -194,3 +194,30 @@ async def test_the_gauge_names_the_image_model_it_holds(
 
         shown = str(screen.query_one(DeviceGauge).render())
         assert "Scripted SD" in shown and "no model loaded" not in shown
+
+
+async def test_shift_del_removes_the_highlighted_queued_job_while_typing_in_the_form(
+    make_image_app: Callable[..., LocalAIApp], scripted_image_engine
+) -> None:
+    """Del on a queued image worked only when the queue had focus (in the prompt it deletes
+    text, as it should)."""
+    scripted_image_engine.gate = threading.Semaphore(0)
+    app = make_image_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await _ready(pilot, app)
+        _queue(screen, "first", "second")
+        await until(pilot, lambda: screen.queue.running is not None, "first running")
+        table = screen.query_one("#image-queue", DataTable)
+        second = screen.queue.pending()[1]
+        table.move_cursor(row=table.get_row_index(str(second.id)))
+        prompt = screen.query_one("#image-prompt", TextArea)
+        prompt.focus()
+        prompt.text = "a third idea"
+
+        await pilot.press("shift+delete")
+        await pilot.pause()
+
+        assert [j.request.prompt for j in screen.queue.pending()] == ["first"]
+        assert prompt.text == "a third idea"
+        scripted_image_engine.gate.release(100)
+        await until(pilot, lambda: not screen.queue.pending(), "done")
