@@ -11,7 +11,13 @@ from typing import Any
 import httpx
 
 from backends.base import ServerConfig
-from backends.errors import GenerationError, ServerError, ServerUnreachable, UnsupportedModel
+from backends.chat.images import ImagesRefused
+from backends.errors import (
+    GenerationError,
+    ServerError,
+    ServerUnreachable,
+    UnsupportedModel,
+)
 
 
 def http_error(response: httpx.Response, server: ServerConfig, model: str | None) -> Exception:
@@ -58,9 +64,11 @@ def error_text(payload: Any) -> str:
 
 
 def redact(text: str, server: ServerConfig) -> str:
-    """Servers sometimes echo the key they rejected; never show it."""
-    if server.api_key and server.api_key in text:
-        text = text.replace(server.api_key, "***")
+    """Servers sometimes echo the key (or an auth header) they rejected; never show it."""
+    secrets = [server.api_key, *(value for _, value in server.headers)]
+    for secret in secrets:
+        if secret and len(secret) >= 4 and secret in text:
+            text = text.replace(secret, "***")
     return text.strip()
 
 
@@ -94,3 +102,15 @@ def _seconds(error: httpx.TimeoutException) -> str:
     timeout = error.request.extensions.get("timeout", {}) if error.request else {}
     values = [v for v in timeout.values() if v] if isinstance(timeout, dict) else []
     return f"{min(values):g} s" if values else "the time limit"
+
+
+def images_refused(
+    model: str, server: ServerConfig, status: int, error: Exception
+) -> ImagesRefused:
+    """A server that refused a message for its pictures: the model reads text only."""
+    return ImagesRefused(
+        f"{model} on {server.name} did not take the picture (HTTP {status}: {error}). "
+        "It reads text only: your message is back in the prompt, unsent. Remove the "
+        "pictures (shift+F9) to send the text alone, or pick a vision model (ctrl+o); "
+        "earlier pictures in this chat are left out from now on."
+    )

@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import logging
 import threading
-from dataclasses import asdict
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -48,21 +47,27 @@ def _last_model_path() -> Path:
 
 
 def remember_model(spec: ModelSpec) -> None:
+    """Write the spec as the chat's recents are written: a server's key never goes to disk."""
+    from backends.models.manager import _spec_to_json
+
     path = _last_model_path()
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         partial = path.with_suffix(".tmp")
-        partial.write_text(json.dumps(asdict(spec), indent=1))
+        partial.write_text(json.dumps(_spec_to_json(spec), indent=1))
         partial.replace(path)
     except OSError as exc:
         log.warning("could not remember the image model in %s: %s", path, exc)
 
 
-def last_model() -> ModelSpec | None:
-    """The image model loaded last time (any run), or None."""
+def last_model(settings: Settings) -> ModelSpec | None:
+    """The image model loaded last time (any run), a server's key restored from settings."""
+    from backends.models.manager import _spec_from_json, with_server_keys
+
     try:
-        data = json.loads(_last_model_path().read_text())
-        return ModelSpec(**{**data, "server": None})
+        return with_server_keys(
+            _spec_from_json(json.loads(_last_model_path().read_text())), settings
+        )
     except (OSError, ValueError, TypeError):
         return None
 

@@ -77,7 +77,8 @@ class ImageModelControl(_ScreenParts):
         if text is not None:
             label.update(text)
         elif spec is not None:
-            label.update(f"{spec.name} ({spec.engine})")
+            where = f" on {spec.server.name}" if spec.server is not None else ""
+            label.update(f"{spec.name} ({spec.engine}{where})")
         elif self._remembered is not None:
             label.update(
                 f"No image model loaded · last used: {self._remembered.name} (loads when you "
@@ -91,7 +92,7 @@ class ImageModelControl(_ScreenParts):
         if self.session.spec is None and self._loading is None:
             from backends.image.session import last_model
 
-            self._remembered = last_model()
+            self._remembered = last_model(self.settings)
         self._show_model()
 
     def _show_usage(self) -> None:

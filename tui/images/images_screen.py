@@ -111,6 +111,9 @@ class ImagesScreen(ImageModelControl, ImageJobRunner, Screen[None]):
         gauge = self._gauge_factory() if self._gauge_factory else DeviceGauge()
         await self.mount(gauge, after=self.query_one("#image-status"))
         self._show_usage()
+        from tui.widgets.remote_box import mount_remote_box
+
+        await mount_remote_box(self, self.settings, after=gauge)  # the servers' VRAM
 
     @work(thread=True, exit_on_error=False)
     def _warm_preview(self) -> None:
