@@ -53,8 +53,24 @@ SDCPP_SAMPLERS: dict[str, str] = {
     "LCM": "lcm",
 }
 
-# Other spellings (diffusers class names, stable-diffusion.cpp methods) -> the A1111 name.
+# ComfyUI's KSampler names (its scheduler, e.g. karras, is a separate field) -> A1111's.
+COMFYUI_SAMPLERS: dict[str, str] = {
+    "euler_ancestral": "Euler a",
+    "dpm_2": "DPM2",
+    "dpm_2_ancestral": "DPM2 a",
+    "lms": "LMS",
+    "dpmpp_2s_ancestral": "DPM++ 2S a",
+    "dpmpp_sde": "DPM++ SDE",
+    "dpmpp_2m": "DPM++ 2M",
+    "dpmpp_2m_sde": "DPM++ 2M SDE",
+    "ddim": "DDIM",
+    "uni_pc": "UniPC",
+}
+
+# Other spellings (diffusers class names, stable-diffusion.cpp methods, ComfyUI names) -> the
+# A1111 name, for the PNG's `Sampler:` and for matching a gallery entry to the loaded model.
 _ALIASES: dict[str, str] = {
+    **COMFYUI_SAMPLERS,
     **{method: name for name, method in SDCPP_SAMPLERS.items()},
     **{cls: name for name, (cls, extra) in reversed(DIFFUSERS_SAMPLERS.items()) if not extra},
     "FlowMatchEulerDiscreteScheduler": "Euler",

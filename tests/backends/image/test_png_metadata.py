@@ -146,3 +146,14 @@ def test_a_diffusers_folder_is_hashed_by_its_denoiser_weights(tmp_path: Path) ->
 
     assert model_hash(spec) == hashlib.sha256(b"unet").hexdigest()[:10]
     assert model_hash(ModelSpec(key="r", name="r", engine="diffusers", repo_id="a/b")) is None
+
+
+def test_every_engine_s_sampler_spelling_is_written_by_its_a1111_name() -> None:
+    from backends.image.samplers import a1111_sampler
+
+    assert a1111_sampler("EulerAncestralDiscreteScheduler") == "Euler a"  # diffusers
+    assert a1111_sampler("euler_a") == "Euler a"  # stable-diffusion.cpp
+    assert a1111_sampler("euler_ancestral") == "Euler a"  # ComfyUI
+    assert a1111_sampler("dpmpp_2m") == "DPM++ 2M"
+    assert a1111_sampler("DPM++ 2M Karras") == "DPM++ 2M Karras"  # already A1111's
+    assert a1111_sampler("my_sampler") == "my_sampler"  # unknown: as it is
