@@ -266,13 +266,17 @@ class ImageForm(VerticalScroll):
     def _check_lora(self) -> None:
         lora = self.query_one("#image-lora", Input).value.strip()
         problem = lora_problem(lora) if lora else None
-        self.query_one("#image-lora-note", Static).update(problem or "")
+        note = self.query_one("#image-lora-note", Static)
+        note.update(problem or "")
+        note.display = bool(problem)
         if problem:
             self.notify(problem, title="LoRA not found", severity="warning")
 
     @on(Input.Changed, "#image-lora")
     def _lora_edited(self) -> None:
-        self.query_one("#image-lora-note", Static).update("")  # checked again when entered
+        note = self.query_one("#image-lora-note", Static)
+        note.update("")  # checked again when entered
+        note.display = False
 
 
 def resolve_seeds(values: FormValues, last_seed: int | None) -> list[int]:
