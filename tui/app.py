@@ -166,7 +166,11 @@ class LocalAIApp(App[None]):
 
         if isinstance(self.screen, SpeechScreen):
             return
-        self.push_screen(SpeechScreen(self.settings, self.speech), self._transcript_to_chat)
+        if "speech" not in self._installed_screens:
+            # Installed, so leaving keeps it: the transcript, the path and the language are
+            # there when the user comes back, and a running transcription goes on.
+            self.install_screen(SpeechScreen(self.settings, self.speech), name="speech")
+        self.push_screen("speech", self._transcript_to_chat)
 
     def _transcript_to_chat(self, text: str | None) -> None:
         """The Speech screen's "send to chat": the words go into the prompt to edit."""
@@ -174,8 +178,10 @@ class LocalAIApp(App[None]):
 
         if not text:
             return
+        from tui.speech.push_to_talk import spaced
+
         prompt = self.screen_stack[0].query_one(PromptInput)
-        prompt.insert(text)
+        prompt.insert(spaced(prompt, text))
         prompt.focus()
 
     def on_download_completed(self, message: DownloadCompleted) -> None:
