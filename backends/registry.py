@@ -18,6 +18,7 @@ from backends.errors import MissingDependency, UnsupportedModel
 if TYPE_CHECKING:
     from backends.image.protocol import ImageEngine
     from backends.speech.protocol import SpeechEngine
+    from backends.speech.synthesis import SpeechSynthesizer
 
 
 class EngineEntry(NamedTuple):
@@ -44,10 +45,17 @@ ENGINES: dict[str, EngineEntry | tuple[str, str, str | None]] = {
     "faster_whisper": EngineEntry(
         "backends.speech.faster_whisper_engine", "FasterWhisperEngine", "speech", hosted=True
     ),
+    # In-process until the hosted-engine base lands (backends/host); onnxruntime only.
+    "kokoro": EngineEntry("backends.speech.kokoro_engine", "KokoroEngine", "tts"),
 }
 
 # Engines that are not chat engines; pickers show each kind where it belongs.
-ENGINE_KINDS: dict[str, str] = {"faster_whisper": "speech", "diffusers": "image", "sdcpp": "image"}
+ENGINE_KINDS: dict[str, str] = {
+    "faster_whisper": "speech",
+    "kokoro": "tts",
+    "diffusers": "image",
+    "sdcpp": "image",
+}
 
 ENGINE_LABELS: dict[str, str] = {
     "transformers": "transformers",
@@ -56,11 +64,12 @@ ENGINE_LABELS: dict[str, str] = {
     "diffusers": "diffusers",
     "sdcpp": "stable-diffusion.cpp",
     "faster_whisper": "faster-whisper",
+    "kokoro": "Kokoro (ONNX)",
 }
 
 
 def engine_kind(name: str) -> str:
-    """ "chat", "image" or "speech": the picker a model of this engine belongs in."""
+    """ "chat", "image", "speech" or "tts": the picker a model of this engine belongs in."""
     return ENGINE_KINDS.get(name, "chat")
 
 
@@ -144,3 +153,11 @@ def missing_runtime(name: str, package: str) -> MissingDependency:
         f"The {ENGINE_LABELS.get(name, name)} engine needs {package}, which is not installed. "
         f"Install it with: {hint}"
     )
+
+
+def create_tts_engine(name: str) -> SpeechSynthesizer:
+    """A fresh, unloaded text-to-speech engine (in-process for now)."""
+    if engine_kind(name) != "tts":
+        raise UnsupportedModel(f"{ENGINE_LABELS.get(name, name)} is not a text-to-speech engine.")
+    engine: SpeechSynthesizer = engine_class(name)()
+    return engine
