@@ -45,8 +45,7 @@ ENGINES: dict[str, EngineEntry | tuple[str, str, str | None]] = {
     "faster_whisper": EngineEntry(
         "backends.speech.faster_whisper_engine", "FasterWhisperEngine", "speech", hosted=True
     ),
-    # In-process until the hosted-engine base lands (backends/host); onnxruntime only.
-    "kokoro": EngineEntry("backends.speech.kokoro_engine", "KokoroEngine", "tts"),
+    "kokoro": EngineEntry("backends.speech.kokoro_engine", "KokoroEngine", "tts", hosted=True),
 }
 
 # Engines that are not chat engines; pickers show each kind where it belongs.
@@ -155,9 +154,16 @@ def missing_runtime(name: str, package: str) -> MissingDependency:
     )
 
 
-def create_tts_engine(name: str) -> SpeechSynthesizer:
-    """A fresh, unloaded text-to-speech engine (in-process for now)."""
+def create_tts_engine(name: str, *, hosted: bool | None = None) -> SpeechSynthesizer:
+    """A fresh, unloaded text-to-speech engine: a hosted proxy for hosted entries."""
     if engine_kind(name) != "tts":
         raise UnsupportedModel(f"{ENGINE_LABELS.get(name, name)} is not a text-to-speech engine.")
-    engine: SpeechSynthesizer = engine_class(name)()
+    entry = engine_entry(name)
+    cls = engine_class(name)
+    if hosted if hosted is not None else entry.hosted:
+        from backends.host.tts_proxy import HostedTtsEngine
+
+        proxy = HostedTtsEngine(cls, f"{entry.module}:{entry.cls}", label=ENGINE_LABELS[name])
+        return cast("SpeechSynthesizer", proxy)
+    engine: SpeechSynthesizer = cls()
     return engine

@@ -10,6 +10,7 @@ ready after the first sentence; cancel is checked between pieces.
 from __future__ import annotations
 
 import gc
+import os
 import threading
 import time
 from collections.abc import Iterator
@@ -31,6 +32,7 @@ from backends.speech.synthesis import (
     SynthesisFinished,
     SynthesisOptions,
     SynthesisStarted,
+    TtsLoadOptions,
     Voice,
     split_for_speech,
 )
@@ -56,6 +58,10 @@ VOICE_LANGUAGES = {
 }
 GENDERS = {"f": "female", "m": "male"}
 REPO_HINT = "e.g. the kokoro-onnx release files kokoro-v1.0.onnx and voices-v1.0.bin"
+
+
+def default_cpu_threads() -> int:
+    return max(1, (os.cpu_count() or 2) - 1)
 
 
 class EmptyText(BackendError):
@@ -106,6 +112,7 @@ class KokoroEngine:
         self._spec: ModelSpec | None = None
         self._model_path: Path | None = None
         self._voices: list[Voice] = []
+        self._threads = 0
 
     @property
     def loaded(self) -> bool:
@@ -114,6 +121,7 @@ class KokoroEngine:
     def load(
         self,
         spec: ModelSpec,
+        options: TtsLoadOptions | None = None,
         *,
         progress: ProgressCallback | None = None,
         cancel: threading.Event | None = None,
@@ -128,8 +136,16 @@ class KokoroEngine:
         if progress is not None:
             progress(LoadProgress(None, f"loading {spec.name}…"))
         self.unload()
+        threads = (options or TtsLoadOptions()).cpu_threads or default_cpu_threads()
         try:
-            kokoro = Kokoro(str(model), str(voices))
+            import onnxruntime
+
+            session_options = onnxruntime.SessionOptions()
+            session_options.intra_op_num_threads = threads
+            session = onnxruntime.InferenceSession(
+                str(model), sess_options=session_options, providers=["CPUExecutionProvider"]
+            )
+            kokoro = Kokoro.from_session(session, str(voices))
         except Exception as exc:  # onnxruntime and numpy raise their own types
             raise UnsupportedModel(
                 f"kokoro-onnx could not load {model.name} with {voices.name} "
@@ -142,10 +158,15 @@ class KokoroEngine:
             raise LoadCancelled(f"Loading {spec.name} was cancelled.")
         names = [str(name) for name in getattr(kokoro.voices, "files", [])]  # an .npz archive
         self._kokoro, self._spec, self._model_path = kokoro, spec, model
+        self._threads = threads
         self._voices = [voice_info(name) for name in sorted(names)]
 
     def voices(self) -> list[Voice]:
         return list(self._voices)
+
+    def thread_count(self) -> int:
+        """The onnxruntime intra-op threads the session runs with (0 before a load)."""
+        return self._threads
 
     def synthesize(
         self,

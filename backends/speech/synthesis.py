@@ -40,6 +40,13 @@ class Voice:
 
 
 @dataclass(frozen=True)
+class TtsLoadOptions:
+    """How to load a text-to-speech model."""
+
+    cpu_threads: int | None = None  # None: cores - 1, leaving one for the UI
+
+
+@dataclass(frozen=True)
 class SynthesisOptions:
     """One synthesis's choices; `speed` 1.0 is the voice's natural pace."""
 
@@ -134,6 +141,7 @@ class SpeechSynthesizer(Protocol):
     def load(
         self,
         spec: ModelSpec,
+        options: TtsLoadOptions,
         *,
         progress: ProgressCallback | None = None,
         cancel: threading.Event | None = None,

@@ -18,6 +18,7 @@ from backends.speech.synthesis import (
     SynthesisFinished,
     SynthesisOptions,
     SynthesisStarted,
+    TtsLoadOptions,
     Voice,
     split_for_speech,
 )
@@ -28,7 +29,7 @@ TEXT = "Hello there. This is the second sentence! And a third one?"
 @pytest.fixture(scope="module")
 def engine(tiny_kokoro_spec: ModelSpec) -> KokoroEngine:
     engine = KokoroEngine()
-    engine.load(tiny_kokoro_spec)
+    engine.load(tiny_kokoro_spec, TtsLoadOptions(cpu_threads=1))
     yield engine
     engine.unload()
 
@@ -116,7 +117,7 @@ def test_long_sentences_are_cut_at_a_comma_or_space() -> None:
 @pytest.mark.slow
 def test_the_real_kokoro_int8_speaks(real_kokoro_spec: ModelSpec) -> None:
     engine = KokoroEngine()
-    engine.load(real_kokoro_spec)
+    engine.load(real_kokoro_spec, TtsLoadOptions(cpu_threads=1))
     try:
         voices = {v.id: v for v in engine.voices()}
         assert voices["jf_alpha"] == Voice("jf_alpha", "ja", "female")
