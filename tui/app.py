@@ -20,6 +20,7 @@ from textual.worker import Worker, WorkerState
 from backends.errors import BackendError
 from backends.settings import Settings
 from backends.speech.manager import SpeechManager
+from backends.speech.tts_manager import TtsManager
 from tui.hub.hub_access import DownloadCompleted, HubAccess
 from tui.images.image_access import ImageAccess
 
@@ -66,6 +67,7 @@ class LocalAIApp(App[None]):
         gauge: DeviceGauge | None = None,
         gallery: GalleryStore | None = None,
         speech: SpeechManager | None = None,
+        tts: TtsManager | None = None,
     ) -> None:
         super().__init__()
         from backends.models.manager import ModelManager
@@ -83,6 +85,7 @@ class LocalAIApp(App[None]):
         self.hub = HubAccess(self, self.settings)
         self.images = ImageAccess(self, self.settings, gallery)
         self.speech = speech or SpeechManager(self.settings)
+        self.tts = tts or TtsManager(self.settings)
         if self.settings.keymap:
             self.set_keymap(self.settings.keymap)
 
@@ -115,6 +118,7 @@ class LocalAIApp(App[None]):
         self.images.close()
         self.manager.unload()
         self.speech.unload()
+        self.tts.unload()
         self.store.close()
 
     @work(thread=True, exit_on_error=False, group="hub")

@@ -53,6 +53,7 @@ class ChatScreen(Screen[None]):
         Binding("ctrl+g", "copy_code", "Copy code block", show=False, id="chat.copy_code"),
         Binding("ctrl+t,f2", "toggle_params", "Params", id="chat.params"),
         Binding("f8", "push_to_talk", "Talk", show=False, id="chat.talk"),
+        Binding("alt+r", "read_aloud", "Read aloud", show=False, id="chat.read_aloud"),
         Binding("f9", "attach_image", "Attach image", show=False, id="chat.attach"),
         Binding("shift+f9", "clear_images", "Remove images", show=False, id="chat.detach"),
         *[
@@ -206,12 +207,16 @@ class ChatScreen(Screen[None]):
         leave edit mode, else leave the params panel (closing it where it covers the chat)
         for the prompt, else it prefixes the next key (Esc then 2 is Alt+2)."""
         from tui.speech.push_to_talk import cancel_dictation
+        from tui.speech.read_aloud_bar import stop_reading
 
         prompt = self.query_one(PromptInput)
+        reading = stop_reading(self)  # speech and the answer stop alike
         if cancel_dictation(self):
             pass
         elif self.answers.stop():
             self.status.set_state("stopping…")
+        elif reading:
+            pass
         elif self.models.loader.cancel():
             self.status.set_state("cancelling the load…")
         elif prompt.editing is not None:
@@ -261,6 +266,14 @@ class ChatScreen(Screen[None]):
         from tui.speech.push_to_talk import toggle_dictation
 
         toggle_dictation(self.app.speech, self.query_one(PromptInput))  # type: ignore[attr-defined]
+
+    def action_read_aloud(self) -> None:
+        """alt+r reads the last answer aloud (Esc or alt+r again stops)."""
+        from tui.speech.read_aloud_bar import read_last_answer
+
+        view = self.query_one(MessageList).last("assistant")
+        tts = self.app.tts  # type: ignore[attr-defined]
+        read_last_answer(tts, view.content if view else None, self.query_one(PromptInput))
 
     def action_attach_image(self) -> None:
         """F9: attach an image to the next message (a path, Tab completes)."""
