@@ -23,7 +23,7 @@ try:
 except ModuleNotFoundError:  # Python 3.10
     import tomli as tomllib  # type: ignore[no-redef]
 
-from backends.base import GenerationParams, LoadOptions, ServerConfig
+from backends.base import DEFAULT_IMAGE_MAX_SIDE, GenerationParams, LoadOptions, ServerConfig
 from backends.paths import config_file
 from backends.settings_model import BaseModel, BaseSettings, Field
 from backends.speech.protocol import SpeechLoadOptions, TranscribeOptions
@@ -159,6 +159,12 @@ class Settings(BaseSettings):
         default_factory=SamplingDefaults, description="Default sampling parameters."
     )
     system_prompt: str = Field(default="", description="System prompt for new conversations.")
+    image_max_side: int = Field(
+        default=DEFAULT_IMAGE_MAX_SIDE,
+        ge=0,
+        description="Pictures in a chat go to the model scaled down to this many pixels on "
+        "their longest side (the stored copy keeps its size); 0 sends them as they are.",
+    )
     models: dict[str, ModelOverrides] = Field(
         default_factory=dict, description="Per-model load options, keyed by model key."
     )

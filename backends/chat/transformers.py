@@ -10,6 +10,7 @@ Placement, dtype and quantisation choices live in transformers_placement.py.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import threading
 import time
@@ -110,10 +111,9 @@ class TransformersEngine:
     """A ChatEngine over transformers' AutoModelForCausalLM; one model at a time."""
 
     name: ClassVar[str] = "transformers"
-    # vision: image-text-to-text models (LLaVA, SmolVLM, Qwen2.5-VL, Gemma 3...); a
-    # text-only model refuses images in `stream` before generating.
-    capabilities: ClassVar[EngineCapabilities] = EngineCapabilities(
-        vision=True,
+    # vision: only image-text-to-text models (LLaVA, SmolVLM, Qwen2.5-VL, Gemma 3...)
+    # whose processor has an image processor; `load` says so in the instance's capabilities.
+    capabilities: EngineCapabilities = EngineCapabilities(
         load_options=frozenset(
             {"device", "dtype", "quantization", "trust_remote_code", "adapters"}
         ),
@@ -220,6 +220,8 @@ class TransformersEngine:
             raise translate_load_error(error, model_dir, options) from error
         model.eval()
         self._model, self._tokenizer = model, tokenizer
+        sees = getattr(self._processor, "image_processor", None) is not None
+        self.capabilities = dataclasses.replace(type(self).capabilities, vision=sees)
         steps.check_cancel()
         if options.adapters:
             steps.report(0.85, "Applying adapters")
@@ -270,7 +272,7 @@ class TransformersEngine:
 
         started = time.perf_counter()
         processor = self._processor
-        if processor is None:
+        if not self.capabilities.vision:
             refuse_images(messages, self._name, "It is a text-only transformers model.")
         chat = [{"role": m.role, "content": m.content} for m in messages]
         stop_filter = StopSequenceFilter(())
@@ -411,6 +413,7 @@ class TransformersEngine:
     def unload(self) -> None:
         model, self._model, self._tokenizer = self._model, None, None
         self._processor = None
+        self.capabilities = type(self).capabilities
         if model is None:
             return
         # A loaded model is in no reference cycle, so dropping the last reference frees

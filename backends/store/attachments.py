@@ -17,6 +17,7 @@ import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
+from backends.chat.image_fit import check_pixels
 from backends.chat.images import IMAGE_SUFFIXES, sniff_mime
 from backends.errors import BackendError
 
@@ -57,6 +58,7 @@ def check_image_file(path: Path) -> str:
             f"{path.name} is not a PNG, JPEG, WebP, GIF or BMP image. "
             f"Attach one of: {', '.join(IMAGE_SUFFIXES)}."
         )
+    check_pixels(path)  # a decompression bomb is refused before anything decodes it
     return mime
 
 
