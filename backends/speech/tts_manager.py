@@ -168,6 +168,43 @@ class TtsManager:
                 producer.join()
             return Spoken(playback, finished[0] if finished else None)
 
+    def save(
+        self,
+        text: str,
+        path: Path,
+        *,
+        voice: str | None = None,
+        options: SynthesisOptions | None = None,
+        cancel: threading.Event | None = None,
+        on_chunk: Callable[[AudioChunk], None] | None = None,
+    ) -> tuple[Path, SynthesisFinished | None]:
+        """Say `text` into a WAV file at `path` instead of the speakers."""
+        from backends.speech.playback import write_wav
+
+        cancel = cancel if cancel is not None else threading.Event()
+        finished: list[SynthesisFinished] = []
+        with self._lock:
+            if self._engine is None:
+                self._load_locked(self.default_spec(), None, cancel)
+            engine = self._engine
+            if engine is None:
+                raise BackendError("No text-to-speech model is loaded.", title="No model")
+
+            def chunks() -> Iterator[AudioChunk]:
+                events = engine.synthesize(
+                    text, voice or self.default_voice(), options or SynthesisOptions(), cancel
+                )
+                for event in events:
+                    if isinstance(event, AudioChunk):
+                        if on_chunk is not None:
+                            on_chunk(event)
+                        yield event
+                    elif isinstance(event, SynthesisFinished):
+                        finished.append(event)
+
+            written, _ = write_wav(path, chunks())
+        return written, finished[0] if finished else None
+
     def unload(self) -> None:
         with self._lock:
             engine, self._engine, self._spec = self._engine, None, None

@@ -19,7 +19,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import Footer, Input, Label, Static
+from textual.widgets import Footer, Input, Label, Static, TabbedContent, TabPane
 from textual.worker import Worker
 
 from backends.base import LoadProgress, ModelSpec
@@ -38,6 +38,7 @@ from tui.chat.clipboard import copy_with_notice
 from tui.human_units import plural
 from tui.speech.push_to_talk import PushToTalk
 from tui.speech.segment_list import SegmentList
+from tui.speech.speak_panel import SpeakPanel
 from tui.speech.speech_options import SpeechOptionsRow
 from tui.speech.transcript_export import TranscriptExport
 from tui.speech.transcript_status import finished_line, progress_line, started_line
@@ -48,6 +49,7 @@ if TYPE_CHECKING:
 
     from backends.settings import Settings
     from backends.speech.manager import SpeechManager
+    from backends.speech.tts_manager import TtsManager
 
 AUDIO_SUFFIXES = (".wav", ".mp3", ".flac", ".ogg", ".oga", ".opus", ".m4a", ".aac", ".webm", ".mp4")
 
@@ -61,6 +63,9 @@ class SpeechScreen(Screen[str | None]):
         text-style: bold; }
     SpeechScreen .speech-row { height: 1; margin: 1 1 0 1; }
     SpeechScreen .speech-row Label { width: auto; margin-right: 1; color: $text-muted; }
+    SpeechScreen #speech-tabs { height: 1fr; }
+    SpeechScreen #speech-tabs > ContentSwitcher { height: 1fr; }
+    SpeechScreen TabPane { height: 1fr; padding: 0; layout: vertical; }
     SpeechScreen #speech-file { width: 1fr; }
     SpeechScreen #speech-segments { margin: 1 1 0 1; }
     SpeechScreen #speech-status { height: auto; padding: 0 1; color: $text-muted; }
@@ -76,6 +81,8 @@ class SpeechScreen(Screen[str | None]):
         Binding("ctrl+g", "send_to_chat", "To chat", id="speech.to_chat"),
         Binding("ctrl+t", "toggle_translate", "Translate", show=False, id="speech.translate"),
         Binding("ctrl+f", "toggle_vad", "Skip silence", show=False, id="speech.vad"),
+        Binding("alt+t", "show_tab('transcribe')", "Transcribe", show=False, id="speech.tab"),
+        Binding("alt+s", "show_tab('speak')", "Speak", show=False, id="speech.speak_tab"),
     ]
 
     @dataclass
@@ -90,8 +97,12 @@ class SpeechScreen(Screen[str | None]):
     class ModelLoaded(Message):
         error: BackendError | None = None
 
-    def __init__(self, settings: Settings, speech: SpeechManager) -> None:
+    def __init__(
+        self, settings: Settings, speech: SpeechManager, tts: TtsManager | None = None
+    ) -> None:
+        """`tts` adds the Speak tab (text to speech)."""
         super().__init__()
+        self._tts = tts
         self._settings = settings
         self._speech = speech
         self._segments: list[Segment] = []
@@ -104,20 +115,25 @@ class SpeechScreen(Screen[str | None]):
     def compose(self) -> ComposeResult:
         speech = self._settings.speech
         yield Static("", id="speech-title", markup=False)
-        with Horizontal(classes="speech-row"):
-            yield Label("Audio file")
-            yield PathInput(
-                placeholder="path to wav, mp3, flac, ogg, m4a…  (Tab completes, Enter "
-                "transcribes · ctrl+r records)",
-                suffixes=AUDIO_SUFFIXES,
-                id="speech-file",
-            )
-        yield SpeechOptionsRow(
-            speech.language, speech.translate, speech.vad_filter, classes="speech-row"
-        )
-        yield SegmentList(id="speech-segments")
-        yield Static("", id="speech-status", markup=False)
-        yield TranscriptExport(lambda: self._segments, id="speech-export-row")
+        with TabbedContent(id="speech-tabs"):
+            with TabPane("Transcribe (alt+t)", id="transcribe"):
+                with Horizontal(classes="speech-row"):
+                    yield Label("Audio file")
+                    yield PathInput(
+                        placeholder="path to wav, mp3, flac, ogg, m4a…  (Tab completes, Enter "
+                        "transcribes · ctrl+r records)",
+                        suffixes=AUDIO_SUFFIXES,
+                        id="speech-file",
+                    )
+                yield SpeechOptionsRow(
+                    speech.language, speech.translate, speech.vad_filter, classes="speech-row"
+                )
+                yield SegmentList(id="speech-segments")
+                yield Static("", id="speech-status", markup=False)
+                yield TranscriptExport(lambda: self._segments, id="speech-export-row")
+            if self._tts is not None:
+                with TabPane("Speak (alt+s)", id="speak"):
+                    yield SpeakPanel(self._tts, id="speak-panel")
         yield Footer(compact=True)
 
     def on_mount(self) -> None:
@@ -136,9 +152,18 @@ class SpeechScreen(Screen[str | None]):
     # -- display ---------------------------------------------------------------------------
 
     def _show_title(self) -> None:
+        title = self.query_one("#speech-title", Static)
+        if self._tts is not None and self.query_one(TabbedContent).active == "speak":
+            voice = self._tts.label() or "no voice loaded yet (the first play loads one)"
+            title.update(f"Text to speech · {voice}")
+            return
         label = self._speech.label()
         model = label or "no model loaded yet (the first transcription loads one · ctrl+o picks)"
-        self.query_one("#speech-title", Static).update(f"Speech to text · {model}")
+        title.update(f"Speech to text · {model}")
+
+    @on(TabbedContent.TabActivated)
+    def _tab_changed(self) -> None:
+        self._show_title()
 
     def _status(self, text: str) -> None:
         self.query_one("#speech-status", Static).update(text)
@@ -268,23 +293,9 @@ class SpeechScreen(Screen[str | None]):
 
     def palette_commands(self) -> list[SystemCommand]:
         """This screen's actions for the command palette (ctrl+p)."""
-        entries = [
-            ("Record from the microphone", "Press again to transcribe (ctrl+r)", "record"),
-            ("Copy the transcript", "Via OSC 52 (ctrl+y)", "copy"),
-            ("Export the transcript", ".txt, .srt or .vtt by the name (ctrl+s)", "export"),
-            ("Send the transcript to the chat", "Into the prompt to edit (ctrl+g)", "send_to_chat"),
-            ("Pick a speech model", "faster-whisper models found here (ctrl+o)", "pick_model"),
-            (
-                "Toggle translate to English",
-                "Whisper's translate task (ctrl+t)",
-                "toggle_translate",
-            ),
-            ("Toggle skip silence (VAD)", "Silero VAD before decoding (ctrl+f)", "toggle_vad"),
-        ]
-        return [
-            SystemCommand(title, help_text, getattr(self, f"action_{action}"))
-            for title, help_text, action in entries
-        ]
+        from tui.speech.speech_commands import speech_commands
+
+        return speech_commands(self)
 
     # -- actions ---------------------------------------------------------------------------
 
@@ -338,6 +349,17 @@ class SpeechScreen(Screen[str | None]):
         if self._cancel is not None:
             self._cancel.set()
         self.dismiss(text)
+
+    def action_show_tab(self, tab: str) -> None:
+        tabs = self.query_one(TabbedContent)
+        if tab == "speak" and self._tts is None:
+            return
+        tabs.active = tab
+        first = "#speak-text" if tab == "speak" else "#speech-file"
+        self.query_one(first).focus()
+
+    def action_show_speak_tab(self) -> None:
+        self.action_show_tab("speak")
 
     def action_toggle_translate(self) -> None:
         self.query_one(SpeechOptionsRow).toggle("translate")
