@@ -104,3 +104,24 @@ async def test_without_speakers_the_speech_goes_to_a_wav_said_once(
         wavs = sorted(spoken.glob("*.wav"))
         assert len(shown) == 1 and len(wavs) == 2
         assert str(wavs[0]) in shown[0] or str(wavs[1]) in shown[0]
+
+
+async def test_alt_a_reads_each_answer_as_it_streams(
+    chat_with_tts: Callable[[FakeSoundDevice], LocalAIApp],
+) -> None:
+    from tui.chat.chat_screen import ChatScreen
+
+    device = FakeSoundDevice(devices=[SPEAKERS])
+    app = chat_with_tts(device)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await ready(app, pilot, "a")
+        await pilot.press("alt+a")
+        assert "as they stream: On" in " ".join(notifications(app))
+        await send(app, pilot, "say something")
+        await answered(app, pilot)
+        screen = app.screen
+        assert isinstance(screen, ChatScreen) and screen._read_along is not None
+        along = screen._read_along
+        expected = ["Hello there.", "Here is code:", "Code block.", "Bye."]
+        await until(pilot, lambda: along.spoken == expected, "all read", tries=6000)
+        assert len(along.waits_s) == 4 and len(device.outputs) == 4
