@@ -9,6 +9,7 @@ import threading
 import pytest
 
 from backends.base import ModelSpec
+from backends.host.crash import EngineCrashed
 from backends.registry import create_tts_engine
 from backends.speech.synthesis import (
     AudioChunk,
@@ -56,7 +57,12 @@ def test_hosted_cancel_and_crash(tiny_kokoro_spec: ModelSpec) -> None:
         assert (events[-1].reason, events[-1].chunks) == ("cancelled", 1)
 
         os.kill(hosted.host.pid, signal.SIGKILL)  # type: ignore[attr-defined]
-        # The next request finds the host dead, loads the model in a new one, and speaks.
+        # A request that meets the dying host says what happened (or, once the death is
+        # known, loads the model in a new host); the one after it speaks either way.
+        try:
+            list(hosted.synthesize(TEXT, "af_test", SynthesisOptions()))
+        except EngineCrashed as crash:
+            assert "SIGKILL" in crash.message
         again = list(hosted.synthesize(TEXT, "af_test", SynthesisOptions()))
         assert isinstance(again[-1], SynthesisFinished) and again[-1].reason == "done"
     finally:
