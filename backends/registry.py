@@ -16,6 +16,7 @@ from backends.base import ChatEngine
 from backends.errors import MissingDependency, UnsupportedModel
 
 if TYPE_CHECKING:
+    from backends.embeddings.protocol import EmbeddingEngine
     from backends.image.protocol import ImageEngine
     from backends.speech.protocol import SpeechEngine
     from backends.speech.synthesis import SpeechSynthesizer
@@ -46,6 +47,18 @@ ENGINES: dict[str, EngineEntry | tuple[str, str, str | None]] = {
         "backends.speech.faster_whisper_engine", "FasterWhisperEngine", "speech", hosted=True
     ),
     "kokoro": EngineEntry("backends.speech.kokoro_engine", "KokoroEngine", "tts", hosted=True),
+    # Remote servers (backends/remote): HTTP only, so not hosted; Pillow decodes their images.
+    "a1111": EngineEntry("backends.image.a1111_engine", "A1111Engine", "image"),
+    "comfyui": EngineEntry("backends.image.comfyui_engine", "ComfyUIEngine", "image"),
+    "openai_images": EngineEntry(
+        "backends.image.openai_images_engine", "OpenAIImagesEngine", "image"
+    ),
+    "openai_stt": EngineEntry(
+        "backends.speech.openai_transcription_engine", "OpenAITranscriptionEngine", None
+    ),
+    "openai_embeddings": EngineEntry(
+        "backends.embeddings.openai_embeddings", "OpenAIEmbeddingEngine", None
+    ),
 }
 
 # Engines that are not chat engines; pickers show each kind where it belongs.
@@ -54,6 +67,11 @@ ENGINE_KINDS: dict[str, str] = {
     "kokoro": "tts",
     "diffusers": "image",
     "sdcpp": "image",
+    "a1111": "image",
+    "comfyui": "image",
+    "openai_images": "image",
+    "openai_stt": "speech",
+    "openai_embeddings": "embeddings",
 }
 
 ENGINE_LABELS: dict[str, str] = {
@@ -64,11 +82,17 @@ ENGINE_LABELS: dict[str, str] = {
     "sdcpp": "stable-diffusion.cpp",
     "faster_whisper": "faster-whisper",
     "kokoro": "Kokoro (ONNX)",
+    "a1111": "AUTOMATIC1111",
+    "comfyui": "ComfyUI",
+    "openai_images": "OpenAI images",
+    "openai_stt": "OpenAI transcription",
+    "openai_embeddings": "OpenAI embeddings",
 }
 
 
 def engine_kind(name: str) -> str:
-    """ "chat", "image", "speech" or "tts": the picker a model of this engine belongs in."""
+    """ "chat", "image", "speech", "tts" or "embeddings": the picker a model of this engine
+    belongs in."""
     return ENGINE_KINDS.get(name, "chat")
 
 
@@ -141,6 +165,14 @@ def create_speech_engine(name: str, *, hosted: bool | None = None) -> SpeechEngi
         )
         return cast("SpeechEngine", proxy)
     engine: SpeechEngine = cls()
+    return engine
+
+
+def create_embedding_engine(name: str) -> EmbeddingEngine:
+    """A fresh, unloaded embedding engine (none is hosted: they are HTTP clients so far)."""
+    if engine_kind(name) != "embeddings":
+        raise UnsupportedModel(f"{ENGINE_LABELS.get(name, name)} is not an embedding engine.")
+    engine: EmbeddingEngine = engine_class(name)()
     return engine
 
 

@@ -96,7 +96,7 @@ class ModelPickerScreen(ModalScreen[ModelSpec | None]):
             # The loaded model is listed even when discovery does not find it (a folder
             # named in the settings, outside the cache and model_dirs).
             self._specs.setdefault(current.key, current)
-        self._ask_servers = bool(settings.servers) and kind == "chat"
+        self._ask_servers = bool(settings.servers) and kind in ("chat", "speech")
         self._pending = 2 if self._ask_servers else 1
         self._notes: list[str] = []
         self._problems: dict[str, str] = {}  # damaged GGUFs: key -> what is wrong
@@ -152,7 +152,8 @@ class ModelPickerScreen(ModalScreen[ModelSpec | None]):
     def _discover_servers(self) -> None:
         from backends.models.catalog import discover_server_models
 
-        specs, failures = discover_server_models(self._settings)
+        servers = getattr(self.app, "servers", None)
+        specs, failures = discover_server_models(self._settings, servers and servers.known())
         self.post_message(self.Discovered(specs, failures))
 
     @on(Discovered)
