@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from backends.base import ModelSpec
     from backends.models.manager import ModelManager
     from backends.speech.manager import SpeechManager
+    from backends.speech.tts_manager import TtsManager
     from backends.store.conversations import ConversationStore
     from backends.store.gallery import GalleryStore
     from tui.widgets.device_gauge import DeviceGauge
@@ -66,6 +67,7 @@ class LocalAIApp(App[None]):
         gauge: DeviceGauge | None = None,
         gallery: GalleryStore | None = None,
         speech: SpeechManager | None = None,
+        tts: TtsManager | None = None,
     ) -> None:
         super().__init__()
         from backends.models.manager import ModelManager
@@ -83,6 +85,7 @@ class LocalAIApp(App[None]):
         self.hub = HubAccess(self, self.settings)
         self.images = ImageAccess(self, self.settings, gallery)
         self._speech = speech
+        self._tts = tts
         from tui.server_access import ServerAccess
 
         self.servers = ServerAccess(self, self.settings)
@@ -98,6 +101,16 @@ class LocalAIApp(App[None]):
 
             self._speech = SpeechManager(self.settings)
         return self._speech
+
+    @property
+    def tts(self) -> TtsManager:
+        """The text-to-speech model, shared by the Speak panel and reading answers aloud;
+        made on first use, like `speech`."""
+        if self._tts is None:
+            from backends.speech.tts_manager import TtsManager
+
+            self._tts = TtsManager(self.settings)
+        return self._tts
 
     def get_default_screen(self) -> Screen:
         from tui.chat.chat_screen import ChatScreen
@@ -131,6 +144,8 @@ class LocalAIApp(App[None]):
         self.manager.unload()
         if self._speech is not None:
             self._speech.unload()
+        if self._tts is not None:
+            self._tts.unload()
         self.store.close()
 
     @work(thread=True, exit_on_error=False, group="hub")
@@ -182,7 +197,11 @@ class LocalAIApp(App[None]):
 
         if isinstance(self.screen, SpeechScreen):
             return
-        self.push_screen(SpeechScreen(self.settings, self.speech), self._transcript_to_chat)
+        if "speech" not in self._installed_screens:
+            # Installed, so leaving keeps it: the transcript, the path and the language are
+            # there when the user comes back, and a running transcription goes on.
+            self.install_screen(SpeechScreen(self.settings, self.speech, self.tts), name="speech")
+        self.push_screen("speech", self._transcript_to_chat)
 
     def _transcript_to_chat(self, text: str | None) -> None:
         """The Speech screen's "send to chat": the words go into the prompt to edit."""
@@ -190,8 +209,10 @@ class LocalAIApp(App[None]):
 
         if not text:
             return
+        from tui.speech.push_to_talk import spaced
+
         prompt = self.screen_stack[0].query_one(PromptInput)
-        prompt.insert(text)
+        prompt.insert(spaced(prompt, text))
         prompt.focus()
 
     def on_download_completed(self, message: DownloadCompleted) -> None:
