@@ -18,7 +18,8 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+
+import msgspec
 
 from backends.base import (
     DEFAULT_IMAGE_MAX_SIDE,
@@ -38,9 +39,10 @@ log = logging.getLogger(__name__)
 FLUSH_INTERVAL_S = 0.04
 
 
-@dataclass(frozen=True)
-class AnswerChunk:
-    """New text since the previous chunk, notices, and - in the last chunk only - the end."""
+class AnswerChunk(msgspec.Struct, frozen=True):
+    """New text since the previous chunk, notices, and - in the last chunk only - the end.
+
+    A Struct: defined ~50x faster than a frozen dataclass, before the first frame."""
 
     text: str = ""
     notices: tuple[str, ...] = ()

@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import re
 import sqlite3
-from dataclasses import dataclass
+
+import msgspec
 
 
-@dataclass(frozen=True)
-class SearchHit:
-    """The best match in one conversation: its title (message_id None) or one message."""
+class SearchHit(msgspec.Struct, frozen=True):
+    """The best match in one conversation: its title (message_id None) or one message.
+
+    A Struct: defined ~50x faster than a frozen dataclass, before the first frame."""
 
     conversation_id: int
     title: str
