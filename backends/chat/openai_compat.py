@@ -41,7 +41,13 @@ from backends.chat.openai_errors import (
     http_error,
     unreachable_error,
 )
-from backends.chat.openai_wire import chat_body, parse_chunk, sse_payloads, whole_answer
+from backends.chat.openai_wire import (
+    EXTRA_FIELDS_TEXT,
+    chat_body,
+    parse_chunk,
+    sse_payloads,
+    whole_answer,
+)
 from backends.errors import GenerationError, LoadCancelled, ServerError, UnsupportedModel
 from backends.paths import config_file
 
@@ -70,6 +76,7 @@ class OpenAICompatEngine:
         self._model: str | None = None
         # Optional request fields; dropped for good when the server rejects them (HTTP 400).
         self._send_extras = True
+        self._extras_refused = False
 
     @property
     def loaded(self) -> bool:
@@ -110,6 +117,7 @@ class OpenAICompatEngine:
         client.timeout = httpx.Timeout(READ_TIMEOUT_S, connect=CONNECT_TIMEOUT_S)
         self._client, self._server, self._model = client, server, model
         self._send_extras = True
+        self._extras_refused = False
         if progress is not None:
             progress(LoadProgress(1.0, f"{server.name} serves {model}"))
 
@@ -132,6 +140,12 @@ class OpenAICompatEngine:
         if response is None:
             yield StreamFinished("cancelled", None, 0, None, time.perf_counter() - started)
             return
+        if self._extras_refused:
+            self._extras_refused = False  # said once, when the server first refuses them
+            yield Notice(
+                f"{server.name} refused {EXTRA_FIELDS_TEXT}: it answers without them "
+                "(temperature, top p, seed and max tokens still apply)."
+            )
         if response.headers.get("content-type", "").startswith("application/json"):
             yield from whole_answer(response, server, started)  # a server that ignores stream
             return
@@ -234,8 +248,9 @@ class OpenAICompatEngine:
                 response.read()
                 response.close()
                 raise http_error(response, server, model)
-            if extras is False:
+            if extras is False and self._send_extras:
                 self._send_extras = False  # this server rejects them: stop sending
+                self._extras_refused = True
             return response
         raise AssertionError("unreachable")
 
