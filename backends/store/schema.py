@@ -37,6 +37,29 @@ _MIGRATIONS: list[str] = [
     """
     ALTER TABLE messages ADD COLUMN images TEXT;
     """,
+    # 3: what the chat keeps between sessions: each conversation's unsent draft (0 is the
+    # chat not saved yet), the system prompts a conversation had and from which message,
+    # and small named values (the last open chat)
+    """
+    CREATE TABLE drafts (
+        conversation_id INTEGER PRIMARY KEY,
+        text TEXT NOT NULL
+    );
+    CREATE TRIGGER drafts_follow_deletes AFTER DELETE ON conversations BEGIN
+        DELETE FROM drafts WHERE conversation_id = old.id;
+    END;
+    CREATE TABLE system_prompts (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        conversation_id INTEGER NOT NULL REFERENCES conversations (id) ON DELETE CASCADE,
+        after_message_id INTEGER NOT NULL,
+        text TEXT NOT NULL
+    );
+    CREATE INDEX system_prompts_by_conversation ON system_prompts (conversation_id, id);
+    CREATE TABLE chat_state (
+        name TEXT PRIMARY KEY,
+        value TEXT NOT NULL
+    );
+    """,
 ]
 
 SCHEMA_VERSION = len(_MIGRATIONS)

@@ -9,6 +9,7 @@ conversation_actions.py).
 
 from __future__ import annotations
 
+import contextlib
 from typing import TYPE_CHECKING
 
 from textual import events, on
@@ -20,6 +21,7 @@ from textual.widgets import Footer
 from textual.worker import Worker
 
 from backends.base import ModelSpec
+from backends.errors import BackendError
 from backends.store.conversations import ConversationStore
 from tui.backend_errors import shows_backend_errors
 from tui.chat.answer_flow import AnswerFlow, AnswerUpdated
@@ -34,10 +36,13 @@ from tui.chat.prompt_input import PromptInput
 from tui.chat.status_line import StatusLine
 
 if TYPE_CHECKING:
+    from textual.timer import Timer
+
     from backends.models.manager import ModelManager
     from backends.settings import Settings
     from tui.widgets.device_gauge import DeviceGauge
 
+DRAFT_SAVE_DELAY_S = 1.0  # typing pauses this long before the draft is written
 PARAMS_PANEL_MIN_WIDTH = 110  # below this the side panel is hidden (ctrl+t shows it)
 
 
@@ -88,6 +93,8 @@ class ChatScreen(Screen[None]):
         self.answers = AnswerFlow(self)
         self.conversation = ConversationActions(self)
         self._panel_auto_hidden = False  # hidden by a shrink; a widening brings it back
+        self._draft_timer: Timer | None = None
+        self._prompt: PromptInput | None = None  # kept for the draft at unmount
 
     # -- layout ----------------------------------------------------------------------------
 
@@ -103,7 +110,8 @@ class ChatScreen(Screen[None]):
         yield self.models.loader
 
     def on_mount(self) -> None:
-        self.query_one(PromptInput).focus()
+        self._prompt = self.query_one(PromptInput)
+        self._prompt.focus()
         self.call_after_refresh(self._finish_startup)
 
     async def _finish_startup(self) -> None:
@@ -117,6 +125,7 @@ class ChatScreen(Screen[None]):
         self._panel_auto_hidden = not panel.display  # hidden for the width: widening shows it
         await self.mount(self.gauge, after=self.query_one(StatusLine))
         await self.query_one("#body").mount(panel)
+        self.conversation.reopen_last()
         # Last: a model load imports its runtime and competes for the GIL.
         self.models.load_startup_model(self._startup_model)
         self.run_worker(import_renderer, thread=True, group="warm-up", exit_on_error=False)
@@ -125,6 +134,21 @@ class ChatScreen(Screen[None]):
         # Quitting mid-answer: end the stream so the model can be unloaded at exit.
         self.answers.stop()
         self.models.loader.cancel()
+        if self._prompt is not None:  # the widgets are already gone: read the one kept
+            with contextlib.suppress(BackendError):  # a closed or locked store
+                self.store.set_draft(self.conversation_id, self._prompt.draft)
+
+    @on(PromptInput.Changed)
+    def _draft_changed(self) -> None:
+        """Typing keeps the draft in the store a moment later (it survives a crash too)."""
+        if self._draft_timer is not None:
+            self._draft_timer.stop()
+        self._draft_timer = self.set_timer(DRAFT_SAVE_DELAY_S, self._keep_draft)
+
+    def _keep_draft(self) -> None:
+        self._draft_timer = None
+        with contextlib.suppress(BackendError):
+            self.conversation.keep_draft()
 
     def on_resize(self, event: events.Resize) -> None:
         """Shrinking below the panel's width hides it (it would squeeze the chat); widening

@@ -18,6 +18,9 @@ if TYPE_CHECKING:
     from tui.chat.message_view import MessageView
 
 
+OPEN_CHAT = "open_conversation"  # the store's name for the chat open at the last close
+
+
 class ConversationActions:
     def __init__(self, screen: ChatScreen) -> None:
         self.screen = screen
@@ -71,9 +74,40 @@ class ConversationActions:
         if screen.generating:
             screen.notify("Stop the answer first (Esc).")
             return
-        screen.conversation_id = None
         prompt = screen.query_one(PromptInput)
-        prompt.end_edit(clear=False)
+        if screen.conversation_id is None and prompt.draft.strip():
+            # Already a new chat: its unsent text would otherwise start the next message.
+            prompt.end_edit(clear=False)
+            prompt.clear()  # an edit, so ctrl+z brings the text back
+            screen.store.set_draft(None, "")
+            screen.notify("Cleared the unsent text for a new chat (ctrl+z brings it back).")
+            prompt.focus()
+            return
+        self.keep_draft()
+        self._show(None)
+
+    def keep_draft(self) -> None:
+        """Store what the prompt holds as the open conversation's draft."""
+        screen = self.screen
+        screen.store.set_draft(screen.conversation_id, screen.query_one(PromptInput).draft)
+
+    def reopen_last(self) -> None:
+        """At start: the chat that was open when the app last closed, else a new chat with
+        the draft it had."""
+        screen = self.screen
+        last = screen.store.state(OPEN_CHAT)
+        if last is not None and last.isdigit() and screen.store.get_conversation(int(last)):
+            self.open(int(last))
+        else:
+            self._show(None)
+
+    def _show(self, conversation_id: int | None) -> None:
+        """Empty the screen for `conversation_id` (None: a new chat), with its own draft."""
+        screen = self.screen
+        screen.conversation_id = conversation_id
+        screen.store.set_state(OPEN_CHAT, None if conversation_id is None else str(conversation_id))
+        prompt = screen.query_one(PromptInput)
+        prompt.show_draft(screen.store.draft(conversation_id))
         screen.query_one(MessageList).clear()
         screen.query_one(ParamsPanel).system_prompt = screen.settings.system_prompt
         prompt.focus()
@@ -94,7 +128,7 @@ class ConversationActions:
                 if screen.conversation_id is not None and not screen.store.get_conversation(
                     screen.conversation_id
                 ):
-                    self.new_chat()  # the open conversation was deleted
+                    self._show(None)  # the open conversation was deleted, its draft too
                 return
             if conversation_id < 0:
                 self.new_chat()
@@ -111,8 +145,11 @@ class ConversationActions:
         if summary is None:
             screen.notify("That conversation no longer exists.", severity="warning")
             return
-        self.new_chat()
-        screen.conversation_id = conversation_id
+        if screen.generating:
+            screen.notify("Stop the answer first (Esc).")
+            return
+        self.keep_draft()
+        self._show(conversation_id)
         screen.query_one(ParamsPanel).system_prompt = summary.system_prompt
         messages = screen.store.messages(conversation_id)
         screen.query_one(MessageList).show_stored(messages, self.model_names())

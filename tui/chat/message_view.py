@@ -14,16 +14,11 @@ from textual.content import Content
 from textual.message import Message
 from textual.widgets import Label, Static
 
+from backends.store.export import FINISH_NOTES
 from tui.human_units import plural
 
 if TYPE_CHECKING:
     from textual.widgets.markdown import MarkdownStream
-
-FINISH_NOTES = {
-    "cancelled": "stopped",
-    "length": "hit the token limit",
-    "context": "context window full",
-}
 
 
 def format_stats(stats: dict[str, Any]) -> str:

@@ -70,6 +70,7 @@ class PromptInput(TextArea):
         )
         self._key_actions: dict[str, str] = {}
         self._editing: MessageView | None = None
+        self._draft_before_edit = ""  # the prompt's text when an edit began
         self._typed: list[str] = []  # characters not yet inserted (see _on_key)
 
     def on_mount(self) -> None:
@@ -130,9 +131,26 @@ class PromptInput(TextArea):
         """The sent message being edited (Enter resends it), or None."""
         return self._editing
 
+    @property
+    def draft(self) -> str:
+        """What the user typed and has not sent: the prompt's text, or while an edit is
+        open, the text the edit replaced (the edit itself is the sent message's)."""
+        self._insert_typed()
+        return self._draft_before_edit if self._editing is not None else self.text
+
+    def show_draft(self, text: str) -> None:
+        """Replace the prompt with `text` (another chat's draft), leaving any edit."""
+        self.end_edit(clear=False)
+        self._typed = []
+        self.text = text
+        self.move_cursor(self.document.end)
+
     def start_edit(self, view: MessageView) -> None:
         if self._editing is not None:
             self._editing.remove_class("-editing")
+        else:
+            self._insert_typed()
+            self._draft_before_edit = self.text
         self._editing = view
         view.add_class("-editing")
         self.text = view.content
@@ -141,14 +159,22 @@ class PromptInput(TextArea):
         self.add_class("-editing")
         self.focus()
 
-    def end_edit(self, *, clear: bool) -> None:
+    def end_edit(self, *, clear: bool) -> str:
+        """Leave edit mode; `clear` (a cancel) puts back what the prompt held before the
+        edit. Returns that text, for a resend to put back once it is sent."""
+        was_editing = self._editing is not None
         if self._editing is not None:
             self._editing.remove_class("-editing")
         self._editing = None
         self.border_title = None
         self.remove_class("-editing")
-        if clear:
+        before, self._draft_before_edit = self._draft_before_edit, ""
+        if clear and was_editing:
+            self.text = before
+            self.move_cursor(self.document.end)
+        elif clear:
             self.clear()
+        return before if was_editing else ""
 
     def action_submit(self) -> None:
         if self.text.strip():
