@@ -84,7 +84,7 @@ class LocalAIApp(App[None]):
         self.images = ImageAccess(self, self.settings, gallery)
         self.speech = speech or SpeechManager(self.settings)
         if self.settings.keymap:
-            self.set_keymap(self.settings.keymap)
+            self.set_keymap(self.settings.keymap)  # checked for collisions after start
 
     def get_default_screen(self) -> Screen:
         from tui.chat.chat_screen import ChatScreen
@@ -109,6 +109,23 @@ class LocalAIApp(App[None]):
         if self.settings.theme in self.available_themes:
             self.theme = self.settings.theme
         self.call_after_refresh(self._resume_downloads)
+        if self.settings.keymap:
+            self._check_keymap()
+
+    @work(thread=True, exit_on_error=False, group="keymap")
+    def _check_keymap(self) -> None:
+        """A key the keymap gives to two live actions: both are named, and the remapped
+        one keeps its default key (else it was left with none)."""
+        from tui.keymap_check import usable_keymap
+
+        keymap, problems = usable_keymap(self.settings.keymap)
+        if problems:
+            self.call_from_thread(self._keymap_collided, keymap, problems)
+
+    def _keymap_collided(self, keymap: dict[str, str], problems: list[str]) -> None:
+        self.set_keymap(keymap)
+        for problem in problems:
+            self.notify(problem, title="Keymap", severity="warning", timeout=30, markup=False)
 
     def on_unmount(self) -> None:
         self.hub.close()
