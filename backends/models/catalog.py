@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 from urllib.parse import urlparse
 
 from backends.base import ModelSpec, ServerConfig
-from backends.errors import BackendError, ModelNotFound
+from backends.errors import BackendError, ModelNotFound, ServerUnreachable
 from backends.speech.catalog import looks_like_ct2_whisper, scan_speech_dirs, speech_spec
 
 if TYPE_CHECKING:
@@ -244,7 +244,8 @@ def discover_server_models(
     failures: list[tuple[str, BackendError]] = []
     for entry in settings.servers:
         server = entry.to_config()
-        if settings.offline and not _is_loopback(server.base_url):
+        if settings.offline and not is_loopback(server.base_url):
+            failures.append((server.name, offline_refusal(server.name, server.base_url)))
             continue
         try:
             models = list_models(server)
@@ -255,7 +256,17 @@ def discover_server_models(
     return specs, failures
 
 
-def _is_loopback(url: str) -> bool:
+def offline_refusal(name: str, url: str) -> ServerUnreachable:
+    """Why a server off this machine is not asked in offline mode."""
+    return ServerUnreachable(
+        f"not asked: offline mode is on and {url} is not on this machine. Start without "
+        "--offline (or set offline = false) to use it.",
+        title=f"{name} skipped (offline)",
+    )
+
+
+def is_loopback(url: str) -> bool:
+    """True for a URL on this machine (localhost, 127.0.0.0/8, ::1): offline mode asks it."""
     host = urlparse(url).hostname or ""
     if host == "localhost":
         return True

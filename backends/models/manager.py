@@ -115,6 +115,13 @@ class ModelManager:
         Raises a BackendError (LoadCancelled when `cancel` was set) and keeps the previous
         model loaded if anything goes wrong.
         """
+        server = spec.server
+        if self._settings.offline and server is not None:
+            from backends.models.catalog import is_loopback, offline_refusal
+
+            if not is_loopback(server.base_url):
+                error = offline_refusal(server.name, server.base_url)
+                raise type(error)(f"{spec.name} was {error.message}", title=error.title)
         if options is None:
             options = self.load_options_for(spec.key)
         try:

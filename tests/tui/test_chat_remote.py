@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
+from pathlib import Path
 
+import pytest
 from textual.widgets import DataTable
 
 from backends.base import ModelSpec
+from backends.errors import ServerUnreachable
 from backends.models.catalog import discover_server_models
 from backends.settings import load_settings
 from tests.fixtures.openai_server import LocalOpenAIServer
@@ -30,8 +33,27 @@ def test_server_models_are_listed_and_a_dead_server_is_reported(
     )
     assert all(s.engine == "openai" and s.server is not None for s in specs)
     assert [name for name, _ in failures] == ["dead"]
+
+
+def test_offline_asks_no_server_off_this_machine_and_says_so(
+    openai_server: LocalOpenAIServer, tmp_path: Path
+) -> None:
+    """--offline: a LAN server is neither listed nor loaded, and the picker says why."""
+    from backends.models.catalog import server_spec
+    from backends.models.manager import ModelManager
+
     far = {"name": "lan", "base_url": "http://10.255.255.1:8000/v1"}
-    assert discover_server_models(load_settings(servers=[far], offline=True)) == ([], [])
+    near = {"name": "here", "base_url": openai_server.base_url}
+    settings = load_settings(servers=[far, near], offline=True)
+    specs, failures = discover_server_models(settings)
+    assert {s.server.name for s in specs} == {"here"}  # type: ignore[union-attr]
+    assert [name for name, _ in failures] == ["lan"]
+    assert "offline mode is on" in failures[0][1].message
+    manager = ModelManager(settings, recents_path=tmp_path / "r.json")
+    lan = server_spec(settings.servers[0].to_config(), "qwen")
+    with pytest.raises(ServerUnreachable, match="offline mode is on"):
+        manager.switch(lan)  # a recent or default_model on the LAN: refused, not dialled
+    assert len(openai_server.requests) == 0
 
 
 async def test_pick_a_server_model_and_stream_its_answer(
