@@ -179,11 +179,19 @@ class LocalAIApp(App[None]):
 
     def action_open_speech(self) -> None:
         """Transcribe an audio file or a recording; export subtitles or send text to chat."""
+        self.open_speech()
+
+    def open_speech(self, load: ModelSpec | None = None) -> None:
+        """The Speech screen; `load`, a speech model, is loaded there (given to --model)."""
         from tui.speech.speech_screen import SpeechScreen
 
         if isinstance(self.screen, SpeechScreen):
+            if load is not None:
+                self.screen.load_model(load)
             return
-        self.push_screen(SpeechScreen(self.settings, self.speech), self._transcript_to_chat)
+        self.push_screen(
+            SpeechScreen(self.settings, self.speech, load=load), self._transcript_to_chat
+        )
 
     def _transcript_to_chat(self, text: str | None) -> None:
         """The Speech screen's "send to chat": the words go into the prompt to edit."""

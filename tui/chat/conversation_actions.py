@@ -96,10 +96,13 @@ class ConversationActions:
         the draft it had."""
         screen = self.screen
         last = screen.store.state(OPEN_CHAT)
+        typed = screen.query_one(PromptInput).draft  # keys typed while the app started
         if last is not None and last.isdigit() and screen.store.get_conversation(int(last)):
             self.open(int(last))
         else:
             self._show(None)
+        if typed:
+            screen.query_one(PromptInput).show_draft(typed)  # what was typed wins
 
     def _show(self, conversation_id: int | None) -> None:
         """Empty the screen for `conversation_id` (None: a new chat), with its own draft."""

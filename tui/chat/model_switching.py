@@ -31,6 +31,11 @@ class ModelSwitching:
         if engine_kind(spec.engine) == "image" and images is not None:
             images.show(spec)  # an image model picked here: the Images screen runs it
             return
+        if engine_kind(spec.engine) == "speech":
+            # A speech model given to --model (or default_model) transcribes, not chats.
+            screen.notify(f"{spec.name} is a speech model: it opens on the Speech screen (F7).")
+            screen.app.open_speech(spec)  # type: ignore[attr-defined]
+            return
         if screen.generating:
             screen.notify("Stop the answer first (Esc), then switch models.", severity="warning")
             return

@@ -91,8 +91,11 @@ class SpeechScreen(Screen[str | None]):
     class ModelLoaded(Message):
         error: BackendError | None = None
 
-    def __init__(self, settings: Settings, speech: SpeechManager) -> None:
+    def __init__(
+        self, settings: Settings, speech: SpeechManager, *, load: ModelSpec | None = None
+    ) -> None:
         super().__init__()
+        self._load_at_start = load
         self._settings = settings
         self._speech = speech
         self._segments: list[Segment] = []
@@ -130,6 +133,13 @@ class SpeechScreen(Screen[str | None]):
         self._show_title()
         self._status("Name an audio file and press Enter, or press ctrl+r to record.")
         self.query_one("#speech-file", PathInput).focus()
+        if self._load_at_start is not None:
+            self.load_model(self._load_at_start)
+
+    def load_model(self, spec: ModelSpec) -> None:
+        """Load a speech model here (one given to --model, or picked)."""
+        self._status(f"Loading {spec.name}…")
+        self._load_worker(spec)
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         self.app.report_worker_failure(event)  # type: ignore[attr-defined]
@@ -383,8 +393,7 @@ class SpeechScreen(Screen[str | None]):
 
         def chosen(spec: ModelSpec | None) -> None:
             if spec is not None:
-                self._status(f"Loading {spec.name}…")
-                self._load_worker(spec)
+                self.load_model(spec)
 
         current = self._speech.spec
         self.app.push_screen(ModelPickerScreen(self._settings, [], current, kind="speech"), chosen)
