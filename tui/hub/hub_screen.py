@@ -25,7 +25,7 @@ from datetime import datetime
 from pathlib import Path
 
 from textual import events, on, work
-from textual.app import ComposeResult
+from textual.app import ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.message import Message
@@ -291,6 +291,12 @@ class HubScreen(Screen[None]):
         current = select.value if select.value in options else Select.NULL
         index = options.index(current) if current in options else -1
         select.value = options[(index + 1) % len(options)]  # type: ignore[assignment]
+
+    def palette_commands(self) -> list[SystemCommand]:
+        """Search, filters, sort and the downloads' actions, for the command palette."""
+        from tui.hub.hub_commands import hub_commands
+
+        return hub_commands(self)
 
     def action_cycle_task(self) -> None:
         self._cycle("#filter-task", TASKS, blank=True)

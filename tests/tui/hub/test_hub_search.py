@@ -237,3 +237,33 @@ async def test_filter_keys_cycle_back_to_any(make_client, queue) -> None:
         await settled(pilot)
         assert task.value == Select.NULL
         assert "acme/tiny-llama" in rows(app)  # all models again
+
+
+async def test_the_command_palette_has_the_hubs_filters_sort_and_downloads(
+    make_client, queue
+) -> None:
+    """The README says every action is in the palette: the Hub's were not."""
+    app = hub_app(make_client, queue)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press(*"tiny")
+        await settled(pilot)
+        screen = app.screen
+        assert isinstance(screen, HubScreen)
+        commands = {c.title: c for c in screen.palette_commands()}
+        for title, key in (
+            ("Filter by task", "alt+t"),
+            ("Filter by library", "alt+l"),
+            ("Only models that run here", "alt+r"),
+            ("Sort results", "alt+s"),
+            ("Show downloads", "alt+d"),
+            ("Pause or resume download", "p"),
+            ("Cancel download", "x"),
+            ("Remove download from the list", "del"),
+        ):
+            assert commands[title].help.endswith(f"({key})"), (title, commands[title].help)
+        await commands["Sort results"].callback()  # type: ignore[misc]
+        await settled(pilot)
+        assert screen.query_one("#filter-sort", Select).value == "likes"
+        await commands["Filter by task"].callback()  # type: ignore[misc]
+        await settled(pilot)
+        assert screen.query_one("#filter-task", Select).value != Select.NULL
