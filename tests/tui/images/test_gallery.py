@@ -151,3 +151,17 @@ async def test_delete_asks_then_removes_the_png(
 
         assert not (tmp_path / "out" / "day" / "102.png").exists()
         assert [i.seed for i in app.images.gallery.images()] == [101, 100]
+
+
+async def test_escape_leaves_an_empty_gallery_from_its_search_box(
+    make_image_app: Callable[..., LocalAIApp], scripted_image_engine
+) -> None:
+    """F6 on an empty gallery, / then Esc: Esc had no picture to go back to and did nothing."""
+    app = make_image_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        gallery = await _open_gallery(pilot, app)
+        assert gallery.images == []
+        await pilot.press("slash")
+        assert gallery.query_one("#gallery-search", Input).has_focus
+        await pilot.press("escape")
+        await until(pilot, lambda: not isinstance(app.screen, GalleryScreen), "gallery closed")
