@@ -49,6 +49,11 @@ PARAMS_PANEL_MIN_WIDTH = 110  # below this the side panel is hidden (ctrl+t show
 class ChatScreen(Screen[None]):
     BINDINGS = [
         Binding("escape", "stop", "Stop", id="chat.stop"),
+        # priority: the prompt (a TextArea) binds ctrl+c to copy, which with nothing selected
+        # did nothing at all; Ollama users press ctrl+c to stop an answer.
+        Binding(
+            "ctrl+c", "interrupt", "Stop answer", show=False, id="chat.interrupt", priority=True
+        ),
         Binding("ctrl+o", "pick_model", "Model", id="chat.pick_model"),
         Binding("ctrl+n", "new_chat", "New chat", show=False, id="chat.new"),
         Binding("ctrl+l", "open_conversations", "Chats", id="chat.conversations"),
@@ -252,6 +257,18 @@ class ChatScreen(Screen[None]):
             prompt.focus()
         else:
             self.app.escape_prefix.arm()  # type: ignore[attr-defined]
+
+    def action_interrupt(self) -> None:
+        """ctrl+c: copy the prompt's selection if there is one, else stop the answer (as
+        Esc does), else say how to quit."""
+        prompt = self.query_one(PromptInput)
+        if prompt.has_focus and prompt.selected_text:
+            prompt.action_copy()
+        elif self.answers.stop():
+            self.status.set_state("stopping…")
+            self.notify("Stopped the answer (Esc does the same). ctrl+q quits.")
+        else:
+            self.notify("Nothing to stop. ctrl+q quits the app; Esc stops an answer.")
 
     # -- the conversation ------------------------------------------------------------------
 

@@ -1,0 +1,41 @@
+"""ctrl+c in the chat: Ollama users press it to stop an answer; it did nothing at all."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+
+from backends.base import ModelSpec
+from tests.fixtures.scripted_engine import Script
+from tests.tui.test_chat_screen import answered, chat, notifications, ready, send, views
+from tests.tui.waiting import until
+from tui.app import LocalAIApp
+from tui.chat.prompt_input import PromptInput
+
+
+async def test_ctrl_c_stops_the_answer_and_says_how_to_quit(
+    make_app: Callable[..., LocalAIApp],
+    model_a: ModelSpec,
+    scripted_engines: dict[str, Script],
+) -> None:
+    script = scripted_engines["a"]
+    script.hold_before = 2
+    app = make_app(model_a)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await ready(app, pilot, "a")
+        await pilot.press("ctrl+c")  # nothing streams: it says what quits, and stays
+        assert "ctrl+q quits the app" in notifications(app)[-1]
+        await send(app, pilot, "go")
+        assert await asyncio.to_thread(script.reached_hold.wait, 5)
+        await until(pilot, lambda: views(app)[-1][1] == "Hello from", "partial text shown")
+        await pilot.press("ctrl+c")
+        await answered(app, pilot)
+        assert views(app)[-1] == ("assistant", "Hello from")  # kept, as Esc keeps it
+        assert any("Stopped the answer" in n and "ctrl+q" in n for n in notifications(app))
+        assert app.is_running
+        prompt = app.query_one(PromptInput)
+        prompt.text = "copy me"
+        prompt.select_all()
+        await pilot.press("ctrl+c")  # a selection in the prompt is still copied
+        assert app.clipboard == "copy me"
+        assert chat(app).conversation_id is not None
