@@ -96,3 +96,23 @@ async def test_the_open_chat_and_its_draft_come_back_after_a_restart(
         await until(pilot, lambda: chat(again).conversation_id == opened, "the chat reopened")
         assert again.query_one(PromptInput).text == "unsent words"
         assert "remember me" in [v.content for v in chat(again).query("MessageView")]  # type: ignore[attr-defined]
+
+
+async def test_sampling_parameters_set_in_the_panel_come_back_after_a_restart(
+    make_app: Callable[..., LocalAIApp], model_a: ModelSpec
+) -> None:
+    from textual.widgets import Input
+
+    from tui.chat.params_panel import ParamsPanel
+
+    app = make_app(model_a)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await ready(app, pilot, "a")
+        for name, value in (("temperature", "0"), ("seed", "42"), ("top_k", "x")):
+            app.query_one(f"#param-{name}", Input).value = value  # "x" is invalid: not kept
+            await pilot.pause()
+    again = make_app(model_a)
+    async with again.run_test(size=(120, 40)) as pilot:
+        await until(pilot, lambda: again.query(ParamsPanel), "the panel")
+        params = again.query_one(ParamsPanel).params()
+        assert params.temperature == 0.0 and params.seed == 42 and params.top_k == 40

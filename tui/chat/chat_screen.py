@@ -17,7 +17,7 @@ from textual.app import ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.screen import Screen
-from textual.widgets import Footer
+from textual.widgets import Footer, Input
 from textual.worker import Worker
 
 from backends.base import ModelSpec
@@ -31,7 +31,7 @@ from tui.chat.message_list import MessageList
 from tui.chat.message_view import MessageView, import_renderer
 from tui.chat.model_loader import ModelLoader
 from tui.chat.model_switching import ModelSwitching
-from tui.chat.params_panel import ParamsPanel
+from tui.chat.params_panel import InvalidParam, ParamsPanel
 from tui.chat.prompt_input import PromptInput
 from tui.chat.status_line import StatusLine
 
@@ -123,9 +123,10 @@ class ChatScreen(Screen[None]):
         from tui.widgets.device_gauge import DeviceGauge
 
         self.gauge = self._gauge_override or DeviceGauge()
-        panel = ParamsPanel(
-            self.settings.sampling.to_params(), self.settings.system_prompt, id="params"
-        )
+        from tui.chat.kept_params import kept_params
+
+        params = kept_params(self.store, self.settings.sampling.to_params())
+        panel = ParamsPanel(params, self.settings.system_prompt, id="params")
         panel.display = self.size.width >= PARAMS_PANEL_MIN_WIDTH
         self._panel_auto_hidden = not panel.display  # hidden for the width: widening shows it
         await self.mount(self.gauge, after=self.query_one(StatusLine))
@@ -149,6 +150,18 @@ class ChatScreen(Screen[None]):
         if self._draft_timer is not None:
             self._draft_timer.stop()
         self._draft_timer = self.set_timer(DRAFT_SAVE_DELAY_S, self._keep_draft)
+
+    @on(Input.Changed, "#params Input")
+    def _params_changed(self) -> None:
+        """A valid panel is kept for the next start (an invalid value is not, until fixed)."""
+        from tui.chat.kept_params import keep_params
+
+        try:
+            params = self.query_one(ParamsPanel).params()
+        except InvalidParam:
+            return
+        with contextlib.suppress(BackendError):
+            keep_params(self.store, params)
 
     def _keep_draft(self) -> None:
         self._draft_timer = None
