@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 
 from backends.errors import StorageError
 from backends.store import chat_state
+from backends.store.answer_versions import AnswerVersionStore
 from backends.store.attachments import AttachmentStore
 from backends.store.export import export_filename, render_markdown, write_new_file
 from backends.store.schema import SCHEMA_VERSION, migrate
@@ -125,6 +126,7 @@ class ConversationStore:
             raise
         self._db: sqlite3.Connection | None = conn
         self.attachments = AttachmentStore(self.path.parent / "attachments")
+        self.versions = AnswerVersionStore(self._conn, self._transaction)
 
     @classmethod
     def open_default(cls) -> ConversationStore:

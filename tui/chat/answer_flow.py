@@ -130,6 +130,7 @@ class AnswerFlow:
         if params is None:
             return
         if last.role == "assistant" and last.message_id is not None:
+            screen.store.versions.keep(last.message_id)  # ←/→ flips back to it
             screen.store.delete_messages_from(screen.conversation_id, last.message_id)
             await messages.remove_from(last)
         await self._start(params)
@@ -305,6 +306,7 @@ class AnswerFlow:
             stats = stats_from_finished(chunk.finished)
             view.set_stats(stats)
             screen.store.set_message_stats(message.message_id, stats)
+            view.set_versions(screen.store.versions.of(message.message_id))
 
 
 def _answer_title(spec: ModelSpec | None) -> str:

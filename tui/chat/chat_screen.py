@@ -292,6 +292,11 @@ class ChatScreen(Screen[None]):
     def _edit_from_prompt(self) -> None:
         self.conversation.edit_previous()
 
+    @on(PromptInput.FlipRequested)
+    @shows_backend_errors
+    async def _flip_answer(self, event: PromptInput.FlipRequested) -> None:
+        await self.conversation.flip_answer(event.step)
+
     @on(MessageView.EditRequested)
     def _edit_requested(self, event: MessageView.EditRequested) -> None:
         self.conversation.start_edit(event.view)

@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from tui.chat.clipboard import copy_with_notice, last_code_block
-from tui.chat.message_list import MessageList
+from tui.chat.message_list import MessageList, model_title
 from tui.chat.params_panel import ParamsPanel
 from tui.chat.prompt_input import PromptInput
 from tui.human_units import plural
@@ -48,6 +48,28 @@ class ConversationActions:
         from tui.chat.attachment_bar import AttachmentBar
 
         self.screen.query_one(AttachmentBar).set(view.images)
+
+    async def flip_answer(self, step: int) -> None:
+        """Show the previous (-1) or next (+1) answer to the last prompt (kept by regenerate);
+        the one shown is the one the next prompt builds on."""
+        screen = self.screen
+        view = screen.query_one(MessageList).last("assistant")
+        if view is None or view.message_id is None or screen.generating:
+            return
+        versions = screen.store.versions.flip(view.message_id, step)
+        if versions is None:
+            return  # the first or the last answer already, or never regenerated
+        assert screen.conversation_id is not None
+        messages = screen.store.messages(screen.conversation_id)
+        stored = next(m for m in messages if m.id == view.message_id)
+        title = model_title(stored.model_key, self.model_names())
+        await view.show_version(stored.content, stored.stats, title, versions)
+
+    def show_answer_versions(self) -> None:
+        """Mark the last answer of a reopened conversation when it has earlier versions."""
+        view = self.screen.query_one(MessageList).last("assistant")
+        if view is not None and view.message_id is not None:
+            view.set_versions(self.screen.store.versions.of(view.message_id))
 
     def copy_answer(self) -> None:
         screen = self.screen
@@ -100,7 +122,7 @@ class ConversationActions:
         if last is not None and last.isdigit() and screen.store.get_conversation(int(last)):
             self.open(int(last))
         else:
-            self._show(None)
+            screen.query_one(PromptInput).show_draft(screen.store.draft(None))
         if typed:
             screen.query_one(PromptInput).show_draft(typed)  # what was typed wins
 
@@ -156,6 +178,7 @@ class ConversationActions:
         screen.query_one(ParamsPanel).system_prompt = summary.system_prompt
         messages = screen.store.messages(conversation_id)
         screen.query_one(MessageList).show_stored(messages, self.model_names())
+        screen.call_after_refresh(self.show_answer_versions)
 
     def model_names(self) -> dict[str, str]:
         """Display names of the models this app knows without a scan: the loaded one, the

@@ -14,6 +14,7 @@ from textual.content import Content
 from textual.message import Message
 from textual.widgets import Label, Static
 
+from backends.store.answer_versions import AnswerVersions
 from backends.store.export import FINISH_NOTES
 from tui.human_units import plural
 
@@ -85,6 +86,7 @@ class MessageView(Vertical):
         self.message_id = message_id
         self._title = title or ("You" if role == "user" else "Assistant")
         self._stats = stats
+        self._versions: AnswerVersions | None = None  # set once an answer was regenerated
         self.can_focus = role == "user"
         self._stream: MarkdownStream | None = None
         self.images = tuple(images)  # stored copies (absolute paths)
@@ -106,12 +108,10 @@ class MessageView(Vertical):
             from tui.chat.answer_markdown import answer_parser
 
             yield Markdown(self.content, classes="body", parser_factory=answer_parser)
-        yield Static(
-            format_stats(self._stats) if self._stats else "", classes="stats", markup=False
-        )
+        yield Static("", classes="stats", markup=False)
 
     def on_mount(self) -> None:
-        self.query_one(".stats").display = bool(self._stats)
+        self._show_stats_line()
         reason = (self._stats or {}).get("finish_reason")
         self.set_class(reason == "cancelled", "-stopped")
         self.set_class(reason == "error", "-error")
@@ -140,10 +140,38 @@ class MessageView(Vertical):
 
     def set_stats(self, stats: dict[str, Any]) -> None:
         self._stats = stats
-        stats_line = self.query_one(".stats", Static)
-        stats_line.update(format_stats(stats))
-        stats_line.display = True
+        self._show_stats_line()
         self.set_class(stats.get("finish_reason") == "cancelled", "-stopped")
+
+    def set_versions(self, versions: AnswerVersions) -> None:
+        """Under an answer that was regenerated: which of its prompt's answers this is."""
+        self._versions = versions if versions.total > 1 else None
+        if self.query(".stats"):  # else compose shows it
+            self._show_stats_line()
+
+    async def show_version(
+        self, content: str, stats: dict[str, Any] | None, title: str, versions: AnswerVersions
+    ) -> None:
+        """Show another answer to the same prompt (flipped to with ←/→)."""
+        from textual.widgets import Markdown
+
+        self.content = content
+        self._stats = stats
+        self.query_one(".role", Label).update(title)
+        await self.query_one(Markdown).update(content)
+        reason = (stats or {}).get("finish_reason")
+        self.set_class(reason == "cancelled", "-stopped")
+        self.set_class(reason == "error", "-error")
+        self.set_versions(versions)
+
+    def _show_stats_line(self) -> None:
+        parts = [format_stats(self._stats)] if self._stats else []
+        if self._versions is not None:
+            shown, total = self._versions.shown, self._versions.total
+            parts.append(f"answer {shown} of {total} (← → in an empty prompt)")
+        stats_line = self.query_one(".stats", Static)
+        stats_line.update(" · ".join(p for p in parts if p))
+        stats_line.display = bool(parts)
 
     def set_error(self, text: str) -> None:
         stats_line = self.query_one(".stats", Static)

@@ -54,6 +54,12 @@ class PromptInput(TextArea):
         """Up was pressed in an empty prompt."""
 
     @dataclass
+    class FlipRequested(Message):
+        """← or → in an empty prompt: show the previous / next answer to the last prompt."""
+
+        step: int  # -1 earlier, +1 later
+
+    @dataclass
     class PageRequested(Message):
         """PageUp/PageDown in a prompt that has nothing to scroll: page the conversation."""
 
@@ -194,6 +200,18 @@ class PromptInput(TextArea):
             self.post_message(self.PageRequested(1))
         else:
             super().action_cursor_page_down()
+
+    def action_cursor_left(self, select: bool = False) -> None:
+        if not self.text and not select:
+            self.post_message(self.FlipRequested(-1))
+            return
+        super().action_cursor_left(select)
+
+    def action_cursor_right(self, select: bool = False) -> None:
+        if not self.text and not select:
+            self.post_message(self.FlipRequested(1))
+            return
+        super().action_cursor_right(select)
 
     def action_cursor_up(self, select: bool = False) -> None:
         if not self.text and not select:

@@ -16,6 +16,7 @@ import pytest
 
 from backends.base import StreamFinished
 from backends.errors import StorageError
+from backends.store.answer_versions import AnswerVersions
 from backends.store.conversations import (
     ConversationStore,
     fts_query,
@@ -443,3 +444,36 @@ def test_stats_from_a_finished_stream_round_trip_and_export(store: ConversationS
     assert "_41 tokens · 50.0 tok/s · first token 0.20 s · hit the token limit_" in (
         store.export_markdown(cid)
     )
+
+
+def test_regenerated_answers_are_kept_as_versions_to_flip_between(
+    store: ConversationStore,
+) -> None:
+    cid = store.create_conversation()
+    prompt = store.add_message(cid, "user", "a poem")
+    answer = store.add_message(cid, "assistant", "first")
+    for text in ("second", "third"):  # what a regenerate does: keep, delete, add
+        store.versions.keep(answer)
+        store.delete_messages_from(cid, answer)
+        answer = store.add_message(cid, "assistant", text)
+    assert store.versions.of(answer) == AnswerVersions(3, 3)
+    assert store.versions.flip(answer, +1) is None  # the newest is shown
+    assert store.versions.flip(answer, -1) == AnswerVersions(2, 3)
+    assert store.messages(cid)[-1].content == "second"  # what the next prompt builds on
+    assert store.versions.flip(answer, -1) == AnswerVersions(1, 3)
+    assert store.messages(cid)[-1].content == "first"
+    assert store.versions.flip(answer, -1) is None
+    assert store.versions.flip(answer, +1) == AnswerVersions(2, 3)
+    assert store.versions.flip(answer, +1) == AnswerVersions(3, 3)
+    assert store.messages(cid)[-1].content == "third"
+    store.versions.flip(answer, -1)  # regenerating while "second" shows keeps the order
+    store.versions.keep(answer)
+    store.delete_messages_from(cid, answer)
+    answer = store.add_message(cid, "assistant", "fourth")
+    texts = []
+    for _ in range(3):
+        store.versions.flip(answer, -1)
+        texts.append(store.messages(cid)[-1].content)
+    assert texts == ["third", "second", "first"]
+    store.delete_messages_from(cid, prompt)  # an edited prompt takes its answers with it
+    assert store.versions.of(store.add_message(cid, "assistant", "x")) == AnswerVersions(1, 1)
