@@ -73,6 +73,8 @@ class HostedChatEngine(HostedEngine[LoadOptions]):
         use_spare: bool = True,
     ) -> None:
         super().__init__(engine_class, target, label=label, use_spare=use_spare)
+        self._class_capabilities: EngineCapabilities = engine_class.capabilities
+        # The loaded model's, asked of the host after each load (vision needs an mmproj...).
         self.capabilities: EngineCapabilities = engine_class.capabilities
         self._crash_hook: CrashHook | None = getattr(engine_class, "options_after_crash", None)
         self._pending_notice: str | None = None
@@ -111,6 +113,13 @@ class HostedChatEngine(HostedEngine[LoadOptions]):
         except Exception:  # a broken hook must not hide the crash itself
             log.exception("options_after_crash failed")
             return None
+
+    def _after_load(self) -> None:
+        self.capabilities = self.host.call("capabilities")  # the loaded model's
+
+    def unload(self) -> None:
+        self.capabilities = self._class_capabilities
+        super().unload()
 
     # -- streaming ----------------------------------------------------------------------------
 

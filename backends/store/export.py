@@ -6,13 +6,11 @@ import re
 import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from backends.errors import StorageError
 from backends.store.chat_state import SystemPromptChange
-
-if TYPE_CHECKING:
-    from backends.store.conversations import ConversationSummary, StoredMessage
+from backends.store.records import ConversationSummary, StoredMessage
 
 _ROLE_HEADINGS = {"user": "User", "assistant": "Assistant", "system": "System"}
 _FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
