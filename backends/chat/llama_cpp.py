@@ -229,7 +229,9 @@ class LlamaCppEngine:
         self._info = info
         self._key = spec.key
         self._vision, self._name = bool(spec.projector), spec.name
-        self.capabilities = dataclasses.replace(type(self).capabilities, vision=self._vision)
+        self.capabilities = dataclasses.replace(
+            type(self).capabilities, vision=self._vision, chat_template=bool(info.chat_template)
+        )
         self._n_gpu_layers = self._offloaded_layers(options.n_gpu_layers, info, llama_cpp)
         steps.check_cancel()
         steps.report(1.0, "Ready")

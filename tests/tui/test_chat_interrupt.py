@@ -39,3 +39,20 @@ async def test_ctrl_c_stops_the_answer_and_says_how_to_quit(
         await pilot.press("ctrl+c")  # a selection in the prompt is still copied
         assert app.clipboard == "copy me"
         assert chat(app).conversation_id is not None
+
+
+async def test_a_base_model_is_marked_in_the_header_while_it_is_loaded(
+    make_app: Callable[..., LocalAIApp],
+    model_a: ModelSpec,
+    model_b: ModelSpec,
+    scripted_engines: dict[str, Script],
+) -> None:
+    """The "no chat template" notice was a 4 s toast, gone before the odd answers began."""
+    scripted_engines["b"].chat_template = False
+    app = make_app(model_b)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await ready(app, pilot, "b")
+        assert "base model: no chat template" in chat(app).status.text
+        chat(app).load_model(model_a)
+        await ready(app, pilot, "a")
+        assert "base model" not in chat(app).status.text

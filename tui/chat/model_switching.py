@@ -56,7 +56,11 @@ class ModelSwitching:
 
     def loaded(self) -> None:
         self.show_state()
-        self.screen.status.set_model(self.screen.manager.label())
+        label, engine = self.screen.manager.label(), self.screen.manager.engine
+        if label and engine is not None and not engine.capabilities.chat_template:
+            # A base model: the 4 s notice was gone before the odd answers began.
+            label += " · base model: no chat template, plain transcript"
+        self.screen.status.set_model(label)
         self.show_usage(sample=True)
         self.screen.answers.model_loaded()
 
