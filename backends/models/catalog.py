@@ -220,9 +220,11 @@ def scan_model_dirs(folders: list[Path]) -> list[ModelSpec]:
 
 
 def server_spec(server: ServerConfig, model: str) -> ModelSpec:
+    """A model a server lists. Its name carries the server's: two servers serving "qwen"
+    would otherwise read the same in the picker, the chat header and the chat list."""
     return ModelSpec(
         key=f"{SERVER_KEY_PREFIX}{server.name}/{model}",
-        name=model,
+        name=f"{model} · {server.name}",
         engine="openai",
         source="server",
         server=server,

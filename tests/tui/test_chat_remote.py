@@ -135,3 +135,32 @@ async def test_a_server_model_as_the_startup_model(
     async with app.run_test(size=(120, 40)) as pilot:
         await ready(app, pilot, f"openai:local/{model}")
         assert not [n for n in notifications(app) if "hf download" in n]
+
+
+async def test_two_servers_serving_the_same_model_are_named_apart(
+    make_app: Callable[..., LocalAIApp],
+    model_a: ModelSpec,
+    openai_server: LocalOpenAIServer,
+) -> None:
+    """Both read "qwen" in the picker, the header and the chat list."""
+    from tui.chat.message_list import model_title
+
+    servers = [
+        {"name": "gpu-box", "base_url": openai_server.base_url},
+        {"name": "laptop", "base_url": openai_server.base_url},
+    ]
+    app = make_app(model_a, load_settings(servers=servers))
+    model = openai_server.model
+    async with app.run_test(size=(120, 40)) as pilot:
+        await ready(app, pilot, "a")
+        await pilot.press("ctrl+o")
+        table = app.screen.query_one(DataTable)
+        await until(pilot, lambda: sum(model in r for r in table_text(table)) == 2, "both")
+        rows = [r for r in table_text(table) if model in r]
+        assert any(f"{model} · gpu-box" in r for r in rows)
+        assert any(f"{model} · laptop" in r for r in rows)
+        await pilot.press(*f"{model} · laptop", "enter")
+        await ready(app, pilot, f"openai:laptop/{model}")
+        assert f"{model} · laptop" in chat(app).status.text
+    # A saved answer from a server the app no longer knows still names it.
+    assert model_title(f"openai:gpu-box/{model}") == f"{model} · gpu-box"
