@@ -56,3 +56,30 @@ async def test_a_base_model_is_marked_in_the_header_while_it_is_loaded(
         chat(app).load_model(model_a)
         await ready(app, pilot, "a")
         assert "base model" not in chat(app).status.text
+
+
+async def test_a_long_paste_is_folded_with_a_line_count_and_space_shows_it_all(
+    make_app: Callable[..., LocalAIApp], model_a: ModelSpec
+) -> None:
+    from textual.widgets import Static
+
+    from tui.chat.message_view import MessageView
+
+    paste = "\n".join(f"line {n}: " + "x" * 30 for n in range(500))  # ~20 KB
+    app = make_app(model_a)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await ready(app, pilot, "a")
+        prompt = app.query_one(PromptInput)
+        prompt.text = paste
+        await pilot.press("enter")
+        await answered(app, pilot)
+        view = next(v for v in app.query(MessageView) if v.role == "user")
+        body = str(view.query_one(".body", Static).render())
+        assert body.startswith("line 0:") and "line 11:" in body and "line 12:" not in body
+        assert "488 more lines" in body and "Space shows all" in body
+        assert app.store.messages(chat(app).conversation_id)[0].content == paste  # type: ignore[arg-type]
+        view.focus()
+        await pilot.press("space")
+        assert "line 499:" in str(view.query_one(".body", Static).render())
+        await pilot.press("space")
+        assert "line 499:" not in str(view.query_one(".body", Static).render())

@@ -88,7 +88,8 @@ def test_model_picker_at_80x24(
         app.manager._remember(model_b)
         await pilot.press("ctrl+o")
         notes = app.screen.query_one("#picker-notes")
-        await until(pilot, lambda: "Model key" in str(notes.render()), "scan")
+        await until(pilot, lambda: str(notes.render()) == "Model key: b", "scan")
+        app.screen.query_one("#picker-filter").cursor_blink = False  # type: ignore[attr-defined]
         await pilot.pause()
 
     assert snap_compare(app, terminal_size=(80, 24), run_before=run_before)

@@ -46,6 +46,22 @@ def format_stats(stats: dict[str, Any]) -> str:
     return " · ".join(parts)
 
 
+FOLD_LINES = 12  # a message longer than this (or FOLD_CHARS) shows its first lines
+FOLD_CHARS = 3000
+
+
+def folded(text: str) -> str | None:
+    """The first lines of a long message and how much more there is; None when short."""
+    lines = text.splitlines()
+    if len(lines) <= FOLD_LINES and len(text) <= FOLD_CHARS:
+        return None
+    head = "\n".join(lines[:FOLD_LINES])[:FOLD_CHARS]
+    shown = head.count("\n") + 1
+    rest = len(lines) - shown
+    more = plural(rest, "more line") if rest > 0 else f"{len(text) - len(head):,} more characters"
+    return f"{head}\n… {more} ({plural(len(text), 'character')}) · Space shows all"
+
+
 def import_renderer() -> None:
     """Import what the first message needs (markdown-it, pygments: ~50–100 ms) ahead of it.
 
@@ -62,6 +78,7 @@ class MessageView(Vertical):
 
     BINDINGS = [
         Binding("enter,e", "edit", "Edit & resend", id="message.edit"),
+        Binding("space", "toggle_fold", "Show all / fold", id="message.fold"),
     ]
 
     @dataclass
@@ -87,6 +104,7 @@ class MessageView(Vertical):
         self._title = title or ("You" if role == "user" else "Assistant")
         self._stats = stats
         self._versions: AnswerVersions | None = None  # set once an answer was regenerated
+        self._folded = False  # a long user message shows its first lines
         self.can_focus = role == "user"
         self._stream: MarkdownStream | None = None
         self.images = tuple(images)  # stored copies (absolute paths)
@@ -98,8 +116,10 @@ class MessageView(Vertical):
 
             yield MessageImages(self.images)
         if self.role == "user":
-            # What the user typed, as typed: no Markdown, no markup, line breaks kept.
-            yield Static(Content(self.content), classes="body")
+            # What the user typed, as typed: no Markdown, no markup, line breaks kept; a long
+            # paste folded to its first lines (Space shows all).
+            self._folded = folded(self.content) is not None
+            yield Static(Content(self._body_text()), classes="body")
         else:
             # Imported here: Markdown pulls in pygments (~50 ms), not needed for the first
             # frame.
@@ -179,6 +199,17 @@ class MessageView(Vertical):
         stats_line.update(Content(text))
         stats_line.display = True
         self.add_class("-error")
+
+    def _body_text(self) -> str:
+        short = folded(self.content) if self._folded else None
+        return self.content if short is None else short
+
+    def action_toggle_fold(self) -> None:
+        """Space on a long message: show all of it, or fold it again."""
+        if self.role != "user" or folded(self.content) is None:
+            return
+        self._folded = not self._folded
+        self.query_one(".body", Static).update(Content(self._body_text()))
 
     def action_edit(self) -> None:
         if self.role == "user":
