@@ -118,7 +118,12 @@ def _reaches(settings: Any, path: tuple[str, ...]) -> Any:
     if section == "sampling":
         return getattr(settings.sampling.to_params(), rest[0])
     if section == "servers":
-        return getattr(settings.servers[int(rest[0])].to_config(), rest[1])
+        entry = settings.servers[int(rest[0])]
+        # What the engine gets (ServerConfig); workflows are read by the picker's catalog.
+        value = getattr(entry.to_config(), rest[1], None) or getattr(entry, rest[1])
+        for part in rest[2:]:  # a table (headers) arrives as pairs
+            value = dict(value)[part]
+        return value
     if section == "models":
         return getattr(settings.load_options_for(rest[0]), rest[1])
     if section == "images" and rest == ["outputs_dir"]:
@@ -157,6 +162,8 @@ def _same(arrived: Any, written: Any) -> bool:
         return [_same_path(a) for a in arrived] == [_same_path(w) for w in written]
     if isinstance(arrived, Path):
         return arrived == Path(written).expanduser() or arrived == Path(written)
+    if isinstance(arrived, str) and isinstance(written, str) and written.startswith("~"):
+        return arrived in (written, str(Path(written).expanduser()))  # a path, expanded
     return bool(arrived == written)
 
 

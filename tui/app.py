@@ -83,6 +83,9 @@ class LocalAIApp(App[None]):
         self.hub = HubAccess(self, self.settings)
         self.images = ImageAccess(self, self.settings, gallery)
         self.speech = speech or SpeechManager(self.settings)
+        from tui.server_access import ServerAccess
+
+        self.servers = ServerAccess(self, self.settings)
         if self.settings.keymap:
             self.set_keymap(self.settings.keymap)  # checked for collisions after start
 
@@ -109,6 +112,7 @@ class LocalAIApp(App[None]):
         if self.settings.theme in self.available_themes:
             self.theme = self.settings.theme
         self.call_after_refresh(self._resume_downloads)
+        self.call_after_refresh(self.servers.start)  # probes in its own threads
         if self.settings.keymap:
             self._check_keymap()
 
@@ -128,6 +132,7 @@ class LocalAIApp(App[None]):
             self.notify(problem, title="Keymap", severity="warning", timeout=30, markup=False)
 
     def on_unmount(self) -> None:
+        self.servers.close()
         self.hub.close()
         self.images.close()
         self.manager.unload()
