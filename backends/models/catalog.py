@@ -21,6 +21,11 @@ from urllib.parse import urlparse
 
 from backends.base import ModelSpec, ServerConfig
 from backends.errors import BackendError, ModelNotFound, ServerUnreachable
+from backends.models.model_keys import (
+    FILE_KEY_PREFIXES,
+    spec_from_file_key,
+    transformers_folder_spec,
+)
 from backends.speech.catalog import looks_like_ct2_whisper, scan_speech_dirs, speech_spec
 
 if TYPE_CHECKING:
@@ -365,7 +370,7 @@ def _resolve(
         return _server_model(model, settings)
     prefix, _, rest = model.partition(":")
     if prefix in FILE_KEY_PREFIXES and rest:
-        return _spec_from_file_key(model, prefix, Path(rest).expanduser())
+        return spec_from_file_key(model, prefix, Path(rest).expanduser())
     path = Path(model).expanduser()
     if path.is_file():
         if path.suffix.lower() != ".gguf":
@@ -400,50 +405,6 @@ def _resolve(
     raise ModelNotFound(
         f"No model {model!r} here: not a file, a folder, a known model key, or a repo in the "
         "Hugging Face cache. Pass a path or a repo id (owner/name), or pick one with ctrl+o."
-    )
-
-
-def transformers_folder_spec(folder: Path) -> ModelSpec:
-    """A transformers model folder given by path (config.json inside)."""
-    resolved = folder.absolute()
-    return ModelSpec(
-        key=f"path:{resolved}",
-        name=resolved.name,
-        engine="transformers",
-        path=str(resolved),
-        source="path",
-    )
-
-
-# Keys the app writes that carry a path (ModelSpec.key): any of them is accepted back by
-# --model and default_model, wherever the file is (not only under model_dirs).
-FILE_KEY_PREFIXES = ("gguf", "path", "whisper", "diffusers", "sdcpp")
-
-
-def _spec_from_file_key(key: str, prefix: str, path: Path) -> ModelSpec:
-    if not path.exists():
-        raise ModelNotFound(
-            f"The model key {key!r} points at {path}, which is not there any more. Check "
-            "the path, or pick the model with ctrl+o."
-        )
-    if prefix == "gguf" and path.is_file():
-        return gguf_spec(path)
-    if prefix == "path" and (path / "config.json").is_file():
-        return transformers_folder_spec(path)
-    if prefix == "whisper" and path.is_dir():
-        from backends.speech.catalog import speech_spec
-
-        return speech_spec(path)
-    if prefix in ("diffusers", "sdcpp"):
-        from backends.image.catalog import diffusers_spec, single_file_spec
-
-        if path.is_file():
-            return single_file_spec(path, engine=prefix)
-        if prefix == "diffusers":
-            return diffusers_spec(path)
-    raise ModelNotFound(
-        f"The model key {key!r} points at {path}, which is not a model of that kind. "
-        "Pick the model with ctrl+o."
     )
 
 
