@@ -227,10 +227,8 @@ class ModelCardScreen(Screen[None]):
             vram = human_bytes(free_vram) if free_vram is not None else "— (no GPU)"
             ram = human_bytes(free_ram) if free_ram is not None else "—"
             free = f"free now: VRAM {vram}, RAM {ram}"
-            title.update(
-                f"Quantizations ({free}) — Space marks, d downloads the marked ones "
-                "(else the highlighted)"
-            )
+            # d takes the marked quants, else the highlighted one (Enter too).
+            title.update(f"Quantizations ({free}) — Space marks, d downloads")
             for label, key in QUANT_COLUMNS:
                 table.add_column(label, key=key)
             for group in card.quant_groups:
