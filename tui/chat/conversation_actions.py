@@ -14,12 +14,12 @@ from tui.chat.prompt_input import PromptInput
 from tui.human_units import plural
 
 if TYPE_CHECKING:
-    from tui.chat.chat_screen import ChatScreen
+    from tui.chat.chat_host import ChatHost
     from tui.chat.message_view import MessageView
 
 
 class ConversationActions:
-    def __init__(self, screen: ChatScreen) -> None:
+    def __init__(self, screen: ChatHost) -> None:
         self.screen = screen
 
     def edit_previous(self) -> None:

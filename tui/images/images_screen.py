@@ -29,6 +29,7 @@ from backends.image.protocol import GenerationCancelled, ImageCapabilities, Imag
 from tui.images.image_form import ImageForm, resolve_seeds
 from tui.images.job_progress import JobProgress
 from tui.widgets.image_preview import ImagePreview
+from tui.widgets.navigation_bar import NavigationBar
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -46,7 +47,7 @@ STEP_FLUSH_S = 0.05
 class ImagesScreen(Screen[None]):
     BINDINGS = [
         Binding("ctrl+g", "generate", "Generate", id="images.generate", priority=True),
-        Binding("escape", "cancel_running", "Cancel", id="images.cancel"),
+        Binding("escape", "cancel_running", "Cancel / back", id="images.cancel"),
         Binding("delete", "remove_job", "Remove queued", show=False, id="images.remove"),
         Binding("ctrl+o", "pick_model", "Model", id="images.pick_model"),
         Binding("ctrl+l", "open_gallery", "Gallery", id="images.gallery"),
@@ -104,6 +105,7 @@ class ImagesScreen(Screen[None]):
         self._ready = False  # on_mount ran (Textual's is_mounted turns true only after it)
 
     def compose(self) -> ComposeResult:
+        yield NavigationBar("images")
         with Horizontal(id="image-status"):
             yield Static("No image model · ctrl+o picks one", id="image-model", markup=False)
         with Horizontal(id="image-body"):
@@ -389,10 +391,13 @@ class ImagesScreen(Screen[None]):
         self.query_one(JobProgress).show_jobs(self.queue.pending())
 
     def action_cancel_running(self) -> None:
+        """Esc: cancel the running job, else go back to where the user came from."""
         job = self.queue.running
         if job is not None:
             self.queue.cancel(job.id)
             self.query_one(JobProgress).say("Cancelling…")
+        else:
+            self.app.action_back()  # type: ignore[attr-defined]
 
     def action_remove_job(self) -> None:
         job_id = self.query_one(JobProgress).selected_job_id()
@@ -409,19 +414,12 @@ class ImagesScreen(Screen[None]):
     # -- gallery ---------------------------------------------------------------------------
 
     def action_open_gallery(self) -> None:
-        from tui.images.gallery_screen import GalleryScreen
+        self.app.action_go("gallery")  # type: ignore[attr-defined]
 
-        self.app.push_screen(
-            GalleryScreen(self.gallery, renderer=self.settings.images.renderer),  # type: ignore[arg-type]
-            self._from_gallery,
-        )
-
-    def _from_gallery(self, choice: tuple[str, GalleryImage] | None) -> None:
-        if choice is None:
-            return
+    def from_gallery(self, action: str, image: GalleryImage) -> None:
+        """The gallery's "reuse" (parameters) or "img2img" (also the start image)."""
         from backends.image.png_metadata import request_from_parameters
 
-        action, image = choice
         form = self.query_one(ImageForm)
         form.fill(request_from_parameters(image.parameters))
         if action == "img2img":

@@ -3,7 +3,7 @@
 Segments appear as faster-whisper decodes them (a thread worker posts one message per
 segment: a few per second at most, so no coalescing is needed). Esc stops a transcription
 between segments, and keeps what was decoded. The transcript can be copied, written as
-.txt / .srt / .vtt, or sent to the chat prompt (the screen dismisses with the text).
+.txt / .srt / .vtt, or sent to the chat prompt (`SentToChat`: the app opens the chat).
 """
 
 from __future__ import annotations
@@ -37,6 +37,7 @@ from backends.speech.subtitles import FORMATS, plain_text, write_transcript
 from tui.chat.clipboard import copy_with_notice
 from tui.speech.push_to_talk import PushToTalk
 from tui.speech.segment_list import SegmentList, timestamp
+from tui.widgets.navigation_bar import NavigationBar
 from tui.widgets.path_input import PathInput
 
 if TYPE_CHECKING:
@@ -48,7 +49,7 @@ if TYPE_CHECKING:
 AUDIO_SUFFIXES = (".wav", ".mp3", ".flac", ".ogg", ".oga", ".opus", ".m4a", ".aac", ".webm", ".mp4")
 
 
-class SpeechScreen(Screen[str | None]):
+class SpeechScreen(Screen[None]):
     """Dismisses with the transcript when it is sent to the chat, else None."""
 
     DEFAULT_CSS = """
@@ -80,6 +81,12 @@ class SpeechScreen(Screen[str | None]):
     ]
 
     @dataclass
+    class SentToChat(Message):
+        """ctrl+g: the transcript goes into the chat prompt (the app opens the chat)."""
+
+        text: str
+
+    @dataclass
     class Progressed(Message):
         """One event of the running transcription (or its failure)."""
 
@@ -103,6 +110,7 @@ class SpeechScreen(Screen[str | None]):
 
     def compose(self) -> ComposeResult:
         speech = self._settings.speech
+        yield NavigationBar("speech")
         yield Static("", id="speech-title", markup=False)
         with Horizontal(classes="speech-row"):
             yield Label("Audio file")
@@ -320,7 +328,7 @@ class SpeechScreen(Screen[str | None]):
             export_row.remove_class("-open")
             self.query_one("#speech-file", PathInput).focus()
         else:
-            self.dismiss(None)
+            self.app.action_back()  # type: ignore[attr-defined]
 
     def action_copy(self) -> None:
         text = plain_text(self._segments)
@@ -366,7 +374,7 @@ class SpeechScreen(Screen[str | None]):
             return
         if self._cancel is not None:
             self._cancel.set()
-        self.dismiss(text)
+        self.post_message(self.SentToChat(text))
 
     def action_toggle_translate(self) -> None:
         self.query_one("#speech-translate", Checkbox).toggle()
