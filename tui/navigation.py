@@ -6,8 +6,8 @@ built on the first visit and kept afterwards, so leaving a screen keeps what was
 transcript, a form, and a modal it had open. The chat is the default mode (the app's first
 screen).
 
-- The key of a place works from every screen, a text input's focus included (priority
-  bindings: TextArea binds F6 and F7 itself). Pressing the key of the open screen does
+- The key of a place works from every screen, a text input's focus included (F6 and F7 are
+  priority bindings: TextArea binds them itself). Pressing the key of the open screen does
   nothing.
 - `Navigator.back()` (Esc on a top-level screen that has nothing of its own to stop) goes to
   the place the user came from; the history holds each place once, latest last, so walking
@@ -71,12 +71,14 @@ class Place:
     binding_id: str  # keymap settings remap it by this id
     help: str
     build: Callable[[Any], Screen[Any]]  # called with the app on the first visit
-    priority: bool = True  # False where a screen's own binding may take the key (F2 rename)
+    # True only where a focused widget binds the key itself (TextArea: F6, F7); elsewhere a
+    # screen's own binding (a keymap may put one there) keeps the key.
+    priority: bool = False
 
 
 PLACES: tuple[Place, ...] = (
     Place(CHAT, "Chat", "f2", "app.chat",
-          "Talk to the loaded model", _build_chat, priority=False),
+          "Talk to the loaded model", _build_chat),
     Place("hub", "Hub", "f3", "app.hub",
           "Search the Hugging Face Hub, read cards, download models", _build_hub),
     Place("cache", "Disk", "f4", "app.cache",
@@ -84,9 +86,11 @@ PLACES: tuple[Place, ...] = (
     Place("images", "Images", "f5", "app.images",
           "Generate pictures with a diffusion model", _build_images),
     Place("gallery", "Gallery", "f6", "app.gallery",
-          "Past images: reuse parameters, image to image, delete", _build_gallery),
+          "Past images: reuse parameters, image to image, delete", _build_gallery,
+          priority=True),
     Place("speech", "Speech", "f7", "app.speech",
-          "Transcribe a file or a recording; export .srt/.vtt", _build_speech),
+          "Transcribe a file or a recording; export .srt/.vtt", _build_speech,
+          priority=True),
 )  # fmt: skip
 
 
