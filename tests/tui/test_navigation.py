@@ -57,7 +57,11 @@ def field_text(app: LocalAIApp, name: str) -> str:
 
 
 async def arrive(pilot, app: LocalAIApp, name: str) -> None:  # noqa: ANN001
-    await until(pilot, lambda: app.current_mode == name, f"the {name} screen, not {app.current_mode} (focus {app.screen.focused})")
+    await until(
+        pilot,
+        lambda: app.current_mode == name,
+        f"the {name} screen, not {app.current_mode} (focus {app.screen.focused})",
+    )
     await until(pilot, lambda: app.screen.query(NavigationBar), f"the bar on {name}")
     await pilot.pause()
 
