@@ -145,7 +145,7 @@ class LocalAIApp(App[None]):
         """Back to the screen the user came from (Esc where a screen has nothing to stop)."""
         self.navigation.back()
 
-    def unload_for_delete(self) -> bool:
+    def _unload_for_delete(self) -> bool:
         """Unload the chat's model before its files are deleted; False while it answers."""
         chat = self.chat
         if getattr(chat, "generating", False):

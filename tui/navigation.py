@@ -41,7 +41,7 @@ def _build_hub(app: Any) -> Screen[Any]:
 
 def _build_cache(app: Any) -> Screen[Any]:
     return app.hub.build_cache_screen(  # type: ignore[no-any-return]
-        loaded_model=lambda: app.manager.spec, unload_model=app.unload_for_delete
+        loaded_model=lambda: app.manager.spec, unload_model=app._unload_for_delete
     )
 
 
