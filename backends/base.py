@@ -67,22 +67,25 @@ class LoadOptions:
     use_extra_bufts: bool = True
 
 
+# Pictures go to a model at most this many pixels on their longest side (the stored copy
+# keeps its size): vision processors work at 224-1536 px, and a 3000x3000 PNG went out as
+# a 36 MB data URL on every turn.
+DEFAULT_IMAGE_MAX_SIDE = 1536
+
+
 @dataclass(frozen=True)
 class ImageAttachment:
     """An image given to a vision model: a file path, or the encoded bytes (PNG, JPEG...).
 
-    Frozen and picklable, so a message with images can go to an engine host.
+    Frozen and picklable, so a message with images can go to an engine host. Engines send
+    it scaled down to `max_side` pixels on its longest side (None: as it is); see
+    backends.chat.image_fit. Read it with backends.chat.images.read_attachment.
     """
 
     path: str | None = None
     data: bytes | None = None
     mime: str | None = None  # guessed from the path or the bytes when not given
-
-    def read(self) -> bytes:
-        """The encoded image; ImageUnreadable when the file is gone or unreadable."""
-        from backends.chat.images import read_attachment
-
-        return read_attachment(self)
+    max_side: int | None = DEFAULT_IMAGE_MAX_SIDE
 
 
 @dataclass(frozen=True)
@@ -149,11 +152,16 @@ ProgressCallback = Callable[[LoadProgress], None]
 
 @dataclass(frozen=True)
 class EngineCapabilities:
-    """What the TUI may offer for an engine; it never looks at class names."""
+    """What the TUI may offer for an engine; it never looks at class names.
+
+    An engine's `capabilities` describe the *loaded model* once `load` returns (a GGUF
+    with its mmproj can see; the same engine with a text-only model cannot); before
+    that, or after `unload`, the engine class's defaults.
+    """
 
     streaming: bool = True
     cancel: bool = True
-    vision: bool = False
+    vision: bool = False  # the loaded model takes images
     lists_models: bool = False  # a server that can be asked for its models
     holds_memory: bool = True  # False for remote engines
     load_options: frozenset[str] = field(default_factory=frozenset)  # LoadOptions fields used
@@ -170,7 +178,8 @@ class MemoryFootprint:
 @runtime_checkable
 class ChatEngine(Protocol):
     name: ClassVar[str]
-    capabilities: ClassVar[EngineCapabilities]
+    # The loaded model's (an instance attribute set by `load`), else the class's defaults.
+    capabilities: EngineCapabilities
 
     def load(
         self,

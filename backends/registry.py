@@ -95,8 +95,8 @@ def create_engine(name: str, *, hosted: bool | None = None) -> ChatEngine:
         hosted_engine = HostedChatEngine(
             cls, f"{entry.module}:{entry.cls}", label=ENGINE_LABELS.get(name, name)
         )
-        # Its name and capabilities are the hosted class's, set per instance: the
-        # protocol's ClassVars cannot say that.
+        # Its name is the hosted class's, set per instance (the protocol's ClassVar
+        # cannot say that); its capabilities are the loaded model's, asked after load.
         return cast(ChatEngine, hosted_engine)
     engine: ChatEngine = cls()
     return engine

@@ -2,11 +2,12 @@
 
 Engines call `refuse_images` before sending anything when the loaded model cannot see, so
 the user gets a sentence to act on instead of a template error or a silently dropped image.
+What is sent (scaled, as a data URL or a PIL image) is backends.chat.image_fit's.
 """
 
 from __future__ import annotations
 
-import base64
+import dataclasses
 import mimetypes
 from collections.abc import Sequence
 from pathlib import Path
@@ -27,6 +28,12 @@ IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp", ".gif", ".bmp")
 
 class ImageUnreadable(BackendError):
     title = "Cannot read the image"
+
+
+class ImagesRefused(UnsupportedOption):
+    """The loaded model reads text only, so the pictures of a message cannot go."""
+
+    title = "This model cannot see images"
 
 
 def sniff_mime(data: bytes) -> str | None:
@@ -61,14 +68,15 @@ def mime_of(image: ImageAttachment, data: bytes | None = None) -> str:
     return guessed or "application/octet-stream"
 
 
-def data_url(image: ImageAttachment) -> str:
-    """`data:image/png;base64,...`, as OpenAI-compatible servers and llama.cpp take images."""
-    data = read_attachment(image)
-    return f"data:{mime_of(image, data)};base64,{base64.b64encode(data).decode('ascii')}"
-
-
 def has_images(messages: Sequence[ChatMessage]) -> bool:
     return any(m.images for m in messages)
+
+
+def without_images(messages: Sequence[ChatMessage]) -> tuple[list[ChatMessage], int]:
+    """The conversation with its pictures left out (for a text-only model), and how many
+    pictures were left out. The texts stay as they are."""
+    left_out = sum(len(m.images) for m in messages)
+    return [dataclasses.replace(m, images=()) if m.images else m for m in messages], left_out
 
 
 def refuse_images(messages: Sequence[ChatMessage], model_name: str, why: str = "") -> None:
@@ -77,24 +85,8 @@ def refuse_images(messages: Sequence[ChatMessage], model_name: str, why: str = "
         return
     count = sum(len(m.images) for m in messages)
     reason = f" {why}" if why else ""
-    raise UnsupportedOption(
+    raise ImagesRefused(
         f"{model_name} reads text only, so the {count} attached image(s) cannot be sent.{reason} "
-        "Pick a vision model (ctrl+o), or remove the images and send the text alone.",
-        title="This model cannot see images",
+        "Pick a vision model (ctrl+o), or remove the images (shift+F9) and send the text "
+        "alone."
     )
-
-
-def pil_image(image: ImageAttachment) -> object:
-    """The attachment as an RGB PIL image (for transformers processors)."""
-    import io
-
-    from PIL import Image, UnidentifiedImageError
-
-    try:
-        with Image.open(io.BytesIO(read_attachment(image))) as opened:
-            return opened.convert("RGB")
-    except (UnidentifiedImageError, OSError) as exc:
-        where = image.path or "an attached image"
-        raise ImageUnreadable(
-            f"{where} is not an image this app can read ({exc}). Use PNG, JPEG or WebP."
-        ) from exc

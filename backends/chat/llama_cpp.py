@@ -109,10 +109,9 @@ class LlamaCppEngine:
     """A ChatEngine over llama-cpp-python; one model at a time."""
 
     name: ClassVar[str] = "llama_cpp"
-    # vision: with the model's mmproj projector (spec.projector); without it, images are
-    # refused before anything is evaluated.
-    capabilities: ClassVar[EngineCapabilities] = EngineCapabilities(
-        vision=True,
+    # vision: only a model loaded with its mmproj projector (spec.projector) sees; `load`
+    # says so in the instance's capabilities.
+    capabilities: EngineCapabilities = EngineCapabilities(
         load_options=frozenset(
             {"n_ctx", "n_gpu_layers", "n_threads", "n_threads_batch", "use_extra_bufts"}
         ),
@@ -213,6 +212,7 @@ class LlamaCppEngine:
         self._info = info
         self._key = spec.key
         self._vision, self._name = bool(spec.projector), spec.name
+        self.capabilities = dataclasses.replace(type(self).capabilities, vision=self._vision)
         self._n_gpu_layers = self._offloaded_layers(options.n_gpu_layers, info, llama_cpp)
         steps.check_cancel()
         steps.report(1.0, "Ready")
@@ -365,6 +365,8 @@ class LlamaCppEngine:
 
     def unload(self) -> None:
         llm, self._llm, self._info = self._llm, None, None
+        self._vision = False
+        self.capabilities = type(self).capabilities
         if llm is not None:
             with contextlib.suppress(Exception):
                 llm.close()

@@ -52,7 +52,7 @@ def projector_handler(llama_cpp: Any, projector: str) -> Any:
 
 def wire_messages(messages: Sequence[ChatMessage]) -> list[dict[str, Any]]:
     """Messages as the multimodal handler takes them (images first, then the text)."""
-    from backends.chat.images import data_url
+    from backends.chat.image_fit import data_url
 
     wired: list[dict[str, Any]] = []
     for message in messages:

@@ -11,11 +11,11 @@ the headers the request runs in a helper thread, after them a watcher shuts the 
 
 from __future__ import annotations
 
+import dataclasses
 import functools
-import socket
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any, ClassVar
 
 import httpx
@@ -36,12 +36,27 @@ from backends.base import (
     StreamFinished,
     TextDelta,
 )
+from backends.chat.images import has_images
+from backends.chat.openai_cancel import CancelWatcher, unless_cancelled
 from backends.chat.openai_errors import (
     dropped_error,
     http_error,
+    images_refused,
     unreachable_error,
 )
-from backends.chat.openai_wire import chat_body, parse_chunk, sse_payloads, whole_answer
+from backends.chat.openai_modalities import (
+    mentions_images,
+    vision_from_listing,
+    vision_from_ollama,
+    vision_from_props,
+)
+from backends.chat.openai_wire import (
+    chat_body,
+    names_an_extra,
+    parse_chunk,
+    sse_payloads,
+    whole_answer,
+)
 from backends.errors import GenerationError, LoadCancelled, ServerError, UnsupportedModel
 from backends.paths import config_file
 
@@ -55,13 +70,13 @@ class OpenAICompatEngine:
     """A ChatEngine that forwards to a server; it holds no model memory itself."""
 
     name: ClassVar[str] = "openai"
-    capabilities: ClassVar[EngineCapabilities] = EngineCapabilities(
-        # vision: the server decides; a text-only model there answers with an error we show.
+    # vision: what the server says of the loaded model (openai_modalities); where it says
+    # nothing, pictures go and a 4xx to them turns vision off (explained once).
+    capabilities: EngineCapabilities = EngineCapabilities(
         streaming=True,
         cancel=True,
         lists_models=True,
         holds_memory=False,
-        vision=True,
     )
 
     def __init__(self) -> None:
@@ -70,6 +85,7 @@ class OpenAICompatEngine:
         self._model: str | None = None
         # Optional request fields; dropped for good when the server rejects them (HTTP 400).
         self._send_extras = True
+        self._vision_said = False  # the server said whether the model takes images
 
     @property
     def loaded(self) -> bool:
@@ -88,7 +104,8 @@ class OpenAICompatEngine:
         progress: ProgressCallback | None = None,
         cancel: threading.Event | None = None,
     ) -> None:
-        """Check the server answers, the key works, and it serves the model."""
+        """Check the server answers, the key works, it serves the model, and what the
+        server says of the model taking images."""
         if spec.server is None:
             raise UnsupportedModel(
                 f"{spec.name} has no server configured. Add an OpenAI-compatible server "
@@ -100,13 +117,20 @@ class OpenAICompatEngine:
             progress(LoadProgress(None, f"Connecting to {server.name} ({server.base_url})…"))
         client = _make_client(server, LIST_TIMEOUT_S)
         try:
-            available = _fetch_models(client, server)
+            available, listing = _fetch_listing(client, server)
             if cancel is not None and cancel.is_set():
                 raise LoadCancelled(f"Stopped connecting to {server.name}.")
             model = _pick_model(spec.remote_model, available, server)
+            sees = vision_from_listing(listing, model)
+            if sees is None:
+                sees = vision_from_props(client, server.base_url)
+            if sees is None:
+                sees = vision_from_ollama(client, server.base_url, model)
         except BaseException:
             client.close()
             raise
+        self.capabilities = dataclasses.replace(type(self).capabilities, vision=sees is not False)
+        self._vision_said = sees is not None
         client.timeout = httpx.Timeout(READ_TIMEOUT_S, connect=CONNECT_TIMEOUT_S)
         self._client, self._server, self._model = client, server, model
         self._send_extras = True
@@ -126,7 +150,7 @@ class OpenAICompatEngine:
         if cancel is not None and cancel.is_set():
             yield StreamFinished("cancelled", None, 0, None, time.perf_counter() - started)
             return
-        response = _unless_cancelled(
+        response = unless_cancelled(
             functools.partial(self._open_stream, client, server, model, messages, params), cancel
         )
         if response is None:
@@ -135,7 +159,7 @@ class OpenAICompatEngine:
         if response.headers.get("content-type", "").startswith("application/json"):
             yield from whole_answer(response, server, started)  # a server that ignores stream
             return
-        watcher = _CancelWatcher(response, cancel) if cancel is not None else None
+        watcher = CancelWatcher(response, cancel) if cancel is not None else None
         text_chunks = 0
         first_text_at: float | None = None
         finish: str | None = None
@@ -207,6 +231,7 @@ class OpenAICompatEngine:
         self._client = None
         self._server = None
         self._model = None
+        self.capabilities = type(self).capabilities
 
     def memory_footprint(self) -> MemoryFootprint:
         return MemoryFootprint()  # the server holds the weights, not this process
@@ -221,23 +246,43 @@ class OpenAICompatEngine:
         messages: Sequence[ChatMessage],
         params: GenerationParams,
     ) -> httpx.Response:
-        """POST the chat request; on HTTP 400 retry once without the optional fields."""
+        """POST the chat request. An error answer is not sent again (a 4xx would only come
+        back), except once without the optional fields when a 400 names one of them."""
         attempts = [True, False] if self._send_extras else [False]
         for extras in attempts:
             body = chat_body(model, messages, params, extras=extras)
             response = _send(client, server, "POST", "/chat/completions", json=body, stream=True)
-            if response.status_code == 400 and extras:
-                response.read()
-                response.close()
-                continue
             if response.status_code >= 400:
                 response.read()
                 response.close()
-                raise http_error(response, server, model)
+                if extras and response.status_code == 400 and names_an_extra(response):
+                    continue
+                raise self._refusal(response, server, model, messages)
             if extras is False:
                 self._send_extras = False  # this server rejects them: stop sending
             return response
         raise AssertionError("unreachable")
+
+    def _refusal(
+        self,
+        response: httpx.Response,
+        server: ServerConfig,
+        model: str,
+        messages: Sequence[ChatMessage],
+    ) -> Exception:
+        """The error for a refused request; a 4xx to pictures the server never said the
+        model takes means it reads text only: vision is off from now on (said once)."""
+        error = http_error(response, server, model)
+        if (
+            response.status_code in (400, 415, 422)  # what servers answer a bad request with
+            and has_images(messages)
+            and not self._vision_said
+            and mentions_images(str(error))
+        ):
+            self.capabilities = dataclasses.replace(self.capabilities, vision=False)
+            self._vision_said = True
+            return images_refused(model, server, response.status_code, error)
+        return error
 
 
 def list_models(server: ServerConfig, timeout: float = LIST_TIMEOUT_S) -> list[str]:
@@ -270,6 +315,11 @@ def _send(
 
 
 def _fetch_models(client: httpx.Client, server: ServerConfig) -> list[str]:
+    return _fetch_listing(client, server)[0]
+
+
+def _fetch_listing(client: httpx.Client, server: ServerConfig) -> tuple[list[str], Any]:
+    """The model ids `/models` lists, and the whole answer (for what it says of them)."""
     response = _send(client, server, "GET", "/models")
     if response.status_code == 404 and not server.base_url.rstrip("/").endswith("/v1"):
         raise ServerError(
@@ -279,8 +329,10 @@ def _fetch_models(client: httpx.Client, server: ServerConfig) -> list[str]:
     if response.status_code >= 400:
         raise http_error(response, server, None)
     try:
-        data = response.json().get("data") or []
-        return [str(entry["id"]) for entry in data if isinstance(entry, dict) and "id" in entry]
+        payload = response.json()
+        data = payload.get("data") or []
+        ids = [str(entry["id"]) for entry in data if isinstance(entry, dict) and "id" in entry]
+        return ids, payload
     except (ValueError, AttributeError) as error:
         raise ServerError(
             f"{server.name} answered /models with something that is not an OpenAI model "
@@ -312,74 +364,3 @@ def _offer(models: list[str]) -> str:
     shown = ", ".join(sorted(models)[:8])
     more = len(models) - 8
     return shown + (f" and {more} more" if more > 0 else "")
-
-
-def _unless_cancelled(
-    open_stream: Callable[[], httpx.Response], cancel: threading.Event | None
-) -> httpx.Response | None:
-    """The streaming response, or None when `cancel` is set before it starts.
-
-    Some servers send no headers until the prompt is processed or the model is loaded
-    (Ollama loads on first use: tens of seconds), so the request runs in a helper thread
-    and a cancel returns at once; the abandoned response is closed when it arrives,
-    which tells the server to stop.
-    """
-    if cancel is None:
-        return open_stream()
-    outcome: dict[str, Any] = {}
-    finished = threading.Event()
-    abandoned = threading.Event()
-
-    def request() -> None:
-        try:
-            outcome["response"] = open_stream()
-        except BaseException as error:
-            outcome["error"] = error
-        finally:
-            finished.set()
-            if abandoned.is_set() and "response" in outcome:
-                outcome["response"].close()
-
-    threading.Thread(target=request, name="openai-request", daemon=True).start()
-    while not finished.wait(0.05):
-        if cancel.is_set():
-            abandoned.set()
-            if finished.is_set() and "response" in outcome:  # it arrived meanwhile
-                outcome["response"].close()
-            return None
-    if "error" in outcome:
-        raise outcome["error"]
-    response: httpx.Response = outcome["response"]
-    return response
-
-
-class _CancelWatcher:
-    """Shuts the stream's socket down when `cancel` is set, so a blocked read ends now."""
-
-    def __init__(self, response: httpx.Response, cancel: threading.Event) -> None:
-        self._response = response
-        self._cancel = cancel
-        self._stopped = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="openai-cancel", daemon=True)
-        self._thread.start()
-
-    def stop(self) -> None:
-        self._stopped.set()
-
-    def _run(self) -> None:
-        # cancel.wait() cannot also wait on _stopped, so poll both at 20 Hz.
-        while not self._stopped.is_set():
-            if self._cancel.wait(0.05):
-                if not self._stopped.is_set():
-                    _shutdown(self._response)
-                return
-
-
-def _shutdown(response: httpx.Response) -> None:
-    stream = response.extensions.get("network_stream")
-    sock = stream.get_extra_info("socket") if stream is not None else None
-    if isinstance(sock, socket.socket):
-        try:
-            sock.shutdown(socket.SHUT_RDWR)
-        except OSError:
-            pass

@@ -11,7 +11,13 @@ from typing import Any
 import httpx
 
 from backends.base import ServerConfig
-from backends.errors import GenerationError, ServerError, ServerUnreachable, UnsupportedModel
+from backends.chat.images import ImagesRefused
+from backends.errors import (
+    GenerationError,
+    ServerError,
+    ServerUnreachable,
+    UnsupportedModel,
+)
 
 
 def http_error(response: httpx.Response, server: ServerConfig, model: str | None) -> Exception:
@@ -94,3 +100,15 @@ def _seconds(error: httpx.TimeoutException) -> str:
     timeout = error.request.extensions.get("timeout", {}) if error.request else {}
     values = [v for v in timeout.values() if v] if isinstance(timeout, dict) else []
     return f"{min(values):g} s" if values else "the time limit"
+
+
+def images_refused(
+    model: str, server: ServerConfig, status: int, error: Exception
+) -> ImagesRefused:
+    """A server that refused a message for its pictures: the model reads text only."""
+    return ImagesRefused(
+        f"{model} on {server.name} did not take the picture (HTTP {status}: {error}). "
+        "It reads text only: your message is back in the prompt, unsent. Remove the "
+        "pictures (shift+F9) to send the text alone, or pick a vision model (ctrl+o); "
+        "earlier pictures in this chat are left out from now on."
+    )

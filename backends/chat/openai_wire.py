@@ -49,11 +49,21 @@ def chat_body(
     return body
 
 
+# The optional fields `chat_body` sends with extras, by the names servers quote back.
+EXTRA_FIELDS = ("top_k", "repetition_penalty", "repeat_penalty", "stream_options")
+
+
+def names_an_extra(response: httpx.Response) -> bool:
+    """A 400 that names one of the optional fields (so leaving them out may pass)."""
+    text = response.text.lower()
+    return any(name in text for name in EXTRA_FIELDS)
+
+
 def wire_message(message: ChatMessage) -> dict[str, Any]:
     """A message as the server takes it: images become `image_url` parts with data URLs."""
     if not message.images:
         return {"role": message.role, "content": message.content}
-    from backends.chat.images import data_url
+    from backends.chat.image_fit import data_url
 
     parts: list[dict[str, Any]] = [
         {"type": "image_url", "image_url": {"url": data_url(image)}} for image in message.images

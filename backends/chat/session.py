@@ -21,6 +21,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from backends.base import (
+    DEFAULT_IMAGE_MAX_SIDE,
     ChatEngine,
     ChatMessage,
     GenerationParams,
@@ -54,10 +55,13 @@ class AnswerChunk:
 def build_messages(
     system_prompt: str,
     history: Sequence[tuple[str, str] | tuple[str, str, Sequence[str]]],
+    *,
+    image_max_side: int = DEFAULT_IMAGE_MAX_SIDE,
 ) -> list[ChatMessage]:
     """The engine's input: the system prompt (if any), then the turns in order.
 
-    A turn is (role, content) or (role, content, image paths).
+    A turn is (role, content) or (role, content, image paths). Pictures go to the model
+    at most `image_max_side` px on their longest side (0: as they are).
     """
     messages: list[ChatMessage] = []
     if system_prompt.strip():
@@ -66,7 +70,9 @@ def build_messages(
         role, content = turn[0], turn[1]
         paths = turn[2] if len(turn) > 2 else ()  # type: ignore[misc]
         if role in ("user", "assistant"):
-            images = tuple(ImageAttachment(path=str(p)) for p in paths)
+            images = tuple(
+                ImageAttachment(path=str(p), max_side=image_max_side or None) for p in paths
+            )
             messages.append(ChatMessage(role, content, images))  # type: ignore[arg-type]
     return messages
 

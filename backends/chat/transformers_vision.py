@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from backends.base import ChatMessage
-from backends.chat.images import pil_image
+from backends.chat.image_fit import pil_image
 from backends.errors import GenerationError
 
 

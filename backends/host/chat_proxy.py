@@ -15,6 +15,9 @@ What the host adds, seen from here:
   other load options and a notice (llama.cpp: SIGILL -> without repacked kernels). A load
   or a stream that has shown no text yet is then retried once with them.
 - Memory truth: the footprint is the host process tree's RSS (and its VRAM by pid).
+
+Loading, reloading, the stop in the background and the footprint are `HostedEngine`'s
+(hosted_engine.py); this module adds the chat events and the crash hook.
 """
 
 from __future__ import annotations
@@ -31,7 +34,6 @@ from backends.base import (
     EngineCapabilities,
     GenerationParams,
     LoadOptions,
-    MemoryFootprint,
     ModelSpec,
     Notice,
     ProgressCallback,
@@ -39,8 +41,9 @@ from backends.base import (
     TextDelta,
 )
 from backends.chat.lifecycle import not_loaded
-from backends.errors import BackendError, LoadCancelled
-from backends.host.client import CallCancelled, EngineCrashed, EngineHost
+from backends.errors import BackendError
+from backends.host.client import EngineCrashed
+from backends.host.hosted_engine import HostedEngine
 
 log = logging.getLogger(__name__)
 
@@ -55,8 +58,11 @@ LOAD_CANCEL_GRACE_S = 0.5
 CrashHook = Callable[[int, LoadOptions], "tuple[LoadOptions, str] | None"]
 
 
-class HostedChatEngine:
+class HostedChatEngine(HostedEngine[LoadOptions]):
     """A ChatEngine whose engine object lives in an EngineHost (see the module docstring)."""
+
+    cancel_grace_s = STOP_GRACE_S
+    load_cancel_grace_s = LOAD_CANCEL_GRACE_S
 
     def __init__(
         self,
@@ -66,40 +72,19 @@ class HostedChatEngine:
         label: str | None = None,
         use_spare: bool = True,
     ) -> None:
-        self.name: str = engine_class.name
+        super().__init__(engine_class, target, label=label, use_spare=use_spare)
+        self._class_capabilities: EngineCapabilities = engine_class.capabilities
+        # The loaded model's, asked of the host after each load (vision needs an mmproj...).
         self.capabilities: EngineCapabilities = engine_class.capabilities
         self._crash_hook: CrashHook | None = getattr(engine_class, "options_after_crash", None)
-        self.host = EngineHost(target, label=label or self.name, use_spare=use_spare)
-        self._spec: ModelSpec | None = None
-        self._options: LoadOptions | None = None
         self._pending_notice: str | None = None
-        self._settling: threading.Event | None = None  # set once a stopped stream settled
-        self._revive_error: BackendError | None = None
 
-    @property
-    def loaded(self) -> bool:
-        return self._spec is not None
+    def _not_loaded(self) -> BackendError:
+        return not_loaded()
 
-    # -- load / unload ------------------------------------------------------------------------
+    # -- load: once more with the crash hook's options ----------------------------------------
 
-    def load(
-        self,
-        spec: ModelSpec,
-        options: LoadOptions,
-        *,
-        progress: ProgressCallback | None = None,
-        cancel: threading.Event | None = None,
-    ) -> None:
-        self._wait_until_settled()
-        self._spec = None
-        try:
-            options = self._load_in_host(spec, options, progress, cancel)
-        except BaseException:
-            self.host.close()  # a failed or cancelled load leaves no process behind
-            raise
-        self._spec, self._options = spec, options
-
-    def _load_in_host(
+    def _load_with(
         self,
         spec: ModelSpec,
         options: LoadOptions,
@@ -108,29 +93,15 @@ class HostedChatEngine:
     ) -> LoadOptions:
         """Load (again) in the host, once more with the hook's options after a crash."""
         try:
-            try:
-                self._call_load(spec, options, progress, cancel)
-                return options
-            except EngineCrashed as crash:
-                fallback = self._fallback(crash, options)
-                if fallback is None:
-                    raise
-                options, self._pending_notice = fallback
             self._call_load(spec, options, progress, cancel)
             return options
-        except CallCancelled:
-            raise LoadCancelled(f"Loading {spec.name} was cancelled.") from None
-
-    def _call_load(
-        self,
-        spec: ModelSpec,
-        options: LoadOptions,
-        progress: ProgressCallback | None,
-        cancel: threading.Event | None,
-    ) -> None:
-        self.host.call(
-            "load", spec, options, progress=progress, cancel=cancel, grace_s=LOAD_CANCEL_GRACE_S
-        )
+        except EngineCrashed as crash:
+            fallback = self._fallback(crash, options)
+            if fallback is None:
+                raise
+            options, self._pending_notice = fallback
+        self._call_load(spec, options, progress, cancel)
+        return options
 
     def _fallback(
         self, crash: EngineCrashed, options: LoadOptions
@@ -143,11 +114,12 @@ class HostedChatEngine:
             log.exception("options_after_crash failed")
             return None
 
+    def _after_load(self) -> None:
+        self.capabilities = self.host.call("capabilities")  # the loaded model's
+
     def unload(self) -> None:
-        self._spec, self._options = None, None  # a reload after a stop is not wanted now
-        self.host.close()  # the process exits: every byte it held goes back
-        self._wait_until_settled()
-        self.host.close()  # in case a reload after a stop started a process meanwhile
+        self.capabilities = self._class_capabilities
+        super().unload()
 
     # -- streaming ----------------------------------------------------------------------------
 
@@ -187,22 +159,12 @@ class HostedChatEngine:
         cancel: threading.Event,
         shown: list[TextDelta],
     ) -> Iterator[ChatEvent]:
-        if not self.host.alive:  # it crashed since the last answer: load the model again
-            self._reload()
+        self._ensure_host()  # it crashed since the last answer: load the model again
         started = time.perf_counter()
         first_text: float | None = None
         deltas = 0
         finished = False
-        settled = threading.Event()
-        for event in self.host.iterate(
-            "stream",
-            messages,
-            params,
-            cancel=cancel,
-            grace_s=STOP_GRACE_S,
-            detach=True,
-            on_end=lambda killed: self._after_stop(killed, settled),
-        ):
+        for event in self._iterate("stream", messages, params, cancel=cancel):
             if isinstance(event, TextDelta):
                 if cancel.is_set():  # already on its way when the user stopped: drop it
                     continue
@@ -217,7 +179,6 @@ class HostedChatEngine:
             return
         # Stopped: the answer ends for the user now; the host finishes its stream (or is
         # killed and the model loaded again) in the background, and the next call waits.
-        self._settling = settled
         yield StreamFinished(
             finish_reason="cancelled",
             prompt_tokens=None,
@@ -225,41 +186,3 @@ class HostedChatEngine:
             ttft_s=first_text,
             total_s=time.perf_counter() - started,
         )
-
-    # -- replacing a dead host ----------------------------------------------------------------
-
-    def _reload(self) -> None:
-        spec, options = self._spec, self._options
-        if spec is None or options is None:
-            raise not_loaded()
-        self.host.start()
-        self._options = self._load_in_host(spec, options, None, None)
-
-    def _after_stop(self, killed: bool, settled: threading.Event) -> None:
-        """After a stopped stream, in the background: a host killed for ignoring the stop
-        gets the model loaded again in a new process; errors wait for the next stream."""
-        try:
-            if killed and self._spec is not None:
-                self._reload()
-        except BackendError as error:
-            self._revive_error = error
-        except Exception as error:  # reported at the next stream, not lost in a thread
-            log.exception("reloading the model in a new host failed")
-            self._revive_error = BackendError(
-                f"Reloading the model after a stop failed: {error}. Load it again.",
-                title="Model reload failed",
-            )
-        finally:
-            settled.set()
-
-    def _wait_until_settled(self) -> None:
-        settling = self._settling
-        if settling is not None:
-            settling.wait()
-            self._settling = None
-
-    # -- memory -------------------------------------------------------------------------------
-
-    def memory_footprint(self) -> MemoryFootprint:
-        """What the host process tree holds (nothing when no model is loaded)."""
-        return self.host.footprint() if self._spec is not None else MemoryFootprint()

@@ -1,8 +1,9 @@
 """The image queue: prompts line up, one runs at a time, each is saved as it finishes.
 
 Plain Python (no UI): the Images screen adds jobs and runs `run_job` for each in a worker.
-Cancelling the running job sets its event (the engine stops within one step); removing a
-queued job just drops it. Thread-safe: the worker takes jobs while the UI adds and removes.
+Cancelling the running job sets its event (a hosted engine ends the job at once, whatever
+the step length; in-process, within one step); removing a queued job just drops it.
+Thread-safe: the worker takes jobs while the UI adds and removes.
 """
 
 from __future__ import annotations

@@ -13,12 +13,13 @@ from __future__ import annotations
 import asyncio
 import threading
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from textual.message import Message
 
 from backends.base import ChatMessage, GenerationParams, ImageAttachment, ModelSpec
-from backends.chat.images import refuse_images
+from backends.chat.images import ImagesRefused, has_images, refuse_images, without_images
 from backends.chat.session import AnswerChunk, build_messages, run_answer
 from backends.errors import BackendError
 from backends.store.conversations import stats_from_finished, title_from_prompt
@@ -57,6 +58,9 @@ class AnswerFlow:
         self.view: MessageView | None = None
         self._waiting_for: ModelSpec | None = None  # a prompt waits for this load
         self._prompt_title: str | None = None
+        self._unsent: _Unsent | None = None  # the message just sent, until it is answered
+        # (conversation, model key) pairs already told their pictures are left out.
+        self._told_text_only: set[tuple[int, str]] = set()
 
     @property
     def generating(self) -> bool:
@@ -106,6 +110,7 @@ class AnswerFlow:
             self._retitle(conversation, edited_first, text)
         user_id = screen.store.add_message(conversation, "user", text, images=bar.paths)
         stored = screen.store.messages(conversation)[-1].images if bar.paths else ()
+        self._unsent = _Unsent(user_id, text, bar.paths)
         prompt.clear()
         bar.clear()
         await self._start(params, MessageView("user", text, message_id=user_id, images=stored))
@@ -212,7 +217,12 @@ class AnswerFlow:
         history = [
             (m.role, m.content, m.images) for m in screen.store.messages(screen.conversation_id)
         ]
-        chat = build_messages(screen.query_one(ParamsPanel).system_prompt, history)
+        chat = build_messages(
+            screen.query_one(ParamsPanel).system_prompt,
+            history,
+            image_max_side=screen.settings.image_max_side,
+        )
+        chat = self._fit_to_model(chat)
         message_id = screen.store.add_message(
             screen.conversation_id, "assistant", "", model_key=spec.key if spec else None
         )
@@ -273,6 +283,55 @@ class AnswerFlow:
                 return
             run_answer(engine, chat, params, cancel=cancel, persist=persist, on_chunk=on_chunk)
 
+    def _fit_to_model(self, chat: list[ChatMessage]) -> list[ChatMessage]:
+        """A text-only model gets the conversation without its pictures, told once per
+        chat and model (a refusal of every later turn could not be acted on)."""
+        screen, engine = self.screen, self.screen.manager.engine
+        if engine is None or engine.capabilities.vision or not has_images(chat):
+            return chat
+        chat, left_out = without_images(chat)
+        spec = screen.manager.spec
+        told = (screen.conversation_id or 0, spec.key if spec else "")
+        if told not in self._told_text_only:
+            self._told_text_only.add(told)
+            name = spec.name if spec else "This model"
+            screen.notify(
+                f"{name} reads text only: the {left_out} picture(s) earlier in this chat are "
+                "left out of what it gets. Pick a vision model (ctrl+o) to talk about them.",
+                title="Pictures left out",
+                markup=False,
+            )
+        return chat
+
+    async def _take_back(self, message: AnswerUpdated, unsent: _Unsent | None) -> bool:
+        """After a server refused the pictures of the message just sent: nothing of it stays
+        stored or shown, its text is back in the prompt and its pictures in the bar."""
+        screen = self.screen
+        if (
+            unsent is None
+            or message.view.content
+            or not isinstance(message.chunk.error, ImagesRefused)
+            or screen.manager.engine is None
+            or screen.manager.engine.capabilities.vision
+            or screen.conversation_id is None
+        ):
+            return False
+        conversation = screen.conversation_id
+        screen.store.delete_messages_from(conversation, unsent.message_id)
+        messages = screen.query_one(MessageList)
+        sent = next((v for v in messages.views if v.message_id == unsent.message_id), None)
+        await messages.remove_from(sent or message.view)
+        if not screen.store.messages(conversation):  # it was the chat's first message
+            screen.store.delete(conversation)
+            screen.conversation_id = None
+            messages.clear()
+        prompt = screen.query_one(PromptInput)
+        prompt.text = unsent.text
+        prompt.move_cursor(prompt.document.end)
+        screen.query_one(AttachmentBar).set(unsent.images)
+        prompt.focus()
+        return True
+
     async def show(self, message: AnswerUpdated) -> None:
         screen = self.screen
         chunk, view = message.chunk, message.view
@@ -288,6 +347,11 @@ class AnswerFlow:
             self.cancel, self.view = None, None
             screen.status.set_state("ready")
             self._show_usage()
+        unsent, self._unsent = self._unsent, None
+        if chunk.error is not None and await self._take_back(message, unsent):
+            error = chunk.error
+            screen.notify(error.message, title=error.title, severity="error", markup=False)
+            return
         if chunk.error is not None:
             error = f"{chunk.error.title}: {chunk.error.message}"
             view.set_error(error)
@@ -306,6 +370,15 @@ class AnswerFlow:
             stats = stats_from_finished(chunk.finished)
             view.set_stats(stats)
             screen.store.set_message_stats(message.message_id, stats)
+
+
+@dataclass(frozen=True)
+class _Unsent:
+    """The message just sent, as typed: taken back whole if its pictures are refused."""
+
+    message_id: int
+    text: str
+    images: list[Path]
 
 
 def _answer_title(spec: ModelSpec | None) -> str:

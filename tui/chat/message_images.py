@@ -2,7 +2,8 @@
 
 textual-image draws them: Kitty graphics or Sixel where the terminal answers, colour
 half-cells elsewhere (tests force half-cells: `MessageImages.renderer = "halfcell"`). A
-missing file or a missing textual-image shows the file name instead, never an error.
+missing file, a missing textual-image or a picture too big to decode shows the file name
+instead, never an error.
 """
 
 from __future__ import annotations
@@ -29,8 +30,14 @@ def caption_for(path: Path) -> str:
 
 
 def _image_widget(path: Path, renderer: str) -> Widget | None:
+    from backends.chat.image_fit import check_pixels
+    from backends.errors import BackendError
     from tui.widgets.image_preview import RENDERERS, image_widget_class
 
+    try:
+        check_pixels(path)  # a bomb stored before attaching checked it is never decoded here
+    except BackendError:
+        return None
     image_class = image_widget_class(renderer if renderer in RENDERERS else "auto")  # type: ignore[arg-type]
     if image_class is None:
         return None
@@ -59,11 +66,14 @@ class MessageImages(Horizontal):
     def compose(self) -> ComposeResult:
         for path in self.paths:
             with Vertical(classes="thumb"):
-                image = _image_widget(path, self.renderer) if path.is_file() else None
+                there = path.is_file()
+                image = _image_widget(path, self.renderer) if there else None
                 if image is not None:
                     yield image
                 name = caption_for(path)
-                caption = name if image is not None else f"[image missing: {name}]"
+                caption = name
+                if image is None:
+                    caption = f"[cannot show: {name}]" if there else f"[image missing: {name}]"
                 yield Static(_short(caption), classes="thumb-caption", markup=False)
 
 

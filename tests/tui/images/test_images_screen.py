@@ -10,12 +10,14 @@ from textual.widgets import DataTable, Input, Static, TextArea
 
 from backends.base import ModelSpec
 from backends.image.png_metadata import read_parameters, request_from_parameters
+from tests.fixtures.slow_diffusers import slow_diffusers_spec, slow_prompt
 from tests.tui.waiting import until as _until
 from tui.app import LocalAIApp
 from tui.images.images_screen import ImagesScreen
 from tui.widgets.image_preview import ImagePreview
 
 pytestmark = pytest.mark.slow
+__all__ = ["slow_diffusers_spec"]
 
 
 async def until(pilot, condition, what: str) -> None:  # noqa: ANN001
@@ -146,6 +148,45 @@ async def test_cancel_stops_the_running_image_and_saves_nothing(
 
         assert not list((tmp_path / "data" / "images").rglob("*.png"))
         assert app.images.gallery.images() == []
+
+
+async def test_esc_ends_a_job_stuck_in_a_long_step_at_once_and_the_next_job_makes_an_image(
+    make_image_app: Callable[..., LocalAIApp], slow_diffusers_spec: ModelSpec, tmp_path: Path
+) -> None:
+    """A step that does not end (a long native step): Esc shows the job cancelled while
+    the host is still being killed and the model loaded again; the next job waits for
+    that reload and makes its picture."""
+    app = make_image_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await _ready(pilot, app, slow_diffusers_spec)
+        hold = Path(f"{slow_diffusers_spec.path}.hold")
+        hold.write_text("")  # the reload after the kill waits until the test lets it go
+        await _fill(pilot, screen, slow_prompt(3600, "never finished"), steps=3)
+
+        await pilot.press("ctrl+g")
+        await until(
+            pilot,
+            lambda: screen.queue.running is not None and screen.queue.running.last_step,
+            "step 1",
+        )
+        await pilot.press("escape")
+        await until(
+            pilot,
+            lambda: "Cancelled" in str(screen.query_one("#image-progress-label", Static).render()),
+            "cancel shown",
+        )
+
+        engine = screen.session.engine
+        assert engine is not None and engine._settling is not None  # type: ignore[attr-defined]
+        assert not engine._settling.is_set()  # type: ignore[attr-defined]
+        assert screen.queue.running is None and not screen.queue.pending()
+        assert not list((tmp_path / "data" / "images").rglob("*.png"))
+
+        hold.unlink()
+        await _fill(pilot, screen, "a red cat", steps=2)
+        await pilot.press("ctrl+g")
+        await until(pilot, lambda: screen.last_saved is not None, "the next image")
+        assert [i.prompt for i in app.images.gallery.images()] == ["a red cat"]
 
 
 async def test_a_broken_model_gives_a_clear_message_and_the_screen_stays_usable(
