@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+import pytest
+
 from backends.base import ModelSpec
 from tests.tui.waiting import until
 from tui.app import LocalAIApp
@@ -56,3 +58,38 @@ async def test_a_long_conversation_opens_at_its_end_and_scrolling_up_brings_the_
         assert messages.views[0].content == "question 0"
         assert not messages.query(".earlier-hint")
         assert messages.region.contains_region(messages.views[0].region)
+
+
+async def test_a_long_live_conversation_unmounts_its_oldest_messages_and_brings_them_back(
+    make_app: Callable[..., LocalAIApp], model_a: ModelSpec, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Memory: each answer is a tree of widgets, so only the newest stay mounted."""
+    import tui.chat.message_list as message_list
+    from tui.chat.prompt_input import PromptInput
+
+    monkeypatch.setattr(message_list, "MOUNTED_MAX", 6)
+    monkeypatch.setattr(message_list, "TRIM_BATCH", 2)
+    app = make_app(model_a)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await until(pilot, lambda: app.manager.engine is not None, "model loaded")
+        messages = app.chat.query_one(MessageList)
+        for n in range(8):
+            prompt = app.chat.query_one(PromptInput)
+            prompt.text = f"question {n}"
+            await pilot.press("enter")
+            await until(pilot, lambda: not app.chat.generating, f"answer {n}")  # type: ignore[attr-defined]
+            await pilot.pause()
+        assert len(messages.views) <= 6 + 2
+        assert messages.views[-1].content == "Hello from **A**."
+        hint = str(messages.query_one(".earlier-hint").render())
+        assert f"↑ {16 - len(messages.views)} earlier messages" in hint
+
+        messages.focus()
+        await pilot.press("home")
+        await until(pilot, lambda: len(messages.views) == 16, "every message again")
+        first_answer = messages.views[1]
+        assert [messages.views[0].content, first_answer.content] == [
+            "question 0",
+            "Hello from **A**.",
+        ]
+        assert "tokens" in str(first_answer.query_one(".stats").render())  # its stats came back

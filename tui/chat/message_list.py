@@ -12,7 +12,8 @@ anchor for good, so a growing answer ran on below the visible area until it ende
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 from textual.await_remove import AwaitRemove
 from textual.containers import VerticalScroll
@@ -39,6 +40,34 @@ UNFINISHED = {"finish_reason": "cancelled"}
 # cost ~10-20 ms each to mount on this machine).
 SHOWN_AT_OPEN = 24
 SCREENS_AT_OPEN = 2
+# A long live conversation keeps at most MOUNTED_MAX messages mounted: each answer is a tree
+# of Markdown widgets (~0.3-4 MB with their styles and caches: bench/answer_memory.py), so
+# the oldest are unmounted, TRIM_BATCH at a time while the user follows the newest text,
+# and come back like a reopened conversation's when scrolled to.
+MOUNTED_MAX = 40
+TRIM_BATCH = 8
+
+
+@dataclass(frozen=True)
+class KeptMessage:
+    """A message not mounted (above what is shown): what it takes to mount it again."""
+
+    role: str
+    content: str
+    message_id: int | None
+    title: str | None
+    stats: dict[str, Any] | None
+    images: tuple[str, ...]
+
+    @classmethod
+    def of_view(cls, view: MessageView) -> KeptMessage:
+        return cls(view.role, view.content, view.message_id, view.title, view.stats, view.images)
+
+    def view(self) -> MessageView:
+        return MessageView(self.role, self.content, message_id=self.message_id,
+                           title=self.title, stats=self.stats, images=self.images)  # fmt: skip
+
+
 EARLIER_BATCH = 24  # mounted each time the user scrolls to the top of what is shown
 
 
@@ -53,7 +82,7 @@ class MessageList(VerticalScroll):
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self._following = True
-        self._earlier: list[StoredMessage] = []  # saved, not mounted yet (oldest first)
+        self._earlier: list[KeptMessage] = []  # not mounted (yet, or any more), oldest first
         self._names: Mapping[str, str] = {}
         self._mounting_earlier = False
 
@@ -117,7 +146,24 @@ class MessageList(VerticalScroll):
             hint.display = False
         mounted = self.mount(view)
         self.follow()
+        if len(self.views) > MOUNTED_MAX + TRIM_BATCH:
+            self.call_after_refresh(self._unmount_oldest)
         return mounted
+
+    async def _unmount_oldest(self) -> None:
+        """Keep MOUNTED_MAX messages mounted; the oldest wait in `_earlier` (not while the
+        user reads back up the conversation)."""
+        views = self.views
+        if not self._following or len(views) <= MOUNTED_MAX or self._mounting_earlier:
+            return
+        self._mounting_earlier = True  # one change of the list at a time
+        try:
+            oldest = views[: len(views) - MOUNTED_MAX]
+            self._earlier += [KeptMessage.of_view(view) for view in oldest]
+            await self.remove_children(oldest)
+            self._say_earlier()
+        finally:
+            self._mounting_earlier = False
 
     def show_stored(
         self, messages: list[StoredMessage], names: Mapping[str, str] | None = None
@@ -129,19 +175,18 @@ class MessageList(VerticalScroll):
         app quit or died mid-answer): it is marked "stopped", as Esc would have left it.
         """
         self._names = names or {}
-        shown = [m for m in messages if m.role in ("user", "assistant")]
+        shown = [self._kept(m) for m in messages if m.role in ("user", "assistant")]
         self._earlier = shown[: self._window_start(shown)]
-        views = [self._view(m) for m in shown[len(self._earlier) :]]
+        views = [m.view() for m in shown[len(self._earlier) :]]
         for hint in self.query_children(".empty-hint"):
             hint.display = not views
-        if self._earlier:
-            self.mount(Static(classes="earlier-hint"))
-            self._say_earlier()
+        if self._earlier:  # after clear(): goes after the views being removed, before these
+            self.mount(Static(self._earlier_text(), classes="earlier-hint"))
         mounted = self.mount_all(views)
         self.follow()
         return mounted
 
-    def _window_start(self, messages: list[StoredMessage]) -> int:
+    def _window_start(self, messages: list[KeptMessage]) -> int:
         """Index of the first message to mount: enough to fill the list twice over."""
         width = max(20, (self.size.width or 100) - 6)  # the message's border and padding
         wanted = SCREENS_AT_OPEN * max(self.size.height, 20)
@@ -162,7 +207,7 @@ class MessageList(VerticalScroll):
             taken, self._earlier = self._earlier[-batch:], self._earlier[:-batch]
             first = self.views[0] if self.views else None
             top_before = first.virtual_region.y if first is not None else 0
-            await self.mount_all([self._view(m) for m in taken], before=first)
+            await self.mount_all([m.view() for m in taken], before=first)
             self._say_earlier()
             if first is not None and not self._following:
                 self.call_after_refresh(self._keep_reading, first, top_before, self.scroll_y)
@@ -174,22 +219,31 @@ class MessageList(VerticalScroll):
         self.scroll_to(y=scroll_before + shift, animate=False, immediate=True)
 
     def _say_earlier(self) -> None:
-        for hint in self.query_children(".earlier-hint"):
-            if self._earlier:
-                count = len(self._earlier)
-                hint.update(f"↑ {count} earlier message{'s' if count != 1 else ''}: "
-                            "scroll up to show them, Home for all")  # fmt: skip
-            else:
-                hint.remove()
+        """The line above the first message shown: how many are not mounted."""
+        hints = self.query_children(".earlier-hint")
+        if not self._earlier:
+            hints.remove()
+            return
+        if hints:
+            hints.first(Static).update(self._earlier_text())
+        else:
+            views = self.views
+            hint = Static(self._earlier_text(), classes="earlier-hint")
+            self.mount(hint, before=views[0] if views else None)
 
-    def _view(self, m: StoredMessage) -> MessageView:
-        return MessageView(
+    def _earlier_text(self) -> str:
+        count = len(self._earlier)
+        return (f"↑ {count} earlier message{'s' if count != 1 else ''}: "
+                "scroll up to show them, Home for all")  # fmt: skip
+
+    def _kept(self, m: StoredMessage) -> KeptMessage:
+        return KeptMessage(
             m.role,
             m.content,
-            message_id=m.id,
-            title=None if m.role == "user" else model_title(m.model_key, self._names),
-            stats=m.stats if m.stats or m.role != "assistant" else UNFINISHED,
-            images=m.images,
+            m.id,
+            None if m.role == "user" else model_title(m.model_key, self._names),
+            m.stats if m.stats or m.role != "assistant" else UNFINISHED,
+            m.images,
         )
 
     def remove_from(self, view: MessageView) -> AwaitRemove:

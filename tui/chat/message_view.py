@@ -150,7 +150,16 @@ class MessageView(Vertical):
         stats_line.display = True
         self.set_class(stats.get("finish_reason") == "cancelled", "-stopped")
 
+    @property
+    def title(self) -> str:
+        return self._title
+
+    @property
+    def stats(self) -> dict[str, Any] | None:
+        return self._stats
+
     def set_error(self, text: str) -> None:
+        self._stats = {"finish_reason": "error", "error": text}  # as the store keeps it
         stats_line = self.query_one(".stats", Static)
         # Literal: error texts quote native logs ("GGML_ASSERT(buf[/0] ...)"), not markup.
         stats_line.update(Content(text))
