@@ -2,13 +2,15 @@
 
 The real app under Pilot (headless, 120x40) with an in-process scripted engine (no model
 memory in the picture): one conversation, `--answers` prompts typed and sent, each answer
-~300 tokens of Markdown (paragraphs, a list, a code block). After each answer: a full
+~300 tokens of Markdown (paragraphs, lists, code blocks). After each answer: a full
 `gc.collect()`, then the process's RSS. The growth per answer is the least-squares slope
-over the answers after the first `--warmup` (imports, caches and the first layouts settle
-there). `--top N` also prints the N allocation sites that grew most (tracemalloc) between
-the end of the warm-up and the last answer, to find what is kept per answer.
+over the answers after the first `--warmup` (imports, caches, the first layouts and the
+first unmounting of old messages, past MOUNTED_MAX, happen there). Two processes side by
+side: "shipped" (tui/chat/message_list.py MOUNTED_MAX) and "unbounded" (every message stays
+mounted, as before). `--top N` also prints the N allocation sites that grew most
+(tracemalloc) between the end of the warm-up and the last answer: what is kept per answer.
 
-    PYTHONPATH=. python bench/answer_memory.py [--answers 40] [--warmup 10] [--top 15]
+    PYTHONPATH=. python bench/answer_memory.py [--answers 60] [--warmup 30] [--top 15]
 """
 
 from __future__ import annotations
@@ -47,8 +49,13 @@ def slope(values: list[float]) -> float:
     return num / den if den else 0.0
 
 
-async def run(answers: int, warmup: int, top: int) -> list[float]:
+async def run(answers: int, warmup: int, top: int, unbounded: bool) -> list[float]:
     import tracemalloc
+
+    import tui.chat.message_list as message_list
+
+    if unbounded:  # every message stays mounted: the app before MOUNTED_MAX
+        message_list.MOUNTED_MAX = 10**9
 
     from backends.models.manager import ModelManager
     from backends.settings import load_settings
@@ -106,23 +113,43 @@ async def run(answers: int, warmup: int, top: int) -> list[float]:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
-    parser.add_argument("--answers", type=int, default=40)
-    parser.add_argument("--warmup", type=int, default=10)
+    parser.add_argument("--answers", type=int, default=60)
+    parser.add_argument("--warmup", type=int, default=30)
     parser.add_argument("--top", type=int, default=0)
+    parser.add_argument("--variant", choices=("shipped", "unbounded"))
     args = parser.parse_args()
+    if args.variant is None:
+        return side_by_side(args)
     work = Path(tempfile.mkdtemp(prefix="answer-memory-cfg-"))
     os.environ.setdefault("LOCALAI_TUI_CONFIG", str(work / "config.toml"))
     os.environ.setdefault("LOCALAI_TUI_DATA_DIR", str(work / "data"))
     start = time.perf_counter()
-    sizes = asyncio.run(run(args.answers, args.warmup, args.top))
+    sizes = asyncio.run(run(args.answers, args.warmup, args.top, args.variant == "unbounded"))
     growth = slope(sizes[args.warmup :])
     print(
-        f"RSS {sizes[0]:.1f} MB after answer 1, {sizes[args.warmup - 1]:.1f} MB after "
-        f"{args.warmup}, {sizes[-1]:.1f} MB after {len(sizes)} "
+        f"{args.variant}: RSS {sizes[0]:.1f} MB after answer 1, "
+        f"{sizes[args.warmup - 1]:.1f} MB after {args.warmup}, {sizes[-1]:.1f} MB after {len(sizes)} "
         f"({time.perf_counter() - start:.0f} s)"
     )
-    print(f"growth per answer after the warm-up: {growth * 1000:.0f} kB (target <= 100 kB)")
+    print(f"{args.variant}: growth per answer after the warm-up: {growth * 1000:.0f} kB")
     return 0
+
+
+def side_by_side(args: argparse.Namespace) -> int:
+    """Both variants at once, each in its own process (memory is per process)."""
+    import subprocess
+
+    command = [sys.executable, __file__, "--answers", str(args.answers),
+               "--warmup", str(args.warmup), "--top", str(args.top)]  # fmt: skip
+    runs = [
+        subprocess.Popen([*command, "--variant", variant], stdout=subprocess.PIPE, text=True)
+        for variant in ("shipped", "unbounded")
+    ]
+    for process in runs:
+        out, _ = process.communicate()
+        print(out, end="")
+    print("target: <= 100 kB per answer")
+    return max(process.returncode for process in runs)
 
 
 if __name__ == "__main__":
