@@ -128,7 +128,8 @@ def main() -> int:
     growth = slope(sizes[args.warmup :])
     print(
         f"{args.variant}: RSS {sizes[0]:.1f} MB after answer 1, "
-        f"{sizes[args.warmup - 1]:.1f} MB after {args.warmup}, {sizes[-1]:.1f} MB after {len(sizes)} "
+        f"{sizes[args.warmup - 1]:.1f} MB after {args.warmup}, "
+        f"{sizes[-1]:.1f} MB after {len(sizes)} "
         f"({time.perf_counter() - start:.0f} s)"
     )
     print(f"{args.variant}: growth per answer after the warm-up: {growth * 1000:.0f} kB")
