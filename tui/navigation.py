@@ -120,10 +120,6 @@ class Navigator:
     def current(self) -> str:
         return self._app.current_mode
 
-    @property
-    def history(self) -> tuple[str, ...]:
-        return tuple(self._history)
-
     def go(self, name: str) -> None:
         """Open `name`; its screen is built on the first visit and kept after."""
         if name == self.current:
