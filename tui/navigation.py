@@ -110,6 +110,8 @@ def navigation_bindings() -> list[Binding]:
 class Navigator:
     """Switches between the places (Textual modes) and remembers where the user came from."""
 
+    places = PLACES
+
     def __init__(self, app: App[Any]) -> None:
         self._app = app
         self._history: list[str] = []

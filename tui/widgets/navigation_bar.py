@@ -41,12 +41,15 @@ class NavigationBar(Widget):
         self.place = place  # the mode name of the screen this bar is on
         self._spans: list[tuple[int, int, str]] = []
 
-    def render(self) -> Text:
-        from tui.navigation import PLACES
+    def on_mount(self) -> None:
+        # A screen tried on its own (a test's App) has no navigation: no line for it.
+        self.display = getattr(self.app, "navigation", None) is not None
 
+    def render(self) -> Text:
         text = Text(no_wrap=True, overflow="ellipsis")
         self._spans = []
-        for place in PLACES:
+        navigator = getattr(self.app, "navigation", None)  # None: a screen tried on its own
+        for place in navigator.places if navigator is not None else ():
             start = text.cell_len
             if place.name == self.place:
                 text.append(f" {place.title} ", style="bold reverse")
