@@ -21,6 +21,7 @@ from textual.worker import Worker, WorkerState
 from backends.errors import BackendError
 from backends.settings import Settings
 from backends.speech.manager import SpeechManager
+from backends.speech.tts_manager import TtsManager
 from tui.hub.hub_access import DownloadCompleted, HubAccess
 from tui.images.image_access import ImageAccess
 from tui.navigation import CHAT, PLACES, Navigator, navigation_bindings, place_named
@@ -67,6 +68,7 @@ class LocalAIApp(App[None]):
         gauge: DeviceGauge | None = None,
         gallery: GalleryStore | None = None,
         speech: SpeechManager | None = None,
+        tts: TtsManager | None = None,
     ) -> None:
         super().__init__()
         from backends.models.manager import ModelManager
@@ -84,6 +86,7 @@ class LocalAIApp(App[None]):
         self.hub = HubAccess(self, self.settings)
         self.images = ImageAccess(self, self.settings, gallery)
         self.speech = speech or SpeechManager(self.settings)
+        self.tts = tts or TtsManager(self.settings)
         from tui.server_access import ServerAccess
 
         self.servers = ServerAccess(self, self.settings)
@@ -130,6 +133,7 @@ class LocalAIApp(App[None]):
         self.images.close()
         self.manager.unload()
         self.speech.unload()
+        self.tts.unload()
         self.store.close()
 
     @work(thread=True, exit_on_error=False, group="hub")
@@ -167,7 +171,9 @@ class LocalAIApp(App[None]):
 
         self.navigation.go(CHAT)
         prompt = self.chat.query_one(PromptInput)
-        prompt.insert(message.text)
+        from tui.speech.push_to_talk import spaced
+
+        prompt.insert(spaced(prompt, message.text))
         prompt.focus()
 
     def on_gallery_screen_chosen(self, message: GalleryScreen.Chosen) -> None:

@@ -58,7 +58,7 @@ def _build_gallery(app: Any) -> Screen[Any]:
 def _build_speech(app: Any) -> Screen[Any]:
     from tui.speech.speech_screen import SpeechScreen
 
-    return SpeechScreen(app.settings, app.speech)
+    return SpeechScreen(app.settings, app.speech, app.tts)
 
 
 @dataclass(frozen=True)
