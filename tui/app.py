@@ -141,6 +141,13 @@ class LocalAIApp(App[None]):
             event = self.escape_prefix.apply(as_command_key(event))
         await super().on_event(event)
 
+    def on_ready(self) -> None:
+        """The first frame is on screen (Textual batches every paint before it): the chat
+        now mounts what that frame did without (device gauge, server boxes, params panel)."""
+        from tui.chat.chat_screen import FirstFrameShown
+
+        self.screen_stack[0].post_message(FirstFrameShown())
+
     def on_mount(self) -> None:
         if self.settings.theme in self.available_themes:
             self.theme = self.settings.theme

@@ -6,11 +6,13 @@ import json
 import os
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from tui import __version__
+from tui.app import LocalAIApp
 from tui.cli import main
 
 ROOT = Path(__file__).parents[2]
@@ -223,3 +225,32 @@ def test_a_chat_a_switch_and_an_unload_import_no_ml_runtime_in_the_app(
     assert result["heavy"] == []
     assert result["hosted"] is True
     assert len(result["answers"]) == 2 and all(a.strip() for a in result["answers"])
+
+
+async def test_the_chat_finishes_starting_after_the_first_frame(
+    make_app: Callable[..., LocalAIApp], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The gauge, the server boxes and the params panel (~100 ms) wait for the first frame:
+    as a mode's screen the chat mounts inside the batch Textual holds until that frame, and
+    work queued after its first refresh ran before anything was drawn."""
+    from tui.chat.chat_screen import ChatScreen
+
+    order: list[str] = []
+    finish = ChatScreen._finish_startup
+    ready = LocalAIApp.on_ready
+
+    async def finish_startup(self: ChatScreen) -> None:
+        order.append("finish startup")
+        await finish(self)
+
+    def on_ready(self: LocalAIApp) -> None:
+        order.append("first frame")
+        ready(self)
+
+    monkeypatch.setattr(ChatScreen, "_finish_startup", finish_startup)
+    monkeypatch.setattr(LocalAIApp, "on_ready", on_ready)
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        assert app.screen.query("#params")  # the panel did mount
+    assert order == ["first frame", "finish startup"]
