@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Callable
 
 import pytest
@@ -71,32 +70,3 @@ async def test_a_regenerated_answer_keeps_its_first_text(
         answer = app.query(MessageView).last()
         await pilot.pause()
         assert answer.query_one("Markdown").source == "Hello."  # type: ignore[attr-defined]
-
-
-async def test_the_worker_gets_the_gil_soon_while_the_views_mount(
-    make_app: Callable[..., LocalAIApp],
-    held_model: ModelSpec,
-    scripted_engines: dict[str, Script],
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    """While the answer's views mount, the thread sending the request waits at most a short
-    GIL switch interval for each step (the default 5 ms let it wait 10-25 ms in all); the
-    app's interval is back once they are mounted."""
-    default = sys.getswitchinterval()
-    during: list[float] = []
-    original = MessageList.add
-
-    def add(self: MessageList, view: MessageView) -> AwaitMount:
-        if view.role == "assistant":
-            during.append(sys.getswitchinterval())
-            scripted_engines["held"].release.set()
-        return original(self, view)
-
-    monkeypatch.setattr(MessageList, "add", add)
-    app = make_app(held_model)
-    async with app.run_test(size=(120, 40)) as pilot:
-        await ready(app, pilot, "held")
-        await send(app, pilot, "hi")
-        await answered(app, pilot)
-        assert sys.getswitchinterval() == default
-    assert during and during[0] <= 0.001 < default

@@ -11,10 +11,7 @@ of the stream included, so it can never overtake the text).
 from __future__ import annotations
 
 import asyncio
-import sys
 import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -38,10 +35,6 @@ if TYPE_CHECKING:
 
     from tui.chat.chat_host import ChatHost
     from tui.chat.model_loader import ModelLoader
-
-# GIL switch interval while a new answer's views mount (the default is 5 ms); see
-# worker_gets_the_gil_at_once.
-START_SWITCH_INTERVAL_S = 0.0005
 
 
 @dataclass
@@ -250,24 +243,23 @@ class AnswerFlow:
         # of UI work) overlaps the server's time to first token instead of adding to it:
         # one loop turn lets the worker's task start its thread first (bench/remote_chat.py).
         view_ready = threading.Event()
-        with worker_gets_the_gil_at_once():
-            screen.run_worker(
-                lambda: self._run(chat, params, view, message_id, cancel, view_ready),
-                name="answer",
-                group="answer",
-                thread=True,
-                exclusive=True,
-                exit_on_error=False,
-            )
-            try:
-                await asyncio.sleep(0)
-                messages = screen.query_one(MessageList)
-                if sent is not None:
-                    messages.add(sent)
-                await messages.add(view)
-                view.start_stream()
-            finally:
-                view_ready.set()
+        screen.run_worker(
+            lambda: self._run(chat, params, view, message_id, cancel, view_ready),
+            name="answer",
+            group="answer",
+            thread=True,
+            exclusive=True,
+            exit_on_error=False,
+        )
+        try:
+            await asyncio.sleep(0)
+            messages = screen.query_one(MessageList)
+            if sent is not None:
+                messages.add(sent)
+            await messages.add(view)
+            view.start_stream()
+        finally:
+            view_ready.set()
         screen.status.set_state("generating… (Esc stops)")
 
     def _run(
@@ -395,23 +387,6 @@ class _Unsent:
     message_id: int
     text: str
     images: list[Path]
-
-
-@contextmanager
-def worker_gets_the_gil_at_once(interval: float = START_SWITCH_INTERVAL_S) -> Iterator[None]:
-    """A shorter GIL switch interval while the UI thread mounts the views of a new answer.
-
-    The worker thread that sends the request needs the GIL a few dozen times (its start,
-    the engine call, the HTTP client); each time the UI thread, busy mounting, kept it for
-    the default 5 ms, so the request left 10-25 ms after Enter instead of ~3 ms
-    (bench/remote_chat.py). Restored afterwards: the UI thread then waits, idle.
-    """
-    before = sys.getswitchinterval()
-    sys.setswitchinterval(min(before, interval))
-    try:
-        yield
-    finally:
-        sys.setswitchinterval(before)
 
 
 def _answer_title(spec: ModelSpec | None) -> str:
