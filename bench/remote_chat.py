@@ -595,6 +595,12 @@ def _run(args: argparse.Namespace, server: Server, tmp: Path) -> int:
             f"  CPU used by the first frame          : {launch_cpu * 1000:.0f} ms,"
             f" {launch_cpu / bare_cpu:.2f} x the bare Textual app's"
         )
+        out = med([r.served.received - r.start for r in runs]) * 1000
+        bare_out = med([r.served.received - r.start for r in bares]) * 1000
+        print(
+            f"  Enter -> request at the server       : {out:.0f} ms"
+            f" (bare client: {bare_out:.0f} ms from its call)"
+        )
         first_lag = med([r.lags[0] for r in runs]) * 1000
         last_lag = med([r.lags[1] for r in runs]) * 1000
         print(
