@@ -93,9 +93,6 @@ class ConversationActions:
 
     def new_chat(self) -> None:
         screen = self.screen
-        if screen.generating:
-            screen.notify("Stop the answer first (Esc).")
-            return
         prompt = screen.query_one(PromptInput)
         if screen.conversation_id is None and prompt.draft.strip():
             # Already a new chat: its unsent text would otherwise start the next message.
@@ -129,6 +126,7 @@ class ConversationActions:
     def _show(self, conversation_id: int | None) -> None:
         """Empty the screen for `conversation_id` (None: a new chat), with its own draft."""
         screen = self.screen
+        screen.answers.leave()  # an answer streams on into its own chat, stored as it goes
         screen.conversation_id = conversation_id
         screen.store.set_state(OPEN_CHAT, None if conversation_id is None else str(conversation_id))
         prompt = screen.query_one(PromptInput)
@@ -143,9 +141,6 @@ class ConversationActions:
             from tui.chat.conversations_screen import ConversationsScreen
         except ImportError:
             screen.notify("The conversation list is not available in this build.")
-            return
-        if screen.generating:
-            screen.notify("Stop the answer first (Esc).")
             return
 
         def chosen(conversation_id: int | None) -> None:
@@ -170,13 +165,11 @@ class ConversationActions:
         if summary is None:
             screen.notify("That conversation no longer exists.", severity="warning")
             return
-        if screen.generating:
-            screen.notify("Stop the answer first (Esc).")
-            return
         self.keep_draft()
         self._show(conversation_id)
         screen.query_one(ParamsPanel).system_prompt = summary.system_prompt
-        messages = screen.store.messages(conversation_id)
+        # The answer streaming into this chat (if any) is shown by `resume`, still streaming.
+        messages = screen.answers.resume(conversation_id, screen.store.messages(conversation_id))
         screen.query_one(MessageList).show_stored(messages, self.model_names())
         screen.call_after_refresh(self.show_answer_versions)
 
