@@ -31,8 +31,11 @@ from tui.chat.params_panel import InvalidParam, ParamsPanel
 from tui.chat.prompt_input import PromptInput
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from backends.store.conversations import StoredMessage
-    from tui.chat.chat_screen import ChatScreen
+    from tui.chat.chat_host import ChatHost
+    from tui.chat.model_loader import ModelLoader
 
 
 @dataclass
@@ -47,8 +50,12 @@ class AnswerUpdated(Message):
 class AnswerFlow:
     """Owns the answer in progress: its view and its cancel event."""
 
-    def __init__(self, screen: ChatScreen) -> None:
+    def __init__(
+        self, screen: ChatHost, loader: ModelLoader, show_usage: Callable[[], None]
+    ) -> None:
         self.screen = screen
+        self._loader = loader  # a prompt sent while it loads waits for it
+        self._show_usage = show_usage  # the device gauge learns what the model holds now
         self.cancel: threading.Event | None = None
         self.view: MessageView | None = None  # None while its chat is not the one shown
         self.message_id: int | None = None  # the answer in progress, stored as it streams
@@ -77,7 +84,7 @@ class AnswerFlow:
         if self.generating:
             screen.notify("An answer is still streaming: wait, or press Esc to stop it.")
             return
-        loading = screen.models.loader.loading
+        loading = self._loader.loading
         if loading is not None:
             # The model being loaded answers, not the one it replaces.
             self._wait_for(loading, prompt)
@@ -122,7 +129,7 @@ class AnswerFlow:
         screen = self.screen
         if self.generating or screen.conversation_id is None:
             return
-        loading = screen.models.loader.loading
+        loading = self._loader.loading
         if loading is not None:
             screen.notify(
                 f"{loading.name} is still loading: regenerate when it is ready "
@@ -158,7 +165,7 @@ class AnswerFlow:
     def _stop_waiting(self) -> PromptInput | None:
         """The prompt that waited for a load now finished, or None (none waits, or a newer
         load is still running)."""
-        if self._waiting_for is None or self.screen.models.loader.loading is not None:
+        if self._waiting_for is None or self._loader.loading is not None:
             return None
         self._waiting_for = None
         prompt = self.screen.query_one(PromptInput)
@@ -391,7 +398,7 @@ class AnswerFlow:
         if current:
             self.cancel, self.view, self.message_id, self._conversation = None, None, None, None
             screen.status.set_state("ready")
-            screen.models.show_usage()
+            self._show_usage()
         unsent, self._unsent = self._unsent, None
         if view is not None and chunk.error is not None and await self._take_back(message, unsent):
             error = chunk.error
