@@ -33,6 +33,7 @@ from tui.chat.prompt_input import PromptInput
 if TYPE_CHECKING:
     from collections.abc import Callable
 
+    from backends.store.conversations import StoredMessage
     from tui.chat.chat_host import ChatHost
     from tui.chat.model_loader import ModelLoader
 
@@ -56,7 +57,11 @@ class AnswerFlow:
         self._loader = loader  # a prompt sent while it loads waits for it
         self._show_usage = show_usage  # the device gauge learns what the model holds now
         self.cancel: threading.Event | None = None
-        self.view: MessageView | None = None
+        self.view: MessageView | None = None  # None while its chat is not the one shown
+        self.message_id: int | None = None  # the answer in progress, stored as it streams
+        self._conversation: int | None = None  # the chat it streams into
+        self._text = ""  # its text so far, as handled here (the store may be a batch ahead)
+        self._title = ""
         self._waiting_for: ModelSpec | None = None  # a prompt waits for this load
         self._prompt_title: str | None = None
         self._unsent: _Unsent | None = None  # the message just sent, until it is answered
@@ -239,6 +244,8 @@ class AnswerFlow:
         view.add_class("-streaming", update=False)
         self.cancel = cancel = threading.Event()
         self.view = view
+        self.message_id, self._conversation = message_id, screen.conversation_id
+        self._text, self._title = "", _answer_title(spec)
         # The request goes out before the views are mounted, so mounting them (tens of ms
         # of UI work) overlaps the server's time to first token instead of adding to it:
         # one loop turn lets the worker's task start its thread first (bench/remote_chat.py).
@@ -339,29 +346,68 @@ class AnswerFlow:
         prompt.focus()
         return True
 
+    def leave(self) -> None:
+        """Another chat is about to be shown: the answer streams on into the store alone."""
+        view, self.view = self.view, None
+        if view is not None:
+            self.screen.call_later(view.end_stream)  # its widget is being removed
+
+    def resume(self, conversation_id: int, stored: list[StoredMessage]) -> list[StoredMessage]:
+        """Reopening the chat an answer streams into: `stored` less that answer, which is
+        shown (as far as it got here) and streamed into again once mounted."""
+        message_id = self.message_id
+        if message_id is None or conversation_id != self._conversation:
+            return stored
+        title = self._title
+        view = MessageView("assistant", self._text, message_id=message_id, title=title)
+        view.add_class("-streaming", update=False)
+
+        async def stream_again() -> None:
+            await self.screen.query_one(MessageList).add(view)
+            if self.message_id != message_id:  # it ended meanwhile: show it as stored
+                store = self.screen.store
+                done = next(m for m in store.messages(conversation_id) if m.id == message_id)
+                view.remove_class("-streaming")
+                versions = store.versions.of(message_id)
+                await view.show_version(done.content, done.stats, title, versions)
+                return
+            view.start_stream()
+            if len(self._text) > len(view.content):  # text handled while it mounted
+                await view.append(self._text[len(view.content) :])
+            self.view = view
+
+        self.screen.call_later(stream_again)
+        return [m for m in stored if m.id != message_id]
+
     async def show(self, message: AnswerUpdated) -> None:
         screen = self.screen
-        chunk, view = message.chunk, message.view
-        if chunk.text:
+        chunk = message.chunk
+        current = message.message_id == self.message_id
+        view = self.view if current else message.view
+        if current:
+            self._text += chunk.text
+        if chunk.text and view is not None:
             await view.append(chunk.text)
         for notice in chunk.notices:
             title = screen.manager.spec.name if screen.manager.spec else None
             screen.notify(notice, title=title or "", markup=False)
         if not chunk.is_last:
             return
-        await view.end_stream()
-        if view is self.view:
-            self.cancel, self.view = None, None
+        if view is not None:
+            await view.end_stream()
+        if current:
+            self.cancel, self.view, self.message_id, self._conversation = None, None, None, None
             screen.status.set_state("ready")
             self._show_usage()
         unsent, self._unsent = self._unsent, None
-        if chunk.error is not None and await self._take_back(message, unsent):
+        if view is not None and chunk.error is not None and await self._take_back(message, unsent):
             error = chunk.error
             screen.notify(error.message, title=error.title, severity="error", markup=False)
             return
         if chunk.error is not None:
             error = f"{chunk.error.title}: {chunk.error.message}"
-            view.set_error(error)
+            if view is not None:  # else its chat is not shown: the store keeps how it ended
+                view.set_error(error)
             # Saved, so the reopened answer shows why it ended (not as one cut by quitting).
             screen.store.set_message_stats(
                 message.message_id, {"finish_reason": "error", "error": error}
@@ -375,9 +421,10 @@ class AnswerFlow:
             )
         if chunk.finished is not None:
             stats = stats_from_finished(chunk.finished)
-            view.set_stats(stats)
             screen.store.set_message_stats(message.message_id, stats)
-            view.set_versions(screen.store.versions.of(message.message_id))
+            if view is not None:
+                view.set_stats(stats)
+                view.set_versions(screen.store.versions.of(message.message_id))
 
 
 @dataclass(frozen=True)

@@ -102,7 +102,7 @@ class ChatScreen(Screen[None]):
         self.conversation_id: int | None = None
         self.models = ModelSwitching(self)
         self.answers = AnswerFlow(self, self.models.loader, self.models.show_usage)
-        self.conversation = ConversationActions(self)
+        self.conversation = ConversationActions(self, self.answers)
         self._panel_auto_hidden = False  # hidden by a shrink; a widening brings it back
         self._draft_timer: Timer | None = None
         self._prompt: PromptInput | None = None  # kept for the draft at unmount
@@ -386,15 +386,18 @@ class ChatScreen(Screen[None]):
         self.query_one(AttachmentBar).clear()
 
     def action_toggle_params(self) -> None:
+        """ctrl+t: open and focus the panel; open with focus elsewhere: focus it; with focus
+        in it: hide it (it hid an open panel the user meant to reach)."""
         if not self.query(ParamsPanel):
             return  # still starting
         panel = self.query_one(ParamsPanel)
-        panel.display = not panel.display
         self._panel_auto_hidden = False
-        if panel.display:
-            panel.query_one("Input").focus()
-        else:
+        if panel.display and panel.has_focus_within:
+            panel.display = False
             self.query_one(PromptInput).focus()
+        else:
+            panel.display = True
+            panel.query_one("Input").focus()
 
     def action_new_chat(self) -> None:
         self.conversation.new_chat()

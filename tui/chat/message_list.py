@@ -130,6 +130,22 @@ class MessageList(VerticalScroll):
         self.release_anchor()
         self.call_later(everything_then_top)
 
+    def action_scroll_right(self) -> None:
+        self._scroll_code(1)
+
+    def action_scroll_left(self) -> None:
+        self._scroll_code(-1)
+
+    def _scroll_code(self, direction: int) -> None:
+        """← →: the list never scrolls sideways, so they scroll the code blocks in view,
+        half a block's width a press (a long line was cut at the right edge for good)."""
+        from textual.widgets.markdown import MarkdownFence
+
+        for fence in self.query(MarkdownFence):
+            if fence.max_scroll_x and fence.region.overlaps(self.region):
+                step = max(8, fence.scrollable_content_region.width // 2)
+                fence.scroll_relative(x=direction * step, animate=False, immediate=True)
+
     def on_resize(self) -> None:
         self.watch_virtual_size()  # the terminal changed size
 
