@@ -1,8 +1,9 @@
 """The chat contract every engine honours, and the typed events it yields.
 
 Engine calls are synchronous and blocking; callers choose the thread. Streams
-yield `TextDelta`s and end with exactly one `StreamFinished`, also when cancelled
-(finish_reason "cancelled", the partial text having already been yielded).
+yield `TextDelta`s (and `ReasoningDelta`s: a reasoning model's thinking) and end with
+exactly one `StreamFinished`, also when cancelled (finish_reason "cancelled", the partial
+text having already been yielded).
 """
 
 from __future__ import annotations
@@ -103,11 +104,21 @@ class GenerationParams:
     max_new_tokens: int = 512
     repetition_penalty: float = 1.0
     seed: int | None = None
+    # False asks a reasoning model not to think, where its chat template (`enable_thinking`)
+    # or the server (`chat_template_kwargs`, `reasoning_effort`) lets us; others ignore it.
+    thinking: bool = True
 
 
 @dataclass(frozen=True)
 class TextDelta:
     """A piece of the answer, in order."""
+
+    text: str
+
+
+@dataclass(frozen=True)
+class ReasoningDelta:
+    """A piece of the model's thinking before its answer (shown apart, never sent back)."""
 
     text: str
 
@@ -119,15 +130,19 @@ class StreamFinished:
     finish_reason: FinishReason
     prompt_tokens: int | None
     completion_tokens: int
-    ttft_s: float | None  # time from the call to the first text
+    ttft_s: float | None  # time from the call to the first text of the answer
     total_s: float
+    first_thought_s: float | None = None  # time to the first thought (reasoning models)
+    thinking_s: float | None = None  # from the first thought to the answer (or the end)
 
     @property
     def tokens_per_s(self) -> float | None:
-        """Decode rate: tokens after the first over the time after the first."""
-        if self.ttft_s is None or self.completion_tokens < 2:
+        """Decode rate: tokens after the first over the time after the first (thoughts
+        are tokens too, so a reasoning answer counts from its first thought)."""
+        first = self.first_thought_s if self.first_thought_s is not None else self.ttft_s
+        if first is None or self.completion_tokens < 2:
             return None
-        decode = self.total_s - self.ttft_s
+        decode = self.total_s - first
         return (self.completion_tokens - 1) / decode if decode > 0 else None
 
 
@@ -138,7 +153,7 @@ class Notice:
     text: str
 
 
-ChatEvent = TextDelta | StreamFinished | Notice
+ChatEvent = TextDelta | ReasoningDelta | StreamFinished | Notice
 
 
 @dataclass(frozen=True)

@@ -100,6 +100,9 @@ class ModelOverrides(Struct, kw_only=True):
     """llama.cpp context length."""
     n_gpu_layers: int = -1
     """llama.cpp layers on the GPU; -1 all."""
+    thinking: bool = True
+    """A reasoning model thinks before it answers; false asks it not to, where its chat
+    template (enable_thinking: Qwen3, SmolLM3...) or its server (reasoning effort) allows."""
 
 
 class ImageSettings(Struct, kw_only=True):
@@ -211,6 +214,11 @@ class Settings(Struct, kw_only=True):
         deep_update(merged, from_env)
         deep_update(merged, overrides)
         return validated(cls, merged, where=where, env_sources=env_sources)
+
+    def thinks(self, key: str) -> bool:
+        """Whether the model with this key may think before it answers (see ModelOverrides)."""
+        overrides = self.models.get(key)
+        return overrides.thinking if overrides is not None else True
 
     def load_options_for(self, key: str) -> LoadOptions:
         o = self.models.get(key, ModelOverrides())

@@ -58,6 +58,7 @@ from backends.chat.llama_repack import (
     repack_crashes_here,
 )
 from backends.chat.llama_vision import projector_handler, stream_multimodal
+from backends.chat.reasoning import prompt_opens_thinking, split_reasoning, thinking_kwargs
 from backends.chat.transcript import (
     NO_TEMPLATE_NOTICE,
     TRANSCRIPT_STOPS,
@@ -257,7 +258,7 @@ class LlamaCppEngine:
             )
             try:
                 chat: Any = [{"role": m.role, "content": m.content} for m in messages]
-                rendered = formatter(messages=chat)
+                rendered = formatter(messages=chat, **thinking_kwargs(params))
             except Exception as error:  # jinja errors vary; any of them means the same
                 raise GenerationError(
                     f"This model's chat template failed on the conversation ({error}). "
@@ -276,7 +277,10 @@ class LlamaCppEngine:
         if not self._lock.acquire(blocking=False):
             raise already_answering()
         try:
-            yield from self._generate(llm, tokens, max_tokens, params, stops, cancel, started)
+            answer = self._generate(llm, tokens, max_tokens, params, stops, cancel, started)
+            if prompt_opens_thinking(prompt):  # the template opened <think> already
+                answer = split_reasoning(answer, opened=True)
+            yield from answer
         finally:
             self._lock.release()
 

@@ -30,8 +30,8 @@ from backends.base import (
     LoadProgress,
     MemoryFootprint,
     ModelSpec,
-    Notice,
     ProgressCallback,
+    ReasoningDelta,
     ServerConfig,
     StreamFinished,
     TextDelta,
@@ -165,7 +165,7 @@ class OpenAICompatEngine:
         finish: str | None = None
         usage: dict[str, Any] | None = None
         done = False
-        told_reasoning = False
+        first_thought_at: float | None = None
         try:
             for payload in sse_payloads(response):
                 if payload == "[DONE]":
@@ -179,10 +179,14 @@ class OpenAICompatEngine:
                 for choice in chunk.get("choices") or []:
                     delta = choice.get("delta") or {}
                     content = delta.get("content")
-                    if delta.get("reasoning_content") and not told_reasoning:
-                        # llama.cpp / vLLM reasoning models think before they answer.
-                        told_reasoning = True
-                        yield Notice("The model is reasoning before it answers…")
+                    # llama.cpp, vLLM and DeepSeek say reasoning_content; Ollama and
+                    # OpenRouter say reasoning.
+                    thought = delta.get("reasoning_content") or delta.get("reasoning")
+                    if isinstance(thought, str) and thought:
+                        text_chunks += 1
+                        if first_thought_at is None:
+                            first_thought_at = time.perf_counter()
+                        yield ReasoningDelta(thought)
                     if content:
                         text_chunks += 1
                         if first_text_at is None:
@@ -223,6 +227,7 @@ class OpenAICompatEngine:
             completion_tokens=completion,
             ttft_s=None if first_text_at is None else first_text_at - started,
             total_s=time.perf_counter() - started,
+            first_thought_s=None if first_thought_at is None else first_thought_at - started,
         )
 
     def unload(self) -> None:

@@ -46,11 +46,23 @@ def chat_body(
             body["repetition_penalty"] = params.repetition_penalty  # vLLM, TGI
             body["repeat_penalty"] = params.repetition_penalty  # llama.cpp
         body["stream_options"] = {"include_usage": True}
+        if not params.thinking:
+            # Thinking off: Qwen3-style templates on vLLM, SGLang and llama-server read the
+            # kwarg; gpt-oss has no off switch, its least effort is "low".
+            body["chat_template_kwargs"] = {"enable_thinking": False}
+            body["reasoning_effort"] = "low"
     return body
 
 
 # The optional fields `chat_body` sends with extras, by the names servers quote back.
-EXTRA_FIELDS = ("top_k", "repetition_penalty", "repeat_penalty", "stream_options")
+EXTRA_FIELDS = (
+    "top_k",
+    "repetition_penalty",
+    "repeat_penalty",
+    "stream_options",
+    "chat_template_kwargs",
+    "reasoning_effort",
+)
 
 
 def names_an_extra(response: httpx.Response) -> bool:

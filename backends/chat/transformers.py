@@ -30,7 +30,6 @@ from backends.base import (
     ModelSpec,
     ProgressCallback,
     StreamFinished,
-    TextDelta,
 )
 from backends.chat.images import refuse_images
 from backends.chat.lifecycle import (
@@ -38,6 +37,12 @@ from backends.chat.lifecycle import (
     already_answering,
     not_loaded,
     release_freed_memory,
+)
+from backends.chat.reasoning import (
+    ReasoningSplitter,
+    as_events,
+    prompt_opens_thinking,
+    thinking_kwargs,
 )
 from backends.chat.transcript import (
     NO_TEMPLATE_NOTICE,
@@ -211,7 +216,11 @@ class TransformersEngine:
         elif tokenizer.chat_template:
             try:
                 encoded = tokenizer.apply_chat_template(
-                    chat, add_generation_prompt=True, return_tensors="pt", return_dict=True
+                    chat,
+                    add_generation_prompt=True,
+                    return_tensors="pt",
+                    return_dict=True,
+                    **thinking_kwargs(params),
                 )
             except Exception as error:  # jinja errors vary; any of them means the same
                 raise GenerationError(
@@ -223,6 +232,8 @@ class TransformersEngine:
             encoded = tokenizer(transcript_prompt(messages), return_tensors="pt")
             stop_filter = StopSequenceFilter(TRANSCRIPT_STOPS)
         input_ids = encoded["input_ids"].to(model.device)
+        # The template opened <think> in the prompt (DeepSeek-R1): the output starts inside.
+        opened = prompt_opens_thinking(str(tokenizer.decode(input_ids[0, -8:].tolist())))
         attention_mask = encoded["attention_mask"].to(model.device)
         prompt_len = int(input_ids.shape[-1])
         window = getattr(model.config, "max_position_embeddings", None)
@@ -298,6 +309,7 @@ class TransformersEngine:
             raise already_answering()
         thread = threading.Thread(target=run, name="transformers-generate", daemon=True)
         ttft: float | None = None
+        splitter = ReasoningSplitter(opened=True) if opened else None
         try:
             thread.start()
             for piece in streamer:
@@ -305,13 +317,15 @@ class TransformersEngine:
                 if text:
                     if ttft is None:
                         ttft = time.perf_counter() - started
-                    yield TextDelta(text)
+                    yield from as_events(splitter, text)
                 if stop_filter.stopped or (cancel is not None and cancel.is_set()):
                     stop_now.set()
                     break
             tail = stop_filter.flush()
             if tail and not (cancel is not None and cancel.is_set()):
-                yield TextDelta(tail)
+                yield from as_events(splitter, tail)
+            if splitter is not None:
+                yield from as_events(splitter, None)
         except MemoryError as error:
             raise out_of_memory(error) from error
         except Exception as error:

@@ -28,7 +28,10 @@ def render_markdown(conversation: ConversationSummary, messages: Sequence[Stored
             heading += f" · `{message.model_key}`"
         body = _closed(message.content.strip("\n"))
         images = [_image_link(n, path) for n, path in enumerate(message.images, start=1)]
-        parts += [f"## {heading}", body or ("" if images else "_(empty)_")]
+        parts.append(f"## {heading}")
+        if message.reasoning.strip():
+            parts.append(_thinking_block(message.reasoning, message.stats))
+        parts.append(body or ("" if images else "_(empty)_"))
         if images:
             parts.append("\n".join(images))
         if message.stats:
@@ -36,6 +39,20 @@ def render_markdown(conversation: ConversationSummary, messages: Sequence[Stored
             if line:
                 parts.append(f"_{line}_")
     return "\n\n".join(parts) + "\n"
+
+
+def thinking_title(stats: dict[str, Any] | None) -> str:
+    """ "Thinking · 12.4 s" where the time is known, else "Thinking"."""
+    seconds = (stats or {}).get("thinking_s")
+    if isinstance(seconds, int | float):
+        return f"Thinking · {seconds:.1f} s"
+    return "Thinking"
+
+
+def _thinking_block(reasoning: str, stats: dict[str, Any] | None) -> str:
+    """The thinking, folded: GitHub, VS Code and most Markdown viewers show `<details>`."""
+    body = _closed(reasoning.strip("\n"))
+    return f"<details>\n<summary>{thinking_title(stats)}</summary>\n\n{body}\n\n</details>"
 
 
 def _image_link(number: int, path: str) -> str:
@@ -72,6 +89,9 @@ def _stats_line(stats: dict[str, Any]) -> str:
     rate = stats.get("tokens_per_s")
     if isinstance(rate, (int, float)):
         bits.append(f"{rate:.1f} tok/s")
+    thought = stats.get("first_thought_s")
+    if isinstance(thought, (int, float)):
+        bits.append(f"first thought {thought:.2f} s")
     ttft = stats.get("ttft_s")
     if isinstance(ttft, (int, float)):
         bits.append(f"first token {ttft:.2f} s")

@@ -36,6 +36,7 @@ class StoredMessage:
     model_key: str | None
     stats: dict[str, Any] | None
     images: tuple[str, ...] = ()  # absolute paths of the stored copies
+    reasoning: str = ""  # the model's thinking before its answer (not part of the history)
 
 
 DEFAULT_TITLE = "New chat"

@@ -37,6 +37,10 @@ _MIGRATIONS: list[str] = [
     """
     ALTER TABLE messages ADD COLUMN images TEXT;
     """,
+    # 3: a reasoning model's thinking before its answer (shown apart, never sent back)
+    """
+    ALTER TABLE messages ADD COLUMN reasoning TEXT;
+    """,
 ]
 
 SCHEMA_VERSION = len(_MIGRATIONS)

@@ -11,6 +11,7 @@ of the stream included, so it can never overtake the text).
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -216,6 +217,8 @@ class AnswerFlow:
             image_max_side=screen.settings.image_max_side,
         )
         chat = self._fit_to_model(chat)
+        if spec is not None and not screen.settings.thinks(spec.key):
+            params = dataclasses.replace(params, thinking=False)
         message_id = screen.store.add_message(
             screen.conversation_id, "assistant", "", model_key=spec.key if spec else None
         )
@@ -263,6 +266,9 @@ class AnswerFlow:
         def persist(text: str) -> None:
             screen.store.set_message_content(message_id, text)
 
+        def persist_reasoning(text: str) -> None:
+            screen.store.set_message_reasoning(message_id, text)
+
         def on_chunk(chunk: AnswerChunk) -> None:
             # Text waits until the view streams: regenerate runs in the app's message
             # queue, not the screen's, so the screen could otherwise handle the first
@@ -274,7 +280,15 @@ class AnswerFlow:
             if engine is None:
                 on_chunk(AnswerChunk(error=BackendError("No model is loaded.")))
                 return
-            run_answer(engine, chat, params, cancel=cancel, persist=persist, on_chunk=on_chunk)
+            run_answer(
+                engine,
+                chat,
+                params,
+                cancel=cancel,
+                persist=persist,
+                on_chunk=on_chunk,
+                persist_reasoning=persist_reasoning,
+            )
 
     def _fit_to_model(self, chat: list[ChatMessage]) -> list[ChatMessage]:
         """A text-only model gets the conversation without its pictures, told once per
@@ -328,6 +342,8 @@ class AnswerFlow:
     async def show(self, message: AnswerUpdated) -> None:
         screen = self.screen
         chunk, view = message.chunk, message.view
+        if chunk.reasoning:
+            await view.append_reasoning(chunk.reasoning)
         if chunk.text:
             await view.append(chunk.text)
         for notice in chunk.notices:

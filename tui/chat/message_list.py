@@ -107,6 +107,7 @@ class MessageList(VerticalScroll):
                 title=None if m.role == "user" else model_title(m.model_key, names),
                 stats=m.stats if m.stats or m.role != "assistant" else UNFINISHED,
                 images=m.images,
+                reasoning=m.reasoning,
             )
             for m in messages
             if m.role in ("user", "assistant")

@@ -15,7 +15,7 @@ from backends.base import (
     ChatMessage,
     GenerationParams,
     LoadOptions,
-    Notice,
+    ReasoningDelta,
     ServerConfig,
     StreamFinished,
     TextDelta,
@@ -304,14 +304,31 @@ def test_load_reports_progress_and_honours_cancel(openai_server: LocalOpenAIServ
     assert not engine.loaded
 
 
-def test_reasoning_models_get_a_notice_not_silence(
-    engine: OpenAICompatEngine, openai_server: LocalOpenAIServer
+@pytest.mark.parametrize("field", ["reasoning_content", "reasoning"])
+def test_reasoning_deltas_come_apart_from_the_answer(
+    engine: OpenAICompatEngine, openai_server: LocalOpenAIServer, field: str
 ) -> None:
     openai_server.knobs.reasoning = "let me think about it"
+    openai_server.knobs.reasoning_field = field
     openai_server.knobs.reply = "Answer"
     events = list(engine.stream(HELLO, GenerationParams()))
-    assert isinstance(events[0], Notice) and "reasoning" in events[0].text
+    thought = "".join(e.text for e in events if isinstance(e, ReasoningDelta))
+    assert thought == "let me think about it "
     assert [e.text for e in events if isinstance(e, TextDelta)] == ["Answer"]
+    finished = events[-1]
+    assert isinstance(finished, StreamFinished) and finished.first_thought_s is not None
+    assert finished.ttft_s is not None and finished.ttft_s >= finished.first_thought_s
+
+
+def test_thinking_off_asks_the_server_not_to_think(
+    engine: OpenAICompatEngine, openai_server: LocalOpenAIServer
+) -> None:
+    list(engine.stream(HELLO, GenerationParams(thinking=False)))
+    body = openai_server.requests[-1]
+    assert body["chat_template_kwargs"] == {"enable_thinking": False}
+    assert body["reasoning_effort"] == "low"
+    list(engine.stream(HELLO, GenerationParams()))
+    assert "chat_template_kwargs" not in openai_server.requests[-1]
 
 
 def test_server_that_ignores_stream_still_answers(
