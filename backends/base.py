@@ -11,11 +11,12 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import ClassVar, Literal, Protocol, runtime_checkable
+from typing import Any, ClassVar, Literal, Protocol, runtime_checkable
 
-Role = Literal["system", "user", "assistant"]
-# "length": max_new_tokens reached; "context": the context window filled up first.
-FinishReason = Literal["stop", "length", "context", "cancelled"]
+Role = Literal["system", "user", "assistant", "tool"]
+# "length": max_new_tokens reached; "context": the context window filled up first;
+# "tool_calls": the model asked for tools (a ToolCallsRequested came before the end).
+FinishReason = Literal["stop", "length", "context", "cancelled", "tool_calls"]
 Device = Literal["auto", "cuda", "cpu", "mps"]
 DType = Literal["auto", "float32", "float16", "bfloat16"]
 Quantization = Literal["none", "int8", "int4", "nf4"]
@@ -90,10 +91,54 @@ class ImageAttachment:
 
 
 @dataclass(frozen=True)
+class ToolSpec:
+    """A tool a model may call: its name, what it does, and its arguments' JSON schema."""
+
+    name: str
+    description: str
+    parameters: dict[str, Any] = field(default_factory=lambda: {"type": "object", "properties": {}})
+
+    def as_openai(self) -> dict[str, Any]:
+        """The OpenAI `tools` entry, which chat templates with tools also take."""
+        return {
+            "type": "function",
+            "function": {
+                "name": self.name,
+                "description": self.description,
+                "parameters": self.parameters,
+            },
+        }
+
+
+@dataclass(frozen=True)
+class ToolCall:
+    """One call a model asked for; `arguments` is the JSON text as the model wrote it."""
+
+    id: str
+    name: str
+    arguments: str = "{}"
+
+    def parsed_arguments(self) -> dict[str, Any]:
+        """The arguments as a dict; ValueError saying what is wrong when they are not."""
+        import json
+
+        try:
+            value = json.loads(self.arguments or "{}")
+        except ValueError as error:
+            raise ValueError(f"the arguments are not valid JSON ({error})") from None
+        if not isinstance(value, dict):
+            raise ValueError("the arguments are not a JSON object")
+        return value
+
+
+@dataclass(frozen=True)
 class ChatMessage:
     role: Role
     content: str
     images: tuple[ImageAttachment, ...] = ()
+    tool_calls: tuple[ToolCall, ...] = ()  # an assistant turn that called tools
+    tool_call_id: str | None = None  # a "tool" turn: the call it answers
+    name: str | None = None  # a "tool" turn: the tool's name
 
 
 @dataclass(frozen=True)
@@ -107,6 +152,8 @@ class GenerationParams:
     # False asks a reasoning model not to think, where its chat template (`enable_thinking`)
     # or the server (`chat_template_kwargs`, `reasoning_effort`) lets us; others ignore it.
     thinking: bool = True
+    # Tools the model may call this turn (only where capabilities.tools says it can).
+    tools: tuple[ToolSpec, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -121,6 +168,13 @@ class ReasoningDelta:
     """A piece of the model's thinking before its answer (shown apart, never sent back)."""
 
     text: str
+
+
+@dataclass(frozen=True)
+class ToolCallsRequested:
+    """The model asks for these tools (whole calls, arguments complete), before the end."""
+
+    calls: tuple[ToolCall, ...]
 
 
 @dataclass(frozen=True)
@@ -153,7 +207,7 @@ class Notice:
     text: str
 
 
-ChatEvent = TextDelta | ReasoningDelta | StreamFinished | Notice
+ChatEvent = TextDelta | ReasoningDelta | ToolCallsRequested | StreamFinished | Notice
 
 
 @dataclass(frozen=True)
@@ -177,6 +231,7 @@ class EngineCapabilities:
     streaming: bool = True
     cancel: bool = True
     vision: bool = False  # the loaded model takes images
+    tools: bool = False  # the loaded model can call tools (its template or server says so)
     lists_models: bool = False  # a server that can be asked for its models
     holds_memory: bool = True  # False for remote engines
     load_options: frozenset[str] = field(default_factory=frozenset)  # LoadOptions fields used

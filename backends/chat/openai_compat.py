@@ -35,6 +35,7 @@ from backends.base import (
     ServerConfig,
     StreamFinished,
     TextDelta,
+    ToolCallsRequested,
 )
 from backends.chat.images import has_images
 from backends.chat.openai_cancel import CancelWatcher, unless_cancelled
@@ -51,6 +52,7 @@ from backends.chat.openai_modalities import (
     vision_from_props,
 )
 from backends.chat.openai_wire import (
+    ToolCallParts,
     chat_body,
     names_an_extra,
     parse_chunk,
@@ -72,9 +74,12 @@ class OpenAICompatEngine:
     name: ClassVar[str] = "openai"
     # vision: what the server says of the loaded model (openai_modalities); where it says
     # nothing, pictures go and a 4xx to them turns vision off (explained once).
+    # tools: most servers take `tools` (llama-server with --jinja, vLLM with a tool parser,
+    # Ollama, LM Studio); one that refuses them turns tools off, said once.
     capabilities: EngineCapabilities = EngineCapabilities(
         streaming=True,
         cancel=True,
+        tools=True,
         lists_models=True,
         holds_memory=False,
     )
@@ -166,6 +171,7 @@ class OpenAICompatEngine:
         usage: dict[str, Any] | None = None
         done = False
         first_thought_at: float | None = None
+        tool_parts = ToolCallParts()
         try:
             for payload in sse_payloads(response):
                 if payload == "[DONE]":
@@ -192,6 +198,9 @@ class OpenAICompatEngine:
                         if first_text_at is None:
                             first_text_at = time.perf_counter()
                         yield TextDelta(content)
+                    if delta.get("tool_calls"):
+                        text_chunks += 1
+                        tool_parts.add(delta["tool_calls"])
                     if choice.get("finish_reason"):
                         finish = choice["finish_reason"]
                 if cancel is not None and cancel.is_set():
@@ -207,8 +216,12 @@ class OpenAICompatEngine:
         if not cancelled and not done and finish is None:
             raise dropped_error(server, text_chunks, None)
         reason: FinishReason
+        calls = () if cancelled else tool_parts.calls()
         if cancelled:
             reason = "cancelled"
+        elif calls:
+            reason = "tool_calls"
+            yield ToolCallsRequested(calls)
         else:
             reason = "length" if finish == "length" else "stop"
         completion = text_chunks

@@ -21,6 +21,7 @@ from backends.base import (
     ServerConfig,
     StreamFinished,
     TextDelta,
+    ToolCall,
 )
 from backends.chat.openai_errors import error_text, redact
 from backends.errors import GenerationError
@@ -39,6 +40,8 @@ def chat_body(
     }
     if params.seed is not None:
         body["seed"] = params.seed
+    if params.tools:
+        body["tools"] = [tool.as_openai() for tool in params.tools]
     if extras:
         # vLLM and llama.cpp read these; api.openai.com rejects them (then we retry without).
         body["top_k"] = params.top_k
@@ -72,7 +75,28 @@ def names_an_extra(response: httpx.Response) -> bool:
 
 
 def wire_message(message: ChatMessage) -> dict[str, Any]:
-    """A message as the server takes it: images become `image_url` parts with data URLs."""
+    """A message as the server takes it: images become `image_url` parts with data URLs;
+    a turn that called tools carries its `tool_calls`, a tool's result its `tool_call_id`."""
+    if message.role == "tool":
+        return {
+            "role": "tool",
+            "tool_call_id": message.tool_call_id,
+            "name": message.name,
+            "content": message.content,
+        }
+    if message.tool_calls:
+        return {
+            "role": "assistant",
+            "content": message.content or None,
+            "tool_calls": [
+                {
+                    "id": call.id,
+                    "type": "function",
+                    "function": {"name": call.name, "arguments": call.arguments},
+                }
+                for call in message.tool_calls
+            ],
+        }
     if not message.images:
         return {"role": message.role, "content": message.content}
     from backends.chat.image_fit import data_url
@@ -83,6 +107,39 @@ def wire_message(message: ChatMessage) -> dict[str, Any]:
     if message.content:
         parts.append({"type": "text", "text": message.content})
     return {"role": message.role, "content": parts}
+
+
+class ToolCallParts:
+    """Streamed `delta.tool_calls` pieces, put together by their index (the id and name
+    come once, the arguments in pieces)."""
+
+    def __init__(self) -> None:
+        self._parts: dict[int, dict[str, str]] = {}
+
+    def add(self, deltas: Any) -> None:
+        for position, piece in enumerate(deltas if isinstance(deltas, list) else []):
+            if not isinstance(piece, dict):
+                continue
+            index = piece.get("index", position)
+            entry = self._parts.setdefault(index, {"id": "", "name": "", "arguments": ""})
+            if piece.get("id"):
+                entry["id"] = str(piece["id"])
+            function = piece.get("function") or {}
+            if isinstance(function.get("name"), str) and function["name"] != entry["name"]:
+                entry["name"] += function["name"]
+            if isinstance(function.get("arguments"), str):
+                entry["arguments"] += function["arguments"]
+
+    def calls(self) -> tuple[ToolCall, ...]:
+        return tuple(
+            ToolCall(
+                id=entry["id"] or f"call_{index}",
+                name=entry["name"],
+                arguments=entry["arguments"] or "{}",
+            )
+            for index, entry in sorted(self._parts.items())
+            if entry["name"]
+        )
 
 
 def whole_answer(

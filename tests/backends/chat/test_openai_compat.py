@@ -19,6 +19,8 @@ from backends.base import (
     ServerConfig,
     StreamFinished,
     TextDelta,
+    ToolCallsRequested,
+    ToolSpec,
 )
 from backends.chat.openai_compat import OpenAICompatEngine, list_models
 from backends.errors import (
@@ -370,3 +372,42 @@ def test_a_full_context_window_is_not_reported_as_the_token_limit(
     openai_server.knobs.context_window = None
     _, finished = _run(engine.stream(HELLO, GenerationParams(max_new_tokens=7, seed=3)))
     assert finished.finish_reason == "length"
+
+
+def test_tool_calls_stream_in_pieces_and_come_out_whole(
+    engine: OpenAICompatEngine, openai_server: LocalOpenAIServer
+) -> None:
+    openai_server.knobs.tool_calls = [("read_file", {"path": "notes.txt"}), ("now", {})]
+    tool = ToolSpec("read_file", "Read a file", {"type": "object", "properties": {}})
+    assert engine.capabilities.tools
+    events = list(engine.stream(HELLO, GenerationParams(tools=(tool,))))
+    requested = [e for e in events if isinstance(e, ToolCallsRequested)]
+    assert [(c.id, c.name, c.parsed_arguments()) for c in requested[0].calls] == [
+        ("call_0", "read_file", {"path": "notes.txt"}),
+        ("call_1", "now", {}),
+    ]
+    finished = events[-1]
+    assert isinstance(finished, StreamFinished) and finished.finish_reason == "tool_calls"
+    assert openai_server.requests[-1]["tools"][0]["function"]["name"] == "read_file"
+
+    # The calls and their results go back; the server then answers.
+    openai_server.knobs.reply = "The notes say hi."
+    history = [
+        *HELLO,
+        ChatMessage("assistant", "", tool_calls=requested[0].calls),
+        ChatMessage("tool", "hi", tool_call_id="call_0", name="read_file"),
+        ChatMessage("tool", "10:00", tool_call_id="call_1", name="now"),
+    ]
+    text, _ = _run(engine.stream(history, GenerationParams(tools=(tool,))))
+    assert text == "The notes say hi."
+    sent = openai_server.requests[-1]["messages"]
+    assert sent[1]["tool_calls"][0]["function"] == {
+        "name": "read_file",
+        "arguments": '{"path": "notes.txt"}',
+    }
+    assert sent[2] == {
+        "role": "tool",
+        "tool_call_id": "call_0",
+        "name": "read_file",
+        "content": "hi",
+    }
