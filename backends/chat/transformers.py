@@ -44,6 +44,12 @@ from backends.chat.reasoning import (
     prompt_opens_thinking,
     thinking_kwargs,
 )
+from backends.chat.template_messages import (
+    template_messages,
+    template_takes_tools,
+    tools_kwargs,
+)
+from backends.chat.tool_call_text import collect_tool_calls
 from backends.chat.transcript import (
     NO_TEMPLATE_NOTICE,
     TRANSCRIPT_STOPS,
@@ -183,7 +189,11 @@ class TransformersEngine:
         model.eval()
         self._model, self._tokenizer = model, tokenizer
         sees = getattr(self._processor, "image_processor", None) is not None
-        self.capabilities = dataclasses.replace(type(self).capabilities, vision=sees)
+        self.capabilities = dataclasses.replace(
+            type(self).capabilities,
+            vision=sees,
+            tools=template_takes_tools(getattr(tokenizer, "chat_template", None)),
+        )
         steps.check_cancel()
         if options.adapters:
             steps.report(0.85, "Applying adapters")
@@ -197,6 +207,17 @@ class TransformersEngine:
         params: GenerationParams,
         cancel: threading.Event | None = None,
     ) -> Iterator[ChatEvent]:
+        answer = self._stream(messages, params, cancel)
+        if params.tools and self.capabilities.tools:  # calls written in the text
+            answer = collect_tool_calls(answer, [tool.name for tool in params.tools])
+        return answer
+
+    def _stream(
+        self,
+        messages: Sequence[ChatMessage],
+        params: GenerationParams,
+        cancel: threading.Event | None,
+    ) -> Iterator[ChatEvent]:
         model: Any = self._model
         tokenizer = self._tokenizer
         if model is None or tokenizer is None:
@@ -208,7 +229,7 @@ class TransformersEngine:
         processor = self._processor
         if not self.capabilities.vision:
             refuse_images(messages, self._name, "It is a text-only transformers model.")
-        chat = [{"role": m.role, "content": m.content} for m in messages]
+        chat = template_messages(messages)
         stop_filter = StopSequenceFilter(())
         encoded: Any
         if processor is not None:
@@ -221,6 +242,7 @@ class TransformersEngine:
                     return_tensors="pt",
                     return_dict=True,
                     **thinking_kwargs(params),
+                    **tools_kwargs(params),
                 )
             except Exception as error:  # jinja errors vary; any of them means the same
                 raise GenerationError(
