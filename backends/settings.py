@@ -38,6 +38,7 @@ __all__ = [
     "SettingsError",
     "SettingsProblem",
     "SpeechSettings",
+    "ToolSettings",
     "load_settings",
     "validated",
 ]
@@ -172,6 +173,20 @@ class SpeechSettings(Struct, kw_only=True):
         )
 
 
+class ToolSettings(Struct, kw_only=True):
+    """Tools the chat model may call; every call is shown and asks before it runs."""
+
+    enabled: bool = True
+    """Offer tools to models that can call them."""
+    allowed_folders: list[Path] = field(default_factory=list)
+    """Folders read_file and list_directory may look into (symlinks are resolved first);
+    none: the file tools refuse every path."""
+    max_rounds: Annotated[int, Meta(ge=1, le=50)] = 5
+    """Tool rounds per answer before the app stops the model calling more."""
+    call_timeout_s: Annotated[float, Meta(gt=0.0)] = 30.0
+    """How long a tool call may take before it is given up as hung."""
+
+
 class Settings(Struct, kw_only=True):
     """localai-tui settings. Every field can be set in config.toml or as LOCALAI_TUI_<FIELD>."""
 
@@ -202,6 +217,8 @@ class Settings(Struct, kw_only=True):
     """Hub endpoint (else HF_ENDPOINT)."""
     speech: SpeechSettings = field(default_factory=SpeechSettings)
     """Speech to text (faster-whisper)."""
+    tools: ToolSettings = field(default_factory=ToolSettings)
+    """Tools the chat model may call (the app's own and MCP servers')."""
 
     @classmethod
     def from_sources(

@@ -18,8 +18,9 @@ import dataclasses
 import logging
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from backends.base import (
     DEFAULT_IMAGE_MAX_SIDE,
@@ -31,6 +32,8 @@ from backends.base import (
     ReasoningDelta,
     StreamFinished,
     TextDelta,
+    ToolCall,
+    ToolCallsRequested,
 )
 from backends.chat.images import has_images, refuse_images
 from backends.chat.reasoning import split_reasoning
@@ -49,6 +52,7 @@ class AnswerChunk:
     text: str = ""
     notices: tuple[str, ...] = ()
     reasoning: str = ""
+    tool_calls: tuple[ToolCall, ...] = ()  # the last chunk: the tools the model asked for
     finished: StreamFinished | None = None
     error: BackendError | None = None
 
@@ -59,26 +63,38 @@ class AnswerChunk:
 
 def build_messages(
     system_prompt: str,
-    history: Sequence[tuple[str, str] | tuple[str, str, Sequence[str]]],
+    history: Sequence[Sequence[Any]],
     *,
     image_max_side: int = DEFAULT_IMAGE_MAX_SIDE,
 ) -> list[ChatMessage]:
     """The engine's input: the system prompt (if any), then the turns in order.
 
-    A turn is (role, content) or (role, content, image paths). Pictures go to the model
-    at most `image_max_side` px on their longest side (0: as they are).
+    A turn is (role, content), (role, content, image paths) or (role, content, image paths,
+    tools) where `tools` is what the store keeps of tool calls (StoredMessage.tools): an
+    answer's calls, or the call a "tool" turn answers. Pictures go to the model at most
+    `image_max_side` px on their longest side (0: as they are). Thinking is not a turn: it
+    never goes back to the model.
     """
     messages: list[ChatMessage] = []
     if system_prompt.strip():
         messages.append(ChatMessage("system", system_prompt))
     for turn in history:
         role, content = turn[0], turn[1]
-        paths = turn[2] if len(turn) > 2 else ()  # type: ignore[misc]
-        if role in ("user", "assistant"):
+        paths = turn[2] if len(turn) > 2 else ()
+        tools: Mapping[str, Any] = (turn[3] if len(turn) > 3 else None) or {}
+        if role == "tool":
+            call_id, name = tools.get("call_id"), tools.get("name")
+            messages.append(ChatMessage("tool", content, tool_call_id=call_id, name=name))
+        elif role in ("user", "assistant"):
             images = tuple(
                 ImageAttachment(path=str(p), max_side=image_max_side or None) for p in paths
             )
-            messages.append(ChatMessage(role, content, images))  # type: ignore[arg-type]
+            calls = tuple(
+                ToolCall(str(c.get("id")), str(c.get("name")), str(c.get("arguments") or "{}"))
+                for c in tools.get("calls") or ()
+                if isinstance(c, Mapping)
+            )
+            messages.append(ChatMessage(role, content, images, tool_calls=calls))
     return messages
 
 
@@ -222,6 +238,7 @@ def run_answer(
     first_text: float | None = None
     first_thought: float | None = None
     count = 0
+    calls: list[ToolCall] = []
     finished: StreamFinished | None = None
     error: BackendError | None = None
     coalescer = _Coalescer(flush_interval, emit)
@@ -239,6 +256,8 @@ def run_answer(
                 coalescer.add(reasoning=event.text)
             elif isinstance(event, Notice):
                 coalescer.add(notice=event.text)
+            elif isinstance(event, ToolCallsRequested):
+                calls.extend(event.calls)
             elif isinstance(event, StreamFinished):
                 finished = event
     except BackendError as exc:
@@ -273,7 +292,7 @@ def run_answer(
             ttft_s=None if first_text is None else first_text - started,
             thinking_s=(first_text if first_text is not None else ended) - first_thought,
         )
-    on_chunk(AnswerChunk(finished=finished))
+    on_chunk(AnswerChunk(finished=finished, tool_calls=tuple(calls)))
     return finished
 
 

@@ -37,9 +37,11 @@ _MIGRATIONS: list[str] = [
     """
     ALTER TABLE messages ADD COLUMN images TEXT;
     """,
-    # 3: a reasoning model's thinking before its answer (shown apart, never sent back)
+    # 3: a reasoning model's thinking before its answer (shown apart, never sent back), and
+    # tool calls: the calls an answer made, or on a "tool" message the call it answers (JSON)
     """
     ALTER TABLE messages ADD COLUMN reasoning TEXT;
+    ALTER TABLE messages ADD COLUMN tools TEXT;
     """,
 ]
 

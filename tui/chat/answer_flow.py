@@ -19,16 +19,18 @@ from typing import TYPE_CHECKING
 
 from textual.message import Message
 
-from backends.base import ChatMessage, GenerationParams, ImageAttachment, ModelSpec
+from backends.base import ChatEngine, ChatMessage, GenerationParams, ImageAttachment, ModelSpec
 from backends.chat.images import ImagesRefused, has_images, refuse_images, without_images
 from backends.chat.session import AnswerChunk, build_messages, run_answer
 from backends.errors import BackendError
 from backends.store.conversations import stats_from_finished, title_from_prompt
+from backends.tools.tool_loop import RoundSink
 from tui.chat.attachment_bar import AttachmentBar
 from tui.chat.message_list import MessageList
 from tui.chat.message_view import MessageView
 from tui.chat.params_panel import InvalidParam, ParamsPanel
 from tui.chat.prompt_input import PromptInput
+from tui.chat.tool_rounds import ToolRounds, calls_info
 
 if TYPE_CHECKING:
     from tui.chat.chat_screen import ChatScreen
@@ -41,6 +43,7 @@ class AnswerUpdated(Message):
     view: MessageView
     message_id: int
     chunk: AnswerChunk
+    more: bool = False  # the last chunk of a round whose tool calls lead to another round
 
 
 class AnswerFlow:
@@ -55,6 +58,7 @@ class AnswerFlow:
         self._unsent: _Unsent | None = None  # the message just sent, until it is answered
         # (conversation, model key) pairs already told their pictures are left out.
         self._told_text_only: set[tuple[int, str]] = set()
+        self.tools = ToolRounds(screen)
 
     @property
     def generating(self) -> bool:
@@ -209,7 +213,8 @@ class AnswerFlow:
         assert screen.conversation_id is not None
         spec = screen.manager.spec
         history = [
-            (m.role, m.content, m.images) for m in screen.store.messages(screen.conversation_id)
+            (m.role, m.content, m.images, m.tools)
+            for m in screen.store.messages(screen.conversation_id)
         ]
         chat = build_messages(
             screen.query_one(ParamsPanel).system_prompt,
@@ -219,6 +224,8 @@ class AnswerFlow:
         chat = self._fit_to_model(chat)
         if spec is not None and not screen.settings.thinks(spec.key):
             params = dataclasses.replace(params, thinking=False)
+        if screen.manager.engine is not None and spec is not None:
+            params = self.tools.offer(params, screen.manager.engine, spec.name, spec.key)
         message_id = screen.store.add_message(
             screen.conversation_id, "assistant", "", model_key=spec.key if spec else None
         )
@@ -280,6 +287,9 @@ class AnswerFlow:
             if engine is None:
                 on_chunk(AnswerChunk(error=BackendError("No model is loaded.")))
                 return
+            if params.tools:
+                self._run_with_tools(engine, chat, params, view, message_id, cancel, view_ready)
+                return
             run_answer(
                 engine,
                 chat,
@@ -289,6 +299,44 @@ class AnswerFlow:
                 on_chunk=on_chunk,
                 persist_reasoning=persist_reasoning,
             )
+
+    def _run_with_tools(
+        self,
+        engine: ChatEngine,
+        chat: list[ChatMessage],
+        params: GenerationParams,
+        view: MessageView,
+        message_id: int,
+        cancel: threading.Event,
+        view_ready: threading.Event,
+    ) -> None:
+        """The worker, with tools: rounds of answers and calls (tui/chat/tool_rounds.py)."""
+        screen = self.screen
+        store = screen.store
+
+        def sink(message_id: int, view: MessageView) -> RoundSink:
+            def on_chunk(chunk: AnswerChunk, more: bool) -> None:
+                view_ready.wait()
+                screen.post_message(AnswerUpdated(view, message_id, chunk, more))
+
+            return RoundSink(
+                persist=lambda text: store.set_message_content(message_id, text),
+                persist_reasoning=lambda text: store.set_message_reasoning(message_id, text),
+                on_chunk=on_chunk,
+                persist_calls=lambda calls: store.set_message_tools(message_id, calls_info(calls)),
+            )
+
+        spec = screen.manager.spec
+        self.tools.run(
+            engine,
+            chat,
+            params,
+            cancel=cancel,
+            first=sink(message_id, view),
+            make_sink=sink,
+            model_key=spec.key if spec else None,
+            title=_answer_title(spec),
+        )
 
     def _fit_to_model(self, chat: list[ChatMessage]) -> list[ChatMessage]:
         """A text-only model gets the conversation without its pictures, told once per
@@ -352,7 +400,7 @@ class AnswerFlow:
         if not chunk.is_last:
             return
         await view.end_stream()
-        if view is self.view:
+        if view is self.view and not message.more:
             self.cancel, self.view = None, None
             screen.status.set_state("ready")
             screen.models.show_usage()

@@ -32,6 +32,7 @@ from tui.chat.model_switching import ModelSwitching
 from tui.chat.params_panel import ParamsPanel
 from tui.chat.prompt_input import PromptInput
 from tui.chat.status_line import StatusLine
+from tui.chat.tool_rounds import ToolRoundEvent
 
 if TYPE_CHECKING:
     from backends.models.manager import ModelManager
@@ -196,6 +197,11 @@ class ChatScreen(Screen[None]):
     @shows_backend_errors
     async def _show_answer(self, message: AnswerUpdated) -> None:
         await self.answers.show(message)
+
+    @on(ToolRoundEvent)
+    @shows_backend_errors
+    async def _tool_round(self, event: ToolRoundEvent) -> None:
+        await self.answers.tools.show(event)
 
     @shows_backend_errors
     async def action_regenerate(self) -> None:

@@ -99,8 +99,12 @@ class MessageList(VerticalScroll):
         app quit or died mid-answer): it is marked "stopped", as Esc would have left it.
         """
         names = names or {}
-        views = [
-            MessageView(
+        from tui.chat.tool_call_view import ToolCallView
+
+        views: list[MessageView] = [
+            ToolCallView(m.content, m.tools or {}, message_id=m.id)
+            if m.role == "tool"
+            else MessageView(
                 m.role,
                 m.content,
                 message_id=m.id,
@@ -110,7 +114,7 @@ class MessageList(VerticalScroll):
                 reasoning=m.reasoning,
             )
             for m in messages
-            if m.role in ("user", "assistant")
+            if m.role in ("user", "assistant", "tool")
         ]
         for hint in self.query_children(".empty-hint"):
             hint.display = not views
