@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from backends.base import ModelSpec
 from backends.settings import Settings, load_settings
 from tests.fixtures.openai_server import LocalOpenAIServer
 from tests.tui.test_chat_screen import answered, chat, notifications, ready, send, views
@@ -126,7 +127,7 @@ async def test_the_round_limit_stops_a_model_that_keeps_calling(
 
 
 async def test_a_model_without_tools_is_told_once_and_offered_none(
-    make_app: Callable[..., LocalAIApp], model_a, notes: Path  # type: ignore[no-untyped-def]
+    make_app: Callable[..., LocalAIApp], model_a: ModelSpec, notes: Path
 ) -> None:
     app = make_app(model_a, load_settings(tools={"allowed_folders": [str(notes)]}))
     async with app.run_test(size=(120, 40)) as pilot:
