@@ -16,6 +16,7 @@ from backends.base import ChatEngine
 from backends.errors import MissingDependency, UnsupportedModel
 
 if TYPE_CHECKING:
+    from backends.embeddings.protocol import EmbeddingEngine
     from backends.image.protocol import ImageEngine
     from backends.speech.protocol import SpeechEngine
 
@@ -44,10 +45,31 @@ ENGINES: dict[str, EngineEntry | tuple[str, str, str | None]] = {
     "faster_whisper": EngineEntry(
         "backends.speech.faster_whisper_engine", "FasterWhisperEngine", "speech", hosted=True
     ),
+    # Remote servers (backends/remote): HTTP only, so not hosted; Pillow decodes their images.
+    "a1111": EngineEntry("backends.image.a1111_engine", "A1111Engine", "image"),
+    "comfyui": EngineEntry("backends.image.comfyui_engine", "ComfyUIEngine", "image"),
+    "openai_images": EngineEntry(
+        "backends.image.openai_images_engine", "OpenAIImagesEngine", "image"
+    ),
+    "openai_stt": EngineEntry(
+        "backends.speech.openai_transcription_engine", "OpenAITranscriptionEngine", None
+    ),
+    "openai_embeddings": EngineEntry(
+        "backends.embeddings.openai_embeddings", "OpenAIEmbeddingEngine", None
+    ),
 }
 
 # Engines that are not chat engines; pickers show each kind where it belongs.
-ENGINE_KINDS: dict[str, str] = {"faster_whisper": "speech", "diffusers": "image", "sdcpp": "image"}
+ENGINE_KINDS: dict[str, str] = {
+    "faster_whisper": "speech",
+    "diffusers": "image",
+    "sdcpp": "image",
+    "a1111": "image",
+    "comfyui": "image",
+    "openai_images": "image",
+    "openai_stt": "speech",
+    "openai_embeddings": "embeddings",
+}
 
 ENGINE_LABELS: dict[str, str] = {
     "transformers": "transformers",
@@ -56,11 +78,16 @@ ENGINE_LABELS: dict[str, str] = {
     "diffusers": "diffusers",
     "sdcpp": "stable-diffusion.cpp",
     "faster_whisper": "faster-whisper",
+    "a1111": "AUTOMATIC1111",
+    "comfyui": "ComfyUI",
+    "openai_images": "OpenAI images",
+    "openai_stt": "OpenAI transcription",
+    "openai_embeddings": "OpenAI embeddings",
 }
 
 
 def engine_kind(name: str) -> str:
-    """ "chat", "image" or "speech": the picker a model of this engine belongs in."""
+    """ "chat", "image", "speech" or "embeddings": the picker a model of this engine belongs in."""
     return ENGINE_KINDS.get(name, "chat")
 
 
@@ -133,6 +160,14 @@ def create_speech_engine(name: str, *, hosted: bool | None = None) -> SpeechEngi
         )
         return cast("SpeechEngine", proxy)
     engine: SpeechEngine = cls()
+    return engine
+
+
+def create_embedding_engine(name: str) -> EmbeddingEngine:
+    """A fresh, unloaded embedding engine (none is hosted: they are HTTP clients so far)."""
+    if engine_kind(name) != "embeddings":
+        raise UnsupportedModel(f"{ENGINE_LABELS.get(name, name)} is not an embedding engine.")
+    engine: EmbeddingEngine = engine_class(name)()
     return engine
 
 

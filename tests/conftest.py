@@ -31,6 +31,9 @@ pytest_plugins = [
     "tests.fixtures.hub_server",
     "tests.fixtures.speech",
     "tests.fixtures.vision",
+    "tests.fixtures.a1111_server",
+    "tests.fixtures.comfyui_server",
+    "tests.fixtures.openai_media_server",
 ]
 
 

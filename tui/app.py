@@ -83,6 +83,9 @@ class LocalAIApp(App[None]):
         self.hub = HubAccess(self, self.settings)
         self.images = ImageAccess(self, self.settings, gallery)
         self.speech = speech or SpeechManager(self.settings)
+        from tui.server_access import ServerAccess
+
+        self.servers = ServerAccess(self, self.settings)
         if self.settings.keymap:
             self.set_keymap(self.settings.keymap)
 
@@ -109,8 +112,10 @@ class LocalAIApp(App[None]):
         if self.settings.theme in self.available_themes:
             self.theme = self.settings.theme
         self.call_after_refresh(self._resume_downloads)
+        self.call_after_refresh(self.servers.start)  # probes in its own threads
 
     def on_unmount(self) -> None:
+        self.servers.close()
         self.hub.close()
         self.images.close()
         self.manager.unload()
