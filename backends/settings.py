@@ -28,9 +28,11 @@ from backends.paths import config_file
 from backends.settings_errors import Loc, SettingsError, SettingsProblem, find_problems
 from backends.settings_sources import deep_update, env_values, read_toml
 from backends.speech.protocol import SpeechLoadOptions, TranscribeOptions
+from backends.tools.mcp_config import McpServerConfig
 
 __all__ = [
     "ImageSettings",
+    "McpServerEntry",
     "ModelOverrides",
     "SamplingDefaults",
     "ServerEntry",
@@ -197,6 +199,32 @@ class SpeechSettings(Struct, kw_only=True):
         )
 
 
+class McpServerEntry(Struct, kw_only=True):
+    """An MCP server whose tools the chat model may call: a command (stdio) or a url."""
+
+    name: str
+    """Short name, shown with every call of its tools."""
+    command: str | None = None
+    """Program to run for a stdio server, e.g. "uvx" or "npx"."""
+    args: list[str] = field(default_factory=list)
+    """Its arguments."""
+    env: dict[str, str] = field(default_factory=dict)
+    """Environment variables it needs (it gets a minimal environment besides these)."""
+    url: str | None = None
+    """A streamable-HTTP server's URL instead of a command, e.g. http://127.0.0.1:8000/mcp."""
+    enabled: bool = True
+    """False: keep the entry but do not start it."""
+
+    def to_config(self) -> McpServerConfig:
+        return McpServerConfig(
+            name=self.name,
+            command=self.command,
+            args=tuple(self.args),
+            env=dict(self.env),
+            url=self.url,
+        )
+
+
 class ToolSettings(Struct, kw_only=True):
     """Tools the chat model may call; every call is shown and asks before it runs."""
 
@@ -243,6 +271,8 @@ class Settings(Struct, kw_only=True):
     """Speech to text (faster-whisper)."""
     tools: ToolSettings = field(default_factory=ToolSettings)
     """Tools the chat model may call (the app's own and MCP servers')."""
+    mcp_servers: list[McpServerEntry] = field(default_factory=list)
+    """MCP servers whose tools the chat model may call (needs the `tools` extra)."""
 
     @classmethod
     def from_sources(
