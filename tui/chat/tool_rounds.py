@@ -8,6 +8,7 @@ in order with the answer's own chunks); an approval waits on a Future the modal 
 
 from __future__ import annotations
 
+import atexit
 import dataclasses
 import threading
 from collections.abc import Callable, Sequence
@@ -20,6 +21,7 @@ from textual.message import Message
 from backends.base import ChatEngine, ChatMessage, GenerationParams, ToolCall
 from backends.chat.session import AnswerChunk
 from backends.tools.builtin import builtin_tools
+from backends.tools.mcp_servers import McpServers
 from backends.tools.permissions import AlwaysAllowed
 from backends.tools.tool_loop import CallOutcome, Decision, RoundSink, ToolLoop
 from backends.tools.toolbox import Toolbox
@@ -35,7 +37,7 @@ if TYPE_CHECKING:
 class ToolRoundEvent(Message):
     """From the answer worker: ask about a call, show a call's outcome, or start a round."""
 
-    kind: Literal["ask", "outcome", "round", "limit"]
+    kind: Literal["ask", "outcome", "round", "limit", "problem"]
     call: ToolCall | None = None
     source: str = ""
     decided: Future[Decision | None] | None = None
@@ -44,6 +46,7 @@ class ToolRoundEvent(Message):
     view: MessageView | None = None
     mounted: threading.Event = field(default_factory=threading.Event)
     rounds: int = 0
+    text: str = ""
 
 
 class ToolRounds:
@@ -51,6 +54,18 @@ class ToolRounds:
         self.screen = screen
         self._toolbox: Toolbox | None = None
         self._told_no_tools: set[str] = set()
+        self._mcp: McpServers | None = None
+        self._mcp_merged = False
+        entries = [e.to_config() for e in screen.settings.mcp_servers if e.enabled]
+        if entries and screen.settings.tools.enabled:
+            from backends.paths import data_dir
+
+            # Connecting starts now, in the background: the SDK's import alone is ~3.5 s.
+            self._mcp = McpServers(
+                entries, data_dir() / "logs", call_timeout_s=screen.settings.tools.call_timeout_s
+            )
+            self._mcp.start()
+            atexit.register(self._mcp.close)
 
     @property
     def toolbox(self) -> Toolbox:
@@ -60,12 +75,22 @@ class ToolRounds:
             )
         return self._toolbox
 
+    def _merge_mcp(self) -> list[str]:
+        """Add the MCP servers' tools once they are up (worker thread); their problems."""
+        if self._mcp is None or self._mcp_merged:
+            return []
+        self._mcp_merged = True
+        tools, problems = self._mcp.wait_ready()
+        for tool in tools:
+            self.toolbox.add(tool)
+        return problems
+
     def offer(
         self, params: GenerationParams, engine: ChatEngine, name: str, key: str
     ) -> GenerationParams:
         """`params` with the tools, where the loaded model can call them (told once if not)."""
         settings = self.screen.settings.tools
-        if not settings.enabled or not len(self.toolbox):
+        if not settings.enabled or not (len(self.toolbox) or self._mcp is not None):
             return params
         if not engine.capabilities.tools:
             if key not in self._told_no_tools:
@@ -107,6 +132,9 @@ class ToolRounds:
         )
         conversation = screen.conversation_id
         assert conversation is not None
+        for problem in self._merge_mcp():
+            screen.post_message(ToolRoundEvent("problem", text=problem))
+        params = dataclasses.replace(params, tools=self.toolbox.specs())
 
         def ask(call: ToolCall, source: str) -> Decision | None:
             decided: Future[Decision | None] = Future()
@@ -178,6 +206,8 @@ class ToolRounds:
             view.start_stream()
             screen.answers.view = view
             event.mounted.set()
+        elif event.kind == "problem":
+            screen.notify(event.text, title="MCP server", severity="warning", markup=False)
         elif event.kind == "limit":
             screen.notify(
                 f"The model asked for more tools after {event.rounds} rounds; the answer stops "
