@@ -30,6 +30,7 @@ from backends.base import (
     LoadProgress,
     MemoryFootprint,
     ModelSpec,
+    Notice,
     ProgressCallback,
     ReasoningDelta,
     ServerConfig,
@@ -91,6 +92,7 @@ class OpenAICompatEngine:
         # Optional request fields; dropped for good when the server rejects them (HTTP 400).
         self._send_extras = True
         self._vision_said = False  # the server said whether the model takes images
+        self._tools_notice: str | None = None  # said once when the server refuses tools
 
     @property
     def loaded(self) -> bool:
@@ -161,6 +163,9 @@ class OpenAICompatEngine:
         if response is None:
             yield StreamFinished("cancelled", None, 0, None, time.perf_counter() - started)
             return
+        if self._tools_notice is not None:
+            yield Notice(self._tools_notice)
+            self._tools_notice = None
         if response.headers.get("content-type", "").startswith("application/json"):
             yield from whole_answer(response, server, started)  # a server that ignores stream
             return
@@ -275,11 +280,32 @@ class OpenAICompatEngine:
                 response.close()
                 if extras and response.status_code == 400 and names_an_extra(response):
                     continue
+                if params.tools and response.status_code in (400, 422, 500):
+                    if "tool" in response.text.lower():  # llama-server without --jinja: 500
+                        return self._without_tools(client, server, model, messages, params)
                 raise self._refusal(response, server, model, messages)
             if extras is False:
                 self._send_extras = False  # this server rejects them: stop sending
             return response
         raise AssertionError("unreachable")
+
+    def _without_tools(
+        self,
+        client: httpx.Client,
+        server: ServerConfig,
+        model: str,
+        messages: Sequence[ChatMessage],
+        params: GenerationParams,
+    ) -> httpx.Response:
+        """The server refused `tools`: no tools for this model from now on, said once."""
+        self.capabilities = dataclasses.replace(self.capabilities, tools=False)
+        self._tools_notice = (
+            f"{server.name} refused tools for {model}, so this answer goes without them "
+            "(llama-server needs --jinja for tools; vLLM a --tool-call-parser)."
+        )
+        return self._open_stream(
+            client, server, model, messages, dataclasses.replace(params, tools=())
+        )
 
     def _refusal(
         self,

@@ -26,6 +26,9 @@ def render_markdown(conversation: ConversationSummary, messages: Sequence[Stored
         heading = _ROLE_HEADINGS.get(message.role, message.role.title() or "Message")
         if message.role == "assistant" and message.model_key:
             heading += f" · `{message.model_key}`"
+        if message.role == "tool":
+            parts += _tool_section(message)
+            continue
         body = _closed(message.content.strip("\n"))
         images = [_image_link(n, path) for n, path in enumerate(message.images, start=1)]
         parts.append(f"## {heading}")
@@ -34,11 +37,27 @@ def render_markdown(conversation: ConversationSummary, messages: Sequence[Stored
         parts.append(body or ("" if images else "_(empty)_"))
         if images:
             parts.append("\n".join(images))
+        for call in (message.tools or {}).get("calls") or ():
+            parts.append(
+                f"_Calls `{call.get('name')}` ({call.get('source')}): `{call.get('arguments')}`_"
+            )
         if message.stats:
             line = _stats_line(message.stats)
             if line:
                 parts.append(f"_{line}_")
     return "\n\n".join(parts) + "\n"
+
+
+def _tool_section(message: StoredMessage) -> list[str]:
+    """A tool's result: which tool, whose, what the user decided, the text as it came."""
+    info = message.tools or {}
+    bits = [f"`{info.get('name', 'tool')}`", str(info.get("source") or "?")]
+    if info.get("outcome"):
+        bits.append(str(info["outcome"]))
+    if info.get("is_error"):
+        bits.append("error")
+    fence = "````" if "```" in message.content else "```"
+    return [f"### Tool · {' · '.join(bits)}", f"{fence}text\n{message.content}\n{fence}"]
 
 
 def thinking_title(stats: dict[str, Any] | None) -> str:

@@ -105,10 +105,13 @@ def builtin_tools(folders: Sequence[str | Path]) -> list[BuiltinTool]:
         "properties": {"path": {"type": "string", "description": "Absolute or relative path"}},
         "required": ["path"],
     }
+    clock = BuiltinTool(
+        ToolSpec("current_datetime", "The current local date, time and time zone."), now
+    )
+    if not allowed.folders:
+        return [clock]  # no folder allowed: the file tools would only refuse
     return [
-        BuiltinTool(
-            ToolSpec("current_datetime", "The current local date, time and time zone."), now
-        ),
+        clock,
         BuiltinTool(
             ToolSpec(
                 "read_file", "Read a text file (first 64 KiB) from an allowed folder.", path_schema

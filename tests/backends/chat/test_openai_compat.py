@@ -15,6 +15,7 @@ from backends.base import (
     ChatMessage,
     GenerationParams,
     LoadOptions,
+    Notice,
     ReasoningDelta,
     ServerConfig,
     StreamFinished,
@@ -411,3 +412,17 @@ def test_tool_calls_stream_in_pieces_and_come_out_whole(
         "name": "read_file",
         "content": "hi",
     }
+
+
+def test_a_server_that_refuses_tools_answers_without_them(
+    engine: OpenAICompatEngine, openai_server: LocalOpenAIServer
+) -> None:
+    openai_server.knobs.reject_tools = True
+    openai_server.knobs.reply = "Fine."
+    tool = ToolSpec("now", "The time")
+    events = list(engine.stream(HELLO, GenerationParams(tools=(tool,))))
+    notices = [e.text for e in events if isinstance(e, Notice)]
+    assert len(notices) == 1 and "refused tools" in notices[0] and "--jinja" in notices[0]
+    assert [e.text for e in events if isinstance(e, TextDelta)] == ["Fine."]
+    assert not engine.capabilities.tools
+    assert "tools" not in openai_server.requests[-1]

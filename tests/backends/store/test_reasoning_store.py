@@ -57,3 +57,25 @@ def test_export_keeps_the_thinking_in_a_details_block(tmp_path: Path) -> None:
     )
     assert "first thought 0.30 s · first token 2.50 s" in md
     store.close()
+
+
+def test_export_shows_tool_calls_and_results(tmp_path: Path) -> None:
+    store = ConversationStore(tmp_path / "c.sqlite3")
+    cid = store.create_conversation("Files")
+    answer = store.add_message(cid, "assistant", "")
+    calls = [{"id": "c1", "name": "read_file", "arguments": '{"path": "a.txt"}', "source": "app"}]
+    store.set_message_tools(answer, {"calls": calls})
+    result = store.add_message(cid, "tool", "buy milk")
+    store.set_message_tools(
+        result, {"call_id": "c1", "name": "read_file", "source": "app", "outcome": "allowed once"}
+    )
+    md = store.export_markdown(cid)
+    assert '_Calls `read_file` (app): `{"path": "a.txt"}`_' in md
+    assert "### Tool · `read_file` · app · allowed once\n\n```text\nbuy milk\n```" in md
+    assert store.messages(cid)[1].tools == {
+        "call_id": "c1",
+        "name": "read_file",
+        "source": "app",
+        "outcome": "allowed once",
+    }
+    store.close()
