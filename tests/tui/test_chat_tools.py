@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from backends.base import ModelSpec
+from backends.base import ModelSpec, ToolSpec
 from backends.settings import Settings, load_settings
 from tests.fixtures.openai_server import LocalOpenAIServer
 from tests.tui.test_chat_screen import answered, chat, notifications, ready, send, views
@@ -139,3 +139,34 @@ async def test_a_model_without_tools_is_told_once_and_offered_none(
         told = [n for n in notifications(app) if "cannot call tools" in n]
         assert len(told) == 1
         assert json.dumps(views(app)).count("Hello from") == 2
+
+
+async def test_escape_while_a_tool_runs_ends_the_answer(
+    make_app: Callable[..., LocalAIApp], openai_server: LocalOpenAIServer, notes: Path
+) -> None:
+    import threading
+
+    from backends.tools.toolbox import OfferedTool
+
+    openai_server.knobs.tool_calls = [("wait", {})]
+    spec = openai_server.spec()
+    app = make_app(spec, settings_for(openai_server, notes))
+    started, release = threading.Event(), threading.Event()
+
+    def wait(_: dict[str, object]) -> str:
+        started.set()
+        release.wait(10)
+        return "waited"
+
+    async with app.run_test(size=(120, 40)) as pilot:
+        await ready(app, pilot, spec.key)
+        chat(app).answers.tools.toolbox.add(OfferedTool(ToolSpec("wait", "waits"), "app", wait))
+        await send(app, pilot, "wait please")
+        await until(pilot, lambda: isinstance(app.screen, ToolApprovalScreen), "the ask")
+        await pilot.press("y")
+        await until(pilot, started.is_set, "the tool running")
+        await pilot.press("escape")
+        release.set()
+        await answered(app, pilot)
+        assert chat(app).status.text.endswith("ready")
+        assert len(openai_server.requests) == 1  # no round after the stop

@@ -338,6 +338,16 @@ class AnswerFlow:
             title=_answer_title(spec),
         )
 
+    async def tools_ended(self) -> None:
+        """The tool rounds' worker is done (this comes after its last chunk): an answer
+        stopped between rounds ends here."""
+        if self.cancel is None:
+            return
+        if self.view is not None:
+            await self.view.end_stream()
+        self.cancel, self.view = None, None
+        self.screen.status.set_state("ready")
+
     def _fit_to_model(self, chat: list[ChatMessage]) -> list[ChatMessage]:
         """A text-only model gets the conversation without its pictures, told once per
         chat and model (a refusal of every later turn could not be acted on)."""

@@ -37,7 +37,7 @@ if TYPE_CHECKING:
 class ToolRoundEvent(Message):
     """From the answer worker: ask about a call, show a call's outcome, or start a round."""
 
-    kind: Literal["ask", "outcome", "round", "limit", "problem"]
+    kind: Literal["ask", "outcome", "round", "limit", "problem", "end"]
     call: ToolCall | None = None
     source: str = ""
     decided: Future[Decision | None] | None = None
@@ -93,7 +93,10 @@ class ToolRounds:
         if not settings.enabled or not (len(self.toolbox) or self._mcp is not None):
             return params
         if not engine.capabilities.tools:
-            if key not in self._told_no_tools:
+            # Said only to someone who set tools up: the clock alone is not worth a toast
+            # on every first message to the demo model.
+            set_up = bool(settings.allowed_folders) or self._mcp is not None
+            if set_up and key not in self._told_no_tools:
                 self._told_no_tools.add(key)
                 self.screen.notify(
                     f"{name} cannot call tools (its chat template has no tool format), so "
@@ -167,17 +170,21 @@ class ToolRounds:
         def on_limit(rounds: int) -> None:
             screen.post_message(ToolRoundEvent("limit", rounds=rounds))
 
-        loop.run(
-            engine,
-            chat,
-            params,
-            cancel=cancel,
-            first=first,
-            start_round=start_round,
-            ask=ask,
-            on_outcome=on_outcome,
-            on_limit=on_limit,
-        )
+        try:
+            loop.run(
+                engine,
+                chat,
+                params,
+                cancel=cancel,
+                first=first,
+                start_round=start_round,
+                ask=ask,
+                on_outcome=on_outcome,
+                on_limit=on_limit,
+            )
+        finally:
+            # Stopped between rounds (Esc while a tool ran): the last round said "more".
+            screen.post_message(ToolRoundEvent("end"))
 
     # -- the screen's side -----------------------------------------------------------------
 
@@ -206,6 +213,8 @@ class ToolRounds:
             view.start_stream()
             screen.answers.view = view
             event.mounted.set()
+        elif event.kind == "end":
+            await screen.answers.tools_ended()
         elif event.kind == "problem":
             screen.notify(event.text, title="MCP server", severity="warning", markup=False)
         elif event.kind == "limit":
