@@ -20,9 +20,10 @@ from textual.message import Message
 
 from backends.base import ChatEngine, ChatMessage, GenerationParams, ToolCall
 from backends.chat.session import AnswerChunk
-from backends.tools.builtin import builtin_tools
+from backends.tools.builtin import AllowedFolders, builtin_tools
 from backends.tools.mcp_servers import McpServers
 from backends.tools.permissions import AlwaysAllowed
+from backends.tools.speech_tool import transcribe_tool
 from backends.tools.tool_loop import CallOutcome, Decision, RoundSink, ToolLoop
 from backends.tools.toolbox import Toolbox
 from tui.chat.message_list import MessageList
@@ -70,9 +71,12 @@ class ToolRounds:
     @property
     def toolbox(self) -> Toolbox:
         if self._toolbox is None:
-            self._toolbox = Toolbox.with_builtins(
-                builtin_tools(self.screen.settings.tools.allowed_folders)
-            )
+            folders = self.screen.settings.tools.allowed_folders
+            tools = builtin_tools(folders)
+            speech = getattr(self.screen.app, "speech", None)
+            if folders and speech is not None:
+                tools.append(transcribe_tool(speech, AllowedFolders(folders)))
+            self._toolbox = Toolbox.with_builtins(tools)
         return self._toolbox
 
     def _merge_mcp(self) -> list[str]:
