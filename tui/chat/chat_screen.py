@@ -132,6 +132,7 @@ class ChatScreen(Screen[None]):
     def on_unmount(self) -> None:
         # Quitting mid-answer: end the stream so the model can be unloaded at exit.
         self.answers.stop()
+        self.answers.tools.close()
         self.models.loader.cancel()
 
     def on_resize(self, event: events.Resize) -> None:

@@ -79,6 +79,11 @@ class ToolRounds:
             self._toolbox = Toolbox.with_builtins(tools)
         return self._toolbox
 
+    def close(self) -> None:
+        """Leaving the chat: end the MCP servers in the background (stdio ones exit)."""
+        if self._mcp is not None:
+            threading.Thread(target=self._mcp.close, name="mcp-close", daemon=True).start()
+
     def _merge_mcp(self) -> list[str]:
         """Add the MCP servers' tools once they are up (worker thread); their problems."""
         if self._mcp is None or self._mcp_merged:
