@@ -89,7 +89,8 @@ class McpServers:
                     tool.description or "",
                     dict(tool.input_schema or {"type": "object", "properties": {}}),
                 )
-                tools.append(OfferedTool(spec, server.config.name, self._caller(server, tool.name)))
+                caller = self._caller(server, tool.name)
+                tools.append(OfferedTool(spec, server.config.name, caller, own_timeout=True))
         return tools, problems
 
     def _caller(self, server: _Server, name: str) -> Any:

@@ -29,6 +29,7 @@ class OfferedTool:
     spec: ToolSpec
     source: str  # "app" or the MCP server's name
     run: Callable[[dict[str, Any]], ToolResult | str]
+    own_timeout: bool = False  # it gives up by itself (MCP calls): no watcher thread needed
 
 
 class Toolbox:
@@ -52,6 +53,10 @@ class Toolbox:
     def source_of(self, name: str) -> str | None:
         tool = self._tools.get(name)
         return tool.source if tool else None
+
+    def times_out_itself(self, name: str) -> bool:
+        tool = self._tools.get(name)
+        return tool is None or tool.own_timeout
 
     def __len__(self) -> int:
         return len(self._tools)
