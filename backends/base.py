@@ -245,6 +245,9 @@ class EngineCapabilities:
     cancel: bool = True
     vision: bool = False  # the loaded model takes images
     tools: bool = False  # the loaded model can call tools (its template or server says so)
+    # False: the loaded model carries no chat template (a base model), so answers continue
+    # a plain transcript; the chat header says so for as long as it is loaded.
+    chat_template: bool = True
     lists_models: bool = False  # a server that can be asked for its models
     holds_memory: bool = True  # False for remote engines
     load_options: frozenset[str] = field(default_factory=frozenset)  # LoadOptions fields used

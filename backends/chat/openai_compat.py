@@ -53,6 +53,7 @@ from backends.chat.openai_modalities import (
     vision_from_props,
 )
 from backends.chat.openai_wire import (
+    EXTRA_FIELDS_TEXT,
     ToolCallParts,
     chat_body,
     names_an_extra,
@@ -91,6 +92,7 @@ class OpenAICompatEngine:
         self._model: str | None = None
         # Optional request fields; dropped for good when the server rejects them (HTTP 400).
         self._send_extras = True
+        self._extras_refused = False
         self._vision_said = False  # the server said whether the model takes images
         self._tools_notice: str | None = None  # said once when the server refuses tools
 
@@ -141,6 +143,7 @@ class OpenAICompatEngine:
         client.timeout = httpx.Timeout(READ_TIMEOUT_S, connect=CONNECT_TIMEOUT_S)
         self._client, self._server, self._model = client, server, model
         self._send_extras = True
+        self._extras_refused = False
         if progress is not None:
             progress(LoadProgress(1.0, f"{server.name} serves {model}"))
 
@@ -166,6 +169,12 @@ class OpenAICompatEngine:
         if self._tools_notice is not None:
             yield Notice(self._tools_notice)
             self._tools_notice = None
+        if self._extras_refused:
+            self._extras_refused = False  # said once, when the server first refuses them
+            yield Notice(
+                f"{server.name} refused {EXTRA_FIELDS_TEXT}: it answers without them "
+                "(temperature, top p, seed and max tokens still apply)."
+            )
         if response.headers.get("content-type", "").startswith("application/json"):
             yield from whole_answer(response, server, started)  # a server that ignores stream
             return
@@ -284,8 +293,9 @@ class OpenAICompatEngine:
                     if "tool" in response.text.lower():  # llama-server without --jinja: 500
                         return self._without_tools(client, server, model, messages, params)
                 raise self._refusal(response, server, model, messages)
-            if extras is False:
+            if extras is False and self._send_extras:
                 self._send_extras = False  # this server rejects them: stop sending
+                self._extras_refused = True
             return response
         raise AssertionError("unreachable")
 

@@ -189,9 +189,11 @@ class TransformersEngine:
         model.eval()
         self._model, self._tokenizer = model, tokenizer
         sees = getattr(self._processor, "image_processor", None) is not None
+        templated = sees or bool(getattr(tokenizer, "chat_template", None))
         self.capabilities = dataclasses.replace(
             type(self).capabilities,
             vision=sees,
+            chat_template=templated,
             tools=template_takes_tools(getattr(tokenizer, "chat_template", None)),
         )
         steps.check_cancel()

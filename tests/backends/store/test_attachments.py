@@ -9,7 +9,7 @@ import pytest
 
 from backends.store.attachments import AttachmentError
 from backends.store.conversations import ConversationStore
-from backends.store.schema import _MIGRATIONS, SCHEMA_VERSION
+from backends.store.schema import _MIGRATIONS
 from tests.fixtures.images import write_png
 
 
@@ -56,5 +56,5 @@ def test_a_version_1_database_gains_the_images_column(tmp_path: Path) -> None:
     store = ConversationStore(path)
 
     with sqlite3.connect(path) as check:
-        assert check.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION >= 2
+        assert check.execute("PRAGMA user_version").fetchone()[0] >= 2
     assert [(m.content, m.images) for m in store.messages(1)] == [("hi", ())]
