@@ -11,6 +11,7 @@ of the stream included, so it can never overtake the text).
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,17 +19,19 @@ from typing import TYPE_CHECKING
 
 from textual.message import Message
 
-from backends.base import ChatMessage, GenerationParams, ImageAttachment, ModelSpec
+from backends.base import ChatEngine, ChatMessage, GenerationParams, ImageAttachment, ModelSpec
 from backends.chat.images import ImagesRefused, has_images, refuse_images, without_images
 from backends.chat.session import AnswerChunk, build_messages, run_answer
 from backends.errors import BackendError
 from backends.store.conversations import stats_from_finished, title_from_prompt
+from backends.tools.tool_loop import RoundSink
 from tui.chat.attachment_bar import AttachmentBar
 from tui.chat.conversation_actions import OPEN_CHAT
 from tui.chat.message_list import MessageList
 from tui.chat.message_view import MessageView
 from tui.chat.params_panel import InvalidParam, ParamsPanel
 from tui.chat.prompt_input import PromptInput
+from tui.chat.tool_rounds import ToolRounds, calls_info
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -45,6 +48,7 @@ class AnswerUpdated(Message):
     view: MessageView
     message_id: int
     chunk: AnswerChunk
+    more: bool = False  # the last chunk of a round whose tool calls lead to another round
 
 
 class AnswerFlow:
@@ -67,6 +71,7 @@ class AnswerFlow:
         self._unsent: _Unsent | None = None  # the message just sent, until it is answered
         # (conversation, model key) pairs already told their pictures are left out.
         self._told_text_only: set[tuple[int, str]] = set()
+        self.tools = ToolRounds(screen)
 
     @property
     def generating(self) -> bool:
@@ -227,7 +232,8 @@ class AnswerFlow:
         assert screen.conversation_id is not None
         spec = screen.manager.spec
         history = [
-            (m.role, m.content, m.images) for m in screen.store.messages(screen.conversation_id)
+            (m.role, m.content, m.images, m.tools)
+            for m in screen.store.messages(screen.conversation_id)
         ]
         chat = build_messages(
             screen.query_one(ParamsPanel).system_prompt,
@@ -235,6 +241,10 @@ class AnswerFlow:
             image_max_side=screen.settings.image_max_side,
         )
         chat = self._fit_to_model(chat)
+        if spec is not None and not screen.settings.thinks(spec.key):
+            params = dataclasses.replace(params, thinking=False)
+        if screen.manager.engine is not None and spec is not None:
+            params = self.tools.offer(params, screen.manager.engine, spec.name, spec.key)
         message_id = screen.store.add_message(
             screen.conversation_id, "assistant", "", model_key=spec.key if spec else None
         )
@@ -284,6 +294,9 @@ class AnswerFlow:
         def persist(text: str) -> None:
             screen.store.set_message_content(message_id, text)
 
+        def persist_reasoning(text: str) -> None:
+            screen.store.set_message_reasoning(message_id, text)
+
         def on_chunk(chunk: AnswerChunk) -> None:
             # Text waits until the view streams: regenerate runs in the app's message
             # queue, not the screen's, so the screen could otherwise handle the first
@@ -295,7 +308,70 @@ class AnswerFlow:
             if engine is None:
                 on_chunk(AnswerChunk(error=BackendError("No model is loaded.")))
                 return
-            run_answer(engine, chat, params, cancel=cancel, persist=persist, on_chunk=on_chunk)
+            if params.tools:
+                self._run_with_tools(engine, chat, params, view, message_id, cancel, view_ready)
+                return
+            run_answer(
+                engine,
+                chat,
+                params,
+                cancel=cancel,
+                persist=persist,
+                on_chunk=on_chunk,
+                persist_reasoning=persist_reasoning,
+            )
+
+    def _run_with_tools(
+        self,
+        engine: ChatEngine,
+        chat: list[ChatMessage],
+        params: GenerationParams,
+        view: MessageView,
+        message_id: int,
+        cancel: threading.Event,
+        view_ready: threading.Event,
+    ) -> None:
+        """The worker, with tools: rounds of answers and calls (tui/chat/tool_rounds.py)."""
+        screen = self.screen
+        store = screen.store
+
+        def sink(message_id: int, view: MessageView) -> RoundSink:
+            def on_chunk(chunk: AnswerChunk, more: bool) -> None:
+                view_ready.wait()
+                screen.post_message(AnswerUpdated(view, message_id, chunk, more))
+
+            return RoundSink(
+                persist=lambda text: store.set_message_content(message_id, text),
+                persist_reasoning=lambda text: store.set_message_reasoning(message_id, text),
+                on_chunk=on_chunk,
+                persist_calls=lambda calls: store.set_message_tools(message_id, calls_info(calls)),
+            )
+
+        spec = screen.manager.spec
+        self.tools.run(
+            engine,
+            chat,
+            params,
+            cancel=cancel,
+            first=sink(message_id, view),
+            make_sink=sink,
+            model_key=spec.key if spec else None,
+            title=_answer_title(spec),
+        )
+
+    def next_round(self, view: MessageView, message_id: int) -> None:
+        """A tool round's answer is now the one streaming (its own stored message)."""
+        self.view, self.message_id, self._text = view, message_id, ""
+
+    async def tools_ended(self) -> None:
+        """The tool rounds' worker is done (this comes after its last chunk): an answer
+        stopped between rounds ends here."""
+        if self.cancel is None:
+            return
+        if self.view is not None:
+            await self.view.end_stream()
+        self.cancel, self.view, self.message_id, self._conversation = None, None, None, None
+        self.screen.status.set_state("ready")
 
     def _fit_to_model(self, chat: list[ChatMessage]) -> list[ChatMessage]:
         """A text-only model gets the conversation without its pictures, told once per
@@ -386,6 +462,8 @@ class AnswerFlow:
         view = self.view if current else message.view
         if current:
             self._text += chunk.text
+        if chunk.reasoning and view is not None:
+            await view.append_reasoning(chunk.reasoning)
         if chunk.text and view is not None:
             await view.append(chunk.text)
         for notice in chunk.notices:
@@ -395,7 +473,7 @@ class AnswerFlow:
             return
         if view is not None:
             await view.end_stream()
-        if current:
+        if current and not message.more:
             self.cancel, self.view, self.message_id, self._conversation = None, None, None, None
             screen.status.set_state("ready")
             self._show_usage()

@@ -34,6 +34,7 @@ from tui.chat.model_switching import ModelSwitching
 from tui.chat.params_panel import InvalidParam, ParamsPanel
 from tui.chat.prompt_input import PromptInput
 from tui.chat.status_line import StatusLine
+from tui.chat.tool_rounds import ToolRoundEvent
 from tui.navigation import CHAT
 from tui.widgets.navigation_bar import NavigationBar
 
@@ -149,6 +150,7 @@ class ChatScreen(Screen[None]):
     def on_unmount(self) -> None:
         # Quitting mid-answer: end the stream so the model can be unloaded at exit.
         self.answers.stop()
+        self.answers.tools.close()
         self.models.loader.cancel()
         if self._prompt is not None:  # the widgets are already gone: read the one kept
             with contextlib.suppress(BackendError):  # a closed or locked store
@@ -251,6 +253,11 @@ class ChatScreen(Screen[None]):
         if self._read_along is not None:
             self._read_along.feed(message.chunk.text, message.chunk.is_last)
         await self.answers.show(message)
+
+    @on(ToolRoundEvent)
+    @shows_backend_errors
+    async def _tool_round(self, event: ToolRoundEvent) -> None:
+        await self.answers.tools.show(event)
 
     @shows_backend_errors
     async def action_regenerate(self) -> None:

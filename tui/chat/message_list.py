@@ -58,14 +58,23 @@ class KeptMessage:
     title: str | None
     stats: dict[str, Any] | None
     images: tuple[str, ...]
+    reasoning: str = ""  # a reasoning answer's thinking
+    tools: dict[str, Any] | None = None  # a tool message's call (StoredMessage.tools)
 
     @classmethod
     def of_view(cls, view: MessageView) -> KeptMessage:
-        return cls(view.role, view.content, view.message_id, view.title, view.stats, view.images)
+        tools = getattr(view, "info", None)  # a ToolCallView's call
+        return cls(view.role, view.content, view.message_id, view.title, view.stats,
+                   view.images, view.reasoning, tools)  # fmt: skip
 
     def view(self) -> MessageView:
+        if self.role == "tool":
+            from tui.chat.tool_call_view import ToolCallView
+
+            return ToolCallView(self.content, self.tools or {}, message_id=self.message_id)
         return MessageView(self.role, self.content, message_id=self.message_id,
-                           title=self.title, stats=self.stats, images=self.images)  # fmt: skip
+                           title=self.title, stats=self.stats, images=self.images,
+                           reasoning=self.reasoning)  # fmt: skip
 
 
 EARLIER_BATCH = 24  # mounted each time the user scrolls to the top of what is shown
@@ -191,7 +200,7 @@ class MessageList(VerticalScroll):
         app quit or died mid-answer): it is marked "stopped", as Esc would have left it.
         """
         self._names = names or {}
-        shown = [self._kept(m) for m in messages if m.role in ("user", "assistant")]
+        shown = [self._kept(m) for m in messages if m.role in ("user", "assistant", "tool")]
         self._earlier = shown[: self._window_start(shown)]
         views = [m.view() for m in shown[len(self._earlier) :]]
         for hint in self.query_children(".empty-hint"):
@@ -260,6 +269,8 @@ class MessageList(VerticalScroll):
             None if m.role == "user" else model_title(m.model_key, self._names),
             m.stats if m.stats or m.role != "assistant" else UNFINISHED,
             m.images,
+            m.reasoning,
+            m.tools,
         )
 
     def remove_from(self, view: MessageView) -> AwaitRemove:

@@ -30,6 +30,9 @@ def format_stats(stats: dict[str, Any]) -> str:
     if stats.get("finish_reason") == "error":
         return str(stats.get("error") or "The answer failed.")
     parts: list[str] = []
+    thought = stats.get("first_thought_s")
+    if thought is not None:
+        parts.append(f"first thought {thought:.2f} s")
     ttft = stats.get("ttft_s")
     if ttft is not None:
         parts.append(f"TTFT {ttft:.2f} s")
@@ -96,8 +99,10 @@ class MessageView(Vertical):
         title: str | None = None,
         stats: dict[str, Any] | None = None,
         images: Sequence[str] = (),
+        reasoning: str = "",
     ) -> None:
         super().__init__(classes=f"message -{role}")
+        self.reasoning = reasoning  # a reasoning model's thinking, shown above the answer
         self.role = role
         self.content = content
         self.message_id = message_id
@@ -115,6 +120,10 @@ class MessageView(Vertical):
             from tui.chat.message_images import MessageImages
 
             yield MessageImages(self.images)
+        if self.reasoning:
+            from tui.chat.thinking_section import ThinkingSection
+
+            yield ThinkingSection(self.reasoning, stats=self._stats or {})
         if self.role == "user":
             # What the user typed, as typed: no Markdown, no markup, line breaks kept; a long
             # paste folded to its first lines (Space shows all).
@@ -147,7 +156,23 @@ class MessageView(Vertical):
         stream.start()
         self._stream = stream
 
+    async def append_reasoning(self, text: str) -> None:
+        """More thinking: shown in a section above the answer, open while it grows."""
+        from tui.chat.thinking_section import ThinkingSection
+
+        self.reasoning += text
+        sections = self.query_children(ThinkingSection)
+        if sections:
+            await sections.first().append(text)
+        else:
+            await self.mount(ThinkingSection(self.reasoning), after=self.query_one(".role"))
+
     async def append(self, text: str) -> None:
+        if self.reasoning and text and not self.content:
+            from tui.chat.thinking_section import ThinkingSection
+
+            for section in self.query_children(ThinkingSection):
+                section.fold()  # the answer starts: the thinking folds away
         self.content += text
         if self._stream is not None:
             await self._stream.write(text)
@@ -162,6 +187,11 @@ class MessageView(Vertical):
         self._stats = stats
         self._show_stats_line()
         self.set_class(stats.get("finish_reason") == "cancelled", "-stopped")
+        if self.reasoning:
+            from tui.chat.thinking_section import ThinkingSection
+
+            for section in self.query_children(ThinkingSection):
+                section.set_stats(stats)
 
     def set_versions(self, versions: AnswerVersions) -> None:
         """Under an answer that was regenerated: which of its prompt's answers this is."""
