@@ -18,6 +18,7 @@ from backends.errors import MissingDependency, UnsupportedModel
 if TYPE_CHECKING:
     from backends.image.protocol import ImageEngine
     from backends.speech.protocol import SpeechEngine
+    from backends.tasks.protocol import TaskEngine
 
 
 class EngineEntry(NamedTuple):
@@ -44,10 +45,18 @@ ENGINES: dict[str, EngineEntry | tuple[str, str, str | None]] = {
     "faster_whisper": EngineEntry(
         "backends.speech.faster_whisper_engine", "FasterWhisperEngine", "speech", hosted=True
     ),
+    "transformers_tasks": EngineEntry(
+        "backends.tasks.transformers_tasks", "TransformersTaskEngine", "transformers", hosted=True
+    ),
 }
 
 # Engines that are not chat engines; pickers show each kind where it belongs.
-ENGINE_KINDS: dict[str, str] = {"faster_whisper": "speech", "diffusers": "image", "sdcpp": "image"}
+ENGINE_KINDS: dict[str, str] = {
+    "faster_whisper": "speech",
+    "diffusers": "image",
+    "sdcpp": "image",
+    "transformers_tasks": "tasks",
+}
 
 ENGINE_LABELS: dict[str, str] = {
     "transformers": "transformers",
@@ -56,11 +65,12 @@ ENGINE_LABELS: dict[str, str] = {
     "diffusers": "diffusers",
     "sdcpp": "stable-diffusion.cpp",
     "faster_whisper": "faster-whisper",
+    "transformers_tasks": "transformers pipeline",
 }
 
 
 def engine_kind(name: str) -> str:
-    """ "chat", "image" or "speech": the picker a model of this engine belongs in."""
+    """ "chat", "image", "speech" or "tasks": the picker a model of this engine belongs in."""
     return ENGINE_KINDS.get(name, "chat")
 
 
@@ -133,6 +143,23 @@ def create_speech_engine(name: str, *, hosted: bool | None = None) -> SpeechEngi
         )
         return cast("SpeechEngine", proxy)
     engine: SpeechEngine = cls()
+    return engine
+
+
+def create_task_engine(name: str, *, hosted: bool | None = None) -> TaskEngine:
+    """A fresh, unloaded task engine: a hosted proxy for hosted entries (see create_engine)."""
+    if engine_kind(name) != "tasks":
+        raise UnsupportedModel(f"{ENGINE_LABELS.get(name, name)} is not a task engine.")
+    entry = engine_entry(name)
+    cls = engine_class(name)
+    if hosted if hosted is not None else entry.hosted:
+        from backends.host.task_proxy import HostedTaskEngine
+
+        proxy = HostedTaskEngine(
+            cls, f"{entry.module}:{entry.cls}", label=ENGINE_LABELS.get(name, name)
+        )
+        return cast("TaskEngine", proxy)
+    engine: TaskEngine = cls()
     return engine
 
 

@@ -31,6 +31,7 @@ pytest_plugins = [
     "tests.fixtures.hub_server",
     "tests.fixtures.speech",
     "tests.fixtures.vision",
+    "tests.fixtures.tasks",
 ]
 
 

@@ -47,6 +47,14 @@ MODULES = [
     "backends.speech.subtitles",
     "backends.speech.catalog",
     "backends.speech.manager",
+    "backends.tasks.protocol",
+    "backends.tasks.transformers_tasks",
+    "backends.tasks.task_detection",
+    "backends.tasks.task_inputs",
+    "backends.tasks.pipeline_outputs",
+    "backends.tasks.text_budget",
+    "backends.tasks.wav_audio",
+    "backends.host.task_proxy",
 ]
 FORBIDDEN = [
     "textual",
