@@ -80,7 +80,7 @@ class ImageAttachment:
 
     Frozen and picklable, so a message with images can go to an engine host. Engines send
     it scaled down to `max_side` pixels on its longest side (None: as it is); see
-    backends.chat.image_fit.
+    backends.chat.image_fit. Read it with backends.chat.images.read_attachment.
     """
 
     path: str | None = None

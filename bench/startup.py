@@ -3,8 +3,10 @@
 Each program runs in a real pseudo-terminal (120x40), interleaved, in fresh config/data
 dirs. The clock stops when a marker the first frame really shows appears in what the
 program wrote: the empty chat's hint for localai-tui, a Static's text for the bare app.
-Prints medians, the ratio, and which heavy runtimes localai-tui had imported by its first
-frame and by the end of each run (the demo model, when installed, loads just after the
+Prints medians, the ratio, the CPU time each process had used by its first frame (read from
+/proc when the marker appears: on a busy machine wall time mostly measures waiting for a core,
+CPU time what the program itself did), and which heavy runtimes localai-tui had imported by
+its first frame and by the end of each run (the demo model, when installed, loads just after the
 first frame, through llama.cpp: torch must never appear). Target: first frame <= 0.5 s.
 
     /work/venv/bin/python bench/startup.py [--runs 7]
@@ -82,8 +84,10 @@ def time_to_marker(
     *,
     linger: float = 0.0,
     timeout: float = 30,
+    cpu: list[float] | None = None,
 ) -> float:
-    """Seconds from spawn until `marker` is drawn; the program then runs `linger` s more."""
+    """Seconds from spawn until `marker` is drawn; the program then runs `linger` s more.
+    The CPU seconds the program had used by then are appended to `cpu`."""
     master, slave = pty.openpty()
     fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 40, 120, 0, 0))
     start = time.perf_counter()
@@ -107,6 +111,8 @@ def time_to_marker(
                     seen += chunk
                     if marker in seen:
                         found = time.perf_counter() - start
+                        if cpu is not None:
+                            cpu.append(cpu_seconds(proc.pid))
         if found is not None:
             return found
         tail = seen[-600:].decode("utf-8", "replace")
@@ -117,6 +123,17 @@ def time_to_marker(
         os.killpg(proc.pid, signal.SIGKILL)
         proc.wait()
         os.close(master)
+
+
+def cpu_seconds(pid: int) -> float:
+    """CPU time a live process has used, all its threads (Linux schedstat, in nanoseconds)."""
+    total = 0
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        try:
+            total += int((task / "schedstat").read_text().split()[0])
+        except (OSError, IndexError, ValueError):
+            continue  # a thread that ended meanwhile
+    return total / 1e9
 
 
 def _imports(log: Path) -> dict[str, float]:
@@ -144,6 +161,8 @@ def _run(tmp: Path, runs: int) -> int:
     bare = tmp / "bare.py"
     bare.write_text(BARE_APP)
     ours, base = [], []
+    ours_cpu: list[float] = []
+    base_cpu: list[float] = []
     imports: list[tuple[float, dict[str, float]]] = []
     for run in range(runs):  # interleaved, alternating order, so machine noise hits both alike
         run_dir = tmp / f"run{run}"
@@ -164,18 +183,26 @@ def _run(tmp: Path, runs: int) -> int:
 
         def measure_ours() -> None:
             # script, env and log are this iteration's (called right away, never later)
-            first = time_to_marker([sys.executable, str(script)], MARKER, env, linger=LINGER_S)  # noqa: B023
+            first = time_to_marker(
+                [sys.executable, str(script)],  # noqa: B023
+                MARKER,
+                env,  # noqa: B023
+                linger=LINGER_S,
+                cpu=ours_cpu,
+            )
             ours.append(first)
             imports.append((first, _imports(log)))  # noqa: B023
 
         def measure_bare() -> None:
-            base.append(time_to_marker([sys.executable, str(bare)], BARE_MARKER, env))  # noqa: B023
+            argv = [sys.executable, str(bare)]  # noqa: B023
+            base.append(time_to_marker(argv, BARE_MARKER, env, cpu=base_cpu))  # noqa: B023
 
         for measure in (measure_ours, measure_bare) if run % 2 else (measure_bare, measure_ours):
             measure()
         first, imported = imports[-1]
         print(
             f"  run {run + 1}: bare {base[-1] * 1000:5.0f} ms  localai-tui {first * 1000:5.0f} ms"
+            f"  (CPU {base_cpu[-1] * 1000:4.0f} / {ours_cpu[-1] * 1000:4.0f} ms)"
             f"  runtimes imported: {json.dumps(imported) if imported else 'none'}",
             flush=True,
         )
@@ -186,6 +213,9 @@ def _run(tmp: Path, runs: int) -> int:
     print(f"bare Textual app first frame : {b * 1000:6.0f} ms (median of {runs})")
     print(f"localai-tui first frame      : {o * 1000:6.0f} ms (median of {runs})  target <= 500 ms")
     print(f"ratio localai-tui / bare     : {o / b:6.2f}")
+    oc, bc = statistics.median(ours_cpu), statistics.median(base_cpu)
+    print(f"CPU by the first frame       : {bc * 1000:6.0f} ms bare, {oc * 1000:.0f} ms ours")
+    print(f"CPU ratio localai-tui / bare : {oc / bc:6.2f}")
     print(f"runtimes imported before the first frame : {', '.join(before_frame) or 'none'}")
     print(f"runtimes imported within {LINGER_S:.0f} s after it  : {', '.join(ever) or 'none'}")
     print(f"torch imported                           : {'YES' if 'torch' in ever else 'no'}")

@@ -62,8 +62,11 @@ def main(argv: list[str] | None = None) -> int:
     overrides = {"offline": True} if args.offline else {}
     try:
         settings = load_settings(args.config, **overrides)
-    except (ValueError, OSError) as exc:  # settings_model.ValidationError is a ValueError
-        print(f"localai-tui: the settings file is invalid:\n{exc}", file=sys.stderr)
+    except (ValueError, OSError) as exc:  # SettingsError names each bad field and its value
+        print(
+            f"localai-tui: the settings are invalid (fix them and start again).\n{exc}",
+            file=sys.stderr,
+        )
         return 2
     if settings.offline:
         import os

@@ -5,7 +5,8 @@ the snapshot of `repo_id` already in the HF cache. It never reaches the Hub.
 Generation runs `model.generate` in a daemon thread that feeds a streamer; a
 `StoppingCriteria` watching the cancel event ends it after the current token, and a long
 prompt is read in chunks first (`transformers_prompt.py`) so that a stop lands between them.
-Placement, dtype and quantisation choices live in transformers_placement.py.
+Placement, dtype and quantisation choices live in transformers_placement.py; the runtime
+import, the model folder and PEFT adapters in transformers_loading.py.
 """
 
 from __future__ import annotations
@@ -14,10 +15,8 @@ import dataclasses
 import logging
 import threading
 import time
-import warnings
 import weakref
 from collections.abc import Iterator, Sequence
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from backends.base import (
@@ -46,6 +45,7 @@ from backends.chat.transcript import (
     StopSequenceFilter,
     transcript_prompt,
 )
+from backends.chat.transformers_loading import apply_adapters, import_runtime, resolve_model_dir
 from backends.chat.transformers_placement import (
     model_load_kwargs,
     out_of_memory,
@@ -55,56 +55,13 @@ from backends.chat.transformers_placement import (
 from backends.chat.transformers_prompt import cache_argument, read_prompt
 from backends.chat.transformers_streamer import TokenStreamer
 from backends.chat.transformers_vision import encode_with_processor, is_vision_model, to_model
-from backends.errors import GenerationError, ModelNotFound, UnsupportedModel
-from backends.registry import missing_runtime
+from backends.errors import GenerationError
 
 if TYPE_CHECKING:
     import torch
     from transformers import PreTrainedModel, PreTrainedTokenizerBase
 
 log = logging.getLogger(__name__)
-
-
-def _import_runtime() -> None:
-    try:
-        import torch  # noqa: F401
-        import transformers
-    except ImportError as error:
-        raise missing_runtime("transformers", "torch and transformers") from error
-    # tqdm bars ("Loading weights") would write onto the terminal Textual draws on, and
-    # transformers' own stderr handler would bypass the app's log file: use `logging`.
-    transformers.utils.logging.disable_progress_bar()
-    transformers.utils.logging.disable_default_handler()
-    transformers.utils.logging.enable_propagation()
-
-
-def resolve_model_dir(spec: ModelSpec) -> Path:
-    """The local directory holding the model; ModelNotFound if there is none."""
-    if spec.path:
-        path = Path(spec.path).expanduser()
-        if not path.is_dir():
-            raise ModelNotFound(
-                f"The model folder {path} does not exist. It may have been moved or "
-                "deleted; pick another model or download it again."
-            )
-        if not (path / "config.json").is_file():
-            raise ModelNotFound(
-                f"{path} has no config.json, so it is not a transformers model folder. "
-                "Pick the folder that holds config.json and the weights."
-            )
-        return path
-    if spec.repo_id:
-        from huggingface_hub import snapshot_download
-        from huggingface_hub.errors import LocalEntryNotFoundError
-
-        try:
-            return Path(snapshot_download(spec.repo_id, local_files_only=True))
-        except LocalEntryNotFoundError:
-            raise ModelNotFound(
-                f"{spec.repo_id} is not downloaded yet. Download it from the Hub screen, "
-                "then load it."
-            ) from None
-    raise ModelNotFound(f"{spec.name} has neither a local folder nor a repo id to load from.")
 
 
 class TransformersEngine:
@@ -128,7 +85,7 @@ class TransformersEngine:
         `from_pretrained` in a process then imported modeling_utils, core_model_loading
         and the generation code, 7-11 s on this busy 2-core box.
         """
-        _import_runtime()
+        import_runtime()
         import transformers.core_model_loading  # noqa: F401
         import transformers.generation.utils  # noqa: F401
         import transformers.modeling_utils  # noqa: F401
@@ -184,7 +141,7 @@ class TransformersEngine:
     ) -> None:
         steps = LoadSteps(progress, cancel)
 
-        _import_runtime()
+        import_runtime()
         from transformers import AutoModelForCausalLM, AutoTokenizer
 
         model_dir = resolve_model_dir(spec)
@@ -225,37 +182,9 @@ class TransformersEngine:
         steps.check_cancel()
         if options.adapters:
             steps.report(0.85, "Applying adapters")
-            self._model = self._apply_adapters(model, options.adapters, placement.quantized)
+            self._model = apply_adapters(model, options.adapters, placement.quantized)
             steps.check_cancel()
         steps.report(1.0, "Ready")
-
-    @staticmethod
-    def _apply_adapters(model: Any, adapters: Sequence[str], quantized: bool) -> Any:
-        try:
-            from peft import PeftModel
-        except ImportError as error:
-            raise missing_runtime("transformers", "peft") from error
-        for adapter in adapters:
-            adapter_path = Path(adapter).expanduser()
-            if not (adapter_path / "adapter_config.json").is_file():
-                raise ModelNotFound(
-                    f"The adapter folder {adapter_path} has no adapter_config.json. Pick a "
-                    "folder saved by PEFT (it holds adapter_config.json and the weights)."
-                )
-            try:
-                with warnings.catch_warnings():  # peft trips a transformers FutureWarning
-                    warnings.simplefilter("ignore", FutureWarning)
-                    peft_model = PeftModel.from_pretrained(
-                        model, adapter_path, local_files_only=True
-                    )
-            except (ValueError, KeyError, RuntimeError) as error:
-                raise UnsupportedModel(
-                    f"The adapter {adapter_path.name} does not fit this model ({error}). "
-                    "Use an adapter trained for this base model."
-                ) from error
-            # Merged weights generate faster; a quantized base keeps the adapter separate.
-            model = peft_model if quantized else peft_model.merge_and_unload()
-        return model
 
     def stream(
         self,

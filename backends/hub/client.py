@@ -22,8 +22,8 @@ from urllib.parse import quote, urlsplit
 
 from backends.errors import AuthRequired, BackendError, HubError, OfflineError
 from backends.hub.error_map import error_for_status, mapped_hub_errors, offline_mode_error
+from backends.hub.model_card import ModelCard
 from backends.hub.models import (
-    ModelCard,
     ModelPage,
     RepoFile,
     RepoListing,

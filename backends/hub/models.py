@@ -1,17 +1,15 @@
-"""Typed values the Hub client returns: search queries and pages, model summaries, files, cards.
+"""Typed values the Hub client returns: search queries and pages, model summaries, files.
 
 All frozen dataclasses, safe to pass between threads and to compare: a TUI that searches as
 the user types keeps the latest `SearchQuery` and drops any `ModelPage` whose `.query` differs.
+A model's card, which also holds its GGUF quants, is in model_card.py.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Literal
-
-if TYPE_CHECKING:
-    from backends.models.gguf_quants import QuantGroup
+from typing import Literal
 
 SortKey = Literal["downloads", "likes", "updated", "trending"]
 Library = Literal["transformers", "diffusers", "gguf", "ctranslate2"]
@@ -114,40 +112,6 @@ class RepoListing:
     commit: str
     files: tuple[RepoFile, ...]
     pipeline_tag: str | None = None  # the Hub's task for the repo, kept at download
-
-
-@dataclass(frozen=True)
-class ModelCard:
-    """Everything the model page shows. `quant_groups` is empty for non-GGUF repos."""
-
-    repo_id: str
-    revision: str
-    commit: str | None
-    readme: str  # Markdown body, YAML front matter removed ("" when the repo has no card)
-    tags: tuple[str, ...]
-    license: str | None
-    task: str | None
-    library: str | None
-    gated: bool
-    private: bool
-    downloads: int
-    likes: int
-    updated: datetime | None
-    files: tuple[RepoFile, ...]
-    engine: EngineName | None
-    quant_groups: tuple[QuantGroup, ...] = field(default=())
-
-    @property
-    def total_bytes(self) -> int:
-        return sum(f.size for f in self.files)
-
-    @property
-    def is_gguf(self) -> bool:
-        return bool(self.quant_groups)
-
-    @property
-    def url(self) -> str:
-        return f"https://huggingface.co/{self.repo_id}"
 
 
 def engine_for(

@@ -14,25 +14,27 @@ local SQLite has no FTS5).
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import sqlite3
 import threading
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from backends.errors import StorageError
 from backends.store.attachments import AttachmentStore
 from backends.store.export import export_filename, render_markdown
+from backends.store.records import (
+    DEFAULT_TITLE,
+    ConversationSummary,
+    StoredMessage,
+    stats_from_finished,
+    title_from_prompt,
+)
 from backends.store.schema import SCHEMA_VERSION, migrate
 from backends.store.search import TOKEN, SearchHit, fts_query, fts_search, like_search
-
-if TYPE_CHECKING:
-    from backends.base import StreamFinished
 
 __all__ = [
     "ConversationStore",
@@ -43,53 +45,6 @@ __all__ = [
     "stats_from_finished",
     "title_from_prompt",
 ]
-
-DEFAULT_TITLE = "New chat"
-_TITLE_MAX = 48
-
-
-@dataclass(frozen=True)
-class ConversationSummary:
-    id: int
-    title: str
-    model_key: str | None
-    system_prompt: str
-    created_at: float
-    updated_at: float
-    message_count: int
-
-
-@dataclass(frozen=True)
-class StoredMessage:
-    id: int
-    conversation_id: int
-    role: str  # "system" | "user" | "assistant"
-    content: str
-    created_at: float
-    model_key: str | None
-    stats: dict[str, Any] | None
-    images: tuple[str, ...] = ()  # absolute paths of the stored copies
-
-
-def title_from_prompt(text: str) -> str:
-    """A title for a new chat from its first prompt: the first non-empty line, at most ~48 chars."""
-    line = next((ln.strip() for ln in text.splitlines() if ln.strip()), "")
-    line = " ".join(line.split())
-    if not line:
-        return DEFAULT_TITLE
-    if len(line) <= _TITLE_MAX:
-        return line
-    cut = line[: _TITLE_MAX - 1]
-    space = cut.rfind(" ")
-    if space >= _TITLE_MAX // 2:
-        cut = cut[:space]
-    return cut.rstrip(" ,.;:-") + "…"
-
-
-def stats_from_finished(finished: StreamFinished) -> dict[str, Any]:
-    """The figures of a finished reply, as :meth:`ConversationStore.set_message_stats` keeps them
-    and the Markdown export shows them (tokens, tok/s, time to first token, finish reason)."""
-    return {**dataclasses.asdict(finished), "tokens_per_s": finished.tokens_per_s}
 
 
 class ConversationStore:

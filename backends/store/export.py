@@ -6,10 +6,9 @@ import re
 import time
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-if TYPE_CHECKING:
-    from backends.store.conversations import ConversationSummary, StoredMessage
+from backends.store.records import ConversationSummary, StoredMessage
 
 _ROLE_HEADINGS = {"user": "User", "assistant": "Assistant", "system": "System"}
 _FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})")

@@ -48,7 +48,7 @@ def test_env_vars_reach_nested_fields_and_take_json_for_lists(
     config = tmp_path / "config.toml"
     config.write_text("[sampling]\ntop_p = 0.5\ntemperature = 0.9\n")
     monkeypatch.setenv("LOCALAI_TUI_SAMPLING__TEMPERATURE", "0.2")
-    monkeypatch.setenv("localai_tui_offline", "yes")
+    monkeypatch.setenv("localai_tui_offline", "yes")  # the usual words for true and false
     monkeypatch.setenv("LOCALAI_TUI_SERVERS", '[{"name": "a", "base_url": "http://a:1/v1"}]')
     monkeypatch.setenv("LOCALAI_TUI_DATA_DIR", str(tmp_path))  # not a field: ignored
     settings = load_settings(config, sampling={"seed": 3})
@@ -59,32 +59,123 @@ def test_env_vars_reach_nested_fields_and_take_json_for_lists(
 
 
 def test_invalid_values_name_the_field_and_the_value(tmp_path: Path) -> None:
-    from backends.settings_model import ValidationError
+    from backends.settings import SettingsError
 
     config = tmp_path / "config.toml"
     config.write_text(
         "theme = 3\n[sampling]\ntemperature = 'hot'\nmax_new_tokens = 0\n"
-        '[[servers]]\nname = "x"\n'
+        '[[servers]]\nname = "x"\n[models."gguf:/m.gguf"]\nn_ctx = 100\n'
     )
-    with pytest.raises(ValidationError) as error:
+    with pytest.raises(SettingsError) as error:
         load_settings(config)
-    text = str(error.value)
-    assert text.startswith("4 validation errors for Settings")
-    assert "sampling.temperature\n  Input should be a valid number, got 'hot'" in text
-    assert "sampling.max_new_tokens\n  Input should be greater than or equal to 1, got 0" in text
-    assert "servers.0.base_url\n  Field required" in text
-    assert "theme\n  Input should be a valid string, got 3" in text
+    lines = str(error.value).splitlines()
+    assert lines[0] == f"5 problems in {config}:"
+    assert set(lines[1:]) == {
+        "  servers[0]: missing the required field `base_url`",
+        "  sampling.temperature = 'hot': expected a number",
+        "  sampling.max_new_tokens = 0: expected a whole number >= 1",
+        '  models."gguf:/m.gguf".n_ctx = 100: expected a whole number >= 256',
+        "  theme = 3: expected text in quotes",
+    }
+
+
+def test_a_bad_environment_variable_is_named_with_its_value(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from backends.settings import SettingsError
+
+    monkeypatch.setenv("LOCALAI_TUI_SPEECH__BEAM_SIZE", "50")
+    with pytest.raises(SettingsError) as error:
+        load_settings(tmp_path / "absent.toml")
+    assert str(error.value).splitlines()[1] == (
+        "  speech.beam_size = '50': expected a whole number <= 20 "
+        "(set by LOCALAI_TUI_SPEECH__BEAM_SIZE)"
+    )
+    monkeypatch.delenv("LOCALAI_TUI_SPEECH__BEAM_SIZE")
+    monkeypatch.setenv("LOCALAI_TUI_MODEL_DIRS", "~/models")  # a list wants JSON
+    with pytest.raises(SettingsError) as error:
+        load_settings(tmp_path / "absent.toml")
+    assert "model_dirs = '~/models': must be JSON" in str(error.value)
+    assert "(set by LOCALAI_TUI_MODEL_DIRS)" in str(error.value)
+
+
+def test_a_server_key_is_never_shown(tmp_path: Path) -> None:
+    """Settings and their errors may be logged or shown: a key stays out of both."""
+    from backends.settings import SettingsError
+
+    config = tmp_path / "config.toml"
+    config.write_text('[[servers]]\nname = "box"\nbase_url = "http://box/v1"\napi_key = 12345\n')
+    with pytest.raises(SettingsError) as error:
+        load_settings(config)
+    assert "servers[0].api_key = (hidden): expected text in quotes" in str(error.value)
+    assert "12345" not in str(error.value)
+    config.write_text('[[servers]]\nname = "box"\nbase_url = "http://box/v1"\napi_key = "sk-1"\n')
+    settings = load_settings(config)
+    assert settings.servers[0].api_key == "sk-1"
+    assert "sk-1" not in repr(settings)
+
+
+def test_a_file_that_is_not_toml_is_reported_with_its_line(tmp_path: Path) -> None:
+    from backends.settings import SettingsError
+
+    config = tmp_path / "config.toml"
+    config.write_text('theme = "nord"\nsystem_prompt = unquoted words\n')
+    with pytest.raises(SettingsError) as error:
+        load_settings(config)
+    assert f"1 problem in {config}:\n  not valid TOML: " in str(error.value)
+    assert "line 2" in str(error.value)
+
+
+def test_paths_and_tables_given_in_code_are_taken_as_they_are(tmp_path: Path) -> None:
+    from backends.settings import SamplingDefaults, ServerEntry
+
+    settings = load_settings(
+        tmp_path / "absent.toml",
+        model_dirs=[tmp_path, "~/models"],
+        sampling=SamplingDefaults(top_k=3),
+        servers=[ServerEntry(name="a", base_url="http://a/v1")],
+    )
+    assert settings.model_dirs == [tmp_path, Path("~/models")]
+    assert settings.sampling.top_k == 3 and settings.servers[0].name == "a"
 
 
 def test_sampling_values_typed_in_the_panel_are_coerced_and_checked() -> None:
-    from backends.settings import SamplingDefaults
-    from backends.settings_model import ValidationError
+    from backends.settings import SamplingDefaults, SettingsError, validated
 
-    params = SamplingDefaults(temperature="0.3", top_k="5", seed=None).to_params()  # type: ignore[arg-type]
+    values = {"temperature": "0.3", "top_k": "5", "seed": None}
+    params = validated(SamplingDefaults, values).to_params()
     assert (params.temperature, params.top_k, params.seed) == (0.3, 5, None)
-    with pytest.raises(ValidationError) as error:
-        SamplingDefaults(top_k="2.5")  # type: ignore[arg-type]
-    assert error.value.errors()[0]["loc"] == ("top_k",)
+    with pytest.raises(SettingsError) as error:
+        validated(SamplingDefaults, {"top_k": "2.5"})
+    problem = error.value.problems[0]
+    assert (problem.loc, problem.value, problem.message) == (
+        ("top_k",),
+        "2.5",
+        "expected a whole number",
+    )
+
+
+def test_every_settings_field_has_a_docstring() -> None:
+    """The docstring under a field is its documentation (style.md: a docstring on every field)."""
+    import ast
+
+    import backends.settings as module
+
+    tree = ast.parse(Path(module.__file__).read_text())
+    missing = []
+    for node in tree.body:
+        if not isinstance(node, ast.ClassDef):
+            continue
+        body = node.body
+        for index, statement in enumerate(body):
+            if isinstance(statement, ast.AnnAssign) and isinstance(statement.target, ast.Name):
+                after = body[index + 1] if index + 1 < len(body) else None
+                documented = isinstance(after, ast.Expr) and isinstance(
+                    getattr(after, "value", None), ast.Constant
+                )
+                if not documented:
+                    missing.append(f"{node.name}.{statement.target.id}")
+    assert missing == []
 
 
 def test_reading_settings_imports_no_pydantic() -> None:

@@ -76,13 +76,31 @@ def test_engine_without_model_is_a_usage_error(capsys: pytest.CaptureFixture[str
     assert "--engine goes with --model" in capsys.readouterr().err
 
 
-def test_invalid_config_is_reported_not_a_traceback(
-    capsys: pytest.CaptureFixture[str], tmp_path: Path
-) -> None:
+def test_invalid_config_is_reported_not_a_traceback(tmp_path: Path) -> None:
+    """`localai-tui --config bad.toml` as a user starts it: every bad field is named with its
+    value (and the variable, for one set in the environment), then the program exits."""
     config = tmp_path / "bad.toml"
-    config.write_text("[sampling]\ntemperature = 'hot'\n")
-    assert main(["--config", str(config)]) == 2
-    assert "settings file is invalid" in capsys.readouterr().err
+    config.write_text("theme = 3\n[sampling]\ntemperature = 'hot'\n")
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "LOCALAI_TUI_SPEECH__BEAM_SIZE": "0"}
+    result = subprocess.run(
+        [sys.executable, "-m", "tui", "--config", str(config)],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env=env,
+        stdin=subprocess.DEVNULL,
+        timeout=60,
+    )
+    assert result.returncode == 2
+    assert result.stderr.splitlines() == [
+        "localai-tui: the settings are invalid (fix them and start again).",
+        f"3 problems in {config}:",
+        "  sampling.temperature = 'hot': expected a number",
+        "  theme = 3: expected text in quotes",
+        "  speech.beam_size = '0': expected a whole number >= 1 "
+        "(set by LOCALAI_TUI_SPEECH__BEAM_SIZE)",
+    ]
+    assert result.stdout == ""
 
 
 def test_a_damaged_history_database_is_explained_before_the_ui(

@@ -7,8 +7,7 @@ from textual.containers import VerticalScroll
 from textual.widgets import Input, Label, TextArea
 
 from backends.base import GenerationParams
-from backends.settings import SamplingDefaults
-from backends.settings_model import ValidationError
+from backends.settings import SamplingDefaults, SettingsError, validated
 
 # (field, label, input type, tooltip) - fields of backends.settings.SamplingDefaults
 FIELDS: list[tuple[str, str, str, str]] = [
@@ -65,12 +64,12 @@ class ParamsPanel(VerticalScroll):
             else:
                 values[name] = raw
         try:
-            return SamplingDefaults(**values).to_params()  # type: ignore[arg-type]
-        except ValidationError as exc:
-            error = exc.errors()[0]
-            field = str(error["loc"][0]) if error["loc"] else "a field"
+            return validated(SamplingDefaults, values).to_params()
+        except SettingsError as exc:
+            problem = exc.problems[0]
+            field = str(problem.loc[0]) if problem.loc else "a field"
             label = next((lbl for n, lbl, _, _ in FIELDS if n == field), field)
-            message = f"{label}: {error['msg']}. Fix it in the side panel."
+            message = f"{label}: {problem.message}. Fix it in the side panel."
             raise InvalidParam(message, field) from None
 
     def show_field(self, field: str) -> None:

@@ -27,7 +27,7 @@ from textual.widgets import DataTable, Footer, Markdown, Static
 
 from backends.device import DeviceMonitor, DeviceSnapshot
 from backends.errors import AuthRequired, BackendError
-from backends.hub.models import ModelCard
+from backends.hub.model_card import ModelCard
 from backends.models.cache_inventory import cached_files
 from backends.models.gguf_quants import QuantGroup
 from tui.hub.hub_session import HubSession
