@@ -106,7 +106,7 @@ class TransformersTaskEngine:
             raise
 
     def _load(self, spec: ModelSpec, options: TaskLoadOptions, steps: LoadSteps) -> None:
-        from backends.chat.transformers import _import_runtime, resolve_model_dir
+        from backends.chat.transformers import import_runtime, resolve_model_dir
         from backends.chat.transformers_placement import plan_placement, translate_load_error
 
         task = canonical_task(options.task) or ""
@@ -124,7 +124,7 @@ class TransformersTaskEngine:
                 title="Not an NLI model",
             )
         steps.report(0.05, "Importing transformers")
-        _import_runtime()
+        import_runtime()
         import torch
         from transformers import pipeline as make_pipeline
 
