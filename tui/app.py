@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from backends.models.manager import ModelManager
     from backends.store.conversations import ConversationStore
     from backends.store.gallery import GalleryStore
+    from backends.tasks.session import TaskSession
     from tui.widgets.device_gauge import DeviceGauge
 
 log = logging.getLogger(__name__)
@@ -53,6 +54,7 @@ class LocalAIApp(App[None]):
         Binding("f6", "open_gallery", "Gallery", show=False, id="app.gallery", priority=True),
         # priority: TextArea (the chat prompt) binds f7 to "select all".
         Binding("f7", "open_speech", "Speech", show=False, id="app.speech", priority=True),
+        Binding("f12", "open_tasks", "Tasks", show=False, id="app.tasks"),
         Binding("ctrl+q", "quit", "Quit", id="app.quit", priority=True),
     ]
 
@@ -66,6 +68,7 @@ class LocalAIApp(App[None]):
         gauge: DeviceGauge | None = None,
         gallery: GalleryStore | None = None,
         speech: SpeechManager | None = None,
+        tasks: TaskSession | None = None,
     ) -> None:
         super().__init__()
         from backends.models.manager import ModelManager
@@ -83,6 +86,9 @@ class LocalAIApp(App[None]):
         self.hub = HubAccess(self, self.settings)
         self.images = ImageAccess(self, self.settings, gallery)
         self.speech = speech or SpeechManager(self.settings)
+        from backends.tasks.session import TaskSession
+
+        self.tasks = tasks or TaskSession()
         if self.settings.keymap:
             self.set_keymap(self.settings.keymap)
 
@@ -115,6 +121,7 @@ class LocalAIApp(App[None]):
         self.images.close()
         self.manager.unload()
         self.speech.unload()
+        self.tasks.unload()
         self.store.close()
 
     @work(thread=True, exit_on_error=False, group="hub")
@@ -168,6 +175,14 @@ class LocalAIApp(App[None]):
             return
         self.push_screen(SpeechScreen(self.settings, self.speech), self._transcript_to_chat)
 
+    def action_open_tasks(self) -> None:
+        """Run NER, classification, fill-mask, zero-shot, embeddings, detection models."""
+        from tui.tasks.tasks_screen import TasksScreen
+
+        if isinstance(self.screen, TasksScreen):
+            return
+        self.push_screen(TasksScreen(self.tasks, renderer=self.settings.images.renderer))
+
     def _transcript_to_chat(self, text: str | None) -> None:
         """The Speech screen's "send to chat": the words go into the prompt to edit."""
         from tui.chat.prompt_input import PromptInput
@@ -212,6 +227,11 @@ class LocalAIApp(App[None]):
             "Transcribe a file or a recording; export .srt/.vtt (F7)",
             self.action_open_speech,
         )
+        yield SystemCommand(
+            "Tasks",
+            "NER, classification, fill-mask, zero-shot, embeddings, detection (F12)",
+            self.action_open_tasks,
+        )
         palette = getattr(screen, "palette_commands", None)
         if palette is not None:
             yield from palette()
@@ -229,6 +249,7 @@ class LocalAIApp(App[None]):
         from tui.screens.help import HelpScreen
         from tui.screens.model_picker import ModelPickerScreen
         from tui.speech.speech_screen import SpeechScreen
+        from tui.tasks.tasks_screen import TasksScreen
 
         if isinstance(self.screen, HelpScreen):
             return
@@ -247,6 +268,7 @@ class LocalAIApp(App[None]):
             ("Images (F5)", ImagesScreen),
             ("Gallery (F6)", GalleryScreen),
             ("Speech (F7)", SpeechScreen),
+            ("Tasks (F12)", TasksScreen),
         ]
         self.push_screen(HelpScreen(sections))
 

@@ -37,7 +37,7 @@ def refusal(task: str, item: TaskInput) -> str | None:
             return "The text is empty. Type something or pick a file."
         return None
     what = {"image": "an image", "audio": "audio", "text": "text"}
-    given = Path(item.value).name if item.kind != "text" else "text"
+    given = Path(item.value).name if item.kind != "text" else "the typed text"
     return (
         f"This model does {TASK_TITLES.get(task, task).lower()}, which takes {what[wanted]}; "
         f"{given} is {what[item.kind]}. Give it {what[wanted]}, or load a model for "
