@@ -194,9 +194,7 @@ class ModelPickerScreen(ModalScreen[ModelSpec | None]):
         ordered += [("", s) for k, s in self._specs.items() if k not in recent_keys]
         rows = []
         for number, spec in ordered:
-            haystack = " ".join(
-                (spec.name, engine_label(spec), where_it_lives(spec))
-            ).lower()
+            haystack = " ".join((spec.name, engine_label(spec), where_it_lives(spec))).lower()
             if all(w in haystack for w in words):
                 rows.append((number, spec))
         return rows

@@ -31,7 +31,8 @@ async def test_sentiment_bars_show_the_pipelines_scores_from_a_host(
     app = tasks_app(hosted=True)
     async with app.run_test(size=(120, 40)) as pilot:
         await load(pilot, task_spec(task_models["sentiment"]), "text-classification")
-        assert "text-classification · cpu float32" in str(app.screen.query_one("#tasks-title").render())
+        title = str(app.screen.query_one("#tasks-title").render())
+        assert "text-classification · cpu float32" in title
         await pilot.press("tab")  # leave the text area; ctrl+r works from anywhere
         await run_text(pilot, "I loved this movie")
         shown = result_text(app)
@@ -55,7 +56,7 @@ async def test_ner_colours_spans_and_lists_entities(
                         aggregation_strategy="simple")  # fmt: skip
         assert entities
         for entity in entities:
-            assert f"{text[entity['start']:entity['end']]}[{entity['entity_group']}]" in shown
+            assert f"{text[entity['start'] : entity['end']]}[{entity['entity_group']}]" in shown
             assert score_text(entity["score"]) in shown
 
 
