@@ -109,8 +109,10 @@ def compare(name: str, folder: Path, task: str, values: list[str], kind: str,
     finally:
         engine.unload()
     b, a = statistics.median(bare), statistics.median(app)
-    print(f"{name}: {len(values)} items, batch {args.batch}, {args.threads} thread(s): "
-          f"bare pipeline() {b:.1f} items/s, app (hosted) {a:.1f} items/s, ratio {a / b:.3f}")  # fmt: skip
+    print(
+        f"{name}: {len(values)} items, batch {args.batch}, {args.threads} thread(s): "
+        f"bare pipeline() {b:.1f} items/s, app (hosted) {a:.1f} items/s, ratio {a / b:.3f}"
+    )
     return a / b
 
 

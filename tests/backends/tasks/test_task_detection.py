@@ -67,3 +67,16 @@ def test_batch_file_and_labels(tmp_path: Path) -> None:
     assert parse_labels(" sports, music,,sports ") == ("sports", "music")
     with pytest.raises(WrongInput, match="needs labels"):
         parse_labels(" , ")
+
+
+def test_cache_inventory_shows_a_task_models_task(tmp_path: Path) -> None:
+    from backends.models.cache_inventory import scan_inventory
+    from tests.backends.models.test_catalog import _fake_cache_repo
+
+    config = json.dumps({"architectures": ["ViTForImageClassification"]}).encode()
+    _fake_cache_repo(tmp_path / "hf", "org/vit", {"config.json": config, "model.safetensors": b"x"})
+    chat = json.dumps({"architectures": ["LlamaForCausalLM"]}).encode()
+    _fake_cache_repo(tmp_path / "hf", "org/chat", {"config.json": chat, "model.safetensors": b"x"})
+    items = {i.name: i for i in scan_inventory(tmp_path / "hf" / "hub", usage={}).items}
+    assert items["org/vit"].task == "image-classification"
+    assert items["org/chat"].task is None and items["org/chat"].engine == "transformers"
