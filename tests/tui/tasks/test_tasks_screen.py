@@ -176,3 +176,53 @@ async def test_esc_stops_a_batch_between_items(
         assert f"Stopped: {count} of 3000" in status(app)
         await pilot.pause(0.2)
         assert len(screen(app).items) == count  # nothing arrives after the stop
+
+
+async def test_similarity_matrix_of_typed_lines(
+    tasks_app: Callable[..., LocalAIApp], task_models: dict[str, Path]
+) -> None:
+    from backends.tasks.pipeline_outputs import cosine_matrix, pool
+
+    lines = ["the river city", "the capital of france", "i love music"]
+    app = tasks_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await load(pilot, task_spec(task_models["sentiment"]), "feature-extraction")
+        await run_text(pilot, "\n".join(lines))
+        shown = result_text(app)
+    vectors = [
+        pool(bare(task_models["sentiment"], "feature-extraction", line)).vector for line in lines
+    ]
+    assert "Cosine similarity" in shown, shown
+    for n, row in enumerate(cosine_matrix(vectors)):
+        label = f"{n + 1} {lines[n]}"
+        row_line = next(line for line in shown.splitlines() if line.strip().startswith(label))
+        assert row_line.split()[-3:] == [f"{v:.3f}" for v in row]
+
+
+async def test_detections_table_and_boxes_over_the_picture(
+    tasks_app: Callable[..., LocalAIApp], task_models: dict[str, Path], task_picture: Path
+) -> None:
+    app = tasks_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await load(pilot, task_spec(task_models["yolos"]), "object-detection")
+        app.screen.query_one("#tasks-threshold").value = "0"  # type: ignore[attr-defined]
+        field = app.screen.query_one("#tasks-file")
+        field.value = str(task_picture)  # type: ignore[attr-defined]
+        field.focus()
+        await pilot.press("enter")
+        await until(pilot, lambda: status(app).startswith("Done"), "run done", tries=6000)
+        shown = result_text(app)
+        detections = bare(task_models["yolos"], "object-detection", str(task_picture),
+                          threshold=0.0)  # fmt: skip
+        assert detections
+        for d in detections:
+            box = d["box"]
+            assert f"{box['xmin']}, {box['ymin']}, {box['xmax']}, {box['ymax']}" in shown
+            assert score_text(d["score"]) in shown
+        picture = app.screen.query_one("#tasks-picture")
+        await until(pilot, lambda: picture.image is not None, "picture")  # type: ignore[attr-defined]
+        drawn = picture.image  # type: ignore[attr-defined]
+        first = detections[0]["box"]
+        from backends.tasks.detection_picture import COLOURS
+
+        assert drawn.getpixel((first["xmin"], first["ymin"])) in COLOURS  # the box's corner
