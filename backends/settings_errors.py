@@ -11,7 +11,6 @@ from __future__ import annotations
 import re
 import typing
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from typing import Any
 
 import msgspec
@@ -34,9 +33,12 @@ _WHERE = re.compile(r" - at `\$(?P<where>[^`]*)`$")
 _STEP = re.compile(r"\.(\w+)|\[(\d+)\]")
 
 
-@dataclass(frozen=True)
-class SettingsProblem:
-    """One bad value: its path in the settings, the value given, and what is wanted."""
+class SettingsProblem(msgspec.Struct, frozen=True):
+    """One bad value: its path in the settings, the value given, and what is wanted.
+
+    A msgspec Struct, not a dataclass: defining a frozen dataclass costs ~0.5 ms of startup,
+    a Struct ~0.01 ms.
+    """
 
     loc: Loc
     value: Any
