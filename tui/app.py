@@ -196,9 +196,14 @@ class LocalAIApp(App[None]):
     def on_download_completed(self, message: DownloadCompleted) -> None:
         from backends.hub.client import default_cache_dir
         from backends.models.cache_inventory import cached_files
+        from backends.tasks.protocol import TASK_INPUTS, canonical_task
+        from backends.tasks.task_detection import saved_tasks
 
         files = cached_files(default_cache_dir(), message.repo_id)
+        task = canonical_task(saved_tasks().get(message.repo_id))
         where = "F5 then ctrl+o" if "model_index.json" in files else "ctrl+o"
+        if task in TASK_INPUTS and "model_index.json" not in files:
+            where = f"F12 (Tasks, {task}) then ctrl+o"
         self.notify(
             f"{message.repo_id} is downloaded. Pick it with {where}.", title="Download finished"
         )
