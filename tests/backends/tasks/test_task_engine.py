@@ -185,3 +185,25 @@ def test_load_refusals_say_what_to_do(task_models: dict[str, Path], tmp_path: Pa
         engine.load(task_spec(custom), TaskLoadOptions("text-classification", **CPU))
     assert caught.value.title == "Custom code"
     assert not engine.loaded
+
+
+def test_audio_classification_reads_and_resamples_a_wav(
+    task_models: dict[str, Path], tmp_path: Path
+) -> None:
+    from backends.tasks.wav_audio import read_audio
+    from tests.fixtures.tiny_tasks import write_tone_wav
+
+    wav = write_tone_wav(tmp_path / "tone.wav", rate=8000)
+    samples = read_audio(wav, 16000)
+    assert len(samples) == 8000  # 0.5 s at 16 kHz
+    engine = create_task_engine("transformers_tasks", hosted=False)
+    engine.load(task_spec(task_models["audio"]), TaskLoadOptions("audio-classification", **CPU))
+    events = run(engine, [TaskInput("audio", str(wav), "tone.wav")], TaskOptions(top_k=3))
+    done = next(e for e in events if isinstance(e, ItemDone))
+    expected = bare(task_models["audio"], "audio-classification",
+                    [{"raw": samples, "sampling_rate": 16000}], {"top_k": 3})  # fmt: skip
+    assert rounded(done.result) == rounded(expected[0])
+    not_audio = run(engine, [text("hello")], TaskOptions())
+    assert "takes audio; the typed text is text" in next(
+        e for e in not_audio if isinstance(e, ItemFailed)
+    ).message
