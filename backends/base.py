@@ -20,13 +20,26 @@ DType = Literal["auto", "float32", "float16", "bfloat16"]
 Quantization = Literal["none", "int8", "int4", "nf4"]
 
 
+SERVER_KINDS: tuple[str, ...] = ("openai", "a1111", "comfyui")
+
+
 @dataclass(frozen=True)
 class ServerConfig:
-    """An OpenAI-compatible server (vLLM, Ollama, TGI, llama-server, LM Studio)."""
+    """A server the app is a client of: OpenAI-compatible (vLLM, Ollama, TGI, llama-server,
+    LM Studio, LocalAI, speaches), AUTOMATIC1111 / Forge, or ComfyUI.
+
+    The key and the extra headers are secrets: kept out of `repr` (so out of logs and
+    tracebacks) and out of the recents file (backends/models/manager.py).
+    """
 
     name: str
-    base_url: str  # e.g. "http://127.0.0.1:8000/v1"
-    api_key: str | None = None
+    base_url: str  # e.g. "http://127.0.0.1:8000/v1"; A1111 / ComfyUI: the root URL
+    api_key: str | None = field(default=None, repr=False)
+    kind: str = "openai"  # one of SERVER_KINDS
+    headers: tuple[tuple[str, str], ...] = field(default=(), repr=False)  # auth proxies
+    ca_file: str | None = None  # a PEM bundle to trust for https (a private CA)
+    timeout_s: float = 600.0  # longest wait for one answer (a big image takes minutes)
+    connect_timeout_s: float = 5.0
 
 
 @dataclass(frozen=True)

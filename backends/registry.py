@@ -16,6 +16,7 @@ from backends.base import ChatEngine
 from backends.errors import MissingDependency, UnsupportedModel
 
 if TYPE_CHECKING:
+    from backends.embeddings.protocol import EmbeddingEngine
     from backends.image.protocol import ImageEngine
     from backends.speech.protocol import SpeechEngine
     from backends.tasks.protocol import TaskEngine
@@ -48,6 +49,18 @@ ENGINES: dict[str, EngineEntry | tuple[str, str, str | None]] = {
     "transformers_tasks": EngineEntry(
         "backends.tasks.transformers_tasks", "TransformersTaskEngine", "transformers", hosted=True
     ),
+    # Remote servers (backends/remote): HTTP only, so not hosted; Pillow decodes their images.
+    "a1111": EngineEntry("backends.image.a1111_engine", "A1111Engine", "image"),
+    "comfyui": EngineEntry("backends.image.comfyui_engine", "ComfyUIEngine", "image"),
+    "openai_images": EngineEntry(
+        "backends.image.openai_images_engine", "OpenAIImagesEngine", "image"
+    ),
+    "openai_stt": EngineEntry(
+        "backends.speech.openai_transcription_engine", "OpenAITranscriptionEngine", None
+    ),
+    "openai_embeddings": EngineEntry(
+        "backends.embeddings.openai_embeddings", "OpenAIEmbeddingEngine", None
+    ),
 }
 
 # Engines that are not chat engines; pickers show each kind where it belongs.
@@ -56,6 +69,11 @@ ENGINE_KINDS: dict[str, str] = {
     "diffusers": "image",
     "sdcpp": "image",
     "transformers_tasks": "tasks",
+    "a1111": "image",
+    "comfyui": "image",
+    "openai_images": "image",
+    "openai_stt": "speech",
+    "openai_embeddings": "embeddings",
 }
 
 ENGINE_LABELS: dict[str, str] = {
@@ -66,11 +84,17 @@ ENGINE_LABELS: dict[str, str] = {
     "sdcpp": "stable-diffusion.cpp",
     "faster_whisper": "faster-whisper",
     "transformers_tasks": "transformers pipeline",
+    "a1111": "AUTOMATIC1111",
+    "comfyui": "ComfyUI",
+    "openai_images": "OpenAI images",
+    "openai_stt": "OpenAI transcription",
+    "openai_embeddings": "OpenAI embeddings",
 }
 
 
 def engine_kind(name: str) -> str:
-    """ "chat", "image", "speech" or "tasks": the picker a model of this engine belongs in."""
+    """ "chat", "image", "speech", "embeddings" or "tasks": the picker a model of this engine
+    belongs in."""
     return ENGINE_KINDS.get(name, "chat")
 
 
@@ -160,6 +184,14 @@ def create_task_engine(name: str, *, hosted: bool | None = None) -> TaskEngine:
         )
         return cast("TaskEngine", proxy)
     engine: TaskEngine = cls()
+    return engine
+
+
+def create_embedding_engine(name: str) -> EmbeddingEngine:
+    """A fresh, unloaded embedding engine (none is hosted: they are HTTP clients so far)."""
+    if engine_kind(name) != "embeddings":
+        raise UnsupportedModel(f"{ENGINE_LABELS.get(name, name)} is not an embedding engine.")
+    engine: EmbeddingEngine = engine_class(name)()
     return engine
 
 

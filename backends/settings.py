@@ -18,7 +18,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any, Literal, TypeVar
 
 import msgspec
 from msgspec import Meta, Struct, field
@@ -44,23 +44,47 @@ __all__ = [
 
 NonNegative = Annotated[int, Meta(ge=0)]
 Positive = Annotated[int, Meta(ge=1)]
+Seconds = Annotated[float, Meta(gt=0)]
 
 
 class ServerEntry(Struct, kw_only=True):
-    """An OpenAI-compatible server to list models from."""
+    """A server to use models from: OpenAI-compatible, AUTOMATIC1111 / Forge or ComfyUI."""
 
     name: str
     """Short name shown in the model picker."""
     base_url: str
-    """Base URL including /v1, e.g. http://gpu-box:8000/v1."""
+    """openai: the base URL including /v1, e.g. http://gpu-box:8000/v1; a1111 and comfyui: the
+    root, e.g. http://gpu-box:7860."""
+    kind: Literal["openai", "a1111", "comfyui"] = "openai"
+    """What the server speaks: openai (vLLM, llama-server, Ollama, LocalAI, speaches…), a1111
+    (AUTOMATIC1111 / Forge) or comfyui."""
     api_key: str | None = None
-    """Bearer token, if the server wants one."""
+    """Bearer token, if the server wants one (never shown or logged)."""
+    headers: dict[str, str] = field(default_factory=dict)
+    """Extra request headers, e.g. an auth proxy's (never shown or logged)."""
+    ca_file: Path | None = None
+    """PEM file of a private CA to trust for this https server."""
+    timeout_s: Seconds = 600.0
+    """Longest wait for one answer from the server, seconds."""
+    connect_timeout_s: Seconds = 5.0
+    """Longest wait to connect to the server, seconds."""
+    workflows: list[Path] = field(default_factory=list)
+    """comfyui: API-format workflow files (Workflow > Export (API)) offered as image models."""
 
-    def __repr__(self) -> str:  # never the key: settings may be logged
-        return f"ServerEntry(name={self.name!r}, base_url={self.base_url!r})"
+    def __repr__(self) -> str:  # never the key or the headers: settings may be logged
+        return f"ServerEntry(name={self.name!r}, base_url={self.base_url!r}, kind={self.kind!r})"
 
     def to_config(self) -> ServerConfig:
-        return ServerConfig(name=self.name, base_url=self.base_url, api_key=self.api_key)
+        return ServerConfig(
+            name=self.name,
+            base_url=self.base_url,
+            api_key=self.api_key,
+            kind=self.kind,
+            headers=tuple(sorted(self.headers.items())),
+            ca_file=str(Path(self.ca_file).expanduser()) if self.ca_file else None,
+            timeout_s=self.timeout_s,
+            connect_timeout_s=self.connect_timeout_s,
+        )
 
 
 class SamplingDefaults(Struct, kw_only=True):
@@ -175,7 +199,7 @@ class Settings(Struct, kw_only=True):
     model_dirs: list[Path] = field(default_factory=list)
     """Folders searched (recursively) for .gguf files."""
     servers: list[ServerEntry] = field(default_factory=list)
-    """OpenAI-compatible servers whose models are listed."""
+    """Servers whose models are used: OpenAI-compatible, a1111 or comfyui."""
     sampling: SamplingDefaults = field(default_factory=SamplingDefaults)
     """Default sampling parameters."""
     system_prompt: str = ""

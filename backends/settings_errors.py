@@ -107,6 +107,9 @@ def _problems(data: Any, annotation: Any, loc: Loc, convert: Converter) -> list[
         _, value_type = typing.get_args(inner)
         for key, item in data.items():
             children += _problems(item, value_type, (*loc, str(key)), convert)
+    if typing.get_origin(inner) is typing.Literal:  # "invalid enum value": say the choices
+        choices = ", ".join(repr(choice) for choice in typing.get_args(inner))
+        first = msgspec.structs.replace(first, message=f"{first.message}; use one of {choices}")
     # A table whose fields are each fine can still lack a required one: msgspec's own words.
     return children or [first]
 

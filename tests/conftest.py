@@ -32,6 +32,9 @@ pytest_plugins = [
     "tests.fixtures.speech",
     "tests.fixtures.vision",
     "tests.fixtures.tasks",
+    "tests.fixtures.a1111_server",
+    "tests.fixtures.comfyui_server",
+    "tests.fixtures.openai_media_server",
 ]
 
 

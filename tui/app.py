@@ -89,6 +89,9 @@ class LocalAIApp(App[None]):
         from backends.tasks.session import TaskSession
 
         self.tasks = tasks or TaskSession()
+        from tui.server_access import ServerAccess
+
+        self.servers = ServerAccess(self, self.settings)
         if self.settings.keymap:
             self.set_keymap(self.settings.keymap)
 
@@ -115,8 +118,10 @@ class LocalAIApp(App[None]):
         if self.settings.theme in self.available_themes:
             self.theme = self.settings.theme
         self.call_after_refresh(self._resume_downloads)
+        self.call_after_refresh(self.servers.start)  # probes in its own threads
 
     def on_unmount(self) -> None:
+        self.servers.close()
         self.hub.close()
         self.images.close()
         self.manager.unload()

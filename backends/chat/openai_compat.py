@@ -292,12 +292,11 @@ def list_models(server: ServerConfig, timeout: float = LIST_TIMEOUT_S) -> list[s
 
 
 def _make_client(server: ServerConfig, timeout: float) -> httpx.Client:
-    headers = {"Accept": "application/json"}
-    if server.api_key:
-        headers["Authorization"] = f"Bearer {server.api_key}"
-    return httpx.Client(
-        base_url=server.base_url.rstrip("/") + "/", headers=headers, timeout=timeout
-    )
+    """The server's client (key, extra headers, private CA, connect retries: one recipe for
+    every remote engine, backends/remote/http.py) with `timeout` for the first requests."""
+    from backends.remote.http import make_client
+
+    return make_client(server, timeout_s=timeout)
 
 
 def _send(

@@ -64,9 +64,11 @@ def error_text(payload: Any) -> str:
 
 
 def redact(text: str, server: ServerConfig) -> str:
-    """Servers sometimes echo the key they rejected; never show it."""
-    if server.api_key and server.api_key in text:
-        text = text.replace(server.api_key, "***")
+    """Servers sometimes echo the key (or an auth header) they rejected; never show it."""
+    secrets = [server.api_key, *(value for _, value in server.headers)]
+    for secret in secrets:
+        if secret and len(secret) >= 4 and secret in text:
+            text = text.replace(secret, "***")
     return text.strip()
 
 

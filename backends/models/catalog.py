@@ -13,6 +13,7 @@ import ipaddress
 import logging
 import os
 import re
+import time
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -23,7 +24,10 @@ from backends.errors import BackendError, ModelNotFound
 from backends.speech.catalog import looks_like_ct2_whisper, scan_speech_dirs, speech_spec
 
 if TYPE_CHECKING:
-    from backends.settings import Settings
+    from collections.abc import Mapping
+
+    from backends.remote.probe import ServerCapabilities
+    from backends.settings import ServerEntry, Settings
 
 log = logging.getLogger(__name__)
 
@@ -245,28 +249,83 @@ def server_spec(server: ServerConfig, model: str) -> ModelSpec:
     )
 
 
+KNOWN_FRESH_S = 60.0  # a background probe's answer younger than this is used as it is
+# The engine that runs each capability a server offers (backends/remote/probe.py).
+REMOTE_ENGINES = {
+    ("openai", "chat"): "openai",
+    ("openai", "vision"): "openai",
+    ("openai", "image"): "openai_images",
+    ("openai", "speech-to-text"): "openai_stt",
+    ("openai", "embeddings"): "openai_embeddings",
+    ("a1111", "image"): "a1111",
+    ("comfyui", "image"): "comfyui",
+}
+
+
+def remote_spec(
+    server: ServerConfig, model: str, engine: str, path: str | None = None
+) -> ModelSpec:
+    """A server's model as the pickers list it; chat keys keep their `openai:` form."""
+    if engine == "openai":
+        return server_spec(server, model)
+    return ModelSpec(
+        key=f"{engine}:{server.name}/{model}",
+        name=model,
+        engine=engine,
+        source="server",
+        server=server,
+        remote_model=model,
+        path=path,
+    )
+
+
 def discover_server_models(
-    settings: Settings,
+    settings: Settings, known: Mapping[str, ServerCapabilities] | None = None
 ) -> tuple[list[ModelSpec], list[tuple[str, BackendError]]]:
-    """Ask each configured server for its models (network: call from a worker).
+    """Ask each configured server what it offers (network: call from a worker).
 
-    Returns the models and, per unreachable server, its name and the error, so one
-    dead server does not hide the others. With `offline`, only loopback servers are asked.
+    Returns a spec per model and capability (chat, images, speech to text, embeddings;
+    ComfyUI workflow files too) and, per unreachable or misconfigured server, its name and
+    the error, so one dead server does not hide the others. The servers are asked at the
+    same time. With `offline`, only loopback servers are asked. `known` holds recent answers
+    (the app's background prober): a server that answered within KNOWN_FRESH_S is not asked
+    again.
     """
-    from backends.chat.openai_compat import list_models
+    from concurrent.futures import ThreadPoolExecutor
 
+    from backends.remote.probe import probe_server
+
+    entries = [
+        e for e in settings.servers if not (settings.offline and not _is_loopback(e.base_url))
+    ]
+    if not entries:
+        return [], []
+
+    def answer(entry: ServerEntry) -> ServerCapabilities:
+        config = entry.to_config()
+        recent = (known or {}).get(entry.name)
+        fresh = recent is not None and time.time() - recent.probed_at < KNOWN_FRESH_S
+        if recent is not None and fresh and recent.up and recent.server == config:
+            return recent
+        return probe_server(config)
+
+    with ThreadPoolExecutor(max_workers=min(8, len(entries))) as pool:
+        results = list(pool.map(answer, entries))
     specs: list[ModelSpec] = []
     failures: list[tuple[str, BackendError]] = []
-    for entry in settings.servers:
-        server = entry.to_config()
-        if settings.offline and not _is_loopback(server.base_url):
+    for entry, found in zip(entries, results, strict=True):
+        if found.error is not None:
+            failures.append((entry.name, found.error))
             continue
-        try:
-            models = list_models(server)
-        except BackendError as exc:
-            failures.append((server.name, exc))
-            continue
-        specs.extend(server_spec(server, model) for model in models)
+        server = found.server
+        for model in sorted(found.models, key=lambda m: m.id):
+            engine = REMOTE_ENGINES.get((server.kind, model.capability))
+            if engine is not None:
+                specs.append(remote_spec(server, model.id, engine))
+        if server.kind == "comfyui":
+            for workflow in entry.workflows:
+                path = Path(workflow).expanduser()
+                specs.append(remote_spec(server, f"{path.name} (workflow)", "comfyui", str(path)))
     return specs, failures
 
 
@@ -349,12 +408,28 @@ def _resolve(
     )
 
 
+def remote_engine_of_key(key: str) -> str | None:
+    """The remote engine a saved key names (`a1111:<server>/<model>`…), or None."""
+    engine = key.partition(":")[0]
+    return engine if engine in set(REMOTE_ENGINES.values()) and ":" in key else None
+
+
+def remote_model_spec(key: str, settings: Settings) -> ModelSpec | None:
+    """The spec a saved remote key names (no request), None for a key that is not remote;
+    ModelNotFound when its server is not configured."""
+    if remote_engine_of_key(key) is None:
+        return None
+    return _server_model(key, settings)
+
+
 def _server_model(key: str, settings: Settings) -> ModelSpec:
-    """`openai:<server>/<model>` (the key the picker saves): no request, like a path."""
-    server_name, _, remote = key[len(SERVER_KEY_PREFIX) :].partition("/")
+    """`<engine>:<server>/<model>` (the key the picker saves, `openai:` for chat): no
+    request, like a path."""
+    engine, _, rest = key.partition(":")
+    server_name, _, remote = rest.partition("/")
     for entry in settings.servers:
         if entry.name == server_name and remote:
-            return server_spec(entry.to_config(), remote)
+            return remote_spec(entry.to_config(), remote, engine)
     names = ", ".join(repr(entry.name) for entry in settings.servers) or "none"
     raise ModelNotFound(
         f"{key!r} names a model on a server called {server_name!r}, but the config has no such "

@@ -73,6 +73,11 @@ class SpeechManager:
         """The model the settings name, else the first one found; ModelNotFound if none."""
         wanted = self._settings.speech.model
         if wanted:
+            from backends.models.catalog import remote_model_spec
+
+            remote = remote_model_spec(wanted, self._settings)
+            if remote is not None:  # "openai_stt:<server>/<model>": a server's Whisper
+                return remote
             folder = Path(wanted).expanduser()
             if folder.is_dir() and is_ct2_whisper_dir(folder):
                 return speech_spec(folder)

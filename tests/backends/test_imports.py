@@ -86,3 +86,34 @@ def test_backend_modules_import_no_ui_and_no_heavy_runtime() -> None:
 
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout) == []
+
+
+# The HTTP clients of servers. httpx 0.29 imports its command line (click, pygments, rich) when
+# the package is imported, so rich is allowed here and only here; nothing of ours imports it.
+HTTP_MODULES = [
+    "backends.image.a1111_engine",
+    "backends.image.comfyui_engine",
+    "backends.image.openai_images_engine",
+    "backends.speech.openai_transcription_engine",
+    "backends.embeddings.openai_embeddings",
+    "backends.remote.probe",
+    "backends.remote.prober",
+    "backends.remote.box_state",
+    "backends.remote.websocket",
+]
+
+
+def test_server_clients_import_no_ui_and_no_heavy_runtime() -> None:
+    forbidden = [m for m in FORBIDDEN if m != "rich"]
+    script = (
+        "import importlib, json, sys\n"
+        f"for name in {HTTP_MODULES!r}:\n"
+        "    importlib.import_module(name)\n"
+        f"print(json.dumps(sorted(m for m in {forbidden!r} if m in sys.modules)))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], cwd=REPO_ROOT, capture_output=True, text=True, timeout=60
+    )
+
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout) == []

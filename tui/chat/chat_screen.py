@@ -116,6 +116,9 @@ class ChatScreen(Screen[None]):
         panel.display = self.size.width >= PARAMS_PANEL_MIN_WIDTH
         self._panel_auto_hidden = not panel.display  # hidden for the width: widening shows it
         await self.mount(self.gauge, after=self.query_one(StatusLine))
+        from tui.widgets.remote_box import mount_remote_box
+
+        await mount_remote_box(self, self.settings, after=self.gauge)  # the servers' VRAM
         await self.query_one("#body").mount(panel)
         # Last: a model load imports its runtime and competes for the GIL.
         self.models.load_startup_model(self._startup_model)

@@ -137,6 +137,9 @@ class ImagesScreen(Screen[None]):
 
         gauge = self._gauge_factory() if self._gauge_factory else DeviceGauge()
         await self.mount(gauge, after=self.query_one("#image-status"))
+        from tui.widgets.remote_box import mount_remote_box
+
+        await mount_remote_box(self, self.settings, after=gauge)  # the servers' VRAM
 
     @work(thread=True, exit_on_error=False)
     def _warm_preview(self) -> None:
@@ -164,7 +167,9 @@ class ImagesScreen(Screen[None]):
         if text is not None:
             label.update(text)
         elif self.session.spec is not None:
-            label.update(f"{self.session.spec.name} ({self.session.spec.engine})")
+            spec = self.session.spec
+            where = f" on {spec.server.name}" if spec.server is not None else ""
+            label.update(f"{spec.name} ({spec.engine}{where})")
         else:
             label.update("No image model · ctrl+o picks one")
 

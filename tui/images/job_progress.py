@@ -13,6 +13,8 @@ from backends.image.protocol import ImageStep
 
 
 def format_step(step: ImageStep) -> str:
+    if not step.total:  # a server that reports no steps: say how long, invent nothing
+        return f"Working on the server · {step.elapsed_s:.0f} s (it reports no steps)"
     text = f"Step {step.step}/{step.total}"
     if step.steps_per_s:
         text += f" · {step.steps_per_s:.2f} it/s"
@@ -48,10 +50,12 @@ class JobProgress(Vertical):
         self.query_one("#image-progress-label", Static).update(text)
 
     def show_step(self, job: ImageJob, step: ImageStep, jobs: list[ImageJob]) -> None:
-        self.query_one(ProgressBar).update(total=step.total, progress=step.step)
+        # total 0: no step count from the server; an indeterminate bar, not an invented one.
+        self.query_one(ProgressBar).update(total=step.total or None, progress=step.step)
         self.say(format_step(step))
+        state = f"{step.step}/{step.total}" if step.total else f"{step.elapsed_s:.0f} s"
         try:  # only the running row's state changes: no rebuild of the list per step
-            self.query_one(DataTable).update_cell(str(job.id), "state", f"{step.step}/{step.total}")
+            self.query_one(DataTable).update_cell(str(job.id), "state", state)
         except CellDoesNotExist:  # the row is not there yet (a job that just started)
             self.show_jobs(jobs)
 
@@ -61,7 +65,8 @@ class JobProgress(Vertical):
         for job in jobs:
             if job.state == "running":
                 step = job.last_step
-                state = f"{step.step}/{step.total}" if step else "starting"
+                state = f"{step.step}/{step.total}" if step and step.total else "running"
+                state = "starting" if step is None else state
             else:
                 state = "queued"
             prompt = job.request.prompt.replace("\n", " ")

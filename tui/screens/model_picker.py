@@ -93,7 +93,7 @@ class ModelPickerScreen(ModalScreen[ModelSpec | None]):
         self._recents = [s for s in recents if engine_kind(s.engine) in self._kinds]
         self._current_key = current.key if current else None
         self._specs: dict[str, ModelSpec] = {s.key: s for s in self._recents}
-        self._ask_servers = bool(settings.servers) and kind == "chat"
+        self._ask_servers = bool(settings.servers) and kind in ("chat", "speech")
         self._pending = 2 if self._ask_servers else 1
         self._notes: list[str] = []
         self._problems: dict[str, str] = {}  # damaged GGUFs: key -> what is wrong
@@ -148,7 +148,8 @@ class ModelPickerScreen(ModalScreen[ModelSpec | None]):
     def _discover_servers(self) -> None:
         from backends.models.catalog import discover_server_models
 
-        specs, failures = discover_server_models(self._settings)
+        servers = getattr(self.app, "servers", None)
+        specs, failures = discover_server_models(self._settings, servers and servers.known())
         self.post_message(self.Discovered(specs, failures))
 
     @on(Discovered)

@@ -204,6 +204,7 @@ def test_audio_classification_reads_and_resamples_a_wav(
                     [{"raw": samples, "sampling_rate": 16000}], {"top_k": 3})  # fmt: skip
     assert rounded(done.result) == rounded(expected[0])
     not_audio = run(engine, [text("hello")], TaskOptions())
-    assert "takes audio; the typed text is text" in next(
-        e for e in not_audio if isinstance(e, ItemFailed)
-    ).message
+    assert (
+        "takes audio; the typed text is text"
+        in next(e for e in not_audio if isinstance(e, ItemFailed)).message
+    )

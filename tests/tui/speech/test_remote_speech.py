@@ -1,0 +1,59 @@
+"""The Speech screen with a server's Whisper: picked in the speech picker (server named),
+a file transcribed into timed segments."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from textual.widgets import DataTable
+
+from backends.models.manager import ModelManager
+from backends.settings import load_settings
+from backends.speech.manager import SpeechManager
+from backends.store.conversations import ConversationStore
+from tests.fixtures.openai_media_server import OpenAIMediaServer
+from tests.tui.conftest import QuietGauge
+from tests.tui.waiting import until
+from tui.app import LocalAIApp
+from tui.speech.segment_list import SegmentLine
+from tui.speech.speech_screen import SpeechScreen
+
+
+async def test_pick_a_servers_whisper_and_transcribe_a_file(
+    media_server: OpenAIMediaServer, tmp_path: Path
+) -> None:
+    settings = load_settings(servers=[{"name": "lab", "base_url": media_server.base_url}])
+    app = LocalAIApp(
+        settings,
+        store=ConversationStore(tmp_path / "data" / "c.sqlite3"),
+        manager=ModelManager(settings, recents_path=tmp_path / "data" / "recents.json"),
+        gauge=QuietGauge(),
+        speech=SpeechManager(settings, discover=lambda: []),
+    )
+    audio = tmp_path / "note.wav"
+    audio.write_bytes(b"RIFF")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("f7")
+        await until(pilot, lambda: isinstance(app.screen, SpeechScreen), "speech screen")
+        await pilot.press("ctrl+o")
+        key = "openai_stt:lab/whisper-1"
+        await until(
+            pilot,
+            lambda: (
+                bool(app.screen.query(DataTable)) and key in app.screen.query_one(DataTable).rows
+            ),
+            "the server's whisper in the picker",
+        )
+        table = app.screen.query_one(DataTable)
+        row = table.get_row(key)
+        assert "lab (" in str(row[-1]) and "OpenAI transcription" in str(row[2])
+        table.move_cursor(row=table.get_row_index(key))
+        await pilot.press("enter")
+        await until(pilot, lambda: isinstance(app.screen, SpeechScreen), "back on speech")
+        await until(pilot, lambda: app.speech.spec is not None, "the remote model loaded")
+        await pilot.press(*str(audio), "enter")
+        status = lambda: str(app.screen.query_one("#speech-status").render())  # noqa: E731
+        await until(pilot, lambda: "Done:" in status(), "transcribed")
+        lines = [str(line.render()) for line in app.screen.query(SegmentLine)]
+        assert any("Hello from the server." in line for line in lines)
+        assert any("Second segment here." in line for line in lines)
