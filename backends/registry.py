@@ -61,6 +61,10 @@ ENGINES: dict[str, EngineEntry | tuple[str, str, str | None]] = {
     "openai_embeddings": EngineEntry(
         "backends.embeddings.openai_embeddings", "OpenAIEmbeddingEngine", None
     ),
+    # Over the (hosted) task engine's feature-extraction.
+    "transformers_embeddings": EngineEntry(
+        "backends.embeddings.transformers_embeddings", "TransformersEmbeddingEngine", "transformers"
+    ),
 }
 
 # Engines that are not chat engines; pickers show each kind where it belongs.
@@ -74,6 +78,7 @@ ENGINE_KINDS: dict[str, str] = {
     "openai_images": "image",
     "openai_stt": "speech",
     "openai_embeddings": "embeddings",
+    "transformers_embeddings": "embeddings",
 }
 
 ENGINE_LABELS: dict[str, str] = {
@@ -89,6 +94,7 @@ ENGINE_LABELS: dict[str, str] = {
     "openai_images": "OpenAI images",
     "openai_stt": "OpenAI transcription",
     "openai_embeddings": "OpenAI embeddings",
+    "transformers_embeddings": "transformers embeddings",
 }
 
 

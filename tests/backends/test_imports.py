@@ -55,6 +55,7 @@ MODULES = [
     "backends.tasks.text_budget",
     "backends.tasks.wav_audio",
     "backends.host.task_proxy",
+    "backends.embeddings.transformers_embeddings",
 ]
 FORBIDDEN = [
     "textual",

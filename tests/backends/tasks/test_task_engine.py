@@ -208,3 +208,20 @@ def test_audio_classification_reads_and_resamples_a_wav(
         "takes audio; the typed text is text"
         in next(e for e in not_audio if isinstance(e, ItemFailed)).message
     )
+
+
+def test_local_embeddings_speak_the_embedding_protocol(task_models: dict[str, Path]) -> None:
+    from backends.embeddings.protocol import EmbeddingEngine
+    from backends.registry import create_embedding_engine
+
+    engine = create_embedding_engine("transformers_embeddings")
+    assert isinstance(engine, EmbeddingEngine)
+    engine.load(task_spec(task_models["sentiment"]))
+    try:
+        texts = ["the river city", "i love music"]
+        embeddings = engine.embed(texts)
+    finally:
+        engine.unload()
+    assert embeddings.dimensions == 32 and len(embeddings.vectors) == 2
+    expected = bare(task_models["sentiment"], "feature-extraction", texts, {})  # mean-pooled
+    assert rounded(embeddings.vectors) == rounded(tuple(e.vector for e in expected))  # type: ignore[attr-defined]
