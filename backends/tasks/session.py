@@ -7,6 +7,7 @@ app pays nothing until the Tasks screen loads a model.
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Callable, Iterator, Sequence
 
@@ -33,7 +34,8 @@ class TaskSession:
         threads: int | None = None,
     ) -> None:
         self._factory = engine_factory
-        self._threads = threads
+        # Like the other local engines: one core fewer than there are, for the UI.
+        self._threads = threads if threads is not None else max(1, (os.cpu_count() or 2) - 1)
         self._lock = threading.Lock()
         self._engine: TaskEngine | None = None
         self._spec: ModelSpec | None = None
