@@ -75,6 +75,15 @@ class TransformersTaskEngine:
         cancel=True, load_options=frozenset({"device", "dtype"})
     )
 
+    @classmethod
+    def warm_up(cls) -> None:
+        """Engine-host hook (in the pre-started spare): import torch, transformers' loading
+        machinery and the pipelines ahead of the load, as the chat engine does."""
+        from backends.chat.transformers import TransformersEngine
+
+        TransformersEngine.warm_up()
+        import transformers.pipelines  # noqa: F401
+
     def __init__(self) -> None:
         self._pipe: Any = None
         self._info: TaskModelInfo | None = None

@@ -225,3 +225,18 @@ def test_local_embeddings_speak_the_embedding_protocol(task_models: dict[str, Pa
     assert embeddings.dimensions == 32 and len(embeddings.vectors) == 2
     expected = bare(task_models["sentiment"], "feature-extraction", texts, {})  # mean-pooled
     assert rounded(embeddings.vectors) == rounded(tuple(e.vector for e in expected))  # type: ignore[attr-defined]
+
+
+def test_warm_up_imports_the_pipelines_for_a_spare_host() -> None:
+    import subprocess
+    import sys
+
+    script = (
+        "import sys\n"
+        "from backends.tasks.transformers_tasks import TransformersTaskEngine\n"
+        "TransformersTaskEngine.warm_up()\n"
+        "print('transformers.pipelines' in sys.modules)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                          timeout=120)  # fmt: skip
+    assert done.stdout.strip().endswith("True"), done.stderr
