@@ -30,7 +30,6 @@ from backends.tasks.export import EXPORT_SUFFIXES, summary_rows, write_results
 from backends.tasks.protocol import (
     LABELLED_TASKS,
     TASK_INPUTS,
-    TASK_TITLES,
     BatchFinished,
     BatchStarted,
     Detection,
@@ -71,6 +70,7 @@ class TasksScreen(Screen[None]):
     TasksScreen #tasks-picture.-hidden { display: none; }
     TasksScreen #tasks-items { height: auto; max-height: 12; }
     TasksScreen #tasks-items.-hidden { display: none; }
+    TasksScreen #tasks-result { margin-top: 1; }
     TasksScreen #tasks-status { height: auto; padding: 0 1; color: $text-muted; }
     TasksScreen #tasks-export-row { display: none; }
     TasksScreen #tasks-export-row.-open { display: block; }
@@ -109,7 +109,7 @@ class TasksScreen(Screen[None]):
         yield Static("", id="tasks-title", markup=False)
         with Horizontal(classes="tasks-row"):
             yield Label("Task")
-            options = [(f"{TASK_TITLES[t]} ({t})", t) for t in TASK_INPUTS]
+            options = [(t, t) for t in TASK_INPUTS]  # the Hub's names for them
             yield Select(options, prompt="pick the task", id="tasks-task", compact=True)
             yield Label("Top k", classes="opt-top-k")
             yield Input("5", id="tasks-top-k", classes="opt-top-k", compact=True, type="integer")
@@ -278,8 +278,14 @@ class TasksScreen(Screen[None]):
             return
         info = self._session.info
         kind = info.input_kind if info else "text"
-        how = "type text and press ctrl+r" if kind == "text" else f"name {kind} file"
-        self._status(f"Loaded {self._session.label()}. {how.capitalize()}, or pick a file.")
+        if kind == "text":
+            self._status(f"Loaded {self._session.label()}. Type text and press ctrl+r, or name "
+                         "a file below and press Enter.")  # fmt: skip
+            self.query_one("#tasks-text", TextArea).focus()
+        else:
+            self._status(f"Loaded {self._session.label()}. Name an {kind} file below and press "
+                         "Enter (or a batch file, one path per line).")  # fmt: skip
+            self.query_one("#tasks-file", PathInput).focus()
 
     def _failed(self, error: BackendError) -> None:
         self._status(f"{error.title}: {error.message}")
@@ -406,6 +412,17 @@ class TasksScreen(Screen[None]):
     def _show_item(self, item: ItemDone | ItemFailed) -> None:
         info = self._session.info
         view: Any = item_view(item, info.mask_token if info else None)
+        if isinstance(item, ItemDone) and not item.result and info is not None:
+            if info.task == "object-detection":
+                threshold = self.query_one("#tasks-threshold", Input).value
+                view = (f"No detection scored above the threshold ({threshold}). Lower it to "
+                        "see weaker ones.")  # fmt: skip
+        if len(self._items) > 1:
+            from rich.console import Group
+            from rich.text import Text
+
+            heading = Text(f"Item {item.index + 1}: {item.item.label}", style="bold")
+            view = Group(heading, view)
         done = [i for i in self._items if isinstance(i, ItemDone)]
         if info is not None and info.task == "feature-extraction" and len(done) > 1:
             from rich.console import Group
