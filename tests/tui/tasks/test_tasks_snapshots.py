@@ -20,8 +20,8 @@ def test_ner_view(
     task_models: dict[str, Path],
 ) -> None:
     """Title "Tasks · ner · token-classification · cpu float32"; the task list on
-    "token-classification", aggregation "simple"; the text "John Smith lives in Paris" in the text box;
-    below it the same text with each entity span coloured, underlined and followed by its
+    "token-classification", aggregation "simple"; the text "John Smith lives in Paris" in the
+    text box; below it the same text with each entity span coloured, underlined and followed by its
     group ("john[PER]"...), then a table of the entities with their scores and character
     spans. The status line's timing is replaced by "Done." (it varies run to run)."""
     app = tasks_app()
