@@ -226,3 +226,22 @@ async def test_detections_table_and_boxes_over_the_picture(
         from backends.tasks.detection_picture import COLOURS
 
         assert drawn.getpixel((first["xmin"], first["ymin"])) in COLOURS  # the box's corner
+
+
+async def test_leaving_and_coming_back_keeps_the_results(
+    tasks_app: Callable[..., LocalAIApp], task_models: dict[str, Path]
+) -> None:
+    from tui.chat.chat_screen import ChatScreen
+
+    app = tasks_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await load(pilot, task_spec(task_models["sentiment"]), "text-classification")
+        await run_text(pilot, "I loved this movie")
+        shown = result_text(app)
+        await pilot.press("escape")
+        await until(pilot, lambda: isinstance(app.screen, ChatScreen), "back in the chat")
+        await pilot.press("f12")
+        await until(pilot, lambda: not isinstance(app.screen, ChatScreen), "tasks again")
+        assert result_text(app) == shown
+        assert app.screen.query_one("#tasks-text").text == "I loved this movie"  # type: ignore[attr-defined]
+        assert "text-classification" in str(app.screen.query_one("#tasks-title").render())
