@@ -245,3 +245,21 @@ async def test_leaving_and_coming_back_keeps_the_results(
         assert result_text(app) == shown
         assert app.screen.query_one("#tasks-text").text == "I loved this movie"  # type: ignore[attr-defined]
         assert "text-classification" in str(app.screen.query_one("#tasks-title").render())
+
+
+async def test_a_model_without_a_known_task_asks_for_one(
+    tasks_app: Callable[..., LocalAIApp], task_models: dict[str, Path]
+) -> None:
+    from textual.widgets import Select
+
+    from tests.tui.tasks.conftest import open_tasks
+
+    app = tasks_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        tasks = await open_tasks(pilot)
+        tasks.load_model(task_spec(task_models["mask"]))  # no task on the spec
+        await pilot.pause()
+        assert "Which task does mask do? Pick it in the Task list." in status(app)
+        app.screen.query_one("#tasks-task", Select).value = "fill-mask"
+        await until(pilot, lambda: "Loaded" in status(app), "loaded", tries=6000)
+        assert app.tasks.info is not None and app.tasks.info.mask_token == "[MASK]"
