@@ -96,7 +96,7 @@ class LocalAIApp(App[None]):
 
         self.servers = ServerAccess(self, self.settings)
         if self.settings.keymap:
-            self.set_keymap(self.settings.keymap)
+            self.set_keymap(self.settings.keymap)  # checked for collisions after start
 
     def get_default_screen(self) -> Screen:
         from tui.chat.chat_screen import ChatScreen
@@ -122,6 +122,23 @@ class LocalAIApp(App[None]):
             self.theme = self.settings.theme
         self.call_after_refresh(self._resume_downloads)
         self.call_after_refresh(self.servers.start)  # probes in its own threads
+        if self.settings.keymap:
+            self._check_keymap()
+
+    @work(thread=True, exit_on_error=False, group="keymap")
+    def _check_keymap(self) -> None:
+        """A key the keymap gives to two live actions: both are named, and the remapped
+        one keeps its default key (else it was left with none)."""
+        from tui.keymap_check import usable_keymap
+
+        keymap, problems = usable_keymap(self.settings.keymap)
+        if problems:
+            self.call_from_thread(self._keymap_collided, keymap, problems)
+
+    def _keymap_collided(self, keymap: dict[str, str], problems: list[str]) -> None:
+        self.set_keymap(keymap)
+        for problem in problems:
+            self.notify(problem, title="Keymap", severity="warning", timeout=30, markup=False)
 
     def on_unmount(self) -> None:
         self.servers.close()
@@ -178,14 +195,23 @@ class LocalAIApp(App[None]):
 
     def action_open_speech(self) -> None:
         """Transcribe an audio file or a recording; export subtitles or send text to chat."""
+        self.open_speech()
+
+    def open_speech(self, load: ModelSpec | None = None) -> None:
+        """The Speech screen; `load`, a speech model, is loaded there (given to --model)."""
         from tui.speech.speech_screen import SpeechScreen
 
         if isinstance(self.screen, SpeechScreen):
+            if load is not None:
+                self.screen.load_model(load)
             return
         if "speech" not in self._installed_screens:
             # Installed, so leaving keeps it: the transcript, the path and the language are
             # there when the user comes back, and a running transcription goes on.
-            self.install_screen(SpeechScreen(self.settings, self.speech, self.tts), name="speech")
+            speech = SpeechScreen(self.settings, self.speech, self.tts, load=load)
+            self.install_screen(speech, name="speech")
+        elif load is not None:
+            self.call_after_refresh(self.get_screen("speech").load_model, load)  # type: ignore[attr-defined]
         self.push_screen("speech", self._transcript_to_chat)
 
     def action_open_tasks(self) -> None:

@@ -157,3 +157,24 @@ async def test_hub_footer_fits_80_columns_beside_the_palette_key(
         assert palette.region.right == 80
         assert all(k.region.right <= palette.region.x for k in keys if k is not palette)
         assert "f3" not in [k.key for k in keys]  # no key for the screen we are on
+
+
+async def test_back_in_the_hub_letters_go_to_the_search_box_not_the_downloads(
+    make_app: Callable[..., LocalAIApp], hub: HubServer, cache_dir: Path, no_demo: None
+) -> None:
+    """F3 from the downloads panel and back: focus returned to the downloads list, where
+    typed letters vanished."""
+    from textual.widgets import Input
+
+    app = make_app(settings=load_settings(hf_endpoint=hub.endpoint))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("f3")
+        await until(pilot, lambda: isinstance(app.screen, HubScreen), "the Hub screen")
+        await pilot.press("alt+d")
+        assert app.focused is not None and app.focused.id == "downloads-list"
+        await pilot.press("f4")
+        await until(pilot, lambda: isinstance(app.screen, CacheScreen), "the cache screen")
+        await pilot.press("f3")
+        await until(pilot, lambda: isinstance(app.screen, HubScreen), "the Hub again")
+        await pilot.press(*"llama")
+        assert app.screen.query_one("#search", Input).value == "llama"

@@ -24,6 +24,7 @@ from backends.chat.session import AnswerChunk, build_messages, run_answer
 from backends.errors import BackendError
 from backends.store.conversations import stats_from_finished, title_from_prompt
 from tui.chat.attachment_bar import AttachmentBar
+from tui.chat.conversation_actions import OPEN_CHAT
 from tui.chat.message_list import MessageList
 from tui.chat.message_view import MessageView
 from tui.chat.params_panel import InvalidParam, ParamsPanel
@@ -91,20 +92,24 @@ class AnswerFlow:
         messages = screen.query_one(MessageList)
         view = prompt.editing
         edited_first: str | None = None  # the first prompt's old text, when it is edited
+        draft = ""  # what the prompt held before the edit: it comes back once sent
         if view is not None:
             first = next((v for v in messages.views if v.role == "user"), None)
             edited_first = view.content if view is first else None
-            prompt.end_edit(clear=False)
+            draft = prompt.end_edit(clear=False)
             if screen.conversation_id is not None and view.message_id is not None:
                 screen.store.delete_messages_from(screen.conversation_id, view.message_id)
             await messages.remove_from(view)
+        if screen.conversation_id is None:
+            screen.store.set_draft(None, "")  # the new chat's draft is this message
         conversation = self._ensure_conversation(text)
         if edited_first is not None:
             self._retitle(conversation, edited_first, text)
         user_id = screen.store.add_message(conversation, "user", text, images=bar.paths)
         stored = screen.store.messages(conversation)[-1].images if bar.paths else ()
         self._unsent = _Unsent(user_id, text, bar.paths)
-        prompt.clear()
+        prompt.show_draft(draft)
+        screen.store.set_draft(conversation, draft)
         bar.clear()
         await self._start(params, MessageView("user", text, message_id=user_id, images=stored))
 
@@ -130,6 +135,7 @@ class AnswerFlow:
         if params is None:
             return
         if last.role == "assistant" and last.message_id is not None:
+            screen.store.versions.keep(last.message_id)  # ←/→ flips back to it
             screen.store.delete_messages_from(screen.conversation_id, last.message_id)
             await messages.remove_from(last)
         await self._start(params)
@@ -184,6 +190,7 @@ class AnswerFlow:
                 model_key=spec.key if spec else None,
                 system_prompt=panel.system_prompt,
             )
+            screen.store.set_state(OPEN_CHAT, str(screen.conversation_id))
         else:
             summary = screen.store.get_conversation(screen.conversation_id)
             if summary is not None and summary.system_prompt != panel.system_prompt:
@@ -363,6 +370,7 @@ class AnswerFlow:
             stats = stats_from_finished(chunk.finished)
             view.set_stats(stats)
             screen.store.set_message_stats(message.message_id, stats)
+            view.set_versions(screen.store.versions.of(message.message_id))
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from textual.app import SystemCommand
+from textual.dom import DOMNode
 
 from backends.registry import ENGINE_LABELS
 
@@ -36,7 +37,8 @@ ACTIONS: list[tuple[str, str, str]] = [
 ]
 
 
-def key_for(screen: ChatScreen, action: str) -> str | None:
+def key_for(screen: DOMNode, action: str) -> str | None:
+    """The key bound to `action` on `screen` (any node with bindings), keymap applied."""
     bindings = screen._bindings.copy()
     if screen.app._keymap:
         bindings.apply_keymap(screen.app._keymap)

@@ -409,7 +409,7 @@ class ConversationsScreen(ModalScreen[int | None]):
         if conversation_id is None:
             return
         try:
-            path = self.store.export_to_file(conversation_id)
+            path = self.store.export_to_file(conversation_id, model_names=self.model_names)
         except StorageError as exc:
             self.notify(exc.message, title=exc.title, severity="error")
             return

@@ -142,4 +142,8 @@ def model_title(model_key: str | None, names: Mapping[str, str] | None = None) -
         return "Assistant"
     if model_key in names:
         return names[model_key]
-    return model_key.split(":", 1)[-1].rsplit("/", 1)[-1]
+    kind, _, rest = model_key.partition(":")
+    if kind == "openai":  # openai:<server>/<model id>; the id may have slashes of its own
+        server, _, model = rest.partition("/")
+        return f"{model} · {server}"
+    return rest.rsplit("/", 1)[-1] if rest else model_key

@@ -31,6 +31,11 @@ class ModelSwitching:
         if engine_kind(spec.engine) == "image" and images is not None:
             images.show(spec)  # an image model picked here: the Images screen runs it
             return
+        if engine_kind(spec.engine) == "speech":
+            # A speech model given to --model (or default_model) transcribes, not chats.
+            screen.notify(f"{spec.name} is a speech model: it opens on the Speech screen (F7).")
+            screen.app.open_speech(spec)  # type: ignore[attr-defined]
+            return
         if screen.generating:
             screen.notify("Stop the answer first (Esc), then switch models.", severity="warning")
             return
@@ -51,7 +56,11 @@ class ModelSwitching:
 
     def loaded(self) -> None:
         self.show_state()
-        self.screen.status.set_model(self.screen.manager.label())
+        label, engine = self.screen.manager.label(), self.screen.manager.engine
+        if label and engine is not None and not engine.capabilities.chat_template:
+            # A base model: the 4 s notice was gone before the odd answers began.
+            label += " · base model: no chat template, plain transcript"
+        self.screen.status.set_model(label)
         self.show_usage(sample=True)
         self.screen.answers.model_loaded()
 

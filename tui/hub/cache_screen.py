@@ -38,6 +38,7 @@ from backends.models.cache_inventory import (
     SortBy,
     delete,
     plan_delete,
+    plan_delete_paths,
     plan_delete_repo,
     scan_inventory,
 )
@@ -219,18 +220,17 @@ class CacheScreen(Screen[None]):
                 severity="warning",
             )
             return
-        if item.source != "hf-cache":
-            self.notify(
-                f"{item.name} is in your own folder ({item.path.parent}); delete it there.",
-                severity="warning",
-            )
-            return
         self._plan(item, commit)
 
     @work(thread=True, exclusive=True, group="cache-delete", exit_on_error=False)
     def _plan(self, item: InventoryItem, commit: str | None) -> None:
         try:
-            if commit is None:
+            if item.source == "folder":
+                plan = plan_delete_paths([item.path])
+                what = item.name
+                kind = "folder" if item.path.is_dir() else "file"
+                detail = f"The {kind} {item.path} in your own model folder."
+            elif commit is None:
                 plan = plan_delete_repo(self.cache_dir, item.name)
                 what = item.name
                 n = len(item.revisions)
@@ -251,6 +251,8 @@ class CacheScreen(Screen[None]):
     def _loaded_here(self, item: InventoryItem, commit: str | None) -> ModelSpec | None:
         """The chat's loaded model, when it lives in what this delete removes."""
         spec = self.loaded_model()
+        if spec is not None and item.source == "folder":
+            return spec if spec.path and Path(spec.path) == item.path else None
         if spec is None or spec.source != "hf-cache" or spec.repo_id != item.name:
             return None
         if commit is not None and spec.path and snapshot_commit(spec.path) != commit:

@@ -25,7 +25,7 @@ from datetime import datetime
 from pathlib import Path
 
 from textual import events, on, work
-from textual.app import ComposeResult
+from textual.app import ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.message import Message
@@ -279,11 +279,13 @@ class HubScreen(Screen[None]):
         elif self.focused is results and event.is_printable and event.character:
             if event.character == "/" or event.character == " ":
                 return  # "/" is the search key itself; space has no meaning here
+            # A new search, as in a browser's address bar: the letter replaces the query
+            # (appending made "tiny" then "llama" search "tinyllama").
             event.stop()
             event.prevent_default()
             search.focus()
+            search.value = event.character
             search.cursor_position = len(search.value)
-            search.insert_text_at_cursor(event.character)
 
     def _cycle(self, select_id: str, values: Sequence[str], blank: bool) -> None:
         select: Select[str] = self.query_one(select_id, Select)
@@ -291,6 +293,12 @@ class HubScreen(Screen[None]):
         current = select.value if select.value in options else Select.NULL
         index = options.index(current) if current in options else -1
         select.value = options[(index + 1) % len(options)]  # type: ignore[assignment]
+
+    def palette_commands(self) -> list[SystemCommand]:
+        """Search, filters, sort and the downloads' actions, for the command palette."""
+        from tui.hub.hub_commands import hub_commands
+
+        return hub_commands(self)
 
     def action_cycle_task(self) -> None:
         self._cycle("#filter-task", TASKS, blank=True)
@@ -319,7 +327,13 @@ class HubScreen(Screen[None]):
         self.query_one("#search", Input).focus()
 
     def action_focus_downloads(self) -> None:
-        self.query_one("#downloads-list").focus()
+        self.query_one(DownloadsPanel).focus_actionable()
+
+    def on_screen_resume(self) -> None:
+        """Back in the Hub (F3 again): typing searches, so the search box takes the focus
+        the downloads list had (letters typed there did nothing)."""
+        if self.focused is not None and self.focused.id == "downloads-list":
+            self.query_one("#search", Input).focus()
 
     @on(ModelResults.NearEnd)
     def _near_end(self) -> None:

@@ -223,8 +223,10 @@ class GalleryScreen(Screen[tuple[str, GalleryImage] | None]):
             self.dismiss((action, image))
 
     def action_close(self) -> None:
-        if self.focused is self.query_one("#gallery-search"):
-            self.query(GalleryCard).first().focus() if self.images else None
+        """Esc: from the search box back to the pictures; with none to go back to (an empty
+        gallery, no match), and from the pictures, out of the gallery."""
+        if self.focused is self.query_one("#gallery-search") and self.images:
+            self.query(GalleryCard).first().focus()
             return
         self.dismiss(None)
 

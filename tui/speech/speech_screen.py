@@ -98,11 +98,18 @@ class SpeechScreen(Screen[str | None]):
         error: BackendError | None = None
 
     def __init__(
-        self, settings: Settings, speech: SpeechManager, tts: TtsManager | None = None
+        self,
+        settings: Settings,
+        speech: SpeechManager,
+        tts: TtsManager | None = None,
+        *,
+        load: ModelSpec | None = None,
     ) -> None:
-        """`tts` adds the Speak tab (text to speech)."""
+        """`tts` adds the Speak tab (text to speech); `load`, a speech model, is loaded as
+        the screen opens (one given to --model)."""
         super().__init__()
         self._tts = tts
+        self._load_at_start = load
         self._settings = settings
         self._speech = speech
         self._segments: list[Segment] = []
@@ -140,6 +147,13 @@ class SpeechScreen(Screen[str | None]):
         self._show_title()
         self._status("Name an audio file and press Enter, or press ctrl+r to record.")
         self.query_one("#speech-file", PathInput).focus()
+        if self._load_at_start is not None:
+            self.load_model(self._load_at_start)
+
+    def load_model(self, spec: ModelSpec) -> None:
+        """Load a speech model here (one given to --model, or picked)."""
+        self._status(f"Loading {spec.name}…")
+        self._load_worker(spec)
 
     def on_screen_resume(self) -> None:
         # The app keeps this screen when the user leaves it: the transcript, the path and
@@ -376,8 +390,7 @@ class SpeechScreen(Screen[str | None]):
 
         def chosen(spec: ModelSpec | None) -> None:
             if spec is not None:
-                self._status(f"Loading {spec.name}…")
-                self._load_worker(spec)
+                self.load_model(spec)
 
         current = self._speech.spec
         self.app.push_screen(ModelPickerScreen(self._settings, [], current, kind="speech"), chosen)
