@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -23,6 +24,8 @@ from backends.speech.manager import SpeechManager
 from backends.speech.tts_manager import TtsManager
 from tui.hub.hub_access import DownloadCompleted, HubAccess
 from tui.images.image_access import ImageAccess
+from tui.navigation import CHAT, PLACES, Navigator, navigation_bindings, place_named
+from tui.widgets.navigation_bar import key_display
 
 if TYPE_CHECKING:
     from backends.base import ModelSpec
@@ -30,6 +33,8 @@ if TYPE_CHECKING:
     from backends.store.conversations import ConversationStore
     from backends.store.gallery import GalleryStore
     from backends.tasks.session import TaskSession
+    from tui.images.gallery_screen import GalleryScreen
+    from tui.speech.speech_screen import SpeechScreen
     from tui.widgets.device_gauge import DeviceGauge
 
 log = logging.getLogger(__name__)
@@ -46,16 +51,11 @@ class LocalAIApp(App[None]):
         STYLES / "images.tcss",
     ]
     ENABLE_COMMAND_PALETTE = True
+    DEFAULT_MODE = CHAT  # every top-level screen is a mode (tui/navigation.py)
     BINDINGS = [
         Binding("f1", "show_help", "Keys", id="app.help"),
-        Binding("f3", "open_hub", "Hub", id="app.hub"),
-        Binding("f4", "open_cache", "Disk", show=False, id="app.cache"),
-        Binding("f5", "open_images", "Images", show=False, id="app.images"),
-        # priority: TextArea (the image prompt) binds f6 to "select line"
-        Binding("f6", "open_gallery", "Gallery", show=False, id="app.gallery", priority=True),
-        # priority: TextArea (the chat prompt) binds f7 to "select all".
-        Binding("f7", "open_speech", "Speech", show=False, id="app.speech", priority=True),
-        Binding("f12", "open_tasks", "Tasks", show=False, id="app.tasks"),
+        # One key per top-level screen (tui/navigation.py), shown on the navigation bar.
+        *navigation_bindings(),
         Binding("ctrl+q", "quit", "Quit", id="app.quit", priority=True),
     ]
 
@@ -95,19 +95,28 @@ class LocalAIApp(App[None]):
         from tui.server_access import ServerAccess
 
         self.servers = ServerAccess(self, self.settings)
+        self.navigation = Navigator(self)
+        self._chat: Screen[None] | None = None
         if self.settings.keymap:
             self.set_keymap(self.settings.keymap)  # checked for collisions after start
 
     def get_default_screen(self) -> Screen:
         from tui.chat.chat_screen import ChatScreen
 
-        return ChatScreen(
+        self._chat = ChatScreen(
             self.settings,
             self.store,
             self.manager,
             startup_model=self._startup_model,
             gauge=self._gauge,
         )
+        return self._chat
+
+    @property
+    def chat(self) -> Screen[None]:
+        """The chat screen, whichever screen is open."""
+        assert self._chat is not None, "the chat screen is built when the app starts"
+        return self._chat
 
     async def on_event(self, event: events.Event) -> None:
         if isinstance(event, events.Key) and not event.is_forwarded:
@@ -157,26 +166,28 @@ class LocalAIApp(App[None]):
 
         if has_downloads_to_resume():
             count = sum(job.state in ("queued", "running") for job in self.hub.queue.jobs())
-            self.notify(f"Resuming {count} download(s) from last time (F3 shows them).")
+            hub_key = key_display(self, "app.hub")
+            self.notify(f"Resuming {count} download(s) from last time ({hub_key} shows them).")
 
-    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action == "open_hub" and self.hub.is_showing_hub():
-            return False  # already there: keeps "f3 Hub" out of the Hub's own footer
-        return True
+    def action_go(self, name: str) -> None:
+        """Open a top-level screen (tui/navigation.py); its key does nothing when it is open."""
+        self.navigation.go(name)
 
-    def action_open_hub(self) -> None:
-        """Browse and search the Hugging Face Hub; downloads show in its lower panel."""
-        self.hub.show_hub()
+    def open_speech(self, load: ModelSpec | None = None) -> None:
+        """The Speech screen; `load`, a speech model, is loaded there (given to --model)."""
+        self.navigation.go("speech")
+        if load is not None:
+            speech = self.navigation.screen("speech")
+            if speech is not None:
+                self.call_after_refresh(speech.load_model, load)  # type: ignore[attr-defined]
 
-    def action_open_cache(self) -> None:
-        """Everything on disk, largest first; delete with a confirmation."""
-        self.hub.show_cache(
-            loaded_model=lambda: self.manager.spec, unload_model=self._unload_for_delete
-        )
+    def action_back(self) -> None:
+        """Back to the screen the user came from (Esc where a screen has nothing to stop)."""
+        self.navigation.back()
 
     def _unload_for_delete(self) -> bool:
         """Unload the chat's model before its files are deleted; False while it answers."""
-        chat = self.screen_stack[0]
+        chat = self.chat
         if getattr(chat, "generating", False):
             return False
         self.manager.unload()
@@ -185,58 +196,21 @@ class LocalAIApp(App[None]):
             model_unloaded()
         return True
 
-    def action_open_images(self) -> None:
-        """Make pictures: prompt, settings, queue, inline preview."""
-        self.images.show()
-
-    def action_open_gallery(self) -> None:
-        """Past images: search, reuse parameters, image to image, delete."""
-        self.images.show_gallery()
-
-    def action_open_speech(self) -> None:
-        """Transcribe an audio file or a recording; export subtitles or send text to chat."""
-        self.open_speech()
-
-    def open_speech(self, load: ModelSpec | None = None) -> None:
-        """The Speech screen; `load`, a speech model, is loaded there (given to --model)."""
-        from tui.speech.speech_screen import SpeechScreen
-
-        if isinstance(self.screen, SpeechScreen):
-            if load is not None:
-                self.screen.load_model(load)
-            return
-        if "speech" not in self._installed_screens:
-            # Installed, so leaving keeps it: the transcript, the path and the language are
-            # there when the user comes back, and a running transcription goes on.
-            speech = SpeechScreen(self.settings, self.speech, self.tts, load=load)
-            self.install_screen(speech, name="speech")
-        elif load is not None:
-            self.call_after_refresh(self.get_screen("speech").load_model, load)  # type: ignore[attr-defined]
-        self.push_screen("speech", self._transcript_to_chat)
-
-    def action_open_tasks(self) -> None:
-        """Run NER, classification, fill-mask, zero-shot, embeddings, detection models."""
-        from tui.tasks.tasks_screen import TasksScreen
-
-        if isinstance(self.screen, TasksScreen):
-            return
-        if "tasks" not in self._installed_screens:
-            # Installed, so leaving keeps it: the text, the results and a running batch.
-            screen = TasksScreen(self.tasks, renderer=self.settings.images.renderer)
-            self.install_screen(screen, name="tasks")
-        self.push_screen("tasks")
-
-    def _transcript_to_chat(self, text: str | None) -> None:
+    def on_speech_screen_sent_to_chat(self, message: SpeechScreen.SentToChat) -> None:
         """The Speech screen's "send to chat": the words go into the prompt to edit."""
         from tui.chat.prompt_input import PromptInput
 
-        if not text:
-            return
+        self.navigation.go(CHAT)
+        prompt = self.chat.query_one(PromptInput)
         from tui.speech.push_to_talk import spaced
 
-        prompt = self.screen_stack[0].query_one(PromptInput)
-        prompt.insert(spaced(prompt, text))
+        prompt.insert(spaced(prompt, message.text))
         prompt.focus()
+
+    def on_gallery_screen_chosen(self, message: GalleryScreen.Chosen) -> None:
+        """Reuse a gallery image's parameters (or start image to image) on the Images form."""
+        self.navigation.go("images")
+        self.images.screen.from_gallery(message.action, message.image)
 
     def on_download_completed(self, message: DownloadCompleted) -> None:
         from backends.hub.client import default_cache_dir
@@ -245,10 +219,14 @@ class LocalAIApp(App[None]):
         from backends.tasks.task_detection import saved_tasks
 
         files = cached_files(default_cache_dir(), message.repo_id)
+        where = (
+            f"{key_display(self, 'app.images')} then ctrl+o"
+            if "model_index.json" in files
+            else "ctrl+o"
+        )
         task = canonical_task(saved_tasks().get(message.repo_id))
-        where = "F5 then ctrl+o" if "model_index.json" in files else "ctrl+o"
         if task in TASK_INPUTS and "model_index.json" not in files:
-            where = f"F12 (Tasks, {task}) then ctrl+o"
+            where = f"{key_display(self, 'app.tasks')} (Tasks, {task}) then ctrl+o"
         self.notify(
             f"{message.repo_id} is downloaded. Pick it with {where}.", title="Download finished"
         )
@@ -256,32 +234,13 @@ class LocalAIApp(App[None]):
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)
         yield SystemCommand("Keys and help", "Every key binding (F1)", self.action_show_help)
-        yield SystemCommand(
-            "Browse the Hub", "Search, read cards, download models (F3)", self.action_open_hub
-        )
-        yield SystemCommand(
-            "Images", "Generate pictures with a diffusion model (F5)", self.action_open_images
-        )
-        yield SystemCommand(
-            "Image gallery",
-            "Past images: reuse, image to image, delete (F6)",
-            self.action_open_gallery,
-        )
-        yield SystemCommand(
-            "Disk cache",
-            "Models on disk by size; delete to free space (F4)",
-            self.action_open_cache,
-        )
-        yield SystemCommand(
-            "Speech to text",
-            "Transcribe a file or a recording; export .srt/.vtt (F7)",
-            self.action_open_speech,
-        )
-        yield SystemCommand(
-            "Tasks",
-            "NER, classification, fill-mask, zero-shot, embeddings, detection (F12)",
-            self.action_open_tasks,
-        )
+        for place in PLACES:
+            key = key_display(self, place.binding_id)
+            yield SystemCommand(
+                f"Go to {place.title}",
+                f"{place.help} ({key})" if key else place.help,
+                partial(self.navigation.go, place.name),
+            )
         palette = getattr(screen, "palette_commands", None)
         if palette is not None:
             yield from palette()
@@ -303,22 +262,27 @@ class LocalAIApp(App[None]):
 
         if isinstance(self.screen, HelpScreen):
             return
-        chat = self.screen_stack[0]  # the chat screen, whichever screen F1 was pressed on
+        chat = self.chat  # whichever screen F1 was pressed on
         sections: list = [("Global", self), ("Chat", chat)]  # type: ignore[type-arg]
         for widget_class, title in ((PromptInput, "Prompt"), (MessageView, "A message you sent")):
             found = chat.query(widget_class)
             sections.append((title, found.first() if found else widget_class))
+
+        def titled(name: str) -> str:
+            place = place_named(name)
+            return f"{place.title} ({key_display(self, place.binding_id)})"
+
         sections += [
             ("Model picker", ModelPickerScreen),
             ("Conversations", ConversationsScreen),
-            ("Hub (F3)", HubScreen),
+            (titled("hub"), HubScreen),
             ("Model card", ModelCardScreen),
             ("Downloads", DownloadsPanel),
-            ("Disk cache (F4)", CacheScreen),
-            ("Images (F5)", ImagesScreen),
-            ("Gallery (F6)", GalleryScreen),
-            ("Speech (F7)", SpeechScreen),
-            ("Tasks (F12)", TasksScreen),
+            (titled("cache"), CacheScreen),
+            (titled("images"), ImagesScreen),
+            (titled("gallery"), GalleryScreen),
+            (titled("speech"), SpeechScreen),
+            (titled("tasks"), TasksScreen),
         ]
         self.push_screen(HelpScreen(sections))
 

@@ -55,7 +55,7 @@ async def test_f3_opens_the_hub_and_f4_the_disk_cache(
         await until(pilot, lambda: not isinstance(app.screen, CacheScreen), "back to chat")
 
 
-async def test_f3_and_f4_go_back_to_their_open_screen_instead_of_stacking(
+async def test_f3_and_f4_open_one_kept_screen_each_instead_of_stacking(
     make_app: Callable[..., LocalAIApp], hub: HubServer, cache_dir: Path, no_demo: None
 ) -> None:
     app = make_app(settings=load_settings(hf_endpoint=hub.endpoint))
@@ -64,16 +64,14 @@ async def test_f3_and_f4_go_back_to_their_open_screen_instead_of_stacking(
         for _ in range(3):
             await pilot.press("f3")
             await pilot.pause()
-        assert kinds() == ["ChatScreen", "HubScreen"]
+        hub_screen = app.screen
+        assert kinds() == ["HubScreen"]
         await pilot.press("f4", "f4", "f4")
         await pilot.pause()
-        assert kinds() == ["ChatScreen", "HubScreen", "CacheScreen"]
+        assert kinds() == ["CacheScreen"]
         await pilot.press("f3")
         await pilot.pause()
-        assert kinds() == ["ChatScreen", "HubScreen"]
-        await pilot.press("f4", "f3", "f4")
-        await pilot.pause()
-        assert kinds() == ["ChatScreen", "HubScreen", "CacheScreen"]
+        assert app.screen is hub_screen
         await pilot.press("escape", "escape")
         await pilot.pause()
         assert kinds() == ["ChatScreen"]

@@ -31,7 +31,10 @@ from tui.chat.params_panel import InvalidParam, ParamsPanel
 from tui.chat.prompt_input import PromptInput
 
 if TYPE_CHECKING:
-    from tui.chat.chat_screen import ChatScreen
+    from collections.abc import Callable
+
+    from tui.chat.chat_host import ChatHost
+    from tui.chat.model_loader import ModelLoader
 
 
 @dataclass
@@ -46,8 +49,12 @@ class AnswerUpdated(Message):
 class AnswerFlow:
     """Owns the answer in progress: its view and its cancel event."""
 
-    def __init__(self, screen: ChatScreen) -> None:
+    def __init__(
+        self, screen: ChatHost, loader: ModelLoader, show_usage: Callable[[], None]
+    ) -> None:
         self.screen = screen
+        self._loader = loader  # a prompt sent while it loads waits for it
+        self._show_usage = show_usage  # the device gauge learns what the model holds now
         self.cancel: threading.Event | None = None
         self.view: MessageView | None = None
         self._waiting_for: ModelSpec | None = None  # a prompt waits for this load
@@ -72,7 +79,7 @@ class AnswerFlow:
         if self.generating:
             screen.notify("An answer is still streaming: wait, or press Esc to stop it.")
             return
-        loading = screen.models.loader.loading
+        loading = self._loader.loading
         if loading is not None:
             # The model being loaded answers, not the one it replaces.
             self._wait_for(loading, prompt)
@@ -117,7 +124,7 @@ class AnswerFlow:
         screen = self.screen
         if self.generating or screen.conversation_id is None:
             return
-        loading = screen.models.loader.loading
+        loading = self._loader.loading
         if loading is not None:
             screen.notify(
                 f"{loading.name} is still loading: regenerate when it is ready "
@@ -153,7 +160,7 @@ class AnswerFlow:
     def _stop_waiting(self) -> PromptInput | None:
         """The prompt that waited for a load now finished, or None (none waits, or a newer
         load is still running)."""
-        if self._waiting_for is None or self.screen.models.loader.loading is not None:
+        if self._waiting_for is None or self._loader.loading is not None:
             return None
         self._waiting_for = None
         prompt = self.screen.query_one(PromptInput)
@@ -346,7 +353,7 @@ class AnswerFlow:
         if view is self.view:
             self.cancel, self.view = None, None
             screen.status.set_state("ready")
-            screen.models.show_usage()
+            self._show_usage()
         unsent, self._unsent = self._unsent, None
         if chunk.error is not None and await self._take_back(message, unsent):
             error = chunk.error

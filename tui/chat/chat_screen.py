@@ -34,6 +34,8 @@ from tui.chat.model_switching import ModelSwitching
 from tui.chat.params_panel import InvalidParam, ParamsPanel
 from tui.chat.prompt_input import PromptInput
 from tui.chat.status_line import StatusLine
+from tui.navigation import CHAT
+from tui.widgets.navigation_bar import NavigationBar
 
 if TYPE_CHECKING:
     from textual.timer import Timer
@@ -62,7 +64,7 @@ class ChatScreen(Screen[None]):
         Binding("alt+e", "edit_previous", "Edit last prompt", show=False, id="chat.edit"),
         Binding("ctrl+b", "copy_answer", "Copy answer", show=False, id="chat.copy_answer"),
         Binding("ctrl+g", "copy_code", "Copy code block", show=False, id="chat.copy_code"),
-        Binding("ctrl+t,f2", "toggle_params", "Params", id="chat.params"),
+        Binding("ctrl+t", "toggle_params", "Params", id="chat.params"),
         Binding("f8", "push_to_talk", "Talk", show=False, id="chat.talk"),
         Binding("alt+r", "read_aloud", "Read aloud", show=False, id="chat.read_aloud"),
         Binding("alt+a", "read_along", "Read answers aloud", show=False, id="chat.read_along"),
@@ -99,7 +101,7 @@ class ChatScreen(Screen[None]):
         self.gauge: DeviceGauge | None = None
         self.conversation_id: int | None = None
         self.models = ModelSwitching(self)
-        self.answers = AnswerFlow(self)
+        self.answers = AnswerFlow(self, self.models.loader, self.models.show_usage)
         self.conversation = ConversationActions(self)
         self._panel_auto_hidden = False  # hidden by a shrink; a widening brings it back
         self._draft_timer: Timer | None = None
@@ -110,6 +112,7 @@ class ChatScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         # The device gauge and the params panel are mounted right after the first frame
         # (see _finish_startup): psutil and the panel's widgets cost ~0.1 s of startup.
+        yield NavigationBar(CHAT)
         yield StatusLine(id="status")
         with Horizontal(id="body"):
             yield MessageList(id="messages")
@@ -223,10 +226,11 @@ class ChatScreen(Screen[None]):
     @on(ModelLoader.Loaded)
     def _model_loaded(self) -> None:
         self.models.loaded()
+        self.answers.model_loaded()
 
     @on(ModelLoader.Failed)
     def _model_load_failed(self, message: ModelLoader.Failed) -> None:
-        self.models.failed(message)
+        self.models.failed(message, prompt_kept=self.answers.load_failed())
 
     def action_pick_model(self) -> None:
         self.models.pick()
@@ -406,4 +410,4 @@ class ChatScreen(Screen[None]):
         """Every action of this screen, for the command palette."""
         from tui.chat.chat_commands import chat_commands
 
-        return chat_commands(self)
+        return chat_commands(self, self.manager.recents())

@@ -14,7 +14,7 @@ from tui.chat.prompt_input import PromptInput
 from tui.human_units import plural
 
 if TYPE_CHECKING:
-    from tui.chat.chat_screen import ChatScreen
+    from tui.chat.chat_host import ChatHost
     from tui.chat.message_view import MessageView
 
 
@@ -22,7 +22,7 @@ OPEN_CHAT = "open_conversation"  # the store's name for the chat open at the las
 
 
 class ConversationActions:
-    def __init__(self, screen: ChatScreen) -> None:
+    def __init__(self, screen: ChatHost) -> None:
         self.screen = screen
 
     def edit_previous(self) -> None:

@@ -193,7 +193,16 @@ class MessageView(Vertical):
         stats_line.update(" · ".join(p for p in parts if p))
         stats_line.display = bool(parts)
 
+    @property
+    def title(self) -> str:
+        return self._title
+
+    @property
+    def stats(self) -> dict[str, Any] | None:
+        return self._stats
+
     def set_error(self, text: str) -> None:
+        self._stats = {"finish_reason": "error", "error": text}  # as the store keeps it
         stats_line = self.query_one(".stats", Static)
         # Literal: error texts quote native logs ("GGML_ASSERT(buf[/0] ...)"), not markup.
         stats_line.update(Content(text))

@@ -14,11 +14,11 @@ from backends.errors import LoadCancelled
 from tui.chat.model_loader import ModelLoader
 
 if TYPE_CHECKING:
-    from tui.chat.chat_screen import ChatScreen
+    from tui.chat.chat_host import ChatHost
 
 
 class ModelSwitching:
-    def __init__(self, screen: ChatScreen) -> None:
+    def __init__(self, screen: ChatHost) -> None:
         self.screen = screen
         self.loader = ModelLoader(screen.manager)
 
@@ -62,14 +62,14 @@ class ModelSwitching:
             label += " · base model: no chat template, plain transcript"
         self.screen.status.set_model(label)
         self.show_usage(sample=True)
-        self.screen.answers.model_loaded()
 
-    def failed(self, message: ModelLoader.Failed) -> None:
+    def failed(self, message: ModelLoader.Failed, *, prompt_kept: bool) -> None:
+        """`prompt_kept`: a message waiting for this load went back to the prompt."""
         screen = self.screen
         self.show_state()
         kept = screen.manager.spec
         still = f" Still using {kept.name}." if kept else ""
-        if screen.answers.load_failed():
+        if prompt_kept:
             still += " Your message was not sent: it is still in the prompt."
         if isinstance(message.error, LoadCancelled):
             screen.notify(f"Loading {message.spec.name} was cancelled.{still}")

@@ -46,6 +46,7 @@ from backends.models.usage import snapshot_commit
 from tui.hub.model_results import ENGINE_LABELS, where_label
 from tui.human_units import human_bytes, relative_time
 from tui.screens.confirm_delete import ConfirmDelete
+from tui.widgets.navigation_bar import NavigationBar
 
 if TYPE_CHECKING:
     from backends.base import ModelSpec
@@ -66,10 +67,10 @@ class CacheScreen(Screen[None]):
     """
 
     BINDINGS = [
-        Binding("escape", "app.pop_screen", "Back", id="cache.back"),
+        Binding("escape", "app.back", "Back", id="cache.back"),
         Binding("delete", "delete", "Delete", id="cache.delete"),
         Binding("s", "cycle_sort", "Sort", id="cache.sort"),
-        Binding("f5", "refresh", "Refresh", id="cache.refresh"),
+        Binding("ctrl+r", "refresh", "Refresh", id="cache.refresh"),
     ]
 
     @dataclass
@@ -118,6 +119,7 @@ class CacheScreen(Screen[None]):
         self._rows: dict[str, tuple[InventoryItem, str | None]] = {}
 
     def compose(self) -> ComposeResult:
+        yield NavigationBar("cache")
         yield Static("Scanning…", id="cache-status")
         yield Static("", id="cache-warnings", classes="-empty")
         yield DataTable(id="cache-table", cursor_type="row", zebra_stripes=True)

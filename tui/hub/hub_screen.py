@@ -45,6 +45,7 @@ from tui.hub.hub_session import HubSession
 from tui.hub.model_card_screen import ModelCardScreen
 from tui.hub.model_results import TASK_LABELS, ModelResults
 from tui.hub.token_prompt import TokenPrompt
+from tui.widgets.navigation_bar import NavigationBar
 
 LIBRARIES = ("transformers", "diffusers", "gguf", "ctranslate2")  # ctranslate2: faster-whisper
 SORTS = (("Most downloads", "downloads"), ("Most likes", "likes"), ("Recently updated", "updated"))
@@ -68,7 +69,7 @@ class HubScreen(Screen[None]):
     """
 
     BINDINGS = [
-        Binding("escape", "app.pop_screen", "Back", id="hub.back"),
+        Binding("escape", "app.back", "Back", id="hub.back"),
         # The footer shows what fits 80 columns beside "^p palette"; the filter keys are in
         # the search box's placeholder, F1 and the README.
         Binding("slash", "focus_search", "Search", show=False, id="hub.search"),
@@ -77,7 +78,7 @@ class HubScreen(Screen[None]):
         Binding("alt+r", "toggle_runs_here", "Runs here", show=False, id="hub.runs_here"),
         Binding("alt+s", "cycle_sort", "Sort", show=False, id="hub.sort"),
         Binding("alt+d", "focus_downloads", "Downloads", id="hub.downloads"),
-        Binding("f5", "refresh", "Refresh", show=False, id="hub.refresh"),
+        Binding("ctrl+r", "refresh", "Refresh", show=False, id="hub.refresh"),
     ]
 
     @dataclass
@@ -124,6 +125,7 @@ class HubScreen(Screen[None]):
         self._debounce_timer: Timer | None = None
 
     def compose(self) -> ComposeResult:
+        yield NavigationBar("hub")
         with Horizontal(id="search-row"):
             # No select-on-focus: letters typed in the results carry on the search text.
             yield Input(placeholder="Search models · ↓ results · alt+t/l/r/s filters", id="search",

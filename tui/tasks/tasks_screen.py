@@ -42,6 +42,7 @@ from backends.tasks.protocol import (
 from backends.tasks.task_inputs import input_from_path, parse_labels, read_batch_file, refusal
 from tui.tasks.result_views import item_view, similarity_matrix
 from tui.widgets.image_preview import ImagePreview
+from tui.widgets.navigation_bar import NavigationBar
 from tui.widgets.path_input import PathInput
 
 if TYPE_CHECKING:
@@ -106,6 +107,7 @@ class TasksScreen(Screen[None]):
         self._source: Path | None = None
 
     def compose(self) -> ComposeResult:
+        yield NavigationBar("tasks")
         yield Static("", id="tasks-title", markup=False)
         with Horizontal(classes="tasks-row"):
             yield Label("Task")
@@ -451,7 +453,8 @@ class TasksScreen(Screen[None]):
     # -- actions -------------------------------------------------------------------------
 
     def action_stop(self) -> None:
-        """Esc: stop a run (between items), else close the export line, else go back."""
+        """Esc: stop a run (between items), else close the export line, else go back to
+        where the user came from."""
         export_row = self.query_one("#tasks-export-row")
         if self._cancel is not None:
             self._cancel.set()
@@ -459,7 +462,7 @@ class TasksScreen(Screen[None]):
         elif export_row.has_class("-open"):
             export_row.remove_class("-open")
         else:
-            self.dismiss(None)
+            self.app.action_back()  # type: ignore[attr-defined]
 
     def action_export(self) -> None:
         if not self._items:

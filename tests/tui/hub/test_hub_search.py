@@ -167,7 +167,7 @@ async def test_offline_setting_shows_one_line_and_cached_models(make_client, que
         assert "\n" not in text
         assert rows(app) == ["acme/tiny-chat-GGUF"]
         assert str(app.screen.query_one(ModelResults).get_row_at(0)[1]) == "llama.cpp"
-        await pilot.press("f5")  # says how to turn offline mode off: there is no Settings screen
+        await pilot.press("ctrl+r")  # says how to turn offline mode off: no Settings screen
         notice = " ".join(str(n.message) for n in app._notifications)
         assert "Settings" not in notice
         assert "offline = false in" in notice and "config.toml" in notice

@@ -19,7 +19,8 @@ def test_ner_view(
     tasks_app: Callable[..., LocalAIApp],
     task_models: dict[str, Path],
 ) -> None:
-    """Title "Tasks · ner · token-classification · cpu float32"; the task list on
+    """The navigation bar with Tasks open; title "Tasks · ner · token-classification · cpu
+    float32"; the task list on
     "token-classification", aggregation "simple"; the text "John Smith lives in Paris" in the
     text box; below it the same text with each entity span coloured, underlined and followed by its
     group ("john[PER]"...), then a table of the entities with their scores and character
