@@ -62,6 +62,7 @@ class ModelSpec:
     server: ServerConfig | None = None
     remote_model: str | None = None  # the model id the server lists
     projector: str | None = None  # llama.cpp vision: the mmproj GGUF beside the model
+    task: str | None = None  # a pipeline task (engine "transformers_tasks"): what it does
 
 
 @dataclass(frozen=True)

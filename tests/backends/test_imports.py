@@ -56,6 +56,15 @@ MODULES = [
     "backends.tools.permissions",
     "backends.tools.mcp_config",
     "backends.tools.mcp_servers",
+    "backends.tasks.protocol",
+    "backends.tasks.transformers_tasks",
+    "backends.tasks.task_detection",
+    "backends.tasks.task_inputs",
+    "backends.tasks.pipeline_outputs",
+    "backends.tasks.text_budget",
+    "backends.tasks.wav_audio",
+    "backends.host.task_proxy",
+    "backends.embeddings.transformers_embeddings",
 ]
 FORBIDDEN = [
     "textual",
