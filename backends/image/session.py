@@ -38,6 +38,10 @@ class ImageModelSession:
         self.spec: ModelSpec | None = None
         self.capabilities: ImageCapabilities | None = None
         self._lock = threading.Lock()
+        # Held while an image is made: the Images screen's queue and the chat's `/image`
+        # share the one engine, so one waits for the other instead of interleaving.
+        self.job_lock = threading.Lock()
+        self.last_spec: ModelSpec | None = None  # kept after an unload: `/image` reloads it
 
     @property
     def engine(self) -> ImageEngine | None:
@@ -56,7 +60,7 @@ class ImageModelSession:
             engine.load(
                 spec, image_load_options(self._settings, spec), progress=progress, cancel=cancel
             )
-            self._engine, self.spec = engine, spec
+            self._engine, self.spec, self.last_spec = engine, spec, spec
             self.capabilities = engine.capabilities()
             return self.capabilities
 

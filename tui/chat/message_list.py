@@ -109,7 +109,7 @@ class MessageList(VerticalScroll):
                 images=m.images,
             )
             for m in messages
-            if m.role in ("user", "assistant")
+            if m.role in ("user", "assistant", "picture")
         ]
         for hint in self.query_children(".empty-hint"):
             hint.display = not views

@@ -95,6 +95,13 @@ class MessageView(Vertical):
         self.images = tuple(images)  # stored copies (absolute paths)
 
     def compose(self) -> ComposeResult:
+        if self.role == "picture":  # a picture made with /image (tui/chat/picture_message.py)
+            from tui.chat.picture_message import PictureBody
+
+            yield Label(f"Picture · {self._title}", classes="role")
+            yield PictureBody(self.images[0] if self.images else None, self._stats)
+            yield Static("", classes="stats")
+            return
         yield Label(self._title, classes="role")
         if self.images:
             from tui.chat.message_images import MessageImages
@@ -116,7 +123,7 @@ class MessageView(Vertical):
         )
 
     def on_mount(self) -> None:
-        self.query_one(".stats").display = bool(self._stats)
+        self.query_one(".stats").display = bool(self._stats) and self.role != "picture"
         reason = (self._stats or {}).get("finish_reason")
         self.set_class(reason == "cancelled", "-stopped")
         self.set_class(reason == "error", "-error")

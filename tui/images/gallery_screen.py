@@ -1,7 +1,8 @@
 """The gallery: past images as thumbnails (newest first), search by prompt, full parameters.
 
 Enter opens one large; r reuses its parameters in the form, i starts image-to-image from it,
-d deletes it (PNG and row, after a confirmation). Dismisses with ("reuse" | "img2img", image)
+d deletes it (PNG and row, after a confirmation), c attaches it to the chat's next message
+and goes to the chat. Dismisses with ("reuse" | "img2img", image)
 or None.
 """
 
@@ -107,6 +108,7 @@ class GalleryScreen(Screen[tuple[str, GalleryImage] | None]):
         Binding("r", "choose('reuse')", "Reuse parameters", id="gallery.reuse"),
         Binding("i", "choose('img2img')", "Image to image", id="gallery.img2img"),
         Binding("d,delete", "delete", "Delete", id="gallery.delete"),
+        Binding("c", "send_to_chat", "Send to chat", id="gallery.to_chat"),
         Binding("slash", "search", "Search", id="gallery.search"),
         Binding("left", "move(-1)", "Move", show=False, id="gallery.left"),
         Binding("right", "move(1)", "Move", show=False, id="gallery.right"),
@@ -205,6 +207,16 @@ class GalleryScreen(Screen[tuple[str, GalleryImage] | None]):
         image = self.selected
         if image is not None:
             self.dismiss((action, image))
+
+    def action_send_to_chat(self) -> None:
+        """Attach the picture to the chat's next message and go to the chat."""
+        from tui.chat.image_command import send_picture_to_chat
+
+        image = self.selected
+        if image is None:
+            return
+        if not send_picture_to_chat(self.app, image.path):
+            self.notify("There is no chat to send the picture to.", severity="warning")
 
     def action_close(self) -> None:
         if self.focused is self.query_one("#gallery-search"):

@@ -198,21 +198,9 @@ class ImagesScreen(Screen[None]):
 
     def _room_question(self, spec: ModelSpec) -> str | None:
         """The question to ask when the chat model holds GPU memory this model needs."""
-        manager = getattr(self.app, "manager", None)
-        chat = manager.spec if manager is not None else None
-        if chat is None or self.settings.images.unload_chat_model == "never":
-            return None
-        from backends.image.memory import gpu_short_of_room, model_bytes
-        from tui.human_units import human_bytes
+        from tui.images.room_offer import room_question
 
-        base = self.settings.images.base_pipelines.get(spec.path or "")
-        check = gpu_short_of_room(self._monitor().sample(), model_bytes(spec, base))
-        if check is None:
-            return None
-        return (
-            f"{spec.name} needs about {human_bytes(check.needed)} of GPU memory and "
-            f"{human_bytes(check.free)} is free. Unload the chat model {chat.name} first?"
-        )
+        return room_question(self.app, self.settings, spec, self._monitor())
 
     def _monitor(self):  # noqa: ANN202
         from backends.device import DeviceMonitor
@@ -339,14 +327,15 @@ class ImagesScreen(Screen[None]):
             outcome: JobOutcome | None = None
             error: BackendError | None = None
             try:
-                outcome = run_job(
-                    engine,
-                    job,
-                    model=spec.name,
-                    outputs_dir=outputs,
-                    gallery=self.gallery,
-                    on_step=on_step,
-                )
+                with self.session.job_lock:  # a picture asked for in the chat goes first
+                    outcome = run_job(
+                        engine,
+                        job,
+                        model=spec.name,
+                        outputs_dir=outputs,
+                        gallery=self.gallery,
+                        on_step=on_step,
+                    )
             except BackendError as failure:
                 error = failure
             except Exception as failure:  # the app never dies of an engine bug
