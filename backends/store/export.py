@@ -10,7 +10,12 @@ from typing import Any
 
 from backends.store.records import ConversationSummary, StoredMessage
 
-_ROLE_HEADINGS = {"user": "User", "assistant": "Assistant", "system": "System"}
+_ROLE_HEADINGS = {
+    "user": "User",
+    "assistant": "Assistant",
+    "system": "System",
+    "picture": "Picture",
+}
 _FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
 
 
@@ -24,13 +29,16 @@ def render_markdown(conversation: ConversationSummary, messages: Sequence[Stored
         parts += ["## System prompt", _closed(conversation.system_prompt.strip())]
     for message in messages:
         heading = _ROLE_HEADINGS.get(message.role, message.role.title() or "Message")
-        if message.role == "assistant" and message.model_key:
+        if message.role in ("assistant", "picture") and message.model_key:
             heading += f" · `{message.model_key}`"
         body = _closed(message.content.strip("\n"))
         images = [_image_link(n, path) for n, path in enumerate(message.images, start=1)]
         parts += [f"## {heading}", body or ("" if images else "_(empty)_")]
         if images:
             parts.append("\n".join(images))
+        parameters = (message.stats or {}).get("parameters") if message.role == "picture" else None
+        if isinstance(parameters, str) and parameters:  # a picture made with /image: A1111 text
+            parts.append(_closed(f"```text\n{parameters}\n```"))
         if message.stats:
             line = _stats_line(message.stats)
             if line:

@@ -98,8 +98,9 @@ class MessageView(Vertical):
         if self.role == "picture":  # a picture made with /image (tui/chat/picture_message.py)
             from tui.chat.picture_message import PictureBody
 
-            yield Label(f"Picture · {self._title}", classes="role")
-            yield PictureBody(self.images[0] if self.images else None, self._stats)
+            model = (self._stats or {}).get("model") or self._title  # as it was when made
+            yield Label(f"Picture · {model}", classes="role")
+            yield PictureBody(self.content, self.images[0] if self.images else None, self._stats)
             yield Static("", classes="stats")
             return
         yield Label(self._title, classes="role")

@@ -68,7 +68,8 @@ class PictureBody(Vertical, can_focus=True):
     PictureBody {{ height: auto; }}
     PictureBody:focus {{ background: $boost; }}
     PictureBody .picture-image {{ width: {PICTURE_WIDTH}; height: {PICTURE_HEIGHT}; }}
-    PictureBody .picture-caption, PictureBody .picture-hint {{ height: auto; }}
+    PictureBody .picture-prompt, PictureBody .picture-caption {{ height: auto; }}
+    PictureBody .picture-prompt {{ text-style: italic; }}
     PictureBody .picture-hint {{ color: $text-muted; }}
     PictureBody ProgressBar {{ width: 40; }}
     PictureBody.-failed .picture-caption {{ color: $error; }}
@@ -97,16 +98,20 @@ class PictureBody(Vertical, can_focus=True):
 
         path: str
 
-    def __init__(self, path: str | None, stats: dict[str, Any] | None) -> None:
+    def __init__(self, prompt: str, path: str | None, stats: dict[str, Any] | None) -> None:
         super().__init__(classes="picture")
+        self.prompt = prompt
         self.path = path
         self.stats = stats or {}
         self._done = path is not None
 
     def compose(self) -> ComposeResult:
+        yield Static(self.prompt, classes="picture-prompt", markup=False)
         if self.path is None:
             # total=1, not None: an indeterminate bar redraws all the time (engine CPU).
-            yield ProgressBar(total=1, show_eta=False, show_percentage=False)
+            yield ProgressBar(
+                total=1, show_eta=False, show_percentage=False, classes="picture-progress"
+            )
             yield Static("", classes="picture-caption", markup=False)
             return
         yield from self._picture_parts(self.path)
@@ -143,7 +148,7 @@ class PictureBody(Vertical, can_focus=True):
     async def show_picture(self, path: str, stats: dict[str, Any]) -> None:
         self._done = True
         self.path, self.stats = path, stats
-        await self.remove_children()
+        await self.remove_children(".picture-progress, .picture-caption")
         await self.mount_all(list(self._picture_parts(path)))
 
     def failed(self, text: str) -> None:

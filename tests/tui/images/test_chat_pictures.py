@@ -12,6 +12,7 @@ import pytest
 
 from backends.base import ModelSpec
 from backends.image.png_metadata import read_parameters, request_from_parameters
+from tests.fixtures.slow_diffusers import slow_diffusers_spec, slow_prompt
 from tests.tui.test_chat_screen import chat, notifications, send
 from tests.tui.waiting import until as _until
 from tui.app import LocalAIApp
@@ -21,6 +22,8 @@ from tui.chat.message_images import MessageImages
 from tui.chat.message_view import MessageView
 from tui.chat.picture_message import PictureBody, PictureParametersScreen
 from tui.chat.prompt_input import PromptInput
+
+__all__ = ["slow_diffusers_spec"]
 
 
 @pytest.fixture(autouse=True)
@@ -114,6 +117,7 @@ async def test_image_command_puts_the_picture_in_the_chat_gallery_and_export(
         markdown = app.store.export_markdown(conversation)  # type: ignore[attr-defined]
         assert "## Picture" in markdown and "a red square" in markdown
         assert f"]({Path(view.images[0]).as_uri()})" in markdown
+        assert "Steps: 3" in markdown and "Seed: 42" in markdown  # the parameters, fenced
 
     # Reopened after a restart: the same picture message.
     again = make_image_app()
@@ -127,6 +131,7 @@ async def test_image_command_puts_the_picture_in_the_chat_gallery_and_export(
         await until(pilot, lambda: body.query(".picture-hint"), "the picture")
         assert "gallery #1" in str(body.query_one(".picture-caption").render())
         assert body.query(".picture-image")
+        assert "Picture · tiny-sd" in str(pictures(again)[0].query_one(".role").render())
 
 
 @pytest.mark.slow
@@ -152,3 +157,28 @@ async def test_gallery_picture_goes_to_the_chat(
 
         await until(pilot, lambda: isinstance(app.screen, ChatScreen), "back in the chat")
         assert chat(app).query_one(AttachmentBar).paths == [png]
+
+
+@pytest.mark.slow
+async def test_esc_cancels_the_picture_and_nothing_is_saved(
+    make_image_app: Callable[..., LocalAIApp], slow_diffusers_spec: ModelSpec, tmp_path: Path
+) -> None:
+    """A step that does not end (a long native step): Esc in the chat ends the job."""
+    app = make_image_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        app.images.session.last_spec = slow_diffusers_spec
+        await send(app, pilot, f"/image {slow_prompt(3600, 'never')} --steps 3 --size 64x64")
+        flow = chat(app).pictures
+        await until(pilot, lambda: flow.job is not None and flow.job.last_step, "step 1")
+        assert "Esc cancels" in str(pictures(app)[0].query_one(".picture-caption").render())
+        await pilot.press("escape")
+        body = pictures(app)[0].query_one(PictureBody)
+        await until(
+            pilot,
+            lambda: "Cancelled; nothing saved" in str(body.query_one(".picture-caption").render()),
+            "cancel shown",
+        )
+        assert not list((tmp_path / "data" / "images").rglob("*.png"))
+        conversation = chat(app).conversation_id
+        assert conversation is not None
+        assert [m.role for m in app.store.messages(conversation)] == []  # type: ignore[attr-defined]
