@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from backends.embeddings.protocol import EmbeddingEngine
     from backends.image.protocol import ImageEngine
     from backends.speech.protocol import SpeechEngine
+    from backends.speech.synthesis import SpeechSynthesizer
 
 
 class EngineEntry(NamedTuple):
@@ -45,6 +46,7 @@ ENGINES: dict[str, EngineEntry | tuple[str, str, str | None]] = {
     "faster_whisper": EngineEntry(
         "backends.speech.faster_whisper_engine", "FasterWhisperEngine", "speech", hosted=True
     ),
+    "kokoro": EngineEntry("backends.speech.kokoro_engine", "KokoroEngine", "tts", hosted=True),
     # Remote servers (backends/remote): HTTP only, so not hosted; Pillow decodes their images.
     "a1111": EngineEntry("backends.image.a1111_engine", "A1111Engine", "image"),
     "comfyui": EngineEntry("backends.image.comfyui_engine", "ComfyUIEngine", "image"),
@@ -62,6 +64,7 @@ ENGINES: dict[str, EngineEntry | tuple[str, str, str | None]] = {
 # Engines that are not chat engines; pickers show each kind where it belongs.
 ENGINE_KINDS: dict[str, str] = {
     "faster_whisper": "speech",
+    "kokoro": "tts",
     "diffusers": "image",
     "sdcpp": "image",
     "a1111": "image",
@@ -78,6 +81,7 @@ ENGINE_LABELS: dict[str, str] = {
     "diffusers": "diffusers",
     "sdcpp": "stable-diffusion.cpp",
     "faster_whisper": "faster-whisper",
+    "kokoro": "Kokoro (ONNX)",
     "a1111": "AUTOMATIC1111",
     "comfyui": "ComfyUI",
     "openai_images": "OpenAI images",
@@ -87,7 +91,8 @@ ENGINE_LABELS: dict[str, str] = {
 
 
 def engine_kind(name: str) -> str:
-    """ "chat", "image", "speech" or "embeddings": the picker a model of this engine belongs in."""
+    """ "chat", "image", "speech", "tts" or "embeddings": the picker a model of this engine
+    belongs in."""
     return ENGINE_KINDS.get(name, "chat")
 
 
@@ -179,3 +184,18 @@ def missing_runtime(name: str, package: str) -> MissingDependency:
         f"The {ENGINE_LABELS.get(name, name)} engine needs {package}, which is not installed. "
         f"Install it with: {hint}"
     )
+
+
+def create_tts_engine(name: str, *, hosted: bool | None = None) -> SpeechSynthesizer:
+    """A fresh, unloaded text-to-speech engine: a hosted proxy for hosted entries."""
+    if engine_kind(name) != "tts":
+        raise UnsupportedModel(f"{ENGINE_LABELS.get(name, name)} is not a text-to-speech engine.")
+    entry = engine_entry(name)
+    cls = engine_class(name)
+    if hosted if hosted is not None else entry.hosted:
+        from backends.host.tts_proxy import HostedTtsEngine
+
+        proxy = HostedTtsEngine(cls, f"{entry.module}:{entry.cls}", label=ENGINE_LABELS[name])
+        return cast("SpeechSynthesizer", proxy)
+    engine: SpeechSynthesizer = cls()
+    return engine

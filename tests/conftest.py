@@ -30,6 +30,7 @@ pytest_plugins = [
     "tests.fixtures.openai_server",
     "tests.fixtures.hub_server",
     "tests.fixtures.speech",
+    "tests.fixtures.tts",
     "tests.fixtures.vision",
     "tests.fixtures.a1111_server",
     "tests.fixtures.comfyui_server",

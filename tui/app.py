@@ -20,6 +20,7 @@ from textual.worker import Worker, WorkerState
 from backends.errors import BackendError
 from backends.settings import Settings
 from backends.speech.manager import SpeechManager
+from backends.speech.tts_manager import TtsManager
 from tui.hub.hub_access import DownloadCompleted, HubAccess
 from tui.images.image_access import ImageAccess
 
@@ -66,6 +67,7 @@ class LocalAIApp(App[None]):
         gauge: DeviceGauge | None = None,
         gallery: GalleryStore | None = None,
         speech: SpeechManager | None = None,
+        tts: TtsManager | None = None,
     ) -> None:
         super().__init__()
         from backends.models.manager import ModelManager
@@ -83,6 +85,7 @@ class LocalAIApp(App[None]):
         self.hub = HubAccess(self, self.settings)
         self.images = ImageAccess(self, self.settings, gallery)
         self.speech = speech or SpeechManager(self.settings)
+        self.tts = tts or TtsManager(self.settings)
         from tui.server_access import ServerAccess
 
         self.servers = ServerAccess(self, self.settings)
@@ -120,6 +123,7 @@ class LocalAIApp(App[None]):
         self.images.close()
         self.manager.unload()
         self.speech.unload()
+        self.tts.unload()
         self.store.close()
 
     @work(thread=True, exit_on_error=False, group="hub")
@@ -171,7 +175,11 @@ class LocalAIApp(App[None]):
 
         if isinstance(self.screen, SpeechScreen):
             return
-        self.push_screen(SpeechScreen(self.settings, self.speech), self._transcript_to_chat)
+        if "speech" not in self._installed_screens:
+            # Installed, so leaving keeps it: the transcript, the path and the language are
+            # there when the user comes back, and a running transcription goes on.
+            self.install_screen(SpeechScreen(self.settings, self.speech, self.tts), name="speech")
+        self.push_screen("speech", self._transcript_to_chat)
 
     def _transcript_to_chat(self, text: str | None) -> None:
         """The Speech screen's "send to chat": the words go into the prompt to edit."""
@@ -179,8 +187,10 @@ class LocalAIApp(App[None]):
 
         if not text:
             return
+        from tui.speech.push_to_talk import spaced
+
         prompt = self.screen_stack[0].query_one(PromptInput)
-        prompt.insert(text)
+        prompt.insert(spaced(prompt, text))
         prompt.focus()
 
     def on_download_completed(self, message: DownloadCompleted) -> None:

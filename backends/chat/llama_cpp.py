@@ -50,6 +50,7 @@ from backends.chat.llama_native import (
     model_params_lock,
     quiet_llama_cpp,
     recent_native_lines,
+    warm_llama_cpp,
 )
 from backends.chat.llama_prompt import context_full_message, evaluate_prompt
 from backends.chat.llama_repack import (
@@ -119,8 +120,8 @@ class LlamaCppEngine:
 
     @classmethod
     def warm_up(cls) -> None:
-        """Engine-host hook: import llama_cpp ahead of the load (a warm spare host)."""
-        quiet_llama_cpp()
+        """Engine-host hook: a warm spare host does a process's first-load work ahead."""
+        warm_llama_cpp()
 
     @classmethod
     def options_after_crash(

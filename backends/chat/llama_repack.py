@@ -11,6 +11,7 @@ same build and CPU go straight to the safe setting.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import logging
@@ -57,8 +58,12 @@ def _cpu_identity() -> str:
     return f"{model} / flags {hashlib.sha256(flags.encode()).hexdigest()[:16]}"
 
 
+@functools.cache
 def build_key() -> str:
-    """The llama-cpp-python version and this CPU: what a verdict is valid for."""
+    """The llama-cpp-python version and this CPU: what a verdict is valid for.
+
+    Cached: neither changes within a process, and reading the package metadata took
+    ~45 ms of the first load in each engine host (a warm spare reads it ahead)."""
     try:
         version = metadata.version("llama-cpp-python")
     except metadata.PackageNotFoundError:

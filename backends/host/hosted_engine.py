@@ -47,6 +47,14 @@ The contract for a subclass (a new capability is ~40 lines):
   proxy's crash hook). It is also what reloads after a crash or a kill.
 - Errors a proxy raises are `BackendError`s; `_not_loaded()` says what "no model" means
   for the capability.
+- Events already on their way when the caller cancelled may still arrive: drop them
+  (`if cancel.is_set(): continue`) so the caller sees nothing after it said stop.
+- A `warm_up()` classmethod on the engine class runs in the pre-started spare host
+  (import the runtime, do a process's first-load work), so a new host — a switch, the
+  reload after a kill — does not wait for it.
+- Wire it in `registry` (one `EngineEntry(..., hosted=True)` and a factory that builds
+  the proxy); tests/backends/host/test_hosted_engine.py checks this contract on the
+  smallest subclass and is the template for a new capability's tests.
 """
 
 from __future__ import annotations

@@ -70,20 +70,22 @@ class HostedSpeechEngine(HostedEngine[SpeechLoadOptions]):
         self._ready()
         cancel = cancel if cancel is not None else threading.Event()
         started = time.perf_counter()
-        segments, finished = 0, False
+        segments, covered, finished = 0, 0.0, False
         for event in self._iterate("transcribe", audio, options, cancel=cancel):
             if isinstance(event, Segment):
                 if cancel.is_set():
                     continue  # decoded before the cancel reached the host: the user said stop
                 segments += 1
+                covered = max(covered, event.end)
             elif isinstance(event, TranscriptionFinished):
                 finished = True
-                event = replace(event, segments=segments)
+                covers = event.audio_s if event.reason == "done" else covered
+                event = replace(event, segments=segments, audio_s=covers)
             yield event
         if not finished:  # stopped: the host finishes (or is killed) in the background
             yield TranscriptionFinished(
                 reason="cancelled",
                 segments=segments,
-                audio_s=0.0,
+                audio_s=covered,  # up to the end of the last segment the caller received
                 elapsed_s=time.perf_counter() - started,
             )

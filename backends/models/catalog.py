@@ -22,6 +22,7 @@ from urllib.parse import urlparse
 from backends.base import ModelSpec, ServerConfig
 from backends.errors import BackendError, ModelNotFound
 from backends.speech.catalog import looks_like_ct2_whisper, scan_speech_dirs, speech_spec
+from backends.speech.tts_catalog import kokoro_spec, looks_like_kokoro, scan_tts_dirs
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -54,6 +55,7 @@ def discover_models(settings: Settings) -> list[ModelSpec]:
     found.extend(scan_hf_cache())
     found.extend(scan_model_dirs(settings.model_dirs))
     found.extend(scan_speech_dirs(settings.model_dirs))
+    found.extend(scan_tts_dirs(settings.model_dirs))
     unique: dict[str, ModelSpec] = {}
     for spec in found:
         unique.setdefault(spec.key, spec)
@@ -181,6 +183,15 @@ def scan_hf_cache(cache_dir: Path | None = None) -> list[ModelSpec]:
         if looks_like_ct2_whisper(names):
             specs.append(
                 speech_spec(
+                    revision.snapshot_path,
+                    source="hf-cache",
+                    repo_id=repo.repo_id,
+                    size=revision.size_on_disk,
+                )
+            )
+        elif looks_like_kokoro(names):
+            specs.append(
+                kokoro_spec(
                     revision.snapshot_path,
                     source="hf-cache",
                     repo_id=repo.repo_id,

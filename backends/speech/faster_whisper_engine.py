@@ -27,6 +27,7 @@ from backends.errors import (
     UnsupportedModel,
     UnsupportedOption,
 )
+from backends.speech.languages import language_code
 from backends.speech.protocol import (
     AudioInput,
     Segment,
@@ -176,7 +177,7 @@ class FasterWhisperEngine:
         started = time.perf_counter()
         if isinstance(audio, str):
             _check_audio_file(audio)
-        language = options.language if options.language not in (None, "", "auto") else None
+        language = language_code(options.language)  # an unknown one is not an audio problem
         try:
             segments, info = self._model.transcribe(
                 audio,
@@ -194,7 +195,7 @@ class FasterWhisperEngine:
             duration_s=float(info.duration),
             duration_kept_s=float(getattr(info, "duration_after_vad", info.duration)),
         )
-        count, reason, duration = 0, "done", float(info.duration)
+        count, reason, duration, covered = 0, "done", float(info.duration), 0.0
         pending = iter(segments)
         try:
             while True:
@@ -206,10 +207,11 @@ class FasterWhisperEngine:
                 if segment is None:
                     break
                 # Whisper can place a last timestamp past the end of the audio.
+                covered = min(float(segment.end), duration)
                 yield Segment(
                     index=count,
                     start=min(float(segment.start), duration),
-                    end=min(float(segment.end), duration),
+                    end=covered,
                     text=_printable(segment.text),
                 )
                 count += 1
@@ -220,7 +222,7 @@ class FasterWhisperEngine:
         yield TranscriptionFinished(
             reason=reason,  # type: ignore[arg-type]
             segments=count,
-            audio_s=duration,
+            audio_s=duration if reason == "done" else covered,
             elapsed_s=time.perf_counter() - started,
         )
 

@@ -79,7 +79,7 @@ class TranscriptionFinished:
 
     reason: Literal["done", "cancelled"]
     segments: int
-    audio_s: float
+    audio_s: float  # the audio covered: all of it when done, up to the last segment's end if not
     elapsed_s: float  # from the call to the last segment, decoding the audio included
 
     @property

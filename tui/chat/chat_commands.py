@@ -31,6 +31,8 @@ ACTIONS: list[tuple[str, str, str]] = [
         "Record; press again to put the words in the prompt",
         "push_to_talk",
     ),
+    ("Read the last answer aloud", "Text to speech; Esc stops", "read_aloud"),
+    ("Toggle reading answers aloud", "Sentence by sentence as they stream", "read_along"),
 ]
 
 

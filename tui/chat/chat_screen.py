@@ -38,6 +38,7 @@ from tui.chat.status_line import StatusLine
 if TYPE_CHECKING:
     from backends.models.manager import ModelManager
     from backends.settings import Settings
+    from tui.speech.read_along import ReadAlong
     from tui.widgets.device_gauge import DeviceGauge
 
 PARAMS_PANEL_MIN_WIDTH = 110  # below this the side panel is hidden (ctrl+t shows it)
@@ -55,6 +56,8 @@ class ChatScreen(Screen[None]):
         Binding("ctrl+g", "copy_code", "Copy code block", show=False, id="chat.copy_code"),
         Binding("ctrl+t,f2", "toggle_params", "Params", id="chat.params"),
         Binding("f8", "push_to_talk", "Talk", show=False, id="chat.talk"),
+        Binding("alt+r", "read_aloud", "Read aloud", show=False, id="chat.read_aloud"),
+        Binding("alt+a", "read_along", "Read answers aloud", show=False, id="chat.read_along"),
         Binding("f9", "attach_image", "Attach image", show=False, id="chat.attach"),
         Binding("shift+f9", "clear_images", "Remove images", show=False, id="chat.detach"),
         Binding("shift+f5", "make_picture", "Picture", show=False, id="chat.picture"),
@@ -82,6 +85,7 @@ class ChatScreen(Screen[None]):
     ) -> None:
         super().__init__()
         self.settings = settings
+        self._read_along: ReadAlong | None = None  # alt+a, made on first use
         self.store = store
         self.manager = manager
         self._startup_model = startup_model
@@ -204,6 +208,8 @@ class ChatScreen(Screen[None]):
     @on(AnswerUpdated)
     @shows_backend_errors
     async def _show_answer(self, message: AnswerUpdated) -> None:
+        if self._read_along is not None:
+            self._read_along.feed(message.chunk.text, message.chunk.is_last)
         await self.answers.show(message)
 
     @shows_backend_errors
@@ -215,14 +221,20 @@ class ChatScreen(Screen[None]):
         leave edit mode, else leave the params panel (closing it where it covers the chat)
         for the prompt, else it prefixes the next key (Esc then 2 is Alt+2)."""
         from tui.speech.push_to_talk import cancel_dictation
+        from tui.speech.read_aloud_bar import stop_reading
 
         prompt = self.query_one(PromptInput)
+        reading = stop_reading(self)  # speech and the answer stop alike
+        if self._read_along is not None and self._read_along.stop():
+            reading = True
         if cancel_dictation(self):
             pass
         elif self.pictures.stop():
             self.status.set_state("cancelling the picture…")
         elif self.answers.stop():
             self.status.set_state("stopping…")
+        elif reading:
+            pass
         elif self.models.loader.cancel():
             self.status.set_state("cancelling the load…")
         elif prompt.editing is not None:
@@ -272,6 +284,32 @@ class ChatScreen(Screen[None]):
         from tui.speech.push_to_talk import toggle_dictation
 
         toggle_dictation(self.app.speech, self.query_one(PromptInput))  # type: ignore[attr-defined]
+
+    def action_read_along(self) -> None:
+        """alt+a: read every answer aloud as it streams, sentence by sentence (toggle)."""
+        from backends.errors import BackendError
+        from tui.speech.read_along import ReadAlong
+
+        if self._read_along is None:
+
+            def report(what: BackendError | str) -> None:
+                if isinstance(what, BackendError):
+                    args = (what.message, what.title, "error")
+                else:
+                    args = (what, "No sound output", "information")
+                self.app.call_from_thread(self.notify, args[0], title=args[1], severity=args[2])
+
+            self._read_along = ReadAlong(self.app.tts, report)  # type: ignore[attr-defined]
+        on = self._read_along.toggle()
+        self.notify(f"Reading answers aloud as they stream: {'On' if on else 'Off'} (alt+a).")
+
+    def action_read_aloud(self) -> None:
+        """alt+r reads the last answer aloud (Esc or alt+r again stops)."""
+        from tui.speech.read_aloud_bar import read_last_answer
+
+        view = self.query_one(MessageList).last("assistant")
+        tts = self.app.tts  # type: ignore[attr-defined]
+        read_last_answer(tts, view.content if view else None, self.query_one(PromptInput))
 
     def action_attach_image(self) -> None:
         """F9: attach an image to the next message (a path, Tab completes)."""

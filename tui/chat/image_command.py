@@ -1,8 +1,8 @@
 """`/image <prompt>` (and shift+F5) in the chat: a picture made with the image model, shown
 inline as its own message.
 
-The Images screen's parts do the work: its model session (the last image model is loaded
-when none is, after the same memory offer), `backends.image.jobs.run_job` (the PNG with
+The Images screen's parts do the work: its model session (the image model loaded last,
+remembered across runs, is loaded when none is, after the same memory offer), `backends.image.jobs.run_job` (the PNG with
 its A1111 parameters and the gallery row, exactly as there) and its job lock (a queue
 running there and a picture asked for here take turns on the one engine). The picture is
 stored with the conversation as a "picture" message: the prompt as its text, the PNG as
@@ -154,7 +154,7 @@ class ChatPictures:
         spec = session.spec
         unload_chat = False
         if session.engine is None:
-            spec = session.last_spec or await asyncio.to_thread(self._first_image_model)
+            spec = await asyncio.to_thread(self._image_model)
             if spec is None:
                 self._busy = False
                 screen.notify(NO_IMAGE_MODEL, title="No image model", severity="warning")
@@ -180,10 +180,16 @@ class ChatPictures:
             exit_on_error=False,
         )
 
-    def _first_image_model(self) -> ModelSpec | None:
+    def _image_model(self) -> ModelSpec | None:
+        """The image model loaded last (any run), else the first one found on disk."""
         from backends.image.catalog import discover_image_models
+        from backends.image.session import last_model
 
-        found = discover_image_models(self.screen.settings)
+        settings = self.screen.settings
+        remembered = last_model(settings)
+        if remembered is not None:
+            return remembered
+        found = discover_image_models(settings)
         return found[0] if found else None
 
     async def _room_for(self, spec: ModelSpec) -> bool:
@@ -267,6 +273,7 @@ class ChatPictures:
                     outputs_dir=self.screen.settings.images.resolved_outputs_dir(),
                     gallery=self.images.gallery,
                     on_step=on_step,
+                    model_hash=session.model_hash(),
                 )
         except BackendError as failure:
             error = failure

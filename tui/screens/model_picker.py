@@ -92,6 +92,10 @@ class ModelPickerScreen(ModalScreen[ModelSpec | None]):
         self._recents = [s for s in recents if engine_kind(s.engine) in self._kinds]
         self._current_key = current.key if current else None
         self._specs: dict[str, ModelSpec] = {s.key: s for s in self._recents}
+        if current is not None and engine_kind(current.engine) in self._kinds:
+            # The loaded model is listed even when discovery does not find it (a folder
+            # named in the settings, outside the cache and model_dirs).
+            self._specs.setdefault(current.key, current)
         self._ask_servers = bool(settings.servers) and kind in ("chat", "speech")
         self._pending = 2 if self._ask_servers else 1
         self._notes: list[str] = []

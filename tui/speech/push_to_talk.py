@@ -156,17 +156,19 @@ class PromptDictation(PushToTalk):
         elif not text:
             self.notify("No words were recognised in the recording.")
         else:
-            self._target.insert(_spaced(self._target, text))
+            self._target.insert(spaced(self._target, text))
             self._target.focus()
         self.remove()
 
 
-def _spaced(target: TextArea, text: str) -> str:
-    """A space before the words when the cursor follows other text."""
+def spaced(target: TextArea, text: str) -> str:
+    """`text` with a space on each side where it would touch other words at the cursor."""
     row, column = target.cursor_location
     line = target.document.get_line(row)
     if column > 0 and not line[column - 1].isspace():
-        return " " + text
+        text = " " + text
+    if column < len(line) and not line[column].isspace():
+        text = text + " "
     return text
 
 

@@ -19,7 +19,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import Checkbox, Footer, Input, Label, Static
+from textual.widgets import Footer, Input, Label, Static, TabbedContent, TabPane
 from textual.worker import Worker
 
 from backends.base import LoadProgress, ModelSpec
@@ -33,10 +33,15 @@ from backends.speech.protocol import (
     TranscriptionFinished,
     TranscriptionStarted,
 )
-from backends.speech.subtitles import FORMATS, plain_text, write_transcript
+from backends.speech.subtitles import plain_text
 from tui.chat.clipboard import copy_with_notice
+from tui.human_units import plural
 from tui.speech.push_to_talk import PushToTalk
-from tui.speech.segment_list import SegmentList, timestamp
+from tui.speech.segment_list import SegmentList
+from tui.speech.speak_panel import SpeakPanel
+from tui.speech.speech_options import SpeechOptionsRow
+from tui.speech.transcript_export import TranscriptExport
+from tui.speech.transcript_status import finished_line, progress_line, started_line
 from tui.widgets.path_input import PathInput
 
 if TYPE_CHECKING:
@@ -44,6 +49,7 @@ if TYPE_CHECKING:
 
     from backends.settings import Settings
     from backends.speech.manager import SpeechManager
+    from backends.speech.tts_manager import TtsManager
 
 AUDIO_SUFFIXES = (".wav", ".mp3", ".flac", ".ogg", ".oga", ".opus", ".m4a", ".aac", ".webm", ".mp4")
 
@@ -57,14 +63,12 @@ class SpeechScreen(Screen[str | None]):
         text-style: bold; }
     SpeechScreen .speech-row { height: 1; margin: 1 1 0 1; }
     SpeechScreen .speech-row Label { width: auto; margin-right: 1; color: $text-muted; }
+    SpeechScreen #speech-tabs { height: 1fr; }
+    SpeechScreen #speech-tabs > ContentSwitcher { height: 1fr; }
+    SpeechScreen TabPane { height: 1fr; padding: 0; layout: vertical; }
     SpeechScreen #speech-file { width: 1fr; }
-    SpeechScreen #speech-language { width: 8; margin-right: 2; }
-    SpeechScreen Checkbox { margin-right: 2; }
     SpeechScreen #speech-segments { margin: 1 1 0 1; }
     SpeechScreen #speech-status { height: auto; padding: 0 1; color: $text-muted; }
-    SpeechScreen #speech-export-row { display: none; }
-    SpeechScreen #speech-export-row.-open { display: block; }
-    SpeechScreen #speech-export { width: 1fr; }
     SpeechScreen PushToTalk { margin: 1 1 0 1; }
     """
 
@@ -77,6 +81,8 @@ class SpeechScreen(Screen[str | None]):
         Binding("ctrl+g", "send_to_chat", "To chat", id="speech.to_chat"),
         Binding("ctrl+t", "toggle_translate", "Translate", show=False, id="speech.translate"),
         Binding("ctrl+f", "toggle_vad", "Skip silence", show=False, id="speech.vad"),
+        Binding("alt+t", "show_tab('transcribe')", "Transcribe", show=False, id="speech.tab"),
+        Binding("alt+s", "show_tab('speak')", "Speak", show=False, id="speech.speak_tab"),
     ]
 
     @dataclass
@@ -91,39 +97,43 @@ class SpeechScreen(Screen[str | None]):
     class ModelLoaded(Message):
         error: BackendError | None = None
 
-    def __init__(self, settings: Settings, speech: SpeechManager) -> None:
+    def __init__(
+        self, settings: Settings, speech: SpeechManager, tts: TtsManager | None = None
+    ) -> None:
+        """`tts` adds the Speak tab (text to speech)."""
         super().__init__()
+        self._tts = tts
         self._settings = settings
         self._speech = speech
         self._segments: list[Segment] = []
         self._source: Path | None = None  # the file transcribed, for the export name
         self._cancel: threading.Event | None = None
         self._run = 0
-        self._duration = 0.0
+        self._started: TranscriptionStarted | None = None  # the running or last run's start
+        self._given_language: str | None = None  # the code the user typed, None: detected
 
     def compose(self) -> ComposeResult:
         speech = self._settings.speech
         yield Static("", id="speech-title", markup=False)
-        with Horizontal(classes="speech-row"):
-            yield Label("Audio file")
-            yield PathInput(
-                placeholder="path to wav, mp3, flac, ogg, m4a…  (Tab completes, Enter "
-                "transcribes · ctrl+r records)",
-                suffixes=AUDIO_SUFFIXES,
-                id="speech-file",
-            )
-        with Horizontal(classes="speech-row"):
-            yield Label("Language")
-            yield Input(speech.language or "auto", id="speech-language", compact=True)
-            yield Checkbox(
-                "Translate to English", speech.translate, id="speech-translate", compact=True
-            )
-            yield Checkbox("Skip silence (VAD)", speech.vad_filter, id="speech-vad", compact=True)
-        yield SegmentList(id="speech-segments")
-        yield Static("", id="speech-status", markup=False)
-        with Horizontal(classes="speech-row", id="speech-export-row"):
-            yield Label("Save as")
-            yield PathInput(placeholder=".txt, .srt or .vtt", suffixes=FORMATS, id="speech-export")
+        with TabbedContent(id="speech-tabs"):
+            with TabPane("Transcribe (alt+t)", id="transcribe"):
+                with Horizontal(classes="speech-row"):
+                    yield Label("Audio file")
+                    yield PathInput(
+                        placeholder="path to wav, mp3, flac, ogg, m4a…  (Tab completes, Enter "
+                        "transcribes · ctrl+r records)",
+                        suffixes=AUDIO_SUFFIXES,
+                        id="speech-file",
+                    )
+                yield SpeechOptionsRow(
+                    speech.language, speech.translate, speech.vad_filter, classes="speech-row"
+                )
+                yield SegmentList(id="speech-segments")
+                yield Static("", id="speech-status", markup=False)
+                yield TranscriptExport(lambda: self._segments, id="speech-export-row")
+            if self._tts is not None:
+                with TabPane("Speak (alt+s)", id="speak"):
+                    yield SpeakPanel(self._tts, id="speak-panel")
         yield Footer(compact=True)
 
     def on_mount(self) -> None:
@@ -131,18 +141,37 @@ class SpeechScreen(Screen[str | None]):
         self._status("Name an audio file and press Enter, or press ctrl+r to record.")
         self.query_one("#speech-file", PathInput).focus()
 
+    def on_screen_resume(self) -> None:
+        # The app keeps this screen when the user leaves it: the transcript, the path and
+        # the language are as they were; only the model may have changed meanwhile.
+        self._show_title()
+
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         self.app.report_worker_failure(event)  # type: ignore[attr-defined]
 
     # -- display ---------------------------------------------------------------------------
 
     def _show_title(self) -> None:
+        title = self.query_one("#speech-title", Static)
+        if self._tts is not None and self.query_one(TabbedContent).active == "speak":
+            voice = self._tts.label() or "no voice loaded yet (the first play loads one)"
+            title.update(f"Text to speech · {voice}")
+            return
         label = self._speech.label()
         model = label or "no model loaded yet (the first transcription loads one · ctrl+o picks)"
-        self.query_one("#speech-title", Static).update(f"Speech to text · {model}")
+        title.update(f"Speech to text · {model}")
+
+    @on(TabbedContent.TabActivated)
+    def _tab_changed(self) -> None:
+        self._show_title()
 
     def _status(self, text: str) -> None:
         self.query_one("#speech-status", Static).update(text)
+
+    def _problem(self, error: BackendError) -> None:
+        """An error in the status line (replacing whatever it said) and as a notification."""
+        self._status(f"{error.title}: {error.message}")
+        self.notify(error.message, title=error.title, severity="error", timeout=10)
 
     @property
     def segments(self) -> list[Segment]:
@@ -153,16 +182,9 @@ class SpeechScreen(Screen[str | None]):
         return self._cancel is not None
 
     def _options(self) -> TranscribeOptions:
-        base = self._settings.speech.transcribe_options()
-        language = self.query_one("#speech-language", Input).value.strip().lower()
-        return TranscribeOptions(
-            language=None if language in ("", "auto") else language,
-            task="translate"
-            if self.query_one("#speech-translate", Checkbox).value
-            else "transcribe",
-            vad_filter=self.query_one("#speech-vad", Checkbox).value,
-            beam_size=base.beam_size,
-        )
+        """UnsupportedOption for a language Whisper does not know."""
+        beam_size = self._settings.speech.transcribe_options().beam_size
+        return self.query_one(SpeechOptionsRow).options(beam_size)
 
     # -- transcribing ----------------------------------------------------------------------
 
@@ -172,27 +194,33 @@ class SpeechScreen(Screen[str | None]):
         if path is None:
             self.notify("Type the path of an audio file first (Tab completes it).")
             return
-        if not path.is_file():
-            self.notify(
-                f"There is no file at {path}. Check the path (Tab completes it).",
-                title="Cannot read the audio",
-                severity="error",
-            )
+        if path.is_dir():
+            problem = f"{path} is a folder. Type the name of an audio file in it (Tab completes)."
+        elif not path.is_file():
+            problem = f"There is no file at {path}. Check the path (Tab completes it)."
+        else:
+            self._source = path
+            self.transcribe(str(path), f"{path.name}")
             return
-        self._source = path
-        self.transcribe(str(path), f"{path.name}")
+        self._problem(BackendError(problem, title="Cannot read the audio"))
 
     def transcribe(self, audio: AudioInput, what: str) -> None:
         if self.busy:
             self.notify("A transcription is running: Esc stops it.")
             return
+        try:
+            options = self._options()
+        except BackendError as exc:
+            self._problem(exc)
+            self.query_one("#speech-language", Input).focus()
+            return
         self._segments.clear()
         self.query_one(SegmentList).clear()
-        self._duration = 0.0
+        self._started, self._given_language = None, options.language
         self._run += 1
         self._cancel = cancel = threading.Event()
         self._status(f"Transcribing {what}… (Esc stops)")
-        self._transcribe_worker(audio, self._options(), cancel, self._run)
+        self._transcribe_worker(audio, options, cancel, self._run)
 
     @work(thread=True, exclusive=True, group="speech", exit_on_error=False)
     def _transcribe_worker(
@@ -216,41 +244,21 @@ class SpeechScreen(Screen[str | None]):
             self._status(f"{event.message} (Esc stops)")
         elif isinstance(event, TranscriptionStarted):
             self._show_title()
-            self._duration = event.duration_s
-            self._status(
-                f"Transcribing {timestamp(event.duration_s)} of audio, language {event.language}"
-                "… (Esc stops)"
-            )
+            self._started = event
+            self._status(started_line(event, self._given_language))
         elif isinstance(event, Segment):
-            self._add_segment(event)
+            self._segments.append(event)
+            self.query_one(SegmentList).add(event)
+            self._status(
+                progress_line(len(self._segments), event.end, self._started, self._given_language)
+            )
         elif isinstance(event, TranscriptionFinished):
-            self._finished(event)
+            self._cancel = None
+            self._status(finished_line(event, self._started, self._given_language))
         if message.error is not None:
             self._cancel = None
             self._show_title()
-            self._status(f"{message.error.title}: {message.error.message}")
-            self.notify(
-                message.error.message, title=message.error.title, severity="error", timeout=10
-            )
-
-    def _add_segment(self, segment: Segment) -> None:
-        self._segments.append(segment)
-        self.query_one(SegmentList).add(segment)
-        done = f"{timestamp(segment.end)} of {timestamp(self._duration)}"
-        count = len(self._segments)
-        self._status(f"{count} segment{'s' if count != 1 else ''} · {done} · Esc stops")
-
-    def _finished(self, event: TranscriptionFinished) -> None:
-        self._cancel = None
-        rtf = event.real_time_factor
-        speed = f" (real-time factor {rtf:.2f})" if rtf is not None else ""
-        what = "Stopped" if event.reason == "cancelled" else "Done"
-        self._status(
-            f"{what}: {event.segments} segment{'s' if event.segments != 1 else ''} from "
-            f"{timestamp(event.audio_s)} of audio in "
-            f"{event.elapsed_s:.1f} s{speed}. ctrl+y copies · ctrl+s exports · ctrl+g sends "
-            "to chat."
-        )
+            self._problem(message.error)
 
     # -- recording -------------------------------------------------------------------------
 
@@ -285,23 +293,9 @@ class SpeechScreen(Screen[str | None]):
 
     def palette_commands(self) -> list[SystemCommand]:
         """This screen's actions for the command palette (ctrl+p)."""
-        entries = [
-            ("Record from the microphone", "Press again to transcribe (ctrl+r)", "record"),
-            ("Copy the transcript", "Via OSC 52 (ctrl+y)", "copy"),
-            ("Export the transcript", ".txt, .srt or .vtt by the name (ctrl+s)", "export"),
-            ("Send the transcript to the chat", "Into the prompt to edit (ctrl+g)", "send_to_chat"),
-            ("Pick a speech model", "faster-whisper models found here (ctrl+o)", "pick_model"),
-            (
-                "Toggle translate to English",
-                "Whisper's translate task (ctrl+t)",
-                "toggle_translate",
-            ),
-            ("Toggle skip silence (VAD)", "Silero VAD before decoding (ctrl+f)", "toggle_vad"),
-        ]
-        return [
-            SystemCommand(title, help_text, getattr(self, f"action_{action}"))
-            for title, help_text, action in entries
-        ]
+        from tui.speech.speech_commands import speech_commands
+
+        return speech_commands(self)
 
     # -- actions ---------------------------------------------------------------------------
 
@@ -309,15 +303,15 @@ class SpeechScreen(Screen[str | None]):
         """Esc: cancel a recording, else stop the transcription, else close the export
         line, else go back to the chat."""
         recording = self.query(PushToTalk)
-        export_row = self.query_one("#speech-export-row")
+        export = self.query_one(TranscriptExport)
         if recording:
             recording.first().cancel()
             self._status("Recording cancelled.")
         elif self._cancel is not None:
             self._cancel.set()
             self._status("Stopping after this segment…")
-        elif export_row.has_class("-open"):
-            export_row.remove_class("-open")
+        elif export.is_open:
+            export.close()
             self.query_one("#speech-file", PathInput).focus()
         else:
             self.dismiss(None)
@@ -327,37 +321,25 @@ class SpeechScreen(Screen[str | None]):
         if not text:
             self.notify("There is no transcript to copy yet.")
             return
-        copy_with_notice(self.app, text, f"the transcript ({len(self._segments)} segments)")
+        copy_with_notice(
+            self.app, text, f"the transcript ({plural(len(self._segments), 'segment')})"
+        )
 
     def action_export(self) -> None:
         """ctrl+s opens the "Save as" line with a suggested name; Enter writes the file."""
         if not self._segments:
             self.notify("There is no transcript to export yet.")
             return
-        row = self.query_one("#speech-export-row")
-        field = self.query_one("#speech-export", PathInput)
-        if not field.value:
-            stem = self._source.with_suffix("") if self._source else Path.cwd() / "recording"
-            field.value = f"{stem}.srt"
-        row.add_class("-open")
-        field.focus()
-        field.cursor_position = len(field.value)
+        stem = self._source.with_suffix("") if self._source else Path.cwd() / "recording"
+        self.query_one(TranscriptExport).open(Path(f"{stem}.srt"))
 
-    @on(Input.Submitted, "#speech-export")
-    def _save(self) -> None:
-        path = self.query_one("#speech-export", PathInput).path
-        if path is None:
-            self.notify("Type a file name ending in .txt, .srt or .vtt.")
-            return
-        try:
-            written = write_transcript(self._segments, path)
-        except BackendError as exc:
-            self.notify(exc.message, title=exc.title, severity="error", timeout=10)
-            return
-        self.query_one("#speech-export-row").remove_class("-open")
+    @on(TranscriptExport.Saved)
+    def _saved(self, message: TranscriptExport.Saved) -> None:
         self.query_one("#speech-file", PathInput).focus()
-        self._status(f"Saved the transcript ({len(self._segments)} segments) to {written}")
-        self.notify(f"Saved to {written}", title="Transcript exported")
+        self._status(
+            f"Saved the transcript ({plural(message.segments, 'segment')}) to {message.path}"
+        )
+        self.notify(f"Saved to {message.path}", title="Transcript exported")
 
     def action_send_to_chat(self) -> None:
         text = plain_text(self._segments).replace("\n", " ")
@@ -368,11 +350,22 @@ class SpeechScreen(Screen[str | None]):
             self._cancel.set()
         self.dismiss(text)
 
+    def action_show_tab(self, tab: str) -> None:
+        tabs = self.query_one(TabbedContent)
+        if tab == "speak" and self._tts is None:
+            return
+        tabs.active = tab
+        first = "#speak-text" if tab == "speak" else "#speech-file"
+        self.query_one(first).focus()
+
+    def action_show_speak_tab(self) -> None:
+        self.action_show_tab("speak")
+
     def action_toggle_translate(self) -> None:
-        self.query_one("#speech-translate", Checkbox).toggle()
+        self.query_one(SpeechOptionsRow).toggle("translate")
 
     def action_toggle_vad(self) -> None:
-        self.query_one("#speech-vad", Checkbox).toggle()
+        self.query_one(SpeechOptionsRow).toggle("vad")
 
     def action_pick_model(self) -> None:
         from tui.screens.model_picker import ModelPickerScreen
@@ -402,7 +395,6 @@ class SpeechScreen(Screen[str | None]):
     def _model_loaded(self, message: ModelLoaded) -> None:
         self._show_title()
         if message.error is not None:
-            self._status(f"{message.error.title}: {message.error.message}")
-            self.notify(message.error.message, title=message.error.title, severity="error")
+            self._problem(message.error)
         else:
             self._status(f"Loaded {self._speech.label()}. Name a file and press Enter.")

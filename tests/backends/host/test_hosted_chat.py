@@ -255,6 +255,9 @@ def test_a_switch_takes_the_warm_spare_and_an_unload_cools_it(
 
     assert isinstance(engine, HostedChatEngine) and engine.host.pid == spare_pid
     assert engine.host.starts == 1
+    host_log = engine.host.log_path.read_text() if engine.host.log_path else ""
+    assert "llama_cpp:LlamaCppEngine ready" in host_log  # its warm-up ran, and worked:
+    assert "warm-up failed" not in host_log
     manager.unload()
     assert spawner._spare is not None and spawner._spare_init is None  # cold again
     assert live_hosts() == []

@@ -126,3 +126,30 @@ def test_vad_filter_skips_the_silence(engine: FasterWhisperEngine, long_wav: Pat
     assert isinstance(started, TranscriptionStarted)
     assert started.duration_s == pytest.approx(65, abs=5)
     assert started.duration_kept_s < 20  # about three times the spoken sentence
+
+
+def test_an_unknown_language_is_not_an_audio_problem(
+    engine: FasterWhisperEngine, spoken_wav: Path
+) -> None:
+    """Before: faster-whisper's ValueError became "Could not decode … convert it first"."""
+    from backends.errors import UnsupportedOption
+
+    with pytest.raises(UnsupportedOption) as caught:
+        list(engine.transcribe(str(spoken_wav), replace(ENGLISH, language="xx")))
+    assert "not a language Whisper knows" in caught.value.message
+    assert not isinstance(caught.value, AudioError)
+
+
+def test_a_stopped_run_reports_the_audio_its_segments_cover(
+    engine: FasterWhisperEngine, long_wav: Path
+) -> None:
+    cancel = threading.Event()
+    events = []
+    for event in engine.transcribe(str(long_wav), ENGLISH, cancel=cancel):
+        events.append(event)
+        if isinstance(event, Segment):
+            cancel.set()
+    segment, finished = events[1], events[-1]
+    assert isinstance(segment, Segment) and isinstance(finished, TranscriptionFinished)
+    assert finished.reason == "cancelled"
+    assert finished.audio_s == segment.end > 0

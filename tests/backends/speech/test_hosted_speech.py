@@ -66,6 +66,8 @@ def test_hosted_cancel_stops_between_segments(tiny_whisper_spec: ModelSpec, long
         assert isinstance(finished, TranscriptionFinished)
         assert (finished.reason, finished.segments) == ("cancelled", 1)
         assert sum(isinstance(e, Segment) for e in events) == 1
+        # The audio the kept segment covers, not 0 s (the stop used to report "00:00.0").
+        assert finished.audio_s == events[1].end > 0  # type: ignore[union-attr]
         again = list(hosted.transcribe(str(long_wav), ENGLISH))  # the host is still usable
         assert isinstance(again[-1], TranscriptionFinished) and again[-1].reason == "done"
     finally:

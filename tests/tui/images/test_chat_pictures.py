@@ -12,6 +12,7 @@ import pytest
 
 from backends.base import ModelSpec
 from backends.image.png_metadata import read_parameters, request_from_parameters
+from backends.image.session import remember_model
 from tests.fixtures.slow_diffusers import slow_diffusers_spec, slow_prompt
 from tests.tui.test_chat_screen import chat, notifications, send
 from tests.tui.waiting import until as _until
@@ -76,7 +77,7 @@ async def test_image_command_puts_the_picture_in_the_chat_gallery_and_export(
 ) -> None:
     app = make_image_app()
     async with app.run_test(size=(120, 40)) as pilot:
-        app.images.session.last_spec = tiny_sd_spec  # made on the Images screen before
+        remember_model(tiny_sd_spec)  # loaded on the Images screen in an earlier run
         await send(app, pilot, "/image a red square --steps 3 --size 64x64 --seed 42")
         await until(pilot, lambda: pictures(app), "the picture message")
         view = pictures(app)[0]
@@ -166,7 +167,7 @@ async def test_esc_cancels_the_picture_and_nothing_is_saved(
     """A step that does not end (a long native step): Esc in the chat ends the job."""
     app = make_image_app()
     async with app.run_test(size=(120, 40)) as pilot:
-        app.images.session.last_spec = slow_diffusers_spec
+        remember_model(slow_diffusers_spec)
         await send(app, pilot, f"/image {slow_prompt(3600, 'never')} --steps 3 --size 64x64")
         flow = chat(app).pictures
         await until(pilot, lambda: flow.job is not None and flow.job.last_step, "step 1")

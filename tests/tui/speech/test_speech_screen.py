@@ -9,14 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from backends.base import ModelSpec
-from backends.models.manager import ModelManager
 from backends.settings import load_settings
-from backends.speech.manager import SpeechManager
-from backends.store.conversations import ConversationStore
 from tests.fixtures.fake_sounddevice import FakeSoundDevice, tone
 from tests.fixtures.tiny_whisper import read_wav
-from tests.tui.conftest import QuietGauge
 from tests.tui.test_chat_screen import notifications
 from tests.tui.waiting import until
 from tui.app import LocalAIApp
@@ -28,28 +23,6 @@ from tui.speech.speech_screen import SpeechScreen
 pytestmark = pytest.mark.slow
 SRT_CUE = re.compile(r"^\d\d:\d\d:\d\d,\d\d\d --> \d\d:\d\d:\d\d,\d\d\d$")
 VTT_CUE = re.compile(r"^\d\d:\d\d:\d\d\.\d\d\d --> \d\d:\d\d:\d\d\.\d\d\d$")
-
-
-@pytest.fixture
-def speech_app(tmp_path: Path, tiny_whisper_spec: ModelSpec) -> Callable[..., LocalAIApp]:
-    """The app with the tiny Whisper as the only speech model and a given fake microphone."""
-
-    def build(sounddevice: FakeSoundDevice | None = None) -> LocalAIApp:
-        settings = load_settings(speech={"language": "en", "beam_size": 1})
-        speech = SpeechManager(
-            settings,
-            discover=lambda: [tiny_whisper_spec],
-            sounddevice=sounddevice or FakeSoundDevice(devices=[]),  # type: ignore[arg-type]
-        )
-        return LocalAIApp(
-            settings,
-            store=ConversationStore(tmp_path / "data" / "conversations.sqlite3"),
-            manager=ModelManager(settings, recents_path=tmp_path / "data" / "recents.json"),
-            gauge=QuietGauge(),
-            speech=speech,
-        )
-
-    return build
 
 
 def speech_screen(app: LocalAIApp) -> SpeechScreen:

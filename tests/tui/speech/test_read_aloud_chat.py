@@ -1,0 +1,127 @@
+"""Reading the last answer aloud in the chat (alt+r), with the tiny Kokoro in its host
+process and a fake sound card: the bar follows the sentences, Esc stops, no device -> WAV."""
+
+from __future__ import annotations
+
+import shutil
+import threading
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from backends.models.manager import ModelManager
+from backends.settings import load_settings
+from backends.speech.tts_manager import TtsManager
+from backends.store.conversations import ConversationStore
+from tests.fixtures.fake_sounddevice import SPEAKERS, FakeSoundDevice
+from tests.fixtures.scripted_engine import Script, scripted_spec
+from tests.tui.conftest import QuietGauge
+from tests.tui.test_chat_screen import answered, notifications, ready, send
+from tests.tui.waiting import until
+from tui.app import LocalAIApp
+from tui.speech.read_aloud_bar import ReadAloudBar
+
+pytestmark = pytest.mark.slow
+ANSWER = ["Hello there. ", "Here is code:\n```\nx = 1. y = 2.\n```\n", "Bye."]
+
+
+@pytest.fixture
+def chat_with_tts(
+    tmp_path: Path, scripted_engines: dict[str, Script], tiny_kokoro_dir: Path
+) -> Callable[[FakeSoundDevice], LocalAIApp]:
+    scripted_engines["a"] = Script(tokens=ANSWER)
+    models = tmp_path / "models"
+    shutil.copytree(tiny_kokoro_dir, models / "my-kokoro")
+
+    def build(device: FakeSoundDevice) -> LocalAIApp:
+        settings = load_settings(model_dirs=[models])
+        return LocalAIApp(
+            settings,
+            store=ConversationStore(tmp_path / "data" / "conversations.sqlite3"),
+            manager=ModelManager(settings, recents_path=tmp_path / "data" / "recents.json"),
+            startup_model=scripted_spec("a", "Model A"),
+            gauge=QuietGauge(),
+            tts=TtsManager(settings, sounddevice=device, output_dir=tmp_path / "spoken"),  # type: ignore[arg-type]
+        )
+
+    return build
+
+
+def bar_text(app: LocalAIApp) -> str:
+    found = app.screen.query(ReadAloudBar)
+    return str(found.first().render()) if found else ""
+
+
+async def test_alt_r_reads_the_last_answer_and_esc_stops_it(
+    chat_with_tts: Callable[[FakeSoundDevice], LocalAIApp],
+) -> None:
+    device = FakeSoundDevice(devices=[SPEAKERS])
+    go = threading.Event()
+    device.on_write = lambda: go.wait(10)  # the first block plays until the test says so
+    app = chat_with_tts(device)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await ready(app, pilot, "a")
+        await send(app, pilot, "say something")
+        await answered(app, pilot)
+        await pilot.press("alt+r")
+        await until(pilot, lambda: "Reading 1/4: Hello there." in bar_text(app), "reading")
+        assert "Esc stops" in bar_text(app)
+
+        await pilot.press("escape")
+        assert "Stopping" in bar_text(app)
+        go.set()
+        await until(pilot, lambda: not app.screen.query(ReadAloudBar), "the bar gone")
+        assert "Stopped reading aloud." in " ".join(notifications(app))
+        (stream,) = device.outputs
+        assert stream.aborted and len(stream.blocks) == 1  # cut within a 0.1 s block
+
+
+async def test_without_speakers_the_speech_goes_to_a_wav_said_once(
+    chat_with_tts: Callable[[FakeSoundDevice], LocalAIApp], tmp_path: Path
+) -> None:
+    app = chat_with_tts(FakeSoundDevice(devices=[]))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await ready(app, pilot, "a")
+        await pilot.press("alt+r")
+        await until(pilot, lambda: notifications(app), "a notification")
+        assert "no answer to read aloud yet" in " ".join(notifications(app))
+
+        await send(app, pilot, "say something")
+        await answered(app, pilot)
+        spoken = tmp_path / "spoken"
+        for count in (1, 2):
+            await pilot.press("alt+r")
+            await until(
+                pilot,
+                lambda count=count: (  # type: ignore[misc]
+                    len(list(spoken.glob("*.wav"))) == count and not app.screen.query(ReadAloudBar)
+                ),
+                f"reading {count} done",
+                tries=6000,
+            )
+        shown = [n for n in notifications(app) if n.startswith("No sound output")]
+        wavs = sorted(spoken.glob("*.wav"))
+        assert len(shown) == 1 and len(wavs) == 2
+        assert str(wavs[0]) in shown[0] or str(wavs[1]) in shown[0]
+
+
+async def test_alt_a_reads_each_answer_as_it_streams(
+    chat_with_tts: Callable[[FakeSoundDevice], LocalAIApp],
+) -> None:
+    from tui.chat.chat_screen import ChatScreen
+
+    device = FakeSoundDevice(devices=[SPEAKERS])
+    app = chat_with_tts(device)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await ready(app, pilot, "a")
+        await pilot.press("alt+a")
+        assert "as they stream: On" in " ".join(notifications(app))
+        await send(app, pilot, "say something")
+        await answered(app, pilot)
+        screen = app.screen
+        assert isinstance(screen, ChatScreen) and screen._read_along is not None
+        along = screen._read_along
+        expected = ["Hello there.", "Here is code:", "Code block.", "Bye."]
+        await until(pilot, lambda: along.spoken == expected, "all read", tries=6000)
+        assert len(along.waits_s) == 4 and len(device.outputs) == 4

@@ -1,0 +1,111 @@
+"""The Speak tab (F7, alt+s): text in, speech out through the tiny Kokoro in its host, a
+fake sound card, a .wav written and read back with `wave`, and a picture of the tab."""
+
+from __future__ import annotations
+
+import shutil
+import wave
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from textual.widgets import Input, Select, TextArea
+
+from backends.models.manager import ModelManager
+from backends.settings import load_settings
+from backends.speech.manager import SpeechManager
+from backends.speech.tts_manager import TtsManager
+from backends.store.conversations import ConversationStore
+from tests.fixtures.fake_sounddevice import SPEAKERS, FakeSoundDevice
+from tests.tui.conftest import QuietGauge
+from tests.tui.waiting import until
+from tui.app import LocalAIApp
+from tui.speech.speech_screen import SpeechScreen
+
+pytestmark = pytest.mark.slow
+TEXT = "Good morning. The weather is fine today!"
+
+
+@pytest.fixture
+def speak_app(tmp_path: Path, tiny_kokoro_dir: Path) -> Callable[[FakeSoundDevice], LocalAIApp]:
+    models = tmp_path / "models"
+    shutil.copytree(tiny_kokoro_dir, models / "my-kokoro")
+
+    def build(device: FakeSoundDevice) -> LocalAIApp:
+        settings = load_settings(model_dirs=[models])
+        return LocalAIApp(
+            settings,
+            store=ConversationStore(tmp_path / "data" / "conversations.sqlite3"),
+            manager=ModelManager(settings, recents_path=tmp_path / "data" / "recents.json"),
+            gauge=QuietGauge(),
+            speech=SpeechManager(settings, discover=lambda: [], sounddevice=device),  # type: ignore[arg-type]
+            tts=TtsManager(settings, sounddevice=device, output_dir=tmp_path / "spoken"),  # type: ignore[arg-type]
+        )
+
+    return build
+
+
+def status(app: LocalAIApp) -> str:
+    return str(app.screen.query_one("#speak-status").render())
+
+
+async def open_speak_tab(app: LocalAIApp, pilot) -> None:  # type: ignore[no-untyped-def]
+    await pilot.press("f7")
+    await until(pilot, lambda: isinstance(app.screen, SpeechScreen), "speech screen")
+    await pilot.press("alt+s")
+    await until(pilot, lambda: app.screen.query_one("#speak-text").has_focus, "speak tab")
+
+
+async def test_speak_plays_sentences_and_shows_the_real_time_factor(
+    speak_app: Callable[[FakeSoundDevice], LocalAIApp],
+) -> None:
+    device = FakeSoundDevice(devices=[SPEAKERS])
+    app = speak_app(device)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await open_speak_tab(app, pilot)
+        await pilot.press("ctrl+r")
+        await until(pilot, lambda: "Nothing to say" in status(app), "empty text refused")
+
+        app.screen.query_one("#speak-text", TextArea).text = TEXT
+        await pilot.press("ctrl+r")
+        await until(pilot, lambda: status(app).startswith("Done:"), "spoken", tries=6000)
+        assert "2 sentences" in status(app) and "real-time factor" in status(app)
+        assert app.screen.query_one("#speak-voice", Select).value == "af_test"
+        assert device.outputs and device.outputs[0].samples.size > 0
+
+
+async def test_ctrl_s_writes_a_wav(
+    speak_app: Callable[[FakeSoundDevice], LocalAIApp], tmp_path: Path
+) -> None:
+    app = speak_app(FakeSoundDevice(devices=[SPEAKERS]))
+    target = tmp_path / "out" / "morning.wav"
+    async with app.run_test(size=(120, 40)) as pilot:
+        await open_speak_tab(app, pilot)
+        app.screen.query_one("#speak-text", TextArea).text = TEXT
+        await pilot.press("ctrl+s")
+        app.screen.query_one("#speak-save", Input).value = str(target)
+        await pilot.press("enter")
+        await until(pilot, lambda: "Saved the speech" in status(app), "saved", tries=6000)
+        assert str(target) in status(app)
+    with wave.open(str(target)) as wav:
+        assert (wav.getnchannels(), wav.getframerate()) == (1, 24_000)
+        assert wav.getnframes() > 0
+
+
+def test_the_speak_tab(
+    snap_compare,  # type: ignore[no-untyped-def]
+    speak_app: Callable[[FakeSoundDevice], LocalAIApp],
+) -> None:
+    """The Speak tab before the first play: the tabs (Speak active), voice (the model's
+    default until it loads) and speed, the text typed, the hint line, the tab's keys."""
+    app = speak_app(FakeSoundDevice(devices=[SPEAKERS]))
+
+    async def run_before(pilot) -> None:  # type: ignore[no-untyped-def]
+        await pilot.pause()
+        await open_speak_tab(app, pilot)
+        area = app.screen.query_one("#speak-text", TextArea)
+        area.text = TEXT
+        area.cursor_blink = False
+        await pilot.pause()
+
+    assert snap_compare(app, terminal_size=(100, 24), run_before=run_before)
