@@ -2,11 +2,11 @@
 inline as its own message.
 
 The Images screen's parts do the work: its model session (the image model loaded last,
-remembered across runs, is loaded when none is, after the same memory offer), `backends.image.jobs.run_job` (the PNG with
-its A1111 parameters and the gallery row, exactly as there) and its job lock (a queue
-running there and a picture asked for here take turns on the one engine). The picture is
-stored with the conversation as a "picture" message: the prompt as its text, the PNG as
-its image, the parameters and gallery id in its stats.
+remembered across runs, is loaded when none is, after the same memory offer),
+`backends.image.jobs.run_job` (the PNG with its A1111 parameters and the gallery row, exactly
+as there) and its job lock (a queue running there and a picture asked for here take turns on
+the one engine). The picture is stored with the conversation as a "picture" message: the
+prompt as its text, the PNG as its image, the parameters and gallery id in its stats.
 
 `ChatPictures` is a plain helper the chat screen delegates to, like `AnswerFlow`.
 """
