@@ -313,7 +313,7 @@ class ChatPictures:
         stored = screen.store.messages(conversation)[-1].images
         view.message_id = message_id
         view.images = stored
-        view.stats = stats
+        view._stats = stats  # what a remount (a long chat, scrolled back) rebuilds it from
         await body.show_picture(stored[0] if stored else saved.path, stats)
 
     def attach_last(self) -> None:
