@@ -97,7 +97,7 @@ async def _run(work: Path, args) -> int:  # noqa: ANN001
             if run:
                 images_s.append(time.perf_counter() - start)
 
-            await app.pop_screen()  # back to the chat
+            await pilot.press("f2")  # back to the chat
             await pilot.pause()
             start = time.perf_counter()
             await chat.pictures.run(command)
