@@ -12,7 +12,12 @@ from backends.errors import StorageError
 from backends.store.chat_state import SystemPromptChange
 from backends.store.records import ConversationSummary, StoredMessage
 
-_ROLE_HEADINGS = {"user": "User", "assistant": "Assistant", "system": "System"}
+_ROLE_HEADINGS = {
+    "user": "User",
+    "assistant": "Assistant",
+    "system": "System",
+    "picture": "Picture",
+}
 _FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
 
 
@@ -42,7 +47,7 @@ def render_markdown(
             text = pending.pop(0).text.strip()
             parts += ["## System prompt changed", _closed(text) if text else "_(removed)_"]
         heading = _ROLE_HEADINGS.get(message.role, message.role.title() or "Message")
-        if message.role == "assistant" and message.model_key:
+        if message.role in ("assistant", "picture") and message.model_key:
             heading += f" · {_model(message.model_key, names)}"
         if message.role == "tool":
             parts += _tool_section(message)
@@ -59,6 +64,9 @@ def render_markdown(
             parts.append(
                 f"_Calls `{call.get('name')}` ({call.get('source')}): `{call.get('arguments')}`_"
             )
+        parameters = (message.stats or {}).get("parameters") if message.role == "picture" else None
+        if isinstance(parameters, str) and parameters:  # a picture made with /image: A1111 text
+            parts.append(_closed(f"```text\n{parameters}\n```"))
         if message.stats:
             line = _stats_line(message.stats)
             if line:

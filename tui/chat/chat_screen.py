@@ -27,11 +27,13 @@ from tui.backend_errors import shows_backend_errors
 from tui.chat.answer_flow import AnswerFlow, AnswerUpdated
 from tui.chat.attachment_bar import AttachmentBar
 from tui.chat.conversation_actions import ConversationActions
+from tui.chat.image_command import ChatPictures
 from tui.chat.message_list import MessageList
 from tui.chat.message_view import MessageView, import_renderer
 from tui.chat.model_loader import ModelLoader
 from tui.chat.model_switching import ModelSwitching
 from tui.chat.params_panel import InvalidParam, ParamsPanel
+from tui.chat.picture_message import PictureBody
 from tui.chat.prompt_input import PromptInput
 from tui.chat.status_line import StatusLine
 from tui.chat.tool_rounds import ToolRoundEvent
@@ -71,6 +73,8 @@ class ChatScreen(Screen[None]):
         Binding("alt+a", "read_along", "Read answers aloud", show=False, id="chat.read_along"),
         Binding("f9", "attach_image", "Attach image", show=False, id="chat.attach"),
         Binding("shift+f9", "clear_images", "Remove images", show=False, id="chat.detach"),
+        Binding("shift+f5", "make_picture", "Picture", show=False, id="chat.picture"),
+        Binding("alt+i", "attach_picture", "Attach picture", show=False, id="chat.attach_picture"),
         *[
             Binding(
                 f"alt+{n}",
@@ -104,6 +108,7 @@ class ChatScreen(Screen[None]):
         self.models = ModelSwitching(self)
         self.answers = AnswerFlow(self, self.models.loader, self.models.show_usage)
         self.conversation = ConversationActions(self, self.answers)
+        self.pictures = ChatPictures(self)
         self._panel_auto_hidden = False  # hidden by a shrink; a widening brings it back
         self._draft_timer: Timer | None = None
         self._prompt: PromptInput | None = None  # kept for the draft at unmount
@@ -245,7 +250,8 @@ class ChatScreen(Screen[None]):
     @on(PromptInput.Submitted)
     @shows_backend_errors
     async def _send(self, event: PromptInput.Submitted) -> None:
-        await self.answers.send(event.prompt, event.text)
+        if not await self.pictures.run(event.text):  # /image <prompt>
+            await self.answers.send(event.prompt, event.text)
 
     @on(AnswerUpdated)
     @shows_backend_errors
@@ -276,6 +282,8 @@ class ChatScreen(Screen[None]):
             reading = True
         if cancel_dictation(self):
             pass
+        elif self.pictures.stop():
+            self.status.set_state("cancelling the picture…")
         elif self.answers.stop():
             self.status.set_state("stopping…")
         elif reading:
@@ -388,6 +396,23 @@ class ChatScreen(Screen[None]):
             self.query_one(PromptInput).focus()
 
         self.app.push_screen(AttachImageScreen(warning), attached)
+
+    @shows_backend_errors
+    async def action_make_picture(self) -> None:
+        """shift+F5: a picture of what the prompt says, as /image would make it."""
+        text = self.query_one(PromptInput).text.strip()
+        if not text:
+            self.notify("Write what the picture should show, then shift+F5 (or /image …).")
+            return
+        await self.pictures.run(text if text.startswith("/image") else f"/image {text}")
+
+    def action_attach_picture(self) -> None:
+        """alt+i: attach the newest picture of the chat to the next message."""
+        self.pictures.attach_last()
+
+    @on(PictureBody.AttachRequested)
+    def _attach_picture(self, event: PictureBody.AttachRequested) -> None:
+        self.pictures.attach(event.path)
 
     def action_clear_images(self) -> None:
         self.query_one(AttachmentBar).clear()

@@ -32,6 +32,7 @@ EMPTY_HINT = (
 
 
 UNFINISHED = {"finish_reason": "cancelled"}
+SHOWN_ROLES = ("user", "assistant", "tool", "picture")  # "system" changes live in the export
 """The stats shown for a saved answer that never got its own (cut by quitting)."""
 
 # A reopened conversation mounts the last messages that fill SCREENS_AT_OPEN heights of the
@@ -200,7 +201,7 @@ class MessageList(VerticalScroll):
         app quit or died mid-answer): it is marked "stopped", as Esc would have left it.
         """
         self._names = names or {}
-        shown = [self._kept(m) for m in messages if m.role in ("user", "assistant", "tool")]
+        shown = [self._kept(m) for m in messages if m.role in SHOWN_ROLES]
         self._earlier = shown[: self._window_start(shown)]
         views = [m.view() for m in shown[len(self._earlier) :]]
         for hint in self.query_children(".empty-hint"):

@@ -115,6 +115,14 @@ class MessageView(Vertical):
         self.images = tuple(images)  # stored copies (absolute paths)
 
     def compose(self) -> ComposeResult:
+        if self.role == "picture":  # a picture made with /image (tui/chat/picture_message.py)
+            from tui.chat.picture_message import PictureBody
+
+            model = (self._stats or {}).get("model") or self._title  # as it was when made
+            yield Label(f"Picture · {model}", classes="role")
+            yield PictureBody(self.content, self.images[0] if self.images else None, self._stats)
+            yield Static("", classes="stats")
+            return
         yield Label(self._title, classes="role")
         if self.images:
             from tui.chat.message_images import MessageImages
@@ -215,7 +223,7 @@ class MessageView(Vertical):
         self.set_versions(versions)
 
     def _show_stats_line(self) -> None:
-        parts = [format_stats(self._stats)] if self._stats else []
+        parts = [format_stats(self._stats)] if self._stats and self.role != "picture" else []
         if self._versions is not None:
             shown, total = self._versions.shown, self._versions.total
             parts.append(f"answer {shown} of {total} (← → in an empty prompt)")
