@@ -32,8 +32,8 @@ EMPTY_HINT = (
 
 
 UNFINISHED = {"finish_reason": "cancelled"}
-SHOWN_ROLES = ("user", "assistant", "tool", "picture")  # "system" changes live in the export
 """The stats shown for a saved answer that never got its own (cut by quitting)."""
+SHOWN_ROLES = ("user", "assistant", "tool", "picture")  # "system" changes live in the export
 
 # A reopened conversation mounts the last messages that fill SCREENS_AT_OPEN heights of the
 # list (estimated from their text), at most SHOWN_AT_OPEN of them: there is always
