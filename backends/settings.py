@@ -27,12 +27,14 @@ from backends.base import DEFAULT_IMAGE_MAX_SIDE, GenerationParams, LoadOptions,
 from backends.paths import config_file
 from backends.settings_errors import Loc, SettingsError, SettingsProblem, find_problems
 from backends.settings_sources import deep_update, env_values, read_toml
+from backends.tools.mcp_config import McpServerConfig
 
 if TYPE_CHECKING:  # imported when used: the speech modules are not needed to start
     from backends.speech.protocol import SpeechLoadOptions, TranscribeOptions
 
 __all__ = [
     "ImageSettings",
+    "McpServerEntry",
     "ModelOverrides",
     "SamplingDefaults",
     "ServerEntry",
@@ -40,6 +42,7 @@ __all__ = [
     "SettingsError",
     "SettingsProblem",
     "SpeechSettings",
+    "ToolSettings",
     "load_settings",
     "validated",
 ]
@@ -126,6 +129,9 @@ class ModelOverrides(Struct, kw_only=True):
     """llama.cpp context length."""
     n_gpu_layers: int = -1
     """llama.cpp layers on the GPU; -1 all."""
+    thinking: bool = True
+    """A reasoning model thinks before it answers; false asks it not to, where its chat
+    template (enable_thinking: Qwen3, SmolLM3...) or its server (reasoning effort) allows."""
 
 
 class ImageSettings(Struct, kw_only=True):
@@ -199,6 +205,46 @@ class SpeechSettings(Struct, kw_only=True):
         )
 
 
+class McpServerEntry(Struct, kw_only=True):
+    """An MCP server whose tools the chat model may call: a command (stdio) or a url."""
+
+    name: str
+    """Short name, shown with every call of its tools."""
+    command: str | None = None
+    """Program to run for a stdio server, e.g. "uvx" or "npx"."""
+    args: list[str] = field(default_factory=list)
+    """Its arguments."""
+    env: dict[str, str] = field(default_factory=dict)
+    """Environment variables it needs (it gets a minimal environment besides these)."""
+    url: str | None = None
+    """A streamable-HTTP server's URL instead of a command, e.g. http://127.0.0.1:8000/mcp."""
+    enabled: bool = True
+    """False: keep the entry but do not start it."""
+
+    def to_config(self) -> McpServerConfig:
+        return McpServerConfig(
+            name=self.name,
+            command=self.command,
+            args=tuple(self.args),
+            env=dict(self.env),
+            url=self.url,
+        )
+
+
+class ToolSettings(Struct, kw_only=True):
+    """Tools the chat model may call; every call is shown and asks before it runs."""
+
+    enabled: bool = True
+    """Offer tools to models that can call them."""
+    allowed_folders: list[Path] = field(default_factory=list)
+    """Folders read_file and list_directory may look into (symlinks are resolved first);
+    none: the file tools refuse every path."""
+    max_rounds: Annotated[int, Meta(ge=1, le=50)] = 5
+    """Tool rounds per answer before the app stops the model calling more."""
+    call_timeout_s: Annotated[float, Meta(gt=0.0)] = 30.0
+    """How long a tool call may take before it is given up as hung."""
+
+
 class Settings(Struct, kw_only=True):
     """localai-tui settings. Every field can be set in config.toml or as LOCALAI_TUI_<FIELD>."""
 
@@ -229,6 +275,10 @@ class Settings(Struct, kw_only=True):
     """Hub endpoint (else HF_ENDPOINT)."""
     speech: SpeechSettings = field(default_factory=SpeechSettings)
     """Speech to text (faster-whisper)."""
+    tools: ToolSettings = field(default_factory=ToolSettings)
+    """Tools the chat model may call (the app's own and MCP servers')."""
+    mcp_servers: list[McpServerEntry] = field(default_factory=list)
+    """MCP servers whose tools the chat model may call (needs the `tools` extra)."""
 
     @classmethod
     def from_sources(
@@ -241,6 +291,11 @@ class Settings(Struct, kw_only=True):
         deep_update(merged, from_env)
         deep_update(merged, overrides)
         return validated(cls, merged, where=where, env_sources=env_sources)
+
+    def thinks(self, key: str) -> bool:
+        """Whether the model with this key may think before it answers (see ModelOverrides)."""
+        overrides = self.models.get(key)
+        return overrides.thinking if overrides is not None else True
 
     def load_options_for(self, key: str) -> LoadOptions:
         o = self.models.get(key, ModelOverrides())

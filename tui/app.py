@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     from backends.speech.tts_manager import TtsManager
     from backends.store.conversations import ConversationStore
     from backends.store.gallery import GalleryStore
+    from backends.tasks.session import TaskSession
     from tui.images.gallery_screen import GalleryScreen
     from tui.speech.speech_screen import SpeechScreen
     from tui.widgets.device_gauge import DeviceGauge
@@ -68,6 +69,7 @@ class LocalAIApp(App[None]):
         gauge: DeviceGauge | None = None,
         gallery: GalleryStore | None = None,
         speech: SpeechManager | None = None,
+        tasks: TaskSession | None = None,
         tts: TtsManager | None = None,
     ) -> None:
         super().__init__()
@@ -87,6 +89,9 @@ class LocalAIApp(App[None]):
         self.images = ImageAccess(self, self.settings, gallery)
         self._speech = speech
         self._tts = tts
+        from backends.tasks.session import TaskSession
+
+        self.tasks = tasks or TaskSession()
         from tui.server_access import ServerAccess
 
         self.servers = ServerAccess(self, self.settings)
@@ -146,7 +151,8 @@ class LocalAIApp(App[None]):
         now mounts what that frame did without (device gauge, server boxes, params panel)."""
         from tui.chat.chat_screen import FirstFrameShown
 
-        self.screen_stack[0].post_message(FirstFrameShown())
+        if self._chat is not None:
+            self._chat.post_message(FirstFrameShown())
 
     def on_mount(self) -> None:
         if self.settings.theme in self.available_themes:
@@ -178,6 +184,7 @@ class LocalAIApp(App[None]):
         self.manager.unload()
         if self._speech is not None:
             self._speech.unload()
+        self.tasks.unload()
         if self._tts is not None:
             self._tts.unload()
         self.store.close()
@@ -238,6 +245,8 @@ class LocalAIApp(App[None]):
     def on_download_completed(self, message: DownloadCompleted) -> None:
         from backends.hub.client import default_cache_dir
         from backends.models.cache_inventory import cached_files
+        from backends.tasks.protocol import TASK_INPUTS, canonical_task
+        from backends.tasks.task_detection import saved_tasks
 
         files = cached_files(default_cache_dir(), message.repo_id)
         where = (
@@ -245,6 +254,9 @@ class LocalAIApp(App[None]):
             if "model_index.json" in files
             else "ctrl+o"
         )
+        task = canonical_task(saved_tasks().get(message.repo_id))
+        if task in TASK_INPUTS and "model_index.json" not in files:
+            where = f"{key_display(self, 'app.tasks')} (Tasks, {task}) then ctrl+o"
         self.notify(
             f"{message.repo_id} is downloaded. Pick it with {where}.", title="Download finished"
         )
@@ -276,6 +288,7 @@ class LocalAIApp(App[None]):
         from tui.screens.help import HelpScreen
         from tui.screens.model_picker import ModelPickerScreen
         from tui.speech.speech_screen import SpeechScreen
+        from tui.tasks.tasks_screen import TasksScreen
 
         if isinstance(self.screen, HelpScreen):
             return
@@ -299,6 +312,7 @@ class LocalAIApp(App[None]):
             (titled("images"), ImagesScreen),
             (titled("gallery"), GalleryScreen),
             (titled("speech"), SpeechScreen),
+            (titled("tasks"), TasksScreen),
         ]
         self.push_screen(HelpScreen(sections))
 
