@@ -108,6 +108,8 @@ class ChatScreen(Screen[None]):
 
     def on_mount(self) -> None:
         self.query_one(PromptInput).focus()
+        if self.settings.tts.read_aloud:  # alt+a on from the start
+            self.read_along().enabled = True
         self.call_after_refresh(self._finish_startup)
 
     async def _finish_startup(self) -> None:
@@ -272,13 +274,19 @@ class ChatScreen(Screen[None]):
         self.conversation.copy_code()
 
     def action_push_to_talk(self) -> None:
-        """F8 starts recording; F8 again transcribes into the prompt (Esc cancels)."""
-        from tui.speech.push_to_talk import toggle_dictation
+        """F8 starts recording (stopping any speech); F8 again transcribes into the prompt,
+        sent at once or left to edit (tts.voice_loop_send), and the answer is read aloud."""
+        from tui.speech.voice_loop import push_to_talk
 
-        toggle_dictation(self.app.speech, self.query_one(PromptInput))  # type: ignore[attr-defined]
+        push_to_talk(self)
 
     def action_read_along(self) -> None:
         """alt+a: read every answer aloud as it streams, sentence by sentence (toggle)."""
+        on = self.read_along().toggle()
+        self.notify(f"Reading answers aloud as they stream: {'On' if on else 'Off'} (alt+a).")
+
+    def read_along(self) -> ReadAlong:
+        """The reader of streaming answers (alt+a, the voice loop), made on first use."""
         from backends.errors import BackendError
         from tui.speech.read_along import ReadAlong
 
@@ -292,8 +300,7 @@ class ChatScreen(Screen[None]):
                 self.app.call_from_thread(self.notify, args[0], title=args[1], severity=args[2])
 
             self._read_along = ReadAlong(self.app.tts, report)  # type: ignore[attr-defined]
-        on = self._read_along.toggle()
-        self.notify(f"Reading answers aloud as they stream: {'On' if on else 'Off'} (alt+a).")
+        return self._read_along
 
     def action_read_aloud(self) -> None:
         """alt+r reads the last answer aloud (Esc or alt+r again stops)."""

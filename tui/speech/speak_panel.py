@@ -64,7 +64,8 @@ class SpeakPanel(Vertical):
             yield Label("Voice")
             yield Select[str]([], prompt="the model's default", id="speak-voice", compact=True)
             yield Label("Speed")
-            yield Input("1.0", id="speak-speed", compact=True)
+            speed = self._tts.default_options().speed
+            yield Input(f"{speed:.1f}", id="speak-speed", compact=True)
         yield TextArea(id="speak-text")
         yield Static(
             "Type or paste text, then ctrl+r to hear it (ctrl+s saves a .wav).",

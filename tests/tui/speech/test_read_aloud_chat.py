@@ -29,13 +29,13 @@ ANSWER = ["Hello there. ", "Here is code:\n```\nx = 1. y = 2.\n```\n", "Bye."]
 @pytest.fixture
 def chat_with_tts(
     tmp_path: Path, scripted_engines: dict[str, Script], tiny_kokoro_dir: Path
-) -> Callable[[FakeSoundDevice], LocalAIApp]:
+) -> Callable[..., LocalAIApp]:
     scripted_engines["a"] = Script(tokens=ANSWER)
     models = tmp_path / "models"
     shutil.copytree(tiny_kokoro_dir, models / "my-kokoro")
 
-    def build(device: FakeSoundDevice) -> LocalAIApp:
-        settings = load_settings(model_dirs=[models])
+    def build(device: FakeSoundDevice, **changes: object) -> LocalAIApp:
+        settings = load_settings(model_dirs=[models], **changes)
         return LocalAIApp(
             settings,
             store=ConversationStore(tmp_path / "data" / "conversations.sqlite3"),
@@ -125,3 +125,21 @@ async def test_alt_a_reads_each_answer_as_it_streams(
         expected = ["Hello there.", "Here is code:", "Code block.", "Bye."]
         await until(pilot, lambda: along.spoken == expected, "all read", tries=6000)
         assert len(along.waits_s) == 4 and len(device.outputs) == 4
+
+
+async def test_the_read_aloud_setting_reads_answers_without_alt_a(
+    chat_with_tts: Callable[..., LocalAIApp],
+) -> None:
+    from tui.chat.chat_screen import ChatScreen
+
+    device = FakeSoundDevice(devices=[SPEAKERS])
+    app = chat_with_tts(device, tts={"read_aloud": True})
+    async with app.run_test(size=(120, 40)) as pilot:
+        await ready(app, pilot, "a")
+        await send(app, pilot, "say something")
+        await answered(app, pilot)
+        screen = app.screen
+        assert isinstance(screen, ChatScreen) and screen._read_along is not None
+        along = screen._read_along
+        await until(pilot, lambda: len(along.spoken) == 4, "all read", tries=6000)
+        assert along.spoken[0] == "Hello there." and len(device.outputs) == 4
