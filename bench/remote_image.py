@@ -80,18 +80,18 @@ async def _app(spec, args: argparse.Namespace, root: str) -> tuple[list[float], 
     from backends.settings import load_settings
     from tests.tui.waiting import until
     from tui.app import LocalAIApp
-    from tui.images.images_screen import ImagesScreen
+    from tui.images.image_job_runner import ImageJobRunner
 
     marks: dict[str, float] = {}
     finished = asyncio.Event()  # awaited, not polled: polling would take CPU from the job
-    on_end = ImagesScreen.on_images_screen_job_ended
+    on_end = ImageJobRunner.on_image_job_runner_job_ended
 
     async def ended(self, message):  # noqa: ANN001, ANN202
         marks["ended"] = time.perf_counter()
         await on_end(self, message)
         finished.set()
 
-    ImagesScreen.on_images_screen_job_ended = ended  # type: ignore[method-assign]
+    ImageJobRunner.on_image_job_runner_job_ended = ended  # type: ignore[method-assign]
     settings = load_settings()
     settings.images.renderer = "halfcell"
     settings.images.live_preview = not args.no_live_preview
@@ -127,7 +127,7 @@ async def _app(spec, args: argparse.Namespace, root: str) -> tuple[list[float], 
                     times.append(marks["ended"] - started)
                 await until(pilot, lambda: screen.last_saved is not None, "saved", tries=100000)
     finally:
-        ImagesScreen.on_images_screen_job_ended = on_end  # type: ignore[method-assign]
+        ImageJobRunner.on_image_job_runner_job_ended = on_end  # type: ignore[method-assign]
     return bare, times
 
 

@@ -12,7 +12,10 @@ same rules: nothing from the network, the real screens driven with Pilot.
   in two parts, joined here) transcribing an espeak-ng WAV (`apt-get install espeak-ng sox`);
   without them the tiny random Whisper from tests/fixtures stands in (its words are noise).
 - chat-image: a picture drawn here, attached with F9 and answered by the local stand-in
-  server (a fixed reply: the picture shows the thumbnail and the flow, not a vision model).
+  server with a fixed, scripted reply: the picture shows the thumbnail and the flow, not a
+  vision model. The model is named "scripted-reply (stand-in)" so the answer and its
+  timings (the stand-in streams at once: TTFT 0.00 s, hundreds of tok/s) do not read as a
+  real model's.
 - crash: the tests' hosted engine that kills its own host with SIGILL mid-answer, as
   llama.cpp does on a VM that reports AMX but faults (tests/fixtures/host_engines.py).
 """
@@ -45,6 +48,8 @@ SPOKEN = (
     "You can copy the text, save it as a file, or send it to the chat.",
 )
 CHAT_IMAGE_QUESTION = "What is in this picture?"
+# Not a real model's name: the reply below is scripted, and so are its timings.
+CHAT_IMAGE_MODEL = "scripted-reply (stand-in)"
 CHAT_IMAGE_REPLY = (
     "A sunset over the sea: an orange sun sits low above dark blue water, under a sky "
     "that fades from yellow to purple. There are no people or boats in the picture."
@@ -277,8 +282,10 @@ async def scene_chat_image(stage: Stage) -> None:
     picture = _sunset(shots.WORK / "Pictures" / "sunset.png")
     server = stage.server
     server.knobs.reply = CHAT_IMAGE_REPLY
+    models = list(server.knobs.models)
+    server.knobs.models = [*models, CHAT_IMAGE_MODEL]
     config = stage.settings.servers[0].to_config()
-    spec = server.spec_for(config, shots.SERVER_MODELS[0])
+    spec = server.spec_for(config, CHAT_IMAGE_MODEL)
     app = stage.make_app(spec)
     try:
         async with app.run_test(size=shots.size(shots.BIG), notifications=True) as pilot:
@@ -297,6 +304,7 @@ async def scene_chat_image(stage: Stage) -> None:
             shots.save(app, "chat-image")
     finally:
         server.knobs.reply = None
+        server.knobs.models = models
 
 
 # -- an engine host that dies of SIGILL -----------------------------------------------------

@@ -29,11 +29,12 @@ from backends.image.diffusers_pipeline import (
     import_runtime,
     place_pipeline,
     resolve_pipeline_dir,
-    scheduler_classes,
     set_cpu_threads,
+    usable_samplers,
     warm_runtime,
 )
 from backends.image.latent_preview import latent_preview, wants_preview
+from backends.image.lora_file import checked_lora
 from backends.image.protocol import (
     GenerationCancelled,
     ImageCapabilities,
@@ -43,6 +44,7 @@ from backends.image.protocol import (
     ImageResult,
     ImageStep,
 )
+from backends.image.samplers import MIN_STEPS, a1111_sampler, diffusers_scheduler_name
 
 if TYPE_CHECKING:
     from PIL.Image import Image
@@ -66,6 +68,8 @@ class DiffusersEngine:
         self._device = "cpu"
         self._lora: tuple[str, float] | None = None
         self._default_scheduler: Any = None
+        self._samplers: dict[str, tuple[Any, dict[str, Any]]] = {}
+        self._sampler: str | None = None  # the A1111 name swapped in, None: the model's own
         self._lock = threading.Lock()
 
     @classmethod
@@ -126,6 +130,8 @@ class DiffusersEngine:
         pipe.set_progress_bar_config(disable=True)
         self._pipe = pipe
         self._default_scheduler = pipe.scheduler
+        self._samplers = usable_samplers(pipe)
+        self._sampler = None
         self._device = device
         self._model_name = spec.name
         if cancel is not None and cancel.is_set():
@@ -148,7 +154,7 @@ class DiffusersEngine:
         return ImageCapabilities(
             negative_prompt="negative_prompt" in params,
             cfg="guidance_scale" in params,
-            schedulers=tuple(scheduler_classes(pipe)),
+            schedulers=tuple(self._samplers),
             lora=hasattr(pipe, "load_lora_weights"),
             image_to_image=self._img2img_supported(pipe),
             size_multiple=max(multiple, 8),
@@ -182,7 +188,10 @@ class DiffusersEngine:
             raise GenerationError("An image is being made. Wait for it or cancel it.")
         stop = threading.Event()
         try:
-            runner = self._prepare(pipe, request)
+            try:
+                runner = self._prepare(pipe, request)
+            except Exception as error:  # a scheduler or LoRA the runtime chokes on
+                raise self._generation_error(error) from error
             yield from self._run(runner, request, cancel, stop)
         finally:
             stop.set()
@@ -190,16 +199,27 @@ class DiffusersEngine:
 
     def _prepare(self, pipe: Any, request: ImageRequest) -> Any:
         """The pipeline for this request: scheduler, LoRA, and img2img when it has a start image."""
-        classes = scheduler_classes(pipe)
-        if request.scheduler and request.scheduler not in classes:
-            raise UnsupportedOption(
-                f"This model cannot use the scheduler {request.scheduler}. Pick one of: "
-                f"{', '.join(classes)}."
-            )
-        if request.scheduler and request.scheduler != type(pipe.scheduler).__name__:
-            pipe.scheduler = classes[request.scheduler].from_config(pipe.scheduler.config)
-        elif not request.scheduler and pipe.scheduler is not self._default_scheduler:
+        if request.scheduler:
+            name = a1111_sampler(request.scheduler)
+            if name not in self._samplers:
+                raise UnsupportedOption(
+                    f"This model cannot use the sampler {request.scheduler}. Pick one of: "
+                    f"{', '.join(self._samplers) or 'the model default'}."
+                )
+            if name != self._sampler:
+                cls, extra = self._samplers[name]
+                pipe.scheduler = cls.from_config(self._default_scheduler.config, **extra)
+                self._sampler = name
+        elif self._sampler is not None:
             pipe.scheduler = self._default_scheduler
+            self._sampler = None
+        sampler = diffusers_scheduler_name(pipe.scheduler)
+        fewest = MIN_STEPS.get(sampler, 1)
+        if request.steps < fewest and not request.init_image:
+            raise UnsupportedOption(
+                f"The {sampler} sampler needs at least {fewest} steps. Set Steps to {fewest} "
+                "or more, or pick another sampler."
+            )
         self._set_lora(pipe, request)
         if not request.init_image:
             return pipe
@@ -226,9 +246,7 @@ class DiffusersEngine:
             return
         if not hasattr(pipe, "load_lora_weights"):
             raise UnsupportedOption(f"{type(pipe).__name__} does not take LoRA files here.")
-        lora = Path(wanted[0]).expanduser()
-        if not lora.is_file():
-            raise ModelNotFound(f"No LoRA file at {lora}. Check the path.")
+        lora = checked_lora(wanted[0])
         try:
             pipe.load_lora_weights(str(lora), adapter_name="user")
             pipe.set_adapters(["user"], adapter_weights=[wanted[1]])
@@ -291,7 +309,7 @@ class DiffusersEngine:
                 yield ImageResult(
                     image=image,
                     request=request,
-                    sampler=type(runner.scheduler).__name__,
+                    sampler=diffusers_scheduler_name(runner.scheduler),
                     total_s=time.perf_counter() - started,
                     steps_per_s=last_rate,
                 )
@@ -341,8 +359,11 @@ class DiffusersEngine:
                 "The image did not fit in memory. Make it smaller, use fewer images at once, "
                 "or turn on a memory saver (images.memory_saver) on a GPU."
             )
-        first = str(error).splitlines()[0] if str(error) else type(error).__name__
-        return GenerationError(f"diffusers failed while making the image: {first}.")
+        first = str(error).splitlines()[0][:200] if str(error) else type(error).__name__
+        return GenerationError(
+            f"diffusers could not make this image ({first}). Try the model's default "
+            "sampler, another size or fewer steps; the engine log has the details."
+        )
 
     # -- unload ----------------------------------------------------------------------------
 
@@ -352,6 +373,7 @@ class DiffusersEngine:
         self._pipe = None
         self._img2img = None
         self._default_scheduler = None
+        self._samplers, self._sampler = {}, None
         self._lora = None
         release_freed_memory()
         try:

@@ -1,6 +1,6 @@
 """Finding and building a diffusers pipeline: the runtime import, the folder (a path or a
 cached repo), the pipeline itself (a GGUF transformer placed in its base pipeline), its device
-and memory savers, and the schedulers it can swap in. The engine (diffusers_engine.py) runs it.
+and memory savers, and the samplers it can use. The engine (diffusers_engine.py) runs it.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from typing import Any
 from backends.errors import ModelNotFound
 from backends.image.diffusers_errors import gguf_mismatch, pipeline_class
 from backends.image.protocol import ImageLoadOptions
+from backends.image.samplers import DIFFUSERS_SAMPLERS
 from backends.registry import missing_runtime
 
 log = logging.getLogger(__name__)
@@ -101,14 +102,48 @@ def resolve_pipeline_dir(location: str, *, what: str = "The image model") -> Pat
     )
 
 
-def scheduler_classes(pipe: Any) -> dict[str, Any]:
-    """The schedulers this pipeline can swap in, by class name (stubs for missing extras out)."""
-    current = type(pipe.scheduler)
-    found = {current.__name__: current}
+def usable_samplers(pipe: Any) -> dict[str, tuple[Any, dict[str, Any]]]:
+    """The samplers this pipeline can use, by A1111 name: (scheduler class, config overrides).
+
+    Only classes the pipeline's scheduler lists as compatible (stubs for missing extras out),
+    and only those that survive two steps on a tiny tensor: some "compatible" classes fail
+    every job (EDMEulerScheduler raised a TypeError on SD 1.5 configs)."""
+    import diffusers
+
+    compatible = {type(pipe.scheduler).__name__}
     for cls in getattr(pipe.scheduler, "compatibles", []) or []:
         if "dummy" not in cls.__module__:
-            found.setdefault(cls.__name__, cls)
+            compatible.add(cls.__name__)
+    found: dict[str, tuple[Any, dict[str, Any]]] = {}
+    for name, (cls_name, extra) in DIFFUSERS_SAMPLERS.items():
+        cls = getattr(diffusers, cls_name, None)
+        if cls is not None and cls_name in compatible and _steps_cleanly(cls, pipe, extra):
+            found[name] = (cls, extra)
     return found
+
+
+def _steps_cleanly(cls: Any, pipe: Any, extra: dict[str, Any]) -> bool:
+    import warnings
+
+    import torch
+
+    with warnings.catch_warnings():  # old schedulers warn about numpy 2 thousands of times
+        warnings.simplefilter("ignore")
+        return _probe(cls, pipe, extra, torch)
+
+
+def _probe(cls: Any, pipe: Any, extra: dict[str, Any], torch: Any) -> bool:
+    try:
+        scheduler = cls.from_config(pipe.scheduler.config, **extra)
+        scheduler.set_timesteps(4)
+        sample = torch.zeros(1, 4, 8, 8)
+        for timestep in scheduler.timesteps[:2]:
+            scaled = scheduler.scale_model_input(sample, timestep)
+            sample = scheduler.step(torch.zeros_like(scaled), timestep, sample).prev_sample
+    except Exception as error:  # any failure here would fail every job: do not offer it
+        log.info("sampler %s not offered: %s", cls.__name__, error)
+        return False
+    return True
 
 
 def build_pipeline(folder: Path, gguf: str | None, dtype: Any) -> Any:

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
+from backends.errors import BackendError, GenerationError
 from backends.image.outputs import save_result
 from backends.image.protocol import (
     GenerationCancelled,
@@ -112,15 +113,45 @@ def run_job(
     outputs_dir: Path,
     gallery: GalleryStore,
     on_step: Callable[[ImageStep], None],
+    on_image: Callable[[ImageResult], None] | None = None,
+    model_hash: str | None = None,
 ) -> JobOutcome:
-    """Make the job's image and save it (PNG + gallery row); GenerationCancelled if stopped."""
-    for event in engine.generate(job.request, job.cancel):
-        if isinstance(event, ImageStep):
-            job.last_step = event
-            on_step(event)
-        elif isinstance(event, ImageResult):
-            if job.cancel.is_set():  # cancelled after the last step: still nothing saved
-                raise GenerationCancelled("The image was cancelled; nothing was saved.")
-            saved = save_result(event, model=model, outputs_dir=outputs_dir, gallery=gallery)
-            return JobOutcome(event, saved)
+    """Make the job's image and save it (PNG + gallery row); GenerationCancelled if stopped.
+
+    `on_image` gets the finished picture before it is saved, so a screen can show it while
+    the PNG is encoded and written (measured: the save was most of the time from the last
+    step to the picture). Any failure comes out as a BackendError with a sentence."""
+    try:
+        for event in engine.generate(job.request, job.cancel):
+            if isinstance(event, ImageStep):
+                job.last_step = event
+                on_step(event)
+            elif isinstance(event, ImageResult):
+                if job.cancel.is_set():  # cancelled after the last step: still nothing saved
+                    raise GenerationCancelled("The image was cancelled; nothing was saved.")
+                if on_image is not None:
+                    on_image(event)
+                saved = save_result(
+                    event,
+                    model=model,
+                    outputs_dir=outputs_dir,
+                    gallery=gallery,
+                    model_hash=model_hash,
+                )
+                return JobOutcome(event, saved)
+    except BackendError:
+        raise
+    except Exception as error:  # an engine bug must reach the user as a sentence
+        raise engine_failure(error) from error
     raise GenerationCancelled("The engine stopped without an image; nothing was saved.")
+
+
+def engine_failure(error: BaseException) -> GenerationError:
+    """What an unexpected engine exception means to the user (no raw TypeError)."""
+    detail = str(error).splitlines()[0][:200] if str(error) else ""
+    what = f" ({detail})" if detail else ""
+    return GenerationError(
+        f"The image engine failed on this request{what}. Try the model's default sampler, "
+        "a smaller size or fewer steps; the engine log in the data folder has the details.",
+        title="Image failed",
+    )

@@ -6,6 +6,7 @@ import time
 from pathlib import Path
 
 from backends.errors import StorageError
+from backends.image.model_hash import lora_hash
 from backends.image.png_metadata import format_parameters, save_png
 from backends.image.protocol import ImageResult
 from backends.store.gallery import GalleryImage, GalleryStore
@@ -25,11 +26,22 @@ def next_png_path(folder: Path, seed: int, when: float | None = None) -> Path:
 
 
 def save_result(
-    result: ImageResult, *, model: str, outputs_dir: Path, gallery: GalleryStore
+    result: ImageResult,
+    *,
+    model: str,
+    outputs_dir: Path,
+    gallery: GalleryStore,
+    model_hash: str | None = None,
 ) -> GalleryImage:
     """Write the PNG (A1111 `parameters` chunk) and its gallery row; return the row."""
     request = result.request
-    parameters = format_parameters(request, sampler=result.sampler, model=model)
+    parameters = format_parameters(
+        request,
+        sampler=result.sampler,
+        model=model,
+        model_hash=model_hash,
+        lora_hash=lora_hash(request.lora) if request.lora else None,
+    )
     path = next_png_path(outputs_dir, request.seed)
     try:
         save_png(result.image, path, parameters)

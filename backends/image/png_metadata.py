@@ -4,9 +4,14 @@ A1111, Forge, ComfyUI's loaders, InvokeAI's importer and civitai all read this c
 
     a lighthouse at dusk
     Negative prompt: blurry
-    Steps: 20, Sampler: Euler, CFG scale: 7, Seed: 42, Size: 512x512, Model: sd-turbo
+    a lighthouse at dusk <lora:film-grain:0.8>
+    Negative prompt: blurry
+    Steps: 20, Sampler: Euler a, CFG scale: 7, Seed: 42, Size: 512x512, Model hash: 6ce0161689,
+    Model: sd-turbo, Lora hashes: "film-grain: 4a3d2e1f0b9c"
 
-The last line is comma-separated `Key: value` pairs; a value with a comma is quoted.
+(the last two lines are one.) The last line is comma-separated `Key: value` pairs; a value
+with a comma or a colon is quoted. A LoRA goes in the prompt as `<lora:name:weight>`, as A1111
+writes it; `Model hash` and `Lora hashes` are A1111's short sha256s (model_hash.py).
 """
 
 from __future__ import annotations
@@ -19,44 +24,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from backends.image.protocol import ImageRequest
+from backends.image.samplers import a1111_sampler
 
 if TYPE_CHECKING:
     from PIL.Image import Image
 
 PARAMETERS_KEY = "parameters"
-
-# Scheduler / sampler names as A1111 writes them, so other tools read ours (and we theirs).
-A1111_SAMPLERS = {
-    "DDIMScheduler": "DDIM",
-    "EulerDiscreteScheduler": "Euler",
-    "EulerAncestralDiscreteScheduler": "Euler a",
-    "DPMSolverMultistepScheduler": "DPM++ 2M",
-    "DPMSolverSinglestepScheduler": "DPM++ SDE",
-    "KDPM2DiscreteScheduler": "DPM2",
-    "KDPM2AncestralDiscreteScheduler": "DPM2 a",
-    "HeunDiscreteScheduler": "Heun",
-    "LMSDiscreteScheduler": "LMS",
-    "PNDMScheduler": "PLMS",
-    "UniPCMultistepScheduler": "UniPC",
-    "DEISMultistepScheduler": "DEIS",
-    "LCMScheduler": "LCM",
-    "DDPMScheduler": "DDPM",
-    "FlowMatchEulerDiscreteScheduler": "Euler",
-    "euler_a": "Euler a",
-    "euler": "Euler",
-    "heun": "Heun",
-    "dpm2": "DPM2",
-    "dpm++2s_a": "DPM++ 2S a",
-    "dpm++2m": "DPM++ 2M",
-    "dpm++2mv2": "DPM++ 2M v2",
-    "lcm": "LCM",
-}
-
-
-def a1111_sampler(name: str) -> str:
-    """The A1111 name of a diffusers scheduler class or a stable-diffusion.cpp sampler."""
-    return A1111_SAMPLERS.get(name, name)
-
 
 _PAIR = re.compile(r'\s*([\w ]+):\s*("(?:\\.|[^\\"])*"|[^,]*)(?:,|$)')
 
@@ -71,9 +44,20 @@ def _number(value: float) -> str:
     return f"{value:g}"
 
 
-def format_parameters(request: ImageRequest, *, sampler: str, model: str) -> str:
+def format_parameters(
+    request: ImageRequest,
+    *,
+    sampler: str,
+    model: str,
+    model_hash: str | None = None,
+    lora_hash: str | None = None,
+) -> str:
     """The A1111 text for one image."""
-    lines = [request.prompt]
+    prompt = request.prompt
+    lora = Path(request.lora).stem if request.lora else None
+    if lora:
+        prompt = f"{prompt} <lora:{lora}:{_number(request.lora_weight)}>"
+    lines = [prompt]
     if request.negative_prompt:
         lines.append(f"Negative prompt: {request.negative_prompt}")
     fields = [
@@ -82,14 +66,19 @@ def format_parameters(request: ImageRequest, *, sampler: str, model: str) -> str
         ("CFG scale", _number(request.cfg_scale)),
         ("Seed", str(request.seed)),
         ("Size", f"{request.width}x{request.height}"),
-        ("Model", model),
     ]
+    if model_hash:
+        fields.append(("Model hash", model_hash))
+    fields.append(("Model", model))
     if request.init_image:
         fields.append(("Denoising strength", _number(request.strength)))
-    if request.lora:
-        fields.append(("Lora", f"{Path(request.lora).name}:{_number(request.lora_weight)}"))
+    if lora and lora_hash:
+        fields.append(("Lora hashes", f"{lora}: {lora_hash}"))
     lines.append(", ".join(f"{key}: {_quote(value)}" for key, value in fields))
     return "\n".join(lines)
+
+
+_LORA_TAG = re.compile(r"\s*<lora:([^:>]+):([^>]*)>")
 
 
 def parse_parameters(text: str) -> dict[str, str]:
@@ -130,6 +119,15 @@ def request_from_parameters(text: str, base: ImageRequest | None = None) -> Imag
         "prompt": fields["Prompt"],
         "negative_prompt": fields["Negative prompt"],
     }
+    loras = _LORA_TAG.findall(fields["Prompt"])
+    if loras:  # A1111 keeps LoRAs in the prompt: the form has its own field for one
+        changes["prompt"] = _LORA_TAG.sub("", fields["Prompt"]).strip()
+        name, weight = loras[0]
+        changes["lora"] = name
+        try:
+            changes["lora_weight"] = float(weight)
+        except ValueError:
+            pass
     if fields.get("Sampler"):
         changes["scheduler"] = fields["Sampler"]  # an A1111 name: the form maps it back
     try:

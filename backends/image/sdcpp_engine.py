@@ -31,6 +31,7 @@ from backends.errors import (
     UnsupportedModel,
     UnsupportedOption,
 )
+from backends.image.lora_file import checked_lora
 from backends.image.protocol import (
     GenerationCancelled,
     ImageCapabilities,
@@ -40,9 +41,9 @@ from backends.image.protocol import (
     ImageResult,
     ImageStep,
 )
+from backends.image.samplers import SDCPP_SAMPLERS, a1111_sampler
 from backends.registry import missing_runtime
 
-SAMPLERS = ("euler_a", "euler", "heun", "dpm2", "dpm++2s_a", "dpm++2m", "dpm++2mv2", "lcm")
 SIZE_MULTIPLE = 64
 
 
@@ -178,7 +179,7 @@ class StableDiffusionCppEngine:
         return ImageCapabilities(
             negative_prompt=True,
             cfg=True,
-            schedulers=SAMPLERS,
+            schedulers=tuple(SDCPP_SAMPLERS),
             lora=True,
             image_to_image=True,
             size_multiple=SIZE_MULTIPLE,
@@ -239,7 +240,7 @@ class StableDiffusionCppEngine:
                 yield ImageResult(
                     image=value,
                     request=request,
-                    sampler=request.scheduler or "default",
+                    sampler=a1111_sampler(request.scheduler) if request.scheduler else "default",
                     total_s=time.perf_counter() - started,
                     steps_per_s=rate,
                 )
@@ -254,9 +255,7 @@ class StableDiffusionCppEngine:
         against the real signature)."""
         prompt = request.prompt
         if request.lora:
-            lora = Path(request.lora).expanduser()
-            if not lora.is_file():
-                raise ModelNotFound(f"No LoRA file at {lora}. Check the path.")
+            lora = checked_lora(request.lora)
             prompt += f" <lora:{lora.stem}:{request.lora_weight:g}>"
         kwargs: dict[str, Any] = {
             "prompt": prompt,
@@ -269,12 +268,13 @@ class StableDiffusionCppEngine:
             "progress_callback": on_progress,
         }
         if request.scheduler:
-            if request.scheduler not in SAMPLERS:
+            method = SDCPP_SAMPLERS.get(a1111_sampler(request.scheduler))
+            if method is None:
                 raise UnsupportedOption(
                     f"stable-diffusion.cpp has no sampler {request.scheduler}. Pick one of: "
-                    f"{', '.join(SAMPLERS)}."
+                    f"{', '.join(SDCPP_SAMPLERS)}."
                 )
-            kwargs["sample_method"] = request.scheduler
+            kwargs["sample_method"] = method
         if request.init_image:
             from PIL import Image
 

@@ -24,7 +24,8 @@ from tui.widgets.image_preview import ImagePreview, Renderer
 if TYPE_CHECKING:
     from PIL.Image import Image as PILImage
 
-THUMB_COLUMNS = 4
+MAX_THUMB_COLUMNS = 4
+CARD_MIN_WIDTH = 24  # cells: room for a thumbnail and two lines of its prompt
 MAX_THUMBS = 48
 
 
@@ -54,7 +55,7 @@ class GalleryCard(Vertical, can_focus=True):
         background: $boost;
     }
     GalleryCard > ImagePreview { height: 1fr; }
-    GalleryCard > .card-caption { height: 1; color: $text-muted; }
+    GalleryCard > .card-caption { height: 2; color: $text-muted; }
     """
 
     def __init__(self, image: GalleryImage, renderer: Renderer) -> None:
@@ -65,7 +66,9 @@ class GalleryCard(Vertical, can_focus=True):
     def compose(self) -> ComposeResult:
         yield ImagePreview("(file missing)", renderer=self._renderer)
         prompt = " ".join(self.image.prompt.split())
-        yield Static(prompt[:60], classes="card-caption", markup=False)
+        caption = Static(prompt, classes="card-caption", markup=False)
+        caption.tooltip = prompt  # the whole prompt; the details pane has it too
+        yield caption
 
     async def on_mount(self) -> None:
         thumb = load_thumbnail(self.image.path)
@@ -110,8 +113,8 @@ class GalleryScreen(Screen[tuple[str, GalleryImage] | None]):
         Binding("slash", "search", "Search", id="gallery.search"),
         Binding("left", "move(-1)", "Move", show=False, id="gallery.left"),
         Binding("right", "move(1)", "Move", show=False, id="gallery.right"),
-        Binding("up", f"move(-{THUMB_COLUMNS})", "Move", show=False, id="gallery.up"),
-        Binding("down", f"move({THUMB_COLUMNS})", "Move", show=False, id="gallery.down"),
+        Binding("up", "move_row(-1)", "Move", show=False, id="gallery.up"),
+        Binding("down", "move_row(1)", "Move", show=False, id="gallery.down"),
     ]
 
     DEFAULT_CSS = f"""
@@ -119,7 +122,7 @@ class GalleryScreen(Screen[tuple[str, GalleryImage] | None]):
     GalleryScreen #gallery-search {{ height: 1; margin: 0 1; }}
     GalleryScreen #gallery-body {{ height: 1fr; }}
     GalleryScreen #gallery-grid {{
-        grid-size: {THUMB_COLUMNS};
+        grid-size: {MAX_THUMB_COLUMNS};
         grid-rows: 12;
         grid-gutter: 0 1;
         height: auto;
@@ -140,6 +143,7 @@ class GalleryScreen(Screen[tuple[str, GalleryImage] | None]):
         self.gallery = gallery
         self.renderer = renderer
         self.images: list[GalleryImage] = []
+        self.columns = MAX_THUMB_COLUMNS
 
     def compose(self) -> ComposeResult:
         yield Input(placeholder="/ search prompts", id="gallery-search", compact=True)
@@ -187,6 +191,18 @@ class GalleryScreen(Screen[tuple[str, GalleryImage] | None]):
 
     def action_search(self) -> None:
         self.query_one("#gallery-search", Input).focus()
+
+    def on_resize(self) -> None:
+        """As many columns as keep each card CARD_MIN_WIDTH wide (captions were cut at ~16
+        characters with four columns at 120 columns, worse at 80)."""
+        width = self.query_one("#gallery-scroll").size.width
+        columns = max(1, min(MAX_THUMB_COLUMNS, width // CARD_MIN_WIDTH))
+        if columns != self.columns:
+            self.columns = columns
+            self.query_one("#gallery-grid", Grid).styles.grid_size_columns = columns
+
+    def action_move_row(self, rows: int) -> None:
+        self.action_move(rows * self.columns)
 
     def action_move(self, delta: int) -> None:
         cards = list(self.query(GalleryCard))

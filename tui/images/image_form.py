@@ -1,7 +1,8 @@
 """The image form: prompt, negative, steps, CFG, seed, size, scheduler, batch, LoRA, start image.
 
-`read()` checks every value (sizes against the model's multiple rule) and raises ValueError
-with a sentence the user can act on; `fill()` puts a past request back ("reuse parameters").
+`read()` checks every value (sizes against the model's multiple rule, the LoRA file) and
+raises `FormProblem` with a sentence the user can act on and the field to fix; `fill()` puts a
+past request back ("reuse parameters"). A LoRA path is checked as soon as it is entered.
 Fields the loaded model cannot use are disabled, from its capability flags.
 """
 
@@ -11,10 +12,12 @@ import random
 from dataclasses import dataclass
 from pathlib import Path
 
+from textual import on
 from textual.app import ComposeResult
 from textual.containers import Horizontal, VerticalScroll
 from textual.widgets import Input, Label, Select, Static, TextArea
 
+from backends.image.lora_file import lora_problem
 from backends.image.protocol import ImageCapabilities, ImageRequest, check_size
 
 SEED_MODES = [("random", "random"), ("fixed", "fixed"), ("reuse last", "reuse")]
@@ -42,23 +45,31 @@ class FormValues:
     batch: int
 
 
-def _int(raw: str, label: str, low: int, high: int) -> int:
+class FormProblem(ValueError):
+    """A value the form cannot use: the sentence to show and the field to put the cursor in."""
+
+    def __init__(self, message: str, field: str) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+def _int(raw: str, label: str, low: int, high: int, field: str) -> int:
     try:
         value = int(raw.strip())
     except ValueError:
-        raise ValueError(f"{label} must be a whole number ({low}-{high}).") from None
+        raise FormProblem(f"{label} must be a whole number ({low}-{high}).", field) from None
     if not low <= value <= high:
-        raise ValueError(f"{label} must be between {low} and {high}; it is {value}.")
+        raise FormProblem(f"{label} must be between {low} and {high}; it is {value}.", field)
     return value
 
 
-def _float(raw: str, label: str, low: float, high: float) -> float:
+def _float(raw: str, label: str, low: float, high: float, field: str) -> float:
     try:
         value = float(raw.strip())
     except ValueError:
-        raise ValueError(f"{label} must be a number ({low:g}-{high:g}).") from None
+        raise FormProblem(f"{label} must be a number ({low:g}-{high:g}).", field) from None
     if not low <= value <= high:
-        raise ValueError(f"{label} must be between {low:g} and {high:g}; it is {value:g}.")
+        raise FormProblem(f"{label} must be between {low:g} and {high:g}; it is {value:g}.", field)
     return value
 
 
@@ -110,11 +121,11 @@ class ImageForm(VerticalScroll):
             yield Label("LoRA", classes="row-label")
             yield Input("", id="image-lora", compact=True, placeholder="file.safetensors")
             yield Input("1.0", type="number", id="image-lora-weight", compact=True)
+        yield Static("", id="image-lora-note", markup=False)
         with Horizontal(classes="field-row"):
             yield Label("Start", classes="row-label")
             yield Static("none (text to image)", id="image-start", markup=False)
             yield Input("0.6", type="number", id="image-strength", compact=True)
-        yield Static("", id="image-form-error", markup=False)
 
     def on_mount(self) -> None:
         self.set_capabilities(self._caps)
@@ -175,29 +186,34 @@ class ImageForm(VerticalScroll):
         """The form as a request template; ValueError with a clear sentence when invalid."""
         prompt = self.query_one("#image-prompt", TextArea).text.strip()
         if not prompt:
-            raise ValueError("Write a prompt first (what the picture should show).")
-        steps = _int(self.query_one("#image-steps", Input).value, "Steps", 1, 500)
-        cfg = _float(self.query_one("#image-cfg", Input).value or "0", "CFG", 0.0, 50.0)
-        width = _int(self.query_one("#image-width", Input).value, "Width", 8, 8192)
-        height = _int(self.query_one("#image-height", Input).value, "Height", 8, 8192)
+            raise FormProblem(
+                "Write a prompt first (what the picture should show).", "image-prompt"
+            )
+
+        def value(field: str) -> str:
+            return self.query_one(f"#{field}", Input).value
+
+        steps = _int(value("image-steps"), "Steps", 1, 500, "image-steps")
+        cfg = _float(value("image-cfg") or "0", "CFG", 0.0, 50.0, "image-cfg")
+        width = _int(value("image-width"), "Width", 8, 8192, "image-width")
+        height = _int(value("image-height"), "Height", 8, 8192, "image-height")
         problem = check_size(width, height, self._caps.size_multiple)
         if problem:
-            raise ValueError(problem)
-        batch = _int(self.query_one("#image-batch", Input).value, "Batch count", 1, 100)
+            raise FormProblem(problem, "image-height" if "Height" in problem else "image-width")
+        batch = _int(value("image-batch"), "Batch count", 1, 100, "image-batch")
         mode = str(self.query_one("#image-seed-mode", Select).value)
         seed = 0
         if mode == "fixed":
-            seed = _int(self.query_one("#image-seed", Input).value, "Seed", 0, MAX_SEED)
+            seed = _int(value("image-seed"), "Seed", 0, MAX_SEED, "image-seed")
         scheduler = str(self.query_one("#image-scheduler", Select).value)
-        lora = self.query_one("#image-lora", Input).value.strip() or None
+        lora = value("image-lora").strip() or None
         if lora and not self._caps.lora:
             lora = None
-        lora_weight = _float(
-            self.query_one("#image-lora-weight", Input).value or "1", "LoRA weight", -5.0, 5.0
-        )
-        strength = _float(
-            self.query_one("#image-strength", Input).value or "0.6", "Strength", 0.01, 1.0
-        )
+        if lora and (problem := lora_problem(lora)):
+            raise FormProblem(problem, "image-lora")
+        weight = value("image-lora-weight") or "1"
+        lora_weight = _float(weight, "LoRA weight", -5.0, 5.0, "image-lora-weight")
+        strength = _float(value("image-strength") or "0.6", "Strength", 0.01, 1.0, "image-strength")
         negative = self.query_one("#image-negative", TextArea).text.strip()
         request = ImageRequest(
             prompt=prompt,
@@ -227,8 +243,14 @@ class ImageForm(VerticalScroll):
         seed.value = str(request.seed)
         self.query_one("#image-width", Input).value = str(request.width)
         self.query_one("#image-height", Input).value = str(request.height)
+        if request.lora and self._caps.lora:  # a name from `<lora:name:weight>`
+            field = self.query_one("#image-lora", Input)
+            if Path(field.value.strip()).stem != Path(request.lora).stem:
+                field.value = request.lora  # the note below says to give its path
+            self.query_one("#image-lora-weight", Input).value = f"{request.lora_weight:g}"
+            self._check_lora()
         if request.scheduler:  # an A1111 sampler name, or one of ours
-            from backends.image.png_metadata import a1111_sampler
+            from backends.image.samplers import a1111_sampler
 
             wanted = a1111_sampler(request.scheduler)
             match = [n for n in self._caps.schedulers if a1111_sampler(n) == wanted]
@@ -237,8 +259,24 @@ class ImageForm(VerticalScroll):
         if request.init_image is not None:
             self.query_one("#image-strength", Input).value = f"{request.strength:g}"
 
-    def show_error(self, text: str) -> None:
-        self.query_one("#image-form-error", Static).update(text)
+    # -- the LoRA path, checked when entered ------------------------------------------------
+
+    @on(Input.Submitted, "#image-lora")
+    @on(Input.Blurred, "#image-lora")
+    def _check_lora(self) -> None:
+        lora = self.query_one("#image-lora", Input).value.strip()
+        problem = lora_problem(lora) if lora else None
+        note = self.query_one("#image-lora-note", Static)
+        note.update(problem or "")
+        note.display = bool(problem)
+        if problem:
+            self.notify(problem, title="LoRA not found", severity="warning")
+
+    @on(Input.Changed, "#image-lora")
+    def _lora_edited(self) -> None:
+        note = self.query_one("#image-lora-note", Static)
+        note.update("")  # checked again when entered
+        note.display = False
 
 
 def resolve_seeds(values: FormValues, last_seed: int | None) -> list[int]:

@@ -49,6 +49,11 @@ class JobProgress(Vertical):
     def say(self, text: str) -> None:
         self.query_one("#image-progress-label", Static).update(text)
 
+    def reset(self, text: str) -> None:
+        """A new job started: an empty bar and `text` (not the last job's "Done in…")."""
+        self.query_one(ProgressBar).update(total=1, progress=0)
+        self.say(text)
+
     def show_step(self, job: ImageJob, step: ImageStep, jobs: list[ImageJob]) -> None:
         # total 0: no step count from the server; an indeterminate bar, not an invented one.
         self.query_one(ProgressBar).update(total=step.total or None, progress=step.step)
@@ -60,7 +65,11 @@ class JobProgress(Vertical):
             self.show_jobs(jobs)
 
     def show_jobs(self, jobs: list[ImageJob]) -> None:
+        """Rebuild the list; the cursor stays on the job it was on (or, when that job left,
+        on the row that took its place), never jumping to the running row."""
         table = self.query_one(DataTable)
+        selected = self.selected_job_id()
+        row = table.cursor_row
         table.clear()
         for job in jobs:
             if job.state == "running":
@@ -78,6 +87,11 @@ class JobProgress(Vertical):
                 str(job.request.seed),
                 key=str(job.id),
             )
+        if not jobs:
+            return
+        ids = [job.id for job in jobs]
+        target = ids.index(selected) if selected in ids else min(row, len(ids) - 1)
+        table.move_cursor(row=max(target, 0), animate=False)
 
     def selected_job_id(self) -> int | None:
         table = self.query_one(DataTable)

@@ -19,7 +19,7 @@ class ConfirmScreen(ModalScreen[bool]):
     }
     ConfirmScreen > Vertical {
         width: auto;
-        max-width: 80%;
+        max-width: 90%;
         height: auto;
         padding: 1 2;
         background: $panel;
@@ -27,6 +27,7 @@ class ConfirmScreen(ModalScreen[bool]):
     }
     ConfirmScreen #confirm-question {
         text-style: bold;
+        max-width: 100%;  /* wraps instead of being cut at 80 columns */
     }
     ConfirmScreen #confirm-keys {
         color: $text-muted;

@@ -117,14 +117,16 @@ def image_widget_class(renderer: Renderer) -> type[Widget] | None:
         from textual_image import widget
     except ImportError:
         return None
+    from tui.widgets.halfcell_picture import HalfcellPicture
+
     classes: dict[str, type[Widget]] = {
-        "auto": widget.Image if _probed else widget.HalfcellImage,
-        "halfcell": widget.HalfcellImage,
+        "auto": widget.Image if _probed else HalfcellPicture,
+        "halfcell": HalfcellPicture,
         "unicode": widget.UnicodeImage,
         "sixel": widget.SixelImage,
         "kitty": widget.TGPImage,
     }
-    return classes.get(renderer, widget.HalfcellImage)
+    return classes.get(renderer, HalfcellPicture)
 
 
 class ImagePreview(Container):
@@ -164,6 +166,13 @@ class ImagePreview(Container):
     @property
     def image(self) -> PILImage | str | None:
         return self._image
+
+    def set_hint(self, hint: str) -> None:
+        """Change the text shown while there is no picture (shown at once when empty)."""
+        self._hint = hint
+        if self._image is None:
+            for static in self.query(".image-hint").results(Static):
+                static.update(hint)
 
     async def show(self, image: PILImage | Path | str | None) -> None:
         """Replace what is shown (None: the hint again)."""

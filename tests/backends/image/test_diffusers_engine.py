@@ -49,7 +49,7 @@ def test_steps_then_one_image(engine: DiffusersEngine) -> None:
     assert steps[0].steps_per_s is None and steps[-1].steps_per_s > 0
     assert isinstance(events[-1], ImageResult)
     assert events[-1].image.size == (64, 64)
-    assert events[-1].sampler == "DDIMScheduler"
+    assert events[-1].sampler == "DDIM"  # the A1111 name, as the PNG and the form say it
 
 
 def test_same_seed_same_pixels_other_seed_other_pixels(engine: DiffusersEngine) -> None:
@@ -77,13 +77,36 @@ def test_cancel_stops_within_one_step_and_returns_no_image(engine: DiffusersEngi
 
 def test_scheduler_choice_is_used(engine: DiffusersEngine) -> None:
     caps = engine.capabilities()
-    assert "EulerDiscreteScheduler" in caps.schedulers
-    events = list(engine.generate(replace(REQUEST, scheduler="EulerDiscreteScheduler")))
+    assert "Euler" in caps.schedulers
+    events = list(engine.generate(replace(REQUEST, scheduler="Euler")))
 
-    assert events[-1].sampler == "EulerDiscreteScheduler"
+    assert events[-1].sampler == "Euler"
+    # a diffusers class name (older gallery entries) still means the same sampler
+    events = list(engine.generate(replace(REQUEST, scheduler="EulerDiscreteScheduler")))
+    assert events[-1].sampler == "Euler"
     assert engine.capabilities().size_multiple == 8
-    with pytest.raises(BackendError, match="cannot use the scheduler"):
+    with pytest.raises(BackendError, match="cannot use the sampler"):
         list(engine.generate(replace(REQUEST, scheduler="NoSuchScheduler")))
+
+
+def test_samplers_go_by_a1111_names_and_every_one_offered_makes_an_image(
+    engine: DiffusersEngine,
+) -> None:
+    """EDMEulerScheduler was offered (a "compatible" class) and failed every job with a
+    TypeError; now only names users know are offered, each checked to run."""
+    offered = engine.capabilities().schedulers
+
+    assert {"Euler a", "Euler", "DDIM", "DPM++ 2M", "DPM++ 2M Karras", "UniPC"} <= set(offered)
+    assert not [name for name in offered if name.endswith("Scheduler")]
+    for name in offered:
+        events = list(engine.generate(replace(REQUEST, scheduler=name, steps=4)))
+        assert isinstance(events[-1], ImageResult), name
+        assert events[-1].sampler == name  # Karras and SDE variants included
+    back = list(engine.generate(REQUEST))  # the model's own again
+    assert back[-1].sampler == "DDIM"
+    # PLMS (SD 1.5's own scheduler) failed below 4 steps with a numpy shape error
+    with pytest.raises(BackendError, match="PLMS sampler needs at least 4 steps"):
+        list(engine.generate(replace(REQUEST, scheduler="PLMS", steps=2)))
 
 
 def test_image_to_image_starts_from_a_picture(engine: DiffusersEngine, tmp_path: Path) -> None:

@@ -64,3 +64,33 @@ def test_queue_of_three_with_the_middle_cancelled(tiny_sd_spec: ModelSpec, tmp_p
     assert len(list((tmp_path / "out").rglob("*.png"))) == 2  # nothing half-made
     assert len(gallery.images()) == 2
     engine.unload()
+
+
+class _BrokenEngine:
+    """Stands for an engine with a bug (what EDMEulerScheduler did inside diffusers)."""
+
+    name = "broken"
+    loaded = True
+
+    def generate(self, request, cancel=None):  # noqa: ANN001, ANN202
+        raise TypeError("unsupported operand type(s) for *: 'NoneType' and 'Tensor'")
+        yield
+
+
+def test_an_engine_exception_reaches_the_user_as_a_sentence(tmp_path) -> None:  # noqa: ANN001
+    from backends.errors import BackendError
+
+    job = ImageQueue().add(ImageRequest(prompt="x"))
+    with pytest.raises(BackendError) as caught:
+        run_job(
+            _BrokenEngine(),  # type: ignore[arg-type]
+            job,
+            model="m",
+            outputs_dir=tmp_path,
+            gallery=GalleryStore(tmp_path / "g.sqlite3"),
+            on_step=lambda step: None,
+        )
+
+    assert "TypeError" not in caught.value.message
+    assert caught.value.message.startswith("The image engine failed on this request")
+    assert "default sampler" in caught.value.message

@@ -91,3 +91,69 @@ def test_png_without_parameters_reads_none(tmp_path: Path) -> None:
     Image.new("RGB", (8, 8)).save(path)
 
     assert read_parameters(path) is None
+
+
+def test_model_hash_and_lora_are_written_the_a1111_way_and_read_back(tmp_path: Path) -> None:
+    """civitai and A1111 link a picture by `Model hash` (first 10 hex of the checkpoint's
+    sha256) and `Lora hashes` (first 12 of the LoRA's), with the LoRA in the prompt."""
+    import hashlib
+
+    from backends.base import ModelSpec
+    from backends.image.model_hash import model_hash
+    from backends.image.outputs import save_result
+    from backends.image.protocol import ImageResult
+    from backends.store.gallery import GalleryStore
+
+    checkpoint = tmp_path / "dreamy-v2.safetensors"
+    checkpoint.write_bytes(b"checkpoint weights" * 1000)
+    lora = tmp_path / "film grain.safetensors"
+    lora.write_bytes(b"lora weights" * 100)
+    spec = ModelSpec(key="k", name="dreamy-v2", engine="sdcpp", path=str(checkpoint))
+    request = ImageRequest(prompt="a harbour", seed=5, lora=str(lora), lora_weight=0.8)
+    result = ImageResult(Image.new("RGB", (8, 8)), request, "euler_a", 1.0, None)
+    gallery = GalleryStore(tmp_path / "gallery.sqlite3")
+
+    saved = save_result(
+        result,
+        model=spec.name,
+        outputs_dir=tmp_path / "out",
+        gallery=gallery,
+        model_hash=model_hash(spec),
+    )
+
+    text = read_parameters(Path(saved.path)) or ""
+    fields = parse_parameters(text)
+    assert fields["Prompt"] == "a harbour <lora:film grain:0.8>"
+    assert fields["Model hash"] == hashlib.sha256(checkpoint.read_bytes()).hexdigest()[:10]
+    lora_sha = hashlib.sha256(lora.read_bytes()).hexdigest()[:12]
+    assert fields["Lora hashes"] == f"film grain: {lora_sha}"
+    assert fields["Sampler"] == "Euler a"
+    assert f'Lora hashes: "film grain: {lora_sha}"' in text.splitlines()[-1]
+    back = request_from_parameters(text)
+    assert (back.prompt, back.lora, back.lora_weight) == ("a harbour", "film grain", 0.8)
+
+
+def test_a_diffusers_folder_is_hashed_by_its_denoiser_weights(tmp_path: Path) -> None:
+    import hashlib
+
+    from backends.base import ModelSpec
+    from backends.image.model_hash import model_hash
+
+    unet = tmp_path / "pipe" / "unet"
+    unet.mkdir(parents=True)
+    (unet / "diffusion_pytorch_model.safetensors").write_bytes(b"unet")
+    spec = ModelSpec(key="k", name="pipe", engine="diffusers", path=str(tmp_path / "pipe"))
+
+    assert model_hash(spec) == hashlib.sha256(b"unet").hexdigest()[:10]
+    assert model_hash(ModelSpec(key="r", name="r", engine="diffusers", repo_id="a/b")) is None
+
+
+def test_every_engine_s_sampler_spelling_is_written_by_its_a1111_name() -> None:
+    from backends.image.samplers import a1111_sampler
+
+    assert a1111_sampler("EulerAncestralDiscreteScheduler") == "Euler a"  # diffusers
+    assert a1111_sampler("euler_a") == "Euler a"  # stable-diffusion.cpp
+    assert a1111_sampler("euler_ancestral") == "Euler a"  # ComfyUI
+    assert a1111_sampler("dpmpp_2m") == "DPM++ 2M"
+    assert a1111_sampler("DPM++ 2M Karras") == "DPM++ 2M Karras"  # already A1111's
+    assert a1111_sampler("my_sampler") == "my_sampler"  # unknown: as it is

@@ -138,7 +138,8 @@ def test_progress_then_one_image_with_real_keywords(tmp_path: Path) -> None:
         (3, 4),
         (4, 4),
     ]
-    assert isinstance(events[-1], ImageResult) and events[-1].sampler == "euler_a"
+    # its A1111 name, as the PNG and the form say it
+    assert isinstance(events[-1], ImageResult) and events[-1].sampler == "Euler a"
     call = stand_in.calls[0]
     assert (call["seed"], call["sample_method"], call["strength"]) == (9, "euler_a", 0.4)
     assert engine.capabilities().size_multiple == 64

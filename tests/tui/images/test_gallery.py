@@ -17,11 +17,12 @@ from tui.images.gallery_screen import GalleryCard, GalleryScreen
 from tui.images.images_screen import ImagesScreen
 
 
-def add_image(gallery: GalleryStore, folder: Path, request: ImageRequest, when: float) -> None:
+def add_image(
+    gallery: GalleryStore, folder: Path, request: ImageRequest, when: float, name: str = ""
+) -> None:
     text = format_parameters(request, sampler="Euler", model="Scripted SD")
-    path = save_png(
-        gradient(request.width, request.height, request.seed), folder / f"{request.seed}.png", text
-    )
+    picture = gradient(request.width, request.height, request.seed)
+    path = save_png(picture, folder / (name or f"{request.seed}.png"), text)
     gallery.add(
         path,
         prompt=request.prompt,
@@ -151,3 +152,41 @@ async def test_delete_asks_then_removes_the_png(
 
         assert not (tmp_path / "out" / "day" / "102.png").exists()
         assert [i.seed for i in app.images.gallery.images()] == [101, 100]
+
+
+def _lines(widget) -> list[str]:  # noqa: ANN001
+    """What a widget shows, line by line."""
+    from textual.geometry import Region
+
+    size = widget.size
+    strips = widget.render_lines(Region(0, 0, size.width, size.height))
+    return ["".join(segment.text for segment in strip).rstrip() for strip in strips]
+
+
+async def test_captions_and_the_delete_question_fit_at_80_columns(
+    make_image_app: Callable[..., LocalAIApp], tmp_path: Path, scripted_image_engine
+) -> None:
+    """Captions were cut at ~16 characters, and at 80 columns the delete question too."""
+    from tui.screens.confirm import ConfirmScreen
+
+    app = make_image_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        folder = tmp_path / "out" / "day"
+        folder.mkdir(parents=True)
+        prompt = "a lighthouse at dusk, oil painting"
+        request = ImageRequest(prompt=prompt, seed=4294967295, width=64, height=64)
+        name = "235959-4294967295-upscaled-from-another-tool.png"
+        add_image(app.images.gallery, folder, request, 1.0, name=name)
+        gallery = await _open_gallery(pilot, app)
+        await pilot.pause()
+
+        caption = gallery.query_one(GalleryCard).query_one(".card-caption", Static)
+        assert " ".join(_lines(caption)).split() == prompt.split()
+
+        await pilot.press("d")
+        await until(pilot, lambda: isinstance(app.screen, ConfirmScreen), "the question")
+        await pilot.pause()
+        question = app.screen.query_one("#confirm-question", Static)
+        shown = " ".join(" ".join(_lines(question)).split())
+        assert shown == f"Delete {name} (the PNG and its gallery entry)?"
+        assert question.region.right <= 80

@@ -85,7 +85,7 @@ async def test_size_not_a_multiple_is_refused_with_the_rule(
 
         await pilot.press("ctrl+g")
 
-        error = str(screen.query_one("#image-form-error", Static).render())
+        error = str(screen.query_one("#image-problem", Static).render())
         assert "Width 70 is not a multiple of 8" in error and "use 64 or 72" in error
         assert screen.queue.pending() == []
 
