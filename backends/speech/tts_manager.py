@@ -72,6 +72,11 @@ class TtsManager:
     def spec(self) -> ModelSpec | None:
         return self._spec
 
+    @property
+    def speaking(self) -> bool:
+        """Speaking (or loading the voice to speak)."""
+        return self._lock.locked()
+
     def label(self) -> str | None:
         return self._spec.name if self._spec is not None else None
 
@@ -207,8 +212,9 @@ class TtsManager:
         cancel: threading.Event | None = None,
         on_chunk: Callable[[AudioChunk], None] | None = None,
     ) -> tuple[Path, SynthesisFinished | None]:
-        """Say `text` into a WAV file at `path` instead of the speakers."""
-        from backends.speech.playback import write_wav
+        """Say `text` into a file at `path` instead of the speakers (.wav; .ogg or .flac
+        where soundfile can write them)."""
+        from backends.speech.playback import write_audio
 
         cancel = cancel if cancel is not None else threading.Event()
         finished: list[SynthesisFinished] = []
@@ -231,7 +237,7 @@ class TtsManager:
                     elif isinstance(event, SynthesisFinished):
                         finished.append(event)
 
-            written, _ = write_wav(path, chunks())
+            written, _ = write_audio(path, chunks())
         return written, finished[0] if finished else None
 
     def unload(self) -> None:

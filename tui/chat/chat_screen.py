@@ -56,6 +56,7 @@ class ChatScreen(Screen[None]):
         Binding("f8", "push_to_talk", "Talk", show=False, id="chat.talk"),
         Binding("alt+r", "read_aloud", "Read aloud", show=False, id="chat.read_aloud"),
         Binding("alt+a", "read_along", "Read answers aloud", show=False, id="chat.read_along"),
+        Binding("alt+p", "pause_speech", "Pause speech", show=False, id="chat.pause_speech"),
         Binding("f9", "attach_image", "Attach image", show=False, id="chat.attach"),
         Binding("shift+f9", "clear_images", "Remove images", show=False, id="chat.detach"),
         *[
@@ -301,6 +302,13 @@ class ChatScreen(Screen[None]):
 
             self._read_along = ReadAlong(self.app.tts, report)  # type: ignore[attr-defined]
         return self._read_along
+
+    def action_pause_speech(self) -> None:
+        """alt+p pauses or resumes the answer being read aloud."""
+        from tui.speech.read_aloud_bar import pause_speech
+
+        if pause_speech(self.app.tts, self) is None:  # type: ignore[attr-defined]
+            self.notify("Nothing is being read aloud (alt+r reads the last answer).")
 
     def action_read_aloud(self) -> None:
         """alt+r reads the last answer aloud (Esc or alt+r again stops)."""

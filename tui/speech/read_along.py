@@ -70,6 +70,7 @@ class ReadAlong:
         self._generation += 1
         self._text = SpeakableText()
         self._cancel.set()
+        self._tts.player.resume()
         return busy
 
     def _speak(self) -> None:

@@ -19,6 +19,7 @@ from textual.message import Message
 from textual.widgets import Input, Label, Select, Static, TextArea
 
 from backends.errors import BackendError, UnsupportedOption
+from backends.speech.playback import writable_suffixes
 from backends.speech.synthesis import AudioChunk, SynthesisFinished, SynthesisOptions
 from backends.speech.tts_manager import Spoken, TtsManager
 from tui.human_units import plural
@@ -42,6 +43,7 @@ class SpeakPanel(Vertical):
     BINDINGS = [
         Binding("ctrl+r", "speak", "Speak", id="speak.play"),
         Binding("ctrl+s", "save", "Save .wav", id="speak.save"),
+        Binding("alt+p", "pause", "Pause", show=False, id="speak.pause"),
         Binding("escape", "stop", "Stop / back", id="speak.stop"),
     ]
 
@@ -74,7 +76,7 @@ class SpeakPanel(Vertical):
         )
         with Horizontal(classes="speak-row", id="speak-save-row"):
             yield Label("Save as")
-            yield PathInput(placeholder="name.wav", suffixes=(".wav",), id="speak-save")
+            yield PathInput(placeholder="name.wav", suffixes=writable_suffixes(), id="speak-save")
 
     def on_mount(self) -> None:
         self._fill_voices()
@@ -135,9 +137,16 @@ class SpeakPanel(Vertical):
         row.add_class("-open")
         field.focus()
 
+    def action_pause(self) -> None:
+        if not self.busy:
+            return
+        paused = self._tts.player.toggle_pause()
+        self._status("Paused (alt+p resumes, Esc stops)." if paused else "Resumed.")
+
     def action_stop(self) -> None:
         row = self.query_one("#speak-save-row")
         if self._cancel is not None:
+            self._tts.player.resume()
             self._cancel.set()
             self._status("Stopping…")
         elif row.has_class("-open"):
@@ -202,7 +211,10 @@ class SpeakPanel(Vertical):
         self.screen._show_title()  # type: ignore[attr-defined]  # the model may have loaded
         if message.chunk is not None:
             chunk = message.chunk
-            self._status(f"Sentence {chunk.index + 1}/{message.count}: {chunk.text}  (Esc stops)")
+            self._status(
+                f"Sentence {chunk.index + 1}/{message.count}: {chunk.text}"
+                "  (alt+p pauses, Esc stops)"
+            )
             return
         self._cancel = None
         if message.error is not None:

@@ -143,3 +143,30 @@ async def test_the_read_aloud_setting_reads_answers_without_alt_a(
         along = screen._read_along
         await until(pilot, lambda: len(along.spoken) == 4, "all read", tries=6000)
         assert along.spoken[0] == "Hello there." and len(device.outputs) == 4
+
+
+async def test_alt_p_pauses_and_resumes_with_a_position_line(
+    chat_with_tts: Callable[..., LocalAIApp],
+) -> None:
+    device = FakeSoundDevice(devices=[SPEAKERS])
+    go = threading.Event()
+    device.on_write = lambda: go.wait(10)  # the first block plays until the test says so
+    app = chat_with_tts(device)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await ready(app, pilot, "a")
+        await send(app, pilot, "say something")
+        await answered(app, pilot)
+        await pilot.press("alt+r")
+        await until(pilot, lambda: "00:00.1" in bar_text(app), "the position line")
+        assert "alt+p pauses" in bar_text(app)
+
+        await pilot.press("alt+p")
+        await until(pilot, lambda: "paused" in bar_text(app), "paused")
+        assert "alt+p resumes" in bar_text(app)
+        go.set()
+        await pilot.press("alt+p")
+        await until(
+            pilot, lambda: not app.screen.query(ReadAloudBar), "read to the end", tries=6000
+        )
+        (stream,) = device.outputs
+        assert stream.drained and not stream.aborted  # played to the end, not cut
