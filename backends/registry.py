@@ -59,6 +59,7 @@ ENGINES: dict[str, EngineEntry | tuple[str, str, str | None]] = {
     "openai_embeddings": EngineEntry(
         "backends.embeddings.openai_embeddings", "OpenAIEmbeddingEngine", None
     ),
+    "openai_tts": EngineEntry("backends.speech.openai_tts", "OpenAITtsEngine", None),
 }
 
 # Engines that are not chat engines; pickers show each kind where it belongs.
@@ -72,6 +73,7 @@ ENGINE_KINDS: dict[str, str] = {
     "openai_images": "image",
     "openai_stt": "speech",
     "openai_embeddings": "embeddings",
+    "openai_tts": "tts",
 }
 
 ENGINE_LABELS: dict[str, str] = {
@@ -87,6 +89,7 @@ ENGINE_LABELS: dict[str, str] = {
     "openai_images": "OpenAI images",
     "openai_stt": "OpenAI transcription",
     "openai_embeddings": "OpenAI embeddings",
+    "openai_tts": "OpenAI speech",
 }
 
 

@@ -18,6 +18,7 @@ from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.widgets import Input, Label, Select, Static, TextArea
 
+from backends.base import ModelSpec
 from backends.errors import BackendError, UnsupportedOption
 from backends.speech.playback import writable_suffixes
 from backends.speech.synthesis import AudioChunk, SynthesisFinished, SynthesisOptions
@@ -54,6 +55,7 @@ class SpeakPanel(Vertical):
         spoken: Spoken | None = None
         saved: tuple[Path, SynthesisFinished | None] | None = None
         error: BackendError | None = None
+        loaded: str | None = None
 
     def __init__(self, tts: TtsManager, *, id: str | None = None) -> None:
         super().__init__(id=id)
@@ -167,7 +169,34 @@ class SpeakPanel(Vertical):
         self._status(f"Writing {path.name}…")
         self._save_worker(path, *request, self._cancel)
 
+    def pick_voice_model(self) -> None:
+        """ctrl+o on this tab: a Kokoro folder or a server's voice model."""
+        from tui.screens.model_picker import ModelPickerScreen
+
+        if self.busy:
+            self.notify("Speaking already: Esc stops it first.")
+            return
+
+        def chosen(spec: ModelSpec | None) -> None:
+            if spec is not None:
+                self._cancel = threading.Event()
+                self._status(f"Loading {spec.name}…")
+                self._load_worker(spec, self._cancel)
+
+        settings = self.app.settings  # type: ignore[attr-defined]
+        picker = ModelPickerScreen(settings, [], self._tts.spec, kind="tts")
+        self.app.push_screen(picker, chosen)
+
     # -- workers -------------------------------------------------------------------------
+
+    @work(thread=True, exclusive=True, group="speak", exit_on_error=False)
+    def _load_worker(self, spec: ModelSpec, cancel: threading.Event) -> None:
+        try:
+            self._tts.load(spec, cancel=cancel)
+        except BackendError as exc:
+            self.post_message(self.Progressed(error=exc))
+            return
+        self.post_message(self.Progressed(loaded=spec.name))
 
     @work(thread=True, exclusive=True, group="speak", exit_on_error=False)
     def _speak_worker(
@@ -223,6 +252,8 @@ class SpeakPanel(Vertical):
             self._status(_spoken_line(message.spoken))
             if message.spoken.playback.notice:
                 self.notify(message.spoken.playback.notice, title="No sound output", timeout=15)
+        elif message.loaded is not None:
+            self._status(f"Loaded {message.loaded}. Type text, then ctrl+r to hear it.")
         elif message.saved is not None:
             path, finished = message.saved
             rtf = finished.real_time_factor if finished else None
