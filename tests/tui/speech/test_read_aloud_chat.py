@@ -170,3 +170,45 @@ async def test_alt_p_pauses_and_resumes_with_a_position_line(
         )
         (stream,) = device.outputs
         assert stream.drained and not stream.aborted  # played to the end, not cut
+
+
+async def test_a_busy_sound_output_is_a_message_and_the_app_goes_on(
+    chat_with_tts: Callable[..., LocalAIApp],
+) -> None:
+    app = chat_with_tts(FakeSoundDevice(devices=[SPEAKERS], busy=True))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await ready(app, pilot, "a")
+        await send(app, pilot, "say something")
+        await answered(app, pilot)
+        await pilot.press("alt+r")
+        await until(pilot, lambda: not app.screen.query(ReadAloudBar), "reading ended", 6000)
+        shown = " ".join(notifications(app))
+        assert "Sound output busy" in shown and "Close other programs using it" in shown
+        await send(app, pilot, "again")  # the app is still there
+        await answered(app, pilot)
+
+
+async def test_no_voice_model_says_what_to_download(
+    scripted_engines: dict[str, Script], tmp_path: Path
+) -> None:
+    scripted_engines["a"] = Script(tokens=ANSWER)
+    settings = load_settings()
+    app = LocalAIApp(
+        settings,
+        store=ConversationStore(tmp_path / "data" / "conversations.sqlite3"),
+        manager=ModelManager(settings, recents_path=tmp_path / "data" / "recents.json"),
+        startup_model=scripted_spec("a", "Model A"),
+        gauge=QuietGauge(),
+        tts=TtsManager(
+            settings, discover=lambda: [], sounddevice=FakeSoundDevice(devices=[SPEAKERS])
+        ),  # type: ignore[arg-type]
+    )
+    async with app.run_test(size=(120, 40)) as pilot:
+        await ready(app, pilot, "a")
+        await send(app, pilot, "say something")
+        await answered(app, pilot)
+        await pilot.press("alt+r")
+        await until(pilot, lambda: not app.screen.query(ReadAloudBar), "reading ended", 6000)
+        shown = " ".join(notifications(app))
+        assert "No text-to-speech model found" in shown
+        assert "kokoro-v1.0.onnx" in shown and "voices-v1.0.bin" in shown
