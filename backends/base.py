@@ -175,6 +175,9 @@ class EngineCapabilities:
     streaming: bool = True
     cancel: bool = True
     vision: bool = False  # the loaded model takes images
+    # False: the loaded model carries no chat template (a base model), so answers continue
+    # a plain transcript; the chat header says so for as long as it is loaded.
+    chat_template: bool = True
     lists_models: bool = False  # a server that can be asked for its models
     holds_memory: bool = True  # False for remote engines
     load_options: frozenset[str] = field(default_factory=frozenset)  # LoadOptions fields used

@@ -498,14 +498,14 @@ def start_hub() -> Any:
 
 
 def screenshot_hub_access(app: LocalAIApp) -> Any:
-    """The app's HubAccess with the Hub screen on fixed numbers (F3 and F4 stay the app's).
+    """The app's HubAccess with the Hub screen on fixed numbers (the navigation builds it).
 
     The Hub screen reads the fixed monitor and a fixed date, searches without debounce, and
     the queue reports every chunk: its 0.1 s throttle drops every update of a loopback
     transfer that then stalls, and the panel would show 0 B while the server holds half-way.
     """
     from backends.hub.download_queue import DownloadQueue
-    from tui.hub.hub_access import HUB_SCREEN, HubAccess
+    from tui.hub.hub_access import HubAccess
     from tui.hub.hub_screen import HubScreen
 
     class ScreenshotHubAccess(HubAccess):
@@ -517,18 +517,15 @@ def screenshot_hub_access(app: LocalAIApp) -> Any:
                 )
             return self._queue
 
-        def show_hub(self) -> None:
-            if not app.is_screen_installed(HUB_SCREEN):
-                screen = HubScreen(
-                    self.client,
-                    self.queue,
-                    fixed_monitor(),
-                    model_dirs=self._settings.model_dirs,
-                    now=HUB_NOW,
-                    debounce=0,
-                )
-                app.install_screen(screen, HUB_SCREEN)
-            app.push_screen(HUB_SCREEN)
+        def build_hub_screen(self) -> HubScreen:
+            return HubScreen(
+                self.client,
+                self.queue,
+                fixed_monitor(),
+                model_dirs=self._settings.model_dirs,
+                now=HUB_NOW,
+                debounce=0,
+            )
 
     return ScreenshotHubAccess(app, app.settings)
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -23,12 +24,16 @@ from backends.speech.manager import SpeechManager
 from backends.speech.tts_manager import TtsManager
 from tui.hub.hub_access import DownloadCompleted, HubAccess
 from tui.images.image_access import ImageAccess
+from tui.navigation import CHAT, PLACES, Navigator, navigation_bindings, place_named
+from tui.widgets.navigation_bar import key_display
 
 if TYPE_CHECKING:
     from backends.base import ModelSpec
     from backends.models.manager import ModelManager
     from backends.store.conversations import ConversationStore
     from backends.store.gallery import GalleryStore
+    from tui.images.gallery_screen import GalleryScreen
+    from tui.speech.speech_screen import SpeechScreen
     from tui.widgets.device_gauge import DeviceGauge
 
 log = logging.getLogger(__name__)
@@ -45,15 +50,11 @@ class LocalAIApp(App[None]):
         STYLES / "images.tcss",
     ]
     ENABLE_COMMAND_PALETTE = True
+    DEFAULT_MODE = CHAT  # every top-level screen is a mode (tui/navigation.py)
     BINDINGS = [
         Binding("f1", "show_help", "Keys", id="app.help"),
-        Binding("f3", "open_hub", "Hub", id="app.hub"),
-        Binding("f4", "open_cache", "Disk", show=False, id="app.cache"),
-        Binding("f5", "open_images", "Images", show=False, id="app.images"),
-        # priority: TextArea (the image prompt) binds f6 to "select line"
-        Binding("f6", "open_gallery", "Gallery", show=False, id="app.gallery", priority=True),
-        # priority: TextArea (the chat prompt) binds f7 to "select all".
-        Binding("f7", "open_speech", "Speech", show=False, id="app.speech", priority=True),
+        # One key per top-level screen (tui/navigation.py), shown on the navigation bar.
+        *navigation_bindings(),
         Binding("ctrl+q", "quit", "Quit", id="app.quit", priority=True),
     ]
 
@@ -89,19 +90,28 @@ class LocalAIApp(App[None]):
         from tui.server_access import ServerAccess
 
         self.servers = ServerAccess(self, self.settings)
+        self.navigation = Navigator(self)
+        self._chat: Screen[None] | None = None
         if self.settings.keymap:
-            self.set_keymap(self.settings.keymap)
+            self.set_keymap(self.settings.keymap)  # checked for collisions after start
 
     def get_default_screen(self) -> Screen:
         from tui.chat.chat_screen import ChatScreen
 
-        return ChatScreen(
+        self._chat = ChatScreen(
             self.settings,
             self.store,
             self.manager,
             startup_model=self._startup_model,
             gauge=self._gauge,
         )
+        return self._chat
+
+    @property
+    def chat(self) -> Screen[None]:
+        """The chat screen, whichever screen is open."""
+        assert self._chat is not None, "the chat screen is built when the app starts"
+        return self._chat
 
     async def on_event(self, event: events.Event) -> None:
         if isinstance(event, events.Key) and not event.is_forwarded:
@@ -116,6 +126,23 @@ class LocalAIApp(App[None]):
             self.theme = self.settings.theme
         self.call_after_refresh(self._resume_downloads)
         self.call_after_refresh(self.servers.start)  # probes in its own threads
+        if self.settings.keymap:
+            self._check_keymap()
+
+    @work(thread=True, exit_on_error=False, group="keymap")
+    def _check_keymap(self) -> None:
+        """A key the keymap gives to two live actions: both are named, and the remapped
+        one keeps its default key (else it was left with none)."""
+        from tui.keymap_check import usable_keymap
+
+        keymap, problems = usable_keymap(self.settings.keymap)
+        if problems:
+            self.call_from_thread(self._keymap_collided, keymap, problems)
+
+    def _keymap_collided(self, keymap: dict[str, str], problems: list[str]) -> None:
+        self.set_keymap(keymap)
+        for problem in problems:
+            self.notify(problem, title="Keymap", severity="warning", timeout=30, markup=False)
 
     def on_unmount(self) -> None:
         self.servers.close()
@@ -133,26 +160,28 @@ class LocalAIApp(App[None]):
 
         if has_downloads_to_resume():
             count = sum(job.state in ("queued", "running") for job in self.hub.queue.jobs())
-            self.notify(f"Resuming {count} download(s) from last time (F3 shows them).")
+            hub_key = key_display(self, "app.hub")
+            self.notify(f"Resuming {count} download(s) from last time ({hub_key} shows them).")
 
-    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action == "open_hub" and self.hub.is_showing_hub():
-            return False  # already there: keeps "f3 Hub" out of the Hub's own footer
-        return True
+    def action_go(self, name: str) -> None:
+        """Open a top-level screen (tui/navigation.py); its key does nothing when it is open."""
+        self.navigation.go(name)
 
-    def action_open_hub(self) -> None:
-        """Browse and search the Hugging Face Hub; downloads show in its lower panel."""
-        self.hub.show_hub()
+    def open_speech(self, load: ModelSpec | None = None) -> None:
+        """The Speech screen; `load`, a speech model, is loaded there (given to --model)."""
+        self.navigation.go("speech")
+        if load is not None:
+            speech = self.navigation.screen("speech")
+            if speech is not None:
+                self.call_after_refresh(speech.load_model, load)  # type: ignore[attr-defined]
 
-    def action_open_cache(self) -> None:
-        """Everything on disk, largest first; delete with a confirmation."""
-        self.hub.show_cache(
-            loaded_model=lambda: self.manager.spec, unload_model=self._unload_for_delete
-        )
+    def action_back(self) -> None:
+        """Back to the screen the user came from (Esc where a screen has nothing to stop)."""
+        self.navigation.back()
 
     def _unload_for_delete(self) -> bool:
         """Unload the chat's model before its files are deleted; False while it answers."""
-        chat = self.screen_stack[0]
+        chat = self.chat
         if getattr(chat, "generating", False):
             return False
         self.manager.unload()
@@ -161,44 +190,32 @@ class LocalAIApp(App[None]):
             model_unloaded()
         return True
 
-    def action_open_images(self) -> None:
-        """Make pictures: prompt, settings, queue, inline preview."""
-        self.images.show()
-
-    def action_open_gallery(self) -> None:
-        """Past images: search, reuse parameters, image to image, delete."""
-        self.images.show_gallery()
-
-    def action_open_speech(self) -> None:
-        """Transcribe an audio file or a recording; export subtitles or send text to chat."""
-        from tui.speech.speech_screen import SpeechScreen
-
-        if isinstance(self.screen, SpeechScreen):
-            return
-        if "speech" not in self._installed_screens:
-            # Installed, so leaving keeps it: the transcript, the path and the language are
-            # there when the user comes back, and a running transcription goes on.
-            self.install_screen(SpeechScreen(self.settings, self.speech, self.tts), name="speech")
-        self.push_screen("speech", self._transcript_to_chat)
-
-    def _transcript_to_chat(self, text: str | None) -> None:
+    def on_speech_screen_sent_to_chat(self, message: SpeechScreen.SentToChat) -> None:
         """The Speech screen's "send to chat": the words go into the prompt to edit."""
         from tui.chat.prompt_input import PromptInput
 
-        if not text:
-            return
+        self.navigation.go(CHAT)
+        prompt = self.chat.query_one(PromptInput)
         from tui.speech.push_to_talk import spaced
 
-        prompt = self.screen_stack[0].query_one(PromptInput)
-        prompt.insert(spaced(prompt, text))
+        prompt.insert(spaced(prompt, message.text))
         prompt.focus()
+
+    def on_gallery_screen_chosen(self, message: GalleryScreen.Chosen) -> None:
+        """Reuse a gallery image's parameters (or start image to image) on the Images form."""
+        self.navigation.go("images")
+        self.images.screen.from_gallery(message.action, message.image)
 
     def on_download_completed(self, message: DownloadCompleted) -> None:
         from backends.hub.client import default_cache_dir
         from backends.models.cache_inventory import cached_files
 
         files = cached_files(default_cache_dir(), message.repo_id)
-        where = "F5 then ctrl+o" if "model_index.json" in files else "ctrl+o"
+        where = (
+            f"{key_display(self, 'app.images')} then ctrl+o"
+            if "model_index.json" in files
+            else "ctrl+o"
+        )
         self.notify(
             f"{message.repo_id} is downloaded. Pick it with {where}.", title="Download finished"
         )
@@ -206,27 +223,13 @@ class LocalAIApp(App[None]):
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)
         yield SystemCommand("Keys and help", "Every key binding (F1)", self.action_show_help)
-        yield SystemCommand(
-            "Browse the Hub", "Search, read cards, download models (F3)", self.action_open_hub
-        )
-        yield SystemCommand(
-            "Images", "Generate pictures with a diffusion model (F5)", self.action_open_images
-        )
-        yield SystemCommand(
-            "Image gallery",
-            "Past images: reuse, image to image, delete (F6)",
-            self.action_open_gallery,
-        )
-        yield SystemCommand(
-            "Disk cache",
-            "Models on disk by size; delete to free space (F4)",
-            self.action_open_cache,
-        )
-        yield SystemCommand(
-            "Speech to text",
-            "Transcribe a file or a recording; export .srt/.vtt (F7)",
-            self.action_open_speech,
-        )
+        for place in PLACES:
+            key = key_display(self, place.binding_id)
+            yield SystemCommand(
+                f"Go to {place.title}",
+                f"{place.help} ({key})" if key else place.help,
+                partial(self.navigation.go, place.name),
+            )
         palette = getattr(screen, "palette_commands", None)
         if palette is not None:
             yield from palette()
@@ -247,21 +250,26 @@ class LocalAIApp(App[None]):
 
         if isinstance(self.screen, HelpScreen):
             return
-        chat = self.screen_stack[0]  # the chat screen, whichever screen F1 was pressed on
+        chat = self.chat  # whichever screen F1 was pressed on
         sections: list = [("Global", self), ("Chat", chat)]  # type: ignore[type-arg]
         for widget_class, title in ((PromptInput, "Prompt"), (MessageView, "A message you sent")):
             found = chat.query(widget_class)
             sections.append((title, found.first() if found else widget_class))
+
+        def titled(name: str) -> str:
+            place = place_named(name)
+            return f"{place.title} ({key_display(self, place.binding_id)})"
+
         sections += [
             ("Model picker", ModelPickerScreen),
             ("Conversations", ConversationsScreen),
-            ("Hub (F3)", HubScreen),
+            (titled("hub"), HubScreen),
             ("Model card", ModelCardScreen),
             ("Downloads", DownloadsPanel),
-            ("Disk cache (F4)", CacheScreen),
-            ("Images (F5)", ImagesScreen),
-            ("Gallery (F6)", GalleryScreen),
-            ("Speech (F7)", SpeechScreen),
+            (titled("cache"), CacheScreen),
+            (titled("images"), ImagesScreen),
+            (titled("gallery"), GalleryScreen),
+            (titled("speech"), SpeechScreen),
         ]
         self.push_screen(HelpScreen(sections))
 

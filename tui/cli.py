@@ -58,6 +58,13 @@ def main(argv: list[str] | None = None) -> int:
     from backends.errors import BackendError
     from backends.settings import load_settings
 
+    if args.config is not None and not args.config.is_file():
+        print(
+            f"localai-tui: there is no settings file at {args.config}. Check the path, or "
+            "leave out --config to use the default settings file.",
+            file=sys.stderr,
+        )
+        return 2
     setup_logging()
     overrides = {"offline": True} if args.offline else {}
     try:
@@ -91,8 +98,15 @@ def main(argv: list[str] | None = None) -> int:
 
     # Before Textual owns the terminal (textual-image asks it what it can draw).
     probe_terminal_graphics(settings.images.renderer)
+    import functools
+
+    from backends.models.manager import ModelManager
+
+    # Each load reads the file again: an n_ctx edited for a model applies on its next load.
+    reread = functools.partial(load_settings, args.config, **overrides)
     try:
-        app = LocalAIApp(settings, startup_model=startup)
+        manager = ModelManager(settings, reread_settings=reread)
+        app = LocalAIApp(settings, startup_model=startup, manager=manager)
     except BackendError as exc:  # e.g. a damaged conversation database
         print(f"localai-tui: {exc.title}: {exc.message}", file=sys.stderr)
         return 2

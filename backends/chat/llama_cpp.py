@@ -25,6 +25,7 @@ import weakref
 from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from backends import paths
 from backends.base import (
     ChatEvent,
     ChatMessage,
@@ -34,6 +35,7 @@ from backends.base import (
     LoadOptions,
     MemoryFootprint,
     ModelSpec,
+    Notice,
     ProgressCallback,
     StreamFinished,
     TextDelta,
@@ -76,6 +78,8 @@ if TYPE_CHECKING:
     from llama_cpp import Llama
 
 log = logging.getLogger(__name__)
+
+N_CTX_STEP = 256  # llama.cpp rounds its context window up to a multiple of this
 
 
 @contextlib.contextmanager
@@ -145,6 +149,7 @@ class LlamaCppEngine:
         self._lock = threading.Lock()  # one stream at a time on one context
         self._vision = False  # loaded with a projector
         self._name = "This model"
+        self._load_notices: list[str] = []  # said with the first answer after a load
 
     @property
     def loaded(self) -> bool:
@@ -184,6 +189,18 @@ class LlamaCppEngine:
         n_ctx = options.n_ctx
         if info.context_length and n_ctx > info.context_length:
             n_ctx = info.context_length
+        self._load_notices = []
+        padded = -(-n_ctx // N_CTX_STEP) * N_CTX_STEP
+        if padded != n_ctx and options.n_ctx % N_CTX_STEP:
+            # llama.cpp pads the window to a multiple of 256 and llama-cpp-python's own
+            # buffers keep the size asked for: a prompt longer than that failed with a raw
+            # numpy ValueError ("could not broadcast input array"). Ask for the padded size.
+            self._load_notices.append(
+                f"n_ctx = {n_ctx} is not a multiple of {N_CTX_STEP}, which llama.cpp needs: "
+                f"{spec.name} uses {padded} tokens. Set n_ctx = {padded} in "
+                f'{paths.config_file()} [models."{spec.key}"] to silence this.'
+            )
+        n_ctx = padded
         recent_native_lines.clear()
         vision: dict[str, Any] = {}
         if spec.projector:
@@ -213,7 +230,9 @@ class LlamaCppEngine:
         self._info = info
         self._key = spec.key
         self._vision, self._name = bool(spec.projector), spec.name
-        self.capabilities = dataclasses.replace(type(self).capabilities, vision=self._vision)
+        self.capabilities = dataclasses.replace(
+            type(self).capabilities, vision=self._vision, chat_template=bool(info.chat_template)
+        )
         self._n_gpu_layers = self._offloaded_layers(options.n_gpu_layers, info, llama_cpp)
         steps.check_cancel()
         steps.report(1.0, "Ready")
@@ -235,6 +254,9 @@ class LlamaCppEngine:
         if llm is None or info is None:
             raise not_loaded()
         started = time.perf_counter()
+        for notice in self._load_notices:
+            yield Notice(notice)
+        self._load_notices = []  # said once, with the first answer
         if has_images(messages):
             if not self._vision:
                 refuse_images(messages, self._name, "It has no vision projector (mmproj file).")

@@ -51,6 +51,7 @@ from backends.chat.openai_modalities import (
     vision_from_props,
 )
 from backends.chat.openai_wire import (
+    EXTRA_FIELDS_TEXT,
     chat_body,
     names_an_extra,
     parse_chunk,
@@ -85,6 +86,7 @@ class OpenAICompatEngine:
         self._model: str | None = None
         # Optional request fields; dropped for good when the server rejects them (HTTP 400).
         self._send_extras = True
+        self._extras_refused = False
         self._vision_said = False  # the server said whether the model takes images
 
     @property
@@ -134,6 +136,7 @@ class OpenAICompatEngine:
         client.timeout = httpx.Timeout(READ_TIMEOUT_S, connect=CONNECT_TIMEOUT_S)
         self._client, self._server, self._model = client, server, model
         self._send_extras = True
+        self._extras_refused = False
         if progress is not None:
             progress(LoadProgress(1.0, f"{server.name} serves {model}"))
 
@@ -156,6 +159,12 @@ class OpenAICompatEngine:
         if response is None:
             yield StreamFinished("cancelled", None, 0, None, time.perf_counter() - started)
             return
+        if self._extras_refused:
+            self._extras_refused = False  # said once, when the server first refuses them
+            yield Notice(
+                f"{server.name} refused {EXTRA_FIELDS_TEXT}: it answers without them "
+                "(temperature, top p, seed and max tokens still apply)."
+            )
         if response.headers.get("content-type", "").startswith("application/json"):
             yield from whole_answer(response, server, started)  # a server that ignores stream
             return
@@ -258,8 +267,9 @@ class OpenAICompatEngine:
                 if extras and response.status_code == 400 and names_an_extra(response):
                     continue
                 raise self._refusal(response, server, model, messages)
-            if extras is False:
+            if extras is False and self._send_extras:
                 self._send_extras = False  # this server rejects them: stop sending
+                self._extras_refused = True
             return response
         raise AssertionError("unreachable")
 

@@ -39,14 +39,21 @@ def chat_body(
     }
     if params.seed is not None:
         body["seed"] = params.seed
+    if params.repetition_penalty == 1.0:
+        # Ollama's OpenAI route reads only this name; "off" is 0 here and 1.0 in the others.
+        body["frequency_penalty"] = 0.0
     if extras:
         # vLLM and llama.cpp read these; api.openai.com rejects them (then we retry without).
+        # The penalty goes out even at 1.0 (off): llama.cpp's server defaults to 1.1 when it
+        # is missing, so temperature 0 would answer differently than the same GGUF here.
         body["top_k"] = params.top_k
-        if params.repetition_penalty != 1.0:
-            body["repetition_penalty"] = params.repetition_penalty  # vLLM, TGI
-            body["repeat_penalty"] = params.repetition_penalty  # llama.cpp
+        body["repetition_penalty"] = params.repetition_penalty  # vLLM, TGI
+        body["repeat_penalty"] = params.repetition_penalty  # llama.cpp
         body["stream_options"] = {"include_usage": True}
     return body
+
+
+EXTRA_FIELDS_TEXT = "top k and repetition penalty"  # what a server that rejects extras loses
 
 
 # The optional fields `chat_body` sends with extras, by the names servers quote back.

@@ -178,7 +178,10 @@ class TransformersEngine:
         model.eval()
         self._model, self._tokenizer = model, tokenizer
         sees = getattr(self._processor, "image_processor", None) is not None
-        self.capabilities = dataclasses.replace(type(self).capabilities, vision=sees)
+        templated = sees or bool(getattr(tokenizer, "chat_template", None))
+        self.capabilities = dataclasses.replace(
+            type(self).capabilities, vision=sees, chat_template=templated
+        )
         steps.check_cancel()
         if options.adapters:
             steps.report(0.85, "Applying adapters")

@@ -56,7 +56,18 @@ class InventoryItem:
 
     @property
     def key(self) -> str:
-        return f"hf:{self.name}" if self.source == "hf-cache" else f"gguf:{self.path}"
+        """The model key the app uses for it (the picker's, --model's)."""
+        if self.source == "hf-cache":
+            return f"hf:{self.name}"
+        return f"{FOLDER_KEY_PREFIXES.get(self.engine, 'gguf')}:{self.path}"
+
+
+# Model keys of things found in the user's folders, by engine (see backends.models.catalog).
+FOLDER_KEY_PREFIXES: dict[Engine | None, str] = {
+    "diffusers": "diffusers",
+    "faster_whisper": "whisper",
+    "transformers": "path",
+}
 
 
 @dataclass(frozen=True)
@@ -79,12 +90,16 @@ class Inventory:
 
 @dataclass(frozen=True)
 class DeletePlan:
-    """What a delete would do; show `expected_freed_bytes` before calling `delete`."""
+    """What a delete would do; show `expected_freed_bytes` before calling `delete`.
+
+    Either revisions of the HF cache (through huggingface_hub's strategy) or `paths` in the
+    user's own folders (a GGUF file, a diffusers or Whisper folder)."""
 
     cache_dir: Path
     revisions: tuple[str, ...]
     expected_freed_bytes: int
-    _strategy: DeleteCacheStrategy
+    _strategy: DeleteCacheStrategy | None = None
+    paths: tuple[Path, ...] = ()
 
 
 def engine_for_files(files: Iterable[str]) -> Engine | None:
@@ -181,6 +196,7 @@ def scan_inventory(
                 continue
             used = last_used(usage, path_key(path))
             items.append(InventoryItem(path.name, "folder", path, st.st_size, used, "llama_cpp"))
+        items += _model_folders(folder, usage, seen)
     for name, path in packaged:
         try:
             size = path.stat().st_size
@@ -189,6 +205,37 @@ def scan_inventory(
         used = last_used(usage, path_key(path))
         items.append(InventoryItem(name, "package", path, size, used, "llama_cpp"))
     return Inventory(tuple(items), cache_dir, tuple(warnings))
+
+
+def _model_folders(root: Path, usage: Mapping[str, float], seen: set[Path]) -> list[InventoryItem]:
+    """Diffusers pipelines (model_index.json) and CTranslate2 Whisper folders under `root`:
+    a folder is one item, with everything inside it counted."""
+    found: list[InventoryItem] = []
+    for folder, dirs, files in os.walk(root):
+        engine: Engine | None = None
+        if "model_index.json" in files:
+            engine = "diffusers"
+        elif looks_like_ct2_whisper(files):
+            engine = "faster_whisper"
+        if engine is None:
+            continue
+        dirs.clear()  # the pipeline's own subfolders are part of it
+        path = Path(folder)
+        if path.resolve() in seen:
+            continue
+        seen.add(path.resolve())
+        used = last_used(usage, path_key(path))
+        found.append(InventoryItem(path.name, "folder", path, _disk_usage(path), used, engine))
+    return found
+
+
+def plan_delete_paths(paths: Sequence[Path]) -> DeletePlan:
+    """Plan deleting files or folders in the user's own model folders."""
+    missing = [p for p in paths if not p.exists()]
+    if missing:
+        raise BackendError(f"{missing[0]} is not there any more. Refresh the list.")
+    size = sum(_disk_usage(p) if p.is_dir() else p.stat().st_size for p in paths)
+    return DeletePlan(Path(paths[0]).parent, (), size, None, tuple(paths))
 
 
 def cached_files(cache_dir: Path, repo_id: str, revision: str = "main") -> set[str]:
@@ -241,6 +288,9 @@ def _disk_usage(path: Path) -> int:
 
 def delete(plan: DeletePlan) -> int:
     """Execute a plan; returns the bytes that actually left the disk."""
+    if plan.paths:
+        return _delete_paths(plan.paths)
+    assert plan._strategy is not None
     before = _disk_usage(plan.cache_dir)
     try:
         plan._strategy.execute()
@@ -249,3 +299,22 @@ def delete(plan: DeletePlan) -> int:
             f"Could not delete from {plan.cache_dir}: {exc.strerror}. Check permissions."
         ) from None
     return max(0, before - _disk_usage(plan.cache_dir))
+
+
+def _delete_paths(paths: Sequence[Path]) -> int:
+    import shutil
+
+    freed = 0
+    for path in paths:
+        try:
+            size = _disk_usage(path) if path.is_dir() else path.stat().st_size
+            if path.is_dir():
+                shutil.rmtree(path)
+            else:
+                path.unlink()
+        except OSError as exc:
+            raise BackendError(
+                f"Could not delete {path}: {exc.strerror or exc}. Check permissions."
+            ) from None
+        freed += size
+    return freed

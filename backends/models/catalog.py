@@ -20,7 +20,12 @@ from typing import TYPE_CHECKING
 from urllib.parse import urlparse
 
 from backends.base import ModelSpec, ServerConfig
-from backends.errors import BackendError, ModelNotFound
+from backends.errors import BackendError, ModelNotFound, ServerUnreachable
+from backends.models.model_keys import (
+    FILE_KEY_PREFIXES,
+    spec_from_file_key,
+    transformers_folder_spec,
+)
 from backends.speech.catalog import looks_like_ct2_whisper, scan_speech_dirs, speech_spec
 from backends.speech.tts_catalog import kokoro_spec, looks_like_kokoro, scan_tts_dirs
 
@@ -235,9 +240,11 @@ def scan_model_dirs(folders: list[Path]) -> list[ModelSpec]:
 
 
 def server_spec(server: ServerConfig, model: str) -> ModelSpec:
+    """A model a server lists. Its name carries the server's: two servers serving "qwen"
+    would otherwise read the same in the picker, the chat header and the chat list."""
     return ModelSpec(
         key=f"{SERVER_KEY_PREFIX}{server.name}/{model}",
-        name=model,
+        name=f"{model} · {server.name}",
         engine="openai",
         source="server",
         server=server,
@@ -292,11 +299,14 @@ def discover_server_models(
 
     from backends.remote.probe import probe_server
 
-    entries = [
-        e for e in settings.servers if not (settings.offline and not _is_loopback(e.base_url))
+    skipped = [e for e in settings.servers if settings.offline and not is_loopback(e.base_url)]
+    entries = [e for e in settings.servers if e not in skipped]
+    # Named, not silently left out: the picker says why a configured server is missing.
+    refused: list[tuple[str, BackendError]] = [
+        (e.name, offline_refusal(e.name, e.base_url)) for e in skipped
     ]
     if not entries:
-        return [], []
+        return [], refused
 
     def answer(entry: ServerEntry) -> ServerCapabilities:
         config = entry.to_config()
@@ -309,7 +319,7 @@ def discover_server_models(
     with ThreadPoolExecutor(max_workers=min(8, len(entries))) as pool:
         results = list(pool.map(answer, entries))
     specs: list[ModelSpec] = []
-    failures: list[tuple[str, BackendError]] = []
+    failures: list[tuple[str, BackendError]] = list(refused)
     for entry, found in zip(entries, results, strict=True):
         if found.error is not None:
             failures.append((entry.name, found.error))
@@ -326,7 +336,17 @@ def discover_server_models(
     return specs, failures
 
 
-def _is_loopback(url: str) -> bool:
+def offline_refusal(name: str, url: str) -> ServerUnreachable:
+    """Why a server off this machine is not asked in offline mode."""
+    return ServerUnreachable(
+        f"not asked: offline mode is on and {url} is not on this machine. Start without "
+        "--offline (or set offline = false) to use it.",
+        title=f"{name} skipped (offline)",
+    )
+
+
+def is_loopback(url: str) -> bool:
+    """True for a URL on this machine (localhost, 127.0.0.0/8, ::1): offline mode asks it."""
     host = urlparse(url).hostname or ""
     if host == "localhost":
         return True
@@ -360,6 +380,9 @@ def _resolve(
         return server_spec(settings.servers[0].to_config(), model)
     if model.startswith(SERVER_KEY_PREFIX) and not engine:
         return _server_model(model, settings)
+    prefix, _, rest = model.partition(":")
+    if prefix in FILE_KEY_PREFIXES and rest:
+        return spec_from_file_key(model, prefix, Path(rest).expanduser())
     path = Path(model).expanduser()
     if path.is_file():
         if path.suffix.lower() != ".gguf":
@@ -369,14 +392,7 @@ def _resolve(
         return gguf_spec(path)
     if path.is_dir():
         if (path / "config.json").is_file():
-            resolved = path.absolute()
-            return ModelSpec(
-                key=f"path:{resolved}",
-                name=resolved.name,
-                engine="transformers",
-                path=str(resolved),
-                source="path",
-            )
+            return transformers_folder_spec(path)
         ggufs = sorted(p for p in path.glob("*.gguf") if is_loadable_gguf(p))
         if ggufs:
             return gguf_spec(ggufs[0])

@@ -44,12 +44,17 @@ class ModelManager:
         settings: Settings,
         recents_path: Path | None = None,
         engine_factory: Callable[[str], ChatEngine] = create_engine,
+        reread_settings: Callable[[], Settings] | None = None,
     ) -> None:
+        """`reread_settings` reads the settings file again: each load then takes the
+        per-model options ([models."key"]) as the file says now, so an edited n_ctx
+        applies on the next load without a restart."""
         if recents_path is None:
             from backends.paths import data_dir
 
             recents_path = data_dir() / RECENTS_FILE
         self._settings = settings
+        self._reread_settings = reread_settings
         self._recents_path = recents_path
         # Beside the recents: the cache screen's "Last used" (file atimes cannot say it).
         self._usage_path = recents_path.parent / USAGE_FILE
@@ -86,6 +91,18 @@ class ModelManager:
             log.exception("memory_footprint failed")
             return None
 
+    def load_options_for(self, key: str) -> LoadOptions:
+        """The model's load options as the settings file says now."""
+        if self._reread_settings is None:
+            return self._settings.load_options_for(key)
+        try:
+            return self._reread_settings().load_options_for(key)
+        except (ValueError, OSError) as exc:  # a ValidationError or TOML error is a ValueError
+            raise BackendError(
+                f"The settings file cannot be read now ({exc}). Fix it and load the model again.",
+                title="Settings file invalid",
+            ) from exc
+
     def switch(
         self,
         spec: ModelSpec,
@@ -98,8 +115,15 @@ class ModelManager:
         Raises a BackendError (LoadCancelled when `cancel` was set) and keeps the previous
         model loaded if anything goes wrong.
         """
+        server = spec.server
+        if self._settings.offline and server is not None:
+            from backends.models.catalog import is_loopback, offline_refusal
+
+            if not is_loopback(server.base_url):
+                error = offline_refusal(server.name, server.base_url)
+                raise type(error)(f"{spec.name} was {error.message}", title=error.title)
         if options is None:
-            options = self._settings.load_options_for(spec.key)
+            options = self.load_options_for(spec.key)
         try:
             engine = self._factory(spec.engine)
         except BackendError:

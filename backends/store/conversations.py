@@ -18,14 +18,16 @@ import json
 import sqlite3
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 from backends.errors import StorageError
+from backends.store import chat_state
+from backends.store.answer_versions import AnswerVersionStore
 from backends.store.attachments import AttachmentStore
-from backends.store.export import export_filename, render_markdown
+from backends.store.export import export_filename, render_markdown, write_new_file
 from backends.store.records import (
     DEFAULT_TITLE,
     ConversationSummary,
@@ -79,6 +81,7 @@ class ConversationStore:
             raise
         self._db: sqlite3.Connection | None = conn
         self.attachments = AttachmentStore(self.path.parent / "attachments")
+        self.versions = AnswerVersionStore(self._conn, self._transaction)
 
     @classmethod
     def open_default(cls) -> ConversationStore:
@@ -159,10 +162,41 @@ class ConversationStore:
             )
 
     def set_system_prompt(self, conversation_id: int, text: str) -> None:
-        with self._conn() as db:
+        """The prompt from the next message on; the export shows where each one began."""
+        with self._transaction() as db:
+            row = db.execute(
+                "SELECT system_prompt FROM conversations WHERE id = ?", (conversation_id,)
+            ).fetchone()
+            if row is None or row[0] == text:
+                return
+            chat_state.record_system_prompt(db, conversation_id, row[0], text)
             db.execute(
                 "UPDATE conversations SET system_prompt = ? WHERE id = ?", (text, conversation_id)
             )
+
+    def system_prompt_changes(self, conversation_id: int) -> list[chat_state.SystemPromptChange]:
+        with self._conn() as db:
+            return chat_state.system_prompt_changes(db, conversation_id)
+
+    # -- what the chat keeps between sessions --------------------------------------------
+
+    def draft(self, conversation_id: int | None) -> str:
+        """The unsent prompt text of a conversation (None: the chat not saved yet)."""
+        with self._conn() as db:
+            return chat_state.read_draft(db, conversation_id or chat_state.NEW_CHAT)
+
+    def set_draft(self, conversation_id: int | None, text: str) -> None:
+        with self._conn() as db:
+            chat_state.write_draft(db, conversation_id or chat_state.NEW_CHAT, text)
+
+    def state(self, name: str) -> str | None:
+        """A small named value the chat keeps across restarts (the last open chat)."""
+        with self._conn() as db:
+            return chat_state.read_value(db, name)
+
+    def set_state(self, name: str, value: str | None) -> None:
+        with self._conn() as db:
+            chat_state.write_value(db, name, value)
 
     def set_model(self, conversation_id: int, model_key: str | None) -> None:
         with self._conn() as db:
@@ -283,45 +317,38 @@ class ConversationStore:
         with self._conn() as db:
             return like_search(db, words, limit)
 
-    def export_markdown(self, conversation_id: int) -> str:
+    def export_markdown(
+        self, conversation_id: int, model_names: Mapping[str, str] | None = None
+    ) -> str:
+        """The conversation as Markdown; `model_names` maps model keys to the names shown."""
         conversation = self.get_conversation(conversation_id)
         if conversation is None:
             raise StorageError(
                 f"Conversation {conversation_id} no longer exists, so there is nothing to export.",
                 title="Conversation not found",
             )
-        return render_markdown(conversation, self.messages(conversation_id))
+        return render_markdown(
+            conversation,
+            self.messages(conversation_id),
+            self.system_prompt_changes(conversation_id),
+            model_names,
+        )
 
-    def export_to_file(self, conversation_id: int, directory: Path | None = None) -> Path:
+    def export_to_file(
+        self,
+        conversation_id: int,
+        directory: Path | None = None,
+        model_names: Mapping[str, str] | None = None,
+    ) -> Path:
         """Write the Markdown export to a new file (never overwrites) and return its path."""
-        text = self.export_markdown(conversation_id)
+        text = self.export_markdown(conversation_id, model_names)
         conversation = self.get_conversation(conversation_id)
         assert conversation is not None
         if directory is None:
             from backends.paths import data_dir
 
             directory = data_dir() / "exports"
-        try:
-            directory.mkdir(parents=True, exist_ok=True)
-            stem = export_filename(conversation.title, conversation_id)
-            for n in range(1, 10_000):
-                path = directory / (f"{stem}.md" if n == 1 else f"{stem}-{n}.md")
-                try:
-                    with path.open("x", encoding="utf-8") as fh:
-                        fh.write(text)
-                    return path
-                except FileExistsError:
-                    continue
-        except OSError as exc:
-            raise StorageError(
-                f"Could not write the export to {directory} ({exc.strerror or exc}). "
-                "Check that the folder exists and is writable.",
-                title="Export failed",
-            ) from exc
-        raise StorageError(
-            f"Too many exports named {stem!r} in {directory}. Delete some and try again.",
-            title="Export failed",
-        )
+        return write_new_file(directory, export_filename(conversation.title, conversation_id), text)
 
     def close(self) -> None:
         """Idempotent. Every write is already committed, so nothing is lost."""

@@ -4,28 +4,46 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from backends.errors import StorageError
+from backends.store.chat_state import SystemPromptChange
 from backends.store.records import ConversationSummary, StoredMessage
 
 _ROLE_HEADINGS = {"user": "User", "assistant": "Assistant", "system": "System"}
 _FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
 
 
-def render_markdown(conversation: ConversationSummary, messages: Sequence[StoredMessage]) -> str:
-    """Title, a details line, the system prompt, then one section per message, text verbatim."""
+def render_markdown(
+    conversation: ConversationSummary,
+    messages: Sequence[StoredMessage],
+    prompt_changes: Sequence[SystemPromptChange] = (),
+    model_names: Mapping[str, str] | None = None,
+) -> str:
+    """Title, a details line, the system prompt, then one section per message, text verbatim.
+
+    A system prompt changed mid-chat appears where it began to apply; models appear by the
+    names the app shows (`model_names`, key to name), with the key only when none is known.
+    """
+    names = model_names or {}
     details = [f"Created {_when(conversation.created_at)}"]
     if conversation.model_key:
-        details.insert(0, f"Model: `{conversation.model_key}`")
+        details.insert(0, f"Model: {_model(conversation.model_key, names)}")
     parts = [f"# {conversation.title}", "_" + " · ".join(details) + "_"]
-    if conversation.system_prompt.strip():
-        parts += ["## System prompt", _closed(conversation.system_prompt.strip())]
+    changes = list(prompt_changes) or [SystemPromptChange(0, conversation.system_prompt)]
+    pending = [c for c in changes if c.after_message_id > 0]
+    first = [c for c in changes if c.after_message_id <= 0][-1:]
+    if first and first[0].text.strip():
+        parts += ["## System prompt", _closed(first[0].text.strip())]
     for message in messages:
+        while pending and pending[0].after_message_id < message.id:
+            text = pending.pop(0).text.strip()
+            parts += ["## System prompt changed", _closed(text) if text else "_(removed)_"]
         heading = _ROLE_HEADINGS.get(message.role, message.role.title() or "Message")
         if message.role == "assistant" and message.model_key:
-            heading += f" · `{message.model_key}`"
+            heading += f" · {_model(message.model_key, names)}"
         body = _closed(message.content.strip("\n"))
         images = [_image_link(n, path) for n, path in enumerate(message.images, start=1)]
         parts += [f"## {heading}", body or ("" if images else "_(empty)_")]
@@ -36,6 +54,15 @@ def render_markdown(conversation: ConversationSummary, messages: Sequence[Stored
             if line:
                 parts.append(f"_{line}_")
     return "\n\n".join(parts) + "\n"
+
+
+def _model(key: str, names: Mapping[str, str]) -> str:
+    """A model as the app names it; a key it cannot name (a model no longer on disk) is
+    shown as the file or repository it points at."""
+    if key in names:
+        return names[key]
+    _, _, rest = key.partition(":")
+    return Path(rest).name if key.startswith("gguf:") else (rest or key)
 
 
 def _image_link(number: int, path: str) -> str:
@@ -79,9 +106,41 @@ def _stats_line(stats: dict[str, Any]) -> str:
     if reason == "error":
         bits.append(f"failed: {stats.get('error') or 'unknown error'}")
     elif isinstance(reason, str) and reason not in ("stop", "eos"):
-        bits.append(f"stopped: {reason}")
+        bits.append(FINISH_NOTES.get(reason, f"stopped ({reason})"))
     return " · ".join(bits)
+
+
+# Why an answer ended, in the words the chat shows under it (and the README uses).
+FINISH_NOTES = {
+    "cancelled": "stopped",
+    "length": "hit the token limit",
+    "context": "context window full",
+}
 
 
 def _when(ts: float) -> str:
     return time.strftime("%Y-%m-%d %H:%M", time.localtime(ts))
+
+
+def write_new_file(directory: Path, stem: str, text: str) -> Path:
+    """`text` in a new file `stem.md` (or `stem-2.md`…) in `directory`; never overwrites."""
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+        for n in range(1, 10_000):
+            path = directory / (f"{stem}.md" if n == 1 else f"{stem}-{n}.md")
+            try:
+                with path.open("x", encoding="utf-8") as fh:
+                    fh.write(text)
+                return path
+            except FileExistsError:
+                continue
+    except OSError as exc:
+        raise StorageError(
+            f"Could not write the export to {directory} ({exc.strerror or exc}). "
+            "Check that the folder exists and is writable.",
+            title="Export failed",
+        ) from exc
+    raise StorageError(
+        f"Too many exports named {stem!r} in {directory}. Delete some and try again.",
+        title="Export failed",
+    )

@@ -37,6 +37,50 @@ _MIGRATIONS: list[str] = [
     """
     ALTER TABLE messages ADD COLUMN images TEXT;
     """,
+    # 3: what the chat keeps between sessions: each conversation's unsent draft (0 is the
+    # chat not saved yet), the system prompts a conversation had and from which message,
+    # small named values (the last open chat, the panel's parameters) and the earlier
+    # answers a regenerate replaced (answer_versions.py)
+    """
+    CREATE TABLE drafts (
+        conversation_id INTEGER PRIMARY KEY,
+        text TEXT NOT NULL
+    );
+    CREATE TRIGGER drafts_follow_deletes AFTER DELETE ON conversations BEGIN
+        DELETE FROM drafts WHERE conversation_id = old.id;
+    END;
+    CREATE TABLE system_prompts (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        conversation_id INTEGER NOT NULL REFERENCES conversations (id) ON DELETE CASCADE,
+        after_message_id INTEGER NOT NULL,
+        text TEXT NOT NULL
+    );
+    CREATE INDEX system_prompts_by_conversation ON system_prompts (conversation_id, id);
+    CREATE TABLE chat_state (
+        name TEXT PRIMARY KEY,
+        value TEXT NOT NULL
+    );
+    CREATE TABLE answer_versions (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        conversation_id INTEGER NOT NULL REFERENCES conversations (id) ON DELETE CASCADE,
+        prompt_id INTEGER NOT NULL,
+        position INTEGER NOT NULL,
+        content TEXT NOT NULL,
+        model_key TEXT,
+        stats TEXT,
+        created_at REAL NOT NULL
+    );
+    CREATE INDEX answer_versions_by_prompt ON answer_versions (prompt_id, position);
+    CREATE TABLE answer_positions (
+        prompt_id INTEGER PRIMARY KEY,
+        shown INTEGER NOT NULL
+    );
+    CREATE TRIGGER answer_versions_follow_prompts AFTER DELETE ON messages
+    WHEN old.role = 'user' BEGIN
+        DELETE FROM answer_versions WHERE prompt_id = old.id;
+        DELETE FROM answer_positions WHERE prompt_id = old.id;
+    END;
+    """,
 ]
 
 SCHEMA_VERSION = len(_MIGRATIONS)

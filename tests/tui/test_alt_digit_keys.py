@@ -60,6 +60,27 @@ async def test_escape_digit_switches_to_recent_model_with_focus_in_the_prompt(
         assert prompt.text == "hi"
 
 
+def test_alt_keys_that_arrive_together_stay_alt_keys() -> None:
+    """Two presses within a few ms (SSH delivers them in one read) were "^", "1", alt+1."""
+    assert [k.key for k in keys_from_terminal("\x1b1\x1b1")] == ["alt+1", "alt+1"]
+    assert [k.key for k in keys_from_terminal("\x1b4\x1b5")] == ["alt+4", "alt+5"]
+    assert [k.key for k in keys_from_terminal("\x1be\x1b2")] == ["alt+e", "alt+2"]
+    assert [k.key for k in keys_from_terminal("\x1b[A\x1bb")] == ["up", "ctrl+left"]
+
+
+async def test_two_quick_alt_digits_type_nothing_into_the_prompt(
+    make_app: Callable[..., LocalAIApp], model_a: ModelSpec, model_b: ModelSpec
+) -> None:
+    app = make_app(model_a)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await until(pilot, lambda: app.manager.spec is not None, "model A")
+        app.manager._remember(model_b)  # recent #1
+        prompt = app.screen.query_one(PromptInput)
+        await type_from_terminal(app, pilot, "hi\x1b1\x1b1")
+        await until(pilot, lambda: app.manager.spec.key == "b", "model B loaded")  # type: ignore[union-attr]
+        assert prompt.text == "hi"
+
+
 async def test_escape_e_edits_the_last_prompt_instead_of_typing_e(
     make_app: Callable[..., LocalAIApp], model_a: ModelSpec
 ) -> None:

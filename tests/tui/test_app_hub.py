@@ -55,7 +55,7 @@ async def test_f3_opens_the_hub_and_f4_the_disk_cache(
         await until(pilot, lambda: not isinstance(app.screen, CacheScreen), "back to chat")
 
 
-async def test_f3_and_f4_go_back_to_their_open_screen_instead_of_stacking(
+async def test_f3_and_f4_open_one_kept_screen_each_instead_of_stacking(
     make_app: Callable[..., LocalAIApp], hub: HubServer, cache_dir: Path, no_demo: None
 ) -> None:
     app = make_app(settings=load_settings(hf_endpoint=hub.endpoint))
@@ -64,16 +64,14 @@ async def test_f3_and_f4_go_back_to_their_open_screen_instead_of_stacking(
         for _ in range(3):
             await pilot.press("f3")
             await pilot.pause()
-        assert kinds() == ["ChatScreen", "HubScreen"]
+        hub_screen = app.screen
+        assert kinds() == ["HubScreen"]
         await pilot.press("f4", "f4", "f4")
         await pilot.pause()
-        assert kinds() == ["ChatScreen", "HubScreen", "CacheScreen"]
+        assert kinds() == ["CacheScreen"]
         await pilot.press("f3")
         await pilot.pause()
-        assert kinds() == ["ChatScreen", "HubScreen"]
-        await pilot.press("f4", "f3", "f4")
-        await pilot.pause()
-        assert kinds() == ["ChatScreen", "HubScreen", "CacheScreen"]
+        assert app.screen is hub_screen
         await pilot.press("escape", "escape")
         await pilot.pause()
         assert kinds() == ["ChatScreen"]
@@ -157,3 +155,24 @@ async def test_hub_footer_fits_80_columns_beside_the_palette_key(
         assert palette.region.right == 80
         assert all(k.region.right <= palette.region.x for k in keys if k is not palette)
         assert "f3" not in [k.key for k in keys]  # no key for the screen we are on
+
+
+async def test_back_in_the_hub_letters_go_to_the_search_box_not_the_downloads(
+    make_app: Callable[..., LocalAIApp], hub: HubServer, cache_dir: Path, no_demo: None
+) -> None:
+    """F3 from the downloads panel and back: focus returned to the downloads list, where
+    typed letters vanished."""
+    from textual.widgets import Input
+
+    app = make_app(settings=load_settings(hf_endpoint=hub.endpoint))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("f3")
+        await until(pilot, lambda: isinstance(app.screen, HubScreen), "the Hub screen")
+        await pilot.press("alt+d")
+        assert app.focused is not None and app.focused.id == "downloads-list"
+        await pilot.press("f4")
+        await until(pilot, lambda: isinstance(app.screen, CacheScreen), "the cache screen")
+        await pilot.press("f3")
+        await until(pilot, lambda: isinstance(app.screen, HubScreen), "the Hub again")
+        await pilot.press(*"llama")
+        assert app.screen.query_one("#search", Input).value == "llama"

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
+from pathlib import Path
 
+import pytest
 from textual.widgets import DataTable
 
 from backends.base import ModelSpec
+from backends.errors import ServerUnreachable
 from backends.models.catalog import discover_server_models
 from backends.settings import load_settings
 from tests.fixtures.openai_server import LocalOpenAIServer
@@ -30,8 +33,27 @@ def test_server_models_are_listed_and_a_dead_server_is_reported(
     )
     assert all(s.engine == "openai" and s.server is not None for s in specs)
     assert [name for name, _ in failures] == ["dead"]
+
+
+def test_offline_asks_no_server_off_this_machine_and_says_so(
+    openai_server: LocalOpenAIServer, tmp_path: Path
+) -> None:
+    """--offline: a LAN server is neither listed nor loaded, and the picker says why."""
+    from backends.models.catalog import server_spec
+    from backends.models.manager import ModelManager
+
     far = {"name": "lan", "base_url": "http://10.255.255.1:8000/v1"}
-    assert discover_server_models(load_settings(servers=[far], offline=True)) == ([], [])
+    near = {"name": "here", "base_url": openai_server.base_url}
+    settings = load_settings(servers=[far, near], offline=True)
+    specs, failures = discover_server_models(settings)
+    assert {s.server.name for s in specs} == {"here"}  # type: ignore[union-attr]
+    assert [name for name, _ in failures] == ["lan"]
+    assert "offline mode is on" in failures[0][1].message
+    manager = ModelManager(settings, recents_path=tmp_path / "r.json")
+    lan = server_spec(settings.servers[0].to_config(), "qwen")
+    with pytest.raises(ServerUnreachable, match="offline mode is on"):
+        manager.switch(lan)  # a recent or default_model on the LAN: refused, not dialled
+    assert len(openai_server.requests) == 0
 
 
 async def test_pick_a_server_model_and_stream_its_answer(
@@ -113,3 +135,32 @@ async def test_a_server_model_as_the_startup_model(
     async with app.run_test(size=(120, 40)) as pilot:
         await ready(app, pilot, f"openai:local/{model}")
         assert not [n for n in notifications(app) if "hf download" in n]
+
+
+async def test_two_servers_serving_the_same_model_are_named_apart(
+    make_app: Callable[..., LocalAIApp],
+    model_a: ModelSpec,
+    openai_server: LocalOpenAIServer,
+) -> None:
+    """Both read "qwen" in the picker, the header and the chat list."""
+    from tui.chat.message_list import model_title
+
+    servers = [
+        {"name": "gpu-box", "base_url": openai_server.base_url},
+        {"name": "laptop", "base_url": openai_server.base_url},
+    ]
+    app = make_app(model_a, load_settings(servers=servers))
+    model = openai_server.model
+    async with app.run_test(size=(120, 40)) as pilot:
+        await ready(app, pilot, "a")
+        await pilot.press("ctrl+o")
+        table = app.screen.query_one(DataTable)
+        await until(pilot, lambda: sum(model in r for r in table_text(table)) == 2, "both")
+        rows = [r for r in table_text(table) if model in r]
+        assert any(f"{model} · gpu-box" in r for r in rows)
+        assert any(f"{model} · laptop" in r for r in rows)
+        await pilot.press(*f"{model} · laptop", "enter")
+        await ready(app, pilot, f"openai:laptop/{model}")
+        assert f"{model} · laptop" in chat(app).status.text
+    # A saved answer from a server the app no longer knows still names it.
+    assert model_title(f"openai:gpu-box/{model}") == f"{model} · gpu-box"

@@ -74,7 +74,8 @@ def test_model_picker_at_80x24(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """Recent models numbered 1 and 2 (the loaded one bold with ●), engine and size columns,
-    the filter box on top and the key line at the bottom."""
+    the filter box on top, the highlighted model's key under the table and the key line at
+    the bottom."""
     import backends.models.catalog
 
     monkeypatch.setattr(backends.models.catalog, "demo_spec", lambda: None)
@@ -86,7 +87,9 @@ def test_model_picker_at_80x24(
         await until(pilot, lambda: app.manager.spec is not None, "model loaded")
         app.manager._remember(model_b)
         await pilot.press("ctrl+o")
-        await until(pilot, lambda: app.screen.query_one("#picker-notes").render() == "", "scan")
+        notes = app.screen.query_one("#picker-notes")
+        await until(pilot, lambda: str(notes.render()) == "Model key: b", "scan")
+        app.screen.query_one("#picker-filter").cursor_blink = False  # type: ignore[attr-defined]
         await pilot.pause()
 
     assert snap_compare(app, terminal_size=(80, 24), run_before=run_before)

@@ -11,7 +11,8 @@ from textual.pilot import Pilot
 from textual.widgets import DataTable, Input, Label
 
 from backends.store.conversations import ConversationStore
-from tui.chat.conversations_screen import NEW_CONVERSATION, ConversationsScreen, relative_time
+from tui.chat.conversation_table import relative_time
+from tui.chat.conversations_screen import NEW_CONVERSATION, ConversationsScreen
 from tui.screens.confirm import ConfirmScreen
 
 

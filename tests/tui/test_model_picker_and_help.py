@@ -51,6 +51,13 @@ async def test_picker_lists_models_filters_and_loads_the_chosen_one(
         tiny = next(r for r in rows if "tiny-q4" in r)
         size = format_size(tiny_gguf_path.stat().st_size)
         assert "llama.cpp" in tiny and size in tiny and "ggufs" in tiny and "✗" not in tiny
+        notes = picker.query_one("#picker-notes")
+        await until(pilot, lambda: "Model key: b" in str(notes.render()), "the key of row 1")
+        table.move_cursor(row=rows.index(tiny))
+        await pilot.pause()
+        # The key [models."…"] settings and --model take, shown for the highlighted model.
+        assert f"Model key: gguf:{folder / 'tiny-q4.gguf'}" in str(notes.render())
+        table.move_cursor(row=0)
         await pilot.press(*"model b")
         assert table_text(table) == [rows[0]]
         await pilot.press("enter")
@@ -109,7 +116,7 @@ async def test_picker_alt_number_and_escape(
 async def test_help_lists_every_binding_with_remapped_keys(
     make_app: Callable[..., LocalAIApp], model_a: ModelSpec
 ) -> None:
-    settings = load_settings(keymap={"chat.pick_model": "f3"})
+    settings = load_settings(keymap={"chat.pick_model": "alt+m"})  # f3 would take the Hub's
     app = make_app(model_a, settings)
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.press("f1")
@@ -130,9 +137,9 @@ async def test_help_lists_every_binding_with_remapped_keys(
         ):
             assert expected in text, expected
         model_row = next(r for r in rows if "chat.pick_model" in r)
-        assert model_row.startswith("f3")
+        assert model_row.startswith("alt+m")
         assert any(r.startswith("ctrl+j") and "New line" in r for r in rows)
-        await pilot.press("escape", "f3")
+        await pilot.press("escape", "alt+m")
         assert isinstance(app.screen, ModelPickerScreen)
 
 

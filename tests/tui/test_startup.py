@@ -103,6 +103,16 @@ def test_invalid_config_is_reported_not_a_traceback(tmp_path: Path) -> None:
     assert result.stdout == ""
 
 
+def test_a_config_path_that_does_not_exist_is_named_not_ignored(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """A mistyped --config started silently on the defaults."""
+    missing = tmp_path / "confg.toml"
+    assert main(["--config", str(missing)]) == 2
+    err = capsys.readouterr().err
+    assert f"there is no settings file at {missing}" in err
+
+
 def test_a_damaged_history_database_is_explained_before_the_ui(
     capsys: pytest.CaptureFixture[str],
 ) -> None:

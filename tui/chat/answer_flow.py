@@ -24,13 +24,17 @@ from backends.chat.session import AnswerChunk, build_messages, run_answer
 from backends.errors import BackendError
 from backends.store.conversations import stats_from_finished, title_from_prompt
 from tui.chat.attachment_bar import AttachmentBar
+from tui.chat.conversation_actions import OPEN_CHAT
 from tui.chat.message_list import MessageList
 from tui.chat.message_view import MessageView
 from tui.chat.params_panel import InvalidParam, ParamsPanel
 from tui.chat.prompt_input import PromptInput
 
 if TYPE_CHECKING:
-    from tui.chat.chat_screen import ChatScreen
+    from collections.abc import Callable
+
+    from tui.chat.chat_host import ChatHost
+    from tui.chat.model_loader import ModelLoader
 
 
 @dataclass
@@ -45,8 +49,12 @@ class AnswerUpdated(Message):
 class AnswerFlow:
     """Owns the answer in progress: its view and its cancel event."""
 
-    def __init__(self, screen: ChatScreen) -> None:
+    def __init__(
+        self, screen: ChatHost, loader: ModelLoader, show_usage: Callable[[], None]
+    ) -> None:
         self.screen = screen
+        self._loader = loader  # a prompt sent while it loads waits for it
+        self._show_usage = show_usage  # the device gauge learns what the model holds now
         self.cancel: threading.Event | None = None
         self.view: MessageView | None = None
         self._waiting_for: ModelSpec | None = None  # a prompt waits for this load
@@ -71,7 +79,7 @@ class AnswerFlow:
         if self.generating:
             screen.notify("An answer is still streaming: wait, or press Esc to stop it.")
             return
-        loading = screen.models.loader.loading
+        loading = self._loader.loading
         if loading is not None:
             # The model being loaded answers, not the one it replaces.
             self._wait_for(loading, prompt)
@@ -91,20 +99,24 @@ class AnswerFlow:
         messages = screen.query_one(MessageList)
         view = prompt.editing
         edited_first: str | None = None  # the first prompt's old text, when it is edited
+        draft = ""  # what the prompt held before the edit: it comes back once sent
         if view is not None:
             first = next((v for v in messages.views if v.role == "user"), None)
             edited_first = view.content if view is first else None
-            prompt.end_edit(clear=False)
+            draft = prompt.end_edit(clear=False)
             if screen.conversation_id is not None and view.message_id is not None:
                 screen.store.delete_messages_from(screen.conversation_id, view.message_id)
             await messages.remove_from(view)
+        if screen.conversation_id is None:
+            screen.store.set_draft(None, "")  # the new chat's draft is this message
         conversation = self._ensure_conversation(text)
         if edited_first is not None:
             self._retitle(conversation, edited_first, text)
         user_id = screen.store.add_message(conversation, "user", text, images=bar.paths)
         stored = screen.store.messages(conversation)[-1].images if bar.paths else ()
         self._unsent = _Unsent(user_id, text, bar.paths)
-        prompt.clear()
+        prompt.show_draft(draft)
+        screen.store.set_draft(conversation, draft)
         bar.clear()
         await self._start(params, MessageView("user", text, message_id=user_id, images=stored))
 
@@ -112,7 +124,7 @@ class AnswerFlow:
         screen = self.screen
         if self.generating or screen.conversation_id is None:
             return
-        loading = screen.models.loader.loading
+        loading = self._loader.loading
         if loading is not None:
             screen.notify(
                 f"{loading.name} is still loading: regenerate when it is ready "
@@ -130,6 +142,7 @@ class AnswerFlow:
         if params is None:
             return
         if last.role == "assistant" and last.message_id is not None:
+            screen.store.versions.keep(last.message_id)  # ←/→ flips back to it
             screen.store.delete_messages_from(screen.conversation_id, last.message_id)
             await messages.remove_from(last)
         await self._start(params)
@@ -147,7 +160,7 @@ class AnswerFlow:
     def _stop_waiting(self) -> PromptInput | None:
         """The prompt that waited for a load now finished, or None (none waits, or a newer
         load is still running)."""
-        if self._waiting_for is None or self.screen.models.loader.loading is not None:
+        if self._waiting_for is None or self._loader.loading is not None:
             return None
         self._waiting_for = None
         prompt = self.screen.query_one(PromptInput)
@@ -184,6 +197,7 @@ class AnswerFlow:
                 model_key=spec.key if spec else None,
                 system_prompt=panel.system_prompt,
             )
+            screen.store.set_state(OPEN_CHAT, str(screen.conversation_id))
         else:
             summary = screen.store.get_conversation(screen.conversation_id)
             if summary is not None and summary.system_prompt != panel.system_prompt:
@@ -339,7 +353,7 @@ class AnswerFlow:
         if view is self.view:
             self.cancel, self.view = None, None
             screen.status.set_state("ready")
-            screen.models.show_usage()
+            self._show_usage()
         unsent, self._unsent = self._unsent, None
         if chunk.error is not None and await self._take_back(message, unsent):
             error = chunk.error
@@ -363,6 +377,7 @@ class AnswerFlow:
             stats = stats_from_finished(chunk.finished)
             view.set_stats(stats)
             screen.store.set_message_stats(message.message_id, stats)
+            view.set_versions(screen.store.versions.of(message.message_id))
 
 
 @dataclass(frozen=True)

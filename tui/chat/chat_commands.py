@@ -6,14 +6,17 @@ Each entry names its current key, read from the live bindings (keymap remaps inc
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from textual.app import SystemCommand
+from textual.dom import DOMNode
 
 from backends.registry import ENGINE_LABELS
 
 if TYPE_CHECKING:
-    from tui.chat.chat_screen import ChatScreen
+    from textual.screen import Screen
+
+    from backends.base import ModelSpec
 
 # (title, help, action name on ChatScreen)
 ACTIONS: list[tuple[str, str, str]] = [
@@ -37,7 +40,8 @@ ACTIONS: list[tuple[str, str, str]] = [
 ]
 
 
-def key_for(screen: ChatScreen, action: str) -> str | None:
+def key_for(screen: DOMNode, action: str) -> str | None:
+    """The key bound to `action` on `screen` (any node with bindings), keymap applied."""
     bindings = screen._bindings.copy()
     if screen.app._keymap:
         bindings.apply_keymap(screen.app._keymap)
@@ -52,12 +56,13 @@ def _with_key(text: str, key: str | None) -> str:
     return f"{text} ({key})" if key else text
 
 
-def chat_commands(screen: ChatScreen) -> list[SystemCommand]:
+def chat_commands(screen: Screen[Any], recents: list[ModelSpec]) -> list[SystemCommand]:
+    """`screen` is the chat screen (its actions run), `recents` its recent models."""
     commands = [
         SystemCommand(title, _with_key(text, key_for(screen, action)), _action(screen, action))
         for title, text, action in ACTIONS
     ]
-    for number, spec in enumerate(screen.manager.recents(), start=1):
+    for number, spec in enumerate(recents, start=1):
         engine = ENGINE_LABELS.get(spec.engine, spec.engine)
         key = key_for(screen, f"switch_recent({number})")
         commands.append(
@@ -70,7 +75,7 @@ def chat_commands(screen: ChatScreen) -> list[SystemCommand]:
     return commands
 
 
-def _action(screen: ChatScreen, action: str) -> Callable[[], object]:
+def _action(screen: Screen[Any], action: str) -> Callable[[], object]:
     async def run() -> None:
         await screen.run_action(action)
 

@@ -9,6 +9,7 @@ conversation_actions.py).
 
 from __future__ import annotations
 
+import contextlib
 from typing import TYPE_CHECKING
 
 from textual import events, on
@@ -16,10 +17,11 @@ from textual.app import ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.screen import Screen
-from textual.widgets import Footer
+from textual.widgets import Footer, Input
 from textual.worker import Worker
 
 from backends.base import ModelSpec
+from backends.errors import BackendError
 from backends.store.conversations import ConversationStore
 from tui.backend_errors import shows_backend_errors
 from tui.chat.answer_flow import AnswerFlow, AnswerUpdated
@@ -29,22 +31,32 @@ from tui.chat.message_list import MessageList
 from tui.chat.message_view import MessageView, import_renderer
 from tui.chat.model_loader import ModelLoader
 from tui.chat.model_switching import ModelSwitching
-from tui.chat.params_panel import ParamsPanel
+from tui.chat.params_panel import InvalidParam, ParamsPanel
 from tui.chat.prompt_input import PromptInput
 from tui.chat.status_line import StatusLine
+from tui.navigation import CHAT
+from tui.widgets.navigation_bar import NavigationBar
 
 if TYPE_CHECKING:
+    from textual.timer import Timer
+
     from backends.models.manager import ModelManager
     from backends.settings import Settings
     from tui.speech.read_along import ReadAlong
     from tui.widgets.device_gauge import DeviceGauge
 
+DRAFT_SAVE_DELAY_S = 1.0  # typing pauses this long before the draft is written
 PARAMS_PANEL_MIN_WIDTH = 110  # below this the side panel is hidden (ctrl+t shows it)
 
 
 class ChatScreen(Screen[None]):
     BINDINGS = [
         Binding("escape", "stop", "Stop", id="chat.stop"),
+        # priority: the prompt (a TextArea) binds ctrl+c to copy, which with nothing selected
+        # did nothing at all; Ollama users press ctrl+c to stop an answer.
+        Binding(
+            "ctrl+c", "interrupt", "Stop answer", show=False, id="chat.interrupt", priority=True
+        ),
         Binding("ctrl+o", "pick_model", "Model", id="chat.pick_model"),
         Binding("ctrl+n", "new_chat", "New chat", show=False, id="chat.new"),
         Binding("ctrl+l", "open_conversations", "Chats", id="chat.conversations"),
@@ -52,7 +64,7 @@ class ChatScreen(Screen[None]):
         Binding("alt+e", "edit_previous", "Edit last prompt", show=False, id="chat.edit"),
         Binding("ctrl+b", "copy_answer", "Copy answer", show=False, id="chat.copy_answer"),
         Binding("ctrl+g", "copy_code", "Copy code block", show=False, id="chat.copy_code"),
-        Binding("ctrl+t,f2", "toggle_params", "Params", id="chat.params"),
+        Binding("ctrl+t", "toggle_params", "Params", id="chat.params"),
         Binding("f8", "push_to_talk", "Talk", show=False, id="chat.talk"),
         Binding("alt+r", "read_aloud", "Read aloud", show=False, id="chat.read_aloud"),
         Binding("alt+a", "read_along", "Read answers aloud", show=False, id="chat.read_along"),
@@ -90,15 +102,18 @@ class ChatScreen(Screen[None]):
         self.gauge: DeviceGauge | None = None
         self.conversation_id: int | None = None
         self.models = ModelSwitching(self)
-        self.answers = AnswerFlow(self)
+        self.answers = AnswerFlow(self, self.models.loader, self.models.show_usage)
         self.conversation = ConversationActions(self)
         self._panel_auto_hidden = False  # hidden by a shrink; a widening brings it back
+        self._draft_timer: Timer | None = None
+        self._prompt: PromptInput | None = None  # kept for the draft at unmount
 
     # -- layout ----------------------------------------------------------------------------
 
     def compose(self) -> ComposeResult:
         # The device gauge and the params panel are mounted right after the first frame
         # (see _finish_startup): psutil and the panel's widgets cost ~0.1 s of startup.
+        yield NavigationBar(CHAT)
         yield StatusLine(id="status")
         with Horizontal(id="body"):
             yield MessageList(id="messages")
@@ -108,7 +123,8 @@ class ChatScreen(Screen[None]):
         yield self.models.loader
 
     def on_mount(self) -> None:
-        self.query_one(PromptInput).focus()
+        self._prompt = self.query_one(PromptInput)
+        self._prompt.focus()
         if self.settings.tts.read_aloud:  # alt+a on from the start
             self.read_along().enabled = True
         self.call_after_refresh(self._finish_startup)
@@ -117,9 +133,10 @@ class ChatScreen(Screen[None]):
         from tui.widgets.device_gauge import DeviceGauge
 
         self.gauge = self._gauge_override or DeviceGauge()
-        panel = ParamsPanel(
-            self.settings.sampling.to_params(), self.settings.system_prompt, id="params"
-        )
+        from tui.chat.kept_params import kept_params
+
+        params = kept_params(self.store, self.settings.sampling.to_params())
+        panel = ParamsPanel(params, self.settings.system_prompt, id="params")
         panel.display = self.size.width >= PARAMS_PANEL_MIN_WIDTH
         self._panel_auto_hidden = not panel.display  # hidden for the width: widening shows it
         await self.mount(self.gauge, after=self.query_one(StatusLine))
@@ -127,6 +144,7 @@ class ChatScreen(Screen[None]):
 
         await mount_remote_box(self, self.settings, after=self.gauge)  # the servers' VRAM
         await self.query_one("#body").mount(panel)
+        self.conversation.reopen_last()
         # Last: a model load imports its runtime and competes for the GIL.
         self.models.load_startup_model(self._startup_model)
         self.run_worker(import_renderer, thread=True, group="warm-up", exit_on_error=False)
@@ -135,6 +153,33 @@ class ChatScreen(Screen[None]):
         # Quitting mid-answer: end the stream so the model can be unloaded at exit.
         self.answers.stop()
         self.models.loader.cancel()
+        if self._prompt is not None:  # the widgets are already gone: read the one kept
+            with contextlib.suppress(BackendError):  # a closed or locked store
+                self.store.set_draft(self.conversation_id, self._prompt.draft)
+
+    @on(PromptInput.Changed)
+    def _draft_changed(self) -> None:
+        """Typing keeps the draft in the store a moment later (it survives a crash too)."""
+        if self._draft_timer is not None:
+            self._draft_timer.stop()
+        self._draft_timer = self.set_timer(DRAFT_SAVE_DELAY_S, self._keep_draft)
+
+    @on(Input.Changed, "#params Input")
+    def _params_changed(self) -> None:
+        """A valid panel is kept for the next start (an invalid value is not, until fixed)."""
+        from tui.chat.kept_params import keep_params
+
+        try:
+            params = self.query_one(ParamsPanel).params()
+        except InvalidParam:
+            return
+        with contextlib.suppress(BackendError):
+            keep_params(self.store, params)
+
+    def _keep_draft(self) -> None:
+        self._draft_timer = None
+        with contextlib.suppress(BackendError):
+            self.conversation.keep_draft()
 
     def on_resize(self, event: events.Resize) -> None:
         """Shrinking below the panel's width hides it (it would squeeze the chat); widening
@@ -184,10 +229,11 @@ class ChatScreen(Screen[None]):
     @on(ModelLoader.Loaded)
     def _model_loaded(self) -> None:
         self.models.loaded()
+        self.answers.model_loaded()
 
     @on(ModelLoader.Failed)
     def _model_load_failed(self, message: ModelLoader.Failed) -> None:
-        self.models.failed(message)
+        self.models.failed(message, prompt_kept=self.answers.load_failed())
 
     def action_pick_model(self) -> None:
         self.models.pick()
@@ -247,6 +293,18 @@ class ChatScreen(Screen[None]):
         else:
             self.app.escape_prefix.arm()  # type: ignore[attr-defined]
 
+    def action_interrupt(self) -> None:
+        """ctrl+c: copy the prompt's selection if there is one, else stop the answer (as
+        Esc does), else say how to quit."""
+        prompt = self.query_one(PromptInput)
+        if prompt.has_focus and prompt.selected_text:
+            prompt.action_copy()
+        elif self.answers.stop():
+            self.status.set_state("stopping…")
+            self.notify("Stopped the answer (Esc does the same). ctrl+q quits.")
+        else:
+            self.notify("Nothing to stop. ctrl+q quits the app; Esc stops an answer.")
+
     # -- the conversation ------------------------------------------------------------------
 
     def action_edit_previous(self) -> None:
@@ -255,6 +313,11 @@ class ChatScreen(Screen[None]):
     @on(PromptInput.EditPreviousRequested)
     def _edit_from_prompt(self) -> None:
         self.conversation.edit_previous()
+
+    @on(PromptInput.FlipRequested)
+    @shows_backend_errors
+    async def _flip_answer(self, event: PromptInput.FlipRequested) -> None:
+        await self.conversation.flip_answer(event.step)
 
     @on(MessageView.EditRequested)
     def _edit_requested(self, event: MessageView.EditRequested) -> None:
@@ -362,4 +425,4 @@ class ChatScreen(Screen[None]):
         """Every action of this screen, for the command palette."""
         from tui.chat.chat_commands import chat_commands
 
-        return chat_commands(self)
+        return chat_commands(self, self.manager.recents())

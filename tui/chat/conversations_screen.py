@@ -3,7 +3,7 @@
 ``ConversationsScreen(store, model_names=...)`` is a modal that dismisses with the id of the
 conversation to open, :data:`NEW_CONVERSATION` (-1) when the user asked for a new chat, or
 None when closed. `model_names` maps model keys to the names the picker shows; titles and
-names are cut by terminal cells, so CJK titles keep the columns in place.
+names are cut by terminal cells (the table: conversation_table.py).
 
 Focus starts in the search box: typing filters (full-text, debounced), Up/Down move through
 the list and Enter opens the highlighted row. Tab (or Down) moves into the list, where the
@@ -15,11 +15,8 @@ Store calls run on the UI thread: SQLite answers these in well under a milliseco
 
 from __future__ import annotations
 
-import re
-import time
 from collections.abc import Mapping
 
-from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -30,53 +27,11 @@ from textual.widgets import DataTable, Footer, Input, Label, Static
 
 from backends.errors import StorageError
 from backends.store.conversations import ConversationStore, ConversationSummary, SearchHit
-from backends.store.search import TOKEN
-from tui.cell_text import clip
-from tui.chat.message_list import model_title
+from tui.chat.conversation_table import OTHER_COLUMNS_WIDTH, TITLE_WIDTH, ConversationTable
 from tui.screens.confirm import ConfirmScreen
 
 NEW_CONVERSATION = -1
 """Dismiss value meaning "start a new chat" (never a real conversation id)."""
-
-_TITLE_WIDTH = 56
-_SNIPPET_WIDTH = 72
-_MODEL_WIDTH = 20
-# Model, Msgs and Updated ("12 min ago") columns plus two cells of padding per column:
-# what is left of the dialog is the title's, so at 80 columns every column stays visible.
-_OTHER_COLUMNS_WIDTH = _MODEL_WIDTH + 4 + 10 + 4 * 2
-
-
-def relative_time(ts: float, now: float | None = None) -> str:
-    """'just now', '5 min ago', '3 h ago', 'yesterday', '4 days ago', then the date."""
-    now = time.time() if now is None else now
-    seconds = max(0.0, now - ts)
-    if seconds < 60:
-        return "just now"
-    if seconds < 3600:
-        return f"{int(seconds // 60)} min ago"
-    if seconds < 86400:
-        return f"{int(seconds // 3600)} h ago"
-    days = int(seconds // 86400)
-    if days == 1:
-        return "yesterday"
-    if days < 7:
-        return f"{days} days ago"
-    fmt = "%b %d" if time.localtime(ts).tm_year == time.localtime(now).tm_year else "%Y-%m-%d"
-    return time.strftime(fmt, time.localtime(ts))
-
-
-def _words_pattern(query: str) -> re.Pattern[str] | None:
-    """What the search matched, for highlighting: each word as a word prefix, any case."""
-    words = TOKEN.findall(query)
-    if not words:
-        return None
-    return re.compile(r"\b(?:" + "|".join(map(re.escape, words)) + r")\w*", re.IGNORECASE)
-
-
-class _ConversationTable(DataTable[str | Text]):
-    """A DataTable whose Enter shows in the footer as "Open"."""
-
-    BINDINGS = [Binding("enter", "select_cursor", "Open", id="conversations.open")]
 
 
 class ConversationsScreen(ModalScreen[int | None]):
@@ -166,14 +121,7 @@ class ConversationsScreen(ModalScreen[int | None]):
             yield Input(placeholder="Search titles and messages…", id="conversations-search")
             yield Input(id="conversations-rename")
             yield Static(id="conversations-empty", markup=False)
-            table: DataTable[str | Text] = _ConversationTable(
-                id="conversations-table", cursor_type="row", zebra_stripes=True
-            )
-            table.add_column("Title", key="title")
-            table.add_column("Model", key="model")
-            table.add_column("Msgs", key="count")
-            table.add_column("Updated", key="updated")
-            yield table
+            yield ConversationTable(id="conversations-table")
             yield Label(id="conversations-status", markup=False)
         yield Footer()
 
@@ -184,19 +132,15 @@ class ConversationsScreen(ModalScreen[int | None]):
     # -- the list --------------------------------------------------------------------------
 
     @property
-    def table(self) -> DataTable[str | Text]:
-        return self.query_one("#conversations-table", DataTable)
+    def table(self) -> ConversationTable:
+        return self.query_one("#conversations-table", ConversationTable)
 
     @property
     def query_text(self) -> str:
         return self.query_one("#conversations-search", Input).value.strip()
 
     def highlighted_id(self) -> int | None:
-        table = self.table
-        if table.row_count == 0:
-            return None
-        key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
-        return int(key) if key is not None else None
+        return self.table.highlighted_id()
 
     def reload(self, keep: int | None = None) -> None:
         """Rebuild the rows for the current search.
@@ -205,7 +149,6 @@ class ConversationsScreen(ModalScreen[int | None]):
         else on the same row number.
         """
         keep = self.highlighted_id() if keep is None else keep
-        old_row = self.table.cursor_row
         query = self.query_text
         try:
             hits: dict[int, SearchHit] = {}
@@ -219,36 +162,14 @@ class ConversationsScreen(ModalScreen[int | None]):
             self.notify(exc.message, title=exc.title, severity="error")
             return
         self._shown = rows
-        table = self.table
-        table.clear()
-        now = time.time()
-        match = _words_pattern(query)
-        title_width = self._title_width()
-        for conv in rows:
-            title = Text(clip(conv.title, title_width), style="bold")
-            hit = hits.get(conv.id)
-            height = 1
-            if hit is not None and hit.message_id is not None:
-                snippet = clip(hit.snippet, min(_SNIPPET_WIDTH, title_width))
-                title.append("\n" + snippet, style="italic dim")
-                height = 2
-            if match is not None:
-                title.highlight_regex(match, style="underline")
-            table.add_row(
-                title,
-                clip(model_title(conv.model_key, self.model_names), _MODEL_WIDTH)
-                if conv.model_key
-                else "—",
-                Text(str(conv.message_count), justify="right"),
-                relative_time(conv.updated_at, now),
-                key=str(conv.id),
-                height=height,
-            )
-        ids = [c.id for c in rows]
-        if keep in ids:
-            table.move_cursor(row=ids.index(keep), animate=False)
-        elif rows:
-            table.move_cursor(row=min(old_row, len(rows) - 1), animate=False)
+        self.table.show(
+            rows,
+            query=query,
+            hits=hits,
+            model_names=self.model_names,
+            title_width=self._title_width(),
+            keep=keep,
+        )
         self._show_empty_state(query)
         n = len(rows)
         if query:
@@ -260,7 +181,7 @@ class ConversationsScreen(ModalScreen[int | None]):
     def _title_width(self) -> int:
         """Title characters that fit beside the other columns (the dialog is 90%, <= 130)."""
         dialog = min(self.app.size.width * 9 // 10, 130) - 4  # border and padding
-        return max(16, min(_TITLE_WIDTH, dialog - _OTHER_COLUMNS_WIDTH))
+        return max(16, min(TITLE_WIDTH, dialog - OTHER_COLUMNS_WIDTH))
 
     def on_resize(self) -> None:
         self.reload()
@@ -409,7 +330,7 @@ class ConversationsScreen(ModalScreen[int | None]):
         if conversation_id is None:
             return
         try:
-            path = self.store.export_to_file(conversation_id)
+            path = self.store.export_to_file(conversation_id, model_names=self.model_names)
         except StorageError as exc:
             self.notify(exc.message, title=exc.title, severity="error")
             return

@@ -1,5 +1,9 @@
 """The scrolling conversation: message views in order, following the newest text.
 
+A reopened conversation mounts its last `SHOWN_AT_OPEN` messages only; earlier ones are
+mounted a batch at a time when the user scrolls to the top (or all at once on Home), so
+reopening costs the same for 50 messages and for 1,000 (bench/long_conversation.py).
+
 Following is ours, not Textual's `anchor()`: an anchored list whose content was shorter than
 the view got a negative scroll offset, and a PageUp there (nothing to scroll) released the
 anchor for good, so a growing answer ran on below the visible area until it ended.
@@ -8,7 +12,8 @@ anchor for good, so a growing answer ran on below the visible area until it ende
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 from textual.await_remove import AwaitRemove
 from textual.containers import VerticalScroll
@@ -29,6 +34,42 @@ EMPTY_HINT = (
 UNFINISHED = {"finish_reason": "cancelled"}
 """The stats shown for a saved answer that never got its own (cut by quitting)."""
 
+# A reopened conversation mounts the last messages that fill SCREENS_AT_OPEN heights of the
+# list (estimated from their text), at most SHOWN_AT_OPEN of them: there is always
+# something to scroll up through, and mounting stays a screenful's work (Markdown answers
+# cost ~10-20 ms each to mount on this machine).
+SHOWN_AT_OPEN = 24
+SCREENS_AT_OPEN = 2
+# A long live conversation keeps at most MOUNTED_MAX messages mounted: each answer is a tree
+# of Markdown widgets (~0.3-4 MB with their styles and caches: bench/answer_memory.py), so
+# the oldest are unmounted, TRIM_BATCH at a time while the user follows the newest text,
+# and come back like a reopened conversation's when scrolled to.
+MOUNTED_MAX = 40
+TRIM_BATCH = 8
+
+
+@dataclass(frozen=True)
+class KeptMessage:
+    """A message not mounted (above what is shown): what it takes to mount it again."""
+
+    role: str
+    content: str
+    message_id: int | None
+    title: str | None
+    stats: dict[str, Any] | None
+    images: tuple[str, ...]
+
+    @classmethod
+    def of_view(cls, view: MessageView) -> KeptMessage:
+        return cls(view.role, view.content, view.message_id, view.title, view.stats, view.images)
+
+    def view(self) -> MessageView:
+        return MessageView(self.role, self.content, message_id=self.message_id,
+                           title=self.title, stats=self.stats, images=self.images)  # fmt: skip
+
+
+EARLIER_BATCH = 24  # mounted each time the user scrolls to the top of what is shown
+
 
 class MessageList(VerticalScroll):
     """Holds MessageViews; an empty chat shows a short hint instead.
@@ -41,6 +82,9 @@ class MessageList(VerticalScroll):
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self._following = True
+        self._earlier: list[KeptMessage] = []  # not mounted (yet, or any more), oldest first
+        self._names: Mapping[str, str] = {}
+        self._mounting_earlier = False
 
     @property
     def following(self) -> bool:
@@ -71,6 +115,21 @@ class MessageList(VerticalScroll):
         if self._following:
             self.scroll_end(animate=False, immediate=True, x_axis=False)
 
+    def watch_scroll_y(self, old_value: float, new_value: float) -> None:
+        super().watch_scroll_y(old_value, new_value)
+        if self._earlier and new_value < 1 and not self._following:
+            self.call_later(self.show_earlier)
+
+    def action_scroll_home(self) -> None:
+        async def everything_then_top() -> None:
+            while self._earlier:
+                await self.show_earlier(batch=len(self._earlier))
+            # After the layout, and after the position fixes the batches queued.
+            self.call_after_refresh(self.scroll_home, animate=False, immediate=True)
+
+        self.release_anchor()
+        self.call_later(everything_then_top)
+
     def on_resize(self) -> None:
         self.watch_virtual_size()  # the terminal changed size
 
@@ -87,7 +146,24 @@ class MessageList(VerticalScroll):
             hint.display = False
         mounted = self.mount(view)
         self.follow()
+        if len(self.views) > MOUNTED_MAX + TRIM_BATCH:
+            self.call_after_refresh(self._unmount_oldest)
         return mounted
+
+    async def _unmount_oldest(self) -> None:
+        """Keep MOUNTED_MAX messages mounted; the oldest wait in `_earlier` (not while the
+        user reads back up the conversation)."""
+        views = self.views
+        if not self._following or len(views) <= MOUNTED_MAX or self._mounting_earlier:
+            return
+        self._mounting_earlier = True  # one change of the list at a time
+        try:
+            oldest = views[: len(views) - MOUNTED_MAX]
+            self._earlier += [KeptMessage.of_view(view) for view in oldest]
+            await self.remove_children(oldest)
+            self._say_earlier()
+        finally:
+            self._mounting_earlier = False
 
     def show_stored(
         self, messages: list[StoredMessage], names: Mapping[str, str] | None = None
@@ -98,24 +174,77 @@ class MessageList(VerticalScroll):
         titled as it was when it streamed. An answer saved without stats never finished (the
         app quit or died mid-answer): it is marked "stopped", as Esc would have left it.
         """
-        names = names or {}
-        views = [
-            MessageView(
-                m.role,
-                m.content,
-                message_id=m.id,
-                title=None if m.role == "user" else model_title(m.model_key, names),
-                stats=m.stats if m.stats or m.role != "assistant" else UNFINISHED,
-                images=m.images,
-            )
-            for m in messages
-            if m.role in ("user", "assistant")
-        ]
+        self._names = names or {}
+        shown = [self._kept(m) for m in messages if m.role in ("user", "assistant")]
+        self._earlier = shown[: self._window_start(shown)]
+        views = [m.view() for m in shown[len(self._earlier) :]]
         for hint in self.query_children(".empty-hint"):
             hint.display = not views
+        if self._earlier:  # after clear(): goes after the views being removed, before these
+            self.mount(Static(self._earlier_text(), classes="earlier-hint"))
         mounted = self.mount_all(views)
         self.follow()
         return mounted
+
+    def _window_start(self, messages: list[KeptMessage]) -> int:
+        """Index of the first message to mount: enough to fill the list twice over."""
+        width = max(20, (self.size.width or 100) - 6)  # the message's border and padding
+        wanted = SCREENS_AT_OPEN * max(self.size.height, 20)
+        rows, start = 0, len(messages)
+        while start > 0 and rows < wanted and len(messages) - start < SHOWN_AT_OPEN:
+            start -= 1
+            text = messages[start].content.splitlines() or [""]
+            rows += 3 + sum(1 + len(line) // width for line in text)  # title, margin, stats
+        return start
+
+    async def show_earlier(self, batch: int = EARLIER_BATCH) -> None:
+        """Mount the `batch` saved messages before the first one shown, keeping the view on
+        what the user was reading."""
+        if not self._earlier or self._mounting_earlier:
+            return
+        self._mounting_earlier = True
+        try:
+            taken, self._earlier = self._earlier[-batch:], self._earlier[:-batch]
+            first = self.views[0] if self.views else None
+            top_before = first.virtual_region.y if first is not None else 0
+            await self.mount_all([m.view() for m in taken], before=first)
+            self._say_earlier()
+            if first is not None and not self._following:
+                self.call_after_refresh(self._keep_reading, first, top_before, self.scroll_y)
+        finally:
+            self._mounting_earlier = False
+
+    def _keep_reading(self, first: MessageView, top_before: int, scroll_before: float) -> None:
+        shift = first.virtual_region.y - top_before
+        self.scroll_to(y=scroll_before + shift, animate=False, immediate=True)
+
+    def _say_earlier(self) -> None:
+        """The line above the first message shown: how many are not mounted."""
+        hints = self.query_children(".earlier-hint")
+        if not self._earlier:
+            hints.remove()
+            return
+        if hints:
+            hints.first(Static).update(self._earlier_text())
+        else:
+            views = self.views
+            hint = Static(self._earlier_text(), classes="earlier-hint")
+            self.mount(hint, before=views[0] if views else None)
+
+    def _earlier_text(self) -> str:
+        count = len(self._earlier)
+        return (f"↑ {count} earlier message{'s' if count != 1 else ''}: "
+                "scroll up to show them, Home for all")  # fmt: skip
+
+    def _kept(self, m: StoredMessage) -> KeptMessage:
+        return KeptMessage(
+            m.role,
+            m.content,
+            m.id,
+            None if m.role == "user" else model_title(m.model_key, self._names),
+            m.stats if m.stats or m.role != "assistant" else UNFINISHED,
+            m.images,
+        )
 
     def remove_from(self, view: MessageView) -> AwaitRemove:
         """Remove `view` and every message after it."""
@@ -123,8 +252,11 @@ class MessageList(VerticalScroll):
         return self.remove_children(views[views.index(view) :] if view in views else [])
 
     def clear(self) -> None:
+        self._earlier = []
         for view in self.views:
             view.remove()
+        for hint in self.query_children(".earlier-hint"):
+            hint.remove()
         for hint in self.query_children(".empty-hint"):
             hint.display = True
 
@@ -142,4 +274,8 @@ def model_title(model_key: str | None, names: Mapping[str, str] | None = None) -
         return "Assistant"
     if model_key in names:
         return names[model_key]
-    return model_key.split(":", 1)[-1].rsplit("/", 1)[-1]
+    kind, _, rest = model_key.partition(":")
+    if kind == "openai":  # openai:<server>/<model id>; the id may have slashes of its own
+        server, _, model = rest.partition("/")
+        return f"{model} · {server}"
+    return rest.rsplit("/", 1)[-1] if rest else model_key

@@ -14,16 +14,12 @@ from textual.content import Content
 from textual.message import Message
 from textual.widgets import Label, Static
 
+from backends.store.answer_versions import AnswerVersions
+from backends.store.export import FINISH_NOTES
 from tui.human_units import plural
 
 if TYPE_CHECKING:
     from textual.widgets.markdown import MarkdownStream
-
-FINISH_NOTES = {
-    "cancelled": "stopped",
-    "length": "hit the token limit",
-    "context": "context window full",
-}
 
 
 def format_stats(stats: dict[str, Any]) -> str:
@@ -50,6 +46,22 @@ def format_stats(stats: dict[str, Any]) -> str:
     return " · ".join(parts)
 
 
+FOLD_LINES = 12  # a message longer than this (or FOLD_CHARS) shows its first lines
+FOLD_CHARS = 3000
+
+
+def folded(text: str) -> str | None:
+    """The first lines of a long message and how much more there is; None when short."""
+    lines = text.splitlines()
+    if len(lines) <= FOLD_LINES and len(text) <= FOLD_CHARS:
+        return None
+    head = "\n".join(lines[:FOLD_LINES])[:FOLD_CHARS]
+    shown = head.count("\n") + 1
+    rest = len(lines) - shown
+    more = plural(rest, "more line") if rest > 0 else f"{len(text) - len(head):,} more characters"
+    return f"{head}\n… {more} ({plural(len(text), 'character')}) · Space shows all"
+
+
 def import_renderer() -> None:
     """Import what the first message needs (markdown-it, pygments: ~50–100 ms) ahead of it.
 
@@ -66,6 +78,7 @@ class MessageView(Vertical):
 
     BINDINGS = [
         Binding("enter,e", "edit", "Edit & resend", id="message.edit"),
+        Binding("space", "toggle_fold", "Show all / fold", id="message.fold"),
     ]
 
     @dataclass
@@ -90,6 +103,8 @@ class MessageView(Vertical):
         self.message_id = message_id
         self._title = title or ("You" if role == "user" else "Assistant")
         self._stats = stats
+        self._versions: AnswerVersions | None = None  # set once an answer was regenerated
+        self._folded = False  # a long user message shows its first lines
         self.can_focus = role == "user"
         self._stream: MarkdownStream | None = None
         self.images = tuple(images)  # stored copies (absolute paths)
@@ -101,8 +116,10 @@ class MessageView(Vertical):
 
             yield MessageImages(self.images)
         if self.role == "user":
-            # What the user typed, as typed: no Markdown, no markup, line breaks kept.
-            yield Static(Content(self.content), classes="body")
+            # What the user typed, as typed: no Markdown, no markup, line breaks kept; a long
+            # paste folded to its first lines (Space shows all).
+            self._folded = folded(self.content) is not None
+            yield Static(Content(self._body_text()), classes="body")
         else:
             # Imported here: Markdown pulls in pygments (~50 ms), not needed for the first
             # frame.
@@ -111,12 +128,10 @@ class MessageView(Vertical):
             from tui.chat.answer_markdown import answer_parser
 
             yield Markdown(self.content, classes="body", parser_factory=answer_parser)
-        yield Static(
-            format_stats(self._stats) if self._stats else "", classes="stats", markup=False
-        )
+        yield Static("", classes="stats", markup=False)
 
     def on_mount(self) -> None:
-        self.query_one(".stats").display = bool(self._stats)
+        self._show_stats_line()
         reason = (self._stats or {}).get("finish_reason")
         self.set_class(reason == "cancelled", "-stopped")
         self.set_class(reason == "error", "-error")
@@ -145,17 +160,65 @@ class MessageView(Vertical):
 
     def set_stats(self, stats: dict[str, Any]) -> None:
         self._stats = stats
-        stats_line = self.query_one(".stats", Static)
-        stats_line.update(format_stats(stats))
-        stats_line.display = True
+        self._show_stats_line()
         self.set_class(stats.get("finish_reason") == "cancelled", "-stopped")
 
+    def set_versions(self, versions: AnswerVersions) -> None:
+        """Under an answer that was regenerated: which of its prompt's answers this is."""
+        self._versions = versions if versions.total > 1 else None
+        if self.query(".stats"):  # else compose shows it
+            self._show_stats_line()
+
+    async def show_version(
+        self, content: str, stats: dict[str, Any] | None, title: str, versions: AnswerVersions
+    ) -> None:
+        """Show another answer to the same prompt (flipped to with ←/→)."""
+        from textual.widgets import Markdown
+
+        self.content = content
+        self._stats = stats
+        self.query_one(".role", Label).update(title)
+        await self.query_one(Markdown).update(content)
+        reason = (stats or {}).get("finish_reason")
+        self.set_class(reason == "cancelled", "-stopped")
+        self.set_class(reason == "error", "-error")
+        self.set_versions(versions)
+
+    def _show_stats_line(self) -> None:
+        parts = [format_stats(self._stats)] if self._stats else []
+        if self._versions is not None:
+            shown, total = self._versions.shown, self._versions.total
+            parts.append(f"answer {shown} of {total} (← → in an empty prompt)")
+        stats_line = self.query_one(".stats", Static)
+        stats_line.update(" · ".join(p for p in parts if p))
+        stats_line.display = bool(parts)
+
+    @property
+    def title(self) -> str:
+        return self._title
+
+    @property
+    def stats(self) -> dict[str, Any] | None:
+        return self._stats
+
     def set_error(self, text: str) -> None:
+        self._stats = {"finish_reason": "error", "error": text}  # as the store keeps it
         stats_line = self.query_one(".stats", Static)
         # Literal: error texts quote native logs ("GGML_ASSERT(buf[/0] ...)"), not markup.
         stats_line.update(Content(text))
         stats_line.display = True
         self.add_class("-error")
+
+    def _body_text(self) -> str:
+        short = folded(self.content) if self._folded else None
+        return self.content if short is None else short
+
+    def action_toggle_fold(self) -> None:
+        """Space on a long message: show all of it, or fold it again."""
+        if self.role != "user" or folded(self.content) is None:
+            return
+        self._folded = not self._folded
+        self.query_one(".body", Static).update(Content(self._body_text()))
 
     def action_edit(self) -> None:
         if self.role == "user":

@@ -14,11 +14,11 @@ from backends.errors import LoadCancelled
 from tui.chat.model_loader import ModelLoader
 
 if TYPE_CHECKING:
-    from tui.chat.chat_screen import ChatScreen
+    from tui.chat.chat_host import ChatHost
 
 
 class ModelSwitching:
-    def __init__(self, screen: ChatScreen) -> None:
+    def __init__(self, screen: ChatHost) -> None:
         self.screen = screen
         self.loader = ModelLoader(screen.manager)
 
@@ -30,6 +30,11 @@ class ModelSwitching:
         images = getattr(screen.app, "images", None)
         if engine_kind(spec.engine) == "image" and images is not None:
             images.show(spec)  # an image model picked here: the Images screen runs it
+            return
+        if engine_kind(spec.engine) == "speech":
+            # A speech model given to --model (or default_model) transcribes, not chats.
+            screen.notify(f"{spec.name} is a speech model: it opens on the Speech screen (F7).")
+            screen.app.open_speech(spec)  # type: ignore[attr-defined]
             return
         if screen.generating:
             screen.notify("Stop the answer first (Esc), then switch models.", severity="warning")
@@ -51,16 +56,20 @@ class ModelSwitching:
 
     def loaded(self) -> None:
         self.show_state()
-        self.screen.status.set_model(self.screen.manager.label())
+        label, engine = self.screen.manager.label(), self.screen.manager.engine
+        if label and engine is not None and not engine.capabilities.chat_template:
+            # A base model: the 4 s notice was gone before the odd answers began.
+            label += " · base model: no chat template, plain transcript"
+        self.screen.status.set_model(label)
         self.show_usage(sample=True)
-        self.screen.answers.model_loaded()
 
-    def failed(self, message: ModelLoader.Failed) -> None:
+    def failed(self, message: ModelLoader.Failed, *, prompt_kept: bool) -> None:
+        """`prompt_kept`: a message waiting for this load went back to the prompt."""
         screen = self.screen
         self.show_state()
         kept = screen.manager.spec
         still = f" Still using {kept.name}." if kept else ""
-        if screen.answers.load_failed():
+        if prompt_kept:
             still += " Your message was not sent: it is still in the prompt."
         if isinstance(message.error, LoadCancelled):
             screen.notify(f"Loading {message.spec.name} was cancelled.{still}")

@@ -54,6 +54,12 @@ class PromptInput(TextArea):
         """Up was pressed in an empty prompt."""
 
     @dataclass
+    class FlipRequested(Message):
+        """← or → in an empty prompt: show the previous / next answer to the last prompt."""
+
+        step: int  # -1 earlier, +1 later
+
+    @dataclass
     class PageRequested(Message):
         """PageUp/PageDown in a prompt that has nothing to scroll: page the conversation."""
 
@@ -70,6 +76,7 @@ class PromptInput(TextArea):
         )
         self._key_actions: dict[str, str] = {}
         self._editing: MessageView | None = None
+        self._draft_before_edit = ""  # the prompt's text when an edit began
         self._typed: list[str] = []  # characters not yet inserted (see _on_key)
 
     def on_mount(self) -> None:
@@ -130,9 +137,26 @@ class PromptInput(TextArea):
         """The sent message being edited (Enter resends it), or None."""
         return self._editing
 
+    @property
+    def draft(self) -> str:
+        """What the user typed and has not sent: the prompt's text, or while an edit is
+        open, the text the edit replaced (the edit itself is the sent message's)."""
+        self._insert_typed()
+        return self._draft_before_edit if self._editing is not None else self.text
+
+    def show_draft(self, text: str) -> None:
+        """Replace the prompt with `text` (another chat's draft), leaving any edit."""
+        self.end_edit(clear=False)
+        self._typed = []
+        self.text = text
+        self.move_cursor(self.document.end)
+
     def start_edit(self, view: MessageView) -> None:
         if self._editing is not None:
             self._editing.remove_class("-editing")
+        else:
+            self._insert_typed()
+            self._draft_before_edit = self.text
         self._editing = view
         view.add_class("-editing")
         self.text = view.content
@@ -141,14 +165,22 @@ class PromptInput(TextArea):
         self.add_class("-editing")
         self.focus()
 
-    def end_edit(self, *, clear: bool) -> None:
+    def end_edit(self, *, clear: bool) -> str:
+        """Leave edit mode; `clear` (a cancel) puts back what the prompt held before the
+        edit. Returns that text, for a resend to put back once it is sent."""
+        was_editing = self._editing is not None
         if self._editing is not None:
             self._editing.remove_class("-editing")
         self._editing = None
         self.border_title = None
         self.remove_class("-editing")
-        if clear:
+        before, self._draft_before_edit = self._draft_before_edit, ""
+        if clear and was_editing:
+            self.text = before
+            self.move_cursor(self.document.end)
+        elif clear:
             self.clear()
+        return before if was_editing else ""
 
     def action_submit(self) -> None:
         if self.text.strip():
@@ -168,6 +200,18 @@ class PromptInput(TextArea):
             self.post_message(self.PageRequested(1))
         else:
             super().action_cursor_page_down()
+
+    def action_cursor_left(self, select: bool = False) -> None:
+        if not self.text and not select:
+            self.post_message(self.FlipRequested(-1))
+            return
+        super().action_cursor_left(select)
+
+    def action_cursor_right(self, select: bool = False) -> None:
+        if not self.text and not select:
+            self.post_message(self.FlipRequested(1))
+            return
+        super().action_cursor_right(select)
 
     def action_cursor_up(self, select: bool = False) -> None:
         if not self.text and not select:

@@ -38,6 +38,7 @@ from backends.models.cache_inventory import (
     SortBy,
     delete,
     plan_delete,
+    plan_delete_paths,
     plan_delete_repo,
     scan_inventory,
 )
@@ -45,6 +46,7 @@ from backends.models.usage import snapshot_commit
 from tui.hub.model_results import ENGINE_LABELS, where_label
 from tui.human_units import human_bytes, relative_time
 from tui.screens.confirm_delete import ConfirmDelete
+from tui.widgets.navigation_bar import NavigationBar
 
 if TYPE_CHECKING:
     from backends.base import ModelSpec
@@ -65,10 +67,10 @@ class CacheScreen(Screen[None]):
     """
 
     BINDINGS = [
-        Binding("escape", "app.pop_screen", "Back", id="cache.back"),
+        Binding("escape", "app.back", "Back", id="cache.back"),
         Binding("delete", "delete", "Delete", id="cache.delete"),
         Binding("s", "cycle_sort", "Sort", id="cache.sort"),
-        Binding("f5", "refresh", "Refresh", id="cache.refresh"),
+        Binding("ctrl+r", "refresh", "Refresh", id="cache.refresh"),
     ]
 
     @dataclass
@@ -117,6 +119,7 @@ class CacheScreen(Screen[None]):
         self._rows: dict[str, tuple[InventoryItem, str | None]] = {}
 
     def compose(self) -> ComposeResult:
+        yield NavigationBar("cache")
         yield Static("Scanning…", id="cache-status")
         yield Static("", id="cache-warnings", classes="-empty")
         yield DataTable(id="cache-table", cursor_type="row", zebra_stripes=True)
@@ -219,18 +222,17 @@ class CacheScreen(Screen[None]):
                 severity="warning",
             )
             return
-        if item.source != "hf-cache":
-            self.notify(
-                f"{item.name} is in your own folder ({item.path.parent}); delete it there.",
-                severity="warning",
-            )
-            return
         self._plan(item, commit)
 
     @work(thread=True, exclusive=True, group="cache-delete", exit_on_error=False)
     def _plan(self, item: InventoryItem, commit: str | None) -> None:
         try:
-            if commit is None:
+            if item.source == "folder":
+                plan = plan_delete_paths([item.path])
+                what = item.name
+                kind = "folder" if item.path.is_dir() else "file"
+                detail = f"The {kind} {item.path} in your own model folder."
+            elif commit is None:
                 plan = plan_delete_repo(self.cache_dir, item.name)
                 what = item.name
                 n = len(item.revisions)
@@ -251,6 +253,8 @@ class CacheScreen(Screen[None]):
     def _loaded_here(self, item: InventoryItem, commit: str | None) -> ModelSpec | None:
         """The chat's loaded model, when it lives in what this delete removes."""
         spec = self.loaded_model()
+        if spec is not None and item.source == "folder":
+            return spec if spec.path and Path(spec.path) == item.path else None
         if spec is None or spec.source != "hf-cache" or spec.repo_id != item.name:
             return None
         if commit is not None and spec.path and snapshot_commit(spec.path) != commit:

@@ -160,6 +160,17 @@ class DownloadsPanel(Widget):
         """The jobs as last drawn (what the user sees)."""
         return list(self._jobs.values())
 
+    def focus_actionable(self) -> None:
+        """Focus the list with the cursor on the first download p or x acts on (running,
+        queued, paused or failed), not on a finished one where both do nothing."""
+        view = self.query_one(ListView)
+        jobs = list(self._jobs.values())
+        live = [i for i, j in enumerate(jobs) if j.state in ("running", "queued", "paused")]
+        failed = [i for i, j in enumerate(jobs) if j.state == "failed"]
+        if live or failed:
+            view.index = (live or failed)[0]
+        view.focus()
+
     def _selected(self) -> DownloadSnapshot | None:
         view = self.query_one(ListView)
         if view.highlighted_child is None:

@@ -1,15 +1,13 @@
 """The app's one Hub session: the download queue, the Hub and cache screens, and resuming.
 
-The queue lives as long as the app (downloads go on while the user chats), so its screen is
-installed once and kept. F3 and F4 go back to their screen when it is already open (popping
-what was opened above it) rather than stacking another copy, so Esc always leads back to the
-chat in a few presses. Downloads left unfinished by a previous run resume at start, without
-waiting for the user to open the Hub.
+The queue lives as long as the app (downloads go on while the user chats). The Hub and cache
+screens are built here once by the app's navigation (tui/navigation.py) and kept. Downloads
+left unfinished by a previous run resume at start, without waiting for the user to open the
+Hub.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -22,8 +20,6 @@ if TYPE_CHECKING:
     from backends.hub.client import HubClient
     from backends.hub.download_queue import DownloadQueue
     from backends.settings import Settings
-
-HUB_SCREEN = "hub"
 
 
 class DownloadCompleted(Message):
@@ -79,45 +75,24 @@ class HubAccess:
         if getattr(event, "kind", None) == "state" and getattr(job, "state", None) == "done":
             self._app.post_message(DownloadCompleted(job.repo_id))  # type: ignore[union-attr]
 
-    def show_hub(self) -> None:
-        if not self._app.is_screen_installed(HUB_SCREEN):
-            from backends.device import DeviceMonitor
-            from tui.hub.hub_screen import HubScreen
+    def build_hub_screen(self) -> Screen[Any]:
+        """The Hub screen (built once by the navigation, tui/navigation.py, and kept)."""
+        from backends.device import DeviceMonitor
+        from tui.hub.hub_screen import HubScreen
 
-            screen = HubScreen(
-                self.client,
-                self.queue,
-                DeviceMonitor(),
-                model_dirs=self._settings.model_dirs,
-                packaged=packaged_models(),
-            )
-            self._app.install_screen(screen, HUB_SCREEN)
-        hub = self._app.get_screen(HUB_SCREEN)
-        if not self._back_to(lambda screen: screen is hub):
-            self._app.push_screen(HUB_SCREEN)
+        return HubScreen(
+            self.client,
+            self.queue,
+            DeviceMonitor(),
+            model_dirs=self._settings.model_dirs,
+            packaged=packaged_models(),
+        )
 
-    def is_showing_hub(self) -> bool:
-        app = self._app
-        return app.is_screen_installed(HUB_SCREEN) and app.screen is app.get_screen(HUB_SCREEN)
-
-    def show_cache(self, **hooks: Any) -> None:
+    def build_cache_screen(self, **hooks: Any) -> Screen[Any]:
         """The disk cache; `hooks` are CacheScreen's loaded_model / unload_model callbacks."""
         from tui.hub.cache_screen import CacheScreen
 
-        if self._back_to(lambda screen: isinstance(screen, CacheScreen)):
-            self._app.screen.action_refresh()  # type: ignore[attr-defined]
-            return
-        self._app.push_screen(CacheScreen(self._settings, packaged=packaged_models(), **hooks))
-
-    def _back_to(self, wanted: Callable[[Screen[Any]], bool]) -> bool:
-        """Pop the screens above the first one `wanted` matches; False if none is open."""
-        stack = self._app.screen_stack
-        index = next((i for i, screen in enumerate(stack) if wanted(screen)), None)
-        if index is None:
-            return False
-        for _ in range(len(stack) - 1 - index):
-            self._app.pop_screen()
-        return True
+        return CacheScreen(self._settings, packaged=packaged_models(), **hooks)
 
     def close(self) -> None:
         if self._queue is not None:

@@ -25,7 +25,7 @@ from datetime import datetime
 from pathlib import Path
 
 from textual import events, on, work
-from textual.app import ComposeResult
+from textual.app import ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.message import Message
@@ -45,6 +45,7 @@ from tui.hub.hub_session import HubSession
 from tui.hub.model_card_screen import ModelCardScreen
 from tui.hub.model_results import TASK_LABELS, ModelResults
 from tui.hub.token_prompt import TokenPrompt
+from tui.widgets.navigation_bar import NavigationBar
 
 LIBRARIES = ("transformers", "diffusers", "gguf", "ctranslate2")  # ctranslate2: faster-whisper
 SORTS = (("Most downloads", "downloads"), ("Most likes", "likes"), ("Recently updated", "updated"))
@@ -68,7 +69,7 @@ class HubScreen(Screen[None]):
     """
 
     BINDINGS = [
-        Binding("escape", "app.pop_screen", "Back", id="hub.back"),
+        Binding("escape", "app.back", "Back", id="hub.back"),
         # The footer shows what fits 80 columns beside "^p palette"; the filter keys are in
         # the search box's placeholder, F1 and the README.
         Binding("slash", "focus_search", "Search", show=False, id="hub.search"),
@@ -77,7 +78,7 @@ class HubScreen(Screen[None]):
         Binding("alt+r", "toggle_runs_here", "Runs here", show=False, id="hub.runs_here"),
         Binding("alt+s", "cycle_sort", "Sort", show=False, id="hub.sort"),
         Binding("alt+d", "focus_downloads", "Downloads", id="hub.downloads"),
-        Binding("f5", "refresh", "Refresh", show=False, id="hub.refresh"),
+        Binding("ctrl+r", "refresh", "Refresh", show=False, id="hub.refresh"),
     ]
 
     @dataclass
@@ -124,6 +125,7 @@ class HubScreen(Screen[None]):
         self._debounce_timer: Timer | None = None
 
     def compose(self) -> ComposeResult:
+        yield NavigationBar("hub")
         with Horizontal(id="search-row"):
             # No select-on-focus: letters typed in the results carry on the search text.
             yield Input(placeholder="Search models · ↓ results · alt+t/l/r/s filters", id="search",
@@ -279,11 +281,13 @@ class HubScreen(Screen[None]):
         elif self.focused is results and event.is_printable and event.character:
             if event.character == "/" or event.character == " ":
                 return  # "/" is the search key itself; space has no meaning here
+            # A new search, as in a browser's address bar: the letter replaces the query
+            # (appending made "tiny" then "llama" search "tinyllama").
             event.stop()
             event.prevent_default()
             search.focus()
+            search.value = event.character
             search.cursor_position = len(search.value)
-            search.insert_text_at_cursor(event.character)
 
     def _cycle(self, select_id: str, values: Sequence[str], blank: bool) -> None:
         select: Select[str] = self.query_one(select_id, Select)
@@ -291,6 +295,12 @@ class HubScreen(Screen[None]):
         current = select.value if select.value in options else Select.NULL
         index = options.index(current) if current in options else -1
         select.value = options[(index + 1) % len(options)]  # type: ignore[assignment]
+
+    def palette_commands(self) -> list[SystemCommand]:
+        """Search, filters, sort and the downloads' actions, for the command palette."""
+        from tui.hub.hub_commands import hub_commands
+
+        return hub_commands(self)
 
     def action_cycle_task(self) -> None:
         self._cycle("#filter-task", TASKS, blank=True)
@@ -319,7 +329,13 @@ class HubScreen(Screen[None]):
         self.query_one("#search", Input).focus()
 
     def action_focus_downloads(self) -> None:
-        self.query_one("#downloads-list").focus()
+        self.query_one(DownloadsPanel).focus_actionable()
+
+    def on_screen_resume(self) -> None:
+        """Back in the Hub (F3 again): typing searches, so the search box takes the focus
+        the downloads list had (letters typed there did nothing)."""
+        if self.focused is not None and self.focused.id == "downloads-list":
+            self.query_one("#search", Input).focus()
 
     @on(ModelResults.NearEnd)
     def _near_end(self) -> None:

@@ -227,7 +227,8 @@ class ModelCardScreen(Screen[None]):
             vram = human_bytes(free_vram) if free_vram is not None else "— (no GPU)"
             ram = human_bytes(free_ram) if free_ram is not None else "—"
             free = f"free now: VRAM {vram}, RAM {ram}"
-            title.update(f"Quantizations ({free}) — Enter/d downloads the highlighted one")
+            # d takes the marked quants, else the highlighted one (Enter too).
+            title.update(f"Quantizations ({free}) — Space marks, d downloads")
             for label, key in QUANT_COLUMNS:
                 table.add_column(label, key=key)
             for group in card.quant_groups:
@@ -268,27 +269,33 @@ class ModelCardScreen(Screen[None]):
         return table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action == "toggle_file":  # GGUF repos pick a quant, not files
-            return self.card is not None and not self.card.is_gguf
+        if action == "toggle_file":
+            return self.card is not None
         return True
 
     def action_toggle_file(self) -> None:
+        """Space: mark the highlighted file, or on a GGUF card the highlighted quant (its
+        files and mmproj), for `d` to download the marked ones together."""
         key = self._cursor_key()
-        if self.card is None or self.card.is_gguf or key is None:
+        if self.card is None or key is None:
             return
         self.marked ^= {key}
         table: DataTable[str] = self.query_one("#files", DataTable)
-        table.update_cell(key, "mark", "✓" if key in self.marked else " ")
+        if self.card.is_gguf:
+            table.update_cell(key, "quant", f"✓ {key}" if key in self.marked else key)
+        else:
+            table.update_cell(key, "mark", "✓" if key in self.marked else " ")
 
     def action_download(self) -> None:
         card, key = self.card, self._cursor_key()
         if card is None or key is None:
             return
         if card.is_gguf:
-            group = next(g for g in card.quant_groups if g.label == key)
-            paths: list[str] | None = group.download_paths()
-            what = f"{group.label} of {card.repo_id}"
-            size = group.size_bytes + (group.mmproj.size if group.mmproj else 0)
+            labels = self.marked or {key}
+            groups = [g for g in card.quant_groups if g.label in labels]
+            paths: list[str] | None = sorted({p for g in groups for p in g.download_paths()})
+            what = f"{' + '.join(g.label for g in groups)} of {card.repo_id}"
+            size = sum(f.size for f in card.files if f.path in set(paths or ()))
         elif self.marked:
             paths = sorted(self.marked)
             what = f"{len(paths)} file{'s' if len(paths) != 1 else ''} of {card.repo_id}"

@@ -80,6 +80,8 @@ class ModelResults(DataTable[str | Text]):
         self.now = now
         self.prefetch = prefetch
         self.mode = ""
+        self._models: list[ModelSummary] = []  # what is shown, to lay out again on resize
+        self._laid_out_for = 0  # the terminal width the rows were clipped for
 
     def _set_mode(self, mode: str) -> None:
         narrow = self.app.size.width < WIDE
@@ -102,8 +104,12 @@ class ModelResults(DataTable[str | Text]):
 
     def show_models(self, models: Iterable[ModelSummary], *, append: bool) -> None:
         self._set_mode("hub")
+        models = list(models)
         if not append:
             self.clear()
+            self._models = []
+        self._models += models
+        self._laid_out_for = self.app.size.width
         for m in models:
             if m.repo_id in self.rows:
                 continue
@@ -134,6 +140,18 @@ class ModelResults(DataTable[str | Text]):
                 where_label(item),
                 key=item.key,
             )
+
+    def on_resize(self) -> None:
+        """Names were clipped and columns chosen for the old width: lay the rows out again
+        (the cursor stays on its model), so a widened terminal shows the full names."""
+        width = self.app.size.width
+        if not self.mode.startswith("hub") or width == self._laid_out_for:
+            return
+        selected = self.selected_key()
+        self.mode = ""  # the columns, too: short or long headers by width
+        self.show_models(list(self._models), append=False)
+        if selected is not None and selected in self.rows:
+            self.move_cursor(row=self.get_row_index(selected))
 
     def selected_key(self) -> str | None:
         if not self.row_count:

@@ -1,12 +1,13 @@
 """The gallery: past images as thumbnails (newest first), search by prompt, full parameters.
 
 Enter opens one large; r reuses its parameters in the form, i starts image-to-image from it,
-d deletes it (PNG and row, after a confirmation). Dismisses with ("reuse" | "img2img", image)
-or None.
+d deletes it (PNG and row, after a confirmation). A top-level screen (F6): r and i post
+`Chosen`, and the app opens the Images form with it.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -14,12 +15,14 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Grid, Horizontal, Vertical, VerticalScroll
+from textual.message import Message
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Footer, Input, Static
 
 from backends.store.gallery import GalleryImage, GalleryStore
 from tui.backend_errors import shows_backend_errors
 from tui.widgets.image_preview import ImagePreview, Renderer
+from tui.widgets.navigation_bar import NavigationBar
 
 if TYPE_CHECKING:
     from PIL.Image import Image as PILImage
@@ -103,7 +106,7 @@ class LargeImageScreen(ModalScreen[None]):
         self.dismiss(None)
 
 
-class GalleryScreen(Screen[tuple[str, GalleryImage] | None]):
+class GalleryScreen(Screen[None]):
     BINDINGS = [
         Binding("escape", "close", "Back", id="gallery.close"),
         Binding("enter", "open_large", "Open large", id="gallery.open"),
@@ -145,7 +148,15 @@ class GalleryScreen(Screen[tuple[str, GalleryImage] | None]):
         self.images: list[GalleryImage] = []
         self.columns = MAX_THUMB_COLUMNS
 
+    @dataclass
+    class Chosen(Message):
+        """r (reuse its parameters) or i (image to image) on an image: the app opens Images."""
+
+        action: str  # "reuse" | "img2img"
+        image: GalleryImage
+
     def compose(self) -> ComposeResult:
+        yield NavigationBar("gallery")
         yield Input(placeholder="/ search prompts", id="gallery-search", compact=True)
         with Horizontal(id="gallery-body"):
             with VerticalScroll(id="gallery-scroll"):
@@ -156,6 +167,15 @@ class GalleryScreen(Screen[tuple[str, GalleryImage] | None]):
 
     async def on_mount(self) -> None:
         await self.reload()
+
+    async def on_screen_resume(self) -> None:
+        # Kept between visits: images made (or deleted) meanwhile show on return.
+        if not self.is_mounted:
+            return
+        search = self.query_one("#gallery-search", Input).value
+        now = self.gallery.images(search, limit=MAX_THUMBS)
+        if [image.id for image in now] != [image.id for image in self.images]:
+            await self.reload(search)
 
     async def reload(self, search: str = "") -> None:
         self.images = self.gallery.images(search, limit=MAX_THUMBS)
@@ -220,13 +240,15 @@ class GalleryScreen(Screen[tuple[str, GalleryImage] | None]):
     def action_choose(self, action: str) -> None:
         image = self.selected
         if image is not None:
-            self.dismiss((action, image))
+            self.post_message(self.Chosen(action, image))
 
     def action_close(self) -> None:
-        if self.focused is self.query_one("#gallery-search"):
-            self.query(GalleryCard).first().focus() if self.images else None
+        """Esc: from the search box back to the pictures; with none to go back to (an empty
+        gallery, no match), and from the pictures, out of the gallery."""
+        if self.focused is self.query_one("#gallery-search") and self.images:
+            self.query(GalleryCard).first().focus()
             return
-        self.dismiss(None)
+        self.app.action_back()  # type: ignore[attr-defined]
 
     @work
     async def action_delete(self) -> None:

@@ -1,6 +1,7 @@
 """The app's image side: one model session, the gallery store and the Images screen.
 
-The Images screen is installed once and kept, so its queue goes on while the user chats.
+The Images screen is installed once and kept (the navigation opens it, tui/navigation.py),
+so its queue goes on while the user chats.
 Everything is built on first use: an app that never opens the Images screen imports
 neither diffusers nor Pillow.
 """
@@ -65,14 +66,10 @@ class ImageAccess:
     def show(self, model: ModelSpec | None = None) -> ImagesScreen:
         """Bring up the Images screen (loading `model` into it when given)."""
         screen = self.screen
-        if self._app.screen is not screen:
-            self._app.push_screen(IMAGES_SCREEN)
+        self._app.navigation.go("images")  # type: ignore[attr-defined]
         if model is not None:
             screen.load_model(model)
         return screen
-
-    def show_gallery(self) -> None:
-        self.show().action_open_gallery()
 
     def close(self) -> None:
         if self._app.is_screen_installed(IMAGES_SCREEN):

@@ -206,10 +206,13 @@ class ImageJobRunner(_ScreenParts):
     # -- cancelling ------------------------------------------------------------------------
 
     def action_cancel_running(self) -> None:
+        """Esc: cancel the running job, else go back to where the user came from."""
         job = self.queue.running
         if job is not None:
             self.queue.cancel(job.id)
             self.query_one(JobProgress).say("Cancelling…")
+        else:
+            self.app.action_back()  # type: ignore[attr-defined]
 
     @work
     async def action_remove_job(self) -> None:

@@ -25,6 +25,7 @@ from tui.images.image_job_runner import ImageJobRunner
 from tui.images.image_model_control import ImageModelControl
 from tui.images.job_progress import JobProgress
 from tui.widgets.image_preview import ImagePreview
+from tui.widgets.navigation_bar import NavigationBar
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -41,7 +42,7 @@ if TYPE_CHECKING:
 class ImagesScreen(ImageModelControl, ImageJobRunner, Screen[None]):
     BINDINGS = [
         Binding("ctrl+g", "generate", "Generate", id="images.generate", priority=True),
-        Binding("escape", "cancel_running", "Cancel", id="images.cancel"),
+        Binding("escape", "cancel_running", "Cancel / back", id="images.cancel"),
         Binding("delete", "remove_job", "Remove queued", show=False, id="images.remove"),
         # Del edits text in the form's fields; shift+del removes the highlighted queued job
         # from anywhere on the screen.
@@ -76,6 +77,7 @@ class ImagesScreen(ImageModelControl, ImageJobRunner, Screen[None]):
         self._ready = False  # on_mount ran (Textual's is_mounted turns true only after it)
 
     def compose(self) -> ComposeResult:
+        yield NavigationBar("images")
         with Horizontal(id="image-status"):
             yield Static("No image model · ctrl+o picks one", id="image-model", markup=False)
         yield Static("", id="image-problem", markup=False)
@@ -176,19 +178,12 @@ class ImagesScreen(ImageModelControl, ImageJobRunner, Screen[None]):
     # -- gallery ---------------------------------------------------------------------------
 
     def action_open_gallery(self) -> None:
-        from tui.images.gallery_screen import GalleryScreen
+        self.app.action_go("gallery")  # type: ignore[attr-defined]
 
-        self.app.push_screen(
-            GalleryScreen(self.gallery, renderer=self.settings.images.renderer),  # type: ignore[arg-type]
-            self._from_gallery,
-        )
-
-    def _from_gallery(self, choice: tuple[str, GalleryImage] | None) -> None:
-        if choice is None:
-            return
+    def from_gallery(self, action: str, image: GalleryImage) -> None:
+        """The gallery's "reuse" (parameters) or "img2img" (also the start image)."""
         from backends.image.png_metadata import request_from_parameters
 
-        action, image = choice
         form = self.query_one(ImageForm)
         form.fill(request_from_parameters(image.parameters))
         if action == "img2img":

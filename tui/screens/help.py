@@ -40,8 +40,8 @@ def _rows(screen: ModalScreen[None], bindings: list[Binding]) -> list[tuple[str,
     """One row per action; numbered variants (`switch_recent(3)`) fold into one row."""
     grouped: dict[str, tuple[list[str], str, list[str]]] = {}
     for binding in bindings:
-        base = binding.action.split("(", 1)[0]
-        numbered = "(" in binding.action
+        numbered = re.fullmatch(r"\w+\(\d+\)", binding.action) is not None
+        base = binding.action.split("(", 1)[0] if numbered else binding.action
         description = (
             re.sub(r" \d+$", " 1-9", binding.description) if numbered else (binding.description)
         )

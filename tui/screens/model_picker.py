@@ -167,7 +167,10 @@ class ModelPickerScreen(ModalScreen[ModelSpec | None]):
         self._notes.extend(f"{name}: {error.message}" for name, error in message.failures)
         self._refill()
         if self._pending <= 0:
-            self._note("" if len(self._specs) else self._nothing_found())
+            if not self._specs:
+                self._note(self._nothing_found())
+            else:
+                self._explain_damage()
 
     def _nothing_found(self) -> str:
         if self._kind == "tts":
@@ -262,11 +265,14 @@ class ModelPickerScreen(ModalScreen[ModelSpec | None]):
 
     @on(DataTable.RowHighlighted, "#picker-table")
     def _explain_damage(self) -> None:
-        """The highlighted damaged file's problem, under the table."""
+        """Under the table: the highlighted damaged file's problem, else its model key (the
+        name `[models."…"]` settings, --model and default_model take)."""
         spec = self._selected()
         problem = self._problems.get(spec.key) if spec is not None else None
-        if problem is not None or self._pending <= 0:
-            self._note(f"✗ {problem}" if problem else "")
+        if problem is not None:
+            self._note(f"✗ {problem}")
+        elif spec is not None and self._pending <= 0:
+            self._note(f"Model key: {spec.key}")
 
     @on(Input.Submitted, "#picker-filter")
     @on(DataTable.RowSelected, "#picker-table")

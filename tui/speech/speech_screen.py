@@ -3,7 +3,7 @@
 Segments appear as faster-whisper decodes them (a thread worker posts one message per
 segment: a few per second at most, so no coalescing is needed). Esc stops a transcription
 between segments, and keeps what was decoded. The transcript can be copied, written as
-.txt / .srt / .vtt, or sent to the chat prompt (the screen dismisses with the text).
+.txt / .srt / .vtt, or sent to the chat prompt (`SentToChat`: the app opens the chat).
 """
 
 from __future__ import annotations
@@ -42,6 +42,7 @@ from tui.speech.speak_panel import SpeakPanel
 from tui.speech.speech_options import SpeechOptionsRow
 from tui.speech.transcript_export import TranscriptExport
 from tui.speech.transcript_status import finished_line, progress_line, started_line
+from tui.widgets.navigation_bar import NavigationBar
 from tui.widgets.path_input import PathInput
 
 if TYPE_CHECKING:
@@ -54,7 +55,7 @@ if TYPE_CHECKING:
 AUDIO_SUFFIXES = (".wav", ".mp3", ".flac", ".ogg", ".oga", ".opus", ".m4a", ".aac", ".webm", ".mp4")
 
 
-class SpeechScreen(Screen[str | None]):
+class SpeechScreen(Screen[None]):
     """Dismisses with the transcript when it is sent to the chat, else None."""
 
     DEFAULT_CSS = """
@@ -86,6 +87,12 @@ class SpeechScreen(Screen[str | None]):
     ]
 
     @dataclass
+    class SentToChat(Message):
+        """ctrl+g: the transcript goes into the chat prompt (the app opens the chat)."""
+
+        text: str
+
+    @dataclass
     class Progressed(Message):
         """One event of the running transcription (or its failure)."""
 
@@ -98,11 +105,18 @@ class SpeechScreen(Screen[str | None]):
         error: BackendError | None = None
 
     def __init__(
-        self, settings: Settings, speech: SpeechManager, tts: TtsManager | None = None
+        self,
+        settings: Settings,
+        speech: SpeechManager,
+        tts: TtsManager | None = None,
+        *,
+        load: ModelSpec | None = None,
     ) -> None:
-        """`tts` adds the Speak tab (text to speech)."""
+        """`tts` adds the Speak tab (text to speech); `load`, a speech model, is loaded as
+        the screen opens (one given to --model)."""
         super().__init__()
         self._tts = tts
+        self._load_at_start = load
         self._settings = settings
         self._speech = speech
         self._segments: list[Segment] = []
@@ -114,6 +128,7 @@ class SpeechScreen(Screen[str | None]):
 
     def compose(self) -> ComposeResult:
         speech = self._settings.speech
+        yield NavigationBar("speech")
         yield Static("", id="speech-title", markup=False)
         with TabbedContent(id="speech-tabs"):
             with TabPane("Transcribe (alt+t)", id="transcribe"):
@@ -140,6 +155,13 @@ class SpeechScreen(Screen[str | None]):
         self._show_title()
         self._status("Name an audio file and press Enter, or press ctrl+r to record.")
         self.query_one("#speech-file", PathInput).focus()
+        if self._load_at_start is not None:
+            self.load_model(self._load_at_start)
+
+    def load_model(self, spec: ModelSpec) -> None:
+        """Load a speech model here (one given to --model, or picked)."""
+        self._status(f"Loading {spec.name}…")
+        self._load_worker(spec)
 
     def on_screen_resume(self) -> None:
         # The app keeps this screen when the user leaves it: the transcript, the path and
@@ -314,7 +336,7 @@ class SpeechScreen(Screen[str | None]):
             export.close()
             self.query_one("#speech-file", PathInput).focus()
         else:
-            self.dismiss(None)
+            self.app.action_back()  # type: ignore[attr-defined]
 
     def action_copy(self) -> None:
         text = plain_text(self._segments)
@@ -348,7 +370,7 @@ class SpeechScreen(Screen[str | None]):
             return
         if self._cancel is not None:
             self._cancel.set()
-        self.dismiss(text)
+        self.post_message(self.SentToChat(text))
 
     def action_show_tab(self, tab: str) -> None:
         tabs = self.query_one(TabbedContent)
@@ -380,8 +402,7 @@ class SpeechScreen(Screen[str | None]):
 
         def chosen(spec: ModelSpec | None) -> None:
             if spec is not None:
-                self._status(f"Loading {spec.name}…")
-                self._load_worker(spec)
+                self.load_model(spec)
 
         current = self._speech.spec
         self.app.push_screen(ModelPickerScreen(self._settings, [], current, kind="speech"), chosen)

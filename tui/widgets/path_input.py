@@ -16,20 +16,21 @@ from textual.suggester import Suggester
 from textual.widgets import Input
 
 
-def complete_path(value: str, suffixes: Iterable[str] = ()) -> str | None:
-    """The first name in the typed folder that starts with the typed name, else None.
+def path_matches(value: str, suffixes: Iterable[str] = ()) -> list[str]:
+    """Every completion of `value` in its folder, sorted by name (case-insensitive).
 
     Folders get a trailing separator; hidden names only when the typed name starts with ".".
     """
     if not value:
-        return None
+        return []
     wanted = tuple(s.lower() for s in suffixes)
     expanded = os.path.expanduser(value)
     folder, partial = os.path.split(expanded)
     try:
         entries = sorted(os.scandir(folder or "."), key=lambda e: e.name.lower())
     except OSError:
-        return None
+        return []
+    matches = []
     for entry in entries:
         if not entry.name.startswith(partial) or entry.name == partial:
             continue
@@ -41,9 +42,14 @@ def complete_path(value: str, suffixes: Iterable[str] = ()) -> str | None:
             continue
         if not is_dir and wanted and not entry.name.lower().endswith(wanted):
             continue
-        completion = entry.name[len(partial) :] + (os.sep if is_dir else "")
-        return value + completion
-    return None
+        matches.append(value + entry.name[len(partial) :] + (os.sep if is_dir else ""))
+    return matches
+
+
+def complete_path(value: str, suffixes: Iterable[str] = ()) -> str | None:
+    """The first completion of `value` (see `path_matches`), else None."""
+    matches = path_matches(value, suffixes)
+    return matches[0] if matches else None
 
 
 class PathSuggester(Suggester):
@@ -57,11 +63,17 @@ class PathSuggester(Suggester):
 
 
 class PathInput(Input):
-    """An Input with path completion: the suggestion shows dimmed; Tab or → takes it."""
+    """An Input with path completion: the suggestion shows dimmed; Tab or → takes it.
+
+    With several matches, Tab takes the first and lists them in a notice; Tab again takes
+    the next, round the list. Typing anything else ends the round.
+    """
 
     BINDINGS = [
         Binding("tab", "complete", "Complete path", show=False, id="path_input.complete"),
     ]
+
+    MAX_LISTED = 8  # names listed in the notice; the rest are counted
 
     def __init__(
         self,
@@ -78,6 +90,9 @@ class PathInput(Input):
             id=id,
             compact=True,
         )
+        self._suffixes = tuple(suffixes)
+        self._round: list[str] = []  # the matches Tab goes round, while the value is one
+        self._at = 0
 
     @property
     def path(self) -> Path | None:
@@ -85,9 +100,31 @@ class PathInput(Input):
         return Path(text).expanduser() if text else None
 
     def action_complete(self) -> None:
-        """Take the suggestion; with none to take, Tab moves focus as usual."""
-        if self._suggestion and self.cursor_at_end:
-            self.value = self._suggestion
-            self.cursor_position = len(self.value)
-        else:
+        """Take the next match; with none to take, Tab moves focus as usual."""
+        if self._round and self.value == self._round[self._at]:
+            self._at = (self._at + 1) % len(self._round)
+            self._take(self._round[self._at])
+            return
+        matches = path_matches(self.value, self._suffixes) if self.cursor_at_end else []
+        if not matches:
+            self._round = []
             self.screen.focus_next()
+            return
+        self._round, self._at = (matches, 0) if len(matches) > 1 else ([], 0)
+        self._take(matches[0])
+        if self._round:
+            self.notify(matches_notice(matches, self.MAX_LISTED), timeout=8, markup=False)
+
+    def _take(self, value: str) -> None:
+        self.value = value
+        self.cursor_position = len(value)
+
+
+def matches_notice(matches: list[str], most: int) -> str:
+    """ "3 matches: a.wav · b.wav · c/ — Tab takes the next one." (`most` names at most)."""
+    names = [os.path.basename(m.rstrip(os.sep)) + (os.sep if m.endswith(os.sep) else "")
+             for m in matches]  # fmt: skip
+    listed = " · ".join(names[:most]) + (
+        f" · +{len(names) - most} more" if len(names) > most else ""
+    )
+    return f"{len(names)} matches: {listed} — Tab takes the next one."

@@ -93,3 +93,26 @@ def test_transformers_tells_a_full_window_from_the_token_limit(
             list(engine.stream([ChatMessage("user", "hello there " * 80)], GenerationParams()))
     finally:
         engine.unload()
+
+
+def test_a_window_llama_cpp_rounds_up_is_asked_for_rounded_and_said(
+    tiny_gguf_path: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """n_ctx = 300: llama.cpp made a 512 window, llama-cpp-python a 300-token buffer, and a
+    longer prompt failed with a raw numpy ValueError."""
+    from backends.base import Notice
+
+    monkeypatch.setenv("LOCALAI_TUI_CONFIG", str(tmp_path / "config.toml"))
+    engine = _engine(tiny_gguf_path, 300)
+    try:
+        long = [ChatMessage("user", "hello there " * 70)]  # ~400 tokens
+        events = list(engine.stream(long, GenerationParams(max_new_tokens=20, seed=1)))
+        notices = [e.text for e in events if isinstance(e, Notice)]
+        assert len(notices) == 1
+        assert "n_ctx = 300" in notices[0] and "uses 512 tokens" in notices[0]
+        assert f'[models."gguf:{tiny_gguf_path}"]' in notices[0]
+        assert isinstance(events[-1], StreamFinished)
+        again = list(engine.stream(long, GenerationParams(max_new_tokens=2, seed=1)))
+        assert not [e for e in again if isinstance(e, Notice)]  # said once
+    finally:
+        engine.unload()

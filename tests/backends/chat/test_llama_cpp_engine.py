@@ -83,10 +83,12 @@ def test_base_model_without_template_gets_transcript_and_a_notice(
     tiny_gguf_base_path: Path,
 ) -> None:
     engine = _load(tiny_gguf_base_path)
+    assert engine.capabilities.chat_template is False  # the header marks the mode
     events = list(
         engine.stream([ChatMessage("user", "Hi")], GenerationParams(max_new_tokens=4, seed=0))
     )
     engine.unload()
+    assert engine.capabilities.chat_template is True  # back to the class's
 
     assert isinstance(events[0], Notice)
     assert "no chat template" in events[0].text
@@ -95,6 +97,7 @@ def test_base_model_without_template_gets_transcript_and_a_notice(
 
 def test_chat_model_has_no_notice_and_reports_its_metadata(tiny_gguf_path: Path) -> None:
     engine = _load(tiny_gguf_path)
+    assert engine.capabilities.chat_template is True
     events = list(engine.stream([ChatMessage("user", "Hi")], GenerationParams(max_new_tokens=3)))
     info = engine.info
     footprint = engine.memory_footprint()

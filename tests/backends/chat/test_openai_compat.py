@@ -81,6 +81,32 @@ def test_streams_exact_text_and_counts(
     assert sent["top_k"] == 40 and sent["stream_options"] == {"include_usage": True}
 
 
+def test_every_sampling_parameter_reaches_the_server_in_each_familys_names(
+    engine: OpenAICompatEngine, openai_server: LocalOpenAIServer
+) -> None:
+    """Penalty 1.0 (off) is sent too: llama.cpp's server applies 1.1 when it is missing."""
+    _run(engine.stream(HELLO, GenerationParams(temperature=0.0, top_p=0.5, top_k=7)))
+    sent = openai_server.requests[-1]
+    assert sent["temperature"] == 0.0 and sent["top_p"] == 0.5 and sent["top_k"] == 7
+    assert sent["repeat_penalty"] == 1.0  # llama.cpp
+    assert sent["repetition_penalty"] == 1.0  # vLLM, TGI
+    assert sent["frequency_penalty"] == 0.0  # Ollama's OpenAI route: 0 is off
+    _run(engine.stream(HELLO, GenerationParams(repetition_penalty=1.3)))
+    sent = openai_server.requests[-1]
+    assert sent["repeat_penalty"] == 1.3 and sent["repetition_penalty"] == 1.3
+
+
+def test_a_server_that_refuses_the_extras_is_named_once(
+    engine: OpenAICompatEngine, openai_server: LocalOpenAIServer
+) -> None:
+    openai_server.knobs.reject_stream_options = True
+    events = list(engine.stream(HELLO, GenerationParams(max_new_tokens=2)))
+    notices = [e.text for e in events if isinstance(e, Notice)]
+    assert len(notices) == 1 and "refused top k and repetition penalty" in notices[0]
+    again = list(engine.stream(HELLO, GenerationParams(max_new_tokens=2)))
+    assert not [e for e in again if isinstance(e, Notice)]
+
+
 def test_role_only_first_chunk_does_not_end_the_answer(
     engine: OpenAICompatEngine, openai_server: LocalOpenAIServer
 ) -> None:

@@ -202,6 +202,7 @@ def test_damaged_weights_are_reported(tiny_llama_dir: Path, tmp_path: Path) -> N
 def test_model_without_template_gets_transcript_and_a_notice(tiny_llama_base_dir: Path) -> None:
     engine = TransformersEngine()
     engine.load(_spec(tiny_llama_base_dir), LoadOptions())
+    assert engine.capabilities.chat_template is False  # the header marks the mode
     events = list(engine.stream(HELLO, GenerationParams(max_new_tokens=4, seed=0)))
     engine.unload()
 

@@ -144,3 +144,37 @@ def test_a_server_model_key_resolves_like_any_other_without_asking_the_server() 
         spec_from_cli("openai:gone/qwen", None, settings, [])
     assert "[[servers]]" in unknown.value.message and "'box'" in unknown.value.message
     assert "hf download" not in unknown.value.message
+
+
+def test_every_key_the_app_writes_is_accepted_back_wherever_the_file_is(tmp_path: Path) -> None:
+    """`[models."gguf:/abs/path.gguf"]` needs the key; --model and default_model with it
+    failed unless the file was under model_dirs."""
+    settings = load_settings()  # no model_dirs at all
+    gguf = tmp_path / "elsewhere" / "m.gguf"
+    gguf.parent.mkdir()
+    gguf.write_bytes(b"GGUF")
+    folder = tmp_path / "hf-model"
+    folder.mkdir()
+    (folder / "config.json").write_text("{}")
+    whisper = tmp_path / "whisper-base"
+    whisper.mkdir()
+    diffusers = tmp_path / "pipeline"
+    diffusers.mkdir()
+    (diffusers / "model_index.json").write_text("{}")
+    keys = {
+        f"gguf:{gguf}": "llama_cpp",
+        f"path:{folder}": "transformers",
+        f"whisper:{whisper}": "faster_whisper",
+        f"diffusers:{diffusers}": "diffusers",
+        f"sdcpp:{gguf}": "sdcpp",
+    }
+    for key, engine in keys.items():
+        spec = spec_from_cli(key, None, settings, [])
+        assert (spec.key, spec.engine) == (key, engine)
+    models = tmp_path / "models"
+    models.mkdir()
+    (models / "a.gguf").write_bytes(b"GGUF")
+    for spec in discover_models(load_settings(model_dirs=[models])):
+        assert spec_from_cli(spec.key, None, settings).key == spec.key
+    with pytest.raises(ModelNotFound, match="not there any more"):
+        spec_from_cli(f"gguf:{tmp_path / 'gone.gguf'}", None, settings, [])

@@ -36,6 +36,31 @@ def test_switch_unloads_previous_only_after_success(
     assert manager.footprint() is not None and manager.footprint().ram_bytes > 0  # type: ignore[union-attr]
 
 
+def test_each_load_reads_the_per_model_settings_as_the_file_says_now(
+    scripted_engines: dict[str, Script], tmp_path: Path
+) -> None:
+    """The "context window full" message says: set n_ctx, then load the model again."""
+    import functools
+
+    from backends.errors import BackendError
+
+    scripted_engines["a"] = Script(tokens=["a"])
+    scripted_engines["b"] = Script(tokens=["b"])
+    config = tmp_path / "config.toml"
+    config.write_text('[models."a"]\nn_ctx = 1024\n')
+    reread = functools.partial(load_settings, config)
+    manager = ModelManager(reread(), recents_path=tmp_path / "r.json", reread_settings=reread)
+    manager.switch(scripted_spec("a"))
+    config.write_text('[models."a"]\nn_ctx = 8192\n')
+    manager.switch(scripted_spec("a"))
+    assert [o.n_ctx for o in scripted_engines["a"].load_options] == [1024, 8192]
+    config.write_text('[models."a"]\nn_ctx = "big"\n')
+    with pytest.raises(BackendError, match="settings file cannot be read") as raised:
+        manager.switch(scripted_spec("b"))
+    assert "n_ctx" in raised.value.message
+    assert manager.spec.key == "a"  # type: ignore[union-attr]
+
+
 def test_recents_survive_a_restart_newest_first_at_most_nine(
     scripted_engines: dict[str, Script], tmp_path: Path
 ) -> None:

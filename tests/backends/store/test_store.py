@@ -16,6 +16,7 @@ import pytest
 
 from backends.base import StreamFinished
 from backends.errors import StorageError
+from backends.store.answer_versions import AnswerVersions
 from backends.store.conversations import (
     ConversationStore,
     fts_query,
@@ -330,8 +331,51 @@ def test_export_markdown_has_roles_and_content_verbatim(store: ConversationStore
     assert md.startswith("# Doubling\n")
     assert "## System prompt\n\nBe brief." in md
     assert "## User\n\nWrite f that doubles x" in md
-    assert "## Assistant · `smollm2`\n\n" + CODE_ANSWER in md
+    assert "## Assistant · smollm2\n\n" + CODE_ANSWER in md
     assert "20 tokens · 50.0 tok/s" in md
+
+
+def test_export_shows_a_system_prompt_change_where_it_happened(store: ConversationStore) -> None:
+    cid = store.create_conversation("Tone", system_prompt="Be brief.")
+    store.add_message(cid, "user", "first question")
+    store.add_message(cid, "assistant", "first answer")
+    store.set_system_prompt(cid, "Answer like a pirate.")
+    store.add_message(cid, "user", "second question")
+    md = store.export_markdown(cid)
+    assert md.index("## System prompt\n\nBe brief.") < md.index("first question")
+    changed = md.index("## System prompt changed\n\nAnswer like a pirate.")
+    assert md.index("first answer") < changed < md.index("second question")
+    assert md.count("pirate") == 1
+
+
+def test_export_names_models_and_says_why_answers_stopped(store: ConversationStore) -> None:
+    key = "gguf:/models/qwen2.5-0.5b-instruct-q4_k_m.gguf"
+    cid = store.create_conversation(model_key=key)
+    store.add_message(cid, "user", "q")
+    for reason in ("cancelled", "length", "context"):
+        a = store.add_message(cid, "assistant", "a", model_key=key)
+        store.set_message_stats(a, {"completion_tokens": 3, "finish_reason": reason})
+    md = store.export_markdown(cid, {key: "Qwen2.5 0.5B Instruct"})
+    assert "gguf:" not in md and "Model: Qwen2.5 0.5B Instruct" in md
+    assert "## Assistant · Qwen2.5 0.5B Instruct" in md
+    assert "stopped:" not in md and "cancelled" not in md
+    assert "· stopped_" in md and "hit the token limit" in md and "context window full" in md
+    unnamed = store.export_markdown(cid)  # a model the app no longer knows: its file name
+    assert "gguf:" not in unnamed and "qwen2.5-0.5b-instruct-q4_k_m.gguf" in unnamed
+
+
+def test_drafts_belong_to_their_conversation_and_survive_reopening(tmp_path: Path) -> None:
+    store = ConversationStore(tmp_path / "c.sqlite3")
+    one = store.create_conversation("one")
+    store.set_draft(one, "half a thought")
+    store.set_draft(None, "for the new chat")
+    store.close()
+    again = ConversationStore(tmp_path / "c.sqlite3")
+    assert again.draft(one) == "half a thought"
+    assert again.draft(None) == "for the new chat"
+    assert again.draft(again.create_conversation("two")) == ""
+    again.delete(one)
+    assert again.draft(one) == ""
 
 
 def test_export_closes_a_code_block_cut_off_mid_answer(store: ConversationStore) -> None:
@@ -397,6 +441,39 @@ def test_stats_from_a_finished_stream_round_trip_and_export(store: ConversationS
     stats = store.messages(cid)[0].stats
     assert stats is not None
     assert stats["completion_tokens"] == 41 and stats["tokens_per_s"] == pytest.approx(50.0)
-    assert "_41 tokens · 50.0 tok/s · first token 0.20 s · stopped: length_" in (
+    assert "_41 tokens · 50.0 tok/s · first token 0.20 s · hit the token limit_" in (
         store.export_markdown(cid)
     )
+
+
+def test_regenerated_answers_are_kept_as_versions_to_flip_between(
+    store: ConversationStore,
+) -> None:
+    cid = store.create_conversation()
+    prompt = store.add_message(cid, "user", "a poem")
+    answer = store.add_message(cid, "assistant", "first")
+    for text in ("second", "third"):  # what a regenerate does: keep, delete, add
+        store.versions.keep(answer)
+        store.delete_messages_from(cid, answer)
+        answer = store.add_message(cid, "assistant", text)
+    assert store.versions.of(answer) == AnswerVersions(3, 3)
+    assert store.versions.flip(answer, +1) is None  # the newest is shown
+    assert store.versions.flip(answer, -1) == AnswerVersions(2, 3)
+    assert store.messages(cid)[-1].content == "second"  # what the next prompt builds on
+    assert store.versions.flip(answer, -1) == AnswerVersions(1, 3)
+    assert store.messages(cid)[-1].content == "first"
+    assert store.versions.flip(answer, -1) is None
+    assert store.versions.flip(answer, +1) == AnswerVersions(2, 3)
+    assert store.versions.flip(answer, +1) == AnswerVersions(3, 3)
+    assert store.messages(cid)[-1].content == "third"
+    store.versions.flip(answer, -1)  # regenerating while "second" shows keeps the order
+    store.versions.keep(answer)
+    store.delete_messages_from(cid, answer)
+    answer = store.add_message(cid, "assistant", "fourth")
+    texts = []
+    for _ in range(3):
+        store.versions.flip(answer, -1)
+        texts.append(store.messages(cid)[-1].content)
+    assert texts == ["third", "second", "first"]
+    store.delete_messages_from(cid, prompt)  # an edited prompt takes its answers with it
+    assert store.versions.of(store.add_message(cid, "assistant", "x")) == AnswerVersions(1, 1)

@@ -165,3 +165,39 @@ async def test_deleting_the_loaded_model_warns_and_unloads_it_first(queue, cache
         await pilot.press("y")
         await wait_until(pilot, lambda: names(app) == [], "deleted")
         assert loaded[0] is None
+
+
+async def test_the_users_folders_list_pipelines_and_whisper_and_delete_after_asking(
+    cache_dir: Path, tmp_path: Path
+) -> None:
+    """Diffusers and Whisper folders under model_dirs were missing; a GGUF there was listed
+    but "delete it there" was all Del did."""
+    folder = tmp_path / "models"
+    pipeline = folder / "sd-tiny"
+    (pipeline / "unet").mkdir(parents=True)
+    (pipeline / "model_index.json").write_text("{}")
+    (pipeline / "unet" / "weights.safetensors").write_bytes(bytes(40_000))
+    whisper = folder / "whisper-tiny"
+    whisper.mkdir()
+    for name, size in (("model.bin", 20_000), ("config.json", 10), ("vocabulary.json", 10)):
+        (whisper / name).write_bytes(bytes(size))
+    gguf = folder / "chat-Q4_0.gguf"
+    gguf.write_bytes(b"GGUF" + bytes(5000))
+    app = ScreenApp(lambda: CacheScreen(cache_dir=cache_dir, model_dirs=[folder], now=NOW))
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settled(pilot)
+        assert names(app) == ["sd-tiny", "whisper-tiny", "chat-Q4_0.gguf"]
+        table = app.screen.query_one(DataTable)
+        table.move_cursor(row=2)
+        await pilot.press("delete")
+        await wait_until(pilot, lambda: isinstance(app.screen, ConfirmDelete), "confirm")
+        await pilot.press("n")  # asked first: nothing goes without a yes
+        await settled(pilot)
+        assert gguf.exists()
+        table.move_cursor(row=0)
+        await pilot.press("delete")
+        await wait_until(pilot, lambda: isinstance(app.screen, ConfirmDelete), "confirm")
+        assert app.screen.freed_bytes >= 40_000  # type: ignore[attr-defined]
+        await pilot.press("y")
+        await wait_until(pilot, lambda: "sd-tiny" not in names(app), "list refreshed")
+        assert not pipeline.exists() and whisper.exists()

@@ -79,26 +79,27 @@ async def test_sort_key_reorders(make_client, queue) -> None:
 
 
 async def test_letters_in_the_results_go_to_the_search_box(make_client, queue) -> None:
-    """Typing while the results have focus searches (t, l, r, s used to switch filters)."""
+    """Typing while the results have focus starts a new search (t, l, r, s used to switch
+    filters; then the letters were appended to the old query)."""
     app = hub_app(make_client, queue)
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.press(*"tiny")
         await settled(pilot)
         app.screen.query_one(ModelResults).focus()
-        await pilot.press(*"-sd")
+        await pilot.press(*"tiny-sd")
         await settled(pilot)
         search = app.screen.query_one("#search", Input)
-        assert search.value == "tiny-sd" and search.has_focus
+        assert search.value == "tiny-sd" and search.has_focus  # not "tinytiny-sd"
         assert rows(app) == ["other/tiny-sd"]
         assert app.screen.query_one("#filter-sort", Select).value == "downloads"
         await pilot.press("down", "s", "t", "r", "l")
         await settled(pilot)
-        assert search.value == "tiny-sdstrl"
+        assert search.value == "strl"
         assert app.screen.query_one("#filter-task", Select).value == Select.NULL
         assert app.screen.query_one("#filter-library", Select).value == Select.NULL
         await pilot.press("alt+s")  # the filter keys work from the search box, typing nothing
         await settled(pilot)
-        assert search.value == "tiny-sdstrl"
+        assert search.value == "strl"
         assert app.screen.query_one("#filter-sort", Select).value == "likes"
 
 
@@ -166,7 +167,7 @@ async def test_offline_setting_shows_one_line_and_cached_models(make_client, que
         assert "\n" not in text
         assert rows(app) == ["acme/tiny-chat-GGUF"]
         assert str(app.screen.query_one(ModelResults).get_row_at(0)[1]) == "llama.cpp"
-        await pilot.press("f5")  # says how to turn offline mode off: there is no Settings screen
+        await pilot.press("ctrl+r")  # says how to turn offline mode off: no Settings screen
         notice = " ".join(str(n.message) for n in app._notifications)
         assert "Settings" not in notice
         assert "offline = false in" in notice and "config.toml" in notice
@@ -237,3 +238,68 @@ async def test_filter_keys_cycle_back_to_any(make_client, queue) -> None:
         await settled(pilot)
         assert task.value == Select.NULL
         assert "acme/tiny-llama" in rows(app)  # all models again
+
+
+async def test_the_command_palette_has_the_hubs_filters_sort_and_downloads(
+    make_client, queue
+) -> None:
+    """The README says every action is in the palette: the Hub's were not."""
+    app = hub_app(make_client, queue)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press(*"tiny")
+        await settled(pilot)
+        screen = app.screen
+        assert isinstance(screen, HubScreen)
+        commands = {c.title: c for c in screen.palette_commands()}
+        for title, key in (
+            ("Filter by task", "alt+t"),
+            ("Filter by library", "alt+l"),
+            ("Only models that run here", "alt+r"),
+            ("Sort results", "alt+s"),
+            ("Show downloads", "alt+d"),
+            ("Pause or resume download", "p"),
+            ("Cancel download", "x"),
+            ("Remove download from the list", "del"),
+        ):
+            assert commands[title].help.endswith(f"({key})"), (title, commands[title].help)
+        await commands["Sort results"].callback()  # type: ignore[misc]
+        await settled(pilot)
+        assert screen.query_one("#filter-sort", Select).value == "likes"
+        await commands["Filter by task"].callback()  # type: ignore[misc]
+        await settled(pilot)
+        assert screen.query_one("#filter-task", Select).value != Select.NULL
+
+
+async def test_results_widen_with_the_terminal(make_client, queue) -> None:
+    """Names cut for 80 columns stayed cut (and headers short) after the terminal widened."""
+    app = hub_app(make_client, queue)
+    async with app.run_test(size=(80, 30)) as pilot:
+        await pilot.press(*"tiny")
+        await settled(pilot)
+        table = app.screen.query_one(ModelResults)
+        assert table.mode == "hub-narrow"
+        await pilot.resize_terminal(160, 40)
+        await settled(pilot)
+        assert table.mode == "hub"
+        assert [str(c.label) for c in table.columns.values()][2] == "Downloads"
+        assert rows(app) and all(table.get_row(key)[0].plain == key for key in rows(app))
+
+
+async def test_the_downloads_cursor_starts_on_a_download_p_and_x_act_on(make_client, queue) -> None:
+    """alt+d put the cursor on a finished row, where x (cancel) did nothing."""
+    from tui.hub.downloads_panel import DownloadsPanel
+
+    done = queue.add("acme/tiny-llama")
+    assert queue.wait(done, ["done", "failed"]).state == "done"
+    waiting = queue.add("acme/tiny-chat-GGUF", allow_patterns=["tiny-chat-Q8_0.gguf"])
+    queue.pause(waiting)
+    app = hub_app(make_client, queue)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settled(pilot)
+        panel = app.screen.query_one(DownloadsPanel)
+        await wait_until(pilot, lambda: len(panel.jobs) == 2, "both downloads listed")
+        await pilot.press("alt+d")
+        await pilot.pause()
+        assert panel._selected().job_id == waiting  # type: ignore[union-attr]
+        await pilot.press("x")
+        await wait_until(pilot, lambda: queue.job(waiting).state == "cancelled", "cancelled")

@@ -140,6 +140,30 @@ async def test_choosing_a_quant_downloads_it_to_100_percent(make_client, queue, 
         assert rows["Q4_K_M"][6] == "✓ on disk" and rows["Q8_0"][6] == ""
 
 
+async def test_space_marks_quants_on_a_gguf_card_and_d_downloads_the_marked(
+    make_client, queue
+) -> None:
+    """The README's "Space picks files" did nothing on a GGUF card."""
+    app = hub_app(make_client, queue)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await open_card(pilot, "tiny-chat")
+        table = screen.query_one("#files", DataTable)
+        for label in ("Q4_K_M", "Q8_0"):
+            while table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value != label:
+                await pilot.press("down")
+            await pilot.press("space")
+        rows = file_rows(screen)
+        assert rows["Q4_K_M"][0] == "✓ Q4_K_M" and rows["Q8_0"][0] == "✓ Q8_0"
+        assert rows["Q5_K_M"][0] == "Q5_K_M"
+        await pilot.press("d")
+        (job,) = queue.jobs()
+        assert {f.path for f in job.files} == {
+            "tiny-chat-Q4_K_M.gguf",
+            "tiny-chat-Q8_0.gguf",
+            "mmproj-tiny-chat-f16.gguf",
+        }
+
+
 async def test_the_open_card_marks_a_quant_on_disk_when_its_download_finishes(
     make_client, queue
 ) -> None:

@@ -190,3 +190,17 @@ async def test_captions_and_the_delete_question_fit_at_80_columns(
         shown = " ".join(" ".join(_lines(question)).split())
         assert shown == f"Delete {name} (the PNG and its gallery entry)?"
         assert question.region.right <= 80
+
+
+async def test_escape_leaves_an_empty_gallery_from_its_search_box(
+    make_image_app: Callable[..., LocalAIApp], scripted_image_engine
+) -> None:
+    """F6 on an empty gallery, / then Esc: Esc had no picture to go back to and did nothing."""
+    app = make_image_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        gallery = await _open_gallery(pilot, app)
+        assert gallery.images == []
+        await pilot.press("slash")
+        assert gallery.query_one("#gallery-search", Input).has_focus
+        await pilot.press("escape")
+        await until(pilot, lambda: not isinstance(app.screen, GalleryScreen), "gallery closed")

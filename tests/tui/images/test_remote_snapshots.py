@@ -72,7 +72,9 @@ def test_images_screen_with_remote_boxes(
         await until(pilot, lambda: bool(app.screen.query(RemoteBoxGauge)), "the box")
         box = app.screen.query_one(RemoteBoxGauge)
         await until(pilot, lambda: len(box.states) == 2, "both readings")
-        app.screen.query_one("#image-prompt").cursor_blink = False  # type: ignore[attr-defined]
+        # No focus, so no text cursor: whether the prompt's cursor cell was drawn at the moment
+        # of the picture differed between runs (1 in 5), focus and blink frozen or not.
+        app.screen.set_focus(None)
         await pilot.pause()
 
     assert snap_compare(app, terminal_size=(120, 40), run_before=run_before)

@@ -185,5 +185,5 @@ async def test_speech_actions_are_in_the_palette(speech_app: Callable[..., Local
         await until(pilot, lambda: isinstance(app.screen, SpeechScreen), "speech screen")
         titles = [c.title for c in app.get_system_commands(app.screen)]
         assert "Export the transcript" in titles and "Record from the microphone" in titles
-        chat_titles = [c.title for c in app.get_system_commands(app.screen_stack[0])]
-        assert "Speech to text" in chat_titles and "Dictate (push to talk)" in chat_titles
+        chat_titles = [c.title for c in app.get_system_commands(app.chat)]
+        assert "Go to Speech" in chat_titles and "Dictate (push to talk)" in chat_titles
