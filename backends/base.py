@@ -1,8 +1,9 @@
 """The chat contract every engine honours, and the typed events it yields.
 
 Engine calls are synchronous and blocking; callers choose the thread. Streams
-yield `TextDelta`s and end with exactly one `StreamFinished`, also when cancelled
-(finish_reason "cancelled", the partial text having already been yielded).
+yield `TextDelta`s (and `ReasoningDelta`s: a reasoning model's thinking) and end with
+exactly one `StreamFinished`, also when cancelled (finish_reason "cancelled", the partial
+text having already been yielded).
 """
 
 from __future__ import annotations
@@ -10,11 +11,12 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import ClassVar, Literal, Protocol, runtime_checkable
+from typing import Any, ClassVar, Literal, Protocol, runtime_checkable
 
-Role = Literal["system", "user", "assistant"]
-# "length": max_new_tokens reached; "context": the context window filled up first.
-FinishReason = Literal["stop", "length", "context", "cancelled"]
+Role = Literal["system", "user", "assistant", "tool"]
+# "length": max_new_tokens reached; "context": the context window filled up first;
+# "tool_calls": the model asked for tools (a ToolCallsRequested came before the end).
+FinishReason = Literal["stop", "length", "context", "cancelled", "tool_calls"]
 Device = Literal["auto", "cuda", "cpu", "mps"]
 DType = Literal["auto", "float32", "float16", "bfloat16"]
 Quantization = Literal["none", "int8", "int4", "nf4"]
@@ -60,6 +62,7 @@ class ModelSpec:
     server: ServerConfig | None = None
     remote_model: str | None = None  # the model id the server lists
     projector: str | None = None  # llama.cpp vision: the mmproj GGUF beside the model
+    task: str | None = None  # a pipeline task (engine "transformers_tasks"): what it does
 
 
 @dataclass(frozen=True)
@@ -102,10 +105,54 @@ class ImageAttachment:
 
 
 @dataclass(frozen=True)
+class ToolSpec:
+    """A tool a model may call: its name, what it does, and its arguments' JSON schema."""
+
+    name: str
+    description: str
+    parameters: dict[str, Any] = field(default_factory=lambda: {"type": "object", "properties": {}})
+
+    def as_openai(self) -> dict[str, Any]:
+        """The OpenAI `tools` entry, which chat templates with tools also take."""
+        return {
+            "type": "function",
+            "function": {
+                "name": self.name,
+                "description": self.description,
+                "parameters": self.parameters,
+            },
+        }
+
+
+@dataclass(frozen=True)
+class ToolCall:
+    """One call a model asked for; `arguments` is the JSON text as the model wrote it."""
+
+    id: str
+    name: str
+    arguments: str = "{}"
+
+    def parsed_arguments(self) -> dict[str, Any]:
+        """The arguments as a dict; ValueError saying what is wrong when they are not."""
+        import json
+
+        try:
+            value = json.loads(self.arguments or "{}")
+        except ValueError as error:
+            raise ValueError(f"the arguments are not valid JSON ({error})") from None
+        if not isinstance(value, dict):
+            raise ValueError("the arguments are not a JSON object")
+        return value
+
+
+@dataclass(frozen=True)
 class ChatMessage:
     role: Role
     content: str
     images: tuple[ImageAttachment, ...] = ()
+    tool_calls: tuple[ToolCall, ...] = ()  # an assistant turn that called tools
+    tool_call_id: str | None = None  # a "tool" turn: the call it answers
+    name: str | None = None  # a "tool" turn: the tool's name
 
 
 @dataclass(frozen=True)
@@ -116,6 +163,11 @@ class GenerationParams:
     max_new_tokens: int = 512
     repetition_penalty: float = 1.0
     seed: int | None = None
+    # False asks a reasoning model not to think, where its chat template (`enable_thinking`)
+    # or the server (`chat_template_kwargs`, `reasoning_effort`) lets us; others ignore it.
+    thinking: bool = True
+    # Tools the model may call this turn (only where capabilities.tools says it can).
+    tools: tuple[ToolSpec, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -126,21 +178,39 @@ class TextDelta:
 
 
 @dataclass(frozen=True)
+class ReasoningDelta:
+    """A piece of the model's thinking before its answer (shown apart, never sent back)."""
+
+    text: str
+
+
+@dataclass(frozen=True)
+class ToolCallsRequested:
+    """The model asks for these tools (whole calls, arguments complete), before the end."""
+
+    calls: tuple[ToolCall, ...]
+
+
+@dataclass(frozen=True)
 class StreamFinished:
     """The last event of every stream."""
 
     finish_reason: FinishReason
     prompt_tokens: int | None
     completion_tokens: int
-    ttft_s: float | None  # time from the call to the first text
+    ttft_s: float | None  # time from the call to the first text of the answer
     total_s: float
+    first_thought_s: float | None = None  # time to the first thought (reasoning models)
+    thinking_s: float | None = None  # from the first thought to the answer (or the end)
 
     @property
     def tokens_per_s(self) -> float | None:
-        """Decode rate: tokens after the first over the time after the first."""
-        if self.ttft_s is None or self.completion_tokens < 2:
+        """Decode rate: tokens after the first over the time after the first (thoughts
+        are tokens too, so a reasoning answer counts from its first thought)."""
+        first = self.first_thought_s if self.first_thought_s is not None else self.ttft_s
+        if first is None or self.completion_tokens < 2:
             return None
-        decode = self.total_s - self.ttft_s
+        decode = self.total_s - first
         return (self.completion_tokens - 1) / decode if decode > 0 else None
 
 
@@ -151,7 +221,7 @@ class Notice:
     text: str
 
 
-ChatEvent = TextDelta | StreamFinished | Notice
+ChatEvent = TextDelta | ReasoningDelta | ToolCallsRequested | StreamFinished | Notice
 
 
 @dataclass(frozen=True)
@@ -175,6 +245,7 @@ class EngineCapabilities:
     streaming: bool = True
     cancel: bool = True
     vision: bool = False  # the loaded model takes images
+    tools: bool = False  # the loaded model can call tools (its template or server says so)
     # False: the loaded model carries no chat template (a base model), so answers continue
     # a plain transcript; the chat header says so for as long as it is loaded.
     chat_template: bool = True

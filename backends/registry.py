@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from backends.image.protocol import ImageEngine
     from backends.speech.protocol import SpeechEngine
     from backends.speech.synthesis import SpeechSynthesizer
+    from backends.tasks.protocol import TaskEngine
 
 
 class EngineEntry(NamedTuple):
@@ -46,6 +47,9 @@ ENGINES: dict[str, EngineEntry | tuple[str, str, str | None]] = {
     "faster_whisper": EngineEntry(
         "backends.speech.faster_whisper_engine", "FasterWhisperEngine", "speech", hosted=True
     ),
+    "transformers_tasks": EngineEntry(
+        "backends.tasks.transformers_tasks", "TransformersTaskEngine", "transformers", hosted=True
+    ),
     "kokoro": EngineEntry("backends.speech.kokoro_engine", "KokoroEngine", "tts", hosted=True),
     # Remote servers (backends/remote): HTTP only, so not hosted; Pillow decodes their images.
     "a1111": EngineEntry("backends.image.a1111_engine", "A1111Engine", "image"),
@@ -60,6 +64,10 @@ ENGINES: dict[str, EngineEntry | tuple[str, str, str | None]] = {
         "backends.embeddings.openai_embeddings", "OpenAIEmbeddingEngine", None
     ),
     "openai_tts": EngineEntry("backends.speech.openai_tts", "OpenAITtsEngine", None),
+    # Over the (hosted) task engine's feature-extraction.
+    "transformers_embeddings": EngineEntry(
+        "backends.embeddings.transformers_embeddings", "TransformersEmbeddingEngine", "transformers"
+    ),
 }
 
 # Engines that are not chat engines; pickers show each kind where it belongs.
@@ -68,12 +76,14 @@ ENGINE_KINDS: dict[str, str] = {
     "kokoro": "tts",
     "diffusers": "image",
     "sdcpp": "image",
+    "transformers_tasks": "tasks",
     "a1111": "image",
     "comfyui": "image",
     "openai_images": "image",
     "openai_stt": "speech",
     "openai_embeddings": "embeddings",
     "openai_tts": "tts",
+    "transformers_embeddings": "embeddings",
 }
 
 ENGINE_LABELS: dict[str, str] = {
@@ -83,6 +93,7 @@ ENGINE_LABELS: dict[str, str] = {
     "diffusers": "diffusers",
     "sdcpp": "stable-diffusion.cpp",
     "faster_whisper": "faster-whisper",
+    "transformers_tasks": "transformers pipeline",
     "kokoro": "Kokoro (ONNX)",
     "a1111": "AUTOMATIC1111",
     "comfyui": "ComfyUI",
@@ -90,12 +101,13 @@ ENGINE_LABELS: dict[str, str] = {
     "openai_stt": "OpenAI transcription",
     "openai_embeddings": "OpenAI embeddings",
     "openai_tts": "OpenAI speech",
+    "transformers_embeddings": "transformers embeddings",
 }
 
 
 def engine_kind(name: str) -> str:
-    """ "chat", "image", "speech", "tts" or "embeddings": the picker a model of this engine
-    belongs in."""
+    """ "chat", "image", "speech", "tts", "embeddings" or "tasks": the picker a model of
+    this engine belongs in."""
     return ENGINE_KINDS.get(name, "chat")
 
 
@@ -168,6 +180,23 @@ def create_speech_engine(name: str, *, hosted: bool | None = None) -> SpeechEngi
         )
         return cast("SpeechEngine", proxy)
     engine: SpeechEngine = cls()
+    return engine
+
+
+def create_task_engine(name: str, *, hosted: bool | None = None) -> TaskEngine:
+    """A fresh, unloaded task engine: a hosted proxy for hosted entries (see create_engine)."""
+    if engine_kind(name) != "tasks":
+        raise UnsupportedModel(f"{ENGINE_LABELS.get(name, name)} is not a task engine.")
+    entry = engine_entry(name)
+    cls = engine_class(name)
+    if hosted if hosted is not None else entry.hosted:
+        from backends.host.task_proxy import HostedTaskEngine
+
+        proxy = HostedTaskEngine(
+            cls, f"{entry.module}:{entry.cls}", label=ENGINE_LABELS.get(name, name)
+        )
+        return cast("TaskEngine", proxy)
+    engine: TaskEngine = cls()
     return engine
 
 

@@ -28,9 +28,11 @@ from backends.paths import config_file
 from backends.settings_errors import Loc, SettingsError, SettingsProblem, find_problems
 from backends.settings_sources import deep_update, env_values, read_toml
 from backends.speech.protocol import SpeechLoadOptions, TranscribeOptions
+from backends.tools.mcp_config import McpServerConfig
 
 __all__ = [
     "ImageSettings",
+    "McpServerEntry",
     "ModelOverrides",
     "SamplingDefaults",
     "ServerEntry",
@@ -39,6 +41,7 @@ __all__ = [
     "SettingsProblem",
     "SpeechSettings",
     "TtsSettings",
+    "ToolSettings",
     "load_settings",
     "validated",
 ]
@@ -125,6 +128,9 @@ class ModelOverrides(Struct, kw_only=True):
     """llama.cpp context length."""
     n_gpu_layers: int = -1
     """llama.cpp layers on the GPU; -1 all."""
+    thinking: bool = True
+    """A reasoning model thinks before it answers; false asks it not to, where its chat
+    template (enable_thinking: Qwen3, SmolLM3...) or its server (reasoning effort) allows."""
 
 
 class ImageSettings(Struct, kw_only=True):
@@ -221,6 +227,46 @@ class TtsSettings(Struct, kw_only=True):
         return data_dir() / "speech"
 
 
+class McpServerEntry(Struct, kw_only=True):
+    """An MCP server whose tools the chat model may call: a command (stdio) or a url."""
+
+    name: str
+    """Short name, shown with every call of its tools."""
+    command: str | None = None
+    """Program to run for a stdio server, e.g. "uvx" or "npx"."""
+    args: list[str] = field(default_factory=list)
+    """Its arguments."""
+    env: dict[str, str] = field(default_factory=dict)
+    """Environment variables it needs (it gets a minimal environment besides these)."""
+    url: str | None = None
+    """A streamable-HTTP server's URL instead of a command, e.g. http://127.0.0.1:8000/mcp."""
+    enabled: bool = True
+    """False: keep the entry but do not start it."""
+
+    def to_config(self) -> McpServerConfig:
+        return McpServerConfig(
+            name=self.name,
+            command=self.command,
+            args=tuple(self.args),
+            env=dict(self.env),
+            url=self.url,
+        )
+
+
+class ToolSettings(Struct, kw_only=True):
+    """Tools the chat model may call; every call is shown and asks before it runs."""
+
+    enabled: bool = True
+    """Offer tools to models that can call them."""
+    allowed_folders: list[Path] = field(default_factory=list)
+    """Folders read_file and list_directory may look into (symlinks are resolved first);
+    none: the file tools refuse every path."""
+    max_rounds: Annotated[int, Meta(ge=1, le=50)] = 5
+    """Tool rounds per answer before the app stops the model calling more."""
+    call_timeout_s: Annotated[float, Meta(gt=0.0)] = 30.0
+    """How long a tool call may take before it is given up as hung."""
+
+
 class Settings(Struct, kw_only=True):
     """localai-tui settings. Every field can be set in config.toml or as LOCALAI_TUI_<FIELD>."""
 
@@ -253,6 +299,10 @@ class Settings(Struct, kw_only=True):
     """Speech to text (faster-whisper)."""
     tts: TtsSettings = field(default_factory=TtsSettings)
     """Text to speech (Kokoro, or a server's /v1/audio/speech)."""
+    tools: ToolSettings = field(default_factory=ToolSettings)
+    """Tools the chat model may call (the app's own and MCP servers')."""
+    mcp_servers: list[McpServerEntry] = field(default_factory=list)
+    """MCP servers whose tools the chat model may call (needs the `tools` extra)."""
 
     @classmethod
     def from_sources(
@@ -265,6 +315,11 @@ class Settings(Struct, kw_only=True):
         deep_update(merged, from_env)
         deep_update(merged, overrides)
         return validated(cls, merged, where=where, env_sources=env_sources)
+
+    def thinks(self, key: str) -> bool:
+        """Whether the model with this key may think before it answers (see ModelOverrides)."""
+        overrides = self.models.get(key)
+        return overrides.thinking if overrides is not None else True
 
     def load_options_for(self, key: str) -> LoadOptions:
         o = self.models.get(key, ModelOverrides())

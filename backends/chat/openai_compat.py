@@ -32,9 +32,11 @@ from backends.base import (
     ModelSpec,
     Notice,
     ProgressCallback,
+    ReasoningDelta,
     ServerConfig,
     StreamFinished,
     TextDelta,
+    ToolCallsRequested,
 )
 from backends.chat.images import has_images
 from backends.chat.openai_cancel import CancelWatcher, unless_cancelled
@@ -52,6 +54,7 @@ from backends.chat.openai_modalities import (
 )
 from backends.chat.openai_wire import (
     EXTRA_FIELDS_TEXT,
+    ToolCallParts,
     chat_body,
     names_an_extra,
     parse_chunk,
@@ -73,9 +76,12 @@ class OpenAICompatEngine:
     name: ClassVar[str] = "openai"
     # vision: what the server says of the loaded model (openai_modalities); where it says
     # nothing, pictures go and a 4xx to them turns vision off (explained once).
+    # tools: most servers take `tools` (llama-server with --jinja, vLLM with a tool parser,
+    # Ollama, LM Studio); one that refuses them turns tools off, said once.
     capabilities: EngineCapabilities = EngineCapabilities(
         streaming=True,
         cancel=True,
+        tools=True,
         lists_models=True,
         holds_memory=False,
     )
@@ -88,6 +94,7 @@ class OpenAICompatEngine:
         self._send_extras = True
         self._extras_refused = False
         self._vision_said = False  # the server said whether the model takes images
+        self._tools_notice: str | None = None  # said once when the server refuses tools
 
     @property
     def loaded(self) -> bool:
@@ -159,6 +166,9 @@ class OpenAICompatEngine:
         if response is None:
             yield StreamFinished("cancelled", None, 0, None, time.perf_counter() - started)
             return
+        if self._tools_notice is not None:
+            yield Notice(self._tools_notice)
+            self._tools_notice = None
         if self._extras_refused:
             self._extras_refused = False  # said once, when the server first refuses them
             yield Notice(
@@ -174,7 +184,8 @@ class OpenAICompatEngine:
         finish: str | None = None
         usage: dict[str, Any] | None = None
         done = False
-        told_reasoning = False
+        first_thought_at: float | None = None
+        tool_parts = ToolCallParts()
         try:
             for payload in sse_payloads(response):
                 if payload == "[DONE]":
@@ -188,15 +199,22 @@ class OpenAICompatEngine:
                 for choice in chunk.get("choices") or []:
                     delta = choice.get("delta") or {}
                     content = delta.get("content")
-                    if delta.get("reasoning_content") and not told_reasoning:
-                        # llama.cpp / vLLM reasoning models think before they answer.
-                        told_reasoning = True
-                        yield Notice("The model is reasoning before it answers…")
+                    # llama.cpp, vLLM and DeepSeek say reasoning_content; Ollama and
+                    # OpenRouter say reasoning.
+                    thought = delta.get("reasoning_content") or delta.get("reasoning")
+                    if isinstance(thought, str) and thought:
+                        text_chunks += 1
+                        if first_thought_at is None:
+                            first_thought_at = time.perf_counter()
+                        yield ReasoningDelta(thought)
                     if content:
                         text_chunks += 1
                         if first_text_at is None:
                             first_text_at = time.perf_counter()
                         yield TextDelta(content)
+                    if delta.get("tool_calls"):
+                        text_chunks += 1
+                        tool_parts.add(delta["tool_calls"])
                     if choice.get("finish_reason"):
                         finish = choice["finish_reason"]
                 if cancel is not None and cancel.is_set():
@@ -212,8 +230,12 @@ class OpenAICompatEngine:
         if not cancelled and not done and finish is None:
             raise dropped_error(server, text_chunks, None)
         reason: FinishReason
+        calls = () if cancelled else tool_parts.calls()
         if cancelled:
             reason = "cancelled"
+        elif calls:
+            reason = "tool_calls"
+            yield ToolCallsRequested(calls)
         else:
             reason = "length" if finish == "length" else "stop"
         completion = text_chunks
@@ -232,6 +254,7 @@ class OpenAICompatEngine:
             completion_tokens=completion,
             ttft_s=None if first_text_at is None else first_text_at - started,
             total_s=time.perf_counter() - started,
+            first_thought_s=None if first_thought_at is None else first_thought_at - started,
         )
 
     def unload(self) -> None:
@@ -266,12 +289,33 @@ class OpenAICompatEngine:
                 response.close()
                 if extras and response.status_code == 400 and names_an_extra(response):
                     continue
+                if params.tools and response.status_code in (400, 422, 500):
+                    if "tool" in response.text.lower():  # llama-server without --jinja: 500
+                        return self._without_tools(client, server, model, messages, params)
                 raise self._refusal(response, server, model, messages)
             if extras is False and self._send_extras:
                 self._send_extras = False  # this server rejects them: stop sending
                 self._extras_refused = True
             return response
         raise AssertionError("unreachable")
+
+    def _without_tools(
+        self,
+        client: httpx.Client,
+        server: ServerConfig,
+        model: str,
+        messages: Sequence[ChatMessage],
+        params: GenerationParams,
+    ) -> httpx.Response:
+        """The server refused `tools`: no tools for this model from now on, said once."""
+        self.capabilities = dataclasses.replace(self.capabilities, tools=False)
+        self._tools_notice = (
+            f"{server.name} refused tools for {model}, so this answer goes without them "
+            "(llama-server needs --jinja for tools; vLLM a --tool-call-parser)."
+        )
+        return self._open_stream(
+            client, server, model, messages, dataclasses.replace(params, tools=())
+        )
 
     def _refusal(
         self,

@@ -21,6 +21,7 @@ from backends.base import (
     ServerConfig,
     StreamFinished,
     TextDelta,
+    ToolCall,
 )
 from backends.chat.openai_errors import error_text, redact
 from backends.errors import GenerationError
@@ -39,6 +40,8 @@ def chat_body(
     }
     if params.seed is not None:
         body["seed"] = params.seed
+    if params.tools:
+        body["tools"] = [tool.as_openai() for tool in params.tools]
     if params.repetition_penalty == 1.0:
         # Ollama's OpenAI route reads only this name; "off" is 0 here and 1.0 in the others.
         body["frequency_penalty"] = 0.0
@@ -50,6 +53,11 @@ def chat_body(
         body["repetition_penalty"] = params.repetition_penalty  # vLLM, TGI
         body["repeat_penalty"] = params.repetition_penalty  # llama.cpp
         body["stream_options"] = {"include_usage": True}
+        if not params.thinking:
+            # Thinking off: Qwen3-style templates on vLLM, SGLang and llama-server read the
+            # kwarg; gpt-oss has no off switch, its least effort is "low".
+            body["chat_template_kwargs"] = {"enable_thinking": False}
+            body["reasoning_effort"] = "low"
     return body
 
 
@@ -57,7 +65,14 @@ EXTRA_FIELDS_TEXT = "top k and repetition penalty"  # what a server that rejects
 
 
 # The optional fields `chat_body` sends with extras, by the names servers quote back.
-EXTRA_FIELDS = ("top_k", "repetition_penalty", "repeat_penalty", "stream_options")
+EXTRA_FIELDS = (
+    "top_k",
+    "repetition_penalty",
+    "repeat_penalty",
+    "stream_options",
+    "chat_template_kwargs",
+    "reasoning_effort",
+)
 
 
 def names_an_extra(response: httpx.Response) -> bool:
@@ -67,7 +82,28 @@ def names_an_extra(response: httpx.Response) -> bool:
 
 
 def wire_message(message: ChatMessage) -> dict[str, Any]:
-    """A message as the server takes it: images become `image_url` parts with data URLs."""
+    """A message as the server takes it: images become `image_url` parts with data URLs;
+    a turn that called tools carries its `tool_calls`, a tool's result its `tool_call_id`."""
+    if message.role == "tool":
+        return {
+            "role": "tool",
+            "tool_call_id": message.tool_call_id,
+            "name": message.name,
+            "content": message.content,
+        }
+    if message.tool_calls:
+        return {
+            "role": "assistant",
+            "content": message.content or None,
+            "tool_calls": [
+                {
+                    "id": call.id,
+                    "type": "function",
+                    "function": {"name": call.name, "arguments": call.arguments},
+                }
+                for call in message.tool_calls
+            ],
+        }
     if not message.images:
         return {"role": message.role, "content": message.content}
     from backends.chat.image_fit import data_url
@@ -78,6 +114,39 @@ def wire_message(message: ChatMessage) -> dict[str, Any]:
     if message.content:
         parts.append({"type": "text", "text": message.content})
     return {"role": message.role, "content": parts}
+
+
+class ToolCallParts:
+    """Streamed `delta.tool_calls` pieces, put together by their index (the id and name
+    come once, the arguments in pieces)."""
+
+    def __init__(self) -> None:
+        self._parts: dict[int, dict[str, str]] = {}
+
+    def add(self, deltas: Any) -> None:
+        for position, piece in enumerate(deltas if isinstance(deltas, list) else []):
+            if not isinstance(piece, dict):
+                continue
+            index = piece.get("index", position)
+            entry = self._parts.setdefault(index, {"id": "", "name": "", "arguments": ""})
+            if piece.get("id"):
+                entry["id"] = str(piece["id"])
+            function = piece.get("function") or {}
+            if isinstance(function.get("name"), str) and function["name"] != entry["name"]:
+                entry["name"] += function["name"]
+            if isinstance(function.get("arguments"), str):
+                entry["arguments"] += function["arguments"]
+
+    def calls(self) -> tuple[ToolCall, ...]:
+        return tuple(
+            ToolCall(
+                id=entry["id"] or f"call_{index}",
+                name=entry["name"],
+                arguments=entry["arguments"] or "{}",
+            )
+            for index, entry in sorted(self._parts.items())
+            if entry["name"]
+        )
 
 
 def whole_answer(

@@ -14,11 +14,13 @@ A flusher thread hands on text that arrived just after a flush when the engine t
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from backends.base import (
     DEFAULT_IMAGE_MAX_SIDE,
@@ -27,10 +29,14 @@ from backends.base import (
     GenerationParams,
     ImageAttachment,
     Notice,
+    ReasoningDelta,
     StreamFinished,
     TextDelta,
+    ToolCall,
+    ToolCallsRequested,
 )
 from backends.chat.images import has_images, refuse_images
+from backends.chat.reasoning import split_reasoning
 from backends.errors import BackendError, GenerationError
 
 log = logging.getLogger(__name__)
@@ -40,10 +46,13 @@ FLUSH_INTERVAL_S = 0.04
 
 @dataclass(frozen=True)
 class AnswerChunk:
-    """New text since the previous chunk, notices, and - in the last chunk only - the end."""
+    """New text (and thinking) since the previous chunk, notices, and - in the last chunk
+    only - the end."""
 
     text: str = ""
     notices: tuple[str, ...] = ()
+    reasoning: str = ""
+    tool_calls: tuple[ToolCall, ...] = ()  # the last chunk: the tools the model asked for
     finished: StreamFinished | None = None
     error: BackendError | None = None
 
@@ -54,27 +63,49 @@ class AnswerChunk:
 
 def build_messages(
     system_prompt: str,
-    history: Sequence[tuple[str, str] | tuple[str, str, Sequence[str]]],
+    history: Sequence[Sequence[Any]],
     *,
     image_max_side: int = DEFAULT_IMAGE_MAX_SIDE,
 ) -> list[ChatMessage]:
     """The engine's input: the system prompt (if any), then the turns in order.
 
-    A turn is (role, content) or (role, content, image paths). Pictures go to the model
-    at most `image_max_side` px on their longest side (0: as they are).
+    A turn is (role, content), (role, content, image paths) or (role, content, image paths,
+    tools) where `tools` is what the store keeps of tool calls (StoredMessage.tools): an
+    answer's calls, or the call a "tool" turn answers. Pictures go to the model at most
+    `image_max_side` px on their longest side (0: as they are). Thinking is not a turn: it
+    never goes back to the model.
     """
     messages: list[ChatMessage] = []
     if system_prompt.strip():
         messages.append(ChatMessage("system", system_prompt))
     for turn in history:
         role, content = turn[0], turn[1]
-        paths = turn[2] if len(turn) > 2 else ()  # type: ignore[misc]
-        if role in ("user", "assistant"):
+        paths = turn[2] if len(turn) > 2 else ()
+        tools: Mapping[str, Any] = (turn[3] if len(turn) > 3 else None) or {}
+        if role == "tool":
+            call_id, name = tools.get("call_id"), tools.get("name")
+            messages.append(ChatMessage("tool", content, tool_call_id=call_id, name=name))
+        elif role in ("user", "assistant"):
             images = tuple(
                 ImageAttachment(path=str(p), max_side=image_max_side or None) for p in paths
             )
-            messages.append(ChatMessage(role, content, images))  # type: ignore[arg-type]
+            calls = tuple(
+                ToolCall(str(c.get("id")), str(c.get("name")), str(c.get("arguments") or "{}"))
+                for c in tools.get("calls") or ()
+                if isinstance(c, Mapping)
+            )
+            messages.append(ChatMessage(role, content, images, tool_calls=calls))
     return messages
+
+
+@dataclass(frozen=True)
+class _Batch:
+    text: str
+    reasoning: str
+    notices: tuple[str, ...]
+
+    def __bool__(self) -> bool:
+        return bool(self.text or self.reasoning or self.notices)
 
 
 class _Coalescer:
@@ -87,21 +118,24 @@ class _Coalescer:
     for the flusher thread, which starts on first need.
     """
 
-    def __init__(self, interval: float, emit: Callable[[str, tuple[str, ...]], None]) -> None:
+    def __init__(self, interval: float, emit: Callable[[_Batch], None]) -> None:
         self._interval = interval
         self._emit = emit
         self._cond = threading.Condition()
         self._text: list[str] = []
+        self._reasoning: list[str] = []
         self._notices: list[str] = []
         self._last_flush: float | None = None  # None: nothing emitted yet
         self._closed = False
         self._thread: threading.Thread | None = None
 
-    def add(self, text: str = "", notice: str | None = None) -> None:
+    def add(self, text: str = "", notice: str | None = None, reasoning: str = "") -> None:
         with self._cond:
-            idle = not (self._text or self._notices)
+            idle = not (self._text or self._notices or self._reasoning)
             if text:
                 self._text.append(text)
+            if reasoning:
+                self._reasoning.append(reasoning)
             if notice:
                 self._notices.append(notice)
             if not idle:
@@ -110,7 +144,7 @@ class _Coalescer:
                 # engine thread ~6 % of its time (py-spy) plus a thread switch per token.
                 return
             if self._due() <= 0:
-                self._emit(*self._take())  # under the lock, as the flusher emits
+                self._emit(self._take())  # under the lock, as the flusher emits
                 return
             if self._thread is None:
                 self._thread = threading.Thread(
@@ -125,17 +159,18 @@ class _Coalescer:
             return 0.0
         return self._last_flush + self._interval - time.monotonic()
 
-    def _take(self) -> tuple[str, tuple[str, ...]]:
-        text, notices = "".join(self._text), tuple(self._notices)
+    def _take(self) -> _Batch:
+        batch = _Batch("".join(self._text), "".join(self._reasoning), tuple(self._notices))
         self._text.clear()
+        self._reasoning.clear()
         self._notices.clear()
         self._last_flush = time.monotonic()
-        return text, notices
+        return batch
 
     def _run(self) -> None:
         while True:
             with self._cond:
-                while not (self._text or self._notices) and not self._closed:
+                while not (self._text or self._notices or self._reasoning) and not self._closed:
                     self._cond.wait()
                 if self._closed:
                     return
@@ -148,9 +183,9 @@ class _Coalescer:
                 batch = self._take()
                 # Emit under the lock: close() then waits for an emit in flight, so the
                 # final batch and the end of the stream always come after it.
-                self._emit(*batch)
+                self._emit(batch)
 
-    def close(self) -> tuple[str, tuple[str, ...]]:
+    def close(self) -> _Batch:
         """Stop the flusher; returns what it had not emitted yet."""
         with self._cond:
             self._closed = True
@@ -170,11 +205,15 @@ def run_answer(
     persist: Callable[[str], None],
     on_chunk: Callable[[AnswerChunk], None],
     flush_interval: float = FLUSH_INTERVAL_S,
+    persist_reasoning: Callable[[str], None] | None = None,
 ) -> StreamFinished | None:
     """Stream one answer; returns its stats, or None when it failed (reported via on_chunk).
 
     The last `on_chunk` call always carries `finished` or `error`. A cancelled stream
     finishes with finish_reason "cancelled" and keeps (and has persisted) its partial text.
+    Thinking in the text (`<think>`...) comes apart as `reasoning` (backends.chat.reasoning),
+    persisted through `persist_reasoning`; the stats then time the first thought and the
+    first answer token apart.
     """
     if has_images(messages) and not engine.capabilities.vision:
         try:  # refused before anything reaches the engine
@@ -183,28 +222,42 @@ def run_answer(
             on_chunk(AnswerChunk(error=exc))
             return None
     text_so_far: list[str] = []
+    thought_so_far: list[str] = []
 
-    def emit(text: str, notices: tuple[str, ...]) -> None:
-        if text:
-            text_so_far.append(text)
+    def emit(batch: _Batch) -> None:
+        if batch.reasoning:
+            thought_so_far.append(batch.reasoning)
+            if persist_reasoning is not None:
+                _persist(persist_reasoning, "".join(thought_so_far))
+        if batch.text:
+            text_so_far.append(batch.text)
             _persist(persist, "".join(text_so_far))
-        on_chunk(AnswerChunk(text=text, notices=notices))
+        on_chunk(AnswerChunk(text=batch.text, notices=batch.notices, reasoning=batch.reasoning))
 
     started = time.monotonic()
     first_text: float | None = None
+    first_thought: float | None = None
     count = 0
+    calls: list[ToolCall] = []
     finished: StreamFinished | None = None
     error: BackendError | None = None
     coalescer = _Coalescer(flush_interval, emit)
     try:
-        for event in engine.stream(messages, params, cancel):
+        for event in split_reasoning(engine.stream(messages, params, cancel)):
             if isinstance(event, TextDelta):
                 if event.text and first_text is None:
                     first_text = time.monotonic()
                 count += 1
                 coalescer.add(text=event.text)
+            elif isinstance(event, ReasoningDelta):
+                if event.text and first_thought is None:
+                    first_thought = time.monotonic()
+                count += 1
+                coalescer.add(reasoning=event.text)
             elif isinstance(event, Notice):
                 coalescer.add(notice=event.text)
+            elif isinstance(event, ToolCallsRequested):
+                calls.extend(event.calls)
             elif isinstance(event, StreamFinished):
                 finished = event
     except BackendError as exc:
@@ -216,22 +269,30 @@ def run_answer(
             "try again or switch models."
         )
     finally:
-        rest_text, rest_notices = coalescer.close()
-    if rest_text or rest_notices:
-        emit(rest_text, rest_notices)
+        rest = coalescer.close()
+    if rest:
+        emit(rest)
     if error is not None:
         on_chunk(AnswerChunk(error=error))
         return None
+    ended = time.monotonic()
     if finished is None:  # an engine that forgot its StreamFinished: report what we measured
-        total = time.monotonic() - started
         finished = StreamFinished(
             finish_reason="cancelled" if cancel.is_set() else "stop",
             prompt_tokens=None,
             completion_tokens=count,
             ttft_s=None if first_text is None else first_text - started,
-            total_s=total,
+            total_s=ended - started,
         )
-    on_chunk(AnswerChunk(finished=finished))
+    if first_thought is not None:
+        # The engine's TTFT counted the first thought as text: time both from here.
+        finished = dataclasses.replace(
+            finished,
+            first_thought_s=first_thought - started,
+            ttft_s=None if first_text is None else first_text - started,
+            thinking_s=(first_text if first_text is not None else ended) - first_thought,
+        )
+    on_chunk(AnswerChunk(finished=finished, tool_calls=tuple(calls)))
     return finished
 
 

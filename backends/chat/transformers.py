@@ -30,7 +30,6 @@ from backends.base import (
     ModelSpec,
     ProgressCallback,
     StreamFinished,
-    TextDelta,
 )
 from backends.chat.images import refuse_images
 from backends.chat.lifecycle import (
@@ -39,6 +38,18 @@ from backends.chat.lifecycle import (
     not_loaded,
     release_freed_memory,
 )
+from backends.chat.reasoning import (
+    ReasoningSplitter,
+    as_events,
+    prompt_opens_thinking,
+    thinking_kwargs,
+)
+from backends.chat.template_messages import (
+    template_messages,
+    template_takes_tools,
+    tools_kwargs,
+)
+from backends.chat.tool_call_text import collect_tool_calls
 from backends.chat.transcript import (
     NO_TEMPLATE_NOTICE,
     TRANSCRIPT_STOPS,
@@ -180,7 +191,10 @@ class TransformersEngine:
         sees = getattr(self._processor, "image_processor", None) is not None
         templated = sees or bool(getattr(tokenizer, "chat_template", None))
         self.capabilities = dataclasses.replace(
-            type(self).capabilities, vision=sees, chat_template=templated
+            type(self).capabilities,
+            vision=sees,
+            chat_template=templated,
+            tools=template_takes_tools(getattr(tokenizer, "chat_template", None)),
         )
         steps.check_cancel()
         if options.adapters:
@@ -195,6 +209,17 @@ class TransformersEngine:
         params: GenerationParams,
         cancel: threading.Event | None = None,
     ) -> Iterator[ChatEvent]:
+        answer = self._stream(messages, params, cancel)
+        if params.tools and self.capabilities.tools:  # calls written in the text
+            answer = collect_tool_calls(answer, [tool.name for tool in params.tools])
+        return answer
+
+    def _stream(
+        self,
+        messages: Sequence[ChatMessage],
+        params: GenerationParams,
+        cancel: threading.Event | None,
+    ) -> Iterator[ChatEvent]:
         model: Any = self._model
         tokenizer = self._tokenizer
         if model is None or tokenizer is None:
@@ -206,7 +231,7 @@ class TransformersEngine:
         processor = self._processor
         if not self.capabilities.vision:
             refuse_images(messages, self._name, "It is a text-only transformers model.")
-        chat = [{"role": m.role, "content": m.content} for m in messages]
+        chat = template_messages(messages)
         stop_filter = StopSequenceFilter(())
         encoded: Any
         if processor is not None:
@@ -214,7 +239,12 @@ class TransformersEngine:
         elif tokenizer.chat_template:
             try:
                 encoded = tokenizer.apply_chat_template(
-                    chat, add_generation_prompt=True, return_tensors="pt", return_dict=True
+                    chat,
+                    add_generation_prompt=True,
+                    return_tensors="pt",
+                    return_dict=True,
+                    **thinking_kwargs(params),
+                    **tools_kwargs(params),
                 )
             except Exception as error:  # jinja errors vary; any of them means the same
                 raise GenerationError(
@@ -226,6 +256,8 @@ class TransformersEngine:
             encoded = tokenizer(transcript_prompt(messages), return_tensors="pt")
             stop_filter = StopSequenceFilter(TRANSCRIPT_STOPS)
         input_ids = encoded["input_ids"].to(model.device)
+        # The template opened <think> in the prompt (DeepSeek-R1): the output starts inside.
+        opened = prompt_opens_thinking(str(tokenizer.decode(input_ids[0, -8:].tolist())))
         attention_mask = encoded["attention_mask"].to(model.device)
         prompt_len = int(input_ids.shape[-1])
         window = getattr(model.config, "max_position_embeddings", None)
@@ -301,6 +333,7 @@ class TransformersEngine:
             raise already_answering()
         thread = threading.Thread(target=run, name="transformers-generate", daemon=True)
         ttft: float | None = None
+        splitter = ReasoningSplitter(opened=True) if opened else None
         try:
             thread.start()
             for piece in streamer:
@@ -308,13 +341,15 @@ class TransformersEngine:
                 if text:
                     if ttft is None:
                         ttft = time.perf_counter() - started
-                    yield TextDelta(text)
+                    yield from as_events(splitter, text)
                 if stop_filter.stopped or (cancel is not None and cancel.is_set()):
                     stop_now.set()
                     break
             tail = stop_filter.flush()
             if tail and not (cancel is not None and cancel.is_set()):
-                yield TextDelta(tail)
+                yield from as_events(splitter, tail)
+            if splitter is not None:
+                yield from as_events(splitter, None)
         except MemoryError as error:
             raise out_of_memory(error) from error
         except Exception as error:

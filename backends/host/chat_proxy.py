@@ -37,6 +37,7 @@ from backends.base import (
     ModelSpec,
     Notice,
     ProgressCallback,
+    ReasoningDelta,
     StreamFinished,
     TextDelta,
 )
@@ -139,7 +140,7 @@ class HostedChatEngine(HostedEngine[LoadOptions]):
         if self._pending_notice is not None:
             notice, self._pending_notice = self._pending_notice, None
             yield Notice(notice)
-        shown: list[TextDelta] = []
+        shown: list[TextDelta | ReasoningDelta] = []
         try:
             yield from self._stream_once(messages, params, cancel, shown)
         except EngineCrashed as crash:
@@ -157,7 +158,7 @@ class HostedChatEngine(HostedEngine[LoadOptions]):
         messages: Sequence[ChatMessage],
         params: GenerationParams,
         cancel: threading.Event,
-        shown: list[TextDelta],
+        shown: list[TextDelta | ReasoningDelta],
     ) -> Iterator[ChatEvent]:
         self._ensure_host()  # it crashed since the last answer: load the model again
         started = time.perf_counter()
@@ -165,7 +166,7 @@ class HostedChatEngine(HostedEngine[LoadOptions]):
         deltas = 0
         finished = False
         for event in self._iterate("stream", messages, params, cancel=cancel):
-            if isinstance(event, TextDelta):
+            if isinstance(event, TextDelta | ReasoningDelta):
                 if cancel.is_set():  # already on its way when the user stopped: drop it
                     continue
                 deltas += 1

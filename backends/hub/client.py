@@ -265,7 +265,7 @@ class HubClient:
     def list_files(self, repo_id: str, revision: str = "main") -> RepoListing:
         """Files (with sizes and LFS sha256) of a revision, resolved to its commit."""
         info = self._info(repo_id, revision)
-        return RepoListing(repo_id, revision, info.sha or revision, _files(info))
+        return RepoListing(repo_id, revision, info.sha or revision, _files(info), info.pipeline_tag)
 
     def readme(self, repo_id: str, revision: str = "main") -> str:
         """README.md text with its YAML front matter removed ("" if none or not readable).

@@ -272,6 +272,9 @@ class DownloadQueue:
         from huggingface_hub.utils import filter_repo_objects
 
         listing = self._list_files(job)
+        from backends.tasks.task_detection import remember_task
+
+        remember_task(job.repo_id, listing.pipeline_tag)  # the task, known offline later
         chosen = filter_repo_objects(
             listing.files,
             allow_patterns=job.allow_patterns,

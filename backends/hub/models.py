@@ -111,6 +111,7 @@ class RepoListing:
     revision: str
     commit: str
     files: tuple[RepoFile, ...]
+    pipeline_tag: str | None = None  # the Hub's task for the repo, kept at download
 
 
 def engine_for(

@@ -80,6 +80,9 @@ class ImageModelSession:
         self.capabilities: ImageCapabilities | None = None
         self._lock = threading.Lock()
         self._hash: tuple[ModelSpec, threading.Thread, list[str | None]] | None = None
+        # Held while an image is made: the Images screen's queue and the chat's `/image`
+        # share the one engine, so one waits for the other instead of interleaving.
+        self.job_lock = threading.Lock()
 
     @property
     def engine(self) -> ImageEngine | None:

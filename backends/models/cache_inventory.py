@@ -53,6 +53,7 @@ class InventoryItem:
     last_used: float | None  # epoch seconds of the app's last load of it; None: never seen
     engine: Engine | None
     revisions: tuple[CachedRevision, ...] = ()
+    task: str | None = None  # a pipeline task model's task ("token-classification")
 
     @property
     def key(self) -> str:
@@ -147,14 +148,22 @@ def _repo_item(repo: CachedRepoInfo, usage: Mapping[str, float]) -> InventoryIte
     all_files = [
         str(f.file_path.relative_to(rev.snapshot_path)) for rev in repo.revisions for f in rev.files
     ]
+    engine = engine_for_files(all_files)
+    task = None
+    if engine == "transformers" and revisions:
+        from backends.tasks.task_detection import detect_task, is_task_model
+
+        guess = detect_task(revisions[0].snapshot_path, repo.repo_id)
+        task = guess.task if is_task_model(guess.task) else None
     return InventoryItem(
         name=repo.repo_id,
         source="hf-cache",
         path=repo.repo_path,
         size_bytes=repo.size_on_disk,
         last_used=last_used(usage, f"hf:{repo.repo_id}"),
-        engine=engine_for_files(all_files),
+        engine=engine,
         revisions=revisions,
+        task=task,
     )
 
 

@@ -205,14 +205,16 @@ def scan_hf_cache(cache_dir: Path | None = None) -> list[ModelSpec]:
             )
         elif "config.json" in names and any(n.endswith((".safetensors", ".bin")) for n in names):
             specs.append(
-                ModelSpec(
-                    key=f"hf:{repo.repo_id}",
-                    name=repo.repo_id,
-                    engine="transformers",
-                    path=str(revision.snapshot_path),
-                    repo_id=repo.repo_id,
-                    size_bytes=revision.size_on_disk,
-                    source="hf-cache",
+                transformers_spec(
+                    ModelSpec(
+                        key=f"hf:{repo.repo_id}",
+                        name=repo.repo_id,
+                        engine="transformers",
+                        path=str(revision.snapshot_path),
+                        repo_id=repo.repo_id,
+                        size_bytes=revision.size_on_disk,
+                        source="hf-cache",
+                    )
                 )
             )
         for file in sorted(revision.files, key=lambda f: str(f.file_path)):
@@ -220,6 +222,19 @@ def scan_hf_cache(cache_dir: Path | None = None) -> list[ModelSpec]:
                 spec = gguf_spec(Path(file.file_path), source="hf-cache", repo_id=repo.repo_id)
                 specs.append(replace(spec, size_bytes=file.size_on_disk))
     return specs
+
+
+def transformers_spec(spec: ModelSpec) -> ModelSpec:
+    """A transformers folder whose task is a pipeline task (NER, detection...) is a task
+    model, run by the Tasks screen; the rest stay chat models. Reads two small files."""
+    from backends.tasks.task_detection import detect_task, is_task_model
+
+    if not spec.path:
+        return spec
+    guess = detect_task(Path(spec.path), spec.repo_id)
+    if not is_task_model(guess.task):
+        return spec
+    return replace(spec, engine="transformers_tasks", task=guess.task)
 
 
 def scan_model_dirs(folders: list[Path]) -> list[ModelSpec]:
@@ -392,7 +407,8 @@ def _resolve(
         return gguf_spec(path)
     if path.is_dir():
         if (path / "config.json").is_file():
-            return transformers_folder_spec(path)
+            spec = transformers_folder_spec(path)
+            return spec if engine else transformers_spec(spec)
         ggufs = sorted(p for p in path.glob("*.gguf") if is_loadable_gguf(p))
         if ggufs:
             return gguf_spec(ggufs[0])

@@ -174,8 +174,16 @@ class ModelManager:
     # -- recents ----------------------------------------------------------------------------
 
     def recents(self) -> list[ModelSpec]:
-        """Most recent first, at most nine: the 1-9 shortcuts."""
-        return [with_server_keys(s, self._settings) for s in self._recents]
+        """Most recent first, at most nine: the 1-9 shortcuts.
+
+        A local model whose file or folder is gone (deleted in F4 or by hand) is left out,
+        not listed as damaged; it comes back if the file does (the list on disk keeps it).
+        """
+        return [
+            with_server_keys(s, self._settings)
+            for s in self._recents
+            if s.server is not None or s.path is None or Path(s.path).exists()
+        ]
 
     def _remember(self, spec: ModelSpec) -> None:
         with self._lock:

@@ -216,7 +216,7 @@ class ConversationStore:
         with self._conn() as db:
             rows = db.execute(
                 "SELECT id, conversation_id, role, content, created_at, model_key, stats,"
-                " images FROM messages WHERE conversation_id = ? ORDER BY id",
+                " images, reasoning, tools FROM messages WHERE conversation_id = ? ORDER BY id",
                 (conversation_id,),
             ).fetchall()
         return [
@@ -229,6 +229,8 @@ class ConversationStore:
                 model_key=row[5],
                 stats=_load_stats(row[6]),
                 images=self.attachments.paths(_load_names(row[7])),
+                reasoning=row[8] or "",
+                tools=_load_stats(row[9]),
             )
             for row in rows
         ]
@@ -275,6 +277,19 @@ class ConversationStore:
         """
         with self._conn() as db:
             db.execute("UPDATE messages SET content = ? WHERE id = ?", (content, message_id))
+
+    def set_message_reasoning(self, message_id: int, reasoning: str) -> None:
+        """Replace an answer's thinking so far; called repeatedly while it streams."""
+        with self._conn() as db:
+            db.execute("UPDATE messages SET reasoning = ? WHERE id = ?", (reasoning, message_id))
+
+    def set_message_tools(self, message_id: int, tools: dict[str, Any]) -> None:
+        """An answer's tool calls, or what a "tool" message answers (see StoredMessage)."""
+        with self._conn() as db:
+            db.execute(
+                "UPDATE messages SET tools = ? WHERE id = ?",
+                (json.dumps(tools, default=str), message_id),
+            )
 
     def set_message_stats(self, message_id: int, stats: dict[str, Any]) -> None:
         """Generation figures for a reply (tokens, tok/s, finish reason...), any JSON values."""

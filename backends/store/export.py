@@ -12,7 +12,12 @@ from backends.errors import StorageError
 from backends.store.chat_state import SystemPromptChange
 from backends.store.records import ConversationSummary, StoredMessage
 
-_ROLE_HEADINGS = {"user": "User", "assistant": "Assistant", "system": "System"}
+_ROLE_HEADINGS = {
+    "user": "User",
+    "assistant": "Assistant",
+    "system": "System",
+    "picture": "Picture",
+}
 _FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
 
 
@@ -42,18 +47,57 @@ def render_markdown(
             text = pending.pop(0).text.strip()
             parts += ["## System prompt changed", _closed(text) if text else "_(removed)_"]
         heading = _ROLE_HEADINGS.get(message.role, message.role.title() or "Message")
-        if message.role == "assistant" and message.model_key:
+        if message.role in ("assistant", "picture") and message.model_key:
             heading += f" · {_model(message.model_key, names)}"
+        if message.role == "tool":
+            parts += _tool_section(message)
+            continue
         body = _closed(message.content.strip("\n"))
         images = [_image_link(n, path) for n, path in enumerate(message.images, start=1)]
-        parts += [f"## {heading}", body or ("" if images else "_(empty)_")]
+        parts.append(f"## {heading}")
+        if message.reasoning.strip():
+            parts.append(_thinking_block(message.reasoning, message.stats))
+        parts.append(body or ("" if images else "_(empty)_"))
         if images:
             parts.append("\n".join(images))
+        for call in (message.tools or {}).get("calls") or ():
+            parts.append(
+                f"_Calls `{call.get('name')}` ({call.get('source')}): `{call.get('arguments')}`_"
+            )
+        parameters = (message.stats or {}).get("parameters") if message.role == "picture" else None
+        if isinstance(parameters, str) and parameters:  # a picture made with /image: A1111 text
+            parts.append(_closed(f"```text\n{parameters}\n```"))
         if message.stats:
             line = _stats_line(message.stats)
             if line:
                 parts.append(f"_{line}_")
     return "\n\n".join(parts) + "\n"
+
+
+def _tool_section(message: StoredMessage) -> list[str]:
+    """A tool's result: which tool, whose, what the user decided, the text as it came."""
+    info = message.tools or {}
+    bits = [f"`{info.get('name', 'tool')}`", str(info.get("source") or "?")]
+    if info.get("outcome"):
+        bits.append(str(info["outcome"]))
+    if info.get("is_error"):
+        bits.append("error")
+    fence = "````" if "```" in message.content else "```"
+    return [f"### Tool · {' · '.join(bits)}", f"{fence}text\n{message.content}\n{fence}"]
+
+
+def thinking_title(stats: dict[str, Any] | None) -> str:
+    """ "Thinking · 12.4 s" where the time is known, else "Thinking"."""
+    seconds = (stats or {}).get("thinking_s")
+    if isinstance(seconds, int | float):
+        return f"Thinking · {seconds:.1f} s"
+    return "Thinking"
+
+
+def _thinking_block(reasoning: str, stats: dict[str, Any] | None) -> str:
+    """The thinking, folded: GitHub, VS Code and most Markdown viewers show `<details>`."""
+    body = _closed(reasoning.strip("\n"))
+    return f"<details>\n<summary>{thinking_title(stats)}</summary>\n\n{body}\n\n</details>"
 
 
 def _model(key: str, names: Mapping[str, str]) -> str:
@@ -99,6 +143,9 @@ def _stats_line(stats: dict[str, Any]) -> str:
     rate = stats.get("tokens_per_s")
     if isinstance(rate, (int, float)):
         bits.append(f"{rate:.1f} tok/s")
+    thought = stats.get("first_thought_s")
+    if isinstance(thought, (int, float)):
+        bits.append(f"first thought {thought:.2f} s")
     ttft = stats.get("ttft_s")
     if isinstance(ttft, (int, float)):
         bits.append(f"first token {ttft:.2f} s")

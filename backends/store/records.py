@@ -36,6 +36,10 @@ class StoredMessage:
     model_key: str | None
     stats: dict[str, Any] | None
     images: tuple[str, ...] = ()  # absolute paths of the stored copies
+    reasoning: str = ""  # the model's thinking before its answer (not part of the history)
+    # An answer's tool calls {"calls": [{"id", "name", "arguments", "source"}]}; on a "tool"
+    # message the call it answers {"call_id", "name", "source", "arguments", "is_error", ...}.
+    tools: dict[str, Any] | None = None
 
 
 DEFAULT_TITLE = "New chat"

@@ -81,6 +81,12 @@ _MIGRATIONS: list[str] = [
         DELETE FROM answer_positions WHERE prompt_id = old.id;
     END;
     """,
+    # 4: a reasoning model's thinking before its answer (shown apart, never sent back), and
+    # tool calls: the calls an answer made, or on a "tool" message the call it answers (JSON)
+    """
+    ALTER TABLE messages ADD COLUMN reasoning TEXT;
+    ALTER TABLE messages ADD COLUMN tools TEXT;
+    """,
 ]
 
 SCHEMA_VERSION = len(_MIGRATIONS)

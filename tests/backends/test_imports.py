@@ -47,6 +47,24 @@ MODULES = [
     "backends.speech.subtitles",
     "backends.speech.catalog",
     "backends.speech.manager",
+    "backends.chat.reasoning",
+    "backends.chat.tool_call_text",
+    "backends.chat.template_messages",
+    "backends.tools.builtin",
+    "backends.tools.toolbox",
+    "backends.tools.tool_loop",
+    "backends.tools.permissions",
+    "backends.tools.mcp_config",
+    "backends.tools.mcp_servers",
+    "backends.tasks.protocol",
+    "backends.tasks.transformers_tasks",
+    "backends.tasks.task_detection",
+    "backends.tasks.task_inputs",
+    "backends.tasks.pipeline_outputs",
+    "backends.tasks.text_budget",
+    "backends.tasks.wav_audio",
+    "backends.host.task_proxy",
+    "backends.embeddings.transformers_embeddings",
 ]
 FORBIDDEN = [
     "textual",
@@ -62,6 +80,7 @@ FORBIDDEN = [
     "faster_whisper",
     "ctranslate2",
     "sounddevice",
+    "mcp",  # ~3.5 s: imported in the MCP thread when a server is configured
 ]
 
 

@@ -19,6 +19,24 @@ from tui.widgets.device_gauge import DeviceGauge
 __all__ = ["scripted_engines"]
 
 
+@pytest.fixture(autouse=True)
+def notices_kept(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every notification an app posts is also kept in `app.notices_seen`: a toast leaves
+    `app._notifications` when its time is up, which on a loaded machine can come before the
+    test reads it (a 5 s toast was gone when a slow test looked)."""
+    from textual.app import App
+
+    notify = App.notify
+
+    def keeping(self: App[object], message: object, *args: object, **kwargs: object) -> None:
+        self.__dict__.setdefault("notices_seen", []).append(
+            (str(kwargs.get("title", "")), str(message))
+        )
+        notify(self, message, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(App, "notify", keeping)
+
+
 class FixedMonitor(DeviceMonitor):
     """The same machine every time (no GPU), so screen pictures are stable."""
 

@@ -45,6 +45,25 @@ async def test_an_invalid_parameter_opens_the_panel_at_the_field_and_never_close
         assert app.focused is app.query_one("#param-temperature", Input)
 
 
+async def test_ctrl_t_focuses_an_open_panel_and_hides_it_only_from_inside(
+    make_app: Callable[..., LocalAIApp], model_a: ModelSpec
+) -> None:
+    """With the panel open beside the chat and the cursor in the prompt, ctrl+t hid it."""
+    app = make_app(model_a)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await ready(app, pilot, "a")
+        panel = app.query_one(ParamsPanel)
+        app.query_one(PromptInput).focus()
+        assert panel.display  # open at 120 columns, focus in the prompt
+        await pilot.press("ctrl+t")
+        assert panel.display and panel.has_focus_within  # focused, not hidden
+        await pilot.press("ctrl+t")
+        assert not panel.display  # from inside it, ctrl+t hides it
+        assert app.focused is app.query_one(PromptInput)
+        await pilot.press("ctrl+t")
+        assert panel.display and panel.has_focus_within  # hidden: opens and focuses
+
+
 async def test_the_params_panel_hides_when_the_terminal_shrinks_and_returns_when_it_widens(
     make_app: Callable[..., LocalAIApp], model_a: ModelSpec
 ) -> None:
@@ -74,7 +93,8 @@ async def test_a_chat_started_narrow_shows_the_panel_once_widened_unless_closed_
         await pilot.resize_terminal(120, 40)
         await pilot.pause()
         assert panel.display
-        await pilot.press("ctrl+t")  # closed by hand: a resize does not bring it back
+        await pilot.press("ctrl+t", "ctrl+t")  # focused, then closed by hand: a resize does
+        # not bring it back
         await pilot.resize_terminal(80, 24)
         await pilot.resize_terminal(130, 40)
         await pilot.pause()

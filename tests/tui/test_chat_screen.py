@@ -28,7 +28,8 @@ def views(app: LocalAIApp) -> list[tuple[str, str]]:
 
 
 def notifications(app: LocalAIApp) -> list[str]:
-    return [f"{n.title}: {n.message}" for n in app._notifications]
+    """Every notification posted so far, expired toasts included (see notices_kept)."""
+    return [f"{title}: {message}" for title, message in getattr(app, "notices_seen", [])]
 
 
 async def send(app: LocalAIApp, pilot, text: str) -> None:  # type: ignore[no-untyped-def]

@@ -65,6 +65,42 @@ async def test_picker_lists_models_filters_and_loads_the_chosen_one(
         assert isinstance(app.screen, ChatScreen)
 
 
+async def test_a_deleted_recent_model_leaves_the_recent_list_instead_of_showing_damaged(
+    make_app: Callable[..., LocalAIApp],
+    model_a: ModelSpec,
+    tmp_path,  # type: ignore[no-untyped-def]
+    tiny_gguf_path,  # type: ignore[no-untyped-def]
+) -> None:
+    """Deleting a model's file (or folder) left it in the recents as "✗ … damaged"."""
+    from dataclasses import replace
+
+    kept = tmp_path / "kept.gguf"
+    kept.write_bytes(tiny_gguf_path.read_bytes())
+    gone_file = tmp_path / "gone.gguf"
+    gone_file.write_bytes(tiny_gguf_path.read_bytes())
+    gone_folder = tmp_path / "gone-folder"
+    gone_folder.mkdir()
+    app = make_app(model_a)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await until(pilot, lambda: app.manager.spec is not None, "model A")
+        gguf = replace(model_a, engine="llama_cpp", source="path")
+        app.manager._remember(replace(gguf, key="gone", name="Gone GGUF", path=str(gone_file)))
+        app.manager._remember(replace(model_a, key="gf", name="Gone folder", path=str(gone_folder)))
+        app.manager._remember(replace(gguf, key="kept", name="Kept GGUF", path=str(kept)))
+        gone_file.unlink()
+        gone_folder.rmdir()
+        await pilot.press("ctrl+o")
+        table = app.screen.query_one(DataTable)
+        await until(
+            pilot,
+            lambda: "Looking" not in str(app.screen.query_one("#picker-notes").render()),
+            "discovery done",
+        )
+        rows = table_text(table)
+        assert rows[0].startswith("1 | Kept GGUF") and rows[1].startswith("2 | Model A ●")
+        assert not any("Gone" in r or "damaged" in r for r in rows)
+
+
 async def test_picker_marks_damaged_ggufs_and_says_why(
     make_app: Callable[..., LocalAIApp],
     model_a: ModelSpec,

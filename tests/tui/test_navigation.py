@@ -27,6 +27,7 @@ TYPED = {
     "images": ("#image-prompt", "a lighthouse at dusk"),
     "gallery": ("#gallery-search", "cat"),
     "speech": ("#speech-file", "/tmp/talk.wav"),
+    "tasks": ("#tasks-file", "/tmp/reviews.txt"),
 }
 
 

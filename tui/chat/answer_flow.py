@@ -11,6 +11,7 @@ of the stream included, so it can never overtake the text).
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,21 +19,24 @@ from typing import TYPE_CHECKING
 
 from textual.message import Message
 
-from backends.base import ChatMessage, GenerationParams, ImageAttachment, ModelSpec
+from backends.base import ChatEngine, ChatMessage, GenerationParams, ImageAttachment, ModelSpec
 from backends.chat.images import ImagesRefused, has_images, refuse_images, without_images
 from backends.chat.session import AnswerChunk, build_messages, run_answer
 from backends.errors import BackendError
 from backends.store.conversations import stats_from_finished, title_from_prompt
+from backends.tools.tool_loop import RoundSink
 from tui.chat.attachment_bar import AttachmentBar
 from tui.chat.conversation_actions import OPEN_CHAT
 from tui.chat.message_list import MessageList
 from tui.chat.message_view import MessageView
 from tui.chat.params_panel import InvalidParam, ParamsPanel
 from tui.chat.prompt_input import PromptInput
+from tui.chat.tool_rounds import ToolRounds, calls_info
 
 if TYPE_CHECKING:
     from collections.abc import Callable
 
+    from backends.store.conversations import StoredMessage
     from tui.chat.chat_host import ChatHost
     from tui.chat.model_loader import ModelLoader
 
@@ -44,6 +48,7 @@ class AnswerUpdated(Message):
     view: MessageView
     message_id: int
     chunk: AnswerChunk
+    more: bool = False  # the last chunk of a round whose tool calls lead to another round
 
 
 class AnswerFlow:
@@ -56,12 +61,17 @@ class AnswerFlow:
         self._loader = loader  # a prompt sent while it loads waits for it
         self._show_usage = show_usage  # the device gauge learns what the model holds now
         self.cancel: threading.Event | None = None
-        self.view: MessageView | None = None
+        self.view: MessageView | None = None  # None while its chat is not the one shown
+        self.message_id: int | None = None  # the answer in progress, stored as it streams
+        self._conversation: int | None = None  # the chat it streams into
+        self._text = ""  # its text so far, as handled here (the store may be a batch ahead)
+        self._title = ""
         self._waiting_for: ModelSpec | None = None  # a prompt waits for this load
         self._prompt_title: str | None = None
         self._unsent: _Unsent | None = None  # the message just sent, until it is answered
         # (conversation, model key) pairs already told their pictures are left out.
         self._told_text_only: set[tuple[int, str]] = set()
+        self.tools = ToolRounds(screen)
 
     @property
     def generating(self) -> bool:
@@ -222,7 +232,8 @@ class AnswerFlow:
         assert screen.conversation_id is not None
         spec = screen.manager.spec
         history = [
-            (m.role, m.content, m.images) for m in screen.store.messages(screen.conversation_id)
+            (m.role, m.content, m.images, m.tools)
+            for m in screen.store.messages(screen.conversation_id)
         ]
         chat = build_messages(
             screen.query_one(ParamsPanel).system_prompt,
@@ -230,6 +241,10 @@ class AnswerFlow:
             image_max_side=screen.settings.image_max_side,
         )
         chat = self._fit_to_model(chat)
+        if spec is not None and not screen.settings.thinks(spec.key):
+            params = dataclasses.replace(params, thinking=False)
+        if screen.manager.engine is not None and spec is not None:
+            params = self.tools.offer(params, screen.manager.engine, spec.name, spec.key)
         message_id = screen.store.add_message(
             screen.conversation_id, "assistant", "", model_key=spec.key if spec else None
         )
@@ -239,6 +254,8 @@ class AnswerFlow:
         view.add_class("-streaming", update=False)
         self.cancel = cancel = threading.Event()
         self.view = view
+        self.message_id, self._conversation = message_id, screen.conversation_id
+        self._text, self._title = "", _answer_title(spec)
         # The request goes out before the views are mounted, so mounting them (tens of ms
         # of UI work) overlaps the server's time to first token instead of adding to it:
         # one loop turn lets the worker's task start its thread first (bench/remote_chat.py).
@@ -277,6 +294,9 @@ class AnswerFlow:
         def persist(text: str) -> None:
             screen.store.set_message_content(message_id, text)
 
+        def persist_reasoning(text: str) -> None:
+            screen.store.set_message_reasoning(message_id, text)
+
         def on_chunk(chunk: AnswerChunk) -> None:
             # Text waits until the view streams: regenerate runs in the app's message
             # queue, not the screen's, so the screen could otherwise handle the first
@@ -288,7 +308,70 @@ class AnswerFlow:
             if engine is None:
                 on_chunk(AnswerChunk(error=BackendError("No model is loaded.")))
                 return
-            run_answer(engine, chat, params, cancel=cancel, persist=persist, on_chunk=on_chunk)
+            if params.tools:
+                self._run_with_tools(engine, chat, params, view, message_id, cancel, view_ready)
+                return
+            run_answer(
+                engine,
+                chat,
+                params,
+                cancel=cancel,
+                persist=persist,
+                on_chunk=on_chunk,
+                persist_reasoning=persist_reasoning,
+            )
+
+    def _run_with_tools(
+        self,
+        engine: ChatEngine,
+        chat: list[ChatMessage],
+        params: GenerationParams,
+        view: MessageView,
+        message_id: int,
+        cancel: threading.Event,
+        view_ready: threading.Event,
+    ) -> None:
+        """The worker, with tools: rounds of answers and calls (tui/chat/tool_rounds.py)."""
+        screen = self.screen
+        store = screen.store
+
+        def sink(message_id: int, view: MessageView) -> RoundSink:
+            def on_chunk(chunk: AnswerChunk, more: bool) -> None:
+                view_ready.wait()
+                screen.post_message(AnswerUpdated(view, message_id, chunk, more))
+
+            return RoundSink(
+                persist=lambda text: store.set_message_content(message_id, text),
+                persist_reasoning=lambda text: store.set_message_reasoning(message_id, text),
+                on_chunk=on_chunk,
+                persist_calls=lambda calls: store.set_message_tools(message_id, calls_info(calls)),
+            )
+
+        spec = screen.manager.spec
+        self.tools.run(
+            engine,
+            chat,
+            params,
+            cancel=cancel,
+            first=sink(message_id, view),
+            make_sink=sink,
+            model_key=spec.key if spec else None,
+            title=_answer_title(spec),
+        )
+
+    def next_round(self, view: MessageView, message_id: int) -> None:
+        """A tool round's answer is now the one streaming (its own stored message)."""
+        self.view, self.message_id, self._text = view, message_id, ""
+
+    async def tools_ended(self) -> None:
+        """The tool rounds' worker is done (this comes after its last chunk): an answer
+        stopped between rounds ends here."""
+        if self.cancel is None:
+            return
+        if self.view is not None:
+            await self.view.end_stream()
+        self.cancel, self.view, self.message_id, self._conversation = None, None, None, None
+        self.screen.status.set_state("ready")
 
     def _fit_to_model(self, chat: list[ChatMessage]) -> list[ChatMessage]:
         """A text-only model gets the conversation without its pictures, told once per
@@ -339,29 +422,70 @@ class AnswerFlow:
         prompt.focus()
         return True
 
+    def leave(self) -> None:
+        """Another chat is about to be shown: the answer streams on into the store alone."""
+        view, self.view = self.view, None
+        if view is not None:
+            self.screen.call_later(view.end_stream)  # its widget is being removed
+
+    def resume(self, conversation_id: int, stored: list[StoredMessage]) -> list[StoredMessage]:
+        """Reopening the chat an answer streams into: `stored` less that answer, which is
+        shown (as far as it got here) and streamed into again once mounted."""
+        message_id = self.message_id
+        if message_id is None or conversation_id != self._conversation:
+            return stored
+        title = self._title
+        view = MessageView("assistant", self._text, message_id=message_id, title=title)
+        view.add_class("-streaming", update=False)
+
+        async def stream_again() -> None:
+            await self.screen.query_one(MessageList).add(view)
+            if self.message_id != message_id:  # it ended meanwhile: show it as stored
+                store = self.screen.store
+                done = next(m for m in store.messages(conversation_id) if m.id == message_id)
+                view.remove_class("-streaming")
+                versions = store.versions.of(message_id)
+                await view.show_version(done.content, done.stats, title, versions)
+                return
+            view.start_stream()
+            if len(self._text) > len(view.content):  # text handled while it mounted
+                await view.append(self._text[len(view.content) :])
+            self.view = view
+
+        self.screen.call_later(stream_again)
+        return [m for m in stored if m.id != message_id]
+
     async def show(self, message: AnswerUpdated) -> None:
         screen = self.screen
-        chunk, view = message.chunk, message.view
-        if chunk.text:
+        chunk = message.chunk
+        current = message.message_id == self.message_id
+        view = self.view if current else message.view
+        if current:
+            self._text += chunk.text
+        if chunk.reasoning and view is not None:
+            await view.append_reasoning(chunk.reasoning)
+        if chunk.text and view is not None:
             await view.append(chunk.text)
         for notice in chunk.notices:
             title = screen.manager.spec.name if screen.manager.spec else None
             screen.notify(notice, title=title or "", markup=False)
         if not chunk.is_last:
             return
-        await view.end_stream()
-        if view is self.view:
-            self.cancel, self.view = None, None
+        if view is not None:
+            await view.end_stream()
+        if current and not message.more:
+            self.cancel, self.view, self.message_id, self._conversation = None, None, None, None
             screen.status.set_state("ready")
             self._show_usage()
         unsent, self._unsent = self._unsent, None
-        if chunk.error is not None and await self._take_back(message, unsent):
+        if view is not None and chunk.error is not None and await self._take_back(message, unsent):
             error = chunk.error
             screen.notify(error.message, title=error.title, severity="error", markup=False)
             return
         if chunk.error is not None:
             error = f"{chunk.error.title}: {chunk.error.message}"
-            view.set_error(error)
+            if view is not None:  # else its chat is not shown: the store keeps how it ended
+                view.set_error(error)
             # Saved, so the reopened answer shows why it ended (not as one cut by quitting).
             screen.store.set_message_stats(
                 message.message_id, {"finish_reason": "error", "error": error}
@@ -375,9 +499,10 @@ class AnswerFlow:
             )
         if chunk.finished is not None:
             stats = stats_from_finished(chunk.finished)
-            view.set_stats(stats)
             screen.store.set_message_stats(message.message_id, stats)
-            view.set_versions(screen.store.versions.of(message.message_id))
+            if view is not None:
+                view.set_stats(stats)
+                view.set_versions(screen.store.versions.of(message.message_id))
 
 
 @dataclass(frozen=True)

@@ -27,13 +27,16 @@ from tui.backend_errors import shows_backend_errors
 from tui.chat.answer_flow import AnswerFlow, AnswerUpdated
 from tui.chat.attachment_bar import AttachmentBar
 from tui.chat.conversation_actions import ConversationActions
+from tui.chat.image_command import ChatPictures
 from tui.chat.message_list import MessageList
 from tui.chat.message_view import MessageView, import_renderer
 from tui.chat.model_loader import ModelLoader
 from tui.chat.model_switching import ModelSwitching
 from tui.chat.params_panel import InvalidParam, ParamsPanel
+from tui.chat.picture_message import PictureBody
 from tui.chat.prompt_input import PromptInput
 from tui.chat.status_line import StatusLine
+from tui.chat.tool_rounds import ToolRoundEvent
 from tui.navigation import CHAT
 from tui.widgets.navigation_bar import NavigationBar
 
@@ -71,6 +74,8 @@ class ChatScreen(Screen[None]):
         Binding("alt+p", "pause_speech", "Pause speech", show=False, id="chat.pause_speech"),
         Binding("f9", "attach_image", "Attach image", show=False, id="chat.attach"),
         Binding("shift+f9", "clear_images", "Remove images", show=False, id="chat.detach"),
+        Binding("shift+f5", "make_picture", "Picture", show=False, id="chat.picture"),
+        Binding("alt+i", "attach_picture", "Attach picture", show=False, id="chat.attach_picture"),
         *[
             Binding(
                 f"alt+{n}",
@@ -103,7 +108,8 @@ class ChatScreen(Screen[None]):
         self.conversation_id: int | None = None
         self.models = ModelSwitching(self)
         self.answers = AnswerFlow(self, self.models.loader, self.models.show_usage)
-        self.conversation = ConversationActions(self)
+        self.conversation = ConversationActions(self, self.answers)
+        self.pictures = ChatPictures(self)
         self._panel_auto_hidden = False  # hidden by a shrink; a widening brings it back
         self._draft_timer: Timer | None = None
         self._prompt: PromptInput | None = None  # kept for the draft at unmount
@@ -152,6 +158,7 @@ class ChatScreen(Screen[None]):
     def on_unmount(self) -> None:
         # Quitting mid-answer: end the stream so the model can be unloaded at exit.
         self.answers.stop()
+        self.answers.tools.close()
         self.models.loader.cancel()
         if self._prompt is not None:  # the widgets are already gone: read the one kept
             with contextlib.suppress(BackendError):  # a closed or locked store
@@ -246,7 +253,8 @@ class ChatScreen(Screen[None]):
     @on(PromptInput.Submitted)
     @shows_backend_errors
     async def _send(self, event: PromptInput.Submitted) -> None:
-        await self.answers.send(event.prompt, event.text)
+        if not await self.pictures.run(event.text):  # /image <prompt>
+            await self.answers.send(event.prompt, event.text)
 
     @on(AnswerUpdated)
     @shows_backend_errors
@@ -254,6 +262,11 @@ class ChatScreen(Screen[None]):
         if self._read_along is not None:
             self._read_along.feed(message.chunk.text, message.chunk.is_last)
         await self.answers.show(message)
+
+    @on(ToolRoundEvent)
+    @shows_backend_errors
+    async def _tool_round(self, event: ToolRoundEvent) -> None:
+        await self.answers.tools.show(event)
 
     @shows_backend_errors
     async def action_regenerate(self) -> None:
@@ -272,6 +285,8 @@ class ChatScreen(Screen[None]):
             reading = True
         if cancel_dictation(self):
             pass
+        elif self.pictures.stop():
+            self.status.set_state("cancelling the picture…")
         elif self.answers.stop():
             self.status.set_state("stopping…")
         elif reading:
@@ -397,19 +412,39 @@ class ChatScreen(Screen[None]):
 
         self.app.push_screen(AttachImageScreen(warning), attached)
 
+    @shows_backend_errors
+    async def action_make_picture(self) -> None:
+        """shift+F5: a picture of what the prompt says, as /image would make it."""
+        text = self.query_one(PromptInput).text.strip()
+        if not text:
+            self.notify("Write what the picture should show, then shift+F5 (or /image …).")
+            return
+        await self.pictures.run(text if text.startswith("/image") else f"/image {text}")
+
+    def action_attach_picture(self) -> None:
+        """alt+i: attach the newest picture of the chat to the next message."""
+        self.pictures.attach_last()
+
+    @on(PictureBody.AttachRequested)
+    def _attach_picture(self, event: PictureBody.AttachRequested) -> None:
+        self.pictures.attach(event.path)
+
     def action_clear_images(self) -> None:
         self.query_one(AttachmentBar).clear()
 
     def action_toggle_params(self) -> None:
+        """ctrl+t: open and focus the panel; open with focus elsewhere: focus it; with focus
+        in it: hide it (it hid an open panel the user meant to reach)."""
         if not self.query(ParamsPanel):
             return  # still starting
         panel = self.query_one(ParamsPanel)
-        panel.display = not panel.display
         self._panel_auto_hidden = False
-        if panel.display:
-            panel.query_one("Input").focus()
-        else:
+        if panel.display and panel.has_focus_within:
+            panel.display = False
             self.query_one(PromptInput).focus()
+        else:
+            panel.display = True
+            panel.query_one("Input").focus()
 
     def action_new_chat(self) -> None:
         self.conversation.new_chat()

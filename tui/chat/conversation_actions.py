@@ -14,6 +14,7 @@ from tui.chat.prompt_input import PromptInput
 from tui.human_units import plural
 
 if TYPE_CHECKING:
+    from tui.chat.answer_flow import AnswerFlow
     from tui.chat.chat_host import ChatHost
     from tui.chat.message_view import MessageView
 
@@ -22,8 +23,9 @@ OPEN_CHAT = "open_conversation"  # the store's name for the chat open at the las
 
 
 class ConversationActions:
-    def __init__(self, screen: ChatHost) -> None:
+    def __init__(self, screen: ChatHost, answers: AnswerFlow) -> None:
         self.screen = screen
+        self.answers = answers  # the answer in progress streams on when another chat opens
 
     def edit_previous(self) -> None:
         """Edit the last prompt sent; again edits the one before."""
@@ -93,9 +95,6 @@ class ConversationActions:
 
     def new_chat(self) -> None:
         screen = self.screen
-        if screen.generating:
-            screen.notify("Stop the answer first (Esc).")
-            return
         prompt = screen.query_one(PromptInput)
         if screen.conversation_id is None and prompt.draft.strip():
             # Already a new chat: its unsent text would otherwise start the next message.
@@ -129,6 +128,7 @@ class ConversationActions:
     def _show(self, conversation_id: int | None) -> None:
         """Empty the screen for `conversation_id` (None: a new chat), with its own draft."""
         screen = self.screen
+        self.answers.leave()  # an answer streams on into its own chat, stored as it goes
         screen.conversation_id = conversation_id
         screen.store.set_state(OPEN_CHAT, None if conversation_id is None else str(conversation_id))
         prompt = screen.query_one(PromptInput)
@@ -143,9 +143,6 @@ class ConversationActions:
             from tui.chat.conversations_screen import ConversationsScreen
         except ImportError:
             screen.notify("The conversation list is not available in this build.")
-            return
-        if screen.generating:
-            screen.notify("Stop the answer first (Esc).")
             return
 
         def chosen(conversation_id: int | None) -> None:
@@ -170,13 +167,11 @@ class ConversationActions:
         if summary is None:
             screen.notify("That conversation no longer exists.", severity="warning")
             return
-        if screen.generating:
-            screen.notify("Stop the answer first (Esc).")
-            return
         self.keep_draft()
         self._show(conversation_id)
         screen.query_one(ParamsPanel).system_prompt = summary.system_prompt
-        messages = screen.store.messages(conversation_id)
+        # The answer streaming into this chat (if any) is shown by `resume`, still streaming.
+        messages = self.answers.resume(conversation_id, screen.store.messages(conversation_id))
         screen.query_one(MessageList).show_stored(messages, self.model_names())
         screen.call_after_refresh(self.show_answer_versions)
 

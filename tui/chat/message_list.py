@@ -33,6 +33,7 @@ EMPTY_HINT = (
 
 UNFINISHED = {"finish_reason": "cancelled"}
 """The stats shown for a saved answer that never got its own (cut by quitting)."""
+SHOWN_ROLES = ("user", "assistant", "tool", "picture")  # "system" changes live in the export
 
 # A reopened conversation mounts the last messages that fill SCREENS_AT_OPEN heights of the
 # list (estimated from their text), at most SHOWN_AT_OPEN of them: there is always
@@ -58,14 +59,23 @@ class KeptMessage:
     title: str | None
     stats: dict[str, Any] | None
     images: tuple[str, ...]
+    reasoning: str = ""  # a reasoning answer's thinking
+    tools: dict[str, Any] | None = None  # a tool message's call (StoredMessage.tools)
 
     @classmethod
     def of_view(cls, view: MessageView) -> KeptMessage:
-        return cls(view.role, view.content, view.message_id, view.title, view.stats, view.images)
+        tools = getattr(view, "info", None)  # a ToolCallView's call
+        return cls(view.role, view.content, view.message_id, view.title, view.stats,
+                   view.images, view.reasoning, tools)  # fmt: skip
 
     def view(self) -> MessageView:
+        if self.role == "tool":
+            from tui.chat.tool_call_view import ToolCallView
+
+            return ToolCallView(self.content, self.tools or {}, message_id=self.message_id)
         return MessageView(self.role, self.content, message_id=self.message_id,
-                           title=self.title, stats=self.stats, images=self.images)  # fmt: skip
+                           title=self.title, stats=self.stats, images=self.images,
+                           reasoning=self.reasoning)  # fmt: skip
 
 
 EARLIER_BATCH = 24  # mounted each time the user scrolls to the top of what is shown
@@ -130,6 +140,22 @@ class MessageList(VerticalScroll):
         self.release_anchor()
         self.call_later(everything_then_top)
 
+    def action_scroll_right(self) -> None:
+        self._scroll_code(1)
+
+    def action_scroll_left(self) -> None:
+        self._scroll_code(-1)
+
+    def _scroll_code(self, direction: int) -> None:
+        """← →: the list never scrolls sideways, so they scroll the code blocks in view,
+        half a block's width a press (a long line was cut at the right edge for good)."""
+        from textual.widgets.markdown import MarkdownFence
+
+        for fence in self.query(MarkdownFence):
+            if fence.max_scroll_x and fence.region.overlaps(self.region):
+                step = max(8, fence.scrollable_content_region.width // 2)
+                fence.scroll_relative(x=direction * step, animate=False, immediate=True)
+
     def on_resize(self) -> None:
         self.watch_virtual_size()  # the terminal changed size
 
@@ -175,7 +201,7 @@ class MessageList(VerticalScroll):
         app quit or died mid-answer): it is marked "stopped", as Esc would have left it.
         """
         self._names = names or {}
-        shown = [self._kept(m) for m in messages if m.role in ("user", "assistant")]
+        shown = [self._kept(m) for m in messages if m.role in SHOWN_ROLES]
         self._earlier = shown[: self._window_start(shown)]
         views = [m.view() for m in shown[len(self._earlier) :]]
         for hint in self.query_children(".empty-hint"):
@@ -244,6 +270,8 @@ class MessageList(VerticalScroll):
             None if m.role == "user" else model_title(m.model_key, self._names),
             m.stats if m.stats or m.role != "assistant" else UNFINISHED,
             m.images,
+            m.reasoning,
+            m.tools,
         )
 
     def remove_from(self, view: MessageView) -> AwaitRemove:

@@ -30,6 +30,9 @@ def format_stats(stats: dict[str, Any]) -> str:
     if stats.get("finish_reason") == "error":
         return str(stats.get("error") or "The answer failed.")
     parts: list[str] = []
+    thought = stats.get("first_thought_s")
+    if thought is not None:
+        parts.append(f"first thought {thought:.2f} s")
     ttft = stats.get("ttft_s")
     if ttft is not None:
         parts.append(f"TTFT {ttft:.2f} s")
@@ -96,8 +99,10 @@ class MessageView(Vertical):
         title: str | None = None,
         stats: dict[str, Any] | None = None,
         images: Sequence[str] = (),
+        reasoning: str = "",
     ) -> None:
         super().__init__(classes=f"message -{role}")
+        self.reasoning = reasoning  # a reasoning model's thinking, shown above the answer
         self.role = role
         self.content = content
         self.message_id = message_id
@@ -110,11 +115,23 @@ class MessageView(Vertical):
         self.images = tuple(images)  # stored copies (absolute paths)
 
     def compose(self) -> ComposeResult:
+        if self.role == "picture":  # a picture made with /image (tui/chat/picture_message.py)
+            from tui.chat.picture_message import PictureBody
+
+            model = (self._stats or {}).get("model") or self._title  # as it was when made
+            yield Label(f"Picture · {model}", classes="role")
+            yield PictureBody(self.content, self.images[0] if self.images else None, self._stats)
+            yield Static("", classes="stats")
+            return
         yield Label(self._title, classes="role")
         if self.images:
             from tui.chat.message_images import MessageImages
 
             yield MessageImages(self.images)
+        if self.reasoning:
+            from tui.chat.thinking_section import ThinkingSection
+
+            yield ThinkingSection(self.reasoning, stats=self._stats or {})
         if self.role == "user":
             # What the user typed, as typed: no Markdown, no markup, line breaks kept; a long
             # paste folded to its first lines (Space shows all).
@@ -147,7 +164,23 @@ class MessageView(Vertical):
         stream.start()
         self._stream = stream
 
+    async def append_reasoning(self, text: str) -> None:
+        """More thinking: shown in a section above the answer, open while it grows."""
+        from tui.chat.thinking_section import ThinkingSection
+
+        self.reasoning += text
+        sections = self.query_children(ThinkingSection)
+        if sections:
+            await sections.first().append(text)
+        else:
+            await self.mount(ThinkingSection(self.reasoning), after=self.query_one(".role"))
+
     async def append(self, text: str) -> None:
+        if self.reasoning and text and not self.content:
+            from tui.chat.thinking_section import ThinkingSection
+
+            for section in self.query_children(ThinkingSection):
+                section.fold()  # the answer starts: the thinking folds away
         self.content += text
         if self._stream is not None:
             await self._stream.write(text)
@@ -162,6 +195,11 @@ class MessageView(Vertical):
         self._stats = stats
         self._show_stats_line()
         self.set_class(stats.get("finish_reason") == "cancelled", "-stopped")
+        if self.reasoning:
+            from tui.chat.thinking_section import ThinkingSection
+
+            for section in self.query_children(ThinkingSection):
+                section.set_stats(stats)
 
     def set_versions(self, versions: AnswerVersions) -> None:
         """Under an answer that was regenerated: which of its prompt's answers this is."""
@@ -185,7 +223,7 @@ class MessageView(Vertical):
         self.set_versions(versions)
 
     def _show_stats_line(self) -> None:
-        parts = [format_stats(self._stats)] if self._stats else []
+        parts = [format_stats(self._stats)] if self._stats and self.role != "picture" else []
         if self._versions is not None:
             shown, total = self._versions.shown, self._versions.total
             parts.append(f"answer {shown} of {total} (← → in an empty prompt)")

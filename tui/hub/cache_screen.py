@@ -192,7 +192,7 @@ class CacheScreen(Screen[None]):
         self._rows[key] = (item, commit)
         table.add_row(
             label,
-            ENGINE_LABELS.get(item.engine or "", "—") if commit is None else "",
+            (item.task or ENGINE_LABELS.get(item.engine or "", "—")) if commit is None else "",
             Text(human_bytes(size), justify="right"),
             relative_time(used, self.now),
             where,

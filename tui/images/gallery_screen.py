@@ -1,8 +1,9 @@
 """The gallery: past images as thumbnails (newest first), search by prompt, full parameters.
 
 Enter opens one large; r reuses its parameters in the form, i starts image-to-image from it,
-d deletes it (PNG and row, after a confirmation). A top-level screen (F6): r and i post
-`Chosen`, and the app opens the Images form with it.
+d deletes it (PNG and row, after a confirmation), c attaches it to the chat's next message and
+goes to the chat. A top-level screen (F6): r and i post `Chosen`, and the app opens the Images
+form with it.
 """
 
 from __future__ import annotations
@@ -113,6 +114,7 @@ class GalleryScreen(Screen[None]):
         Binding("r", "choose('reuse')", "Reuse parameters", id="gallery.reuse"),
         Binding("i", "choose('img2img')", "Image to image", id="gallery.img2img"),
         Binding("d,delete", "delete", "Delete", id="gallery.delete"),
+        Binding("c", "send_to_chat", "Send to chat", id="gallery.to_chat"),
         Binding("slash", "search", "Search", id="gallery.search"),
         Binding("left", "move(-1)", "Move", show=False, id="gallery.left"),
         Binding("right", "move(1)", "Move", show=False, id="gallery.right"),
@@ -241,6 +243,16 @@ class GalleryScreen(Screen[None]):
         image = self.selected
         if image is not None:
             self.post_message(self.Chosen(action, image))
+
+    def action_send_to_chat(self) -> None:
+        """Attach the picture to the chat's next message and go to the chat."""
+        from tui.chat.image_command import send_picture_to_chat
+
+        image = self.selected
+        if image is None:
+            return
+        if not send_picture_to_chat(self.app, image.path):
+            self.notify("There is no chat to send the picture to.", severity="warning")
 
     def action_close(self) -> None:
         """Esc: from the search box back to the pictures; with none to go back to (an empty

@@ -125,16 +125,17 @@ class ImageJobRunner(_ScreenParts):
             outcome: JobOutcome | None = None
             error: BackendError | None = None
             try:
-                outcome = run_job(
-                    engine,
-                    job,
-                    model=spec.name,
-                    outputs_dir=outputs,
-                    gallery=self.gallery,
-                    on_step=on_step,
-                    on_image=on_image if self.show_before_save else None,
-                    model_hash=self.session.model_hash(),
-                )
+                with self.session.job_lock:  # a picture asked for in the chat goes first
+                    outcome = run_job(
+                        engine,
+                        job,
+                        model=spec.name,
+                        outputs_dir=outputs,
+                        gallery=self.gallery,
+                        on_step=on_step,
+                        on_image=on_image if self.show_before_save else None,
+                        model_hash=self.session.model_hash(),
+                    )
             except BackendError as failure:  # run_job turns every other exception into one
                 error = failure
             state = (

@@ -128,22 +128,9 @@ class ImageModelControl(_ScreenParts):
 
     def _room_question(self, spec: ModelSpec) -> str | None:
         """The question to ask when the chat model holds GPU memory this model needs."""
-        manager = getattr(self.app, "manager", None)
-        chat = manager.spec if manager is not None else None
-        settings = self.settings
-        if chat is None or settings.images.unload_chat_model == "never":
-            return None
-        from backends.image.memory import gpu_short_of_room, model_bytes
-        from tui.human_units import human_bytes
+        from tui.images.room_offer import room_question
 
-        base = settings.images.base_pipelines.get(spec.path or "")
-        check = gpu_short_of_room(self._monitor().sample(), model_bytes(spec, base))
-        if check is None:
-            return None
-        return (
-            f"{spec.name} needs about {human_bytes(check.needed)} of GPU memory and "
-            f"{human_bytes(check.free)} is free. Unload the chat model {chat.name} first?"
-        )
+        return room_question(self.app, self.settings, spec, self._monitor())
 
     def _monitor(self) -> DeviceMonitor:
         from backends.device import DeviceMonitor

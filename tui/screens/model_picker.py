@@ -52,7 +52,11 @@ def where_it_lives(spec: ModelSpec) -> str:
     return ""
 
 
-PICKER_TITLES = {"speech": "Speech models", "tts": "Text-to-speech models"}
+PICKER_TITLES = {
+    "speech": "Speech models",
+    "tts": "Text-to-speech models",
+    "tasks": "Task models",
+}
 
 
 class ModelPickerScreen(ModalScreen[ModelSpec | None]):
@@ -87,7 +91,8 @@ class ModelPickerScreen(ModalScreen[ModelSpec | None]):
         kind: str = "chat",
     ) -> None:
         """`kind` "chat" lists chat models, servers' models and image models (picking one of
-        those opens the Images screen); "speech" lists speech models."""
+        those opens the Images screen); "speech" lists speech models; "tasks" lists pipeline
+        task models (NER, classification, detection...) with their task."""
         super().__init__()
         self._settings = settings
         self._kind = kind
@@ -177,6 +182,11 @@ class ModelPickerScreen(ModalScreen[ModelSpec | None]):
             from backends.speech.tts_catalog import KOKORO_HINT
 
             return f"No text-to-speech models found. {KOKORO_HINT}"
+        if self._kind == "tasks":
+            return (
+                "No task models found. Download one in the Hub screen (F3: filter by a task "
+                "such as token-classification) or pass a model folder with config.json."
+            )
         if self._kind == "speech":
             return (
                 "No speech models found. Download a faster-whisper model in the Hub screen "
@@ -202,9 +212,7 @@ class ModelPickerScreen(ModalScreen[ModelSpec | None]):
         ordered += [("", s) for k, s in self._specs.items() if k not in recent_keys]
         rows = []
         for number, spec in ordered:
-            haystack = " ".join(
-                (spec.name, ENGINE_LABELS.get(spec.engine, spec.engine), where_it_lives(spec))
-            ).lower()
+            haystack = " ".join((spec.name, engine_label(spec), where_it_lives(spec))).lower()
             if all(w in haystack for w in words):
                 rows.append((number, spec))
         return rows
@@ -214,7 +222,7 @@ class ModelPickerScreen(ModalScreen[ModelSpec | None]):
         selected = self._selected()
         table.clear()
         rows = self._visible()
-        engines = [ENGINE_LABELS.get(spec.engine, spec.engine) for _, spec in rows]
+        engines = [engine_label(spec) for _, spec in rows]
         engine_w = max((cell_len(e) for e in engines), default=8)
         # The panel is 96% of the screen (max 150) less border, padding, scrollbar and
         # 2 cells of padding per column; the name gets what it needs, "where" the rest.
@@ -285,3 +293,8 @@ class ModelPickerScreen(ModalScreen[ModelSpec | None]):
             self.notify(problem, title=f"Cannot load {spec.name}", severity="error")
             return
         self.dismiss(spec)
+
+
+def engine_label(spec: ModelSpec) -> str:
+    """The engine's name, or for a task model its task ("token-classification")."""
+    return spec.task or ENGINE_LABELS.get(spec.engine, spec.engine)

@@ -16,9 +16,12 @@ from backends.base import (
     GenerationParams,
     LoadOptions,
     Notice,
+    ReasoningDelta,
     ServerConfig,
     StreamFinished,
     TextDelta,
+    ToolCallsRequested,
+    ToolSpec,
 )
 from backends.chat.openai_compat import OpenAICompatEngine, list_models
 from backends.errors import (
@@ -330,14 +333,31 @@ def test_load_reports_progress_and_honours_cancel(openai_server: LocalOpenAIServ
     assert not engine.loaded
 
 
-def test_reasoning_models_get_a_notice_not_silence(
-    engine: OpenAICompatEngine, openai_server: LocalOpenAIServer
+@pytest.mark.parametrize("field", ["reasoning_content", "reasoning"])
+def test_reasoning_deltas_come_apart_from_the_answer(
+    engine: OpenAICompatEngine, openai_server: LocalOpenAIServer, field: str
 ) -> None:
     openai_server.knobs.reasoning = "let me think about it"
+    openai_server.knobs.reasoning_field = field
     openai_server.knobs.reply = "Answer"
     events = list(engine.stream(HELLO, GenerationParams()))
-    assert isinstance(events[0], Notice) and "reasoning" in events[0].text
+    thought = "".join(e.text for e in events if isinstance(e, ReasoningDelta))
+    assert thought == "let me think about it "
     assert [e.text for e in events if isinstance(e, TextDelta)] == ["Answer"]
+    finished = events[-1]
+    assert isinstance(finished, StreamFinished) and finished.first_thought_s is not None
+    assert finished.ttft_s is not None and finished.ttft_s >= finished.first_thought_s
+
+
+def test_thinking_off_asks_the_server_not_to_think(
+    engine: OpenAICompatEngine, openai_server: LocalOpenAIServer
+) -> None:
+    list(engine.stream(HELLO, GenerationParams(thinking=False)))
+    body = openai_server.requests[-1]
+    assert body["chat_template_kwargs"] == {"enable_thinking": False}
+    assert body["reasoning_effort"] == "low"
+    list(engine.stream(HELLO, GenerationParams()))
+    assert "chat_template_kwargs" not in openai_server.requests[-1]
 
 
 def test_server_that_ignores_stream_still_answers(
@@ -379,3 +399,56 @@ def test_a_full_context_window_is_not_reported_as_the_token_limit(
     openai_server.knobs.context_window = None
     _, finished = _run(engine.stream(HELLO, GenerationParams(max_new_tokens=7, seed=3)))
     assert finished.finish_reason == "length"
+
+
+def test_tool_calls_stream_in_pieces_and_come_out_whole(
+    engine: OpenAICompatEngine, openai_server: LocalOpenAIServer
+) -> None:
+    openai_server.knobs.tool_calls = [("read_file", {"path": "notes.txt"}), ("now", {})]
+    tool = ToolSpec("read_file", "Read a file", {"type": "object", "properties": {}})
+    assert engine.capabilities.tools
+    events = list(engine.stream(HELLO, GenerationParams(tools=(tool,))))
+    requested = [e for e in events if isinstance(e, ToolCallsRequested)]
+    assert [(c.id, c.name, c.parsed_arguments()) for c in requested[0].calls] == [
+        ("call_0", "read_file", {"path": "notes.txt"}),
+        ("call_1", "now", {}),
+    ]
+    finished = events[-1]
+    assert isinstance(finished, StreamFinished) and finished.finish_reason == "tool_calls"
+    assert openai_server.requests[-1]["tools"][0]["function"]["name"] == "read_file"
+
+    # The calls and their results go back; the server then answers.
+    openai_server.knobs.reply = "The notes say hi."
+    history = [
+        *HELLO,
+        ChatMessage("assistant", "", tool_calls=requested[0].calls),
+        ChatMessage("tool", "hi", tool_call_id="call_0", name="read_file"),
+        ChatMessage("tool", "10:00", tool_call_id="call_1", name="now"),
+    ]
+    text, _ = _run(engine.stream(history, GenerationParams(tools=(tool,))))
+    assert text == "The notes say hi."
+    sent = openai_server.requests[-1]["messages"]
+    assert sent[1]["tool_calls"][0]["function"] == {
+        "name": "read_file",
+        "arguments": '{"path": "notes.txt"}',
+    }
+    assert sent[2] == {
+        "role": "tool",
+        "tool_call_id": "call_0",
+        "name": "read_file",
+        "content": "hi",
+    }
+
+
+def test_a_server_that_refuses_tools_answers_without_them(
+    engine: OpenAICompatEngine, openai_server: LocalOpenAIServer
+) -> None:
+    openai_server.knobs.reject_tools = True
+    openai_server.knobs.reply = "Fine."
+    tool = ToolSpec("now", "The time")
+    events = list(engine.stream(HELLO, GenerationParams(tools=(tool,))))
+    notices = [e.text for e in events if isinstance(e, Notice)]
+    assert len(notices) == 1 and "refused tools" in notices[0] and "--jinja" in notices[0]
+    assert [e.text for e in events if isinstance(e, TextDelta)] == ["Fine."]
+    assert not engine.capabilities.tools
+    assert "tools" not in openai_server.requests[-1]

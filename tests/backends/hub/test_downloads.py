@@ -212,3 +212,12 @@ def test_renamed_repo_and_cdn_redirects(hub: HubServer, cache_dir: Path, make_qu
     data = hub.repos["acme/tiny-llama"].files["model.safetensors"]
     assert _cached_bytes(cache_dir, "acme/old-llama", "model.safetensors") == data
     assert any(p.startswith("/cdn/") for _, p, _ in hub.requests)
+
+
+def test_download_keeps_the_repos_task_for_offline_use(hub: HubServer, make_queue) -> None:
+    from backends.tasks.task_detection import saved_tasks
+
+    q = make_queue()
+    job = q.add(REPO, allow_patterns=["tiny-chat-Q4_K_M.gguf"])
+    assert q.wait(job, ["done", "failed"]).state == "done"
+    assert saved_tasks()[REPO] == "image-text-to-text"

@@ -72,6 +72,22 @@ def test_hf_cache_lists_transformers_repos_and_gguf_files(
     )
 
 
+def test_task_models_in_the_cache_are_listed_with_their_task(tmp_path: Path) -> None:
+    hf_home = tmp_path / "hf"
+    ner = json.dumps({"architectures": ["BertForTokenClassification"]}).encode()
+    _fake_cache_repo(hf_home, "org/ner", {"config.json": ner, "model.safetensors": b"x"})
+    readme = b"---\npipeline_tag: object-detection\n---\n"
+    _fake_cache_repo(
+        hf_home, "org/det", {"config.json": b"{}", "model.safetensors": b"x", "README.md": readme}
+    )
+    specs = {s.key: s for s in scan_hf_cache(hf_home / "hub")}
+    assert (specs["hf:org/ner"].engine, specs["hf:org/ner"].task) == (
+        "transformers_tasks",
+        "token-classification",
+    )
+    assert specs["hf:org/det"].task == "object-detection"
+
+
 def test_demo_model_is_found_without_importing_its_package() -> None:
     code = (
         "import sys, json; from backends.models.catalog import demo_spec; s = demo_spec();"

@@ -1,0 +1,64 @@
+"""A tool call in the conversation: a folded block under the answer that made it ("⚙
+read_file · app · allowed once · 3 ms"), opening to the arguments and the result.
+
+A MessageView (role "tool"), so it goes where messages go: removed with the answer after it
+on regenerate or edit, shown again when the chat is reopened.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from textual.app import ComposeResult
+from textual.content import Content
+from textual.widgets import Collapsible, Static
+
+from tui.chat.message_view import MessageView
+
+
+def call_title(info: dict[str, Any]) -> str:
+    parts = [f"⚙ {info.get('name', 'tool')}", str(info.get("source") or "?")]
+    if info.get("outcome"):
+        parts.append(str(info["outcome"]))
+    elapsed = info.get("elapsed_s")
+    if isinstance(elapsed, int | float) and info.get("outcome") not in ("denied", "stopped"):
+        parts.append(f"{elapsed * 1000:.0f} ms" if elapsed < 1 else f"{elapsed:.1f} s")
+    if info.get("is_error"):
+        parts.append("error")
+    return " · ".join(parts)
+
+
+def _arguments(text: str) -> str:
+    try:
+        return json.dumps(json.loads(text or "{}"), indent=1, ensure_ascii=False)
+    except ValueError:
+        return text
+
+
+class ToolCallView(MessageView):
+    """One call and its result (`info` as the store keeps it: StoredMessage.tools)."""
+
+    DEFAULT_CSS = """
+    ToolCallView { color: $text-muted; }
+    ToolCallView Collapsible { background: transparent; border-top: none; padding: 0; }
+    ToolCallView Collapsible Contents { padding: 0 0 0 2; }
+    ToolCallView .tool-error { color: $error; }
+    """
+
+    def __init__(self, result: str, info: dict[str, Any], *, message_id: int | None = None) -> None:
+        super().__init__("tool", result, message_id=message_id)
+        self.info = info
+        self.can_focus = False
+
+    def compose(self) -> ComposeResult:
+        arguments = Static(
+            Content(f"arguments: {_arguments(str(self.info.get('arguments') or '{}'))}"),
+            classes="tool-arguments",
+        )
+        result = Static(
+            Content(self.content),
+            classes="tool-result" + (" tool-error" if self.info.get("is_error") else ""),
+        )
+        yield Collapsible(arguments, result, title=call_title(self.info), collapsed=True)
+        yield Static("", classes="stats")  # MessageView's mount hides it

@@ -1,0 +1,1 @@
+"""The Tasks screen: pipeline-task models (NER, classification, detection...) on inputs."""

@@ -1,0 +1,502 @@
+"""The Tasks screen: run a pipeline-task model (NER, classification, fill-mask, zero-shot,
+embeddings, image classification, detection, audio) on typed text, a file or a batch file.
+
+A run goes to a thread worker that posts the engine's events in coalesced batches (at most
+every 50 ms), so a fast model's hundreds of items a second never flood the UI. One item
+shows its full view; a batch shows a table (one row per item, the numbers the export
+writes) and the highlighted row's full view. Esc stops a run between items.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from textual import on, work
+from textual.app import ComposeResult, SystemCommand
+from textual.binding import Binding
+from textual.containers import Horizontal, VerticalScroll
+from textual.message import Message
+from textual.screen import Screen
+from textual.widgets import Checkbox, DataTable, Footer, Input, Label, Select, Static, TextArea
+from textual.worker import Worker
+
+from backends.base import ModelSpec
+from backends.errors import BackendError
+from backends.tasks.export import EXPORT_SUFFIXES, summary_rows, write_results
+from backends.tasks.protocol import (
+    LABELLED_TASKS,
+    TASK_INPUTS,
+    BatchFinished,
+    BatchStarted,
+    Detection,
+    ItemDone,
+    ItemFailed,
+    TaskEvent,
+    TaskInput,
+    TaskOptions,
+)
+from backends.tasks.task_inputs import input_from_path, parse_labels, read_batch_file, refusal
+from tui.tasks.result_views import item_view, similarity_matrix
+from tui.widgets.image_preview import ImagePreview
+from tui.widgets.navigation_bar import NavigationBar
+from tui.widgets.path_input import PathInput
+
+if TYPE_CHECKING:
+    from backends.tasks.session import TaskSession
+    from tui.widgets.image_preview import Renderer
+
+FLUSH_S = 0.05
+AGGREGATIONS = ("simple", "first", "average", "max", "none")
+
+
+class TasksScreen(Screen[None]):
+    DEFAULT_CSS = """
+    TasksScreen { layout: vertical; }
+    TasksScreen #tasks-title { height: 1; padding: 0 1; background: $panel; text-style: bold; }
+    TasksScreen .tasks-row { height: 1; margin: 1 1 0 1; }
+    TasksScreen .tasks-row Label { width: auto; margin-right: 1; color: $text-muted; }
+    TasksScreen .tasks-row Input { width: 8; margin-right: 2; }
+    TasksScreen #tasks-task { width: 34; margin-right: 2; }
+    TasksScreen #tasks-aggregation { width: 14; margin-right: 2; }
+    TasksScreen #tasks-labels { width: 1fr; }
+    TasksScreen .-hidden { display: none; }
+    TasksScreen #tasks-text { height: 5; margin: 1 1 0 1; }
+    TasksScreen #tasks-file { width: 1fr; }
+    TasksScreen #tasks-body { height: 1fr; margin: 1 1 0 1; }
+    TasksScreen #tasks-picture { width: 40%; height: 1fr; }
+    TasksScreen #tasks-picture.-hidden { display: none; }
+    TasksScreen #tasks-items { height: auto; max-height: 12; }
+    TasksScreen #tasks-items.-hidden { display: none; }
+    TasksScreen #tasks-result { margin-top: 1; }
+    TasksScreen #tasks-status { height: auto; padding: 0 1; color: $text-muted; }
+    TasksScreen #tasks-export-row { display: none; }
+    TasksScreen #tasks-export-row.-open { display: block; }
+    TasksScreen #tasks-export { width: 1fr; }
+    """
+
+    BINDINGS = [
+        Binding("escape", "stop", "Stop / back", id="tasks.stop"),
+        Binding("ctrl+r", "run_text", "Run", id="tasks.run", priority=True),
+        Binding("ctrl+o", "pick_model", "Model", id="tasks.pick_model"),
+        Binding("ctrl+s", "export", "Export", id="tasks.export"),
+    ]
+
+    @dataclass
+    class Progressed(Message):
+        run: int
+        events: list[TaskEvent]
+        error: BackendError | None = None
+
+    @dataclass
+    class ModelLoaded(Message):
+        error: BackendError | None = None
+
+    def __init__(self, session: TaskSession, *, renderer: Renderer = "auto") -> None:
+        super().__init__()
+        self._session = session
+        self._renderer = renderer
+        self._spec: ModelSpec | None = None
+        self._items: list[ItemDone | ItemFailed] = []
+        self._cancel: threading.Event | None = None
+        self._run = 0
+        self._total = 0
+        self._source: Path | None = None
+
+    def compose(self) -> ComposeResult:
+        yield NavigationBar("tasks")
+        yield Static("", id="tasks-title", markup=False)
+        with Horizontal(classes="tasks-row"):
+            yield Label("Task")
+            options = [(t, t) for t in TASK_INPUTS]  # the Hub's names for them
+            yield Select(options, prompt="pick the task", id="tasks-task", compact=True)
+            yield Label("Top k", classes="opt-top-k")
+            yield Input("5", id="tasks-top-k", classes="opt-top-k", compact=True, type="integer")
+            yield Label("Aggregation", classes="opt-aggregation")
+            yield Select(
+                [(a, a) for a in AGGREGATIONS], value="simple", allow_blank=False,
+                id="tasks-aggregation", classes="opt-aggregation", compact=True,
+            )  # fmt: skip
+            yield Label("Threshold", classes="opt-threshold")
+            yield Input("0.5", id="tasks-threshold", classes="opt-threshold", compact=True,
+                        type="number")  # fmt: skip
+            yield Checkbox("Multi-label", id="tasks-multi", classes="opt-labels", compact=True)
+            yield Label("Labels", classes="opt-labels")
+            yield Input(placeholder="comma-separated, e.g. sports, politics, music",
+                        id="tasks-labels", classes="opt-labels", compact=True)  # fmt: skip
+        yield TextArea(id="tasks-text", soft_wrap=True, show_line_numbers=False)
+        with Horizontal(classes="tasks-row"):
+            yield Label("File")
+            yield PathInput(
+                placeholder="a text, image or audio file (Tab completes, Enter runs it)",
+                id="tasks-file",
+            )
+            yield Checkbox("Batch: one input per line", id="tasks-batch", compact=True)
+        with Horizontal(id="tasks-body"):
+            yield ImagePreview(renderer=self._renderer, id="tasks-picture", classes="-hidden")
+            with VerticalScroll(id="tasks-results"):
+                yield DataTable(id="tasks-items", cursor_type="row", classes="-hidden")
+                yield Static("", id="tasks-result")
+        yield Static("", id="tasks-status", markup=False)
+        with Horizontal(classes="tasks-row", id="tasks-export-row"):
+            yield Label("Save as")
+            yield PathInput(placeholder=".jsonl or .csv", suffixes=EXPORT_SUFFIXES,
+                            id="tasks-export")  # fmt: skip
+        yield Footer(compact=True)
+
+    def on_mount(self) -> None:
+        table = self.query_one("#tasks-items", DataTable)
+        for label in ("#", "Input", "Result", "Score"):
+            table.add_column(label, key=label)
+        self._spec = self._session.spec
+        info = self._session.info
+        if info is not None:
+            self.query_one("#tasks-task", Select).value = info.task
+        self._show_title()
+        self._show_options()
+        self._status("Press ctrl+o to pick a task model, type text and press ctrl+r to run it.")
+        self.query_one("#tasks-text", TextArea).focus()
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        self.app.report_worker_failure(event)  # type: ignore[attr-defined]
+
+    # -- display -----------------------------------------------------------------------
+
+    def _show_title(self) -> None:
+        label = self._session.label() or "no model (ctrl+o picks a task model)"
+        self.query_one("#tasks-title", Static).update(f"Tasks · {label}")
+
+    def _status(self, text: str) -> None:
+        self.query_one("#tasks-status", Static).update(text)
+
+    @property
+    def task(self) -> str | None:
+        value = self.query_one("#tasks-task", Select).value
+        return value if isinstance(value, str) else None
+
+    @property
+    def items(self) -> list[ItemDone | ItemFailed]:
+        return list(self._items)
+
+    @property
+    def busy(self) -> bool:
+        return self._cancel is not None
+
+    def _show_options(self) -> None:
+        task = self.task or ""
+        shown = {
+            "opt-top-k": task in ("text-classification", "fill-mask", "image-classification",
+                                  "audio-classification", "zero-shot-image-classification"),
+            "opt-aggregation": task == "token-classification",
+            "opt-threshold": task == "object-detection",
+            "opt-labels": task in LABELLED_TASKS,
+        }  # fmt: skip
+        for name, visible in shown.items():
+            for widget in self.query(f".{name}"):
+                widget.set_class(not visible, "-hidden")
+        if task == "zero-shot-image-classification":
+            self.query_one("#tasks-multi").add_class("-hidden")
+        self.query_one("#tasks-text").set_class(TASK_INPUTS.get(task) not in ("text", None),
+                                                "-hidden")  # fmt: skip
+
+    def _options(self) -> TaskOptions:
+        def number(selector: str, default: float) -> float:
+            try:
+                return float(self.query_one(selector, Input).value)
+            except ValueError:
+                return default
+
+        task = self.task or ""
+        labels = ()
+        if task in LABELLED_TASKS:
+            labels = parse_labels(self.query_one("#tasks-labels", Input).value)
+        aggregation = self.query_one("#tasks-aggregation", Select).value
+        return TaskOptions(
+            top_k=max(1, int(number("#tasks-top-k", 5))),
+            aggregation_strategy=aggregation if isinstance(aggregation, str) else "simple",  # type: ignore[arg-type]
+            candidate_labels=labels,
+            multi_label=self.query_one("#tasks-multi", Checkbox).value,
+            threshold=number("#tasks-threshold", 0.5),
+        )
+
+    # -- models --------------------------------------------------------------------------
+
+    def action_pick_model(self) -> None:
+        from tui.screens.model_picker import ModelPickerScreen
+
+        if self.busy:
+            self.notify("A run is going: Esc stops it first.")
+            return
+
+        def chosen(spec: ModelSpec | None) -> None:
+            if spec is not None:
+                self.load_model(spec, spec.task if spec.task in TASK_INPUTS else self.task)
+
+        self.app.push_screen(
+            ModelPickerScreen(self.app.settings, [], self._spec, kind="tasks"),  # type: ignore[attr-defined]
+            chosen,
+        )
+
+    def load_model(self, spec: ModelSpec, task: str | None = None) -> None:
+        """Load `spec` for `task` (its own when None); tests and the Hub call this."""
+        self._spec = spec
+        task = task or spec.task
+        if task is None:
+            self._status(f"Which task does {spec.name} do? Pick it in the Task list.")
+            return
+        with self.prevent(Select.Changed):
+            self.query_one("#tasks-task", Select).value = task
+        self._show_options()
+        self._load(spec, task)
+
+    def _load(self, spec: ModelSpec, task: str) -> None:
+        self._status(f"Loading {spec.name} for {task}…")
+        self._load_worker(spec, task)
+
+    @on(Select.Changed, "#tasks-task")
+    def _task_changed(self) -> None:
+        self._show_options()
+        info, task = self._session.info, self.task
+        if self._spec is not None and task is not None and (info is None or info.task != task):
+            self._load(self._spec, task)
+
+    @work(thread=True, exclusive=True, group="tasks-load", exit_on_error=False)
+    def _load_worker(self, spec: ModelSpec, task: str) -> None:
+        try:
+            self._session.load(spec, task)
+        except BackendError as error:
+            self.post_message(self.ModelLoaded(error))
+            return
+        self.post_message(self.ModelLoaded())
+
+    @on(ModelLoaded)
+    def _model_loaded(self, message: ModelLoaded) -> None:
+        self._show_title()
+        if message.error is not None:
+            self._failed(message.error)
+            return
+        info = self._session.info
+        kind = info.input_kind if info else "text"
+        if kind == "text":
+            self._status(f"Loaded {self._session.label()}. Type text and press ctrl+r, or name "
+                         "a file below and press Enter.")  # fmt: skip
+            self.query_one("#tasks-text", TextArea).focus()
+        else:
+            self._status(f"Loaded {self._session.label()}. Name an {kind} file below and press "
+                         "Enter (or a batch file, one path per line).")  # fmt: skip
+            self.query_one("#tasks-file", PathInput).focus()
+
+    def _failed(self, error: BackendError) -> None:
+        self._status(f"{error.title}: {error.message}")
+        self.notify(error.message, title=error.title, severity="error", timeout=10)
+
+    # -- running -------------------------------------------------------------------------
+
+    def action_run_text(self) -> None:
+        text = self.query_one("#tasks-text", TextArea).text
+        info = self._session.info
+        if info is not None and info.task == "feature-extraction":
+            lines = [line.strip() for line in text.splitlines() if line.strip()]
+            items = [TaskInput("text", line, line[:60]) for line in lines]
+        else:
+            items = [TaskInput("text", text, text.strip()[:60])]
+        self._source = None
+        self.run_items(items)
+
+    @on(Input.Submitted, "#tasks-file")
+    def _run_file(self) -> None:
+        path = self.query_one("#tasks-file", PathInput).path
+        if path is None:
+            self.notify("Type the path of a file first (Tab completes it).")
+            return
+        info = self._session.info
+        try:
+            if self.query_one("#tasks-batch", Checkbox).value:
+                items = read_batch_file(path, info.input_kind if info else "text")
+            else:
+                items = [input_from_path(path)]
+        except BackendError as error:
+            self._failed(error)
+            return
+        self._source = path
+        self.run_items(items)
+
+    def run_items(self, items: list[TaskInput]) -> None:
+        info = self._session.info
+        if info is None:
+            self.notify("No task model is loaded. Press ctrl+o to pick one.", severity="warning")
+            return
+        if self.busy:
+            self.notify("A run is going: Esc stops it.")
+            return
+        if len(items) == 1:
+            why = refusal(info.task, items[0])
+            if why is not None:  # refused here: nothing goes to the engine
+                self._failed(BackendError(why, title="Wrong kind of input"))
+                return
+        try:
+            options = self._options()
+        except BackendError as error:
+            self._failed(error)
+            return
+        self._items.clear()
+        self._total = len(items)
+        table = self.query_one("#tasks-items", DataTable)
+        table.clear()
+        table.set_class(len(items) < 2, "-hidden")
+        self.query_one("#tasks-result", Static).update("")
+        self._run += 1
+        self._cancel = cancel = threading.Event()
+        self._status(f"Running {len(items)} input(s)… (Esc stops)")
+        self._run_worker(items, options, cancel, self._run)
+
+    @work(thread=True, exclusive=True, group="tasks-run", exit_on_error=False)
+    def _run_worker(
+        self, items: list[TaskInput], options: TaskOptions, cancel: threading.Event, run: int
+    ) -> None:
+        pending: list[TaskEvent] = []
+        flushed = time.monotonic()
+        try:
+            for event in self._session.run(items, options, cancel):
+                pending.append(event)
+                now = time.monotonic()
+                if now - flushed >= FLUSH_S or isinstance(event, BatchFinished):
+                    self.post_message(self.Progressed(run, pending))
+                    pending, flushed = [], now
+        except BackendError as error:
+            self.post_message(self.Progressed(run, pending, error))
+
+    @on(Progressed)
+    def _progressed(self, message: Progressed) -> None:
+        if message.run != self._run:
+            return
+        table = self.query_one("#tasks-items", DataTable)
+        for event in message.events:
+            if isinstance(event, (ItemDone, ItemFailed)):
+                self._items.append(event)
+                (row,) = summary_rows([event])
+                table.add_row(*row, key=str(event.index))
+            elif isinstance(event, BatchFinished):
+                self._finished(event)
+            elif isinstance(event, BatchStarted):
+                self._total = event.total
+        if self._cancel is not None and self._items:
+            self._status(f"{len(self._items)} of {self._total} done… (Esc stops)")
+        if message.error is not None:
+            self._cancel = None
+            self._failed(message.error)
+
+    def _finished(self, event: BatchFinished) -> None:
+        self._cancel = None
+        what = "Stopped" if event.reason == "cancelled" else "Done"
+        speed = f", {event.items_per_s:.1f}/s" if event.items_per_s else ""
+        failed = f", {event.failed} failed" if event.failed else ""
+        self._status(
+            f"{what}: {event.done} of {self._total} in {event.elapsed_s:.2f} s{speed}{failed}. "
+            "ctrl+s exports."
+        )
+        if self._items:
+            self._show_item(self._items[0])
+        if len(self._items) == 1 and isinstance(self._items[0], ItemFailed):
+            failed_item = self._items[0]
+            self.notify(failed_item.message, title=failed_item.title, severity="error")
+
+    @on(DataTable.RowHighlighted, "#tasks-items")
+    def _row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        key = event.row_key.value
+        found = [i for i in self._items if str(i.index) == key]
+        if found and not self.busy:
+            self._show_item(found[0])
+
+    def _show_item(self, item: ItemDone | ItemFailed) -> None:
+        info = self._session.info
+        view: Any = item_view(item, info.mask_token if info else None)
+        if isinstance(item, ItemDone) and not item.result and info is not None:
+            if info.task == "object-detection":
+                threshold = self.query_one("#tasks-threshold", Input).value
+                view = (f"No detection scored above the threshold ({threshold}). Lower it to "
+                        "see weaker ones.")  # fmt: skip
+        if len(self._items) > 1:
+            from rich.console import Group
+            from rich.text import Text
+
+            heading = Text(f"Item {item.index + 1}: {item.item.label}", style="bold")
+            view = Group(heading, view)
+        done = [i for i in self._items if isinstance(i, ItemDone)]
+        if info is not None and info.task == "feature-extraction" and len(done) > 1:
+            from rich.console import Group
+            from rich.text import Text
+
+            view = Group(Text("Cosine similarity", style="bold"), similarity_matrix(done))
+        self.query_one("#tasks-result", Static).update(view)
+        picture = self.query_one("#tasks-picture", ImagePreview)
+        is_image = item.item.kind == "image"
+        picture.set_class(not is_image, "-hidden")
+        if is_image:
+            detections = item.result if isinstance(item, ItemDone) else ()
+            self._picture_worker(item.item.value, detections)
+
+    @work(thread=True, exclusive=True, group="tasks-picture", exit_on_error=False)
+    def _picture_worker(self, path: str, result: Any) -> None:
+        from backends.tasks.detection_picture import draw_detections
+
+        boxes = [d for d in result if isinstance(d, Detection)] if isinstance(result, tuple) else []
+        try:
+            picture = draw_detections(path, boxes)
+        except OSError:
+            return
+        self.app.call_from_thread(self.query_one("#tasks-picture", ImagePreview).show, picture)
+
+    # -- actions -------------------------------------------------------------------------
+
+    def action_stop(self) -> None:
+        """Esc: stop a run (between items), else close the export line, else go back to
+        where the user came from."""
+        export_row = self.query_one("#tasks-export-row")
+        if self._cancel is not None:
+            self._cancel.set()
+            self._status("Stopping after this item…")
+        elif export_row.has_class("-open"):
+            export_row.remove_class("-open")
+        else:
+            self.app.action_back()  # type: ignore[attr-defined]
+
+    def action_export(self) -> None:
+        if not self._items:
+            self.notify("There are no results to export yet.")
+            return
+        row = self.query_one("#tasks-export-row")
+        field = self.query_one("#tasks-export", PathInput)
+        if not field.value:
+            stem = self._source.with_suffix("") if self._source else Path.cwd() / "results"
+            field.value = f"{stem}.results.jsonl"
+        row.add_class("-open")
+        field.focus()
+
+    @on(Input.Submitted, "#tasks-export")
+    def _save(self) -> None:
+        path = self.query_one("#tasks-export", PathInput).path
+        if path is None:
+            self.notify("Type a file name ending in .jsonl or .csv.")
+            return
+        try:
+            written = write_results(self._items, path)
+        except BackendError as error:
+            self._failed(error)
+            return
+        self.query_one("#tasks-export-row").remove_class("-open")
+        self._status(f"Saved {len(self._items)} result(s) to {written}")
+        self.notify(f"Saved to {written}", title="Results exported")
+
+    def palette_commands(self) -> list[SystemCommand]:
+        """This screen's actions for the command palette (ctrl+p)."""
+        return [
+            SystemCommand("Run the typed text", "Through the task model (ctrl+r)",
+                          self.action_run_text),
+            SystemCommand("Pick a task model", "NER, classification, detection… (ctrl+o)",
+                          self.action_pick_model),
+            SystemCommand("Export the results", ".jsonl or .csv (ctrl+s)", self.action_export),
+        ]  # fmt: skip
