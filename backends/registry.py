@@ -63,6 +63,7 @@ ENGINES: dict[str, EngineEntry | tuple[str, str, str | None]] = {
     "openai_embeddings": EngineEntry(
         "backends.embeddings.openai_embeddings", "OpenAIEmbeddingEngine", None
     ),
+    "openai_tts": EngineEntry("backends.speech.openai_tts", "OpenAITtsEngine", None),
     # Over the (hosted) task engine's feature-extraction.
     "transformers_embeddings": EngineEntry(
         "backends.embeddings.transformers_embeddings", "TransformersEmbeddingEngine", "transformers"
@@ -81,6 +82,7 @@ ENGINE_KINDS: dict[str, str] = {
     "openai_images": "image",
     "openai_stt": "speech",
     "openai_embeddings": "embeddings",
+    "openai_tts": "tts",
     "transformers_embeddings": "embeddings",
 }
 
@@ -98,6 +100,7 @@ ENGINE_LABELS: dict[str, str] = {
     "openai_images": "OpenAI images",
     "openai_stt": "OpenAI transcription",
     "openai_embeddings": "OpenAI embeddings",
+    "openai_tts": "OpenAI speech",
     "transformers_embeddings": "transformers embeddings",
 }
 

@@ -42,6 +42,7 @@ __all__ = [
     "SettingsError",
     "SettingsProblem",
     "SpeechSettings",
+    "TtsSettings",
     "ToolSettings",
     "load_settings",
     "validated",
@@ -205,6 +206,33 @@ class SpeechSettings(Struct, kw_only=True):
         )
 
 
+class TtsSettings(Struct, kw_only=True):
+    """Text to speech: the chat's read-aloud, the voice loop and the Speak tab."""
+
+    model: str | None = None
+    """Text-to-speech model key, repo id, name or folder (or "openai_tts:<server>/<model>" for a
+    server's voice); else the first one found."""
+    voice: str | None = None
+    """Voice id, e.g. af_heart; else the model's best English voice."""
+    speed: Annotated[float, Meta(ge=0.5, le=2.0)] = 1.0
+    """Speaking pace, 0.5 to 2 (1 is natural)."""
+    output_dir: Path | None = None
+    """Folder for the WAV files written when there is no sound output; default:
+    <data dir>/speech."""
+    read_aloud: bool = False
+    """Read every answer aloud as it streams from the start (alt+a toggles it)."""
+    voice_loop_send: Literal["send", "edit"] = "send"
+    """After F8 push-to-talk in the chat: send the words at once (send) or leave them in the
+    prompt to edit (edit). Either way the answer is read aloud."""
+
+    def resolved_output_dir(self) -> Path:
+        if self.output_dir is not None:
+            return Path(self.output_dir).expanduser()
+        from backends.paths import data_dir
+
+        return data_dir() / "speech"
+
+
 class McpServerEntry(Struct, kw_only=True):
     """An MCP server whose tools the chat model may call: a command (stdio) or a url."""
 
@@ -275,6 +303,8 @@ class Settings(Struct, kw_only=True):
     """Hub endpoint (else HF_ENDPOINT)."""
     speech: SpeechSettings = field(default_factory=SpeechSettings)
     """Speech to text (faster-whisper)."""
+    tts: TtsSettings = field(default_factory=TtsSettings)
+    """Text to speech (Kokoro, or a server's /v1/audio/speech)."""
     tools: ToolSettings = field(default_factory=ToolSettings)
     """Tools the chat model may call (the app's own and MCP servers')."""
     mcp_servers: list[McpServerEntry] = field(default_factory=list)

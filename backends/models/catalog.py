@@ -274,6 +274,7 @@ REMOTE_ENGINES = {
     ("openai", "vision"): "openai",
     ("openai", "image"): "openai_images",
     ("openai", "speech-to-text"): "openai_stt",
+    ("openai", "text-to-speech"): "openai_tts",
     ("openai", "embeddings"): "openai_embeddings",
     ("a1111", "image"): "a1111",
     ("comfyui", "image"): "comfyui",

@@ -65,6 +65,74 @@ def output_problem(sounddevice: ModuleType | None = None) -> str | None:
     return "No sound output device was found on this machine."
 
 
+SOUNDFILE_FORMATS = {".ogg": ("OGG", "VORBIS"), ".flac": ("FLAC", "PCM_16")}
+
+
+def writable_suffixes() -> tuple[str, ...]:
+    """.wav always; .ogg and .flac where soundfile and its libsndfile can write them."""
+    try:
+        import soundfile
+    except (ImportError, OSError):  # OSError: the package without libsndfile
+        return (".wav",)
+    formats = soundfile.available_formats()
+    return (".wav",) + tuple(
+        suffix
+        for suffix, (kind, subtype) in SOUNDFILE_FORMATS.items()
+        if kind in formats and subtype in soundfile.available_subtypes(kind)
+    )
+
+
+def write_audio(path: Path, chunks: Iterable[AudioChunk]) -> tuple[Path, float]:
+    """Write the chunks as one mono file in the format its suffix names (.wav; .ogg/.flac
+    through soundfile where installed); returns the absolute path and the seconds."""
+    target = path.expanduser().absolute()
+    suffix = target.suffix.lower()
+    if suffix == ".wav":
+        return write_wav(target, chunks)
+    usable = writable_suffixes()
+    if suffix not in usable:
+        extra = (
+            " (.ogg and .flac need the soundfile package: pip install soundfile)"
+            if suffix in SOUNDFILE_FORMATS
+            else ""
+        )
+        raise BackendError(
+            f"Cannot write {target.name}: this machine writes {', '.join(usable)} only{extra}. "
+            "End the name with .wav.",
+            title="Unknown audio format",
+        )
+    return _write_soundfile(target, chunks, *SOUNDFILE_FORMATS[suffix])
+
+
+def _write_soundfile(
+    target: Path, chunks: Iterable[AudioChunk], kind: str, subtype: str
+) -> tuple[Path, float]:
+    import soundfile
+
+    seconds = 0.0
+    out: Any = None
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        for chunk in chunks:
+            if out is None:
+                out = soundfile.SoundFile(
+                    str(target), "w", chunk.sample_rate, 1, subtype, format=kind
+                )
+            out.write(chunk.samples())
+            seconds += chunk.duration_s
+        if out is None:  # nothing said: an empty file still opens
+            out = soundfile.SoundFile(str(target), "w", 24_000, 1, subtype, format=kind)
+    except (OSError, RuntimeError) as exc:  # soundfile raises LibsndfileError(RuntimeError)
+        raise BackendError(
+            f"Could not write {target}: {exc}. Pick a folder you can write to.",
+            title="Saving the audio failed",
+        ) from exc
+    finally:
+        if out is not None:
+            out.close()
+    return target, seconds
+
+
 def write_wav(path: Path, chunks: Iterable[AudioChunk]) -> tuple[Path, float]:
     """Write the chunks as one 16-bit mono WAV; returns the absolute path and the seconds."""
     target = path.expanduser().absolute()
@@ -112,6 +180,26 @@ class SpeechPlayer:
         self._fallback_dir = fallback_dir
         self._sd = sounddevice
         self._told = False  # the no-device notice is given once per player
+        self._resumed = threading.Event()  # clear while paused
+        self._resumed.set()
+        self.position_s = 0.0  # of the speech playing now (for a position line)
+        self.level = 0.0  # 0..1, the loudness of the block playing (for a level meter)
+
+    @property
+    def paused(self) -> bool:
+        return not self._resumed.is_set()
+
+    def resume(self) -> None:
+        """End a pause (a stop does: nothing is left to resume)."""
+        self._resumed.set()
+
+    def toggle_pause(self) -> bool:
+        """Pause (the block playing finishes, ~0.1 s) or resume; returns whether paused."""
+        if self._resumed.is_set():
+            self._resumed.clear()
+        else:
+            self._resumed.set()
+        return self.paused
 
     def play(
         self,
@@ -133,6 +221,7 @@ class SpeechPlayer:
             sd = sounddevice
         stream: Any = None
         rate, played, cancelled = 0, 0.0, False
+        self.position_s, self.level = 0.0, 0.0
         try:
             for chunk in chunks:
                 if cancel is not None and cancel.is_set():
@@ -147,16 +236,28 @@ class SpeechPlayer:
                 samples = chunk.samples()
                 block = max(1, int(rate * BLOCK_S))
                 for start in range(0, samples.size, block):
-                    if cancel is not None and cancel.is_set():
+                    if not self._wait_unpaused(cancel):
                         cancelled = True
                         break
-                    stream.write(samples[start : start + block].reshape(-1, 1))
-                    played += min(block, samples.size - start) / rate
+                    part = samples[start : start + block]
+                    self.level = _level(part)
+                    played += part.size / rate
+                    self.position_s = played  # set first: write() blocks while it plays
+                    stream.write(part.reshape(-1, 1))
                 if cancelled:
                     break
         finally:
             _close(stream, drain=not cancelled)
+            self.level = 0.0
         return PlaybackResult(played, cancelled or bool(cancel and cancel.is_set()))
+
+    def _wait_unpaused(self, cancel: threading.Event | None) -> bool:
+        """Hold here while paused; False when cancelled (a cancel ends a pause too)."""
+        while not self._resumed.wait(0.05):
+            if cancel is not None and cancel.is_set():
+                self._resumed.set()
+                return False
+        return not (cancel is not None and cancel.is_set())
 
     def _to_file(
         self,
@@ -184,6 +285,13 @@ class SpeechPlayer:
             self._told = True
             notice = f"{problem} The speech is written to {path} instead (and to files beside it)."
         return PlaybackResult(seconds, cancelled, path, notice)
+
+
+def _level(samples: np.ndarray) -> float:
+    """Peak loudness of a block, 0..1 (what a level meter shows)."""
+    import numpy as np
+
+    return float(min(1.0, np.abs(samples).max())) if samples.size else 0.0
 
 
 def _open(sd: Any, rate: int) -> Any:

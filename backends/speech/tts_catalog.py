@@ -17,9 +17,12 @@ log = logging.getLogger(__name__)
 
 TTS_ENGINE = "kokoro"
 KOKORO_HINT = (
-    "Put a Kokoro ONNX model and its voices file (kokoro-v1.0.onnx and voices-v1.0.bin from "
-    "the kokoro-onnx releases) in a folder listed in model_dirs, or download a Kokoro ONNX "
-    "repo in the Hub screen (F3, task text-to-speech)."
+    "Download Kokoro-82M for onnxruntime: the kokoro-onnx release files kokoro-v1.0.onnx (or "
+    "kokoro-v1.0.int8.onnx) and voices-v1.0.bin from "
+    "github.com/thewh1teagle/kokoro-onnx/releases, into a folder listed in model_dirs; or a "
+    "Hub repo with both files (F3, task text-to-speech; onnx-community/Kokoro-82M-v1.0-ONNX "
+    "keeps one file per voice, which kokoro-onnx cannot read). A server's voice works too: "
+    'tts.model = "openai_tts:<server>/<model>".'
 )
 
 
@@ -76,4 +79,7 @@ def scan_tts_dirs(folders: Iterable[Path]) -> list[ModelSpec]:
 
 
 def is_tts_spec(spec: ModelSpec) -> bool:
-    return spec.engine == TTS_ENGINE
+    """A text-to-speech model of any engine (Kokoro here, a server's voice)."""
+    from backends.registry import engine_kind
+
+    return engine_kind(spec.engine) == "tts"

@@ -29,7 +29,7 @@ from backends.speech.synthesis import (
     TtsLoadOptions,
     Voice,
 )
-from backends.speech.tts_catalog import KOKORO_HINT, is_tts_spec
+from backends.speech.tts_catalog import KOKORO_HINT, is_kokoro_dir, is_tts_spec, kokoro_spec
 
 if TYPE_CHECKING:
     from backends.settings import Settings
@@ -62,9 +62,7 @@ class TtsManager:
         self._factory = engine_factory
         self._discover = discover or self._discover_local
         if output_dir is None:
-            from backends.paths import data_dir
-
-            output_dir = data_dir() / "speech"
+            output_dir = settings.tts.resolved_output_dir()
         self.player = SpeechPlayer(output_dir, sounddevice)
         self._lock = threading.Lock()  # held while loading or speaking
         self._engine: SpeechSynthesizer | None = None
@@ -73,6 +71,11 @@ class TtsManager:
     @property
     def spec(self) -> ModelSpec | None:
         return self._spec
+
+    @property
+    def speaking(self) -> bool:
+        """Speaking (or loading the voice to speak)."""
+        return self._lock.locked()
 
     def label(self) -> str | None:
         return self._spec.name if self._spec is not None else None
@@ -86,10 +89,33 @@ class TtsManager:
         return discover_models(self._settings)
 
     def default_spec(self) -> ModelSpec:
+        """The model `tts.model` names (a server's, a folder, a key, repo id or name), else
+        the first one found; ModelNotFound saying what to download when there is none."""
+        wanted = self._settings.tts.model
+        if wanted:
+            from backends.models.catalog import remote_model_spec
+
+            remote = remote_model_spec(wanted, self._settings)
+            if remote is not None:  # "openai_tts:<server>/<model>": a server's voice
+                return remote
+            folder = Path(wanted).expanduser()
+            if folder.is_dir() and is_kokoro_dir(folder):
+                return kokoro_spec(folder)
         found = self.available()
+        for spec in found:
+            if wanted in (spec.key, spec.repo_id, spec.name):
+                return spec
+        if wanted:
+            raise ModelNotFound(
+                f"The text-to-speech model {wanted!r} from the settings (tts.model) is not "
+                f"here. {KOKORO_HINT}"
+            )
         if not found:
             raise ModelNotFound(f"No text-to-speech model found. {KOKORO_HINT}")
         return found[0]
+
+    def default_options(self) -> SynthesisOptions:
+        return SynthesisOptions(speed=self._settings.tts.speed)
 
     def load(
         self,
@@ -121,8 +147,9 @@ class TtsManager:
         return engine.voices() if engine is not None else []
 
     def default_voice(self) -> str:
+        """`tts.voice` when the model has it, else its best English voice."""
         ids = [v.id for v in self.voices()]
-        for wanted in PREFERRED_VOICES:
+        for wanted in (self._settings.tts.voice, *PREFERRED_VOICES):
             if wanted in ids:
                 return wanted
         english = [v for v in self.voices() if v.language.startswith("en")]
@@ -149,7 +176,14 @@ class TtsManager:
             events: queue.Queue[object] = queue.Queue(maxsize=4)
             producer = threading.Thread(
                 target=_produce,
-                args=(engine, text, voice or self.default_voice(), options, cancel, events),
+                args=(
+                    engine,
+                    text,
+                    voice or self.default_voice(),
+                    options or self.default_options(),
+                    cancel,
+                    events,
+                ),
                 name="tts-synthesis",
                 daemon=True,
             )
@@ -178,8 +212,9 @@ class TtsManager:
         cancel: threading.Event | None = None,
         on_chunk: Callable[[AudioChunk], None] | None = None,
     ) -> tuple[Path, SynthesisFinished | None]:
-        """Say `text` into a WAV file at `path` instead of the speakers."""
-        from backends.speech.playback import write_wav
+        """Say `text` into a file at `path` instead of the speakers (.wav; .ogg or .flac
+        where soundfile can write them)."""
+        from backends.speech.playback import write_audio
 
         cancel = cancel if cancel is not None else threading.Event()
         finished: list[SynthesisFinished] = []
@@ -192,7 +227,7 @@ class TtsManager:
 
             def chunks() -> Iterator[AudioChunk]:
                 events = engine.synthesize(
-                    text, voice or self.default_voice(), options or SynthesisOptions(), cancel
+                    text, voice or self.default_voice(), options or self.default_options(), cancel
                 )
                 for event in events:
                     if isinstance(event, AudioChunk):
@@ -202,7 +237,7 @@ class TtsManager:
                     elif isinstance(event, SynthesisFinished):
                         finished.append(event)
 
-            written, _ = write_wav(path, chunks())
+            written, _ = write_audio(path, chunks())
         return written, finished[0] if finished else None
 
     def unload(self) -> None:

@@ -37,7 +37,7 @@ def test_readme_config_example_is_valid(tmp_path: Path) -> None:
     config.write_text(example)
     settings = load_settings(config)
     assert settings.servers[0].name == "gpu-box"
-    assert settings.keymap["chat.pick_model"] == "f6"
+    assert settings.keymap["chat.pick_model"] == "alt+m"
     options = settings.load_options_for("hf:Qwen/Qwen2.5-0.5B-Instruct")
     assert options.dtype == "bfloat16" and options.trust_remote_code is False
 

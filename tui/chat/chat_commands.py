@@ -31,11 +31,12 @@ ACTIONS: list[tuple[str, str, str]] = [
     ("Toggle parameters panel", "Sampling parameters and system prompt", "toggle_params"),
     (
         "Dictate (push to talk)",
-        "Record; press again to put the words in the prompt",
+        "Record; press again to send the words, then hear the answer",
         "push_to_talk",
     ),
     ("Read the last answer aloud", "Text to speech; Esc stops", "read_aloud"),
     ("Toggle reading answers aloud", "Sentence by sentence as they stream", "read_along"),
+    ("Pause or resume the speech", "The answer being read aloud (alt+p)", "pause_speech"),
 ]
 
 

@@ -76,6 +76,7 @@ class ChatScreen(Screen[None]):
         Binding("f8", "push_to_talk", "Talk", show=False, id="chat.talk"),
         Binding("alt+r", "read_aloud", "Read aloud", show=False, id="chat.read_aloud"),
         Binding("alt+a", "read_along", "Read answers aloud", show=False, id="chat.read_along"),
+        Binding("alt+p", "pause_speech", "Pause speech", show=False, id="chat.pause_speech"),
         Binding("f9", "attach_image", "Attach image", show=False, id="chat.attach"),
         Binding("shift+f9", "clear_images", "Remove images", show=False, id="chat.detach"),
         Binding("shift+f5", "make_picture", "Picture", show=False, id="chat.picture"),
@@ -135,6 +136,8 @@ class ChatScreen(Screen[None]):
     def on_mount(self) -> None:
         self._prompt = self.query_one(PromptInput)
         self._prompt.focus()
+        if self.settings.tts.read_aloud:  # alt+a on from the start
+            self.read_along().enabled = True
         if getattr(self.app, "_dom_ready", True):  # no FirstFrameShown will come
             self.call_after_refresh(self._finish_startup)  # mounted after the first frame
 
@@ -363,13 +366,19 @@ class ChatScreen(Screen[None]):
         self.conversation.copy_code()
 
     def action_push_to_talk(self) -> None:
-        """F8 starts recording; F8 again transcribes into the prompt (Esc cancels)."""
-        from tui.speech.push_to_talk import toggle_dictation
+        """F8 starts recording (stopping any speech); F8 again transcribes into the prompt,
+        sent at once or left to edit (tts.voice_loop_send), and the answer is read aloud."""
+        from tui.speech.voice_loop import push_to_talk
 
-        toggle_dictation(self.app.speech, self.query_one(PromptInput))  # type: ignore[attr-defined]
+        push_to_talk(self)
 
     def action_read_along(self) -> None:
         """alt+a: read every answer aloud as it streams, sentence by sentence (toggle)."""
+        on = self.read_along().toggle()
+        self.notify(f"Reading answers aloud as they stream: {'On' if on else 'Off'} (alt+a).")
+
+    def read_along(self) -> ReadAlong:
+        """The reader of streaming answers (alt+a, the voice loop), made on first use."""
         from backends.errors import BackendError
         from tui.speech.read_along import ReadAlong
 
@@ -383,8 +392,14 @@ class ChatScreen(Screen[None]):
                 self.app.call_from_thread(self.notify, args[0], title=args[1], severity=args[2])
 
             self._read_along = ReadAlong(self.app.tts, report)  # type: ignore[attr-defined]
-        on = self._read_along.toggle()
-        self.notify(f"Reading answers aloud as they stream: {'On' if on else 'Off'} (alt+a).")
+        return self._read_along
+
+    def action_pause_speech(self) -> None:
+        """alt+p pauses or resumes the answer being read aloud."""
+        from tui.speech.read_aloud_bar import pause_speech
+
+        if pause_speech(self.app.tts, self) is None:  # type: ignore[attr-defined]
+            self.notify("Nothing is being read aloud (alt+r reads the last answer).")
 
     def action_read_aloud(self) -> None:
         """alt+r reads the last answer aloud (Esc or alt+r again stops)."""

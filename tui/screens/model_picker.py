@@ -52,6 +52,13 @@ def where_it_lives(spec: ModelSpec) -> str:
     return ""
 
 
+PICKER_TITLES = {
+    "speech": "Speech models",
+    "tts": "Text-to-speech models",
+    "tasks": "Task models",
+}
+
+
 class ModelPickerScreen(ModalScreen[ModelSpec | None]):
     BINDINGS = [
         Binding("escape", "dismiss_picker", "Close", id="picker.close"),
@@ -97,15 +104,14 @@ class ModelPickerScreen(ModalScreen[ModelSpec | None]):
             # The loaded model is listed even when discovery does not find it (a folder
             # named in the settings, outside the cache and model_dirs).
             self._specs.setdefault(current.key, current)
-        self._ask_servers = bool(settings.servers) and kind in ("chat", "speech")
+        self._ask_servers = bool(settings.servers) and kind in ("chat", "speech", "tts")
         self._pending = 2 if self._ask_servers else 1
         self._notes: list[str] = []
         self._problems: dict[str, str] = {}  # damaged GGUFs: key -> what is wrong
 
     def compose(self) -> ComposeResult:
         with Vertical(id="picker"):
-            titles = {"speech": "Speech models", "tasks": "Task models"}
-            yield Label(titles.get(self._kind, "Models"), classes="picker-title")
+            yield Label(PICKER_TITLES.get(self._kind, "Models"), classes="picker-title")
             yield Input(
                 placeholder="Filter by name, engine or place…", id="picker-filter", compact=True
             )
@@ -172,6 +178,10 @@ class ModelPickerScreen(ModalScreen[ModelSpec | None]):
                 self._explain_damage()
 
     def _nothing_found(self) -> str:
+        if self._kind == "tts":
+            from backends.speech.tts_catalog import KOKORO_HINT
+
+            return f"No text-to-speech models found. {KOKORO_HINT}"
         if self._kind == "tasks":
             return (
                 "No task models found. Download one in the Hub screen (F3: filter by a task "

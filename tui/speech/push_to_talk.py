@@ -112,10 +112,17 @@ class PushToTalk(Static):
 class PromptDictation(PushToTalk):
     """Push-to-talk into a text area: the transcript lands at its cursor."""
 
-    def __init__(self, speech: SpeechManager, target: TextArea) -> None:
+    def __init__(
+        self,
+        speech: SpeechManager,
+        target: TextArea,
+        on_inserted: Callable[[], None] | None = None,
+    ) -> None:
+        """`on_inserted` runs after the words land in `target` (the voice loop sends them)."""
         super().__init__(speech.recorder(), self._transcribe, id="push-to-talk")
         self._speech = speech
         self._target = target
+        self._on_inserted = on_inserted
         self._cancel = threading.Event()
         self._transcribing = False
 
@@ -158,6 +165,8 @@ class PromptDictation(PushToTalk):
         else:
             self._target.insert(spaced(self._target, text))
             self._target.focus()
+            if self._on_inserted is not None:
+                self._on_inserted()
         self.remove()
 
 
@@ -172,7 +181,9 @@ def spaced(target: TextArea, text: str) -> str:
     return text
 
 
-def toggle_dictation(speech: SpeechManager, target: TextArea) -> None:
+def toggle_dictation(
+    speech: SpeechManager, target: TextArea, on_inserted: Callable[[], None] | None = None
+) -> None:
     """The chat's push-to-talk key: start recording, or stop and transcribe."""
     screen = target.screen
     found = screen.query(PromptDictation)
@@ -183,7 +194,7 @@ def toggle_dictation(speech: SpeechManager, target: TextArea) -> None:
         else:
             target.notify("Still transcribing the last recording (Esc cancels it).")
         return
-    dictation = PromptDictation(speech, target)
+    dictation = PromptDictation(speech, target, on_inserted)
     try:
         dictation.start()
     except BackendError as exc:

@@ -25,6 +25,7 @@ class ReadAlong:
         self._tts = tts
         self._report = report
         self.enabled = False
+        self._next_answer = False  # read the next answer even when not enabled (voice loop)
         self._text = SpeakableText()
         self._queue: queue.Queue[tuple[int, str, float]] = queue.Queue()
         self._generation = 0  # bumped by stop(): queued sentences of older answers are dropped
@@ -40,13 +41,22 @@ class ReadAlong:
             self.stop()
         return self.enabled
 
+    def read_next_answer(self) -> None:
+        """Read the next answer aloud once, whatever the toggle (a spoken question's)."""
+        self._next_answer = True
+
+    @property
+    def speaking(self) -> bool:
+        return self._speaking or not self._queue.empty()
+
     def feed(self, text: str, last: bool) -> None:
         """A batch of the streaming answer (and whether it is the last)."""
-        if not self.enabled:
+        if not (self.enabled or self._next_answer):
             return
         sentences = self._text.feed(text)
         if last:
             sentences += self._text.finish()
+            self._next_answer = False
         now = time.perf_counter()
         for sentence in sentences:
             self._queue.put((self._generation, sentence, now))
@@ -56,10 +66,11 @@ class ReadAlong:
 
     def stop(self) -> bool:
         """Silence now and drop the rest of this answer; True if something was being read."""
-        busy = self._speaking or not self._queue.empty()
+        busy = self.speaking
         self._generation += 1
         self._text = SpeakableText()
         self._cancel.set()
+        self._tts.player.resume()
         return busy
 
     def _speak(self) -> None:

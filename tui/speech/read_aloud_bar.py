@@ -9,6 +9,7 @@ with no output device the first reading says where the WAV went.
 from __future__ import annotations
 
 import threading
+from typing import TYPE_CHECKING
 
 from rich.text import Text
 from textual import work
@@ -18,6 +19,29 @@ from backends.errors import BackendError
 from backends.speech.read_aloud import speakable_sentences
 from backends.speech.synthesis import AudioChunk
 from backends.speech.tts_manager import Spoken, TtsManager
+
+if TYPE_CHECKING:
+    from backends.speech.playback import SpeechPlayer
+
+PAUSE_KEY = "alt+p"
+
+
+def speech_line(what: str, player: SpeechPlayer, levels: list[float]) -> Text:
+    """`🔊 Reading 1/4: Hello.  00:01.2 ▂▄▆█  alt+p pauses · Esc stops`: what is said, the
+    position in it and a level meter (`levels` keeps the meter's history)."""
+    from tui.speech.push_to_talk import METER_WIDTH, clock, level_meter
+
+    levels.append(0.0 if player.paused else player.level)
+    del levels[:-METER_WIDTH]
+    line = Text()
+    line.append("🔊 ", style="bold")
+    line.append(what)
+    if player.position_s or player.paused:
+        line.append(f"  {clock(player.position_s)} ")
+        line.append("paused" if player.paused else level_meter(levels), style="green")
+    keys = "resumes" if player.paused else "pauses"
+    line.append(f"  {PAUSE_KEY} {keys} · Esc stops", style="dim")
+    return line
 
 
 class ReadAloudBar(Static):
@@ -33,18 +57,21 @@ class ReadAloudBar(Static):
         self._cancel = threading.Event()
 
     def on_mount(self) -> None:
+        self._levels: list[float] = []
         self._show("Loading the voice…" if self._tts.spec is None else "Starting…")
+        self.set_interval(0.1, self._refresh_meter)
         self._speak()
 
     def _show(self, what: str) -> None:
-        line = Text()
-        line.append("🔊 ", style="bold")
-        line.append(what)
-        line.append("  Esc stops", style="dim")
-        self.update(line)
+        self._what = what
+        self._refresh_meter()
+
+    def _refresh_meter(self) -> None:
+        self.update(speech_line(self._what, self._tts.player, self._levels))
 
     def stop(self) -> None:
         self._cancel.set()
+        self._tts.player.resume()  # a stop ends a pause: nothing is left to resume
         self._show("Stopping…")
 
     @work(thread=True, exclusive=True, group="read-aloud", exit_on_error=False)
@@ -81,6 +108,13 @@ def read_last_answer(tts: TtsManager, content: str | None, prompt: TextArea) -> 
         prompt.notify("There is no answer to read aloud yet.")
         return
     prompt.parent.mount(ReadAloudBar(tts, sentences), before=prompt)  # type: ignore[union-attr]
+
+
+def pause_speech(tts: TtsManager, screen: object) -> bool | None:
+    """The pause key: pause or resume the speech playing; None when nothing is read."""
+    if not screen.query(ReadAloudBar) and not tts.player.paused and not tts.speaking:  # type: ignore[attr-defined]
+        return None
+    return tts.player.toggle_pause()
 
 
 def stop_reading(screen: object) -> bool:

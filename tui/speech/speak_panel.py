@@ -18,7 +18,9 @@ from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.widgets import Input, Label, Select, Static, TextArea
 
+from backends.base import ModelSpec
 from backends.errors import BackendError, UnsupportedOption
+from backends.speech.playback import writable_suffixes
 from backends.speech.synthesis import AudioChunk, SynthesisFinished, SynthesisOptions
 from backends.speech.tts_manager import Spoken, TtsManager
 from tui.human_units import plural
@@ -42,6 +44,7 @@ class SpeakPanel(Vertical):
     BINDINGS = [
         Binding("ctrl+r", "speak", "Speak", id="speak.play"),
         Binding("ctrl+s", "save", "Save .wav", id="speak.save"),
+        Binding("alt+p", "pause", "Pause", show=False, id="speak.pause"),
         Binding("escape", "stop", "Stop / back", id="speak.stop"),
     ]
 
@@ -52,6 +55,7 @@ class SpeakPanel(Vertical):
         spoken: Spoken | None = None
         saved: tuple[Path, SynthesisFinished | None] | None = None
         error: BackendError | None = None
+        loaded: str | None = None
 
     def __init__(self, tts: TtsManager, *, id: str | None = None) -> None:
         super().__init__(id=id)
@@ -64,7 +68,8 @@ class SpeakPanel(Vertical):
             yield Label("Voice")
             yield Select[str]([], prompt="the model's default", id="speak-voice", compact=True)
             yield Label("Speed")
-            yield Input("1.0", id="speak-speed", compact=True)
+            speed = self._tts.default_options().speed
+            yield Input(f"{speed:.1f}", id="speak-speed", compact=True)
         yield TextArea(id="speak-text")
         yield Static(
             "Type or paste text, then ctrl+r to hear it (ctrl+s saves a .wav).",
@@ -73,7 +78,7 @@ class SpeakPanel(Vertical):
         )
         with Horizontal(classes="speak-row", id="speak-save-row"):
             yield Label("Save as")
-            yield PathInput(placeholder="name.wav", suffixes=(".wav",), id="speak-save")
+            yield PathInput(placeholder="name.wav", suffixes=writable_suffixes(), id="speak-save")
 
     def on_mount(self) -> None:
         self._fill_voices()
@@ -134,9 +139,16 @@ class SpeakPanel(Vertical):
         row.add_class("-open")
         field.focus()
 
+    def action_pause(self) -> None:
+        if not self.busy:
+            return
+        paused = self._tts.player.toggle_pause()
+        self._status("Paused (alt+p resumes, Esc stops)." if paused else "Resumed.")
+
     def action_stop(self) -> None:
         row = self.query_one("#speak-save-row")
         if self._cancel is not None:
+            self._tts.player.resume()
             self._cancel.set()
             self._status("Stopping…")
         elif row.has_class("-open"):
@@ -157,7 +169,34 @@ class SpeakPanel(Vertical):
         self._status(f"Writing {path.name}…")
         self._save_worker(path, *request, self._cancel)
 
+    def pick_voice_model(self) -> None:
+        """ctrl+o on this tab: a Kokoro folder or a server's voice model."""
+        from tui.screens.model_picker import ModelPickerScreen
+
+        if self.busy:
+            self.notify("Speaking already: Esc stops it first.")
+            return
+
+        def chosen(spec: ModelSpec | None) -> None:
+            if spec is not None:
+                self._cancel = threading.Event()
+                self._status(f"Loading {spec.name}…")
+                self._load_worker(spec, self._cancel)
+
+        settings = self.app.settings  # type: ignore[attr-defined]
+        picker = ModelPickerScreen(settings, [], self._tts.spec, kind="tts")
+        self.app.push_screen(picker, chosen)
+
     # -- workers -------------------------------------------------------------------------
+
+    @work(thread=True, exclusive=True, group="speak", exit_on_error=False)
+    def _load_worker(self, spec: ModelSpec, cancel: threading.Event) -> None:
+        try:
+            self._tts.load(spec, cancel=cancel)
+        except BackendError as exc:
+            self.post_message(self.Progressed(error=exc))
+            return
+        self.post_message(self.Progressed(loaded=spec.name))
 
     @work(thread=True, exclusive=True, group="speak", exit_on_error=False)
     def _speak_worker(
@@ -201,7 +240,10 @@ class SpeakPanel(Vertical):
         self.screen._show_title()  # type: ignore[attr-defined]  # the model may have loaded
         if message.chunk is not None:
             chunk = message.chunk
-            self._status(f"Sentence {chunk.index + 1}/{message.count}: {chunk.text}  (Esc stops)")
+            self._status(
+                f"Sentence {chunk.index + 1}/{message.count}: {chunk.text}"
+                "  (alt+p pauses, Esc stops)"
+            )
             return
         self._cancel = None
         if message.error is not None:
@@ -210,6 +252,8 @@ class SpeakPanel(Vertical):
             self._status(_spoken_line(message.spoken))
             if message.spoken.playback.notice:
                 self.notify(message.spoken.playback.notice, title="No sound output", timeout=15)
+        elif message.loaded is not None:
+            self._status(f"Loaded {message.loaded}. Type text, then ctrl+r to hear it.")
         elif message.saved is not None:
             path, finished = message.saved
             rtf = finished.real_time_factor if finished else None

@@ -392,6 +392,10 @@ class SpeechScreen(Screen[None]):
     def action_pick_model(self) -> None:
         from tui.screens.model_picker import ModelPickerScreen
 
+        if self._tts is not None and self.query_one(TabbedContent).active == "speak":
+            self.query_one(SpeakPanel).pick_voice_model()
+            return
+
         if self.busy:
             self.notify("A transcription is running: Esc stops it first.")
             return

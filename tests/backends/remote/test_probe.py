@@ -118,6 +118,7 @@ def test_discovery_lists_each_capability_with_its_engine(
         "openai_images:lab/sd-turbo": "openai_images",
         "openai_stt:lab/whisper-1": "openai_stt",
         "openai_embeddings:lab/nomic-embed-text": "openai_embeddings",
+        "openai_tts:lab/kokoro": "openai_tts",
         f"a1111:forge/{A1111_CHECKPOINT}": "a1111",
         f"comfyui:comfy/{COMFY_CHECKPOINT}": "comfyui",
         "comfyui:comfy/flux.json (workflow)": "comfyui",

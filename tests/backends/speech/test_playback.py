@@ -88,3 +88,63 @@ def test_only_wav_is_written(tmp_path: Path) -> None:
         write_wav(tmp_path / "speech.mp3", chunks())
     path, seconds = write_wav(tmp_path / "speech.wav", chunks())
     assert path.is_file() and seconds == pytest.approx(1.5)
+
+
+def test_pause_holds_playback_until_resumed_with_position_and_level(tmp_path: Path) -> None:
+    device = FakeSoundDevice(devices=[SPEAKERS])
+    player = SpeechPlayer(tmp_path, device)  # type: ignore[arg-type]
+    paused = threading.Event()
+    seen: list[tuple[float, float]] = []
+
+    def after_block() -> None:
+        seen.append((player.position_s, player.level))
+        if len(seen) == 1:
+            player.toggle_pause()
+            paused.set()
+
+    device.on_write = after_block
+    done: list[object] = []
+    playing = threading.Thread(target=lambda: done.append(player.play(chunks())), daemon=True)
+    playing.start()
+    assert paused.wait(10)
+    playing.join(0.3)  # paused: it must still be waiting, not finishing the other blocks
+    assert playing.is_alive() and len(device.outputs[0].blocks) == 1 and player.paused
+    assert seen[0][0] == pytest.approx(0.1) and seen[0][1] == pytest.approx(0.3, abs=0.01)
+    assert not player.toggle_pause()  # resume
+    playing.join(10)
+    assert not playing.is_alive() and device.outputs[0].samples.size == int(1.5 * RATE)
+    assert player.level == 0.0
+
+
+def test_a_stop_ends_a_pause(tmp_path: Path) -> None:
+    device = FakeSoundDevice(devices=[SPEAKERS])
+    player = SpeechPlayer(tmp_path, device)  # type: ignore[arg-type]
+    cancel = threading.Event()
+
+    def after_block() -> None:
+        player.toggle_pause()
+        cancel.set()
+
+    device.on_write = after_block
+    result = player.play(chunks(), cancel)
+    assert result.cancelled and not player.paused and len(device.outputs[0].blocks) == 1
+
+
+def test_ogg_is_written_where_soundfile_can_else_the_message_says_what_to_install(
+    tmp_path: Path,
+) -> None:
+    from backends.speech.playback import writable_suffixes, write_audio
+
+    if ".ogg" in writable_suffixes():
+        import soundfile
+
+        path, seconds = write_audio(tmp_path / "s.ogg", chunks())
+        data, rate = soundfile.read(str(path))
+        assert rate == RATE and seconds == pytest.approx(1.5)
+        assert data.shape[0] == pytest.approx(1.5 * RATE, abs=RATE // 10)
+    else:
+        with pytest.raises(BackendError, match=r"writes \.wav only.*pip install soundfile"):
+            write_audio(tmp_path / "s.ogg", chunks())
+    path, _ = write_audio(tmp_path / "s.wav", chunks())
+    with wave.open(str(path)) as wav:
+        assert wav.getnframes() == int(1.5 * RATE)

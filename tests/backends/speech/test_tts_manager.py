@@ -70,5 +70,50 @@ def test_cancel_stops_playing_and_making(models: Path, tmp_path: Path) -> None:
 
 def test_no_model_says_what_to_get(tmp_path: Path) -> None:
     tts = TtsManager(load_settings(model_dirs=[tmp_path]), discover=lambda: [])
-    with pytest.raises(ModelNotFound, match="kokoro-v1.0.onnx and voices-v1.0.bin"):
+    with pytest.raises(ModelNotFound) as raised:
         tts.speak("Hello.")
+    message = raised.value.message
+    assert "kokoro-v1.0.onnx" in message and "voices-v1.0.bin" in message
+    assert "github.com/thewh1teagle/kokoro-onnx/releases" in message
+
+
+def test_tts_settings_pick_model_voice_speed_and_fallback_folder(
+    models: Path, tmp_path: Path
+) -> None:
+    """[tts] model, voice, speed and output_dir reach what is spoken and where it goes."""
+    from backends.registry import create_tts_engine
+
+    shutil.copytree(models / "my-kokoro", models / "other-kokoro")
+    settings = load_settings(
+        model_dirs=[models],
+        tts={
+            "model": "other-kokoro",
+            "voice": "bm_test",
+            "speed": "1.5",
+            "output_dir": str(tmp_path / "fallback"),
+        },
+    )
+    tts = TtsManager(
+        settings,
+        engine_factory=lambda name: create_tts_engine(name, hosted=False),
+        sounddevice=FakeSoundDevice(devices=[]),  # type: ignore[arg-type]
+    )
+    spoken = tts.speak("Hello there.")
+    assert tts.label() == "other-kokoro" and tts.default_voice() == "bm_test"
+    assert tts.default_options().speed == 1.5
+    assert spoken.playback.path is not None
+    assert spoken.playback.path.parent == (tmp_path / "fallback").absolute()
+    tts.unload()
+
+
+def test_a_tts_model_the_settings_name_but_is_not_here_is_said(models: Path) -> None:
+    tts = TtsManager(load_settings(model_dirs=[models], tts={"model": "nope-kokoro"}))
+    with pytest.raises(ModelNotFound, match="'nope-kokoro' from the settings"):
+        tts.speak("Hello.")
+
+
+def test_a_tts_speed_out_of_range_is_a_settings_error() -> None:
+    from backends.settings import SettingsError
+
+    with pytest.raises(SettingsError, match="tts.speed"):
+        load_settings(tts={"speed": 3})

@@ -22,7 +22,10 @@ def speech_app(tmp_path: Path, tiny_whisper_spec: ModelSpec) -> Callable[..., Lo
     """The app with the tiny Whisper as the only speech model and a given fake microphone."""
 
     def build(sounddevice: FakeSoundDevice | None = None) -> LocalAIApp:
-        settings = load_settings(speech={"language": "en", "beam_size": 1})
+        # F8 here dictates into the prompt to edit (the voice loop's send is tested apart).
+        settings = load_settings(
+            speech={"language": "en", "beam_size": 1}, tts={"voice_loop_send": "edit"}
+        )
         speech = SpeechManager(
             settings,
             discover=lambda: [tiny_whisper_spec],

@@ -29,13 +29,13 @@ ANSWER = ["Hello there. ", "Here is code:\n```\nx = 1. y = 2.\n```\n", "Bye."]
 @pytest.fixture
 def chat_with_tts(
     tmp_path: Path, scripted_engines: dict[str, Script], tiny_kokoro_dir: Path
-) -> Callable[[FakeSoundDevice], LocalAIApp]:
+) -> Callable[..., LocalAIApp]:
     scripted_engines["a"] = Script(tokens=ANSWER)
     models = tmp_path / "models"
     shutil.copytree(tiny_kokoro_dir, models / "my-kokoro")
 
-    def build(device: FakeSoundDevice) -> LocalAIApp:
-        settings = load_settings(model_dirs=[models])
+    def build(device: FakeSoundDevice, **changes: object) -> LocalAIApp:
+        settings = load_settings(model_dirs=[models], **changes)
         return LocalAIApp(
             settings,
             store=ConversationStore(tmp_path / "data" / "conversations.sqlite3"),
@@ -125,3 +125,90 @@ async def test_alt_a_reads_each_answer_as_it_streams(
         expected = ["Hello there.", "Here is code:", "Code block.", "Bye."]
         await until(pilot, lambda: along.spoken == expected, "all read", tries=6000)
         assert len(along.waits_s) == 4 and len(device.outputs) == 4
+
+
+async def test_the_read_aloud_setting_reads_answers_without_alt_a(
+    chat_with_tts: Callable[..., LocalAIApp],
+) -> None:
+    from tui.chat.chat_screen import ChatScreen
+
+    device = FakeSoundDevice(devices=[SPEAKERS])
+    app = chat_with_tts(device, tts={"read_aloud": True})
+    async with app.run_test(size=(120, 40)) as pilot:
+        await ready(app, pilot, "a")
+        await send(app, pilot, "say something")
+        await answered(app, pilot)
+        screen = app.screen
+        assert isinstance(screen, ChatScreen) and screen._read_along is not None
+        along = screen._read_along
+        await until(pilot, lambda: len(along.spoken) == 4, "all read", tries=6000)
+        assert along.spoken[0] == "Hello there." and len(device.outputs) == 4
+
+
+async def test_alt_p_pauses_and_resumes_with_a_position_line(
+    chat_with_tts: Callable[..., LocalAIApp],
+) -> None:
+    device = FakeSoundDevice(devices=[SPEAKERS])
+    go = threading.Event()
+    device.on_write = lambda: go.wait(10)  # the first block plays until the test says so
+    app = chat_with_tts(device)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await ready(app, pilot, "a")
+        await send(app, pilot, "say something")
+        await answered(app, pilot)
+        await pilot.press("alt+r")
+        await until(pilot, lambda: "00:00.1" in bar_text(app), "the position line")
+        assert "alt+p pauses" in bar_text(app)
+
+        await pilot.press("alt+p")
+        await until(pilot, lambda: "paused" in bar_text(app), "paused")
+        assert "alt+p resumes" in bar_text(app)
+        go.set()
+        await pilot.press("alt+p")
+        await until(
+            pilot, lambda: not app.screen.query(ReadAloudBar), "read to the end", tries=6000
+        )
+        (stream,) = device.outputs
+        assert stream.drained and not stream.aborted  # played to the end, not cut
+
+
+async def test_a_busy_sound_output_is_a_message_and_the_app_goes_on(
+    chat_with_tts: Callable[..., LocalAIApp],
+) -> None:
+    app = chat_with_tts(FakeSoundDevice(devices=[SPEAKERS], busy=True))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await ready(app, pilot, "a")
+        await send(app, pilot, "say something")
+        await answered(app, pilot)
+        await pilot.press("alt+r")
+        await until(pilot, lambda: not app.screen.query(ReadAloudBar), "reading ended", 6000)
+        shown = " ".join(notifications(app))
+        assert "Sound output busy" in shown and "Close other programs using it" in shown
+        await send(app, pilot, "again")  # the app is still there
+        await answered(app, pilot)
+
+
+async def test_no_voice_model_says_what_to_download(
+    scripted_engines: dict[str, Script], tmp_path: Path
+) -> None:
+    scripted_engines["a"] = Script(tokens=ANSWER)
+    settings = load_settings()
+    app = LocalAIApp(
+        settings,
+        store=ConversationStore(tmp_path / "data" / "conversations.sqlite3"),
+        manager=ModelManager(settings, recents_path=tmp_path / "data" / "recents.json"),
+        startup_model=scripted_spec("a", "Model A"),
+        gauge=QuietGauge(),
+        tts=TtsManager(
+            settings, discover=lambda: [], sounddevice=FakeSoundDevice(devices=[SPEAKERS])
+        ),  # type: ignore[arg-type]
+    )
+    async with app.run_test(size=(120, 40)) as pilot:
+        await ready(app, pilot, "a")
+        await send(app, pilot, "say something")
+        await answered(app, pilot)
+        await pilot.press("alt+r")
+        await until(pilot, lambda: not app.screen.query(ReadAloudBar), "reading ended", 6000)
+        shown = " ".join(notifications(app))
+        assert "No text-to-speech model found" in shown
+        assert "kokoro-v1.0.onnx" in shown and "voices-v1.0.bin" in shown

@@ -57,3 +57,51 @@ async def test_pick_a_servers_whisper_and_transcribe_a_file(
         lines = [str(line.render()) for line in app.screen.query(SegmentLine)]
         assert any("Hello from the server." in line for line in lines)
         assert any("Second segment here." in line for line in lines)
+
+
+async def test_pick_a_servers_voice_on_the_speak_tab_and_hear_it(
+    media_server: OpenAIMediaServer, tmp_path: Path
+) -> None:
+    from textual.widgets import Select, TextArea
+
+    from backends.speech.tts_manager import TtsManager
+    from tests.fixtures.fake_sounddevice import SPEAKERS, FakeSoundDevice
+
+    settings = load_settings(servers=[{"name": "lab", "base_url": media_server.base_url}])
+    device = FakeSoundDevice(devices=[SPEAKERS])
+    app = LocalAIApp(
+        settings,
+        store=ConversationStore(tmp_path / "data" / "c.sqlite3"),
+        manager=ModelManager(settings, recents_path=tmp_path / "data" / "recents.json"),
+        gauge=QuietGauge(),
+        speech=SpeechManager(settings, discover=lambda: []),
+        tts=TtsManager(settings, discover=lambda: [], sounddevice=device),  # type: ignore[arg-type]
+    )
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("f7")
+        await until(pilot, lambda: isinstance(app.screen, SpeechScreen), "speech screen")
+        await pilot.press("alt+s")
+        await pilot.press("ctrl+o")
+        key = "openai_tts:lab/kokoro"
+        await until(
+            pilot,
+            lambda: (
+                bool(app.screen.query(DataTable)) and key in app.screen.query_one(DataTable).rows
+            ),
+            "the server's voice model in the picker",
+        )
+        table = app.screen.query_one(DataTable)
+        assert "OpenAI speech" in str(table.get_row(key)[2])
+        assert "openai_stt:lab/whisper-1" not in table.rows  # only text-to-speech here
+        table.move_cursor(row=table.get_row_index(key))
+        await pilot.press("enter")
+        await until(pilot, lambda: isinstance(app.screen, SpeechScreen), "back on speech")
+        status = lambda: str(app.screen.query_one("#speak-status").render())  # noqa: E731
+        await until(pilot, lambda: "Loaded kokoro" in status(), "the server's voice loaded")
+        app.screen.query_one("#speak-text", TextArea).text = "Hello there. Bye now!"
+        await pilot.press("ctrl+r")
+        await until(pilot, lambda: status().startswith("Done"), "spoken")
+        assert app.screen.query_one("#speak-voice", Select).value == "af_heart"
+        (stream,) = device.outputs
+        assert stream.samplerate == 24_000 and stream.samples.size > 0
+        assert media_server.paths("POST").count("/v1/audio/speech") == 2

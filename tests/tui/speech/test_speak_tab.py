@@ -27,12 +27,12 @@ TEXT = "Good morning. The weather is fine today!"
 
 
 @pytest.fixture
-def speak_app(tmp_path: Path, tiny_kokoro_dir: Path) -> Callable[[FakeSoundDevice], LocalAIApp]:
+def speak_app(tmp_path: Path, tiny_kokoro_dir: Path) -> Callable[..., LocalAIApp]:
     models = tmp_path / "models"
     shutil.copytree(tiny_kokoro_dir, models / "my-kokoro")
 
-    def build(device: FakeSoundDevice) -> LocalAIApp:
-        settings = load_settings(model_dirs=[models])
+    def build(device: FakeSoundDevice, **changes: object) -> LocalAIApp:
+        settings = load_settings(model_dirs=[models], **changes)
         return LocalAIApp(
             settings,
             store=ConversationStore(tmp_path / "data" / "conversations.sqlite3"),
@@ -109,3 +109,17 @@ def test_the_speak_tab(
         await pilot.pause()
 
     assert snap_compare(app, terminal_size=(100, 24), run_before=run_before)
+
+
+async def test_the_tab_starts_with_the_voice_and_speed_of_the_settings(
+    speak_app: Callable[..., LocalAIApp],
+) -> None:
+    device = FakeSoundDevice(devices=[SPEAKERS])
+    app = speak_app(device, tts={"voice": "bm_test", "speed": 1.5})
+    async with app.run_test(size=(120, 40)) as pilot:
+        await open_speak_tab(app, pilot)
+        assert app.screen.query_one("#speak-speed", Input).value == "1.5"
+        app.screen.query_one("#speak-text", TextArea).text = TEXT
+        await pilot.press("ctrl+r")
+        await until(pilot, lambda: status(app).startswith("Done"), "spoken", tries=6000)
+        assert app.screen.query_one("#speak-voice", Select).value == "bm_test"
