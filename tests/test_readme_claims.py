@@ -63,7 +63,8 @@ def _live_bindings() -> dict[str, list[tuple[str, str]]]:
 
 def _normal(key: str) -> str:
     key = key.strip().strip("`").lower()
-    return KEY_NAMES.get(key, key)
+    *modifiers, name = key.split("+") if len(key) > 1 else [key]
+    return "+".join([*modifiers, KEY_NAMES.get(name, name)])
 
 
 def _stems(text: str) -> set[str]:
@@ -80,7 +81,14 @@ def _first_column_keys(cell: str) -> list[str]:
         return [
             f"{prefix}{n}" for n in range(int(first[len(prefix) :]), int(last[len(prefix) :]) + 1)
         ]
-    return [_normal(k) for k in re.split(r" / | or |, ", cell) if k.strip()]
+    cell = re.sub(r" in (a|an|the) .*$", "", cell)  # "Tab in a path box": the key is Tab
+    keys = [k.strip() for k in re.split(r" / | or |, ", cell) if k.strip()]
+    return [_normal(k) for k in keys if not k.strip("`").startswith("/")]
+
+
+def _commands_in_first_column(cell: str) -> list[str]:
+    """Slash commands typed in the chat prompt (`/image <prompt>`): not keys."""
+    return re.findall(r"`(/\w+)", cell)
 
 
 def _keys_in_description(text: str) -> list[str]:
@@ -99,6 +107,9 @@ def test_every_key_in_the_keys_table_is_bound_as_described(row: tuple[str, str])
         said = _stems(description)
         matching = [b for b in bound[key] if _stems(b[1]) & said]
         assert matching, f"{key!r} is bound to {bound[key]}, not to what README says: {description}"
+    for command in _commands_in_first_column(cell):
+        handled = (Path(__file__).resolve().parents[1] / "tui" / "chat").glob("*.py")
+        assert any(f'"{command} ' in f.read_text() for f in handled), f"{command} is handled nowhere"
     where = next((owner for row, owner in ROW_OWNERS.items() if cell.startswith(row)), "")
     for key in _keys_in_description(description):
         # Enter is the input's or the table's own "submitted" / "selected" on every screen.
@@ -124,6 +135,8 @@ def _reaches(settings: Any, path: tuple[str, ...]) -> Any:
         for part in rest[2:]:  # a table (headers) arrives as pairs
             value = dict(value)[part]
         return value
+    if section == "models" and rest[1] == "thinking":
+        return settings.thinks(rest[0])
     if section == "models":
         return getattr(settings.load_options_for(rest[0]), rest[1])
     if section == "images" and rest == ["outputs_dir"]:
@@ -139,7 +152,10 @@ def _reaches(settings: Any, path: tuple[str, ...]) -> Any:
         return settings.speech.transcribe_options().task == "translate"
     value = settings
     for part in path:
-        value = value[part] if isinstance(value, dict) else getattr(value, part)
+        if isinstance(value, (list, tuple)):  # [[mcp_servers]] and other arrays of tables
+            value = value[int(part)]
+        else:
+            value = value[part] if isinstance(value, dict) else getattr(value, part)
     return value
 
 

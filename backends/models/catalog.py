@@ -21,6 +21,7 @@ from urllib.parse import urlparse
 
 from backends.base import ModelSpec, ServerConfig
 from backends.errors import BackendError, ModelNotFound, ServerUnreachable
+from backends.models.gguf_spec import gguf_spec
 from backends.models.model_keys import (
     FILE_KEY_PREFIXES,
     spec_from_file_key,
@@ -97,58 +98,6 @@ def is_loadable_gguf(path: Path) -> bool:
         return False
     shard = _SHARD.search(name)
     return shard is None or int(shard.group(1)) == 1
-
-
-def gguf_spec(path: Path, *, source: str = "path", repo_id: str | None = None) -> ModelSpec:
-    """The spec of one GGUF file; the key is its absolute path, stable across runs.
-
-    A GGUF of a diffusion model (FLUX, SD3, Z-Image…) is an image model for
-    stable-diffusion.cpp, not a chat model for llama.cpp."""
-    resolved = path.expanduser().absolute()
-    from backends.image.catalog import gguf_is_diffusion, single_file_spec
-
-    if gguf_is_diffusion(resolved):
-        spec = single_file_spec(resolved, repo_id=repo_id)
-        return replace(spec, source=source)  # type: ignore[arg-type]
-    try:
-        size = resolved.stat().st_size
-    except OSError:
-        size = None
-    name = f"{repo_id} · {resolved.name}" if repo_id else resolved.stem
-    projector = find_projector(resolved)
-    return ModelSpec(
-        key=f"gguf:{resolved}",
-        name=name,
-        engine="llama_cpp",
-        path=str(resolved),
-        repo_id=repo_id,
-        size_bytes=size,
-        source=source,  # type: ignore[arg-type]
-        projector=str(projector) if projector else None,
-    )
-
-
-def find_projector(model: Path) -> Path | None:
-    """The vision projector (an `mmproj*.gguf`) beside a GGUF model, if there is one.
-
-    With several, the one sharing the most of the model's name wins (e.g. the F16 mmproj
-    of "gemma-3-4b-it" over another model's), then the first by name.
-    """
-    try:
-        candidates = sorted(
-            p for p in model.parent.iterdir() if "mmproj" in p.name.lower() and p.suffix == ".gguf"
-        )
-    except OSError:
-        return None
-    if not candidates:
-        return None
-    stem = model.stem.lower()
-
-    def shared(p: Path) -> int:
-        name = p.stem.lower().replace("mmproj-", "").replace("-mmproj", "")
-        return len(os.path.commonprefix([name, stem]))
-
-    return max(candidates, key=shared)
 
 
 def scan_hf_cache(cache_dir: Path | None = None) -> list[ModelSpec]:

@@ -38,7 +38,7 @@ def spec_from_file_key(key: str, prefix: str, path: Path) -> ModelSpec:
             "the path, or pick the model with ctrl+o."
         )
     if prefix == "gguf" and path.is_file():
-        from backends.models.catalog import gguf_spec
+        from backends.models.gguf_spec import gguf_spec
 
         return gguf_spec(path)
     if prefix == "path" and (path / "config.json").is_file():
