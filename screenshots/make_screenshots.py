@@ -104,7 +104,10 @@ class Stage:
         from backends.models.manager import ModelManager
         from tui.app import LocalAIApp
 
+        from tui.chat.conversation_actions import OPEN_CHAT
+
         store = self.open_store()  # the app closes its store when it exits
+        store.set_state(OPEN_CHAT, None)  # each scene starts on a new chat, not the last one
         manager = ModelManager(self.settings, recents_path=WORK / "data" / "recent_models.json")
         return LocalAIApp(
             self.settings,

@@ -224,7 +224,7 @@ async def scene_speech(stage: Stage) -> None:
     wav = _spoken_wav(work)
     stage.settings.speech.language = "en"
     app = stage.make_app(stage.chat_model)
-    app.speech = SpeechManager(
+    app._speech = SpeechManager(  # built lazily by the app otherwise
         stage.settings,
         discover=lambda: [spec],
         sounddevice=FakeSoundDevice(devices=[]),
