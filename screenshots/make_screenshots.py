@@ -103,7 +103,6 @@ class Stage:
     def make_app(self, startup: ModelSpec | None = None) -> LocalAIApp:
         from backends.models.manager import ModelManager
         from tui.app import LocalAIApp
-
         from tui.chat.conversation_actions import OPEN_CHAT
 
         store = self.open_store()  # the app closes its store when it exits

@@ -109,7 +109,8 @@ def test_every_key_in_the_keys_table_is_bound_as_described(row: tuple[str, str])
         assert matching, f"{key!r} is bound to {bound[key]}, not to what README says: {description}"
     for command in _commands_in_first_column(cell):
         handled = (Path(__file__).resolve().parents[1] / "tui" / "chat").glob("*.py")
-        assert any(f'"{command} ' in f.read_text() for f in handled), f"{command} is handled nowhere"
+        said = f"{command} is handled nowhere"
+        assert any(f'"{command} ' in f.read_text() for f in handled), said
     where = next((owner for row, owner in ROW_OWNERS.items() if cell.startswith(row)), "")
     for key in _keys_in_description(description):
         # Enter is the input's or the table's own "submitted" / "selected" on every screen.
