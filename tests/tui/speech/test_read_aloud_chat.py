@@ -57,8 +57,13 @@ async def test_alt_r_reads_the_last_answer_and_esc_stops_it(
     chat_with_tts: Callable[[FakeSoundDevice], LocalAIApp],
 ) -> None:
     device = FakeSoundDevice(devices=[SPEAKERS])
-    go = threading.Event()
-    device.on_write = lambda: go.wait(10)  # the first block plays until the test says so
+    go, playing = threading.Event(), threading.Event()
+
+    def first_block_plays_until_told() -> None:
+        playing.set()
+        go.wait(10)
+
+    device.on_write = first_block_plays_until_told
     app = chat_with_tts(device)
     async with app.run_test(size=(120, 40)) as pilot:
         await ready(app, pilot, "a")
@@ -67,6 +72,9 @@ async def test_alt_r_reads_the_last_answer_and_esc_stops_it(
         await pilot.press("alt+r")
         await until(pilot, lambda: "Reading 1/4: Hello there." in bar_text(app), "reading")
         assert "Esc stops" in bar_text(app)
+        # Esc once the first block is in the speakers (before that, a stop ends at once and
+        # the bar is gone before "Stopping" can be read: CI's fresh run saw that).
+        await until(pilot, playing.is_set, "the first block playing")
 
         await pilot.press("escape")
         assert "Stopping" in bar_text(app)
@@ -149,8 +157,13 @@ async def test_alt_p_pauses_and_resumes_with_a_position_line(
     chat_with_tts: Callable[..., LocalAIApp],
 ) -> None:
     device = FakeSoundDevice(devices=[SPEAKERS])
-    go = threading.Event()
-    device.on_write = lambda: go.wait(10)  # the first block plays until the test says so
+    go, playing = threading.Event(), threading.Event()
+
+    def first_block_plays_until_told() -> None:
+        playing.set()
+        go.wait(10)
+
+    device.on_write = first_block_plays_until_told
     app = chat_with_tts(device)
     async with app.run_test(size=(120, 40)) as pilot:
         await ready(app, pilot, "a")
