@@ -7,7 +7,7 @@ entry point (tui.cli) and passed in, so tests build the same app around tmp dirs
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -71,6 +71,7 @@ class LocalAIApp(App[None]):
         speech: SpeechManager | None = None,
         tasks: TaskSession | None = None,
         tts: TtsManager | None = None,
+        after_first_frame: Callable[[], None] | None = None,
     ) -> None:
         super().__init__()
         from backends.models.manager import ModelManager
@@ -89,9 +90,8 @@ class LocalAIApp(App[None]):
         self.images = ImageAccess(self, self.settings, gallery)
         self._speech = speech
         self._tts = tts
-        from backends.tasks.session import TaskSession
-
-        self.tasks = tasks or TaskSession()
+        self._tasks = tasks
+        self._after_first_frame = after_first_frame
         from tui.server_access import ServerAccess
 
         self.servers = ServerAccess(self, self.settings)
@@ -109,6 +109,16 @@ class LocalAIApp(App[None]):
 
             self._speech = SpeechManager(self.settings)
         return self._speech
+
+    @property
+    def tasks(self) -> TaskSession:
+        """The task model of the Tasks screen; made on first use, like `speech` (its
+        protocol's types cost ~10-20 ms to import, before the first frame otherwise)."""
+        if self._tasks is None:
+            from backends.tasks.session import TaskSession
+
+            self._tasks = TaskSession()
+        return self._tasks
 
     @property
     def tts(self) -> TtsManager:
@@ -151,6 +161,8 @@ class LocalAIApp(App[None]):
         now mounts what that frame did without (device gauge, server boxes, params panel)."""
         from tui.chat.chat_screen import FirstFrameShown
 
+        if self._after_first_frame is not None:  # before the chat's startup model load
+            self._after_first_frame()
         if self._chat is not None:
             self._chat.post_message(FirstFrameShown())
 
@@ -184,7 +196,8 @@ class LocalAIApp(App[None]):
         self.manager.unload()
         if self._speech is not None:
             self._speech.unload()
-        self.tasks.unload()
+        if self._tasks is not None:
+            self._tasks.unload()
         if self._tts is not None:
             self._tts.unload()
         self.store.close()
