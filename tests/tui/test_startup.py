@@ -283,3 +283,18 @@ async def test_the_spare_engine_host_starts_after_the_first_frame_before_the_mod
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.pause()
     assert order == ["first frame", "spare host", "finish startup"]
+
+
+async def test_the_objects_of_the_start_up_are_frozen_out_of_the_collector(
+    make_app: Callable[..., LocalAIApp],
+) -> None:
+    """After the first frame the start-up's objects leave the garbage collector's
+    generations, so full collections during a reopen or an answer stay short."""
+    import gc
+
+    gc.unfreeze()
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        assert app.screen.query("#params")
+        assert gc.get_freeze_count() > 10_000
