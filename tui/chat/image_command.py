@@ -161,10 +161,11 @@ class ChatPictures:
                 return
             unload_chat = await self._room_for(spec)
         assert spec is not None
+        from tui.chat.answer_conversation import ensure_conversation
         from tui.chat.prompt_input import PromptInput
 
         screen.query_one(PromptInput).clear()
-        conversation = screen.answers._ensure_conversation(command.prompt)
+        conversation = ensure_conversation(screen, command.prompt)
         view = MessageView(PICTURE_ROLE, command.prompt, title=spec.name)
         self.body = None
         await screen.query_one(MessageList).add(view)
