@@ -305,6 +305,8 @@ class AnswerFlow:
             return
         if view is not None:
             await view.end_stream()
+            if message.more and not view.content.strip() and not view.reasoning:
+                view.add_class("-tool-only")  # its call blocks follow; no empty bubble
         if current and not message.more:
             self.cancel, self.view, self.message_id, self._conversation = None, None, None, None
             screen.status.set_state("ready")
