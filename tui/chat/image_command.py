@@ -61,7 +61,7 @@ class ChatPictures:
         self.screen = screen
         self.job: ImageJob | None = None
         self.body: PictureBody | None = None
-        self._busy = False  # from the command to the picture (loading included)
+        self.busy = False  # from the command (or tool call) to the picture, loading included
 
     @property
     def images(self) -> ImageAccess:
@@ -91,17 +91,17 @@ class ChatPictures:
 
     async def generate(self, command: ImageCommand) -> None:
         screen = self.screen
-        if self._busy:
+        if self.busy:
             screen.notify("A picture is being made: wait, or press Esc to cancel it.")
             return
         if screen.generating:
             screen.notify("An answer is still streaming: wait, or press Esc to stop it.")
             return
-        self._busy = True
+        self.busy = True
         try:
             await self._generate(command)
         except BaseException:
-            self._busy = False
+            self.busy = False
             raise
 
     async def _generate(self, command: ImageCommand) -> None:
@@ -109,9 +109,9 @@ class ChatPictures:
         spec = session.spec
         unload_chat = False
         if session.engine is None:
-            spec = await asyncio.to_thread(self._image_model)
+            spec = await asyncio.to_thread(self.image_model)
             if spec is None:
-                self._busy = False
+                self.busy = False
                 screen.notify(NO_IMAGE_MODEL, title="No image model", severity="warning")
                 return
             unload_chat = await self._room_for(spec)
@@ -136,7 +136,7 @@ class ChatPictures:
             exit_on_error=False,
         )
 
-    def _image_model(self) -> ModelSpec | None:
+    def image_model(self) -> ModelSpec | None:
         """The image model loaded last (any run), else the first one found on disk."""
         from backends.image.catalog import discover_image_models
         from backends.image.session import last_model
@@ -267,7 +267,7 @@ class ChatPictures:
         error: BackendError | None,
     ) -> None:
         screen = self.screen
-        self.job, self._busy = None, False
+        self.job, self.busy = None, False
         screen.status.set_state("ready")
         body = view.query_one(PictureBody)
         self.body = None

@@ -46,7 +46,7 @@ def _make(screen: ChatScreen, asked: PictureAsked) -> PictureMade:
     if conversation is None:
         raise ToolRefused("There is no conversation to put the picture in.")
     session = pictures.images.session
-    spec = session.spec if session.engine is not None else pictures._image_model()
+    spec = session.spec if session.engine is not None else pictures.image_model()
     if spec is None:
         raise ToolRefused(NO_IMAGE_MODEL)
     size = None
@@ -86,9 +86,9 @@ async def _open(
 ) -> MessageView | None:
     """The picture's message in the chat (None when another chat is shown now)."""
     pictures = screen.pictures
-    if pictures._busy:
+    if pictures.busy:
         raise ToolRefused("A picture is being made already (/image): try again when it is done.")
-    pictures._busy = True
+    pictures.busy = True
     if screen.conversation_id != conversation:
         return None
     view = MessageView(PICTURE_ROLE, command.prompt, title=spec.name)
@@ -100,7 +100,7 @@ async def _open(
 
 
 def _close(screen: ChatScreen) -> None:
-    screen.pictures.job, screen.pictures.body, screen.pictures._busy = None, None, False
+    screen.pictures.job, screen.pictures.body, screen.pictures.busy = None, None, False
 
 
 async def _store(
