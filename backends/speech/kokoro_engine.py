@@ -36,6 +36,7 @@ from backends.speech.synthesis import (
     Voice,
     split_for_speech,
 )
+from backends.speech.text_language import check_voice_language
 
 if TYPE_CHECKING:
     from backends.base import ProgressCallback
@@ -193,6 +194,7 @@ class KokoroEngine:
         language = options.language or known[voice].language
         if language == "unknown":
             language = "en-us"
+        check_voice_language(text, language, voice)
         started = time.perf_counter()
         yield SynthesisStarted(voice=voice, sample_rate=24_000, pieces=len(pieces))
         made, audio_s, reason = 0, 0.0, "done"

@@ -178,7 +178,9 @@ def builtin_voices(language: str, base: Path) -> dict[str, Path]:
     found: dict[str, Path] = {}
     for name in _ORIGINS_OF_PREDEFINED_VOICES:
         local = base / "embeddings" / f"{name}.safetensors"
-        state = local if local.is_file() else resolve_ref(get_predefined_voice(language, name), base)
+        state = (
+            local if local.is_file() else resolve_ref(get_predefined_voice(language, name), base)
+        )
         if state is not None:
             found[name] = state
     return found

@@ -161,6 +161,7 @@ def test_without_soundfile_an_mp3_name_says_what_to_install(
     from backends.speech.playback import write_audio
 
     monkeypatch.setitem(sys.modules, "soundfile", None)  # as if it were not installed
-    with pytest.raises(BackendError, match=r"\.mp3 needs the soundfile package.*localai-tui\[tts\]"):
+    wanted = r"\.mp3 needs the soundfile package.*localai-tui\[tts\]"
+    with pytest.raises(BackendError, match=wanted):
         write_audio(tmp_path / "s.mp3", chunks())
     assert not (tmp_path / "s.mp3").exists()

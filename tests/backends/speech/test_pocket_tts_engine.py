@@ -105,7 +105,9 @@ def test_missing_files_say_what_to_download(tmp_path: Path) -> None:
     snapshot = tmp_path / "snapshot" / "languages" / "english"
     snapshot.mkdir(parents=True)
     with pytest.raises(ModelNotFound, match="not on this machine"):
-        engine.load(ModelSpec(key="z", name="z", engine="pocket_tts", path=str(snapshot.parent.parent)))
+        engine.load(
+            ModelSpec(key="z", name="z", engine="pocket_tts", path=str(snapshot.parent.parent))
+        )
     assert not engine.loaded
 
 
