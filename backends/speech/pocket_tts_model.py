@@ -58,8 +58,8 @@ def language_tag(name: str) -> str:
 
 def resolve_ref(ref: str, base: Path) -> Path | None:
     """A local file for a config path: relative to `base`, absolute, or an `hf://` name in
-    the cache (its pinned revision, else any cached one, else the same path under `base`).
-    None when it is not on this machine."""
+    the cache (its pinned revision, else the cached main, else the same path under `base`
+    when `base` is that repo's snapshot or a plain folder). None when it is not here."""
     if ref.startswith(("http://", "https://")):
         return None
     if not ref.startswith("hf://"):
@@ -76,8 +76,18 @@ def resolve_ref(ref: str, base: Path) -> Path | None:
             return Path(hf_hub_download(repo_id, filename, revision=rev, local_files_only=True))
         except Exception:  # not cached at that revision (LocalEntryNotFoundError and kin)
             continue
+    if cache_repo(base) not in (None, repo_id):  # the folder is another repo's snapshot
+        return None
     local = base / filename.removeprefix(f"languages/{base.name}/")
     return local if local.is_file() else None
+
+
+def cache_repo(path: Path) -> str | None:
+    """ "kyutai/pocket-tts" for a path inside that repo's HF cache folder, else None."""
+    for part in path.parts:
+        if part.startswith("models--"):
+            return part.removeprefix("models--").replace("--", "/")
+    return None
 
 
 def _required(ref: str | None, base: Path, what: str) -> str | None:
@@ -166,6 +176,7 @@ def locate(path: Path, scratch: Path | None = None) -> PocketFiles:
                 if voice.suffix.lower() in VOICE_SUFFIXES:
                     files.voices.setdefault(voice.stem, voice)
     scratch = scratch or Path(tempfile.mkdtemp(prefix="pocket-tts-"))
+    scratch.mkdir(parents=True, exist_ok=True)
     files.config_path = scratch / "config.yaml"
     files.config_path.write_text(yaml.safe_dump(data), encoding="utf-8")
     return files

@@ -131,3 +131,61 @@ def test_hosted_pocket_streams_and_cancels(tiny_pocket_spec: ModelSpec) -> None:
         assert isinstance(stopped[-1], SynthesisFinished) and stopped[-1].reason == "cancelled"
     finally:
         hosted.unload()
+
+
+def test_pocket_models_are_found_in_model_dirs_and_the_cache(
+    tiny_pocket_dir: Path, tmp_path: Path
+) -> None:
+    import shutil
+
+    from backends.models.catalog import discover_models, scan_hf_cache
+    from backends.settings import load_settings
+    from backends.speech.tts_manager import TtsManager
+    from tests.backends.models.test_catalog import _fake_cache_repo
+
+    models = tmp_path / "models"
+    shutil.copytree(tiny_pocket_dir, models / "my-pocket")
+    settings = load_settings(model_dirs=[models])
+    found = [s for s in discover_models(settings) if s.engine == "pocket_tts"]
+    assert [s.name for s in found] == ["my-pocket"] and found[0].size_bytes
+    manager = TtsManager(settings, discover=lambda: found, output_dir=tmp_path / "out")
+    assert manager.default_spec().name == "my-pocket"
+    named = load_settings(model_dirs=[], tts={"model": str(models / "my-pocket")})
+    assert TtsManager(named, discover=list, output_dir=tmp_path).default_spec().engine == (
+        "pocket_tts"
+    )
+
+    hf_home = tmp_path / "hf"
+    files = {"languages/english/model.safetensors": b"x", "languages/english/tokenizer.json": b"{}"}
+    _fake_cache_repo(hf_home, "kyutai/pocket-tts-without-voice-cloning", files)
+    specs = {s.key: s for s in scan_hf_cache(hf_home / "hub")}
+    assert specs["hf:kyutai/pocket-tts-without-voice-cloning"].engine == "pocket_tts"
+
+
+def test_kyutai_snapshot_resolves_from_the_cache_only(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The package's english config names hf:// files at pinned revisions: they resolve to
+    the cached snapshot (another revision), the built-in voices to their cached states, and
+    nothing is fetched (HF_ENDPOINT is a closed port in the tests)."""
+    import huggingface_hub.constants
+    import yaml
+
+    from backends.speech.pocket_tts_model import locate
+    from tests.backends.models.test_catalog import _fake_cache_repo
+
+    monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_CACHE", str(tmp_path / "hf" / "hub"))
+    files = {
+        "languages/english/model.safetensors": b"weights",
+        "languages/english/tokenizer.json": b"{}",
+        "languages/english/embeddings/alba.safetensors": b"state",
+        "languages/english/embeddings/marius.safetensors": b"state",
+    }
+    snapshot = _fake_cache_repo(tmp_path / "hf", "kyutai/pocket-tts-without-voice-cloning", files)
+    found = locate(snapshot, tmp_path / "scratch")
+    assert (found.language, found.voice_cloning) == ("en", False)
+    assert sorted(found.voices) == ["alba", "marius"]
+    config = yaml.safe_load(found.config_path.read_text(encoding="utf-8"))
+    assert Path(config["weights_path"]).read_bytes() == b"weights"
+    assert Path(config["flow_lm"]["lookup_table"]["tokenizer_path"]).read_bytes() == b"{}"
+    assert "weights_path_without_voice_cloning" not in config
