@@ -33,8 +33,9 @@ from backends.speech.synthesis import (
     SynthesisOptions,
     SynthesisStarted,
     TtsLoadOptions,
+    UnknownVoice,
     Voice,
-    split_for_speech,
+    pieces_to_say,
 )
 from backends.speech.text_language import check_voice_language
 
@@ -63,14 +64,6 @@ REPO_HINT = "e.g. the kokoro-onnx release files kokoro-v1.0.onnx and voices-v1.0
 
 def default_cpu_threads() -> int:
     return max(1, (os.cpu_count() or 2) - 1)
-
-
-class EmptyText(BackendError):
-    title = "Nothing to say"
-
-
-class UnknownVoice(BackendError):
-    title = "Unknown voice"
 
 
 def voice_info(voice_id: str) -> Voice:
@@ -179,9 +172,7 @@ class KokoroEngine:
         kokoro = self._kokoro
         if kokoro is None:
             raise BackendError("No text-to-speech model is loaded.", title="No model")
-        pieces = split_for_speech(text)
-        if not pieces:
-            raise EmptyText("There is no text to read aloud. Type or paste some first.")
+        pieces = pieces_to_say(text)
         known = {v.id: v for v in self._voices}
         if voice not in known:
             listed = ", ".join(sorted(known)) or "none"

@@ -32,7 +32,6 @@ from backends.errors import (
     UnsupportedModel,
     UnsupportedOption,
 )
-from backends.speech.kokoro_engine import EmptyText, UnknownVoice
 from backends.speech.pocket_tts_model import AUDIO_SUFFIXES, REPO_HINT, locate
 from backends.speech.synthesis import (
     AudioChunk,
@@ -41,8 +40,9 @@ from backends.speech.synthesis import (
     SynthesisOptions,
     SynthesisStarted,
     TtsLoadOptions,
+    UnknownVoice,
     Voice,
-    split_for_speech,
+    pieces_to_say,
 )
 from backends.speech.text_language import check_voice_language
 
@@ -173,9 +173,7 @@ class PocketTtsEngine:
         model = self._model
         if model is None:
             raise BackendError("No text-to-speech model is loaded.", title="No model")
-        pieces = split_for_speech(text)
-        if not pieces:
-            raise EmptyText("There is no text to read aloud. Type or paste some first.")
+        pieces = pieces_to_say(text)
         if options.speed != 1.0:
             raise UnsupportedOption(
                 f"Pocket TTS speaks at its own pace and cannot change speed "

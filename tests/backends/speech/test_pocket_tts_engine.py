@@ -11,14 +11,15 @@ import pytest
 
 from backends.base import ModelSpec
 from backends.errors import ModelNotFound, UnsupportedModel, UnsupportedOption
-from backends.speech.kokoro_engine import EmptyText, UnknownVoice
 from backends.speech.pocket_tts_engine import PocketTtsEngine
 from backends.speech.synthesis import (
     AudioChunk,
+    EmptyText,
     SynthesisFinished,
     SynthesisOptions,
     SynthesisStarted,
     TtsLoadOptions,
+    UnknownVoice,
     Voice,
 )
 from backends.speech.text_language import WrongLanguage
