@@ -102,7 +102,11 @@ class TtsManager(ModelSlot[SpeechSynthesizer]):
         return engine.voices() if engine is not None else []
 
     def default_voice(self) -> str:
-        """`tts.voice` when the model has it, else its best English voice."""
+        """`tts.voice` when the model has it (or it names a recording to clone), else the
+        model's best English voice."""
+        chosen = self._settings.tts.voice
+        if chosen and Path(chosen).expanduser().is_file():
+            return chosen  # a voice to clone (Pocket TTS); other engines say they cannot
         ids = [v.id for v in self.voices()]
         for wanted in (self._settings.tts.voice, *PREFERRED_VOICES):
             if wanted in ids:

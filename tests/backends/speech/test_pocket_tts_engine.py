@@ -190,3 +190,29 @@ def test_kyutai_snapshot_resolves_from_the_cache_only(
     assert Path(config["weights_path"]).read_bytes() == b"weights"
     assert Path(config["flow_lm"]["lookup_table"]["tokenizer_path"]).read_bytes() == b"{}"
     assert "weights_path_without_voice_cloning" not in config
+
+
+def test_a_recording_named_in_the_settings_is_the_voice(
+    tiny_pocket_spec: ModelSpec, tmp_path: Path
+) -> None:
+    from backends.settings import load_settings
+    from backends.speech.tts_manager import TtsManager
+    from tests.fixtures.fake_sounddevice import SPEAKERS, FakeSoundDevice
+
+    clone = str(Path(tiny_pocket_spec.path or "") / "voices" / "tone.wav")
+    settings = load_settings(tts={"voice": clone})
+    device = FakeSoundDevice(devices=[SPEAKERS])
+    tts = TtsManager(
+        settings,
+        engine_factory=lambda name: PocketTtsEngine(),
+        discover=lambda: [tiny_pocket_spec],
+        sounddevice=device,  # type: ignore[arg-type]
+        output_dir=tmp_path,
+    )
+    try:
+        spoken = tts.speak("Hello there. Goodbye now.")
+        assert tts.default_voice() == clone
+        assert spoken.synthesis is not None and spoken.synthesis.chunks == 2
+        assert device.outputs and device.outputs[0].samples.size > 0
+    finally:
+        tts.unload()
