@@ -135,7 +135,7 @@ class SpeakPanel(Vertical):
 
     def _problem(self, error: BackendError) -> None:
         self._status(f"{error.title}: {error.message}")
-        self.notify(error.message, title=error.title, severity="error", timeout=10)
+        self.notify(error.message, title=error.title, severity="error", timeout=10, markup=False)
 
     # -- actions -------------------------------------------------------------------------
 

@@ -100,7 +100,7 @@ class TranscribePanel(Vertical):
     def problem(self, error: BackendError) -> None:
         """An error in the status line (replacing whatever it said) and as a notification."""
         self.status(f"{error.title}: {error.message}")
-        self.notify(error.message, title=error.title, severity="error", timeout=10)
+        self.notify(error.message, title=error.title, severity="error", timeout=10, markup=False)
 
     @property
     def segments(self) -> list[Segment]:

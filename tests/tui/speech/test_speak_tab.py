@@ -181,3 +181,28 @@ async def test_text_in_a_language_the_voice_cannot_speak_says_so(
         await until(pilot, lambda: "Wrong language" in status(app), "refused", tries=6000)
         assert "Japanese kana" in status(app) and "af_test" in status(app)
         assert not device.outputs or device.outputs[0].samples.size == 0
+
+
+async def test_no_model_names_what_to_install_with_its_brackets(tmp_path: Path) -> None:
+    """The message names pip extras ('localai-tui[pocket]'): shown as text, not as markup."""
+    from tests.tui.test_chat_screen import notifications
+
+    settings = load_settings(model_dirs=[])
+    device = FakeSoundDevice(devices=[SPEAKERS])
+    app = LocalAIApp(
+        settings,
+        store=ConversationStore(tmp_path / "conversations.sqlite3"),
+        manager=ModelManager(settings, recents_path=tmp_path / "recents.json"),
+        gauge=QuietGauge(),
+        speech=SpeechManager(settings, discover=lambda: [], sounddevice=device),  # type: ignore[arg-type]
+        tts=TtsManager(settings, discover=lambda: [], sounddevice=device, output_dir=tmp_path),  # type: ignore[arg-type]
+    )
+    async with app.run_test(size=(120, 40), notifications=True) as pilot:
+        await open_speak_tab(app, pilot)
+        app.screen.query_one("#speak-text", TextArea).text = TEXT
+        await pilot.press("ctrl+r")
+        await until(pilot, lambda: "Model not found" in status(app), "no model")
+        assert any("localai-tui[pocket]" in text for text in notifications(app))
+        await pilot.pause()
+        shown = "".join(str(toast.render()) for toast in app.screen.query("Toast"))
+        assert "localai-tui[pocket]" in shown.replace("\n", " ").replace("  ", " ")
