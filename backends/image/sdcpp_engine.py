@@ -110,6 +110,14 @@ class StableDiffusionCppEngine:
         self._path: Path | None = None
         self._threads = 1
 
+    @classmethod
+    def warm_up(cls) -> None:
+        """Engine-host hook: load stable-diffusion.cpp's library in a spare host."""
+        try:
+            _import_runtime()
+        except BackendError:  # the load says how to install it
+            pass
+
     @property
     def loaded(self) -> bool:
         return self._sd is not None
