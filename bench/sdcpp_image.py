@@ -75,7 +75,7 @@ def bare(path: Path, args: argparse.Namespace) -> dict[str, float]:
 async def app(path: Path, args: argparse.Namespace) -> dict[str, float]:
     """The app: hosted engine, Images job runner, picture on screen, gallery PNG."""
     from PIL import Image
-    from textual.widgets import Input, TextArea
+    from textual.widgets import Input, Static, TextArea
 
     from backends.base import ModelSpec
     from backends.settings import load_settings
@@ -104,7 +104,15 @@ async def app(path: Path, args: argparse.Namespace) -> dict[str, float]:
         screen.action_generate()
         job = screen.queue.pending()[0]
         preview = screen.query_one(ImagePreview)
-        await until(pilot, lambda: preview.image is not None, "picture", tries=10**6)
+        await until(
+            pilot,
+            lambda: preview.image is not None or job.state in ("failed", "cancelled"),
+            "picture",
+            tries=10**6,
+        )
+        if preview.image is None:
+            problem = screen.query_one("#image-problem", Static).render()
+            raise RuntimeError(f"the job {job.state}: {problem}")
         shown = time.perf_counter()
         await until(pilot, lambda: screen.last_saved is not None, "saved", tries=10**6)
         saved_at = time.perf_counter()
@@ -159,6 +167,8 @@ def _run(checkpoint: Path, args: argparse.Namespace) -> int:
                 results[mode].append(bare(checkpoint, args))
             else:
                 results[mode].append(asyncio.run(app(checkpoint, args)))
+            got = results[mode][-1]
+            print(f"  {mode}: {got['step_s']:.2f} s/step, load {got['load_s']:.1f} s", flush=True)
         b, a = results["bare"][-1], results["app"][-1]
         print(
             f"round {n + 1}: bare {b['step_s']:.2f} s/step, app {a['step_s']:.2f} s/step "

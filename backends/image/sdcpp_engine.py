@@ -96,6 +96,15 @@ def check_model_file(path: Path) -> None:
             )
 
 
+def _plain_picture(image: Any) -> Any:
+    """The library's picture as plain RGB pixels. It comes back RGBA (an alpha that is
+    always opaque) with `info` holding the library's arguments and state, ctypes arrays
+    among them: an engine host cannot pickle those, so the picture never reached the app."""
+    plain = image.convert("RGB")
+    plain.info = {}
+    return plain
+
+
 class StableDiffusionCppEngine:
     """An ImageEngine over stable-diffusion.cpp; one model at a time."""
 
@@ -246,7 +255,7 @@ class StableDiffusionCppEngine:
                 if value is None:
                     raise GenerationError("stable-diffusion.cpp returned no image. See the log.")
                 yield ImageResult(
-                    image=value,
+                    image=_plain_picture(value),
                     request=request,
                     sampler=a1111_sampler(request.scheduler) if request.scheduler else "default",
                     total_s=time.perf_counter() - started,

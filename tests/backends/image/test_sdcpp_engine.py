@@ -9,7 +9,9 @@ that calls the progress callback the way the C library does).
 
 from __future__ import annotations
 
+import ctypes
 import inspect
+import pickle
 import subprocess
 import sys
 import threading
@@ -100,7 +102,12 @@ class StandIn:
             if step == self.hold_at:
                 self.release.wait(10)
         self.finished.set()
-        return [Image.new("RGB", (kwargs["width"], kwargs["height"]), "blue")]
+        # As the library hands it back: RGB made RGBA, and `info` filled with its own
+        # arguments and state, ctypes arrays among them (which cannot be pickled).
+        image = Image.new("RGB", (kwargs["width"], kwargs["height"]), "blue").convert("RGBA")
+        args = {k: v for k, v in kwargs.items() if k != "progress_callback"}
+        image.info.update({**args, "custom_sigmas": (ctypes.c_float * 0)()})
+        return [image]
 
     def close(self) -> None:
         pass
@@ -143,6 +150,20 @@ def test_progress_then_one_image_with_real_keywords(tmp_path: Path) -> None:
     call = stand_in.calls[0]
     assert (call["seed"], call["sample_method"], call["strength"]) == (9, "euler_a", 0.4)
     assert engine.capabilities().size_multiple == 64
+
+
+def test_the_picture_can_cross_to_the_app() -> None:
+    """The library's image carries ctypes arrays in `info`: pickled by the engine host, it
+    failed ("Can't pickle c_float_Array_0"), so no sd.cpp picture ever reached the app.
+    The engine hands on a plain RGB copy (the pixels, nothing else)."""
+    engine, _ = _engine()
+
+    result = list(engine.generate(ImageRequest(prompt="a cat", steps=2, width=64, height=64)))[-1]
+
+    assert isinstance(result, ImageResult)
+    image = pickle.loads(pickle.dumps(result)).image
+    assert (image.mode, image.size, image.info) == ("RGB", (64, 64), {})
+    assert image.getpixel((3, 3)) == (0, 0, 255)
 
 
 def test_constructor_keywords_exist_in_the_real_library() -> None:
