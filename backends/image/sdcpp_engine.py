@@ -214,6 +214,11 @@ class StableDiffusionCppEngine:
         first: list[float] = []
 
         def on_progress(step: int, steps: int, _time: float) -> None:
+            # The library calls this once with step 0 before the first step (after the
+            # prompt is encoded), then after each step. Counted from step 0, the rate
+            # read as half the true one at 2 steps (measured: 2.27x the bare library).
+            if step < 1:
+                return
             now = time.perf_counter()
             if not first:
                 first.append(now)

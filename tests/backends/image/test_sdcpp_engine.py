@@ -97,6 +97,7 @@ class StandIn:
         inspect.signature(sd_cpp.StableDiffusion.generate_image).bind(None, **kwargs)
         self.calls.append(kwargs)
         steps = kwargs["sample_steps"]
+        kwargs["progress_callback"](0, steps, 0.0)  # as the library: once before step 1
         for step in range(1, steps + 1):
             kwargs["progress_callback"](step, steps, 0.01)
             if step == self.hold_at:
@@ -164,6 +165,20 @@ def test_the_picture_can_cross_to_the_app() -> None:
     image = pickle.loads(pickle.dumps(result)).image
     assert (image.mode, image.size, image.info) == ("RGB", (64, 64), {})
     assert image.getpixel((3, 3)) == (0, 0, 255)
+
+
+def test_steps_and_rate_count_from_the_first_step() -> None:
+    """The library reports a "step 0" before the first step: it is no step the user sees,
+    and the rate counts the steps after the first over their own time (as the diffusers
+    engine does), not from step 0 (which halved it at 2 steps)."""
+    engine, _ = _engine()
+
+    events = list(engine.generate(ImageRequest(prompt="a cat", steps=4, width=64, height=64)))
+
+    steps = [e for e in events if isinstance(e, ImageStep)]
+    assert [e.step for e in steps] == [1, 2, 3, 4]
+    last = steps[-1]
+    assert last.steps_per_s == pytest.approx(3 / (last.elapsed_s - steps[0].elapsed_s), rel=1e-6)
 
 
 def test_constructor_keywords_exist_in_the_real_library() -> None:
