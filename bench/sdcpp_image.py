@@ -5,8 +5,8 @@ through the app, and its time per step ÷ the bare library's.
 Per round, alternating which goes first:
 - bare: `StableDiffusion(model_path=gguf, n_threads=cores - 1)` then `generate_image(...)`
         with a progress callback that only takes the time (the engine's own formula:
-        steps after the first, over their time: at 2 steps, the second step); closed before the app's turn, so only one
-        copy of the model is in memory;
+        steps after the first, over their time: at 2 steps, the second step); closed
+        before the app's turn, so only one copy of the model is in memory;
 - app:  the headless app (Pilot, 120x40) on the Images screen: the model loaded in its
         hosted sd.cpp engine, the same request queued, the picture shown, then the gallery
         PNG written with its A1111 parameters (checked: the file exists, its `parameters`
