@@ -315,6 +315,11 @@ class AnswerFlow:
             return
         if view is not None:
             await view.end_stream()
+            if message.more and not view.content.strip() and not view.reasoning:
+                view.add_class("-tool-only")  # its call blocks follow; no empty bubble
+                # Kept with its calls, so it stays hidden if scrolled out and back in.
+                stored = screen.store.messages(self._conversation or 0)
+                view.tools = next((m.tools for m in stored if m.id == message.message_id), None)
         if current and not message.more:
             self.cancel, self.view, self.message_id, self._conversation = None, None, None, None
             screen.status.set_state("ready")

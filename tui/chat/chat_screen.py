@@ -386,6 +386,12 @@ class ChatScreen(Screen[None]):
     def on_picture_body_attach_requested(self, event: PictureBody.AttachRequested) -> None:
         self.pictures.attach(event.path)
 
+    def action_tools_panel(self) -> None:
+        """alt+t: switch tools and MCP servers on or off for this chat."""
+        from tui.chat.tools_panel import open_tools_panel
+
+        open_tools_panel(self)
+
     def action_clear_images(self) -> None:
         self.query_one(AttachmentBar).clear()
 
