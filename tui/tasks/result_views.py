@@ -23,6 +23,7 @@ from backends.tasks.protocol import (
     ItemFailed,
     LabelScore,
     MaskFill,
+    TaskModelInfo,
     Transcript,
 )
 
@@ -130,3 +131,25 @@ def item_view(item: ItemDone | ItemFailed, mask_token: str | None = None) -> Ren
     else:
         parts.append(label_bars([r for r in result if isinstance(r, LabelScore)]))
     return Group(*parts)
+
+
+def shown_view(
+    item: ItemDone | ItemFailed,
+    items: Sequence[ItemDone | ItemFailed],
+    info: TaskModelInfo | None,
+    threshold: str,
+) -> RenderableType:
+    """What the result pane shows for `item` among the run's `items`: its full view, under
+    a heading in a batch; for embeddings of several lines, their similarity matrix."""
+    view: RenderableType = item_view(item, info.mask_token if info else None)
+    if isinstance(item, ItemDone) and not item.result and info is not None:
+        if info.task == "object-detection":
+            view = (f"No detection scored above the threshold ({threshold}). Lower it to "
+                    "see weaker ones.")  # fmt: skip
+    if len(items) > 1:
+        heading = Text(f"Item {item.index + 1}: {item.item.label}", style="bold")
+        view = Group(heading, view)
+    done = [i for i in items if isinstance(i, ItemDone)]
+    if info is not None and info.task == "feature-extraction" and len(done) > 1:
+        view = Group(Text("Cosine similarity", style="bold"), similarity_matrix(done))
+    return view
