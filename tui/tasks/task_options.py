@@ -1,8 +1,8 @@
 """The Tasks screen's top row: the task list and the options of the task picked in it.
 
 Only the options that apply to the picked task show (top k for classifiers, aggregation
-for NER, a threshold for detection, labels for zero-shot); `options()` reads them as the
-engine's `TaskOptions`.
+for NER, a threshold for detection, labels for zero-shot, the question for QA);
+`options()` reads them as the engine's `TaskOptions`.
 """
 
 from __future__ import annotations
@@ -22,6 +22,10 @@ TOP_K_TASKS = ("text-classification", "fill-mask", "image-classification",
 class TaskOptionsRow(Horizontal):
     """The task Select (#tasks-task) and the options beside it."""
 
+    DEFAULT_CSS = """
+    TaskOptionsRow #tasks-question { width: 1fr; }
+    """
+
     def compose(self) -> ComposeResult:
         yield Label("Task")
         options = [(t, t) for t in TASK_INPUTS]  # the Hub's names for them
@@ -40,6 +44,9 @@ class TaskOptionsRow(Horizontal):
         yield Label("Labels", classes="opt-labels")
         yield Input(placeholder="comma-separated, e.g. sports, politics, music",
                     id="tasks-labels", classes="opt-labels", compact=True)  # fmt: skip
+        yield Label("Question", classes="opt-question")
+        yield Input(placeholder="asked of the text below, e.g. Where does John live?",
+                    id="tasks-question", classes="opt-question", compact=True)  # fmt: skip
 
     @property
     def task(self) -> str | None:
@@ -53,6 +60,7 @@ class TaskOptionsRow(Horizontal):
             "opt-aggregation": task == "token-classification",
             "opt-threshold": task == "object-detection",
             "opt-labels": task in LABELLED_TASKS,
+            "opt-question": task == "question-answering",
         }
         for name, visible in shown.items():
             for widget in self.query(f".{name}"):
@@ -80,6 +88,7 @@ class TaskOptionsRow(Horizontal):
             candidate_labels=labels,
             multi_label=self.query_one("#tasks-multi", Checkbox).value,
             threshold=number("#tasks-threshold", 0.5),
+            question=self.query_one("#tasks-question", Input).value.strip(),
         )
 
     @property

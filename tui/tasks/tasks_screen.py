@@ -73,6 +73,7 @@ class TasksScreen(Screen[None]):
         Binding("ctrl+r", "run_text", "Run", id="tasks.run", priority=True),
         Binding("ctrl+o", "pick_model", "Model", id="tasks.pick_model"),
         Binding("ctrl+s", "export", "Export", id="tasks.export"),
+        Binding("ctrl+g", "ask_chat", "Ask chat", id="tasks.ask_chat"),
     ]
 
     @dataclass
@@ -372,6 +373,16 @@ class TasksScreen(Screen[None]):
     def _save_failed(self, event: ExportRow.Failed) -> None:
         self._failed(event.error)
 
+    def action_ask_chat(self) -> None:
+        """ctrl+g: summarisation, translation, QA or captioning as a prompt to the chat model
+        (for a model that cannot do it here); the prompt waits in the chat's box."""
+        from tui.tasks.ask_chat import hand_task_to_chat
+
+        text = self.query_one("#tasks-text", TextArea).text
+        question = self.query_one("#tasks-question", Input).value
+        picture = self.query_one("#tasks-file", PathInput).path
+        hand_task_to_chat(self.app, self.task, text, question, picture)
+
     def palette_commands(self) -> list[SystemCommand]:
         """This screen's actions for the command palette (ctrl+p)."""
         return [
@@ -380,4 +391,6 @@ class TasksScreen(Screen[None]):
             SystemCommand("Pick a task model", "NER, classification, detection… (ctrl+o)",
                           self.action_pick_model),
             SystemCommand("Export the results", ".jsonl or .csv (ctrl+s)", self.action_export),
+            SystemCommand("Ask the chat model instead", "Summarise, translate, answer, caption "
+                          "(ctrl+g)", self.action_ask_chat),
         ]  # fmt: skip
