@@ -1,0 +1,202 @@
+"""The tasks transformers 5 has no pipeline for, on the model's own classes, and speech
+recognition with timestamps: each result equals what the model itself gives (computed here
+straight from the model), in a host and in-process; refusals say what to do."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from backends.errors import UnsupportedModel
+from backends.registry import create_task_engine
+from backends.tasks.chat_prompts import chat_prompt
+from backends.tasks.pipeline_outputs import to_result
+from backends.tasks.protocol import (
+    Answer,
+    GeneratedText,
+    ItemDone,
+    ItemFailed,
+    TaskInput,
+    TaskLoadOptions,
+    TaskOptions,
+    Transcript,
+)
+from backends.tasks.task_detection import architecture_task, read_config
+from backends.tasks.task_inputs import WrongInput
+from tests.fixtures.tasks import task_spec
+
+pytestmark = pytest.mark.slow
+CPU = {"device": "cpu", "threads": 1}
+
+
+def text(value: str) -> TaskInput:
+    return TaskInput("text", value, value[:20])
+
+
+def run_one(folder: Path, task: str, item: TaskInput, options: TaskOptions, hosted: bool = False):
+    engine = create_task_engine("transformers_tasks", hosted=hosted)
+    engine.load(task_spec(folder), TaskLoadOptions(task, **CPU))
+    try:
+        events = list(engine.run([item], options))
+    finally:
+        engine.unload()
+    done = [e for e in events if isinstance(e, (ItemDone, ItemFailed))]
+    assert len(done) == 1
+    return done[0]
+
+
+def generated(folder: Path, prompt: str, max_new_tokens: int = 64) -> str:
+    """The model's own generate on `prompt`, decoded."""
+    from transformers import AutoModelForSeq2SeqLM, AutoTokenizer
+
+    tokenizer = AutoTokenizer.from_pretrained(str(folder))
+    model = AutoModelForSeq2SeqLM.from_pretrained(str(folder)).eval()
+    out = model.generate(**tokenizer(prompt, return_tensors="pt"), max_new_tokens=max_new_tokens)
+    return str(tokenizer.decode(out[0], skip_special_tokens=True)).strip()
+
+
+@pytest.mark.parametrize("hosted", [False, True])
+def test_t5_summarises_with_its_prefix(
+    generative_task_models: dict[str, Path], hosted: bool
+) -> None:
+    value = "paris is the capital of france and the city of the river"
+    done = run_one(generative_task_models["t5"], "summarization", text(value), TaskOptions(),
+                   hosted=hosted)  # fmt: skip
+    assert isinstance(done, ItemDone) and isinstance(done.result, GeneratedText)
+    expected = generated(generative_task_models["t5"], "summarize: " + value)
+    assert expected and done.result.text == expected
+
+
+def test_marian_translates(generative_task_models: dict[str, Path]) -> None:
+    value = "the company lives in london"
+    done = run_one(generative_task_models["marian"], "translation", text(value),
+                   TaskOptions(max_new_tokens=12))  # fmt: skip
+    assert isinstance(done, ItemDone)
+    expected = generated(generative_task_models["marian"], value, 12)
+    assert expected and done.result == GeneratedText(expected)
+
+
+def reference_answer(folder: Path, question: str, context: str) -> tuple[str, float]:
+    """Every span of the context scored as p(start) × p(end), the best kept."""
+    import torch
+    from transformers import AutoModelForQuestionAnswering, AutoTokenizer
+
+    tokenizer = AutoTokenizer.from_pretrained(str(folder))
+    model = AutoModelForQuestionAnswering.from_pretrained(str(folder)).eval()
+    encoded = tokenizer(question, context, return_offsets_mapping=True, return_tensors="pt")
+    offsets = encoded.pop("offset_mapping")[0].tolist()
+    mask = torch.tensor([s == 1 for s in encoded.sequence_ids(0)])
+    with torch.no_grad():
+        out = model(**encoded)
+    p_start = out.start_logits[0].masked_fill(~mask, -1e9).softmax(-1)
+    p_end = out.end_logits[0].masked_fill(~mask, -1e9).softmax(-1)
+    scores = torch.triu(p_start[:, None] * p_end[None, :]).tril(29)
+    best = int(scores.argmax())
+    i, j = divmod(best, scores.shape[1])
+    return context[offsets[i][0] : offsets[j][1]], float(scores[i, j])
+
+
+def test_question_answering_finds_the_models_best_span(
+    generative_task_models: dict[str, Path],
+) -> None:
+    folder = generative_task_models["qa"]
+    context, question = "john smith lives in paris and works in london", "where does he live?"
+    done = run_one(folder, "question-answering", text(context), TaskOptions(question=question))
+    assert isinstance(done, ItemDone) and isinstance(done.result, Answer)
+    answer, score = reference_answer(folder, question, context)
+    assert done.result.answer == answer == context[done.result.start : done.result.end]
+    assert done.result.score == pytest.approx(score, rel=1e-4)
+    assert done.result.question == question
+
+
+def test_question_answering_needs_a_question_and_cuts_a_long_context(
+    generative_task_models: dict[str, Path],
+) -> None:
+    engine = create_task_engine("transformers_tasks", hosted=False)
+    engine.load(task_spec(generative_task_models["qa"]), TaskLoadOptions("question-answering",
+                                                                         **CPU))  # fmt: skip
+    with pytest.raises(WrongInput, match="Type the question"):
+        list(engine.run([text("john lives in paris")], TaskOptions()))
+    long = " ".join(["john lives in paris"] * 40)
+    events = list(engine.run([text(long)], TaskOptions(question="where?")))
+    done = next(e for e in events if isinstance(e, ItemDone))
+    assert done.truncated_to is not None and done.text is not None and len(done.text) < len(long)
+    assert isinstance(done.result, Answer) and done.result.end <= len(done.text)
+
+
+def test_captioner_describes_a_picture(
+    generative_task_models: dict[str, Path], task_picture: Path
+) -> None:
+    import torch
+    from PIL import Image
+    from transformers import AutoImageProcessor, AutoTokenizer, VisionEncoderDecoderModel
+
+    folder = generative_task_models["captioner"]
+    item = TaskInput("image", str(task_picture), task_picture.name)
+    done = run_one(folder, "image-to-text", item, TaskOptions(max_new_tokens=10))
+    assert isinstance(done, ItemDone)
+    model = VisionEncoderDecoderModel.from_pretrained(str(folder)).eval()
+    pixels = AutoImageProcessor.from_pretrained(str(folder))(
+        images=Image.open(task_picture).convert("RGB"), return_tensors="pt"
+    )["pixel_values"]
+    with torch.no_grad():
+        out = model.generate(pixel_values=pixels, max_new_tokens=10)
+    tokenizer = AutoTokenizer.from_pretrained(str(folder))
+    expected = tokenizer.decode(out[0], skip_special_tokens=True).strip()
+    assert expected and done.result == GeneratedText(expected)
+    not_a_picture = run_one(folder, "image-to-text", text("a cat"), TaskOptions())
+    assert isinstance(not_a_picture, ItemFailed)
+    assert "takes an image; the typed text is text" in not_a_picture.message
+
+
+def test_ctc_speech_recognition_has_word_times(
+    generative_task_models: dict[str, Path], tmp_path: Path
+) -> None:
+    from transformers import pipeline
+
+    from backends.tasks.wav_audio import read_audio
+    from tests.fixtures.tiny_tasks import write_tone_wav
+
+    folder = generative_task_models["ctc"]
+    wav = write_tone_wav(tmp_path / "tone.wav", rate=16000, seconds=1.0)
+    item = TaskInput("audio", str(wav), wav.name)
+    done = run_one(folder, "automatic-speech-recognition", item, TaskOptions())
+    assert isinstance(done, ItemDone) and isinstance(done.result, Transcript)
+    raw = pipeline(task="automatic-speech-recognition", model=str(folder))(
+        {"raw": read_audio(wav, 16000), "sampling_rate": 16000}, return_timestamps="word"
+    )
+    assert done.result == to_result("automatic-speech-recognition", raw)
+    starts = [c[0] for c in done.result.chunks]
+    assert len(starts) > 1 and starts == sorted(starts) and done.result.chunks[-1][1] <= 1.0  # type: ignore[operator]
+
+
+def test_a_model_of_another_kind_is_refused_with_the_chat_offered(
+    generative_task_models: dict[str, Path],
+) -> None:
+    engine = create_task_engine("transformers_tasks", hosted=False)
+    for task in ("summarization", "image-to-text"):
+        with pytest.raises(UnsupportedModel, match="press ctrl\\+g to ask the chat") as caught:
+            engine.load(task_spec(generative_task_models["qa"]), TaskLoadOptions(task, **CPU))
+        assert caught.value.title == "Not a model for this task"
+    with pytest.raises(UnsupportedModel, match="not a question-answering model"):
+        engine.load(task_spec(generative_task_models["marian"]),
+                    TaskLoadOptions("question-answering", **CPU))  # fmt: skip
+    assert not engine.loaded
+
+
+def test_architectures_name_the_new_tasks(generative_task_models: dict[str, Path]) -> None:
+    tasks = {k: architecture_task(read_config(f)) for k, f in generative_task_models.items()}
+    assert tasks == {
+        "t5": "summarization", "marian": "translation", "qa": "question-answering",
+        "captioner": "image-to-text", "ctc": "automatic-speech-recognition",
+    }  # fmt: skip
+
+
+def test_chat_prompts_say_the_task() -> None:
+    assert chat_prompt("summarization", " a text ").endswith("a text")
+    assert "Question: where?" in chat_prompt("question-answering", "ctx", "where?")
+    with pytest.raises(WrongInput, match="question"):
+        chat_prompt("question-answering", "ctx", "")
+    with pytest.raises(WrongInput, match="Type the text"):
+        chat_prompt("translation", "  ")
