@@ -25,6 +25,11 @@ from backends.tasks.protocol import (
 from backends.tasks.task_detection import architecture_task, read_config
 from backends.tasks.task_inputs import WrongInput
 from tests.fixtures.tasks import task_spec
+from tests.fixtures.tiny_generative_tasks import (
+    reference_answer,
+    reference_caption,
+    reference_generate,
+)
 
 pytestmark = pytest.mark.slow
 CPU = {"device": "cpu", "threads": 1}
@@ -46,16 +51,6 @@ def run_one(folder: Path, task: str, item: TaskInput, options: TaskOptions, host
     return done[0]
 
 
-def generated(folder: Path, prompt: str, max_new_tokens: int = 64) -> str:
-    """The model's own generate on `prompt`, decoded."""
-    from transformers import AutoModelForSeq2SeqLM, AutoTokenizer
-
-    tokenizer = AutoTokenizer.from_pretrained(str(folder))
-    model = AutoModelForSeq2SeqLM.from_pretrained(str(folder)).eval()
-    out = model.generate(**tokenizer(prompt, return_tensors="pt"), max_new_tokens=max_new_tokens)
-    return str(tokenizer.decode(out[0], skip_special_tokens=True)).strip()
-
-
 @pytest.mark.parametrize("hosted", [False, True])
 def test_t5_summarises_with_its_prefix(
     generative_task_models: dict[str, Path], hosted: bool
@@ -64,7 +59,7 @@ def test_t5_summarises_with_its_prefix(
     done = run_one(generative_task_models["t5"], "summarization", text(value), TaskOptions(),
                    hosted=hosted)  # fmt: skip
     assert isinstance(done, ItemDone) and isinstance(done.result, GeneratedText)
-    expected = generated(generative_task_models["t5"], "summarize: " + value)
+    expected = reference_generate(generative_task_models["t5"], "summarize: " + value)
     assert expected and done.result.text == expected
 
 
@@ -73,28 +68,8 @@ def test_marian_translates(generative_task_models: dict[str, Path]) -> None:
     done = run_one(generative_task_models["marian"], "translation", text(value),
                    TaskOptions(max_new_tokens=12))  # fmt: skip
     assert isinstance(done, ItemDone)
-    expected = generated(generative_task_models["marian"], value, 12)
+    expected = reference_generate(generative_task_models["marian"], value, 12)
     assert expected and done.result == GeneratedText(expected)
-
-
-def reference_answer(folder: Path, question: str, context: str) -> tuple[str, float]:
-    """Every span of the context scored as p(start) × p(end), the best kept."""
-    import torch
-    from transformers import AutoModelForQuestionAnswering, AutoTokenizer
-
-    tokenizer = AutoTokenizer.from_pretrained(str(folder))
-    model = AutoModelForQuestionAnswering.from_pretrained(str(folder)).eval()
-    encoded = tokenizer(question, context, return_offsets_mapping=True, return_tensors="pt")
-    offsets = encoded.pop("offset_mapping")[0].tolist()
-    mask = torch.tensor([s == 1 for s in encoded.sequence_ids(0)])
-    with torch.no_grad():
-        out = model(**encoded)
-    p_start = out.start_logits[0].masked_fill(~mask, -1e9).softmax(-1)
-    p_end = out.end_logits[0].masked_fill(~mask, -1e9).softmax(-1)
-    scores = torch.triu(p_start[:, None] * p_end[None, :]).tril(29)
-    best = int(scores.argmax())
-    i, j = divmod(best, scores.shape[1])
-    return context[offsets[i][0] : offsets[j][1]], float(scores[i, j])
 
 
 def test_question_answering_finds_the_models_best_span(
@@ -128,22 +103,11 @@ def test_question_answering_needs_a_question_and_cuts_a_long_context(
 def test_captioner_describes_a_picture(
     generative_task_models: dict[str, Path], task_picture: Path
 ) -> None:
-    import torch
-    from PIL import Image
-    from transformers import AutoImageProcessor, AutoTokenizer, VisionEncoderDecoderModel
-
     folder = generative_task_models["captioner"]
     item = TaskInput("image", str(task_picture), task_picture.name)
     done = run_one(folder, "image-to-text", item, TaskOptions(max_new_tokens=10))
     assert isinstance(done, ItemDone)
-    model = VisionEncoderDecoderModel.from_pretrained(str(folder)).eval()
-    pixels = AutoImageProcessor.from_pretrained(str(folder))(
-        images=Image.open(task_picture).convert("RGB"), return_tensors="pt"
-    )["pixel_values"]
-    with torch.no_grad():
-        out = model.generate(pixel_values=pixels, max_new_tokens=10)
-    tokenizer = AutoTokenizer.from_pretrained(str(folder))
-    expected = tokenizer.decode(out[0], skip_special_tokens=True).strip()
+    expected = reference_caption(folder, task_picture, 10)
     assert expected and done.result == GeneratedText(expected)
     not_a_picture = run_one(folder, "image-to-text", text("a cat"), TaskOptions())
     assert isinstance(not_a_picture, ItemFailed)
