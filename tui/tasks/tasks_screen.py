@@ -1,5 +1,7 @@
-"""The Tasks screen: run a pipeline-task model (NER, classification, fill-mask, zero-shot,
-embeddings, image classification, detection, audio) on typed text, a file or a batch file.
+"""The Tasks screen: run a task model (NER, classification, fill-mask, zero-shot, QA,
+embeddings, image classification and captioning, detection, audio, speech, summaries,
+translation) on typed text, a file or a batch file; ctrl+g hands the generative ones to
+the chat model as a prompt.
 
 A run goes to a thread worker that posts the engine's events in coalesced batches (at most
 every 50 ms), so a fast model's hundreds of items a second never flood the UI. One item
