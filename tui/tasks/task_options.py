@@ -94,3 +94,15 @@ class TaskOptionsRow(Horizontal):
     @property
     def threshold_text(self) -> str:
         return self.query_one("#tasks-threshold", Input).value
+
+
+def loaded_hint(label: str, task: str, kind: str) -> str:
+    """What to do once a model is loaded, by what its task takes."""
+    if task == "question-answering":
+        return (f"Loaded {label}. Type the question above and the text to answer from below, "
+                "then press ctrl+r.")  # fmt: skip
+    if kind == "text":
+        return (f"Loaded {label}. Type text and press ctrl+r, or name a file below and press "
+                "Enter.")  # fmt: skip
+    return (f"Loaded {label}. Name an {kind} file below and press Enter (or a batch file, one "
+            "path per line).")  # fmt: skip

@@ -42,7 +42,7 @@ from backends.tasks.task_inputs import input_from_path, read_batch_file, refusal
 from tui.tasks.export_row import ExportRow
 from tui.tasks.result_views import shown_view
 from tui.tasks.results_pane import ResultsPane
-from tui.tasks.task_options import TaskOptionsRow
+from tui.tasks.task_options import TaskOptionsRow, loaded_hint
 from tui.widgets.navigation_bar import NavigationBar
 from tui.widgets.path_input import PathInput
 
@@ -98,6 +98,8 @@ class TasksScreen(Screen[None]):
         self._run = 0
         self._total = 0
         self._source: Path | None = None
+        self._pending: tuple[ModelSpec, str | None] | None = None
+        self._mounted = False  # is_mounted is still False while on_mount runs
 
     def compose(self) -> ComposeResult:
         yield NavigationBar("tasks")
@@ -106,10 +108,8 @@ class TasksScreen(Screen[None]):
         yield TextArea(id="tasks-text", soft_wrap=True, show_line_numbers=False)
         with Horizontal(classes="tasks-row"):
             yield Label("File")
-            yield PathInput(
-                placeholder="a text, image or audio file (Tab completes, Enter runs it)",
-                id="tasks-file",
-            )
+            yield PathInput(placeholder="a text, image or audio file (Tab completes, Enter runs "
+                            "it)", id="tasks-file")  # fmt: skip
             yield Checkbox("Batch: one input per line", id="tasks-batch", compact=True)
         yield ResultsPane(renderer=self._renderer, id="tasks-body")
         yield Static("", id="tasks-status", markup=False)
@@ -125,6 +125,9 @@ class TasksScreen(Screen[None]):
         self._show_options()
         self._status("Press ctrl+o to pick a task model, type text and press ctrl+r to run it.")
         self.query_one("#tasks-text", TextArea).focus()
+        self._mounted = True
+        if self._pending is not None:  # load_model was called before the screen was up
+            self.load_model(*self._pending)
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         self.app.report_worker_failure(event)  # type: ignore[attr-defined]
@@ -175,8 +178,12 @@ class TasksScreen(Screen[None]):
         )
 
     def load_model(self, spec: ModelSpec, task: str | None = None) -> None:
-        """Load `spec` for `task` (its own when None); tests and the Hub call this."""
-        self._spec = spec
+        """Load `spec` for `task` (its own when None): the entry point for "open this model in
+        the Tasks screen" (the Hub, tests); right after the screen opens it waits for its mount."""
+        if not self._mounted:
+            self._pending = (spec, task)
+            return
+        self._pending, self._spec = None, spec
         task = task or spec.task
         if task is None:
             self._status(f"Which task does {spec.name} do? Pick it in the Task list.")
@@ -214,14 +221,8 @@ class TasksScreen(Screen[None]):
             return
         info = self._session.info
         kind = info.input_kind if info else "text"
-        if kind == "text":
-            self._status(f"Loaded {self._session.label()}. Type text and press ctrl+r, or name "
-                         "a file below and press Enter.")  # fmt: skip
-            self.query_one("#tasks-text", TextArea).focus()
-        else:
-            self._status(f"Loaded {self._session.label()}. Name an {kind} file below and press "
-                         "Enter (or a batch file, one path per line).")  # fmt: skip
-            self.query_one("#tasks-file", PathInput).focus()
+        self._status(loaded_hint(self._session.label() or "", info.task if info else "", kind))
+        self.query_one("#tasks-text" if kind == "text" else "#tasks-file").focus()
 
     def _failed(self, error: BackendError) -> None:
         self._status(f"{error.title}: {error.message}")

@@ -154,3 +154,21 @@ async def test_custom_code_and_a_too_long_text_are_said_on_screen(
         await load(pilot, task_spec(task_models["sentiment"]), "text-classification")
         await run_text(pilot, " ".join(["the river city"] * 60))
         assert "The text was cut to its first 62 tokens, all this model reads." in result_text(app)
+
+
+async def test_load_model_right_as_the_screen_opens(
+    tasks_app: Callable[..., LocalAIApp], generative_task_models: dict[str, Path]
+) -> None:
+    """The entry point for "open this model in the Tasks screen": called in the same tick
+    as the screen is first opened (before it is mounted), the load waits for the mount."""
+    from tui.tasks.tasks_screen import TasksScreen
+
+    app = tasks_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        app.navigation.go("tasks")
+        assert isinstance(app.screen, TasksScreen)
+        app.screen.load_model(task_spec(generative_task_models["marian"]), "translation")
+        await until(pilot, lambda: app.screen.is_mounted and "Loaded" in status(app), "loaded",
+                    tries=6000)  # fmt: skip
+        assert "Loaded marian · translation" in status(app)
+        assert str(app.screen.query_one("#tasks-task").value) == "translation"  # type: ignore[attr-defined]
