@@ -135,6 +135,25 @@ def test_ctc_speech_recognition_has_word_times(
     assert len(starts) > 1 and starts == sorted(starts) and done.result.chunks[-1][1] <= 1.0  # type: ignore[operator]
 
 
+def test_whisper_in_transformers_format_has_segment_times(
+    generative_task_models: dict[str, Path], tmp_path: Path
+) -> None:
+    from transformers import pipeline
+
+    from backends.tasks.wav_audio import read_audio
+    from tests.fixtures.tiny_tasks import write_tone_wav
+
+    folder = generative_task_models["whisper"]
+    wav = write_tone_wav(tmp_path / "tone.wav", rate=16000, seconds=1.0)
+    done = run_one(folder, "automatic-speech-recognition", TaskInput("audio", str(wav)),
+                   TaskOptions())  # fmt: skip
+    assert isinstance(done, ItemDone) and isinstance(done.result, Transcript)
+    raw = pipeline(task="automatic-speech-recognition", model=str(folder))(
+        {"raw": read_audio(wav, 16000), "sampling_rate": 16000}, return_timestamps=True
+    )
+    assert raw["chunks"] and done.result == to_result("automatic-speech-recognition", raw)
+
+
 def test_a_model_of_another_kind_is_refused_with_the_chat_offered(
     generative_task_models: dict[str, Path],
 ) -> None:
@@ -154,6 +173,7 @@ def test_architectures_name_the_new_tasks(generative_task_models: dict[str, Path
     assert tasks == {
         "t5": "summarization", "marian": "translation", "qa": "question-answering",
         "captioner": "image-to-text", "ctc": "automatic-speech-recognition",
+        "whisper": "automatic-speech-recognition",
     }  # fmt: skip
 
 
