@@ -13,6 +13,7 @@ what to do instead: the Tasks screen then offers the task to the chat model as a
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
@@ -93,11 +94,26 @@ class _Runner:
         """Tokens of each input taken by what the runner adds (a prefix, the question)."""
         return 0
 
-    def _generate(self, inputs: dict[str, Any], max_new_tokens: int) -> str:
+    def _generate(
+        self, inputs: dict[str, Any], max_new_tokens: int, cancel: threading.Event | None
+    ) -> str | None:
+        """The decoded output; None when `cancel` stopped it (after the current token, so a
+        cancel lands within one step, not at the end of a long generation)."""
         import torch
+        from transformers import StoppingCriteria, StoppingCriteriaList
 
+        class _Cancelled(StoppingCriteria):
+            def __call__(self, ids: torch.Tensor, scores: torch.Tensor, **_: Any) -> Any:
+                flag = cancel is not None and cancel.is_set()
+                return torch.full((ids.shape[0],), flag, dtype=torch.bool, device=ids.device)
+
+        stop = StoppingCriteriaList([_Cancelled()])
         with torch.inference_mode():
-            out = self.model.generate(**inputs, max_new_tokens=max_new_tokens)
+            out = self.model.generate(
+                **inputs, max_new_tokens=max_new_tokens, stopping_criteria=stop
+            )
+        if cancel is not None and cancel.is_set():
+            return None  # a cut-off summary is not a result
         return str(self.tokenizer.decode(out[0], skip_special_tokens=True)).strip()
 
 
@@ -126,11 +142,14 @@ class Seq2SeqRunner(_Runner):
         return len(self.tokenizer(self.prefix, add_special_tokens=False)["input_ids"])
 
     def __call__(
-        self, inputs: Iterable[str], *, max_new_tokens: int = 64, **_: Any
-    ) -> Iterator[dict[str, Any]]:
+        self, inputs: Iterable[str], *, max_new_tokens: int = 64,
+        cancel: threading.Event | None = None, **_: Any,
+    ) -> Iterator[dict[str, Any]]:  # fmt: skip
         for text in inputs:
             encoded = self.tokenizer(self.prefix + text, return_tensors="pt", truncation=True)
-            generated = self._generate(encoded.to(self._device), max_new_tokens)
+            generated = self._generate(encoded.to(self._device), max_new_tokens, cancel)
+            if generated is None:
+                return
             yield {"generated_text": generated}
 
 
@@ -154,12 +173,16 @@ class CaptionRunner(_Runner):
         return AutoModelForImageTextToText
 
     def __call__(
-        self, inputs: Iterable[Any], *, max_new_tokens: int = 64, **_: Any
-    ) -> Iterator[dict[str, Any]]:
+        self, inputs: Iterable[Any], *, max_new_tokens: int = 64,
+        cancel: threading.Event | None = None, **_: Any,
+    ) -> Iterator[dict[str, Any]]:  # fmt: skip
         for image in inputs:
             pixels = self._processor(images=image, return_tensors="pt")["pixel_values"]
             pixels = pixels.to(self._device, dtype=self._dtype)
-            yield {"generated_text": self._generate({"pixel_values": pixels}, max_new_tokens)}
+            generated = self._generate({"pixel_values": pixels}, max_new_tokens, cancel)
+            if generated is None:
+                return
+            yield {"generated_text": generated}
 
 
 class QuestionAnsweringRunner(_Runner):

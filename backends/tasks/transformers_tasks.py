@@ -194,6 +194,8 @@ class TransformersTaskEngine:
             raise GenerationError("No task model is loaded. Load one, then run again.")
         cancel = cancel if cancel is not None else threading.Event()
         kwargs = self._call_kwargs(info.task, options)
+        if info.task in ("summarization", "translation", "image-to-text"):
+            kwargs["cancel"] = cancel  # generate stops at the next token
         started = time.perf_counter()
         yield BatchStarted(len(items))
         done = failed = 0

@@ -184,3 +184,36 @@ def test_chat_prompts_say_the_task() -> None:
         chat_prompt("question-answering", "ctx", "")
     with pytest.raises(WrongInput, match="Type the text"):
         chat_prompt("translation", "  ")
+
+
+def test_cancel_stops_a_generation_at_the_next_token(
+    generative_task_models: dict[str, Path],
+) -> None:
+    """A cancel set while the model writes ends `generate` after the current token, and the
+    cut-off text is not given as a result."""
+    import threading
+
+    from transformers import StoppingCriteria
+
+    from backends.tasks.model_tasks import Seq2SeqRunner
+
+    runner = Seq2SeqRunner(generative_task_models["marian"], "cpu", None, False)
+    cancel = threading.Event()
+    steps: list[int] = []
+    original = runner.model.generate
+
+    def generate(**kwargs: object) -> object:
+        class CancelAtThird(StoppingCriteria):
+            def __call__(self, ids, scores, **_):  # type: ignore[no-untyped-def]
+                steps.append(ids.shape[1])
+                if len(steps) == 3:
+                    cancel.set()  # as if the user pressed Esc while token 3 was written
+                return ids[:, -1] < 0
+
+        kwargs["stopping_criteria"].insert(0, CancelAtThird())  # type: ignore[attr-defined]
+        return original(**kwargs, min_new_tokens=0)
+
+    runner.model.generate = generate
+    out = list(runner(["paris is the capital"], max_new_tokens=40, cancel=cancel))
+    assert out == [] and len(steps) == 3
+    assert list(runner(["paris is the capital"], max_new_tokens=5))  # without a cancel: a result
