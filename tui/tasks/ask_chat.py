@@ -16,16 +16,14 @@ def ask_chat(app: App[Any], prompt: str, picture: str | None = None) -> bool:
     from tui.chat.prompt_input import PromptInput
     from tui.speech.push_to_talk import spaced
 
-    if picture is not None:
-        if not send_picture_to_chat(app, picture):
-            return False
-    else:
-        navigation = getattr(app, "navigation", None)
-        if navigation is None:
-            return False
-        navigation.go("chat")
-    box = app.chat.query_one(PromptInput)  # type: ignore[attr-defined]
+    chat = getattr(app, "chat", None)
+    navigation = getattr(app, "navigation", None)
+    if chat is None or navigation is None:
+        return False
+    box = chat.query_one(PromptInput)  # filled first: attaching keeps a prompt already there
     box.insert(spaced(box, prompt))
+    if picture is None or not send_picture_to_chat(app, picture):
+        navigation.go("chat")
     box.focus()
     return True
 

@@ -172,3 +172,28 @@ async def test_load_model_right_as_the_screen_opens(
                     tries=6000)  # fmt: skip
         assert "Loaded marian · translation" in status(app)
         assert str(app.screen.query_one("#tasks-task").value) == "translation"  # type: ignore[attr-defined]
+
+
+async def test_a_caption_asked_of_the_chat_attaches_the_picture(
+    tasks_app: Callable[..., LocalAIApp], task_picture: Path
+) -> None:
+    """With no captioning model, ctrl+g puts the picture and a caption prompt in the chat
+    (the chat's vision path runs it), and says so."""
+    from textual.widgets import Select
+
+    from tui.chat.attachment_bar import AttachmentBar
+    from tui.chat.prompt_input import PromptInput
+
+    app = tasks_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await open_tasks(pilot)
+        app.screen.query_one("#tasks-task", Select).value = "image-to-text"
+        await pilot.press("ctrl+g")
+        said = lambda: any("Name the picture" in n.message for n in app._notifications)  # noqa: E731
+        await until(pilot, said, "asks for the picture")
+        app.screen.query_one("#tasks-file").value = str(task_picture)  # type: ignore[attr-defined]
+        await pilot.press("ctrl+g")
+        await until(pilot, lambda: app.screen is app.chat, "chat opened")
+        assert app.chat.query_one(PromptInput).text == "Describe this picture in one sentence."
+        assert app.chat.query_one(AttachmentBar).paths == [task_picture.absolute()]
+        assert any(n.title == "Sent to the chat" for n in app._notifications)
