@@ -44,7 +44,7 @@ def summary(item: ItemDone | ItemFailed) -> tuple[str, str]:
     if isinstance(result, (Transcript, GeneratedText)):
         return result.text, ""
     if isinstance(result, Answer):
-        return result.answer, score_text(result.score)
+        return result.answer, "" if result.score is None else score_text(result.score)
     if not result:
         return "(nothing)", ""
     first = result[0]

@@ -55,6 +55,22 @@ def check_model_kind(task: str, config: dict[str, Any], model_dir: Path) -> None
     )
 
 
+def check_document_model(config: dict[str, Any], model_dir: Path) -> None:
+    """Document QA reads the page with Donut (no OCR) or with LayoutLM over words that
+    Tesseract OCR finds: refuse a LayoutLM model where pytesseract is not installed."""
+    import importlib.util
+
+    encoder = (config.get("encoder") or {}).get("model_type")
+    if encoder == "donut-swin" or importlib.util.find_spec("pytesseract") is not None:
+        return
+    raise UnsupportedModel(
+        f"{model_dir.name} answers from the words Tesseract OCR reads off the page, and "
+        "pytesseract is not installed. Install it (pip install pytesseract, and the "
+        "tesseract program), or use a Donut model, which reads the page itself.",
+        title="Needs OCR",
+    )
+
+
 # Captioners that take a picture alone; other image-text-to-text models are chat VLMs,
 # which need a prompt (the chat runs those).
 _CAPTIONERS = frozenset({"vision-encoder-decoder", "blip", "git", "pix2struct"})

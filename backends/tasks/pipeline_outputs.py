@@ -134,6 +134,10 @@ def to_result(task: str, raw: Any, *, pooling: str = "mean", normalize: bool = F
         return _transcript(raw)
     if task in ("summarization", "translation", "image-to-text"):
         return GeneratedText(str(raw["generated_text"]))
+    if task == "document-question-answering":
+        row = (raw[0] if raw else {}) if isinstance(raw, list) else raw
+        score = row.get("score")
+        return Answer(str(row.get("answer") or ""), None if score is None else float(score), -1, -1)
     if task == "question-answering":
         return Answer(str(raw["answer"]), float(raw["score"]), int(raw["start"]), int(raw["end"]),
                       str(raw.get("question", "")))  # fmt: skip

@@ -34,6 +34,7 @@ TASK_INPUTS: dict[str, InputKind] = {
     "audio-classification": "audio",
     "automatic-speech-recognition": "audio",
     "image-to-text": "image",
+    "document-question-answering": "image",
     "summarization": "text",
     "translation": "text",
     "question-answering": "text",
@@ -57,6 +58,7 @@ TASK_TITLES: dict[str, str] = {
     "audio-classification": "Audio classification",
     "automatic-speech-recognition": "Speech recognition",
     "image-to-text": "Image captioning",
+    "document-question-answering": "Document question answering",
     "summarization": "Summarisation",
     "translation": "Translation",
     "question-answering": "Question answering",
@@ -108,7 +110,7 @@ class TaskOptions:
     hypothesis_template: str = "This example is {}."
     threshold: float = 0.5  # object detection: detections below it are not returned
     batch_size: int = 1
-    question: str = ""  # question answering: asked of each input text (the context)
+    question: str = ""  # (document) question answering: asked of each text or page
     max_new_tokens: int = 64  # summarisation, translation, captioning
 
 
@@ -174,10 +176,12 @@ class GeneratedText:
 
 @dataclass(frozen=True)
 class Answer:
-    """The span of the context (characters start..end) that answers the question."""
+    """The span of the context (characters start..end) that answers the question; for a
+    document (a picture) start and end are -1, and score is None where the model gives none
+    (Donut writes its answer)."""
 
     answer: str
-    score: float
+    score: float | None
     start: int
     end: int
     question: str = ""

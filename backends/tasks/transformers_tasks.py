@@ -21,7 +21,7 @@ from backends.base import EngineCapabilities, LoadOptions, MemoryFootprint, Mode
 from backends.base import ProgressCallback as ProgressCallback
 from backends.chat.lifecycle import LoadSteps
 from backends.errors import BackendError, GenerationError, UnsupportedModel
-from backends.tasks.model_tasks import check_model_kind, make_runner
+from backends.tasks.model_tasks import check_document_model, check_model_kind, make_runner
 from backends.tasks.pipeline_outputs import to_result
 from backends.tasks.protocol import (
     LABELLED_TASKS,
@@ -146,6 +146,8 @@ class TransformersTaskEngine:
         steps.check_cancel()
         if task in MODEL_TASKS:
             check_model_kind(task, config, model_dir)
+        if task == "document-question-answering":
+            check_document_model(config, model_dir)
         steps.report(0.2, "Loading the model")
         try:
             if task in MODEL_TASKS:
@@ -266,6 +268,8 @@ class TransformersTaskEngine:
         why = refusal(info.task, item)
         if why is not None:
             raise WrongInput(why)
+        if item.kind == "image" and info.task == "document-question-answering":
+            return {"image": open_image(item.value), "question": options.question}
         if item.kind == "image":
             return open_image(item.value)
         if item.kind == "audio":
@@ -307,11 +311,12 @@ class TransformersTaskEngine:
             kwargs["return_timestamps"] = self._timestamps
         if task in ("summarization", "translation", "image-to-text"):
             kwargs["max_new_tokens"] = max(1, options.max_new_tokens)
-        if task == "question-answering":
+        if task in ("question-answering", "document-question-answering"):
             if not options.question.strip():
                 raise WrongInput("Type the question to answer from the text, then run again.",
                                  title="No question")  # fmt: skip
-            kwargs["question"] = options.question.strip()
+            if task == "question-answering":
+                kwargs["question"] = options.question.strip()
         return kwargs
 
     # -- unload / memory ------------------------------------------------------------------

@@ -149,13 +149,17 @@ def transcript_view(result: Transcript) -> RenderableType:
 
 
 def answer_view(answer: Answer, context: str) -> Group:
-    """The answer with its score, then the context with the answer's span highlighted."""
-    head = Text.assemble(("Answer: ", "dim"), (answer.answer or "(empty span)", "bold"))
+    """The answer with its score, then the context with the answer's span highlighted (a
+    document's answer has no span in a text, and Donut's no score)."""
+    head = Text.assemble(("Answer: ", "dim"), (answer.answer or "(no answer)", "bold"))
     score = Table.grid(padding=(0, 2))
-    score.add_row(Text("score", style="dim"), bar(answer.score), score_text(answer.score))
-    shown = Text(context[: answer.start])
-    shown.append(context[answer.start : answer.end], style="bold reverse")
-    shown.append(context[answer.end :])
+    if answer.score is not None:
+        score.add_row(Text("score", style="dim"), bar(answer.score), score_text(answer.score))
+    shown = Text()
+    if answer.start >= 0:
+        shown.append(context[: answer.start])
+        shown.append(context[answer.start : answer.end], style="bold reverse")
+        shown.append(context[answer.end :])
     question = Text.assemble(("Question: ", "dim"), answer.question) if answer.question else Text()
     return Group(question, head, score, Text(""), shown)
 

@@ -60,7 +60,7 @@ class TaskOptionsRow(Horizontal):
             "opt-aggregation": task == "token-classification",
             "opt-threshold": task == "object-detection",
             "opt-labels": task in LABELLED_TASKS,
-            "opt-question": task == "question-answering",
+            "opt-question": task in ("question-answering", "document-question-answering"),
         }
         for name, visible in shown.items():
             for widget in self.query(f".{name}"):
@@ -98,6 +98,9 @@ class TaskOptionsRow(Horizontal):
 
 def loaded_hint(label: str, task: str, kind: str) -> str:
     """What to do once a model is loaded, by what its task takes."""
+    if task == "document-question-answering":
+        return (f"Loaded {label}. Type the question above, name the page's picture below and "
+                "press Enter.")  # fmt: skip
     if task == "question-answering":
         return (f"Loaded {label}. Type the question above and the text to answer from below, "
                 "then press ctrl+r.")  # fmt: skip

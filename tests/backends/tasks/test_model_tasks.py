@@ -154,6 +154,32 @@ def test_whisper_in_transformers_format_has_segment_times(
     assert raw["chunks"] and done.result == to_result("automatic-speech-recognition", raw)
 
 
+def test_document_question_answering_through_the_pipeline(
+    generative_task_models: dict[str, Path], task_picture: Path, tmp_path: Path
+) -> None:
+    from PIL import Image
+    from transformers import pipeline
+
+    from backends.tasks.model_tasks import check_document_model
+
+    folder = generative_task_models["donut"]
+    item = TaskInput("image", str(task_picture), task_picture.name)
+    options = TaskOptions(question="what is the total?")
+    done = run_one(folder, "document-question-answering", item, options)
+    assert isinstance(done, ItemDone) and isinstance(done.result, Answer)
+    with Image.open(task_picture) as image:
+        raw = pipeline(task="document-question-answering", model=str(folder))(
+            image=image.convert("RGB"), question="what is the total?"
+        )
+    assert raw[0]["answer"] and done.result == Answer(raw[0]["answer"], None, -1, -1)
+    with pytest.raises(WrongInput, match="Type the question"):
+        run_one(folder, "document-question-answering", item, TaskOptions())
+    layoutlm = {"model_type": "layoutlm", "architectures": ["LayoutLMForQuestionAnswering"]}
+    with pytest.raises(UnsupportedModel, match="pytesseract is not installed") as caught:
+        check_document_model(layoutlm, tmp_path)
+    assert caught.value.title == "Needs OCR"
+
+
 def test_a_model_of_another_kind_is_refused_with_the_chat_offered(
     generative_task_models: dict[str, Path],
 ) -> None:
@@ -173,7 +199,7 @@ def test_architectures_name_the_new_tasks(generative_task_models: dict[str, Path
     assert tasks == {
         "t5": "summarization", "marian": "translation", "qa": "question-answering",
         "captioner": "image-to-text", "ctc": "automatic-speech-recognition",
-        "whisper": "automatic-speech-recognition",
+        "whisper": "automatic-speech-recognition", "donut": "image-to-text",
     }  # fmt: skip
 
 

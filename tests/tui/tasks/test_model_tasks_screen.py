@@ -197,3 +197,24 @@ async def test_a_caption_asked_of_the_chat_attaches_the_picture(
         assert app.chat.query_one(PromptInput).text == "Describe this picture in one sentence."
         assert app.chat.query_one(AttachmentBar).paths == [task_picture.absolute()]
         assert any(n.title == "Sent to the chat" for n in app._notifications)
+
+
+async def test_document_answer_on_screen(
+    tasks_app: Callable[..., LocalAIApp], generative_task_models: dict[str, Path],
+    task_picture: Path,
+) -> None:  # fmt: skip
+    from PIL import Image
+    from transformers import pipeline
+
+    folder = generative_task_models["donut"]
+    app = tasks_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await load(pilot, task_spec(folder), "document-question-answering")
+        app.screen.query_one("#tasks-question", Input).value = "what is the total?"
+        await run_file(pilot, task_picture)
+        with Image.open(task_picture) as image:
+            raw = pipeline(task="document-question-answering", model=str(folder))(
+                image=image.convert("RGB"), question="what is the total?"
+            )
+        assert f"Answer: {raw[0]['answer']}" in result_text(app)
+        assert "score" not in result_text(app)  # Donut gives none
