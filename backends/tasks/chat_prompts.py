@@ -10,14 +10,23 @@ from __future__ import annotations
 
 from backends.tasks.task_inputs import WrongInput
 
-CHAT_TASKS = ("summarization", "translation", "question-answering", "image-to-text")
+CHAT_TASKS = (
+    "summarization", "translation", "question-answering", "image-to-text",
+    "document-question-answering",
+)  # fmt: skip
+PICTURE_TASKS = ("image-to-text", "document-question-answering")
 
 
 def chat_prompt(task: str, text: str, question: str = "") -> str:
-    """The prompt for `task` on `text` (the context for QA; unused for captioning)."""
+    """The prompt for `task` on `text` (the context for QA; unused for the picture tasks,
+    whose picture is attached beside the prompt)."""
     text = text.strip()
     if task == "image-to-text":
         return "Describe this picture in one sentence."
+    if task == "document-question-answering":
+        if not question.strip():
+            raise WrongInput("Type the question about the page first.", title="No question")
+        return f"Answer this question from the page in the picture: {question.strip()}"
     if not text:
         raise WrongInput("Type the text first, then send it to the chat.", title="No text")
     if task == "summarization":

@@ -33,14 +33,15 @@ def hand_task_to_chat(
 ) -> None:
     """The Tasks screen's ctrl+g: the task's prompt to the chat, or a note saying why not."""
     from backends.errors import BackendError
-    from backends.tasks.chat_prompts import CHAT_TASKS, chat_prompt
+    from backends.tasks.chat_prompts import CHAT_TASKS, PICTURE_TASKS, chat_prompt
 
     if task not in CHAT_TASKS:
-        app.notify("ctrl+g hands summarisation, translation, question answering or captioning "
-                   "to the chat model: pick one of those tasks first.")  # fmt: skip
+        app.notify("ctrl+g hands summarisation, translation, question answering (of a text "
+                   "or a page) or captioning to the chat model: pick one of those tasks "
+                   "first.")  # fmt: skip
         return
     path = None
-    if task == "image-to-text":
+    if task in PICTURE_TASKS:
         if picture is None or not picture.is_file():
             app.notify("Name the picture in the file line first (Tab completes it).")
             return

@@ -210,6 +210,8 @@ def test_chat_prompts_say_the_task() -> None:
         chat_prompt("question-answering", "ctx", "")
     with pytest.raises(WrongInput, match="Type the text"):
         chat_prompt("translation", "  ")
+    page = chat_prompt("document-question-answering", "", "the total?")
+    assert page == "Answer this question from the page in the picture: the total?"
 
 
 def test_cancel_stops_a_generation_at_the_next_token(
