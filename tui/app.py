@@ -23,6 +23,7 @@ from backends.errors import BackendError
 from backends.settings import Settings
 from tui.hub.hub_access import DownloadCompleted, HubAccess
 from tui.images.image_access import ImageAccess
+from tui.key_gap import KeyGap
 from tui.navigation import CHAT, PLACES, Navigator, navigation_bindings, place_named
 from tui.widgets.navigation_bar import key_display
 
@@ -82,6 +83,7 @@ class LocalAIApp(App[None]):
 
         read_alt_digits_as_keys()
         self.escape_prefix = EscapePrefix()
+        self.key_gap = KeyGap()  # a streaming answer draws between keys (tui/key_gap.py)
         from backends.store.conversations import ConversationStore
 
         self.settings = settings or Settings()
@@ -161,6 +163,9 @@ class LocalAIApp(App[None]):
 
             # Alt+2 (or Esc, then 2) switches models, never types "2".
             event = self.escape_prefix.apply(as_command_key(event))
+            self.key_gap.pressed()
+            if not event.is_printable:  # typed text: the prompt says when it is drawn
+                self.call_after_refresh(self.key_gap.drawn)
         await super().on_event(event)
 
     def on_ready(self) -> None:

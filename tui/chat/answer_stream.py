@@ -8,6 +8,9 @@ of the bare engine's rate, falling to 0.5 of its starting rate by the end
 CPU time is at most `budget` of the wall time: updates come less often
 as the block grows (never less than one per `max_rest` seconds) instead of the engine
 slowing down.
+
+While the user types, each update waits for the gap after a key is on screen
+(tui/key_gap.py), so keys are not drawn behind an update.
 """
 
 from __future__ import annotations
@@ -43,14 +46,19 @@ class AnswerStream(MarkdownStream):
         # it made the second update wait ~0.1 s.
         start_cpu: float | None = None
         start_wall = 0.0
+        key_gap = getattr(self.markdown_widget.app, "key_gap", None)
+        last_append = 0.0
         try:
             while await self._new_markup.wait():
+                if start_cpu is not None and key_gap is not None:  # the first text: at once
+                    await key_gap.wait(last_append + self._max_rest - time.monotonic())
                 fragment = "".join(self._pending)
                 self._pending.clear()
                 self._new_markup.clear()
                 if start_cpu is None:
                     start_cpu, start_wall = time.thread_time(), time.monotonic()
                 await asyncio.shield(self.markdown_widget.append(fragment))
+                last_append = time.monotonic()
                 debt = (time.thread_time() - start_cpu) / self._budget - (
                     time.monotonic() - start_wall
                 )

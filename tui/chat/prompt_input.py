@@ -131,6 +131,9 @@ class PromptInput(TextArea):
             typed, self._typed = "".join(self._typed), []
             start, end = self.selection
             self._replace_via_keyboard(typed, start, end)
+            key_gap = getattr(self.app, "key_gap", None)
+            if key_gap is not None:
+                self.call_after_refresh(key_gap.drawn)
 
     @property
     def editing(self) -> MessageView | None:
