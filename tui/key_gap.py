@@ -40,10 +40,13 @@ class KeyGap:
         typing_left = self._pressed + TYPING_S - now
         if typing_left <= 0 or (self._drawn >= self._pressed and now - self._drawn < GAP_S):
             return
-        self._next_drawn = asyncio.Event()
+        # Not asyncio.wait_for: on 3.11 it can swallow a cancel (the stream's stop())
+        # that lands as the event is set, and the stream then waited forever for text.
+        next_drawn = self._next_drawn = asyncio.Event()
+        timer = asyncio.get_running_loop().call_later(min(limit, typing_left), next_drawn.set)
         try:
-            await asyncio.wait_for(self._next_drawn.wait(), max(0.0, min(limit, typing_left)))
-        except TimeoutError:
-            pass
+            await next_drawn.wait()
         finally:
-            self._next_drawn = None
+            timer.cancel()
+            if self._next_drawn is next_drawn:
+                self._next_drawn = None
