@@ -1,8 +1,9 @@
 """The Speech screen (F7): transcribe a file or a recording, watch segments arrive, export.
 
-Segments appear as faster-whisper decodes them (a thread worker posts one message per
-segment: a few per second at most, so no coalescing is needed). Esc stops a transcription
-between segments, and keeps what was decoded. The transcript can be copied, written as
+Segments appear as faster-whisper (or a server's stream) decodes them (a thread worker posts
+one message per segment: a few per second at most, so no coalescing is needed); a server
+that streams text deltas shows them as a growing line until its segment comes. Esc stops a
+transcription between segments, and keeps what was decoded. The transcript can be copied, written as
 .txt / .srt / .vtt, or sent to the chat prompt (`SentToChat`: the app opens the chat).
 """
 
@@ -27,6 +28,7 @@ from backends.errors import BackendError
 from backends.speech.microphone import FILE_HINT
 from backends.speech.protocol import (
     AudioInput,
+    PartialText,
     Segment,
     SpeechEvent,
     TranscribeOptions,
@@ -274,6 +276,8 @@ class SpeechScreen(Screen[None]):
             self._status(
                 progress_line(len(self._segments), event.end, self._started, self._given_language)
             )
+        elif isinstance(event, PartialText):
+            self.query_one(SegmentList).show_partial(event.text)
         elif isinstance(event, TranscriptionFinished):
             self._cancel = None
             self._status(finished_line(event, self._started, self._given_language))
