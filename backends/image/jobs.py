@@ -121,6 +121,26 @@ def run_job(
     `on_image` gets the finished picture before it is saved, so a screen can show it while
     the PNG is encoded and written (measured: the save was most of the time from the last
     step to the picture). Any failure comes out as a BackendError with a sentence."""
+    result = make_image(engine, job, on_step=on_step)
+    if on_image is not None:
+        on_image(result)
+    try:
+        saved = save_result(
+            result, model=model, outputs_dir=outputs_dir, gallery=gallery, model_hash=model_hash
+        )
+    except BackendError:
+        raise
+    except Exception as error:  # a gallery bug must reach the user as a sentence too
+        raise engine_failure(error) from error
+    return JobOutcome(result, saved)
+
+
+def make_image(
+    engine: ImageEngine, job: ImageJob, *, on_step: Callable[[ImageStep], None]
+) -> ImageResult:
+    """The job's finished picture, not saved (`save_result` writes it; the Images screen
+    does so in a `BackgroundSaver`); GenerationCancelled if stopped, any failure a
+    BackendError with a sentence."""
     try:
         for event in engine.generate(job.request, job.cancel):
             if isinstance(event, ImageStep):
@@ -129,16 +149,7 @@ def run_job(
             elif isinstance(event, ImageResult):
                 if job.cancel.is_set():  # cancelled after the last step: still nothing saved
                     raise GenerationCancelled("The image was cancelled; nothing was saved.")
-                if on_image is not None:
-                    on_image(event)
-                saved = save_result(
-                    event,
-                    model=model,
-                    outputs_dir=outputs_dir,
-                    gallery=gallery,
-                    model_hash=model_hash,
-                )
-                return JobOutcome(event, saved)
+                return event
     except BackendError:
         raise
     except Exception as error:  # an engine bug must reach the user as a sentence

@@ -13,8 +13,8 @@ import time
 from typing import TYPE_CHECKING
 
 from backends.base import ServerConfig
-from backends.errors import GenerationError
-from backends.image.protocol import ImageStep
+from backends.errors import GenerationError, UnsupportedOption
+from backends.image.protocol import ImageCapabilities, ImageRequest, ImageStep
 from backends.remote.probe import probe_for_load, server_of
 
 __all__ = ["probe_for_load", "server_of"]  # the image engines' one place to import from
@@ -87,4 +87,16 @@ def dropped(server: ServerConfig, clock: StepClock, total: int | None) -> Genera
         f"The connection to {server.name} was cut{at}. Nothing was saved; the last preview "
         "stays on screen. Check that the server is still running, then queue the image again.",
         title="Connection lost",
+    )
+
+
+def check_server_lora(request: ImageRequest, caps: ImageCapabilities, server: ServerConfig) -> None:
+    """UnsupportedOption when the request names a LoRA the server does not list."""
+    if request.lora is None or request.lora in caps.server_loras:
+        return
+    listed = ", ".join(caps.server_loras[:8]) or "none"
+    raise UnsupportedOption(
+        f"{server.name} has no LoRA {request.lora!r}. It lists: {listed}. Pick one of those in "
+        "the LoRA field, or add the file on the server.",
+        title="LoRA not on the server",
     )

@@ -27,8 +27,8 @@ from backends.base import (
     ServerConfig,
 )
 from backends.errors import GenerationError
-from backends.remote.http import check, make_client, send
-from backends.remote.probe import probe_for_load
+from backends.remote.connection import ServerModel
+from backends.remote.http import check, send
 from backends.speech.kokoro_engine import EmptyText, UnknownVoice, voice_info
 from backends.speech.synthesis import (
     AudioChunk,
@@ -54,18 +54,16 @@ class OpenAITtsEngine:
     )
 
     def __init__(self) -> None:
-        self._client: httpx.Client | None = None
-        self._server: ServerConfig | None = None
-        self._model: str | None = None
+        self._remote = ServerModel()
         self._voices: list[Voice] = []
 
     @property
     def loaded(self) -> bool:
-        return self._client is not None
+        return self._remote.loaded
 
     @property
     def runtime(self) -> str:
-        return f"on {self._server.name}" if self._server is not None else ""
+        return self._remote.runtime
 
     def load(
         self,
@@ -76,10 +74,8 @@ class OpenAITtsEngine:
         cancel: threading.Event | None = None,
     ) -> None:
         self.unload()
-        server, _offered, model = probe_for_load(spec, "openai", ("text-to-speech",))
-        client = make_client(server)
-        self._voices = _listed_voices(client, server, model)
-        self._client, self._server, self._model = client, server, model
+        self._remote.open(spec, "openai", ("text-to-speech",))
+        self._voices = _listed_voices(*self._remote.require("text-to-speech"))
 
     def voices(self) -> list[Voice]:
         return list(self._voices)
@@ -91,9 +87,7 @@ class OpenAITtsEngine:
         options: SynthesisOptions,
         cancel: threading.Event | None = None,
     ) -> Iterator[SynthesisEvent]:
-        client, server, model = self._client, self._server, self._model
-        if client is None or server is None or model is None:
-            raise GenerationError("No text-to-speech model is loaded. Pick one first.")
+        client, server, model = self._remote.require("text-to-speech")
         pieces = split_for_speech(text)
         if not pieces:
             raise EmptyText("There is no text to read aloud. Type or paste some first.")
@@ -125,9 +119,8 @@ class OpenAITtsEngine:
         yield SynthesisFinished("cancelled" if stopped else "done", made, audio_s, elapsed)
 
     def unload(self) -> None:
-        if self._client is not None:
-            self._client.close()
-        self._client, self._server, self._model, self._voices = None, None, None, []
+        self._remote.close()
+        self._voices = []
 
     def memory_footprint(self) -> MemoryFootprint:
         return MemoryFootprint()  # the server holds the model
