@@ -30,6 +30,7 @@ class StepClock:
     def __init__(self) -> None:
         self.started = time.perf_counter()
         self.last = 0
+        self.previewed = False  # a preview went out: the screen holds a look at the picture
         self._first: tuple[int, float] | None = None
 
     def step(self, step: int, total: int, preview: Image | None = None) -> ImageStep:
@@ -41,6 +42,7 @@ class StepClock:
             (step - first_step) / (now - first_at) if step > first_step and now > first_at else None
         )
         self.last = step
+        self.previewed = self.previewed or preview is not None
         return ImageStep(step, total, now - self.started, rate, preview)
 
     @property
@@ -83,9 +85,15 @@ def encode_file(path: str) -> str:
 
 def dropped(server: ServerConfig, clock: StepClock, total: int | None) -> GenerationError:
     at = f" at step {clock.last}/{total}" if total and clock.last else ""
+    kept = (
+        "The last preview stays on screen (a preview, not the finished picture, so it is not "
+        "saved)."
+        if clock.previewed
+        else "Nothing was made yet to keep."
+    )
     return GenerationError(
-        f"The connection to {server.name} was cut{at}. Nothing was saved; the last preview "
-        "stays on screen. Check that the server is still running, then queue the image again.",
+        f"The connection to {server.name} was cut{at}. {kept} Check that the server is still "
+        "running, then queue the image again.",
         title="Connection lost",
     )
 

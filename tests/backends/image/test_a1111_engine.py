@@ -107,6 +107,18 @@ def test_cut_connection_mid_job_says_where(a1111_server: A1111TestServer) -> Non
     assert "forge" in caught.value.message
 
 
+def test_a_cut_before_any_preview_does_not_promise_one(a1111_server: A1111TestServer) -> None:
+    """No poll came back before the cut: the message says nothing was made, rather than
+    pointing at a preview that is not there."""
+    a1111_server.cut_at_step = 1
+    engine = A1111Engine(poll_s=60.0)
+    engine.load(a1111_server.spec(), ImageLoadOptions())
+    with pytest.raises(GenerationError) as caught:
+        list(engine.generate(ImageRequest("x", steps=5)))
+    assert "Nothing was made yet to keep." in caught.value.message
+    assert "preview" not in caught.value.message
+
+
 def test_missing_checkpoint_is_named(a1111_server: A1111TestServer) -> None:
     engine = A1111Engine()
     with pytest.raises(UnsupportedModel) as caught:

@@ -214,3 +214,25 @@ async def test_the_lora_field_offers_the_servers_loras(
         parameters = read_parameters(Path(screen.last_saved.path)) or ""
         assert parameters.startswith("a lit fox <lora:lcm-lora-sdv1.5:0.5>")
         assert 'Lora hashes: "lcm-lora-sdv1.5: a1b2c3d4e5f6"' in parameters
+
+
+async def test_a_cut_after_a_preview_keeps_it_on_screen_and_says_so(
+    make_image_app: Callable[..., LocalAIApp],
+    image_settings: Settings,
+    a1111_server: A1111TestServer,
+) -> None:
+    from tui.widgets.image_preview import ImagePreview
+
+    _with_server(image_settings, name="forge", base_url=a1111_server.root, kind="a1111")
+    a1111_server.hold_at_step, a1111_server.cut_at_step = 2, 3
+    app = make_image_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await _pick_remote(pilot, app, "on forge")
+        await _queue(pilot, screen, "half made", steps=6)
+        preview = screen.query_one(ImagePreview)
+        await until(pilot, lambda: preview.image is not None, "a preview at step 2")
+        a1111_server.release.set()
+        await until(pilot, lambda: "Connection lost" in _notes(app), "the message")
+        assert "cut at step 2/6. The last preview stays on screen" in _notes(app)
+        assert preview.image is not None and _label(screen) == "Failed"
+        assert app.images.gallery.images() == []
