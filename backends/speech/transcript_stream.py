@@ -18,7 +18,8 @@ from typing import Any
 
 from backends.base import ServerConfig
 from backends.chat.openai_errors import error_text, redact
-from backends.errors import GenerationError
+from backends.errors import GenerationError, OutOfMemory
+from backends.remote.http import is_out_of_memory
 from backends.speech.protocol import PartialText, Segment
 
 
@@ -51,8 +52,15 @@ def read_payload(
     if not isinstance(chunk, dict):
         return
     if chunk.get("error"):
+        said = redact(error_text(chunk), server)[:300]
+        if is_out_of_memory(said):
+            raise OutOfMemory(
+                f"{server.name} ran out of memory: {said}. The text so far is kept; free "
+                "memory on the server (unload a model there) and try again.",
+                title="Out of memory on the server",
+            )
         raise GenerationError(
-            f"{server.name} stopped the transcription: {redact(error_text(chunk), server)}. "
+            f"{server.name} stopped the transcription: {said}. "
             "The text so far is kept; try again or check the server's log."
         )
     if isinstance(chunk.get("language"), str) and chunk["language"]:

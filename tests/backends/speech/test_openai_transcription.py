@@ -140,3 +140,18 @@ def test_cancel_mid_stream_keeps_what_came(media_server: OpenAIMediaServer) -> N
     finished = events[-1]
     assert isinstance(finished, TranscriptionFinished) and finished.reason == "cancelled"
     assert finished.audio_s == TRANSCRIPT[0][1]
+
+
+def test_out_of_memory_mid_stream_shows_the_servers_words(
+    media_server: OpenAIMediaServer,
+) -> None:
+    from backends.errors import OutOfMemory
+
+    media_server.transcript_stream, media_server.oom = "speaches", True
+    seen: list[object] = []
+    with pytest.raises(OutOfMemory, match="lab ran out of memory: CUDA error: out of memory"):
+        for event in _loaded(media_server).transcribe(
+            np.zeros(16_000, np.float32), TranscribeOptions()
+        ):
+            seen.append(event)
+    assert [e.text for e in seen if isinstance(e, Segment)] == [TRANSCRIPT[0][2]]

@@ -236,3 +236,21 @@ async def test_a_cut_after_a_preview_keeps_it_on_screen_and_says_so(
         assert "cut at step 2/6. The last preview stays on screen" in _notes(app)
         assert preview.image is not None and _label(screen) == "Failed"
         assert app.images.gallery.images() == []
+
+
+async def test_the_servers_own_out_of_memory_message_is_shown(
+    make_image_app: Callable[..., LocalAIApp],
+    image_settings: Settings,
+    a1111_server: A1111TestServer,
+) -> None:
+    from tests.fixtures.a1111_server import OOM_TEXT
+
+    _with_server(image_settings, name="forge", base_url=a1111_server.root, kind="a1111")
+    a1111_server.oom = True
+    app = make_image_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await _pick_remote(pilot, app, "on forge")
+        await _queue(pilot, screen, "too big", steps=4)
+        await until(pilot, lambda: "Out of memory on the server" in _notes(app), "the message")
+        assert f"forge ran out of memory: {OOM_TEXT}" in _notes(app)
+        assert _label(screen) == "Failed"
