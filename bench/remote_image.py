@@ -75,8 +75,9 @@ def _bare(root: str, args: argparse.Namespace, seed: int) -> float:
 
 
 async def _app(spec, args: argparse.Namespace, root: str):  # noqa: ANN001, ANN201
-    """Bare times, app times to the picture and to the saved row, alternating, in one app (its first job, which imports the PNG
-    writer and creates the gallery, is a warm-up and not counted)."""
+    """Bare times, app times to the picture and to the saved row, alternating, in one app
+    (its first job, which imports the PNG writer and creates the gallery, is a warm-up and
+    not counted)."""
     from textual.widgets import Input, TextArea
 
     from backends.settings import load_settings
