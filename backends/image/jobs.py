@@ -45,12 +45,35 @@ class ImageQueue:
         self._jobs: list[ImageJob] = []
         self._ids = itertools.count(1)
         self._lock = threading.Lock()
+        self._changed = threading.Condition(self._lock)  # a job added, or `wake()`
+        self._closed = False
 
     def add(self, request: ImageRequest) -> ImageJob:
         job = ImageJob(next(self._ids), request)
         with self._lock:
             self._jobs.append(job)
+            self._changed.notify_all()
         return job
+
+    def wait_for_job(self, timeout: float) -> bool:
+        """Block until a job is queued (True), or `timeout` passes, `wake()` is called or the
+        queue is closed (False): how a worker that outlives its last job waits for the next,
+        so a new job starts without a worker starting first."""
+        with self._lock:
+            if not self._closed and not any(j.state == "queued" for j in self._jobs):
+                self._changed.wait(timeout)
+            return not self._closed and any(j.state == "queued" for j in self._jobs)
+
+    def wake(self) -> None:
+        """Make a waiting worker look again (a model is being switched: it should stop)."""
+        with self._lock:
+            self._changed.notify_all()
+
+    def close(self) -> None:
+        """No more waiting: every `wait_for_job` returns False from now on."""
+        with self._lock:
+            self._closed = True
+            self._changed.notify_all()
 
     def take(self) -> ImageJob | None:
         """The next queued job, now marked running; None when nothing waits."""

@@ -77,6 +77,7 @@ class ImageAccess:
     def close(self) -> None:
         if self._app.is_screen_installed(IMAGES_SCREEN):
             self.screen.cancel_all()
+            self.screen.queue.close()  # a worker waiting for a next job ends
             self.screen.wait_for_saves(SAVE_WAIT_S)  # a picture shown is written before exit
         if self._session is not None:
             self._session.unload()
