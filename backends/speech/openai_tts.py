@@ -29,7 +29,7 @@ from backends.base import (
 from backends.errors import GenerationError
 from backends.remote.connection import ServerModel
 from backends.remote.http import check, send
-from backends.speech.kokoro_engine import EmptyText, UnknownVoice, voice_info
+from backends.speech.kokoro_engine import voice_info
 from backends.speech.synthesis import (
     AudioChunk,
     SynthesisEvent,
@@ -37,8 +37,9 @@ from backends.speech.synthesis import (
     SynthesisOptions,
     SynthesisStarted,
     TtsLoadOptions,
+    UnknownVoice,
     Voice,
-    split_for_speech,
+    pieces_to_say,
 )
 
 PCM_RATE = 24_000  # OpenAI's raw `pcm`: 16-bit little-endian mono at 24 kHz
@@ -88,9 +89,7 @@ class OpenAITtsEngine:
         cancel: threading.Event | None = None,
     ) -> Iterator[SynthesisEvent]:
         client, server, model = self._remote.require("text-to-speech")
-        pieces = split_for_speech(text)
-        if not pieces:
-            raise EmptyText("There is no text to read aloud. Type or paste some first.")
+        pieces = pieces_to_say(text)
         ids = [v.id for v in self._voices]
         voice = voice or (ids[0] if ids else DEFAULT_VOICE)
         if ids and voice not in ids:
