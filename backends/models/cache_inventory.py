@@ -273,13 +273,22 @@ def plan_delete_paths(paths: Sequence[Path]) -> DeletePlan:
 def cached_files(cache_dir: Path, repo_id: str, revision: str = "main") -> set[str]:
     """Repo paths of `revision` (a branch/tag via refs/, or a commit) already in the cache,
     so the model page can mark quants that are downloaded. Works offline."""
-    storage = cache_dir / ("models--" + repo_id.replace("/", "--"))
-    ref = storage / "refs" / revision
-    commit = ref.read_text().strip() if ref.is_file() else revision
-    snapshot = storage / "snapshots" / commit
-    if not snapshot.is_dir():
+    snapshot = snapshot_dir(cache_dir, repo_id, revision)
+    if snapshot is None:
         return set()
     return {p.relative_to(snapshot).as_posix() for p in snapshot.rglob("*") if p.is_file()}
+
+
+def snapshot_dir(cache_dir: Path, repo_id: str, revision: str = "main") -> Path | None:
+    """The snapshot folder of `revision` (a branch/tag via refs/, or a commit), if cached."""
+    storage = cache_dir / ("models--" + repo_id.replace("/", "--"))
+    ref = storage / "refs" / revision
+    try:
+        commit = ref.read_text().strip() if ref.is_file() else revision
+    except OSError:
+        return None
+    snapshot = storage / "snapshots" / commit
+    return snapshot if snapshot.is_dir() else None
 
 
 def plan_delete(cache_dir: Path, revisions: Sequence[str]) -> DeletePlan:
