@@ -257,7 +257,11 @@ class ModelPickerScreen(ModalScreen[ModelSpec | None]):
         inner = min(150, self.app.size.width * 96 // 100) - 4 - 2 - 10
         free = max(inner - 1 - engine_w - 8 - kind_w - 2, 24)
         longest = max((cell_len(spec.name) + 2 for _, spec in rows), default=20)
-        name_w = longest if longest <= free - 12 else max(free * 6 // 10, free - 40)
+        wheres = max((cell_len(where_it_lives(spec)) for _, spec in rows), default=8)
+        if longest <= free - min(wheres, 12):
+            name_w = longest
+        else:
+            name_w = max(free * 6 // 10, free - 40)
         where_w = max(free - name_w, 8)
         table.columns["engine"].width = engine_w  # type: ignore[index]
         table.columns["kind"].width = kind_w  # type: ignore[index]
