@@ -28,12 +28,16 @@ def mixed_hf_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 def kinds_by_name(table: DataTable) -> dict[str, str]:  # type: ignore[type-arg]
-    """Repo id (or the row's key) -> the Kind column as read, in the table's order."""
+    """Repo id (or the row's name) -> the Kind column as read, in the table's order; for a
+    task no engine runs, "<its task> · not supported" (Kind, then Engine)."""
     kinds = {}
     for i, row in enumerate(table_text(table)):
         key = str(table.coordinate_to_cell_key((i, 0)).row_key.value)
-        name = key.removeprefix("hf:") if key.startswith("hf:") else row.split(" | ")[1]
-        kinds[name] = row.split(" | ")[2]
+        cells = row.split(" | ")
+        name = key.removeprefix("hf:") if key.startswith("hf:") else cells[1]
+        kinds[name] = cells[2]
+        if cells[3] == "✗ not supported":
+            kinds[name] += " · not supported"
     return kinds
 
 

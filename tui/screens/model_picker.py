@@ -3,8 +3,8 @@
 A Kind column says what each model is for (chat, image, speech, TTS, its pipeline task).
 The chat's picker lists chat models first, then the other kinds apart, below them: picking
 one of those opens the screen that runs it (tui/model_routes.py), never loads it as a chat
-model; a repo of a task no engine here runs is listed last as "<task> · not supported", and
-Enter on it says which tasks run instead of loading it.
+model; a repo of a task no engine here runs is listed last with its task and "✗ not
+supported" for engine, and Enter on it says which tasks run instead of loading it.
 
 Dismisses with the chosen ModelSpec (the chat screen loads it, showing progress) or None.
 Local discovery and server listing run in their own workers, so the list opens at once
@@ -65,6 +65,7 @@ def where_it_lives(spec: ModelSpec) -> str:
     return ""
 
 
+NOT_SUPPORTED = "✗ not supported"
 # The order of kinds in a list: chat models first, a task no engine runs last.
 KIND_ORDER = {"chat": 0, "image": 1, "speech": 2, "tts": 3, "tasks": 4, "embeddings": 5}
 # The kinds each picker lists (beyond its own): the chat's lists every model that is on disk.
@@ -248,8 +249,17 @@ class ModelPickerScreen(ModalScreen[ModelSpec | None]):
         selected = self._selected()
         table.clear()
         rows = self._visible()
-        engines = [engine_label(spec) for _, spec in rows]
-        kinds = [kind_label(spec) for _, spec in rows]
+        # A task no engine runs: its task under Kind, "not supported" under Engine (one
+        # column holding both cut the names short).
+        unsupported = [model_kind(spec) == UNSUPPORTED for _, spec in rows]
+        engines = [
+            NOT_SUPPORTED if no else engine_label(spec)
+            for (_, spec), no in zip(rows, unsupported, strict=True)
+        ]
+        kinds = [
+            (spec.task or "") if no else kind_label(spec)
+            for (_, spec), no in zip(rows, unsupported, strict=True)
+        ]
         engine_w = max((cell_len(e) for e in engines), default=8)
         kind_w = max((cell_len(k) for k in kinds), default=4)
         # The panel is 96% of the screen (max 150) less border, padding, scrollbar and
@@ -277,8 +287,8 @@ class ModelPickerScreen(ModalScreen[ModelSpec | None]):
             table.add_row(
                 number,
                 name,
-                escape(kind) if model_kind(spec) != UNSUPPORTED else f"[dim]{escape(kind)}[/]",
-                escape(engine),
+                escape(kind),
+                escape(engine) if engine != NOT_SUPPORTED else f"[dim]{engine}[/]",
                 "[red]damaged[/]" if damaged else format_size(spec.size_bytes),
                 escape(clip(where_it_lives(spec), where_w, left=True)),
                 key=spec.key,
