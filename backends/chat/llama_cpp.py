@@ -4,20 +4,18 @@ llama.cpp's native log goes to `logging`, never the terminal, and explains load 
 (`llama_native.py`); long prompts are evaluated in chunks so Stop works (`llama_prompt.py`);
 the repacked-kernel SIGILL fallback lives in `llama_repack.py`.
 
-Prompts are rendered here (the GGUF's own chat template, or a plain transcript plus a
-`Notice` for a GGUF without one — never llama-cpp-python's silent llama-2 fallback) and
-sampled token by token with `Llama.generate`, so cancel, token counts and streaming are
-exact (see `_generate`).
+Prompts are rendered from the GGUF's own chat template, or a plain transcript plus a
+`Notice` for a GGUF without one (`llama_template.py`, which also reads thinking and tool
+calls back out of the answer), and sampled token by token with `Llama.generate`, so
+cancel, token counts and streaming are exact (`llama_sampling.py`).
 """
 
 from __future__ import annotations
 
-import codecs
 import contextlib
 import dataclasses
 import logging
 import os
-import random
 import signal
 import threading
 import time
@@ -30,15 +28,12 @@ from backends.base import (
     ChatEvent,
     ChatMessage,
     EngineCapabilities,
-    FinishReason,
     GenerationParams,
     LoadOptions,
     MemoryFootprint,
     ModelSpec,
     Notice,
     ProgressCallback,
-    StreamFinished,
-    TextDelta,
 )
 from backends.chat.images import has_images, refuse_images
 from backends.chat.lifecycle import (
@@ -47,38 +42,24 @@ from backends.chat.lifecycle import (
     not_loaded,
     release_freed_memory,
 )
+from backends.chat.llama_model_params import extra_bufts_allowed, model_params
 from backends.chat.llama_native import (
     explain_load_failure,
-    model_params_lock,
     quiet_llama_cpp,
     recent_native_lines,
     warm_llama_cpp,
 )
-from backends.chat.llama_prompt import context_full_message, evaluate_prompt
+from backends.chat.llama_prompt import context_full_message
 from backends.chat.llama_repack import (
     FALLBACK_NOTICE,
     remember_repack_crash,
-    repack_crashes_here,
 )
+from backends.chat.llama_sampling import sample_answer
+from backends.chat.llama_template import read_answer, render_prompt
 from backends.chat.llama_vision import projector_handler, stream_multimodal
-from backends.chat.reasoning import prompt_opens_thinking, split_reasoning, thinking_kwargs
-from backends.chat.template_messages import (
-    template_messages,
-    template_takes_tools,
-    tools_kwargs,
-)
-from backends.chat.tool_call_text import collect_tool_calls
-from backends.chat.transcript import (
-    NO_TEMPLATE_NOTICE,
-    TRANSCRIPT_STOPS,
-    StopSequenceFilter,
-    transcript_prompt,
-)
-from backends.errors import (
-    GenerationError,
-    ModelNotFound,
-    OutOfMemory,
-)
+from backends.chat.template_messages import template_takes_tools
+from backends.chat.transcript import NO_TEMPLATE_NOTICE
+from backends.errors import GenerationError, ModelNotFound, OutOfMemory
 from backends.models.gguf_file import GGUFInfo, read_gguf
 
 if TYPE_CHECKING:
@@ -87,34 +68,6 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 N_CTX_STEP = 256  # llama.cpp rounds its context window up to a multiple of this
-
-
-@contextlib.contextmanager
-def _model_params(llama_cpp: Any, *, use_extra_bufts: bool) -> Iterator[None]:
-    """Set `use_extra_bufts` in the model params `Llama.__init__` builds (it has no
-    argument for that field): wrap `llama_model_default_params` while it runs."""
-    if use_extra_bufts:
-        yield
-        return
-    low_level = llama_cpp.llama_cpp
-    original = low_level.llama_model_default_params
-
-    def without_extra_bufts() -> Any:
-        params = original()
-        params.use_extra_bufts = False
-        return params
-
-    with model_params_lock:  # one load at a time changes the module attribute
-        low_level.llama_model_default_params = without_extra_bufts
-        try:
-            yield
-        finally:
-            low_level.llama_model_default_params = original
-
-
-def extra_bufts_allowed(options: LoadOptions) -> bool:
-    """The options' wish, unless this build has died of SIGILL with them on this CPU."""
-    return options.use_extra_bufts and not repack_crashes_here()
 
 
 class LlamaCppEngine:
@@ -213,7 +166,7 @@ class LlamaCppEngine:
         if spec.projector:
             vision["chat_handler"] = projector_handler(llama_cpp, spec.projector)
         try:
-            with _model_params(llama_cpp, use_extra_bufts=extra_bufts_allowed(options)):
+            with model_params(llama_cpp, use_extra_bufts=extra_bufts_allowed(options)):
                 llm = llama_cpp.Llama(
                     model_path=spec.path,
                     n_ctx=n_ctx,
@@ -277,32 +230,9 @@ class LlamaCppEngine:
             finally:
                 self._lock.release()
             return
-        stops: list[str] = []
-        if info.chat_template:
-            from llama_cpp.llama_chat_format import Jinja2ChatFormatter
-
-            eos_id, bos_id = llm.token_eos(), llm.token_bos()
-            formatter = Jinja2ChatFormatter(
-                template=info.chat_template,
-                eos_token=llm._model.token_get_text(eos_id) if eos_id != -1 else "",
-                bos_token=llm._model.token_get_text(bos_id) if bos_id != -1 else "",
-                add_generation_prompt=True,
-            )
-            try:
-                chat: Any = template_messages(messages)
-                rendered = formatter(
-                    messages=chat, **thinking_kwargs(params), **tools_kwargs(params)
-                )
-            except Exception as error:  # jinja errors vary; any of them means the same
-                raise GenerationError(
-                    f"This model's chat template failed on the conversation ({error}). "
-                    "Try starting a new chat."
-                ) from error
-            prompt, add_bos = rendered.prompt, not rendered.added_special
-        else:
+        prompt, add_bos, stops = render_prompt(llm, info.chat_template, messages, params)
+        if not info.chat_template:
             yield NO_TEMPLATE_NOTICE
-            prompt, add_bos = transcript_prompt(messages), True
-            stops = list(TRANSCRIPT_STOPS)
         tokens = llm.tokenize(prompt.encode("utf-8"), add_bos=add_bos, special=True)
         if len(tokens) >= llm.n_ctx():
             message = context_full_message(len(tokens), llm.n_ctx(), info, self._key)
@@ -312,96 +242,12 @@ class LlamaCppEngine:
             raise already_answering()
         try:
             answer = self._generate(llm, tokens, max_tokens, params, stops, cancel, started)
-            if prompt_opens_thinking(prompt):  # the template opened <think> already
-                answer = split_reasoning(answer, opened=True)
-            if params.tools and self.capabilities.tools:
-                answer = collect_tool_calls(answer, [tool.name for tool in params.tools])
-            yield from answer
+            yield from read_answer(answer, prompt, params, self.capabilities.tools)
         finally:
             self._lock.release()
 
-    @staticmethod
-    def _generate(
-        llm: Llama,
-        tokens: list[int],
-        max_tokens: int,
-        params: GenerationParams,
-        stops: list[str],
-        cancel: threading.Event | None,
-        started: float,
-    ) -> Iterator[ChatEvent]:
-        """Sample token by token, so cancel and counts are exact and text is never held.
-
-        llama-cpp-python's own completion stream holds back all further text after a
-        token that ends in an incomplete UTF-8 sequence; decoding bytes incrementally
-        here shows text as soon as it is whole.
-        """
-        import llama_cpp
-
-        llm.set_seed(params.seed if params.seed is not None else random.randrange(2**31))
-        decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
-        stop_filter = StopSequenceFilter(stops)
-        completion: list[int] = []
-        ttft: float | None = None
-        finish: FinishReason = "length"
-        try:
-            if not evaluate_prompt(llm, tokens, cancel):
-                yield StreamFinished(
-                    finish_reason="cancelled",
-                    prompt_tokens=len(tokens),
-                    completion_tokens=0,
-                    ttft_s=None,
-                    total_s=time.perf_counter() - started,
-                )
-                return
-            for token in llm.generate(
-                tokens,
-                top_k=params.top_k,
-                top_p=params.top_p,
-                min_p=0.0,
-                temp=max(params.temperature, 0.0),
-                repeat_penalty=params.repetition_penalty,
-            ):
-                if cancel is not None and cancel.is_set():
-                    finish = "cancelled"
-                    break
-                if llama_cpp.llama_vocab_is_eog(llm._model.vocab, token):
-                    finish = "stop"
-                    break
-                completion.append(token)
-                text = stop_filter.feed(decoder.decode(llm.detokenize([token])))
-                if ttft is None:  # SentencePiece answers start with the word's space
-                    text = text.lstrip(" ")
-                if text:
-                    if ttft is None:
-                        ttft = time.perf_counter() - started
-                    yield TextDelta(text)
-                if stop_filter.stopped:
-                    finish = "stop"
-                    break
-                if len(completion) >= max_tokens:
-                    if max_tokens < params.max_new_tokens:
-                        finish = "context"  # the window filled before max_new_tokens
-                    break
-        except MemoryError as error:
-            raise OutOfMemory(
-                "Ran out of memory while answering. Lower the context size or pick a smaller "
-                "quantisation."
-            ) from error
-        except RuntimeError as error:
-            raise GenerationError(f"llama.cpp failed while answering: {error}.") from error
-        if finish != "cancelled" and cancel is not None and cancel.is_set():
-            finish = "cancelled"
-        tail = stop_filter.feed(decoder.decode(b"", final=True)) + stop_filter.flush()
-        if tail and finish != "cancelled":
-            yield TextDelta(tail)
-        yield StreamFinished(
-            finish_reason=finish,
-            prompt_tokens=len(tokens),
-            completion_tokens=len(completion),
-            ttft_s=ttft,
-            total_s=time.perf_counter() - started,
-        )
+    # The sampling loop (llama_sampling.py), as an attribute so tests can script it.
+    _generate = staticmethod(sample_answer)
 
     def unload(self) -> None:
         llm, self._llm, self._info = self._llm, None, None

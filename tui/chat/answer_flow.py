@@ -1,8 +1,8 @@
 """Sending a prompt and streaming its answer into the chat screen.
 
-Answers stream in a thread worker through `backends.chat.session.run_answer`, which saves
-the text so far before each batch reaches the screen (as `AnswerUpdated` messages, the end
-of the stream included, so it can never overtake the text).
+Answers stream in a thread worker (answer_worker.py) that posts `AnswerUpdated` messages;
+the conversation they go into is kept by answer_conversation.py, and pictures a text-only
+model cannot see are handled by refused_pictures.py.
 
 `AnswerFlow` is a plain helper the screen delegates to: Textual collects `@on` handlers and
 `@work` methods per DOM node, so the screen keeps thin handlers and this holds the logic.
@@ -13,25 +13,21 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import threading
-from dataclasses import dataclass
-from pathlib import Path
 from typing import TYPE_CHECKING
 
-from textual.message import Message
-
-from backends.base import ChatEngine, ChatMessage, GenerationParams, ImageAttachment, ModelSpec
-from backends.chat.images import ImagesRefused, has_images, refuse_images, without_images
-from backends.chat.session import AnswerChunk, build_messages, run_answer
-from backends.errors import BackendError
-from backends.store.conversations import stats_from_finished, title_from_prompt
-from backends.tools.tool_loop import RoundSink
+from backends.base import ChatMessage, GenerationParams, ImageAttachment, ModelSpec
+from backends.chat.images import refuse_images
+from backends.chat.session import build_messages
+from backends.store.conversations import stats_from_finished
+from tui.chat.answer_conversation import ensure_conversation, retitle
+from tui.chat.answer_worker import AnswerUpdated, answer_title, run_answer_in_thread
 from tui.chat.attachment_bar import AttachmentBar
-from tui.chat.conversation_actions import OPEN_CHAT
 from tui.chat.message_list import MessageList
 from tui.chat.message_view import MessageView
 from tui.chat.params_panel import InvalidParam, ParamsPanel
 from tui.chat.prompt_input import PromptInput
-from tui.chat.tool_rounds import ToolRounds, calls_info
+from tui.chat.refused_pictures import TextOnlyNotices, Unsent, take_back
+from tui.chat.tool_rounds import ToolRounds
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -39,16 +35,6 @@ if TYPE_CHECKING:
     from backends.store.conversations import StoredMessage
     from tui.chat.chat_host import ChatHost
     from tui.chat.model_loader import ModelLoader
-
-
-@dataclass
-class AnswerUpdated(Message):
-    """A batch of an answer (or its end), posted by the answer worker to the screen."""
-
-    view: MessageView
-    message_id: int
-    chunk: AnswerChunk
-    more: bool = False  # the last chunk of a round whose tool calls lead to another round
 
 
 class AnswerFlow:
@@ -68,9 +54,8 @@ class AnswerFlow:
         self._title = ""
         self._waiting_for: ModelSpec | None = None  # a prompt waits for this load
         self._prompt_title: str | None = None
-        self._unsent: _Unsent | None = None  # the message just sent, until it is answered
-        # (conversation, model key) pairs already told their pictures are left out.
-        self._told_text_only: set[tuple[int, str]] = set()
+        self._unsent: Unsent | None = None  # the message just sent, until it is answered
+        self._text_only = TextOnlyNotices()
         self.tools = ToolRounds(screen)
 
     @property
@@ -119,12 +104,12 @@ class AnswerFlow:
             await messages.remove_from(view)
         if screen.conversation_id is None:
             screen.store.set_draft(None, "")  # the new chat's draft is this message
-        conversation = self._ensure_conversation(text)
+        conversation = ensure_conversation(screen, text)
         if edited_first is not None:
-            self._retitle(conversation, edited_first, text)
+            retitle(screen.store, conversation, edited_first, text)
         user_id = screen.store.add_message(conversation, "user", text, images=bar.paths)
         stored = screen.store.messages(conversation)[-1].images if bar.paths else ()
-        self._unsent = _Unsent(user_id, text, bar.paths)
+        self._unsent = Unsent(user_id, text, bar.paths)
         prompt.show_draft(draft)
         screen.store.set_draft(conversation, draft)
         bar.clear()
@@ -197,32 +182,6 @@ class AnswerFlow:
             self.screen.notify(str(exc), title="Invalid parameter", severity="error")
             return None
 
-    def _ensure_conversation(self, first_prompt: str) -> int:
-        screen = self.screen
-        panel = screen.query_one(ParamsPanel)
-        spec = screen.manager.spec
-        if screen.conversation_id is None:
-            screen.conversation_id = screen.store.create_conversation(
-                title_from_prompt(first_prompt),
-                model_key=spec.key if spec else None,
-                system_prompt=panel.system_prompt,
-            )
-            screen.store.set_state(OPEN_CHAT, str(screen.conversation_id))
-        else:
-            summary = screen.store.get_conversation(screen.conversation_id)
-            if summary is not None and summary.system_prompt != panel.system_prompt:
-                screen.store.set_system_prompt(screen.conversation_id, panel.system_prompt)
-            if spec is not None and summary is not None and summary.model_key != spec.key:
-                screen.store.set_model(screen.conversation_id, spec.key)
-        return screen.conversation_id
-
-    def _retitle(self, conversation: int, old_prompt: str, new_prompt: str) -> None:
-        """The title follows an edited first prompt, unless the user renamed the chat."""
-        store = self.screen.store
-        summary = store.get_conversation(conversation)
-        if summary is not None and summary.title == title_from_prompt(old_prompt):
-            store.rename(conversation, title_from_prompt(new_prompt))
-
     async def _start(self, params: GenerationParams, sent: MessageView | None = None) -> None:
         """Start an answer to the conversation as stored (the last message is the user's).
 
@@ -240,7 +199,7 @@ class AnswerFlow:
             history,
             image_max_side=screen.settings.image_max_side,
         )
-        chat = self._fit_to_model(chat)
+        chat = self._text_only.fit_to_model(screen, chat)
         if spec is not None and not screen.settings.thinks(spec.key):
             params = dataclasses.replace(params, thinking=False)
         if screen.manager.engine is not None and spec is not None:
@@ -248,20 +207,22 @@ class AnswerFlow:
         message_id = screen.store.add_message(
             screen.conversation_id, "assistant", "", model_key=spec.key if spec else None
         )
-        view = MessageView("assistant", "", message_id=message_id, title=_answer_title(spec))
+        view = MessageView("assistant", "", message_id=message_id, title=answer_title(spec))
         # Styled once, as it mounts: start_stream() adding the class afterwards restyled
         # the whole message on the way to the first token.
         view.add_class("-streaming", update=False)
         self.cancel = cancel = threading.Event()
         self.view = view
         self.message_id, self._conversation = message_id, screen.conversation_id
-        self._text, self._title = "", _answer_title(spec)
+        self._text, self._title = "", answer_title(spec)
         # The request goes out before the views are mounted, so mounting them (tens of ms
         # of UI work) overlaps the server's time to first token instead of adding to it:
         # one loop turn lets the worker's task start its thread first (bench/remote_chat.py).
         view_ready = threading.Event()
         screen.run_worker(
-            lambda: self._run(chat, params, view, message_id, cancel, view_ready),
+            lambda: run_answer_in_thread(
+                screen, self.tools, chat, params, view, message_id, cancel, view_ready
+            ),
             name="answer",
             group="answer",
             thread=True,
@@ -279,86 +240,6 @@ class AnswerFlow:
             view_ready.set()
         screen.status.set_state("generating… (Esc stops)")
 
-    def _run(
-        self,
-        chat: list,  # type: ignore[type-arg]
-        params: GenerationParams,
-        view: MessageView,
-        message_id: int,
-        cancel: threading.Event,
-        view_ready: threading.Event,
-    ) -> None:
-        """The worker: runs in a thread, touches no widget, posts AnswerUpdated."""
-        screen = self.screen
-
-        def persist(text: str) -> None:
-            screen.store.set_message_content(message_id, text)
-
-        def persist_reasoning(text: str) -> None:
-            screen.store.set_message_reasoning(message_id, text)
-
-        def on_chunk(chunk: AnswerChunk) -> None:
-            # Text waits until the view streams: regenerate runs in the app's message
-            # queue, not the screen's, so the screen could otherwise handle the first
-            # chunk before the view is mounted.
-            view_ready.wait()
-            screen.post_message(AnswerUpdated(view, message_id, chunk))
-
-        with screen.manager.engine_in_use() as engine:
-            if engine is None:
-                on_chunk(AnswerChunk(error=BackendError("No model is loaded.")))
-                return
-            if params.tools:
-                self._run_with_tools(engine, chat, params, view, message_id, cancel, view_ready)
-                return
-            run_answer(
-                engine,
-                chat,
-                params,
-                cancel=cancel,
-                persist=persist,
-                on_chunk=on_chunk,
-                persist_reasoning=persist_reasoning,
-            )
-
-    def _run_with_tools(
-        self,
-        engine: ChatEngine,
-        chat: list[ChatMessage],
-        params: GenerationParams,
-        view: MessageView,
-        message_id: int,
-        cancel: threading.Event,
-        view_ready: threading.Event,
-    ) -> None:
-        """The worker, with tools: rounds of answers and calls (tui/chat/tool_rounds.py)."""
-        screen = self.screen
-        store = screen.store
-
-        def sink(message_id: int, view: MessageView) -> RoundSink:
-            def on_chunk(chunk: AnswerChunk, more: bool) -> None:
-                view_ready.wait()
-                screen.post_message(AnswerUpdated(view, message_id, chunk, more))
-
-            return RoundSink(
-                persist=lambda text: store.set_message_content(message_id, text),
-                persist_reasoning=lambda text: store.set_message_reasoning(message_id, text),
-                on_chunk=on_chunk,
-                persist_calls=lambda calls: store.set_message_tools(message_id, calls_info(calls)),
-            )
-
-        spec = screen.manager.spec
-        self.tools.run(
-            engine,
-            chat,
-            params,
-            cancel=cancel,
-            first=sink(message_id, view),
-            make_sink=sink,
-            model_key=spec.key if spec else None,
-            title=_answer_title(spec),
-        )
-
     def next_round(self, view: MessageView, message_id: int) -> None:
         """A tool round's answer is now the one streaming (its own stored message)."""
         self.view, self.message_id, self._text = view, message_id, ""
@@ -372,55 +253,6 @@ class AnswerFlow:
             await self.view.end_stream()
         self.cancel, self.view, self.message_id, self._conversation = None, None, None, None
         self.screen.status.set_state("ready")
-
-    def _fit_to_model(self, chat: list[ChatMessage]) -> list[ChatMessage]:
-        """A text-only model gets the conversation without its pictures, told once per
-        chat and model (a refusal of every later turn could not be acted on)."""
-        screen, engine = self.screen, self.screen.manager.engine
-        if engine is None or engine.capabilities.vision or not has_images(chat):
-            return chat
-        chat, left_out = without_images(chat)
-        spec = screen.manager.spec
-        told = (screen.conversation_id or 0, spec.key if spec else "")
-        if told not in self._told_text_only:
-            self._told_text_only.add(told)
-            name = spec.name if spec else "This model"
-            screen.notify(
-                f"{name} reads text only: the {left_out} picture(s) earlier in this chat are "
-                "left out of what it gets. Pick a vision model (ctrl+o) to talk about them.",
-                title="Pictures left out",
-                markup=False,
-            )
-        return chat
-
-    async def _take_back(self, message: AnswerUpdated, unsent: _Unsent | None) -> bool:
-        """After a server refused the pictures of the message just sent: nothing of it stays
-        stored or shown, its text is back in the prompt and its pictures in the bar."""
-        screen = self.screen
-        if (
-            unsent is None
-            or message.view.content
-            or not isinstance(message.chunk.error, ImagesRefused)
-            or screen.manager.engine is None
-            or screen.manager.engine.capabilities.vision
-            or screen.conversation_id is None
-        ):
-            return False
-        conversation = screen.conversation_id
-        screen.store.delete_messages_from(conversation, unsent.message_id)
-        messages = screen.query_one(MessageList)
-        sent = next((v for v in messages.views if v.message_id == unsent.message_id), None)
-        await messages.remove_from(sent or message.view)
-        if not screen.store.messages(conversation):  # it was the chat's first message
-            screen.store.delete(conversation)
-            screen.conversation_id = None
-            messages.clear()
-        prompt = screen.query_one(PromptInput)
-        prompt.text = unsent.text
-        prompt.move_cursor(prompt.document.end)
-        screen.query_one(AttachmentBar).set(unsent.images)
-        prompt.focus()
-        return True
 
     def leave(self) -> None:
         """Another chat is about to be shown: the answer streams on into the store alone."""
@@ -478,7 +310,11 @@ class AnswerFlow:
             screen.status.set_state("ready")
             self._show_usage()
         unsent, self._unsent = self._unsent, None
-        if view is not None and chunk.error is not None and await self._take_back(message, unsent):
+        if (
+            view is not None
+            and chunk.error is not None
+            and await take_back(screen, message, unsent)
+        ):
             error = chunk.error
             screen.notify(error.message, title=error.title, severity="error", markup=False)
             return
@@ -503,16 +339,3 @@ class AnswerFlow:
             if view is not None:
                 view.set_stats(stats)
                 view.set_versions(screen.store.versions.of(message.message_id))
-
-
-@dataclass(frozen=True)
-class _Unsent:
-    """The message just sent, as typed: taken back whole if its pictures are refused."""
-
-    message_id: int
-    text: str
-    images: list[Path]
-
-
-def _answer_title(spec: ModelSpec | None) -> str:
-    return spec.name if spec else "Assistant"

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from rich.text import Text
 from textual.app import ComposeResult
@@ -20,7 +21,11 @@ from textual.widgets import Input, Label, Static
 from backends.chat.images import IMAGE_SUFFIXES
 from backends.errors import BackendError
 from backends.store.attachments import check_image_file
+from tui.chat.prompt_input import PromptInput
 from tui.widgets.path_input import PathInput
+
+if TYPE_CHECKING:
+    from tui.chat.chat_host import ChatHost
 
 
 class AttachmentBar(Static):
@@ -101,3 +106,19 @@ class AttachImageScreen(ModalScreen[Path | None]):
             self.query_one("#attach-error", Static).update(exc.message)
             return
         self.dismiss(path.absolute())
+
+
+def ask_for_image(screen: ChatHost) -> None:
+    """F9: ask for an image to attach to the next message (a path, Tab completes); a
+    text-only model is named in the dialog."""
+    engine, spec = screen.manager.engine, screen.manager.spec
+    warning = ""
+    if engine is not None and not engine.capabilities.vision and spec is not None:
+        warning = f"{spec.name} reads text only: pick a vision model (ctrl+o) to send images."
+
+    def attached(path: object) -> None:
+        if path is not None:
+            screen.query_one(AttachmentBar).add(path)
+        screen.query_one(PromptInput).focus()
+
+    screen.app.push_screen(AttachImageScreen(warning), attached)

@@ -14,7 +14,6 @@ from typing import TYPE_CHECKING
 
 from textual import events, on
 from textual.app import ComposeResult, SystemCommand
-from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.message import Message
 from textual.screen import Screen
@@ -27,12 +26,14 @@ from backends.store.conversations import ConversationStore
 from tui.backend_errors import shows_backend_errors
 from tui.chat.answer_flow import AnswerFlow, AnswerUpdated
 from tui.chat.attachment_bar import AttachmentBar
+from tui.chat.chat_bindings import CHAT_BINDINGS
 from tui.chat.conversation_actions import ConversationActions
 from tui.chat.image_command import ChatPictures
 from tui.chat.message_list import MessageList
 from tui.chat.message_view import MessageView, import_renderer
 from tui.chat.model_loader import ModelLoader
 from tui.chat.model_switching import ModelSwitching
+from tui.chat.params_layout import ParamsLayout
 from tui.chat.params_panel import InvalidParam, ParamsPanel
 from tui.chat.picture_message import PictureBody
 from tui.chat.prompt_input import PromptInput
@@ -50,7 +51,6 @@ if TYPE_CHECKING:
     from tui.widgets.device_gauge import DeviceGauge
 
 DRAFT_SAVE_DELAY_S = 1.0  # typing pauses this long before the draft is written
-PARAMS_PANEL_MIN_WIDTH = 110  # below this the side panel is hidden (ctrl+t shows it)
 
 
 class FirstFrameShown(Message):
@@ -58,40 +58,7 @@ class FirstFrameShown(Message):
 
 
 class ChatScreen(Screen[None]):
-    BINDINGS = [
-        Binding("escape", "stop", "Stop", id="chat.stop"),
-        # priority: the prompt (a TextArea) binds ctrl+c to copy, which with nothing selected
-        # did nothing at all; Ollama users press ctrl+c to stop an answer.
-        Binding(
-            "ctrl+c", "interrupt", "Stop answer", show=False, id="chat.interrupt", priority=True
-        ),
-        Binding("ctrl+o", "pick_model", "Model", id="chat.pick_model"),
-        Binding("ctrl+n", "new_chat", "New chat", show=False, id="chat.new"),
-        Binding("ctrl+l", "open_conversations", "Chats", id="chat.conversations"),
-        Binding("ctrl+r", "regenerate", "Regenerate", show=False, id="chat.regenerate"),
-        Binding("alt+e", "edit_previous", "Edit last prompt", show=False, id="chat.edit"),
-        Binding("ctrl+b", "copy_answer", "Copy answer", show=False, id="chat.copy_answer"),
-        Binding("ctrl+g", "copy_code", "Copy code block", show=False, id="chat.copy_code"),
-        Binding("ctrl+t", "toggle_params", "Params", id="chat.params"),
-        Binding("f8", "push_to_talk", "Talk", show=False, id="chat.talk"),
-        Binding("alt+r", "read_aloud", "Read aloud", show=False, id="chat.read_aloud"),
-        Binding("alt+a", "read_along", "Read answers aloud", show=False, id="chat.read_along"),
-        Binding("alt+p", "pause_speech", "Pause speech", show=False, id="chat.pause_speech"),
-        Binding("f9", "attach_image", "Attach image", show=False, id="chat.attach"),
-        Binding("shift+f9", "clear_images", "Remove images", show=False, id="chat.detach"),
-        Binding("shift+f5", "make_picture", "Picture", show=False, id="chat.picture"),
-        Binding("alt+i", "attach_picture", "Attach picture", show=False, id="chat.attach_picture"),
-        *[
-            Binding(
-                f"alt+{n}",
-                f"switch_recent({n})",
-                f"Recent model {n}",
-                show=False,
-                id=f"chat.recent_{n}",
-            )
-            for n in range(1, 10)
-        ],
-    ]
+    BINDINGS = CHAT_BINDINGS
 
     def __init__(
         self,
@@ -115,7 +82,7 @@ class ChatScreen(Screen[None]):
         self.answers = AnswerFlow(self, self.models.loader, self.models.show_usage)
         self.conversation = ConversationActions(self, self.answers)
         self.pictures = ChatPictures(self)
-        self._panel_auto_hidden = False  # hidden by a shrink; a widening brings it back
+        self.params_layout = ParamsLayout(self)
         self._draft_timer: Timer | None = None
         self._prompt: PromptInput | None = None  # kept for the draft at unmount
 
@@ -155,9 +122,7 @@ class ChatScreen(Screen[None]):
         from tui.chat.kept_params import kept_params
 
         params = kept_params(self.store, self.settings.sampling.to_params())
-        panel = ParamsPanel(params, self.settings.system_prompt, id="params")
-        panel.display = self.size.width >= PARAMS_PANEL_MIN_WIDTH
-        self._panel_auto_hidden = not panel.display  # hidden for the width: widening shows it
+        panel = self.params_layout.make_panel(params, self.settings.system_prompt)
         await self.mount(self.gauge, after=self.query_one(StatusLine))
         from tui.widgets.remote_box import mount_remote_box
 
@@ -202,22 +167,7 @@ class ChatScreen(Screen[None]):
             self.conversation.keep_draft()
 
     def on_resize(self, event: events.Resize) -> None:
-        """Shrinking below the panel's width hides it (it would squeeze the chat); widening
-        back shows it again if the shrink hid it."""
-        panels = self.query(ParamsPanel)
-        if not panels:
-            return  # still starting: it is sized at mount
-        panel = panels.first()
-        wide = event.size.width >= PARAMS_PANEL_MIN_WIDTH
-        if not wide and panel.display:
-            had_focus = panel.has_focus_within
-            panel.display = False
-            self._panel_auto_hidden = True
-            if had_focus:
-                self.query_one(PromptInput).focus()
-        elif wide and self._panel_auto_hidden:
-            panel.display = True
-            self._panel_auto_hidden = False
+        self.params_layout.resized(event.size.width)
 
     def model_unloaded(self) -> None:
         """The model was unloaded from outside the chat (its files deleted in F4)."""
@@ -310,13 +260,7 @@ class ChatScreen(Screen[None]):
             prompt.end_edit(clear=True)
             self.query_one(AttachmentBar).clear()  # the edited message's images went with it
         elif not prompt.has_focus:
-            panel = self.query(ParamsPanel)
-            if (
-                panel
-                and panel.first().has_focus_within
-                and self.size.width < PARAMS_PANEL_MIN_WIDTH
-            ):
-                panel.first().display = False
+            self.params_layout.leave()
             prompt.focus()
         else:
             self.app.escape_prefix.arm()  # type: ignore[attr-defined]
@@ -379,19 +323,10 @@ class ChatScreen(Screen[None]):
 
     def read_along(self) -> ReadAlong:
         """The reader of streaming answers (alt+a, the voice loop), made on first use."""
-        from backends.errors import BackendError
-        from tui.speech.read_along import ReadAlong
-
         if self._read_along is None:
+            from tui.speech.read_along import chat_read_along
 
-            def report(what: BackendError | str) -> None:
-                if isinstance(what, BackendError):
-                    args = (what.message, what.title, "error")
-                else:
-                    args = (what, "No sound output", "information")
-                self.app.call_from_thread(self.notify, args[0], title=args[1], severity=args[2])
-
-            self._read_along = ReadAlong(self.app.tts, report)  # type: ignore[attr-defined]
+            self._read_along = chat_read_along(self)
         return self._read_along
 
     def action_pause_speech(self) -> None:
@@ -411,19 +346,9 @@ class ChatScreen(Screen[None]):
 
     def action_attach_image(self) -> None:
         """F9: attach an image to the next message (a path, Tab completes)."""
-        from tui.chat.attachment_bar import AttachImageScreen
+        from tui.chat.attachment_bar import ask_for_image
 
-        engine, spec = self.manager.engine, self.manager.spec
-        warning = ""
-        if engine is not None and not engine.capabilities.vision and spec is not None:
-            warning = f"{spec.name} reads text only: pick a vision model (ctrl+o) to send images."
-
-        def attached(path: object) -> None:
-            if path is not None:
-                self.query_one(AttachmentBar).add(path)  # type: ignore[arg-type]
-            self.query_one(PromptInput).focus()
-
-        self.app.push_screen(AttachImageScreen(warning), attached)
+        ask_for_image(self)
 
     @shows_backend_errors
     async def action_make_picture(self) -> None:
@@ -446,18 +371,7 @@ class ChatScreen(Screen[None]):
         self.query_one(AttachmentBar).clear()
 
     def action_toggle_params(self) -> None:
-        """ctrl+t: open and focus the panel; open with focus elsewhere: focus it; with focus
-        in it: hide it (it hid an open panel the user meant to reach)."""
-        if not self.query(ParamsPanel):
-            return  # still starting
-        panel = self.query_one(ParamsPanel)
-        self._panel_auto_hidden = False
-        if panel.display and panel.has_focus_within:
-            panel.display = False
-            self.query_one(PromptInput).focus()
-        else:
-            panel.display = True
-            panel.query_one("Input").focus()
+        self.params_layout.toggle()
 
     def action_new_chat(self) -> None:
         self.conversation.new_chat()

@@ -13,10 +13,14 @@ import queue
 import threading
 import time
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from backends.errors import BackendError
 from backends.speech.read_aloud import SpeakableText
 from backends.speech.tts_manager import TtsManager
+
+if TYPE_CHECKING:
+    from textual.screen import Screen
 
 
 class ReadAlong:
@@ -103,3 +107,17 @@ class ReadAlong:
             self.spoken.append(sentence)
         if spoken.playback.notice:
             self._report(spoken.playback.notice)
+
+
+def chat_read_along(screen: Screen[None]) -> ReadAlong:
+    """A reader for the chat screen: its errors and "no sound output" notes become
+    notifications (sent from its speaker thread)."""
+
+    def report(what: BackendError | str) -> None:
+        if isinstance(what, BackendError):
+            args = (what.message, what.title, "error")
+        else:
+            args = (what, "No sound output", "information")
+        screen.app.call_from_thread(screen.notify, args[0], title=args[1], severity=args[2])
+
+    return ReadAlong(screen.app.tts, report)  # type: ignore[attr-defined]
