@@ -1,8 +1,9 @@
 """Pick a model: recents first (alt+1..9), then every local and server model, with a filter.
 
 A Kind column says what each model is for (chat, image, speech, TTS, its pipeline task).
-The chat's picker lists chat models first, then the other kinds apart, below them: picking
-one of those opens the screen that runs it (tui/model_routes.py), never loads it as a chat
+The chat's picker lists chat models first, then image and task models apart, below them
+(speech models and voices have their own pickers): picking one of those opens the screen
+that runs it (tui/model_routes.py), never loads it as a chat
 model; a repo of a task no engine here runs is listed last with its task and "✗ not
 supported" for engine, and Enter on it says which tasks run instead of loading it.
 
@@ -68,9 +69,10 @@ def where_it_lives(spec: ModelSpec) -> str:
 NOT_SUPPORTED = "✗ not supported"
 # The order of kinds in a list: chat models first, a task no engine runs last.
 KIND_ORDER = {"chat": 0, "image": 1, "speech": 2, "tts": 3, "tasks": 4, "embeddings": 5}
-# The kinds each picker lists (beyond its own): the chat's lists every model that is on disk.
+# The kinds each picker lists (beyond its own). Speech and voice models keep to their own
+# pickers (Speech screen, Speak tab).
 PICKER_KINDS = {
-    "chat": {"chat", "image", "speech", "tts", "tasks", UNSUPPORTED},
+    "chat": {"chat", "image", "tasks", UNSUPPORTED},
     "tasks": {"tasks", UNSUPPORTED},
 }
 
@@ -112,10 +114,10 @@ class ModelPickerScreen(ModalScreen[ModelSpec | None]):
         *,
         kind: str = "chat",
     ) -> None:
-        """`kind` "chat" lists chat models and servers' models, then every other model on
-        disk apart (picking one opens its screen); "speech" lists speech models; "tts"
-        voices; "tasks" lists pipeline task models (NER, classification, detection...)
-        with their task, and repos of tasks no engine runs."""
+        """`kind` "chat" lists chat models and servers' models, then image and task models
+        apart (picking one opens its screen) and repos of tasks no engine runs; "speech"
+        lists speech models; "tts" voices; "tasks" lists pipeline task models (NER,
+        classification, detection...) with their task, and repos of tasks no engine runs."""
         super().__init__()
         self._settings = settings
         self._kind = kind
