@@ -311,15 +311,27 @@ async def test_the_task_filter_finds_voices_and_task_models(make_client, queue, 
     from tests.fixtures.hub_repos import FakeRepo
 
     voices = [
-        FakeRepo("acme/kokoro-voice", {"kokoro-v1.0.onnx": b"o" * 10, "voices-v1.0.bin": b"v"},
-                 pipeline_tag="text-to-speech", library_name="onnx",
-                 tags=["onnx", "kokoro", "text-to-speech"]),  # fmt: skip
-        FakeRepo("acme/audio-gen", {"config.json": b"{}", "model.safetensors": b"x"},
-                 pipeline_tag="text-to-audio", library_name="transformers",
-                 tags=["transformers", "safetensors", "text-to-audio"]),  # fmt: skip
-        FakeRepo("acme/bert-ner", {"config.json": b"{}", "model.safetensors": b"x"},
-                 pipeline_tag="token-classification", library_name="transformers",
-                 tags=["transformers", "safetensors", "token-classification"]),  # fmt: skip
+        FakeRepo(
+            "acme/kokoro-voice",
+            {"kokoro-v1.0.onnx": b"o" * 10, "voices-v1.0.bin": b"v"},
+            pipeline_tag="text-to-speech",
+            library_name="onnx",
+            tags=["onnx", "kokoro", "text-to-speech"],
+        ),  # fmt: skip
+        FakeRepo(
+            "acme/audio-gen",
+            {"config.json": b"{}", "model.safetensors": b"x"},
+            pipeline_tag="text-to-audio",
+            library_name="transformers",
+            tags=["transformers", "safetensors", "text-to-audio"],
+        ),  # fmt: skip
+        FakeRepo(
+            "acme/bert-ner",
+            {"config.json": b"{}", "model.safetensors": b"x"},
+            pipeline_tag="token-classification",
+            library_name="transformers",
+            tags=["transformers", "safetensors", "token-classification"],
+        ),  # fmt: skip
     ]
     for repo in voices:
         hub.add_repo(repo)
