@@ -61,7 +61,12 @@ def test_detection_view(
         await pilot.press("enter")
         await until(pilot, lambda: status(app).startswith("Done"), "run done", tries=6000)
         picture = app.screen.query_one("#tasks-picture")
-        await until(pilot, lambda: picture.image is not None, "picture")  # type: ignore[attr-defined]
+        # The picture is drawn in a worker (boxes over it) and swapped in when the item is
+        # done: wait for every worker, then for the widget that draws it.
+        await app.workers.wait_for_complete()
+        await until(pilot, lambda: bool(picture.query(".image")), "picture drawn")
+        await pilot.pause()
+        assert len(picture.query(".image")) == 1  # two were stacked at half height
         field.value = task_picture.name  # type: ignore[attr-defined]
         app.screen._status("Done.")  # type: ignore[attr-defined]
         app.screen.set_focus(None)
