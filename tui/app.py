@@ -6,8 +6,9 @@ entry point (tui.cli) and passed in, so tests build the same app around tmp dirs
 
 from __future__ import annotations
 
+import gc
 import logging
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -26,6 +27,8 @@ from tui.navigation import CHAT, PLACES, Navigator, navigation_bindings, place_n
 from tui.widgets.navigation_bar import key_display
 
 if TYPE_CHECKING:
+    from textual.notifications import SeverityLevel
+
     from backends.base import ModelSpec
     from backends.models.manager import ModelManager
     from backends.speech.manager import SpeechManager
@@ -71,6 +74,7 @@ class LocalAIApp(App[None]):
         speech: SpeechManager | None = None,
         tasks: TaskSession | None = None,
         tts: TtsManager | None = None,
+        after_first_frame: Callable[[], None] | None = None,
     ) -> None:
         super().__init__()
         from backends.models.manager import ModelManager
@@ -89,9 +93,8 @@ class LocalAIApp(App[None]):
         self.images = ImageAccess(self, self.settings, gallery)
         self._speech = speech
         self._tts = tts
-        from backends.tasks.session import TaskSession
-
-        self.tasks = tasks or TaskSession()
+        self._tasks = tasks
+        self._after_first_frame = after_first_frame
         from tui.server_access import ServerAccess
 
         self.servers = ServerAccess(self, self.settings)
@@ -109,6 +112,16 @@ class LocalAIApp(App[None]):
 
             self._speech = SpeechManager(self.settings)
         return self._speech
+
+    @property
+    def tasks(self) -> TaskSession:
+        """The task model of the Tasks screen; made on first use, like `speech` (its
+        protocol's types cost ~10-20 ms to import, before the first frame otherwise)."""
+        if self._tasks is None:
+            from backends.tasks.session import TaskSession
+
+            self._tasks = TaskSession()
+        return self._tasks
 
     @property
     def tts(self) -> TtsManager:
@@ -130,6 +143,10 @@ class LocalAIApp(App[None]):
             startup_model=self._startup_model,
             gauge=self._gauge,
         )
+        # Built as the first mode's screen: Textual re-parses every stylesheet for a mode
+        # screen whose CSS count differs from the app's (a new screen's is -1), although
+        # nothing changed since the app parsed them: ~15-25 ms of the first frame's CPU.
+        self._chat._css_update_count = self._css_update_count
         return self._chat
 
     @property
@@ -151,8 +168,20 @@ class LocalAIApp(App[None]):
         now mounts what that frame did without (device gauge, server boxes, params panel)."""
         from tui.chat.chat_screen import FirstFrameShown
 
+        if self._after_first_frame is not None:  # before the chat's startup model load
+            self._after_first_frame()
         if self._chat is not None:
             self._chat.post_message(FirstFrameShown())
+        self.call_after_refresh(self.freeze_startup_objects)
+
+    def freeze_startup_objects(self) -> None:
+        """Take what start-up built (modules, classes, styles, the first screen) out of the
+        garbage collector's sight: they live as long as the app, yet each full collection
+        walked all ~100k of them, a pause of 30-100 ms of CPU (seconds of wall time on a busy
+        machine) in the middle of a reopen or a streamed answer (bench/long_conversation.py).
+        No collection first: a full one cost ~60 ms here (far more in a test process), and
+        start-up leaves little garbage (~2k objects), kept for good."""
+        gc.freeze()
 
     def on_mount(self) -> None:
         if self.settings.theme in self.available_themes:
@@ -184,7 +213,8 @@ class LocalAIApp(App[None]):
         self.manager.unload()
         if self._speech is not None:
             self._speech.unload()
-        self.tasks.unload()
+        if self._tasks is not None:
+            self._tasks.unload()
         if self._tts is not None:
             self._tts.unload()
         self.store.close()
@@ -315,6 +345,20 @@ class LocalAIApp(App[None]):
             (titled("tasks"), TasksScreen),
         ]
         self.push_screen(HelpScreen(sections))
+
+    def notify(
+        self,
+        message: str,
+        *,
+        title: str = "",
+        severity: SeverityLevel = "information",
+        timeout: float | None = None,
+        markup: bool = True,
+    ) -> None:
+        """Every notification shows as plain text: messages quote paths, package extras
+        (`localai-tui[pocket]`) and native log lines (`buf[/0]`) that Rich would read as markup
+        (hiding the brackets, or failing to render and ending the app)."""
+        super().notify(message, title=title, severity=severity, timeout=timeout, markup=False)
 
     def report_worker_failure(self, event: Worker.StateChanged) -> None:
         """The one place a failed worker becomes a message; the app never dies of it."""

@@ -49,13 +49,12 @@ class HostInfo:
 
 def live_hosts(*, include_spare: bool = False) -> list[HostInfo]:
     """Every running host of this app, with its resident memory (and VRAM where NVML can
-    tell); with `include_spare`, the pre-started spare process too (last)."""
+    tell); with `include_spare`, the pre-started spare processes too (last)."""
     with _live_lock:
         hosts = [h for h in _live if h.alive]
     infos = [(h.pid, h.label, h.rss_bytes()) for h in hosts]
-    spare = spawner.spare_process() if include_spare else None
-    if spare is not None:
-        infos.append((spare[0], spare[1], tree_rss(spare[0])))
+    for pid, label in spawner.spare_processes() if include_spare else []:
+        infos.append((pid, label, tree_rss(pid)))
     pids = [pid for pid, _, _ in infos if pid is not None]
     from backends.host.gpu_memory import vram_by_pid
 
@@ -159,14 +158,15 @@ class HostProcess:
     def close(self) -> None:
         """Ask the child to exit, kill it after a short grace, reap it; safe twice.
 
-        When no host is left running, a warm spare gives its runtime's memory back too.
+        When no host has run for a while after this, the warm spares give their runtimes'
+        memory back too (`spawner.cool_down_later`).
         """
         spawned, self._spawned = self._spawned, None
         with _live_lock:
             _live.discard(self)
             idle = not any(h.alive for h in _live)
         if idle:
-            spawner.cool_down()
+            spawner.cool_down_later(_no_host_alive)
         if spawned is not None:
             spawned.discard(grace=CLOSE_GRACE_S)
 
@@ -230,6 +230,11 @@ class HostProcess:
         except Exception:  # a reading is only ever a hint
             return
         self._memory = MemoryReading(int(rss), int(memory.available), int(memory.total))
+
+
+def _no_host_alive() -> bool:
+    with _live_lock:
+        return not any(h.alive for h in _live)
 
 
 def _sys_path() -> list[str]:

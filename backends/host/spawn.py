@@ -1,5 +1,6 @@
 """Starting host processes: from one long-lived thread, with a log file each, and with
-a pre-started spare so a model switch does not wait for Python to start.
+pre-started spares (one cold, one warm per engine kind used) so a model switch waits for
+neither Python's start nor the runtime's import.
 
 Why one thread: PR_SET_PDEATHSIG fires when the *thread* that forked the child exits,
 not the process. Models load in short-lived worker threads; a child forked there would
@@ -23,6 +24,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from pathlib import Path
@@ -139,16 +141,23 @@ def _spawn_now() -> Spawned:
 
 
 class _Spawner:
-    """Runs every Popen in one daemon thread and keeps at most one spare child.
+    """Runs every Popen in one daemon thread and keeps spare children: at most one cold
+    spare (only `backends.host` imported) and one warm spare per engine kind used this
+    session, up to `MAX_WARM_SPARES` kinds (the least recently used one goes first).
 
-    A spare is cold (only `backends.host` imported) or warm: already sent the "init" of
-    the engine that was started last, so it has imported that engine's runtime (its
-    class's `warm_up`), and a switch to another model of the same engine does not wait
-    for torch or llama_cpp to import again (3 s and 0.2 s here). A warm spare is taken
-    only for the very same init (engine, environment, sys.path, working directory).
-    Warm spares hold the runtime's memory (torch: ~240 MB), so `cool_down` turns the
-    spare cold again when no engine is running.
+    A warm spare has already been sent the "init" of its engine kind, so it has imported
+    that engine's runtime (its class's `warm_up`): a switch to another model of that kind
+    does not wait for torch, llama_cpp or diffusers to import (3 s, 0.2 s, 4 s here), and
+    switching between kinds (a chat model, then an image model, then back) finds each
+    kind's spare still there. A warm spare is taken only for the very same init (engine,
+    environment, sys.path, working directory); the host that took it asks for the next one
+    after its first request (`prestart(warm=...)`), so the spare is replaced after use.
+    Warm spares hold their runtime's memory (torch: ~240 MB), so once no engine has run for
+    `cool_down_delay_s` they are all ended and one cold spare is kept; the delay lets an
+    unload-then-load switch (the Images screen frees the old model first) find its spare.
     """
+
+    MAX_WARM_SPARES = 3
 
     def __init__(self) -> None:
         self._jobs: queue.Queue[tuple[concurrent.futures.Future[Spawned], Init | None]] = (
@@ -156,9 +165,13 @@ class _Spawner:
         )
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
-        self._spare: concurrent.futures.Future[Spawned] | None = None
-        self._spare_init: Init | None = None
+        self._cold: concurrent.futures.Future[Spawned] | None = None
+        # engine target ("module:Class") -> (its warm spare, the init it was sent); the
+        # most recently used kind last.
+        self._warm: dict[str, tuple[concurrent.futures.Future[Spawned], Init]] = {}
+        self._cool_timer: threading.Timer | None = None
         self.keep_spare = True
+        self.cool_down_delay_s = 30.0
 
     def _ensure_thread(self) -> None:
         if self._thread is None or not self._thread.is_alive():
@@ -187,88 +200,169 @@ class _Spawner:
         return future
 
     def spawn(self, init: Init) -> Spawned:
-        """A started child for `init`: the spare if it fits (`initialised` says whether it
-        was already sent `init`), else a new one. The caller asks for the next spare
-        (`prestart(warm=init)`) once its load is done: started at once, the spare's
-        imports competed with the load for the CPU (tiny GGUF: 60-100 ms instead of 20)."""
+        """A started child for `init`: its kind's warm spare if it fits (`initialised`
+        says it was already sent `init`), else the cold spare, else a new one. The caller
+        asks for the next warm spare (`prestart(warm=init)`) once its load is done:
+        started at once, the spare's imports competed with the load for the CPU (tiny
+        GGUF: 60-100 ms instead of 20)."""
+        self._cancel_cool_down()
         with self._lock:
-            spare, spare_init = self._spare, self._spare_init
-            self._spare, self._spare_init = None, None
-        spawned: Spawned | None = None
-        if spare is not None:
-            if spare_init is not None and spare_init != init:
-                spare.add_done_callback(_discard_result)  # warm for another engine
-            else:
-                try:
-                    spawned = spare.result(timeout=30)
-                except Exception as error:
-                    log.warning("spare engine host failed to start: %s", error)
-                if spawned is not None and not spawned.alive():
-                    spawned.discard()
-                    spawned = None
+            warm = self._warm.pop(init[1], None)
+            cold = None
+            if warm is None or warm[1] != init:
+                cold, self._cold = self._cold, None
+        if warm is not None and warm[1] != init:
+            warm[0].add_done_callback(_discard_result)  # its environment changed since
+            warm = None
+        spawned = _started(warm[0]) if warm is not None else None
+        if spawned is None and cold is not None:
+            spawned = _started(cold)
         if spawned is None:
             spawned = self._submit().result()
         return spawned
 
     def spawn_fresh(self) -> Spawned:
-        """A new child, never the spare."""
+        """A new child, never a spare."""
         return self._submit().result()
 
     def prestart(self, warm: Init | None = None) -> None:
-        """Start a spare now (cold, or warm for `warm`); nothing if a fitting one exists."""
+        """Start a spare now: cold, or warm for `warm`'s engine kind (replacing a spare of
+        that kind made for another init); nothing if a fitting one exists."""
+        if warm is None:
+            with self._lock:
+                if self._cold is not None:
+                    return
+            future = self._submit()
+            with self._lock:
+                if self._cold is None:
+                    self._cold, future = future, None  # type: ignore[assignment]
+            if future is not None:  # another thread made one meanwhile
+                future.add_done_callback(_discard_result)
+            return
+        target = warm[1]
         with self._lock:
-            if self._spare is not None and self._spare_init == warm:
+            current = self._warm.get(target)
+            if current is not None and current[1] == warm:
+                self._warm[target] = self._warm.pop(target)  # most recently used: last
                 return
-            old = self._spare
-            self._spare, self._spare_init = None, None
-        if old is not None:
-            old.add_done_callback(_discard_result)
-        future: concurrent.futures.Future[Spawned] | None = self._submit(warm)
+        future = self._submit(warm)
+        dropped: list[concurrent.futures.Future[Spawned]] = []
         with self._lock:
-            if self._spare is None:
-                self._spare, self._spare_init, future = future, warm, None
-        if future is not None:  # another thread made a spare meanwhile
-            future.add_done_callback(_discard_result)
+            old = self._warm.pop(target, None)
+            if old is not None:
+                dropped.append(old[0])
+            self._warm[target] = (future, warm)
+            while len(self._warm) > self.MAX_WARM_SPARES:
+                oldest = next(iter(self._warm))
+                dropped.append(self._warm.pop(oldest)[0])
+        for spare in dropped:
+            spare.add_done_callback(_discard_result)
 
     def wait_for_spare(self, timeout: float = 60.0) -> bool:
-        """Wait until the spare has started (and, if warm, finished importing its runtime);
-        False when there is none or it is not ready in time. For benchmarks and tests."""
+        """Wait until every spare has started (and a warm one has finished importing its
+        runtime); False when there is none or one is not ready in time. For benchmarks
+        and tests."""
         with self._lock:
-            spare = self._spare
-        if spare is None:
+            spares = [f for f, _ in self._warm.values()]
+            if self._cold is not None:
+                spares.append(self._cold)
+        if not spares:
             return False
-        try:
-            spawned = spare.result(timeout=timeout)
-        except Exception:
-            return False
-        # A warm spare's "ready" reply waits unread on its socket once the warm-up is done.
-        return not spawned.initialised or spawned.conn.poll(timeout)
+        for spare in spares:
+            try:
+                spawned = spare.result(timeout=timeout)
+            except Exception:
+                return False
+            # A warm spare's "ready" reply waits unread on its socket once warmed up.
+            if spawned.initialised and not spawned.conn.poll(timeout):
+                return False
+        return True
 
-    def spare_process(self) -> tuple[int, str] | None:
-        """(pid, label) of a started spare, for the device gauge: a warm spare holds its
-        runtime's memory (torch: ~240 MB) and the user should see where that went."""
+    def warm_kinds(self) -> list[str]:
+        """The engine targets that have a warm spare, least recently used first."""
         with self._lock:
-            spare = self._spare
-        if spare is None or not spare.done() or spare.exception() is not None:
-            return None
-        spawned = spare.result()
-        if not spawned.alive():
-            return None
-        return spawned.process.pid, "spare"
+            return list(self._warm)
+
+    def spare_processes(self) -> list[tuple[int, str]]:
+        """(pid, label) of every started spare, for the device gauge: a warm spare holds
+        its runtime's memory (torch: ~240 MB) and the user should see where that went."""
+        with self._lock:
+            spares = [f for f, _ in self._warm.values()]
+            if self._cold is not None:
+                spares.append(self._cold)
+        found = []
+        for spare in spares:
+            if not spare.done() or spare.exception() is not None:
+                continue
+            spawned = spare.result()
+            if spawned.alive():
+                found.append((spawned.process.pid, "spare"))
+        return found
 
     def cool_down(self) -> None:
-        """Replace a warm spare by a cold one (no engine is running: give memory back)."""
+        """End the warm spares and keep one cold spare (no engine is running: give the
+        runtimes' memory back), at once."""
+        self._cancel_cool_down()
         with self._lock:
-            warm = self._spare is not None and self._spare_init is not None
-        if warm:
-            self.prestart(warm=None) if self.keep_spare else self.drop_spare()
+            warm = [f for f, _ in self._warm.values()]
+            self._warm.clear()
+        for spare in warm:
+            spare.add_done_callback(_discard_result)
+        if self.keep_spare:
+            if warm:
+                self.prestart(warm=None)
+        else:
+            self.drop_spare()
+
+    def cool_down_later(self, still_idle: Callable[[], bool]) -> None:
+        """`cool_down` after `cool_down_delay_s`, if `still_idle()` then (no engine started
+        meanwhile: starting one cancels it)."""
+        if self.cool_down_delay_s <= 0:
+            self.cool_down()
+            return
+
+        def fire() -> None:
+            if still_idle():
+                self.cool_down()
+
+        timer = threading.Timer(self.cool_down_delay_s, fire)
+        timer.daemon = True
+        with self._lock:
+            old, self._cool_timer = self._cool_timer, timer
+        if old is not None:
+            old.cancel()
+        timer.start()
+
+    def _cancel_cool_down(self) -> None:
+        with self._lock:
+            timer, self._cool_timer = self._cool_timer, None
+        if timer is not None:
+            timer.cancel()
 
     def drop_spare(self) -> None:
-        """Stop the spare (at exit, or when a test wants an exact process count)."""
+        """Stop every spare (at exit, or when a test wants an exact process count)."""
+        self._cancel_cool_down()
         with self._lock:
-            spare, self._spare, self._spare_init = self._spare, None, None
-        if spare is not None:
+            spares = [f for f, _ in self._warm.values()]
+            self._warm.clear()
+            if self._cold is not None:
+                spares.append(self._cold)
+            self._cold = None
+        for spare in spares:
             spare.add_done_callback(_discard_result)
+
+
+def _started(future: concurrent.futures.Future[Spawned]) -> Spawned | None:
+    """The spare's process once started and alive; None (reaped) when it failed or died."""
+    try:
+        spawned = future.result(timeout=30)
+    except Exception as error:
+        log.warning("spare engine host failed to start: %s", error)
+        return None
+    if not spawned.alive():
+        spawned.discard()
+        return None
+    return spawned
 
 
 def _discard_result(future: concurrent.futures.Future[Spawned]) -> None:

@@ -15,7 +15,7 @@ SortKey = Literal["downloads", "likes", "updated", "trending"]
 Library = Literal["transformers", "diffusers", "gguf", "ctranslate2"]
 EngineName = Literal[
     "transformers", "llama_cpp", "diffusers", "sdcpp", "faster_whisper", "transformers_tasks",
-    "kokoro",
+    "kokoro", "pocket_tts",
 ]  # fmt: skip
 # Hub tasks of voices (text to speech); a repo of one runs here when an engine reads it.
 TTS_TASKS = ("text-to-speech", "text-to-audio")
@@ -135,12 +135,16 @@ def engine_for(
 
     A transformers repo of a pipeline task the Tasks screen runs (NER, detection...) runs
     with the task engine; a Kokoro voice (text-to-speech) with kokoro-onnx, if its files are
-    the ONNX export (the catalog checks them once downloaded)."""
+    the ONNX export (the catalog checks them once downloaded), a Pocket TTS one with
+    pocket-tts (by tags: a search result has no files)."""
     from backends.tasks.protocol import TASK_INPUTS, canonical_task
 
     tagset = set(tags)
     if task in TTS_TASKS:
-        return "kokoro" if any("kokoro" in t.lower() for t in tagset) else None
+        lowered = " ".join(tagset).lower()
+        if "pocket-tts" in lowered or "pocket_tts" in lowered:
+            return "pocket_tts"
+        return "kokoro" if "kokoro" in lowered else None
     if library == "gguf" or "gguf" in tagset:
         # A GGUF of a diffusion model (FLUX, SD3, Z-Image…) runs in stable-diffusion.cpp.
         return "sdcpp" if task in ("text-to-image", "image-to-image") else "llama_cpp"

@@ -28,7 +28,13 @@ from backends.models.model_keys import (
     transformers_folder_spec,
 )
 from backends.speech.catalog import looks_like_ct2_whisper, scan_speech_dirs, speech_spec
-from backends.speech.tts_catalog import kokoro_spec, looks_like_kokoro, scan_tts_dirs
+from backends.speech.tts_catalog import (
+    kokoro_spec,
+    looks_like_kokoro,
+    looks_like_pocket_tts,
+    pocket_spec,
+    scan_tts_dirs,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -149,6 +155,8 @@ def repo_spec(repo_id: str, snapshot: Path, names: set[str], size: int) -> Model
         return diffusers_spec(snapshot, repo_id=repo_id, source="hf-cache")
     if looks_like_ct2_whisper(names):
         return speech_spec(snapshot, source="hf-cache", repo_id=repo_id, size=size)
+    if looks_like_pocket_tts(names, repo_id):
+        return pocket_spec(snapshot, source="hf-cache", repo_id=repo_id, size=size)
     if looks_like_kokoro(names):
         return kokoro_spec(snapshot, source="hf-cache", repo_id=repo_id, size=size)
     if "config.json" in names and any(n.endswith((".safetensors", ".bin")) for n in names):

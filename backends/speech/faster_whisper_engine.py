@@ -97,6 +97,15 @@ class FasterWhisperEngine:
         self._device = "cpu"
         self._compute_type = "int8"
 
+    @classmethod
+    def warm_up(cls) -> None:
+        """Engine-host hook: import faster-whisper (and CTranslate2, ~1 s here) in a spare
+        host, so a new host loads a model without waiting for it."""
+        try:
+            import faster_whisper  # noqa: F401
+        except ImportError:  # the load says how to install it
+            pass
+
     @property
     def loaded(self) -> bool:
         return self._model is not None

@@ -218,6 +218,9 @@ class AnswerFlow:
         # The request goes out before the views are mounted, so mounting them (tens of ms
         # of UI work) overlaps the server's time to first token instead of adding to it:
         # one loop turn lets the worker's task start its thread first (bench/remote_chat.py).
+        # (Waiting for that thread to run before mounting sent the request ~13 ms sooner
+        # but showed the first token later on a busy machine: the first chunk waits for
+        # the mounted view, and the mount then started later.)
         view_ready = threading.Event()
         screen.run_worker(
             lambda: run_answer_in_thread(
@@ -305,6 +308,11 @@ class AnswerFlow:
             return
         if view is not None:
             await view.end_stream()
+            if message.more and not view.content.strip() and not view.reasoning:
+                view.add_class("-tool-only")  # its call blocks follow; no empty bubble
+                # Kept with its calls, so it stays hidden if scrolled out and back in.
+                stored = screen.store.messages(self._conversation or 0)
+                view.tools = next((m.tools for m in stored if m.id == message.message_id), None)
         if current and not message.more:
             self.cancel, self.view, self.message_id, self._conversation = None, None, None, None
             screen.status.set_state("ready")

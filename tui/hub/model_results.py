@@ -47,6 +47,7 @@ ENGINE_LABELS = {
     "faster_whisper": "faster-whisper",
     "transformers_tasks": "Tasks",
     "kokoro": "Kokoro",
+    "pocket_tts": "Pocket TTS",
 }
 
 

@@ -12,7 +12,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from rich.color import Color
+from rich.color import Color, ColorType
+from rich.color_triplet import ColorTriplet
 from rich.segment import Segment
 from rich.style import Style
 from textual.geometry import Size
@@ -51,27 +52,35 @@ class HalfcellPicture(HalfcellImage, Renderable=HalfcellRenderable):
             return []
         image = pixels.scaled(width, height * 2).pil_image
         data = image.tobytes()
-        colors: dict[bytes, Color] = {}
+        hexed = data.hex()  # "rrggbb" for every pixel, in one C call
+        colors: dict[str, Color] = {}
         styles: dict[bytes, Style] = {}
         stride = width * 3
         strips: list[Strip] = []
         for row in range(height):
-            upper = data[2 * row * stride : (2 * row + 1) * stride]
-            lower = data[(2 * row + 1) * stride : (2 * row + 2) * stride]
+            top = 2 * row * stride
             segments: list[Segment] = []
-            for x in range(0, stride, 3):
-                key = upper[x : x + 3] + lower[x : x + 3]
+            for i in range(top, top + stride, 3):
+                j = i + stride  # the pixel below, drawn as the cell's background
+                key = data[i : i + 3] + data[j : j + 3]
                 style = styles.get(key)
                 if style is None:
-                    style = Style.from_color(_color(colors, key[:3]), _color(colors, key[3:]))
+                    style = Style.from_color(
+                        _color(colors, hexed, data, i), _color(colors, hexed, data, j)
+                    )
                     styles[key] = style
                 segments.append(Segment(UPPER_HALF, style))
             strips.append(Strip(segments, width))
         return strips
 
 
-def _color(cache: dict[bytes, Color], rgb: bytes) -> Color:
-    color = cache.get(rgb)
+def _color(cache: dict[str, Color], hexed: str, data: bytes, offset: int) -> Color:
+    """The Color of the pixel at byte `offset`, equal to `Color.from_rgb`'s (same name,
+    type and triplet) without its per-call formatting: a picture of random weights' noise
+    has two new colours per cell."""
+    name = hexed[2 * offset : 2 * offset + 6]
+    color = cache.get(name)
     if color is None:
-        color = cache[rgb] = Color.from_rgb(rgb[0], rgb[1], rgb[2])
+        triplet = ColorTriplet(data[offset], data[offset + 1], data[offset + 2])
+        color = cache[name] = Color("#" + name, ColorType.TRUECOLOR, None, triplet)
     return color

@@ -245,9 +245,8 @@ def test_a_switch_takes_the_warm_spare_and_an_unload_cools_it(
     options = LoadOptions(n_ctx=256)
     manager.switch(tiny_gguf_spec, options)
     assert spawner.wait_for_spare()
-    spare = spawner._spare
-    assert spare is not None and spawner._spare_init is not None  # warm: llama.cpp's init
-    spare_pid = spare.result().process.pid
+    assert spawner.warm_kinds() == ["backends.chat.llama_cpp:LlamaCppEngine"]
+    spare_pid = spawner._warm["backends.chat.llama_cpp:LlamaCppEngine"][0].result().process.pid
     shown = [(h.pid, h.label) for h in DeviceMonitor().sample().hosts]
     assert shown[-1] == (spare_pid, "spare")  # its memory is on the gauge
 
@@ -258,6 +257,10 @@ def test_a_switch_takes_the_warm_spare_and_an_unload_cools_it(
     host_log = engine.host.log_path.read_text() if engine.host.log_path else ""
     assert "llama_cpp:LlamaCppEngine ready" in host_log  # its warm-up ran, and worked:
     assert "warm-up failed" not in host_log
-    manager.unload()
-    assert spawner._spare is not None and spawner._spare_init is None  # cold again
+    spawner.cool_down_delay_s = 0.0  # no engine runs after this unload: cool down now
+    try:
+        manager.unload()
+    finally:
+        spawner.cool_down_delay_s = 30.0
+    assert spawner.warm_kinds() == [] and spawner._cold is not None  # cold again
     assert live_hosts() == []

@@ -9,7 +9,9 @@ that calls the progress callback the way the C library does).
 
 from __future__ import annotations
 
+import ctypes
 import inspect
+import pickle
 import subprocess
 import sys
 import threading
@@ -95,12 +97,18 @@ class StandIn:
         inspect.signature(sd_cpp.StableDiffusion.generate_image).bind(None, **kwargs)
         self.calls.append(kwargs)
         steps = kwargs["sample_steps"]
+        kwargs["progress_callback"](0, steps, 0.0)  # as the library: once before step 1
         for step in range(1, steps + 1):
             kwargs["progress_callback"](step, steps, 0.01)
             if step == self.hold_at:
                 self.release.wait(10)
         self.finished.set()
-        return [Image.new("RGB", (kwargs["width"], kwargs["height"]), "blue")]
+        # As the library hands it back: RGB made RGBA, and `info` filled with its own
+        # arguments and state, ctypes arrays among them (which cannot be pickled).
+        image = Image.new("RGB", (kwargs["width"], kwargs["height"]), "blue").convert("RGBA")
+        args = {k: v for k, v in kwargs.items() if k != "progress_callback"}
+        image.info.update({**args, "custom_sigmas": (ctypes.c_float * 0)()})
+        return [image]
 
     def close(self) -> None:
         pass
@@ -143,6 +151,34 @@ def test_progress_then_one_image_with_real_keywords(tmp_path: Path) -> None:
     call = stand_in.calls[0]
     assert (call["seed"], call["sample_method"], call["strength"]) == (9, "euler_a", 0.4)
     assert engine.capabilities().size_multiple == 64
+
+
+def test_the_picture_can_cross_to_the_app() -> None:
+    """The library's image carries ctypes arrays in `info`: pickled by the engine host, it
+    failed ("Can't pickle c_float_Array_0"), so no sd.cpp picture ever reached the app.
+    The engine hands on a plain RGB copy (the pixels, nothing else)."""
+    engine, _ = _engine()
+
+    result = list(engine.generate(ImageRequest(prompt="a cat", steps=2, width=64, height=64)))[-1]
+
+    assert isinstance(result, ImageResult)
+    image = pickle.loads(pickle.dumps(result)).image
+    assert (image.mode, image.size, image.info) == ("RGB", (64, 64), {})
+    assert image.getpixel((3, 3)) == (0, 0, 255)
+
+
+def test_steps_and_rate_count_from_the_first_step() -> None:
+    """The library reports a "step 0" before the first step: it is no step the user sees,
+    and the rate counts the steps after the first over their own time (as the diffusers
+    engine does), not from step 0 (which halved it at 2 steps)."""
+    engine, _ = _engine()
+
+    events = list(engine.generate(ImageRequest(prompt="a cat", steps=4, width=64, height=64)))
+
+    steps = [e for e in events if isinstance(e, ImageStep)]
+    assert [e.step for e in steps] == [1, 2, 3, 4]
+    last = steps[-1]
+    assert last.steps_per_s == pytest.approx(3 / (last.elapsed_s - steps[0].elapsed_s), rel=1e-6)
 
 
 def test_constructor_keywords_exist_in_the_real_library() -> None:
