@@ -167,7 +167,7 @@ def _fake_cache_repo(repo: str, source: Path) -> None:
 
 
 def _cache_other_kinds() -> None:
-    """Beside the chat models, a task model (the tests' tiny NER BERT) and a summarization
+    """Beside the chat models, a task model (the tests' tiny NER BERT) and a depth-estimation
     repo (no engine here runs that task): the picker and the disk screen show their kinds."""
     import json
 
@@ -176,13 +176,13 @@ def _cache_other_kinds() -> None:
     _fake_cache_repo(
         "localai-tui/tiny-bert-ner", build_bert(WORK / "bert-ner", "token", NER_LABELS)
     )
-    summarizer = WORK / "t5-summarizer"
-    summarizer.mkdir()
-    config = {"architectures": ["T5ForConditionalGeneration"], "model_type": "t5"}
-    (summarizer / "config.json").write_text(json.dumps(config))
-    (summarizer / "README.md").write_text("---\npipeline_tag: summarization\n---\n")
-    (summarizer / "model.safetensors").write_bytes(bytes(64_000))  # never loaded
-    _fake_cache_repo("localai-tui/tiny-t5-summarizer", summarizer)
+    depth = WORK / "dpt-depth"
+    depth.mkdir()
+    config = {"architectures": ["DPTForDepthEstimation"], "model_type": "dpt"}
+    (depth / "config.json").write_text(json.dumps(config))
+    (depth / "README.md").write_text("---\npipeline_tag: depth-estimation\n---\n")
+    (depth / "model.safetensors").write_bytes(bytes(64_000))  # never loaded
+    _fake_cache_repo("localai-tui/tiny-dpt-depth", depth)
 
 
 def _start_openai_server() -> Any:

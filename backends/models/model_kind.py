@@ -3,8 +3,8 @@ task no engine here runs.
 
 The engine decides the kind (`backends.registry.engine_kind`), except for a transformers
 repo whose task (saved `pipeline_tag`, README front matter) is neither chat nor a task the
-Tasks screen runs (summarization, text-to-speech in transformers format, depth
-estimation...): such a repo keeps that task in `ModelSpec.task` and is "unsupported", so no
+Tasks screen runs (text-to-speech in transformers format, depth estimation,
+image segmentation...): such a repo keeps that task in `ModelSpec.task` and is "unsupported", so no
 picker offers it as a chat model. Cheap: no runtime is imported.
 """
 
@@ -52,7 +52,7 @@ def model_kind(spec: ModelSpec) -> str:
 
 def kind_label(spec: ModelSpec) -> str:
     """A few words for a Kind column: "chat", "TTS", "token-classification", or
-    "summarization · not supported"."""
+    "depth-estimation · not supported"."""
     return label_of_kind(model_kind(spec), spec.task)
 
 

@@ -50,7 +50,7 @@ async def discovered(pilot, picker: ModelPickerScreen) -> None:  # type: ignore[
 async def test_chat_picker_lists_chat_models_first_and_other_kinds_apart(
     make_app: Callable[..., LocalAIApp], model_a: ModelSpec, mixed_hf_cache: Path
 ) -> None:
-    """A summarization and a transformers text-to-speech repo were listed as chat models
+    """A depth-estimation and a transformers text-to-speech repo were listed as chat models
     ("transformers") and loading one could only fail."""
     app = make_app(model_a)
     async with app.run_test(size=(120, 40)) as pilot:
@@ -73,18 +73,18 @@ async def test_chat_picker_lists_chat_models_first_and_other_kinds_apart(
         other_rows = [i for i, kind in enumerate(order) if kind != "chat"]
         assert max(chat_rows) < min(other_rows)  # Model A, the GGUF, the llama, then others
         assert set(order[-2:]) == {
-            "summarization · not supported",
+            "depth-estimation · not supported",
             "text-to-speech · not supported",
         }
 
-        table.move_cursor(row=list(kinds).index("org/summarizer-t5"))
+        table.move_cursor(row=list(kinds).index("org/dpt-depth"))
         await pilot.pause()
         notes = str(picker.query_one("#picker-notes").render())
-        assert "org/summarizer-t5 is a summarization model: no engine here runs that task" in notes
+        assert "org/dpt-depth is a depth-estimation model: no engine here runs that task" in notes
         await pilot.press("enter")  # refused, with the tasks that do run
         await pilot.pause()
         assert app.screen is picker
-        assert any(n.title == "summarization is not supported" for n in app._notifications)
+        assert any(n.title == "depth-estimation is not supported" for n in app._notifications)
         assert app.manager.spec is not None and app.manager.spec.key == model_a.key
 
         table.move_cursor(row=list(kinds).index("org/ner-bert"))
@@ -107,6 +107,6 @@ async def test_tasks_picker_lists_task_models_and_unsupported_tasks_only(
         await discovered(pilot, picker)
         assert kinds_by_name(picker.query_one(DataTable)) == {
             "org/ner-bert": "token-classification",
-            "org/summarizer-t5": "summarization · not supported",
+            "org/dpt-depth": "depth-estimation · not supported",
             "org/mms-tts": "text-to-speech · not supported",
         }

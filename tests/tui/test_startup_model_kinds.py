@@ -39,10 +39,10 @@ async def test_a_speech_model_given_to_model_opens_on_the_speech_screen(
 async def test_a_model_of_a_task_no_engine_runs_is_refused_with_the_tasks_that_run(
     make_app: Callable[..., LocalAIApp], tmp_path: Path
 ) -> None:
-    """A summarization repo given to --model was loaded as a chat model (and failed)."""
+    """A depth-estimation repo given to --model was loaded as a chat model (and failed)."""
     spec = ModelSpec(
-        key="hf:org/t5-sum", name="org/t5-sum", engine="transformers", path=str(tmp_path),
-        task="summarization",
+        key="hf:org/dpt-depth", name="org/dpt-depth", engine="transformers", path=str(tmp_path),
+        task="depth-estimation",
     )  # fmt: skip
     app = make_app(spec)
     async with app.run_test(size=(120, 40)) as pilot:

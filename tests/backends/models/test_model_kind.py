@@ -1,5 +1,5 @@
 """Every repo in a cache gets its kind: chat, image, speech, TTS, its task, or its task and
-"not supported" (a summarization or transformers TTS repo was listed as a chat model)."""
+"not supported" (a depth-estimation or transformers TTS repo was listed as a chat model)."""
 
 from __future__ import annotations
 
@@ -30,11 +30,11 @@ def test_the_cache_inventory_shows_the_same_kinds(tmp_path: Path) -> None:
 
 def test_an_unsupported_task_says_which_tasks_run(tmp_path: Path) -> None:
     specs = {s.repo_id: s for s in scan_hf_cache(mixed_cache(tmp_path / "hf"))}
-    summarizer = specs["org/summarizer-t5"]
-    assert model_kind(summarizer) == "unsupported"
-    error = unsupported_reason(summarizer)
+    depth = specs["org/dpt-depth"]
+    assert model_kind(depth) == "unsupported"
+    error = unsupported_reason(depth)
     assert isinstance(error, UnsupportedModel)
-    assert error.title == "summarization is not supported"
+    assert error.title == "depth-estimation is not supported"
     assert "token-classification" in error.message and "text-generation" in error.message
 
 
