@@ -51,6 +51,9 @@ ENGINES: dict[str, EngineEntry | tuple[str, str, str | None]] = {
         "backends.tasks.transformers_tasks", "TransformersTaskEngine", "transformers", hosted=True
     ),
     "kokoro": EngineEntry("backends.speech.kokoro_engine", "KokoroEngine", "tts", hosted=True),
+    "pocket_tts": EngineEntry(
+        "backends.speech.pocket_tts_engine", "PocketTtsEngine", "pocket", hosted=True
+    ),
     # Remote servers (backends/remote): HTTP only, so not hosted; Pillow decodes their images.
     "a1111": EngineEntry("backends.image.a1111_engine", "A1111Engine", "image"),
     "comfyui": EngineEntry("backends.image.comfyui_engine", "ComfyUIEngine", "image"),
@@ -74,6 +77,7 @@ ENGINES: dict[str, EngineEntry | tuple[str, str, str | None]] = {
 ENGINE_KINDS: dict[str, str] = {
     "faster_whisper": "speech",
     "kokoro": "tts",
+    "pocket_tts": "tts",
     "diffusers": "image",
     "sdcpp": "image",
     "transformers_tasks": "tasks",
@@ -95,6 +99,7 @@ ENGINE_LABELS: dict[str, str] = {
     "faster_whisper": "faster-whisper",
     "transformers_tasks": "transformers pipeline",
     "kokoro": "Kokoro (ONNX)",
+    "pocket_tts": "Pocket TTS",
     "a1111": "AUTOMATIC1111",
     "comfyui": "ComfyUI",
     "openai_images": "OpenAI images",

@@ -213,9 +213,10 @@ class TtsSettings(Struct, kw_only=True):
     """Text-to-speech model key, repo id, name or folder (or "openai_tts:<server>/<model>" for a
     server's voice); else the first one found."""
     voice: str | None = None
-    """Voice id, e.g. af_heart; else the model's best English voice."""
+    """Voice id, e.g. af_heart (Kokoro) or alba (Pocket TTS, which also takes the path of a
+    short WAV to clone); else the model's best English voice."""
     speed: Annotated[float, Meta(ge=0.5, le=2.0)] = 1.0
-    """Speaking pace, 0.5 to 2 (1 is natural)."""
+    """Speaking pace, 0.5 to 2 (1 is natural; Pocket TTS speaks at 1 only)."""
     output_dir: Path | None = None
     """Folder for the WAV files written when there is no sound output; default:
     <data dir>/speech."""

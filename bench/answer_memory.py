@@ -10,7 +10,9 @@ side: "shipped" (tui/chat/message_list.py MOUNTED_MAX) and "unbounded" (every me
 mounted, as before). `--top N` also prints the N allocation sites that grew most
 (tracemalloc) between the end of the warm-up and the last answer: what is kept per answer.
 
-    PYTHONPATH=. python bench/answer_memory.py [--answers 60] [--warmup 30] [--top 15]
+`--runs N` repeats the pair N times and prints each slope and the medians.
+
+    PYTHONPATH=. python bench/answer_memory.py [--runs 3] [--answers 40] [--warmup 26] [--top 15]
 """
 
 from __future__ import annotations
@@ -113,8 +115,9 @@ async def run(answers: int, warmup: int, top: int, unbounded: bool) -> list[floa
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
-    parser.add_argument("--answers", type=int, default=60)
-    parser.add_argument("--warmup", type=int, default=30)
+    parser.add_argument("--answers", type=int, default=40)
+    parser.add_argument("--warmup", type=int, default=26)
+    parser.add_argument("--runs", type=int, default=1, help="pairs of processes (default 1)")
     parser.add_argument("--top", type=int, default=0)
     parser.add_argument("--variant", choices=("shipped", "unbounded"))
     args = parser.parse_args()
@@ -138,19 +141,35 @@ def main() -> int:
 
 def side_by_side(args: argparse.Namespace) -> int:
     """Both variants at once, each in its own process (memory is per process)."""
+    import re
+    import statistics
     import subprocess
 
     command = [sys.executable, __file__, "--answers", str(args.answers),
                "--warmup", str(args.warmup), "--top", str(args.top)]  # fmt: skip
-    runs = [
-        subprocess.Popen([*command, "--variant", variant], stdout=subprocess.PIPE, text=True)
-        for variant in ("shipped", "unbounded")
-    ]
-    for process in runs:
-        out, _ = process.communicate()
-        print(out, end="")
+    growth: dict[str, list[float]] = {"shipped": [], "unbounded": []}
+    code = 0
+    for run in range(args.runs):
+        print(f"run {run + 1} (load {os.getloadavg()[0]:.1f})", flush=True)
+        processes = {
+            variant: subprocess.Popen(
+                [*command, "--variant", variant], stdout=subprocess.PIPE, text=True
+            )
+            for variant in growth
+        }
+        for variant, process in processes.items():
+            out, _ = process.communicate()
+            print(out, end="", flush=True)
+            code = max(code, process.returncode)
+            found = re.search(r"growth per answer after the warm-up: (-?\d+) kB", out)
+            if found:
+                growth[variant].append(float(found.group(1)))
+    for variant, values in growth.items():
+        if values:
+            print(f"{variant}: median growth per answer {statistics.median(values):.0f} kB "
+                  f"over {len(values)} run(s)")  # fmt: skip
     print("target: <= 100 kB per answer")
-    return max(process.returncode for process in runs)
+    return code
 
 
 if __name__ == "__main__":

@@ -19,6 +19,7 @@ the stream to its first sound vs the bare library making that sentence (target <
 from __future__ import annotations
 
 import argparse
+import statistics
 import sys
 import tempfile
 import threading
@@ -133,11 +134,17 @@ def main() -> int:
         return along.waits_s[0], time.perf_counter() - begin
 
     results: dict[str, tuple[float, float, float]] = {}
+    pairs: list[tuple[float, float]] = []  # per run: RTF app ÷ bare, first chunk app - bare
     for _ in range(args.runs):  # interleaved, so a busy moment hits all paths alike
+        run_results = {}
         for name, run in (("bare", run_bare), ("engine", run_engine), ("app", run_app)):
-            result = run()
+            result = run_results[name] = run()
             if name not in results or result[0] < results[name][0]:
                 results[name] = result
+        bare_run, app_run = run_results["bare"], run_results["app"]
+        pairs.append(
+            ((app_run[0] / app_run[2]) / (bare_run[0] / bare_run[2]), app_run[1] - bare_run[1])
+        )
     waits = [read_along_wait() for _ in range(args.runs)]
     app_wait, bare_wait = min(w[0] for w in waits), min(w[1] for w in waits)
     tts.unload()
@@ -154,6 +161,12 @@ def main() -> int:
     print(f"RTF app ÷ bare: {app_rtf / bare_rtf:.3f} (target <= 1.05)")
     print(f"first chunk app - bare: {(results['app'][1] - results['bare'][1]) * 1000:+.0f} ms "
           "(target <= +50 ms)")  # fmt: skip
+    print("per run, paired: RTF app ÷ bare " + " ".join(f"{r:.3f}" for r, _ in pairs)
+          + f" (median {statistics.median(r for r, _ in pairs):.3f}); first chunk app - bare "
+          + " ".join(f"{d * 1000:+.0f}" for _, d in pairs) + " ms")  # fmt: skip
+    print("per run, paired: sentence end -> first sound, app - bare first chunk: "
+          + " ".join(f"{(a - b) * 1000:+.0f}" for a, b in waits) + " ms (median "
+          + f"{statistics.median((a - b) * 1000 for a, b in waits):+.0f})")  # fmt: skip
     print(f"sentence end in the stream -> first sound: app {app_wait * 1000:.0f} ms, bare "
           f"first chunk {bare_wait * 1000:.0f} ms, {(app_wait - bare_wait) * 1000:+.0f} ms "
           "(target <= +50 ms)")  # fmt: skip

@@ -6,6 +6,7 @@ starts the local Hub server, and every test gets its own config and data dirs.
 
 from __future__ import annotations
 
+import gc
 import os
 import tempfile
 from collections.abc import Iterator
@@ -58,6 +59,15 @@ def spare_hosts() -> Iterator[None]:
     set_keep_spare(True)
     yield
     set_keep_spare(False)
+
+
+@pytest.fixture(autouse=True)
+def _collector_unfrozen_after_each_test() -> Iterator[None]:
+    """An app frees its start-up objects from the garbage collector (`gc.freeze()`, for the
+    life of the process): in a test session that would keep every finished app's widgets
+    for good, so each test gives them back to the collector."""
+    yield
+    gc.unfreeze()
 
 
 @pytest.fixture(autouse=True)

@@ -28,7 +28,7 @@ ROW_OWNERS = {
     "F4": "Cache",
     "F5": "Image",
     "F6": "Gallery",
-    "F7": "Speech",
+    "F7": "Spe",  # the Speech screen and its tabs (SpeakPanel, TranscribePanel)
 }
 
 

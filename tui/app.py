@@ -6,8 +6,9 @@ entry point (tui.cli) and passed in, so tests build the same app around tmp dirs
 
 from __future__ import annotations
 
+import gc
 import logging
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -71,6 +72,7 @@ class LocalAIApp(App[None]):
         speech: SpeechManager | None = None,
         tasks: TaskSession | None = None,
         tts: TtsManager | None = None,
+        after_first_frame: Callable[[], None] | None = None,
     ) -> None:
         super().__init__()
         from backends.models.manager import ModelManager
@@ -89,9 +91,8 @@ class LocalAIApp(App[None]):
         self.images = ImageAccess(self, self.settings, gallery)
         self._speech = speech
         self._tts = tts
-        from backends.tasks.session import TaskSession
-
-        self.tasks = tasks or TaskSession()
+        self._tasks = tasks
+        self._after_first_frame = after_first_frame
         from tui.server_access import ServerAccess
 
         self.servers = ServerAccess(self, self.settings)
@@ -109,6 +110,16 @@ class LocalAIApp(App[None]):
 
             self._speech = SpeechManager(self.settings)
         return self._speech
+
+    @property
+    def tasks(self) -> TaskSession:
+        """The task model of the Tasks screen; made on first use, like `speech` (its
+        protocol's types cost ~10-20 ms to import, before the first frame otherwise)."""
+        if self._tasks is None:
+            from backends.tasks.session import TaskSession
+
+            self._tasks = TaskSession()
+        return self._tasks
 
     @property
     def tts(self) -> TtsManager:
@@ -151,8 +162,20 @@ class LocalAIApp(App[None]):
         now mounts what that frame did without (device gauge, server boxes, params panel)."""
         from tui.chat.chat_screen import FirstFrameShown
 
+        if self._after_first_frame is not None:  # before the chat's startup model load
+            self._after_first_frame()
         if self._chat is not None:
             self._chat.post_message(FirstFrameShown())
+        self.call_after_refresh(self.freeze_startup_objects)
+
+    def freeze_startup_objects(self) -> None:
+        """Take what start-up built (modules, classes, styles, the first screen) out of the
+        garbage collector's sight: they live as long as the app, yet each full collection
+        walked all ~100k of them, a pause of 30-100 ms of CPU (seconds of wall time on a busy
+        machine) in the middle of a reopen or a streamed answer (bench/long_conversation.py).
+        No collection first: a full one cost ~60 ms here (far more in a test process), and
+        start-up leaves little garbage (~2k objects), kept for good."""
+        gc.freeze()
 
     def on_mount(self) -> None:
         if self.settings.theme in self.available_themes:
@@ -184,7 +207,8 @@ class LocalAIApp(App[None]):
         self.manager.unload()
         if self._speech is not None:
             self._speech.unload()
-        self.tasks.unload()
+        if self._tasks is not None:
+            self._tasks.unload()
         if self._tts is not None:
             self._tts.unload()
         self.store.close()

@@ -50,6 +50,13 @@ def setup_logging() -> Path:
     return path
 
 
+def prestart_spare_host() -> None:
+    """Start the spare engine host (imported here: multiprocessing is not needed sooner)."""
+    from backends.host.spawn import prestart_spare
+
+    prestart_spare()
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -88,11 +95,6 @@ def main(argv: list[str] | None = None) -> int:
         except BackendError as exc:
             print(f"localai-tui: {exc.title}: {exc.message}", file=sys.stderr)
             return 2
-    from backends.host.spawn import prestart_spare
-
-    # The startup model's engine host starts its Python now, while the UI draws its
-    # first frame; the model loader then takes this process instead of waiting for one.
-    prestart_spare()
     from tui.app import LocalAIApp
     from tui.widgets.image_preview import probe_terminal_graphics
 
@@ -106,7 +108,12 @@ def main(argv: list[str] | None = None) -> int:
     reread = functools.partial(load_settings, args.config, **overrides)
     try:
         manager = ModelManager(settings, reread_settings=reread)
-        app = LocalAIApp(settings, startup_model=startup, manager=manager)
+        # The startup model's engine host starts its Python once the first frame is drawn
+        # (before the model load, which takes it): started earlier, the child's start-up
+        # competed for the CPU with the first frame (bench/startup.py).
+        app = LocalAIApp(
+            settings, startup_model=startup, manager=manager, after_first_frame=prestart_spare_host
+        )
     except BackendError as exc:  # e.g. a damaged conversation database
         print(f"localai-tui: {exc.title}: {exc.message}", file=sys.stderr)
         return 2

@@ -3,10 +3,12 @@
 `run_answer` calls `engine.stream` in the calling (worker) thread. Deltas are gathered and
 handed on at most every `flush_interval` seconds (default 40 ms): per-token UI calls slowed a
 75 tok/s engine to 55 tok/s on 2 cores. The first text goes at once: it is what the user
-waits for. Each hand-off first persists the whole text so far (`persist`), so anything the
-user has seen is on disk if the process dies; then `on_chunk` gets the new text. The end of
-the stream (stats or an error) travels through the same `on_chunk` channel, after the last
-text, so a UI can never see the end before the text.
+waits for. Each hand-off gives `on_chunk` the new text, then persists the whole text so far
+(`persist`) in the same step, before any later chunk or the end can go: what the user has
+seen is on disk by the time more arrives, and all of it before the end is reported. (Saving
+first put a SQLite write, which lets other threads take the GIL, between every token and
+the screen.) The end of the stream (stats or an error) travels through the same `on_chunk`
+channel, after the last text, so a UI can never see the end before the text.
 
 A flusher thread hands on text that arrived just after a flush when the engine then stalls
 (a slow token, a network hiccup), so nothing sits unseen waiting for the next token.
@@ -225,6 +227,8 @@ def run_answer(
     thought_so_far: list[str] = []
 
     def emit(batch: _Batch) -> None:
+        # Runs under the coalescer's lock: the next batch (and the end) waits for the saves.
+        on_chunk(AnswerChunk(text=batch.text, notices=batch.notices, reasoning=batch.reasoning))
         if batch.reasoning:
             thought_so_far.append(batch.reasoning)
             if persist_reasoning is not None:
@@ -232,7 +236,6 @@ def run_answer(
         if batch.text:
             text_so_far.append(batch.text)
             _persist(persist, "".join(text_so_far))
-        on_chunk(AnswerChunk(text=batch.text, notices=batch.notices, reasoning=batch.reasoning))
 
     started = time.monotonic()
     first_text: float | None = None

@@ -28,7 +28,13 @@ from backends.models.model_keys import (
     transformers_folder_spec,
 )
 from backends.speech.catalog import looks_like_ct2_whisper, scan_speech_dirs, speech_spec
-from backends.speech.tts_catalog import kokoro_spec, looks_like_kokoro, scan_tts_dirs
+from backends.speech.tts_catalog import (
+    kokoro_spec,
+    looks_like_kokoro,
+    looks_like_pocket_tts,
+    pocket_spec,
+    scan_tts_dirs,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -137,6 +143,15 @@ def scan_hf_cache(cache_dir: Path | None = None) -> list[ModelSpec]:
         if looks_like_ct2_whisper(names):
             specs.append(
                 speech_spec(
+                    revision.snapshot_path,
+                    source="hf-cache",
+                    repo_id=repo.repo_id,
+                    size=revision.size_on_disk,
+                )
+            )
+        elif looks_like_pocket_tts(names, repo.repo_id):
+            specs.append(
+                pocket_spec(
                     revision.snapshot_path,
                     source="hf-cache",
                     repo_id=repo.repo_id,

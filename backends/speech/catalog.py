@@ -8,13 +8,11 @@ faster-whisper, so the model lists stay cheap.
 from __future__ import annotations
 
 import json
-import logging
 from collections.abc import Iterable
 from pathlib import Path
 
 from backends.base import ModelSpec
-
-log = logging.getLogger(__name__)
+from backends.speech.model_folders import folder_spec, scan_folders
 
 SPEECH_ENGINE = "faster_whisper"
 _WHISPER_KEYS = ("suppress_ids", "suppress_ids_begin", "lang_ids", "alignment_heads")
@@ -48,39 +46,17 @@ def is_ct2_whisper_dir(folder: Path) -> bool:
 def speech_spec(
     folder: Path, *, source: str = "path", repo_id: str | None = None, size: int | None = None
 ) -> ModelSpec:
-    resolved = folder.expanduser().absolute()
-    if size is None:
-        weights = resolved / "model.bin"
-        size = weights.stat().st_size if weights.is_file() else None
-    return ModelSpec(
-        key=f"hf:{repo_id}" if repo_id else f"whisper:{resolved}",
-        name=repo_id or resolved.name,
-        engine=SPEECH_ENGINE,
-        path=str(resolved),
-        repo_id=repo_id,
-        size_bytes=size,
-        source=source,  # type: ignore[arg-type]
-    )
+    return folder_spec(
+        folder, engine=SPEECH_ENGINE, key_prefix="whisper", source=source, repo_id=repo_id,
+        size=size, weights="model.bin",
+    )  # fmt: skip
 
 
 def scan_speech_dirs(folders: Iterable[Path]) -> list[ModelSpec]:
     """Whisper folders under the user's model folders (a folder itself, or any below it)."""
-    specs: list[ModelSpec] = []
-    for folder in folders:
-        root = Path(folder).expanduser()
-        if not root.is_dir():
-            continue
-        try:
-            candidates = [root, *sorted(p.parent for p in root.rglob("model.bin"))]
-        except OSError as exc:
-            log.warning("could not list %s: %s", root, exc)
-            continue
-        seen: set[Path] = set()
-        for candidate in candidates:
-            if candidate not in seen and is_ct2_whisper_dir(candidate):
-                seen.add(candidate)
-                specs.append(speech_spec(candidate, source="folder"))
-    return specs
+    return scan_folders(
+        folders, "model.bin", is_ct2_whisper_dir, lambda f: speech_spec(f, source="folder")
+    )
 
 
 def is_speech_spec(spec: ModelSpec) -> bool:

@@ -33,9 +33,11 @@ from backends.speech.synthesis import (
     SynthesisOptions,
     SynthesisStarted,
     TtsLoadOptions,
+    UnknownVoice,
     Voice,
-    split_for_speech,
+    pieces_to_say,
 )
+from backends.speech.text_language import check_voice_language
 
 if TYPE_CHECKING:
     from backends.base import ProgressCallback
@@ -62,14 +64,6 @@ REPO_HINT = "e.g. the kokoro-onnx release files kokoro-v1.0.onnx and voices-v1.0
 
 def default_cpu_threads() -> int:
     return max(1, (os.cpu_count() or 2) - 1)
-
-
-class EmptyText(BackendError):
-    title = "Nothing to say"
-
-
-class UnknownVoice(BackendError):
-    title = "Unknown voice"
 
 
 def voice_info(voice_id: str) -> Voice:
@@ -178,9 +172,7 @@ class KokoroEngine:
         kokoro = self._kokoro
         if kokoro is None:
             raise BackendError("No text-to-speech model is loaded.", title="No model")
-        pieces = split_for_speech(text)
-        if not pieces:
-            raise EmptyText("There is no text to read aloud. Type or paste some first.")
+        pieces = pieces_to_say(text)
         known = {v.id: v for v in self._voices}
         if voice not in known:
             listed = ", ".join(sorted(known)) or "none"
@@ -193,6 +185,7 @@ class KokoroEngine:
         language = options.language or known[voice].language
         if language == "unknown":
             language = "en-us"
+        check_voice_language(text, language, voice)
         started = time.perf_counter()
         yield SynthesisStarted(voice=voice, sample_rate=24_000, pieces=len(pieces))
         made, audio_s, reason = 0, 0.0, "done"

@@ -29,7 +29,7 @@ from backends.base import (
 from backends.errors import GenerationError
 from backends.remote.http import check, make_client, send
 from backends.remote.probe import probe_for_load
-from backends.speech.kokoro_engine import EmptyText, UnknownVoice, voice_info
+from backends.speech.kokoro_engine import voice_info
 from backends.speech.synthesis import (
     AudioChunk,
     SynthesisEvent,
@@ -37,8 +37,9 @@ from backends.speech.synthesis import (
     SynthesisOptions,
     SynthesisStarted,
     TtsLoadOptions,
+    UnknownVoice,
     Voice,
-    split_for_speech,
+    pieces_to_say,
 )
 
 PCM_RATE = 24_000  # OpenAI's raw `pcm`: 16-bit little-endian mono at 24 kHz
@@ -94,9 +95,7 @@ class OpenAITtsEngine:
         client, server, model = self._client, self._server, self._model
         if client is None or server is None or model is None:
             raise GenerationError("No text-to-speech model is loaded. Pick one first.")
-        pieces = split_for_speech(text)
-        if not pieces:
-            raise EmptyText("There is no text to read aloud. Type or paste some first.")
+        pieces = pieces_to_say(text)
         ids = [v.id for v in self._voices]
         voice = voice or (ids[0] if ids else DEFAULT_VOICE)
         if ids and voice not in ids:

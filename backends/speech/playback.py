@@ -65,11 +65,15 @@ def output_problem(sounddevice: ModuleType | None = None) -> str | None:
     return "No sound output device was found on this machine."
 
 
-SOUNDFILE_FORMATS = {".ogg": ("OGG", "VORBIS"), ".flac": ("FLAC", "PCM_16")}
+SOUNDFILE_FORMATS = {
+    ".ogg": ("OGG", "VORBIS"),
+    ".flac": ("FLAC", "PCM_16"),
+    ".mp3": ("MP3", "MPEG_LAYER_III"),  # libsndfile 1.1 and later (soundfile 0.12 wheels on)
+}
 
 
 def writable_suffixes() -> tuple[str, ...]:
-    """.wav always; .ogg and .flac where soundfile and its libsndfile can write them."""
+    """.wav always; .ogg, .flac and .mp3 where soundfile and its libsndfile can write them."""
     try:
         import soundfile
     except (ImportError, OSError):  # OSError: the package without libsndfile
@@ -83,8 +87,8 @@ def writable_suffixes() -> tuple[str, ...]:
 
 
 def write_audio(path: Path, chunks: Iterable[AudioChunk]) -> tuple[Path, float]:
-    """Write the chunks as one mono file in the format its suffix names (.wav; .ogg/.flac
-    through soundfile where installed); returns the absolute path and the seconds."""
+    """Write the chunks as one mono file in the format its suffix names (.wav; .ogg, .flac,
+    .mp3 through soundfile where installed); returns the absolute path and the seconds."""
     target = path.expanduser().absolute()
     suffix = target.suffix.lower()
     if suffix == ".wav":
@@ -92,7 +96,8 @@ def write_audio(path: Path, chunks: Iterable[AudioChunk]) -> tuple[Path, float]:
     usable = writable_suffixes()
     if suffix not in usable:
         extra = (
-            " (.ogg and .flac need the soundfile package: pip install soundfile)"
+            f" ({suffix} needs the soundfile package: pip install soundfile, which comes "
+            "with pip install 'localai-tui[tts]')"
             if suffix in SOUNDFILE_FORMATS
             else ""
         )

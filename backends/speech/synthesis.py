@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, ClassVar, Literal, Protocol, runtime_checkable
 
 from backends.base import EngineCapabilities, MemoryFootprint, ModelSpec, ProgressCallback
+from backends.errors import BackendError
 
 if TYPE_CHECKING:
     import numpy as np
@@ -130,6 +131,22 @@ def split_for_speech(text: str, max_chars: int = 300) -> list[str]:
             sentence = sentence[cut + 1 :].strip()
         if sentence:
             pieces.append(sentence)
+    return pieces
+
+
+class EmptyText(BackendError):
+    title = "Nothing to say"
+
+
+class UnknownVoice(BackendError):
+    title = "Unknown voice"
+
+
+def pieces_to_say(text: str) -> list[str]:
+    """`split_for_speech(text)`, or EmptyText when there is nothing to say."""
+    pieces = split_for_speech(text)
+    if not pieces:
+        raise EmptyText("There is no text to read aloud. Type or paste some first.")
     return pieces
 
 

@@ -8,7 +8,6 @@ soon as the first sentence is made. One speech at a time; cancel stops both side
 
 from __future__ import annotations
 
-import logging
 import queue
 import threading
 from collections.abc import Callable, Iterator
@@ -20,6 +19,7 @@ from typing import TYPE_CHECKING
 from backends.base import ModelSpec, ProgressCallback
 from backends.errors import BackendError, ModelNotFound
 from backends.registry import create_tts_engine
+from backends.speech.model_slot import ModelSlot
 from backends.speech.playback import PlaybackResult, SpeechPlayer
 from backends.speech.synthesis import (
     AudioChunk,
@@ -29,14 +29,13 @@ from backends.speech.synthesis import (
     TtsLoadOptions,
     Voice,
 )
-from backends.speech.tts_catalog import KOKORO_HINT, is_kokoro_dir, is_tts_spec, kokoro_spec
+from backends.speech.tts_catalog import KOKORO_HINT, is_tts_spec, tts_folder_spec
 
 if TYPE_CHECKING:
     from backends.settings import Settings
 
-log = logging.getLogger(__name__)
-
-PREFERRED_VOICES = ("af_heart", "af_bella", "af_sarah", "am_michael")  # Kokoro's best English
+# Kokoro's best English, then Pocket TTS's default.
+PREFERRED_VOICES = ("af_heart", "af_bella", "af_sarah", "am_michael", "alba")
 
 
 @dataclass(frozen=True)
@@ -47,7 +46,9 @@ class Spoken:
     synthesis: SynthesisFinished | None
 
 
-class TtsManager:
+class TtsManager(ModelSlot[SpeechSynthesizer]):
+    kind = "text-to-speech"
+
     def __init__(
         self,
         settings: Settings,
@@ -58,19 +59,10 @@ class TtsManager:
     ) -> None:
         """`sounddevice` replaces the real module (tests pass a fake); `output_dir` is where
         speech goes as WAV files when there is no output device (the data dir by default)."""
-        self._settings = settings
-        self._factory = engine_factory
-        self._discover = discover or self._discover_local
+        super().__init__(settings, engine_factory, discover)
         if output_dir is None:
             output_dir = settings.tts.resolved_output_dir()
         self.player = SpeechPlayer(output_dir, sounddevice)
-        self._lock = threading.Lock()  # held while loading or speaking
-        self._engine: SpeechSynthesizer | None = None
-        self._spec: ModelSpec | None = None
-
-    @property
-    def spec(self) -> ModelSpec | None:
-        return self._spec
 
     @property
     def speaking(self) -> bool:
@@ -80,74 +72,41 @@ class TtsManager:
     def label(self) -> str | None:
         return self._spec.name if self._spec is not None else None
 
-    def available(self) -> list[ModelSpec]:
-        return [s for s in self._discover() if is_tts_spec(s)]
+    def _is_mine(self, spec: ModelSpec) -> bool:
+        return is_tts_spec(spec)
 
-    def _discover_local(self) -> list[ModelSpec]:
-        from backends.models.catalog import discover_models
+    def _folder_spec(self, folder: Path) -> ModelSpec | None:
+        return tts_folder_spec(folder)
 
-        return discover_models(self._settings)
+    def _load_options(self) -> TtsLoadOptions:
+        return TtsLoadOptions()
+
+    def _missing(self, wanted: str | None) -> ModelNotFound:
+        if wanted:
+            return ModelNotFound(
+                f"The text-to-speech model {wanted!r} from the settings (tts.model) is not "
+                f"here. {KOKORO_HINT}"
+            )
+        return ModelNotFound(f"No text-to-speech model found. {KOKORO_HINT}")
 
     def default_spec(self) -> ModelSpec:
         """The model `tts.model` names (a server's, a folder, a key, repo id or name), else
         the first one found; ModelNotFound saying what to download when there is none."""
-        wanted = self._settings.tts.model
-        if wanted:
-            from backends.models.catalog import remote_model_spec
-
-            remote = remote_model_spec(wanted, self._settings)
-            if remote is not None:  # "openai_tts:<server>/<model>": a server's voice
-                return remote
-            folder = Path(wanted).expanduser()
-            if folder.is_dir() and is_kokoro_dir(folder):
-                return kokoro_spec(folder)
-        found = self.available()
-        for spec in found:
-            if wanted in (spec.key, spec.repo_id, spec.name):
-                return spec
-        if wanted:
-            raise ModelNotFound(
-                f"The text-to-speech model {wanted!r} from the settings (tts.model) is not "
-                f"here. {KOKORO_HINT}"
-            )
-        if not found:
-            raise ModelNotFound(f"No text-to-speech model found. {KOKORO_HINT}")
-        return found[0]
+        return self._pick_spec(self._settings.tts.model)
 
     def default_options(self) -> SynthesisOptions:
         return SynthesisOptions(speed=self._settings.tts.speed)
-
-    def load(
-        self,
-        spec: ModelSpec,
-        progress: ProgressCallback | None = None,
-        cancel: threading.Event | None = None,
-    ) -> None:
-        """Load `spec` (a no-op when it is already loaded); keeps the old one on failure."""
-        with self._lock:
-            self._load_locked(spec, progress, cancel)
-
-    def _load_locked(
-        self, spec: ModelSpec, progress: ProgressCallback | None, cancel: threading.Event | None
-    ) -> None:
-        if self._spec is not None and self._spec.key == spec.key:
-            return
-        engine = self._factory(spec.engine)
-        try:
-            engine.load(spec, TtsLoadOptions(), progress=progress, cancel=cancel)
-        except BaseException:
-            _quietly_unload(engine)
-            raise
-        previous, self._engine, self._spec = self._engine, engine, spec
-        if previous is not None:
-            _quietly_unload(previous)
 
     def voices(self) -> list[Voice]:
         engine = self._engine
         return engine.voices() if engine is not None else []
 
     def default_voice(self) -> str:
-        """`tts.voice` when the model has it, else its best English voice."""
+        """`tts.voice` when the model has it (or it names a recording to clone), else the
+        model's best English voice."""
+        chosen = self._settings.tts.voice
+        if chosen and Path(chosen).expanduser().is_file():
+            return chosen  # a voice to clone (Pocket TTS); other engines say they cannot
         ids = [v.id for v in self.voices()]
         for wanted in (self._settings.tts.voice, *PREFERRED_VOICES):
             if wanted in ids:
@@ -240,12 +199,6 @@ class TtsManager:
             written, _ = write_audio(path, chunks())
         return written, finished[0] if finished else None
 
-    def unload(self) -> None:
-        with self._lock:
-            engine, self._engine, self._spec = self._engine, None, None
-        if engine is not None:
-            _quietly_unload(engine)
-
 
 _END = object()
 
@@ -277,10 +230,3 @@ def _chunks(events: queue.Queue[object], finished: list[SynthesisFinished]) -> I
             yield event
         elif isinstance(event, SynthesisFinished):
             finished.append(event)
-
-
-def _quietly_unload(engine: SpeechSynthesizer) -> None:
-    try:
-        engine.unload()
-    except Exception:
-        log.exception("unloading the text-to-speech engine failed")

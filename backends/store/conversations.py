@@ -37,6 +37,7 @@ from backends.store.records import (
 )
 from backends.store.schema import SCHEMA_VERSION, migrate
 from backends.store.search import TOKEN, SearchHit, fts_query, fts_search, like_search
+from backends.store.tool_switches import ToolSwitchStore
 
 __all__ = [
     "ConversationStore",
@@ -82,6 +83,7 @@ class ConversationStore:
         self._db: sqlite3.Connection | None = conn
         self.attachments = AttachmentStore(self.path.parent / "attachments")
         self.versions = AnswerVersionStore(self._conn, self._transaction)
+        self.tool_switches = ToolSwitchStore(self._conn)
 
     @classmethod
     def open_default(cls) -> ConversationStore:

@@ -87,6 +87,16 @@ _MIGRATIONS: list[str] = [
     ALTER TABLE messages ADD COLUMN reasoning TEXT;
     ALTER TABLE messages ADD COLUMN tools TEXT;
     """,
+    # 5: the tools a conversation switched off in its tools panel (everything else is on):
+    # one tool of a source (the app, an MCP server), or a whole source when `tool` is ''
+    """
+    CREATE TABLE tools_off (
+        conversation_id INTEGER NOT NULL REFERENCES conversations (id) ON DELETE CASCADE,
+        source TEXT NOT NULL,
+        tool TEXT NOT NULL,
+        PRIMARY KEY (conversation_id, source, tool)
+    );
+    """,
 ]
 
 SCHEMA_VERSION = len(_MIGRATIONS)

@@ -5,7 +5,7 @@ and one way to run a call: never raises, the model gets a result or a sentence s
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -49,6 +49,24 @@ class Toolbox:
 
     def specs(self) -> tuple[ToolSpec, ...]:
         return tuple(tool.spec for tool in self._tools.values())
+
+    def by_source(self) -> dict[str, list[ToolSpec]]:
+        """The tools grouped by who brings them, in the order they were added."""
+        grouped: dict[str, list[ToolSpec]] = {}
+        for tool in self._tools.values():
+            grouped.setdefault(tool.source, []).append(tool.spec)
+        return grouped
+
+    def without(self, off: Collection[tuple[str, str]]) -> Toolbox:
+        """The tools left on: (source, name) pairs switched off, a whole source as
+        (source, ""), are neither offered nor run (a call to one is an unknown tool)."""
+        return Toolbox(
+            [
+                tool
+                for tool in self._tools.values()
+                if (tool.source, "") not in off and (tool.source, tool.spec.name) not in off
+            ]
+        )
 
     def source_of(self, name: str) -> str | None:
         tool = self._tools.get(name)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -67,12 +68,19 @@ class QuietGauge(DeviceGauge):
 def make_app(tmp_path: Path, scripted_engines: dict[str, Script]) -> Callable[..., LocalAIApp]:
     """Builds LocalAIApp on the test's data dir; a second call is 'the app after a restart'."""
 
-    def build(startup: ModelSpec | None = None, settings: Settings | None = None) -> LocalAIApp:
+    def build(
+        startup: ModelSpec | None = None, settings: Settings | None = None, **more: Any
+    ) -> LocalAIApp:
         settings = settings or load_settings()
         store = ConversationStore(tmp_path / "data" / "conversations.sqlite3")
         manager = ModelManager(settings, recents_path=tmp_path / "data" / "recent_models.json")
         return LocalAIApp(
-            settings, store=store, manager=manager, startup_model=startup, gauge=QuietGauge()
+            settings,
+            store=store,
+            manager=manager,
+            startup_model=startup,
+            gauge=QuietGauge(),
+            **more,
         )
 
     return build

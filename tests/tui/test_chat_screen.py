@@ -201,7 +201,9 @@ async def test_a_conversation_survives_an_app_restart(
         # The chat open at the close opens again, as it was.
         assert chat(second).conversation_id == conversation
         assert views(second) == [("user", "remember me"), ("assistant", "Hello from **A**.")]
-        stats = str(second.query(MessageView).last().query_one(".stats").render())
+        line = second.query(MessageView).last().query_one(".stats")
+        await until(pilot, lambda: str(line.render()), "the stats line drawn")  # after mount
+        stats = str(line.render())
         assert "TTFT 0.05 s" in stats
         role = second.query(MessageView).last().query_one(".role").render()
         assert str(role) == "Model A"  # its name, as when it streamed, not its key

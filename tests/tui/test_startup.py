@@ -69,7 +69,8 @@ print(json.dumps(sorted(sys.modules)))
 
 def test_building_the_app_leaves_speech_and_engine_hosts_unimported(tmp_path: Path) -> None:
     """What the first frame does not use loads when first used: each module costs the first
-    frame ~1 ms of CPU (bench/startup.py), the speech stack and `multiprocessing` several.
+    frame ~1 ms of CPU (bench/startup.py), the speech and task stacks and `multiprocessing`
+    several.
     The device gauge and a model load import the engine hosts after the first frame."""
     env = {**os.environ, "LOCALAI_TUI_DATA_DIR": str(tmp_path), "PYTHONPATH": str(ROOT)}
     out = subprocess.run(
@@ -82,7 +83,7 @@ def test_building_the_app_leaves_speech_and_engine_hosts_unimported(tmp_path: Pa
     )
     assert out.returncode == 0, out.stderr[-2000:]
     modules = json.loads(out.stdout.strip().splitlines()[-1])
-    early = ("backends.speech", "backends.host", "multiprocessing")
+    early = ("backends.speech", "backends.host", "backends.tasks", "multiprocessing")
     assert [m for m in modules if m.startswith(early)] == []
 
 
@@ -254,3 +255,46 @@ async def test_the_chat_finishes_starting_after_the_first_frame(
         await pilot.pause()
         assert app.screen.query("#params")  # the panel did mount
     assert order == ["first frame", "finish startup"]
+
+
+async def test_the_spare_engine_host_starts_after_the_first_frame_before_the_model_load(
+    make_app: Callable[..., LocalAIApp], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`localai-tui` starts its spare engine host (`after_first_frame`) once the first frame
+    is drawn: started before, the child's Python start-up competed with that frame for the
+    CPU; started after the startup model load began, the load would spawn a host itself."""
+    from tui.chat.chat_screen import ChatScreen
+
+    order: list[str] = []
+    finish = ChatScreen._finish_startup
+    ready = LocalAIApp.on_ready
+
+    async def finish_startup(self: ChatScreen) -> None:
+        order.append("finish startup")
+        await finish(self)
+
+    def on_ready(self: LocalAIApp) -> None:
+        order.append("first frame")
+        ready(self)
+
+    monkeypatch.setattr(ChatScreen, "_finish_startup", finish_startup)
+    monkeypatch.setattr(LocalAIApp, "on_ready", on_ready)
+    app = make_app(after_first_frame=lambda: order.append("spare host"))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+    assert order == ["first frame", "spare host", "finish startup"]
+
+
+async def test_the_objects_of_the_start_up_are_frozen_out_of_the_collector(
+    make_app: Callable[..., LocalAIApp],
+) -> None:
+    """After the first frame the start-up's objects leave the garbage collector's
+    generations, so full collections during a reopen or an answer stay short."""
+    import gc
+
+    gc.unfreeze()
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        assert app.screen.query("#params")
+        assert gc.get_freeze_count() > 10_000

@@ -11,6 +11,7 @@ model cannot see are handled by refused_pictures.py.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import threading
 from typing import TYPE_CHECKING
@@ -35,6 +36,10 @@ if TYPE_CHECKING:
     from backends.store.conversations import StoredMessage
     from tui.chat.chat_host import ChatHost
     from tui.chat.model_loader import ModelLoader
+
+# The longest the views wait for the answer's thread to start (it starts within a few ms;
+# a worker that never runs must not leave the answer unmounted).
+WORKER_HEAD_START_S = 0.1
 
 
 class AnswerFlow:
@@ -216,21 +221,26 @@ class AnswerFlow:
         self.message_id, self._conversation = message_id, screen.conversation_id
         self._text, self._title = "", answer_title(spec)
         # The request goes out before the views are mounted, so mounting them (tens of ms
-        # of UI work) overlaps the server's time to first token instead of adding to it:
-        # one loop turn lets the worker's task start its thread first (bench/remote_chat.py).
+        # of UI work) overlaps the server's time to first token instead of adding to it
+        # (bench/remote_chat.py). The UI waits until the worker's thread runs: mounting at
+        # once kept the GIL from that new thread, which then started 30 ms later (more on
+        # a busy machine); once running, it sends the request within its GIL time slice.
         view_ready = threading.Event()
-        screen.run_worker(
-            lambda: run_answer_in_thread(
+        loop = asyncio.get_running_loop()
+        running = loop.create_future()
+
+        def work() -> None:
+            loop.call_soon_threadsafe(_resolve, running)
+            run_answer_in_thread(
                 screen, self.tools, chat, params, view, message_id, cancel, view_ready
-            ),
-            name="answer",
-            group="answer",
-            thread=True,
-            exclusive=True,
-            exit_on_error=False,
+            )
+
+        screen.run_worker(
+            work, name="answer", group="answer", thread=True, exclusive=True, exit_on_error=False
         )
         try:
-            await asyncio.sleep(0)
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(running, WORKER_HEAD_START_S)
             messages = screen.query_one(MessageList)
             if sent is not None:
                 messages.add(sent)
@@ -305,6 +315,11 @@ class AnswerFlow:
             return
         if view is not None:
             await view.end_stream()
+            if message.more and not view.content.strip() and not view.reasoning:
+                view.add_class("-tool-only")  # its call blocks follow; no empty bubble
+                # Kept with its calls, so it stays hidden if scrolled out and back in.
+                stored = screen.store.messages(self._conversation or 0)
+                view.tools = next((m.tools for m in stored if m.id == message.message_id), None)
         if current and not message.more:
             self.cancel, self.view, self.message_id, self._conversation = None, None, None, None
             screen.status.set_state("ready")
@@ -339,3 +354,8 @@ class AnswerFlow:
             if view is not None:
                 view.set_stats(stats)
                 view.set_versions(screen.store.versions.of(message.message_id))
+
+
+def _resolve(future: asyncio.Future[None]) -> None:
+    if not future.done():
+        future.set_result(None)

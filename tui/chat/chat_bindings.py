@@ -25,6 +25,7 @@ CHAT_BINDINGS: list[BindingType] = [
     Binding("shift+f9", "clear_images", "Remove images", show=False, id="chat.detach"),
     Binding("shift+f5", "make_picture", "Picture", show=False, id="chat.picture"),
     Binding("alt+i", "attach_picture", "Attach picture", show=False, id="chat.attach_picture"),
+    Binding("alt+t", "tools_panel", "Tools", show=False, id="chat.tools"),
     *[
         Binding(
             f"alt+{n}",

@@ -29,6 +29,7 @@ ACTIONS: list[tuple[str, str, str]] = [
     ("Copy last answer", "Copy via OSC 52", "copy_answer"),
     ("Copy last code block", "Copy via OSC 52", "copy_code"),
     ("Toggle parameters panel", "Sampling parameters and system prompt", "toggle_params"),
+    ("Tools panel", "Switch tools and MCP servers on or off for this chat", "tools_panel"),
     (
         "Dictate (push to talk)",
         "Record; press again to send the words, then hear the answer",

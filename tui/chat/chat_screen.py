@@ -10,6 +10,7 @@ conversation_actions.py).
 from __future__ import annotations
 
 import contextlib
+from functools import cached_property
 from typing import TYPE_CHECKING
 
 from textual import events, on
@@ -24,21 +25,15 @@ from backends.base import ModelSpec
 from backends.errors import BackendError
 from backends.store.conversations import ConversationStore
 from tui.backend_errors import shows_backend_errors
-from tui.chat.answer_flow import AnswerFlow, AnswerUpdated
 from tui.chat.attachment_bar import AttachmentBar
 from tui.chat.chat_bindings import CHAT_BINDINGS
-from tui.chat.conversation_actions import ConversationActions
-from tui.chat.image_command import ChatPictures
 from tui.chat.message_list import MessageList
 from tui.chat.message_view import MessageView, import_renderer
 from tui.chat.model_loader import ModelLoader
 from tui.chat.model_switching import ModelSwitching
 from tui.chat.params_layout import ParamsLayout
-from tui.chat.params_panel import InvalidParam, ParamsPanel
-from tui.chat.picture_message import PictureBody
 from tui.chat.prompt_input import PromptInput
 from tui.chat.status_line import StatusLine
-from tui.chat.tool_rounds import ToolRoundEvent
 from tui.navigation import CHAT
 from tui.widgets.navigation_bar import NavigationBar
 
@@ -47,6 +42,12 @@ if TYPE_CHECKING:
 
     from backends.models.manager import ModelManager
     from backends.settings import Settings
+    from tui.chat.answer_flow import AnswerFlow
+    from tui.chat.answer_worker import AnswerUpdated
+    from tui.chat.conversation_actions import ConversationActions
+    from tui.chat.image_command import ChatPictures
+    from tui.chat.picture_message import PictureBody
+    from tui.chat.tool_rounds import ToolRoundEvent
     from tui.speech.read_along import ReadAlong
     from tui.widgets.device_gauge import DeviceGauge
 
@@ -79,12 +80,32 @@ class ChatScreen(Screen[None]):
         self.gauge: DeviceGauge | None = None
         self.conversation_id: int | None = None
         self.models = ModelSwitching(self)
-        self.answers = AnswerFlow(self, self.models.loader, self.models.show_usage)
-        self.conversation = ConversationActions(self, self.answers)
-        self.pictures = ChatPictures(self)
         self.params_layout = ParamsLayout(self)
         self._draft_timer: Timer | None = None
         self._prompt: PromptInput | None = None  # kept for the draft at unmount
+
+    # The helpers that send, stream and edit are made on first use: their modules (the
+    # answer session, tool rounds, /image, ~60-90 ms of imports) are not needed for the
+    # first frame. _finish_startup makes them right after it, before anything is sent;
+    # their messages are handled by name (on_answer_updated...) for the same reason.
+
+    @cached_property
+    def answers(self) -> AnswerFlow:
+        from tui.chat.answer_flow import AnswerFlow
+
+        return AnswerFlow(self, self.models.loader, self.models.show_usage)
+
+    @cached_property
+    def conversation(self) -> ConversationActions:
+        from tui.chat.conversation_actions import ConversationActions
+
+        return ConversationActions(self, self.answers)
+
+    @cached_property
+    def pictures(self) -> ChatPictures:
+        from tui.chat.image_command import ChatPictures
+
+        return ChatPictures(self)
 
     # -- layout ----------------------------------------------------------------------------
 
@@ -129,14 +150,16 @@ class ChatScreen(Screen[None]):
         await mount_remote_box(self, self.settings, after=self.gauge)  # the servers' VRAM
         await self.query_one("#body").mount(panel)
         self.conversation.reopen_last()
+        self.pictures  # noqa: B018 (made now, not on the first Enter)
         # Last: a model load imports its runtime and competes for the GIL.
         self.models.load_startup_model(self._startup_model)
         self.run_worker(import_renderer, thread=True, group="warm-up", exit_on_error=False)
 
     def on_unmount(self) -> None:
         # Quitting mid-answer: end the stream so the model can be unloaded at exit.
-        self.answers.stop()
-        self.answers.tools.close()
+        if "answers" in self.__dict__:  # made (cached_property)
+            self.answers.stop()
+            self.answers.tools.close()
         self.models.loader.cancel()
         if self._prompt is not None:  # the widgets are already gone: read the one kept
             with contextlib.suppress(BackendError):  # a closed or locked store
@@ -153,6 +176,7 @@ class ChatScreen(Screen[None]):
     def _params_changed(self) -> None:
         """A valid panel is kept for the next start (an invalid value is not, until fixed)."""
         from tui.chat.kept_params import keep_params
+        from tui.chat.params_panel import InvalidParam, ParamsPanel
 
         try:
             params = self.query_one(ParamsPanel).params()
@@ -219,16 +243,14 @@ class ChatScreen(Screen[None]):
         if not await self.pictures.run(event.text):  # /image <prompt>
             await self.answers.send(event.prompt, event.text)
 
-    @on(AnswerUpdated)
     @shows_backend_errors
-    async def _show_answer(self, message: AnswerUpdated) -> None:
+    async def on_answer_updated(self, message: AnswerUpdated) -> None:
         if self._read_along is not None:
             self._read_along.feed(message.chunk.text, message.chunk.is_last)
         await self.answers.show(message)
 
-    @on(ToolRoundEvent)
     @shows_backend_errors
-    async def _tool_round(self, event: ToolRoundEvent) -> None:
+    async def on_tool_round_event(self, event: ToolRoundEvent) -> None:
         await self.answers.tools.show(event)
 
     @shows_backend_errors
@@ -363,9 +385,14 @@ class ChatScreen(Screen[None]):
         """alt+i: attach the newest picture of the chat to the next message."""
         self.pictures.attach_last()
 
-    @on(PictureBody.AttachRequested)
-    def _attach_picture(self, event: PictureBody.AttachRequested) -> None:
+    def on_picture_body_attach_requested(self, event: PictureBody.AttachRequested) -> None:
         self.pictures.attach(event.path)
+
+    def action_tools_panel(self) -> None:
+        """alt+t: switch tools and MCP servers on or off for this chat."""
+        from tui.chat.tools_panel import open_tools_panel
+
+        open_tools_panel(self)
 
     def action_clear_images(self) -> None:
         self.query_one(AttachmentBar).clear()

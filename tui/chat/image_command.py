@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import random
-import re
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 from backends.errors import BackendError
 from backends.image.protocol import GenerationCancelled, ImageRequest, ImageStep, check_size
 from tui.chat.attachment_bar import AttachmentBar
+from tui.chat.image_command_text import MAX_SEED, CommandError, ImageCommand, parse_image_command
 from tui.chat.message_list import MessageList
 from tui.chat.message_view import MessageView
 from tui.chat.picture_message import PICTURE_ROLE, PictureBody, picture_stats
@@ -36,67 +37,21 @@ if TYPE_CHECKING:
     from tui.chat.chat_screen import ChatScreen
     from tui.images.image_access import ImageAccess
 
-COMMAND = "/image"
 STEP_FLUSH_S = 0.05  # as on the Images screen: the UI never steals the engine's CPU
-MAX_SEED = 2**32 - 1
 NO_IMAGE_MODEL = (
     "There is no image model to make the picture with. Download one in the Hub (F3, "
     "filter: library diffusers), add a folder of checkpoints to model_dirs, or an image "
     "server under [[servers]] in config.toml; then pick it on the Images screen (F5, ctrl+o)."
 )
-_OPTION = re.compile(r"\s--(steps|seed|size|cfg)\s+(\S+)")
 
 
 @dataclass(frozen=True)
-class ImageCommand:
-    """What `/image` asked for; None fields take the model's defaults."""
+class StoredPicture:
+    """A picture message as stored: its id, its stats and its image's stored copy."""
 
-    prompt: str
-    steps: int | None = None
-    seed: int | None = None
-    size: tuple[int, int] | None = None
-    cfg: float | None = None
-
-
-class CommandError(ValueError):
-    """The command cannot run as typed; the text says how to write it."""
-
-
-def parse_image_command(text: str) -> ImageCommand | None:
-    """`/image a red square --steps 4 --size 64x64 --seed 7` → an ImageCommand; None when
-    the text is not an image command (it goes to the chat model); CommandError when it is
-    one but cannot run."""
-    stripped = text.strip()
-    if stripped != COMMAND and not stripped.startswith(COMMAND + " "):
-        return None
-    rest = " " + stripped[len(COMMAND) :]
-    values: dict[str, str] = {}
-    for match in _OPTION.finditer(rest):
-        values[match.group(1)] = match.group(2)
-    prompt = " ".join(_OPTION.sub(" ", rest).split())
-    if not prompt:
-        raise CommandError(
-            "Say what the picture should show: /image a red square "
-            "(options: --steps 20 --size 512x512 --seed 42 --cfg 7)."
-        )
-    try:
-        steps = int(values["steps"]) if "steps" in values else None
-        seed = int(values["seed"]) if "seed" in values else None
-        cfg = float(values["cfg"]) if "cfg" in values else None
-        size = None
-        if "size" in values:
-            width, _, height = values["size"].lower().partition("x")
-            size = (int(width), int(height or width))
-    except ValueError as exc:
-        raise CommandError(
-            f"Could not read the options of {text.strip()!r}: write them as "
-            "--steps 20 --size 512x512 --seed 42 --cfg 7."
-        ) from exc
-    if steps is not None and not 1 <= steps <= 500:
-        raise CommandError(f"--steps {steps}: use 1 to 500.")
-    if seed is not None and not 0 <= seed <= MAX_SEED:
-        raise CommandError(f"--seed {seed}: use 0 to {MAX_SEED}.")
-    return ImageCommand(prompt, steps=steps, seed=seed, size=size, cfg=cfg)
+    message_id: int
+    stats: dict[str, Any]
+    images: tuple[str, ...]
 
 
 class ChatPictures:
@@ -106,7 +61,7 @@ class ChatPictures:
         self.screen = screen
         self.job: ImageJob | None = None
         self.body: PictureBody | None = None
-        self._busy = False  # from the command to the picture (loading included)
+        self.busy = False  # from the command (or tool call) to the picture, loading included
 
     @property
     def images(self) -> ImageAccess:
@@ -136,17 +91,17 @@ class ChatPictures:
 
     async def generate(self, command: ImageCommand) -> None:
         screen = self.screen
-        if self._busy:
+        if self.busy:
             screen.notify("A picture is being made: wait, or press Esc to cancel it.")
             return
         if screen.generating:
             screen.notify("An answer is still streaming: wait, or press Esc to stop it.")
             return
-        self._busy = True
+        self.busy = True
         try:
             await self._generate(command)
         except BaseException:
-            self._busy = False
+            self.busy = False
             raise
 
     async def _generate(self, command: ImageCommand) -> None:
@@ -154,17 +109,18 @@ class ChatPictures:
         spec = session.spec
         unload_chat = False
         if session.engine is None:
-            spec = await asyncio.to_thread(self._image_model)
+            spec = await asyncio.to_thread(self.image_model)
             if spec is None:
-                self._busy = False
+                self.busy = False
                 screen.notify(NO_IMAGE_MODEL, title="No image model", severity="warning")
                 return
             unload_chat = await self._room_for(spec)
         assert spec is not None
+        from tui.chat.answer_conversation import ensure_conversation
         from tui.chat.prompt_input import PromptInput
 
         screen.query_one(PromptInput).clear()
-        conversation = screen.answers._ensure_conversation(command.prompt)
+        conversation = ensure_conversation(screen, command.prompt)
         view = MessageView(PICTURE_ROLE, command.prompt, title=spec.name)
         self.body = None
         await screen.query_one(MessageList).add(view)
@@ -180,7 +136,7 @@ class ChatPictures:
             exit_on_error=False,
         )
 
-    def _image_model(self) -> ModelSpec | None:
+    def image_model(self) -> ModelSpec | None:
         """The image model loaded last (any run), else the first one found on disk."""
         from backends.image.catalog import discover_image_models
         from backends.image.session import last_model
@@ -240,28 +196,50 @@ class ChatPictures:
         unload_chat: bool,
     ) -> None:
         """The worker: load if needed, make the picture, save it; touches no widget."""
+        outcome, error = self.make(command, spec, view.query_one(PictureBody), unload_chat)
+        self.screen.app.call_from_thread(self._finish, view, conversation, outcome, error)
+
+    def make(
+        self,
+        command: ImageCommand,
+        spec: ModelSpec,
+        body: PictureBody | None,
+        unload_chat: bool = False,
+        stop: threading.Event | None = None,
+    ) -> tuple[JobOutcome | None, BackendError | None]:
+        """Load if needed, make the picture and save it (a worker thread); progress goes to
+        `body` when the picture is shown. `stop` set (the answer stopped) cancels it too."""
         from backends.image.jobs import ImageJob, run_job
 
-        app, session, body = self.screen.app, self.images.session, view.query_one(PictureBody)
+        app, session = self.screen.app, self.images.session
+
+        def say(text: str) -> None:
+            if body is not None:
+                body.post_message(body.Said(text))
+
         outcome: JobOutcome | None = None
         error: BackendError | None = None
         try:
             if session.engine is None:
                 if unload_chat:
                     app.manager.unload()  # type: ignore[attr-defined]
-                session.load(spec, progress=lambda p: body.post_message(body.Said(p.message)))
+                session.load(spec, progress=lambda p: say(p.message))
             job = ImageJob(0, self._request(command))
             self.job = job
             last_post = 0.0
 
             def on_step(step: ImageStep) -> None:
                 nonlocal last_post
+                if stop is not None and stop.is_set():
+                    job.cancel.set()
                 now = time.monotonic()
-                if step.step == step.total or now - last_post >= STEP_FLUSH_S:
+                if body is not None and (
+                    step.step == step.total or now - last_post >= STEP_FLUSH_S
+                ):
                     last_post = now
                     body.post_message(body.Stepped(step))
 
-            body.post_message(body.Said("Waiting for the Images screen's job…"))
+            say("Waiting for the Images screen's job…")
             with session.job_lock:
                 engine, loaded = session.engine, session.spec
                 if engine is None or loaded is None:
@@ -279,7 +257,7 @@ class ChatPictures:
             error = failure
         except Exception as failure:  # the app never dies of an engine bug
             error = BackendError(f"{type(failure).__name__}: {failure}", title="Picture failed")
-        app.call_from_thread(self._finish, view, conversation, outcome, error)
+        return outcome, error
 
     async def _finish(
         self,
@@ -289,7 +267,7 @@ class ChatPictures:
         error: BackendError | None,
     ) -> None:
         screen = self.screen
-        self.job, self._busy = None, False
+        self.job, self.busy = None, False
         screen.status.set_state("ready")
         body = view.query_one(PictureBody)
         self.body = None
@@ -299,22 +277,29 @@ class ChatPictures:
             if error is not None and not cancelled:
                 screen.notify(error.message, title=error.title, severity="error", markup=False)
             return
-        saved, result = outcome.saved, outcome.result
-        stats = picture_stats(saved, seconds=result.total_s)
+        await self.show_stored(view, self.store(conversation, view.content, outcome))
+
+    def store(self, conversation: int, prompt: str, outcome: JobOutcome) -> StoredPicture:
+        """Keep the made picture in the conversation as a "picture" message."""
+        store, saved = self.screen.store, outcome.saved
+        stats = picture_stats(saved, seconds=outcome.result.total_s)
         spec = self.images.session.spec
-        message_id = screen.store.add_message(
+        message_id = store.add_message(
             conversation,
             PICTURE_ROLE,
-            view.content,
+            prompt,
             model_key=spec.key if spec else None,
             images=[Path(saved.path)],
         )
-        screen.store.set_message_stats(message_id, stats)
-        stored = screen.store.messages(conversation)[-1].images
-        view.message_id = message_id
-        view.images = stored
-        view._stats = stats  # what a remount (a long chat, scrolled back) rebuilds it from
-        await body.show_picture(stored[0] if stored else saved.path, stats)
+        store.set_message_stats(message_id, stats)
+        return StoredPicture(message_id, stats, store.messages(conversation)[-1].images)
+
+    async def show_stored(self, view: MessageView, picture: StoredPicture) -> None:
+        view.message_id = picture.message_id
+        view.images = picture.images
+        view._stats = picture.stats  # what a remount (a long chat, scrolled back) rebuilds
+        shown = picture.images[0] if picture.images else picture.stats["path"]
+        await view.query_one(PictureBody).show_picture(shown, picture.stats)
 
     def attach_last(self) -> None:
         """Attach the newest picture of the chat to the next message (for a vision model)."""

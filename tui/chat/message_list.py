@@ -60,22 +60,26 @@ class KeptMessage:
     stats: dict[str, Any] | None
     images: tuple[str, ...]
     reasoning: str = ""  # a reasoning answer's thinking
-    tools: dict[str, Any] | None = None  # a tool message's call (StoredMessage.tools)
+    tools: dict[str, Any] | None = None  # a tool message's call, an answer's calls
 
     @classmethod
     def of_view(cls, view: MessageView) -> KeptMessage:
-        tools = getattr(view, "info", None)  # a ToolCallView's call
+        tools = getattr(view, "info", None) or getattr(view, "tools", None)  # calls or a call
         return cls(view.role, view.content, view.message_id, view.title, view.stats,
                    view.images, view.reasoning, tools)  # fmt: skip
 
     def view(self) -> MessageView:
-        if self.role == "tool":
-            from tui.chat.tool_call_view import ToolCallView
+        from tui.chat.tool_call_view import ToolCallView, tool_only
 
+        if self.role == "tool":
             return ToolCallView(self.content, self.tools or {}, message_id=self.message_id)
-        return MessageView(self.role, self.content, message_id=self.message_id,
+        view = MessageView(self.role, self.content, message_id=self.message_id,
                            title=self.title, stats=self.stats, images=self.images,
                            reasoning=self.reasoning)  # fmt: skip
+        if self.role == "assistant" and tool_only(self.content, self.reasoning, self.tools):
+            view.add_class("-tool-only")
+            view.tools = self.tools
+        return view
 
 
 EARLIER_BATCH = 24  # mounted each time the user scrolls to the top of what is shown
@@ -201,7 +205,7 @@ class MessageList(VerticalScroll):
         app quit or died mid-answer): it is marked "stopped", as Esc would have left it.
         """
         self._names = names or {}
-        shown = [self._kept(m) for m in messages if m.role in SHOWN_ROLES]
+        shown = with_unanswered_calls([self._kept(m) for m in messages if m.role in SHOWN_ROLES])
         self._earlier = shown[: self._window_start(shown)]
         views = [m.view() for m in shown[len(self._earlier) :]]
         for hint in self.query_children(".empty-hint"):
@@ -307,3 +311,18 @@ def model_title(model_key: str | None, names: Mapping[str, str] | None = None) -
         server, _, model = rest.partition("/")
         return f"{model} · {server}"
     return rest.rsplit("/", 1)[-1] if rest else model_key
+
+
+def with_unanswered_calls(kept: list[KeptMessage]) -> list[KeptMessage]:
+    """`kept` with a "not run" call block after each answer's call that has no result
+    stored (the app closed while it waited or ran), so a reopened chat still shows it."""
+    from tui.chat.tool_call_view import NOT_RUN, unanswered_calls
+
+    answered = {str(m.tools.get("call_id")) for m in kept if m.role == "tool" and m.tools}
+    out: list[KeptMessage] = []
+    for message in kept:
+        out.append(message)
+        if message.role == "assistant" and message.tools:
+            for info in unanswered_calls(message.tools, answered):
+                out.append(KeptMessage("tool", NOT_RUN, None, None, None, (), "", info))
+    return out

@@ -103,6 +103,7 @@ class MessageView(Vertical):
     ) -> None:
         super().__init__(classes=f"message -{role}")
         self.reasoning = reasoning  # a reasoning model's thinking, shown above the answer
+        self.tools: dict[str, Any] | None = None  # an answer's tool calls (StoredMessage.tools)
         self.role = role
         self.content = content
         self.message_id = message_id

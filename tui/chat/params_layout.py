@@ -5,14 +5,16 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from backends.base import GenerationParams
-from tui.chat.params_panel import ParamsPanel
 from tui.chat.prompt_input import PromptInput
 
 if TYPE_CHECKING:
     from textual.screen import Screen
 
+    from backends.base import GenerationParams
+    from tui.chat.params_panel import ParamsPanel
+
 PARAMS_PANEL_MIN_WIDTH = 110  # below this the side panel is hidden (ctrl+t shows it)
+PANEL = "ParamsPanel"  # by name: the panel's module is imported after the first frame
 
 
 class ParamsLayout:
@@ -24,6 +26,8 @@ class ParamsLayout:
 
     def make_panel(self, params: GenerationParams, system_prompt: str) -> ParamsPanel:
         """The panel, shown only if the screen is wide enough for it."""
+        from tui.chat.params_panel import ParamsPanel  # after the first frame, as the panel
+
         panel = ParamsPanel(params, system_prompt, id="params")
         panel.display = self._screen.size.width >= PARAMS_PANEL_MIN_WIDTH
         self._auto_hidden = not panel.display  # hidden for the width: widening shows it
@@ -33,7 +37,7 @@ class ParamsLayout:
         """Shrinking below the panel's width hides it (it would squeeze the chat); widening
         back shows it again if the shrink hid it."""
         screen = self._screen
-        panels = screen.query(ParamsPanel)
+        panels = screen.query(PANEL)
         if not panels:
             return  # still starting: it is sized at mount
         panel = panels.first()
@@ -51,7 +55,7 @@ class ParamsLayout:
     def leave(self) -> None:
         """Esc in the panel: a panel covering a narrow chat closes."""
         screen = self._screen
-        panel = screen.query(ParamsPanel)
+        panel = screen.query(PANEL)
         if panel and panel.first().has_focus_within and screen.size.width < PARAMS_PANEL_MIN_WIDTH:
             panel.first().display = False
 
@@ -59,9 +63,9 @@ class ParamsLayout:
         """ctrl+t: open and focus the panel; open with focus elsewhere: focus it; with focus
         in it: hide it (it hid an open panel the user meant to reach)."""
         screen = self._screen
-        if not screen.query(ParamsPanel):
+        if not screen.query(PANEL):
             return  # still starting
-        panel = screen.query_one(ParamsPanel)
+        panel = screen.query_one(PANEL)
         self._auto_hidden = False
         if panel.display and panel.has_focus_within:
             panel.display = False

@@ -8,6 +8,7 @@ on regenerate or edit, shown again when the chat is reopened.
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from typing import Any
 
 from textual.app import ComposeResult
@@ -62,3 +63,27 @@ class ToolCallView(MessageView):
         )
         yield Collapsible(arguments, result, title=call_title(self.info), collapsed=True)
         yield Static("", classes="stats")  # MessageView's mount hides it
+
+
+NOT_RUN = "Not run: the app closed before this call was answered."
+
+
+def tool_only(content: str, reasoning: str, tools: Mapping[str, Any] | None) -> bool:
+    """An answer with tool calls and no text or thinking of its own."""
+    return not content.strip() and not reasoning and bool((tools or {}).get("calls"))
+
+
+def unanswered_calls(calls: Mapping[str, Any] | None, answered: set[str]) -> list[dict[str, Any]]:
+    """The calls of an answer (StoredMessage.tools) with no result stored: the app closed
+    or died while they waited to be allowed or ran. As a "tool" message's info, "not run"."""
+    return [
+        {
+            "call_id": call.get("id"),
+            "name": call.get("name"),
+            "arguments": call.get("arguments"),
+            "source": call.get("source"),
+            "outcome": "not run",
+        }
+        for call in (calls or {}).get("calls") or ()
+        if isinstance(call, Mapping) and call.get("id") not in answered
+    ]

@@ -57,6 +57,8 @@ class ToolRounds:
         self._told_no_tools: set[str] = set()
         self._mcp: McpServers | None = None
         self._mcp_merged = False
+        self._merging = threading.Lock()  # the panel and an answer may both wait for MCP
+        self.unsaved_off: set[tuple[str, str]] = set()  # switched off before the first send
         entries = [e.to_config() for e in screen.settings.mcp_servers if e.enabled]
         if entries and screen.settings.tools.enabled:
             from backends.paths import data_dir
@@ -77,6 +79,10 @@ class ToolRounds:
             if folders and speech is not None:
                 tools.append(transcribe_tool(speech, AllowedFolders(folders)))
             self._toolbox = Toolbox.with_builtins(tools)
+            if getattr(self.screen.app, "images", None) is not None:
+                from tui.chat.picture_tool import picture_tool
+
+                self._toolbox.add(picture_tool(self.screen))
         return self._toolbox
 
     def close(self) -> None:
@@ -84,15 +90,49 @@ class ToolRounds:
         if self._mcp is not None:
             threading.Thread(target=self._mcp.close, name="mcp-close", daemon=True).start()
 
-    def _merge_mcp(self) -> list[str]:
-        """Add the MCP servers' tools once they are up (worker thread); their problems."""
-        if self._mcp is None or self._mcp_merged:
+    @property
+    def mcp_pending(self) -> bool:
+        """MCP servers are set up and their tools not yet added (merge_mcp waits for them)."""
+        return self._mcp is not None and not self._mcp_merged
+
+    @property
+    def mcp_names(self) -> list[str]:
+        """The MCP servers this chat connects to, by name."""
+        if self._mcp is None:
             return []
-        self._mcp_merged = True
-        tools, problems = self._mcp.wait_ready()
-        for tool in tools:
-            self.toolbox.add(tool)
-        return problems
+        return [e.name for e in self.screen.settings.mcp_servers if e.enabled]
+
+    def merge_mcp(self) -> list[str]:
+        """Add the MCP servers' tools once they are up (a worker thread); their problems."""
+        with self._merging:
+            if self._mcp is None or self._mcp_merged:
+                return []
+            self._mcp_merged = True
+            tools, problems = self._mcp.wait_ready()
+            for tool in tools:
+                self.toolbox.add(tool)
+            return problems
+
+    def switched_off(self) -> frozenset[tuple[str, str]]:
+        """What the tools panel switched off in the chat on screen ((source, "") a source)."""
+        conversation = self.screen.conversation_id
+        if conversation is None:
+            return frozenset(self.unsaved_off)
+        if self.unsaved_off:  # chosen before the chat was saved: kept with it now
+            for source, tool in self.unsaved_off:
+                self.screen.store.tool_switches.switch(conversation, source, tool, on=False)
+            self.unsaved_off.clear()
+        return self.screen.store.tool_switches.off(conversation)
+
+    def switch(self, source: str, tool: str, on: bool) -> None:
+        """The tools panel switched a tool (tool "": a whole source) on or off."""
+        conversation = self.screen.conversation_id
+        if conversation is not None:
+            self.screen.store.tool_switches.switch(conversation, source, tool, on)
+        elif on:
+            self.unsaved_off.discard((source, tool))
+        else:
+            self.unsaved_off.add((source, tool))
 
     def offer(
         self, params: GenerationParams, engine: ChatEngine, name: str, key: str
@@ -115,6 +155,13 @@ class ToolRounds:
                     markup=False,
                 )
             return params
+        offered = self.toolbox.without(self.switched_off()).specs()
+        if offered:
+            return dataclasses.replace(params, tools=offered)
+        if self._mcp is None or self._mcp_merged:
+            return params  # everything is switched off in the tools panel
+        # The MCP servers' tools are still to come: the worker waits for them and offers
+        # what is left on then (run), so this only says that tools are wanted.
         return dataclasses.replace(params, tools=self.toolbox.specs())
 
     # -- the worker's side -----------------------------------------------------------------
@@ -136,17 +183,18 @@ class ToolRounds:
 
         screen = self.screen
         settings = screen.settings.tools
+        conversation = screen.conversation_id
+        assert conversation is not None
+        for problem in self.merge_mcp():
+            screen.post_message(ToolRoundEvent("problem", text=problem))
+        toolbox = self.toolbox.without(screen.store.tool_switches.off(conversation))
         loop = ToolLoop(
-            self.toolbox,
+            toolbox,
             AlwaysAllowed(data_dir() / "tool_permissions.json"),
             max_rounds=settings.max_rounds,
             timeout_s=settings.call_timeout_s,
         )
-        conversation = screen.conversation_id
-        assert conversation is not None
-        for problem in self._merge_mcp():
-            screen.post_message(ToolRoundEvent("problem", text=problem))
-        params = dataclasses.replace(params, tools=self.toolbox.specs())
+        params = dataclasses.replace(params, tools=toolbox.specs())
 
         def ask(call: ToolCall, source: str) -> Decision | None:
             decided: Future[Decision | None] = Future()

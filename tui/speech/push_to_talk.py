@@ -157,7 +157,9 @@ class PromptDictation(PushToTalk):
     def _done(self, text: str, error: BackendError | None) -> None:
         self._transcribing = False
         if error is not None:
-            self.notify(error.message, title=error.title, severity="error", timeout=10)
+            self.notify(
+                error.message, title=error.title, severity="error", timeout=10, markup=False
+            )
         elif self._cancel.is_set():
             self.notify("Dictation cancelled.")
         elif not text:

@@ -1,8 +1,9 @@
 """The Speak tab of the Speech screen: text in, speech out (or a WAV file).
 
-Type or paste text, pick a voice and a speed, ctrl+r plays it sentence by sentence with the
-sentence playing and the real-time factor shown; ctrl+s writes it to a .wav instead; Esc
-stops. The first play loads the first Kokoro model found (the voices list fills then).
+Type or paste text (or ctrl+l opens a .txt/.md file, Markdown markup left out), pick a voice
+and a speed, ctrl+r plays it sentence by sentence with the sentence playing and the real-time
+factor shown; ctrl+s writes it to a .wav instead; Esc stops. The first play loads the first
+Kokoro model found (the voices list fills then).
 """
 
 from __future__ import annotations
@@ -21,7 +22,13 @@ from textual.widgets import Input, Label, Select, Static, TextArea
 from backends.base import ModelSpec
 from backends.errors import BackendError, UnsupportedOption
 from backends.speech.playback import writable_suffixes
-from backends.speech.synthesis import AudioChunk, SynthesisFinished, SynthesisOptions
+from backends.speech.synthesis import (
+    AudioChunk,
+    SynthesisFinished,
+    SynthesisOptions,
+    split_for_speech,
+)
+from backends.speech.text_file import MARKDOWN_SUFFIXES, TEXT_SUFFIXES, read_speakable
 from backends.speech.tts_manager import Spoken, TtsManager
 from tui.human_units import plural
 from tui.widgets.path_input import PathInput
@@ -39,11 +46,15 @@ class SpeakPanel(Vertical):
     SpeakPanel #speak-save-row { display: none; }
     SpeakPanel #speak-save-row.-open { display: block; }
     SpeakPanel #speak-save { width: 1fr; }
+    SpeakPanel #speak-open-row { display: none; }
+    SpeakPanel #speak-open-row.-open { display: block; }
+    SpeakPanel #speak-open { width: 1fr; }
     """
 
     BINDINGS = [
         Binding("ctrl+r", "speak", "Speak", id="speak.play"),
         Binding("ctrl+s", "save", "Save .wav", id="speak.save"),
+        Binding("ctrl+l", "open_file", "Open file", id="speak.open"),
         Binding("alt+p", "pause", "Pause", show=False, id="speak.pause"),
         Binding("escape", "stop", "Stop / back", id="speak.stop"),
     ]
@@ -70,9 +81,16 @@ class SpeakPanel(Vertical):
             yield Label("Speed")
             speed = self._tts.default_options().speed
             yield Input(f"{speed:.1f}", id="speak-speed", compact=True)
+        with Horizontal(classes="speak-row", id="speak-open-row"):
+            yield Label("Open")
+            yield PathInput(
+                placeholder="a .txt or .md file  (Tab completes, Enter opens)",
+                suffixes=TEXT_SUFFIXES,
+                id="speak-open",
+            )
         yield TextArea(id="speak-text")
         yield Static(
-            "Type or paste text, then ctrl+r to hear it (ctrl+s saves a .wav).",
+            "Type or paste text (ctrl+l opens a file), then ctrl+r to hear it (ctrl+s saves).",
             id="speak-status",
             markup=False,
         )
@@ -117,7 +135,7 @@ class SpeakPanel(Vertical):
 
     def _problem(self, error: BackendError) -> None:
         self._status(f"{error.title}: {error.message}")
-        self.notify(error.message, title=error.title, severity="error", timeout=10)
+        self.notify(error.message, title=error.title, severity="error", timeout=10, markup=False)
 
     # -- actions -------------------------------------------------------------------------
 
@@ -139,6 +157,11 @@ class SpeakPanel(Vertical):
         row.add_class("-open")
         field.focus()
 
+    def action_open_file(self) -> None:
+        self.query_one("#speak-save-row").remove_class("-open")
+        self.query_one("#speak-open-row").add_class("-open")
+        self.query_one("#speak-open", PathInput).focus()
+
     def action_pause(self) -> None:
         if not self.busy:
             return
@@ -146,16 +169,36 @@ class SpeakPanel(Vertical):
         self._status("Paused (alt+p resumes, Esc stops)." if paused else "Resumed.")
 
     def action_stop(self) -> None:
-        row = self.query_one("#speak-save-row")
+        rows = [r for r in self.query(".speak-row.-open")]
         if self._cancel is not None:
             self._tts.player.resume()
             self._cancel.set()
             self._status("Stopping…")
-        elif row.has_class("-open"):
-            row.remove_class("-open")
+        elif rows:
+            for row in rows:
+                row.remove_class("-open")
             self.query_one("#speak-text", TextArea).focus()
         else:
             self.screen.action_stop()  # type: ignore[attr-defined]
+
+    @on(Input.Submitted, "#speak-open")
+    def _open(self, event: Input.Submitted) -> None:
+        event.stop()
+        path = self.query_one("#speak-open", PathInput).path
+        if path is None:
+            return
+        try:
+            text = read_speakable(path)
+        except BackendError as exc:
+            self._problem(exc)
+            return
+        self.query_one("#speak-open-row").remove_class("-open")
+        area = self.query_one("#speak-text", TextArea)
+        area.text = text
+        area.focus()
+        count = len(split_for_speech(text))
+        markdown = " (Markdown markup left out)" if path.suffix.lower() in MARKDOWN_SUFFIXES else ""
+        self._status(f"Opened {path.name}: {plural(count, 'sentence')}{markdown}. ctrl+r reads it.")
 
     @on(Input.Submitted, "#speak-save")
     def _save(self, event: Input.Submitted) -> None:
@@ -202,8 +245,6 @@ class SpeakPanel(Vertical):
     def _speak_worker(
         self, text: str, voice: str | None, options: SynthesisOptions, cancel: threading.Event
     ) -> None:
-        from backends.speech.synthesis import split_for_speech
-
         count = len(split_for_speech(text))
         try:
             spoken = self._tts.speak(

@@ -1,58 +1,35 @@
-"""The Speech screen (F7): transcribe a file or a recording, watch segments arrive, export.
+"""The Speech screen (F7): the Transcribe tab (speech to text) and the Speak tab (text to speech).
 
-Segments appear as faster-whisper decodes them (a thread worker posts one message per
-segment: a few per second at most, so no coalescing is needed). Esc stops a transcription
-between segments, and keeps what was decoded. The transcript can be copied, written as
-.txt / .srt / .vtt, or sent to the chat prompt (`SentToChat`: the app opens the chat).
+The screen holds what both tabs share: the title line (which model, for the tab shown), the
+keys, picking and loading a model, and sending a transcript to the chat (`SentToChat`: the
+app opens the chat). Each tab is its own widget: `TranscribePanel`, `SpeakPanel`.
 """
 
 from __future__ import annotations
 
-import threading
 from dataclasses import dataclass
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from textual import on, work
 from textual.app import ComposeResult, SystemCommand
 from textual.binding import Binding
-from textual.containers import Horizontal
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import Footer, Input, Label, Static, TabbedContent, TabPane
+from textual.widgets import Footer, Static, TabbedContent, TabPane
 from textual.worker import Worker
 
-from backends.base import LoadProgress, ModelSpec
+from backends.base import ModelSpec
 from backends.errors import BackendError
-from backends.speech.microphone import FILE_HINT
-from backends.speech.protocol import (
-    AudioInput,
-    Segment,
-    SpeechEvent,
-    TranscribeOptions,
-    TranscriptionFinished,
-    TranscriptionStarted,
-)
-from backends.speech.subtitles import plain_text
-from tui.chat.clipboard import copy_with_notice
-from tui.human_units import plural
-from tui.speech.push_to_talk import PushToTalk
-from tui.speech.segment_list import SegmentList
+from backends.speech.protocol import AudioInput, Segment
 from tui.speech.speak_panel import SpeakPanel
 from tui.speech.speech_options import SpeechOptionsRow
-from tui.speech.transcript_export import TranscriptExport
-from tui.speech.transcript_status import finished_line, progress_line, started_line
+from tui.speech.transcribe_panel import TranscribePanel
 from tui.widgets.navigation_bar import NavigationBar
-from tui.widgets.path_input import PathInput
 
 if TYPE_CHECKING:
-    import numpy as np
-
     from backends.settings import Settings
     from backends.speech.manager import SpeechManager
     from backends.speech.tts_manager import TtsManager
-
-AUDIO_SUFFIXES = (".wav", ".mp3", ".flac", ".ogg", ".oga", ".opus", ".m4a", ".aac", ".webm", ".mp4")
 
 
 class SpeechScreen(Screen[None]):
@@ -67,10 +44,6 @@ class SpeechScreen(Screen[None]):
     SpeechScreen #speech-tabs { height: 1fr; }
     SpeechScreen #speech-tabs > ContentSwitcher { height: 1fr; }
     SpeechScreen TabPane { height: 1fr; padding: 0; layout: vertical; }
-    SpeechScreen #speech-file { width: 1fr; }
-    SpeechScreen #speech-segments { margin: 1 1 0 1; }
-    SpeechScreen #speech-status { height: auto; padding: 0 1; color: $text-muted; }
-    SpeechScreen PushToTalk { margin: 1 1 0 1; }
     """
 
     BINDINGS = [
@@ -93,14 +66,6 @@ class SpeechScreen(Screen[None]):
         text: str
 
     @dataclass
-    class Progressed(Message):
-        """One event of the running transcription (or its failure)."""
-
-        run: int
-        event: SpeechEvent | LoadProgress | None = None
-        error: BackendError | None = None
-
-    @dataclass
     class ModelLoaded(Message):
         error: BackendError | None = None
 
@@ -119,42 +84,26 @@ class SpeechScreen(Screen[None]):
         self._load_at_start = load
         self._settings = settings
         self._speech = speech
-        self._segments: list[Segment] = []
-        self._source: Path | None = None  # the file transcribed, for the export name
-        self._cancel: threading.Event | None = None
-        self._run = 0
-        self._started: TranscriptionStarted | None = None  # the running or last run's start
-        self._given_language: str | None = None  # the code the user typed, None: detected
 
     def compose(self) -> ComposeResult:
-        speech = self._settings.speech
         yield NavigationBar("speech")
         yield Static("", id="speech-title", markup=False)
         with TabbedContent(id="speech-tabs"):
             with TabPane("Transcribe (alt+t)", id="transcribe"):
-                with Horizontal(classes="speech-row"):
-                    yield Label("Audio file")
-                    yield PathInput(
-                        placeholder="path to wav, mp3, flac, ogg, m4a…  (Tab completes, Enter "
-                        "transcribes · ctrl+r records)",
-                        suffixes=AUDIO_SUFFIXES,
-                        id="speech-file",
-                    )
-                yield SpeechOptionsRow(
-                    speech.language, speech.translate, speech.vad_filter, classes="speech-row"
-                )
-                yield SegmentList(id="speech-segments")
-                yield Static("", id="speech-status", markup=False)
-                yield TranscriptExport(lambda: self._segments, id="speech-export-row")
+                yield TranscribePanel(self._settings, self._speech, id="transcribe-panel")
             if self._tts is not None:
                 with TabPane("Speak (alt+s)", id="speak"):
                     yield SpeakPanel(self._tts, id="speak-panel")
         yield Footer(compact=True)
 
+    @property
+    def transcriber(self) -> TranscribePanel:
+        return self.query_one(TranscribePanel)
+
     def on_mount(self) -> None:
         self._show_title()
         self._status("Name an audio file and press Enter, or press ctrl+r to record.")
-        self.query_one("#speech-file", PathInput).focus()
+        self.transcriber.focus_file()
         if self._load_at_start is not None:
             self.load_model(self._load_at_start)
 
@@ -188,130 +137,25 @@ class SpeechScreen(Screen[None]):
         self._show_title()
 
     def _status(self, text: str) -> None:
-        self.query_one("#speech-status", Static).update(text)
+        self.transcriber.status(text)
 
     def _problem(self, error: BackendError) -> None:
-        """An error in the status line (replacing whatever it said) and as a notification."""
-        self._status(f"{error.title}: {error.message}")
-        self.notify(error.message, title=error.title, severity="error", timeout=10)
+        self.transcriber.problem(error)
 
     @property
     def segments(self) -> list[Segment]:
-        return list(self._segments)
+        return self.transcriber.segments
 
     @property
     def busy(self) -> bool:
-        return self._cancel is not None
-
-    def _options(self) -> TranscribeOptions:
-        """UnsupportedOption for a language Whisper does not know."""
-        beam_size = self._settings.speech.transcribe_options().beam_size
-        return self.query_one(SpeechOptionsRow).options(beam_size)
-
-    # -- transcribing ----------------------------------------------------------------------
-
-    @on(Input.Submitted, "#speech-file")
-    def _transcribe_file(self) -> None:
-        path = self.query_one("#speech-file", PathInput).path
-        if path is None:
-            self.notify("Type the path of an audio file first (Tab completes it).")
-            return
-        if path.is_dir():
-            problem = f"{path} is a folder. Type the name of an audio file in it (Tab completes)."
-        elif not path.is_file():
-            problem = f"There is no file at {path}. Check the path (Tab completes it)."
-        else:
-            self._source = path
-            self.transcribe(str(path), f"{path.name}")
-            return
-        self._problem(BackendError(problem, title="Cannot read the audio"))
+        return self.transcriber.busy
 
     def transcribe(self, audio: AudioInput, what: str) -> None:
-        if self.busy:
-            self.notify("A transcription is running: Esc stops it.")
-            return
-        try:
-            options = self._options()
-        except BackendError as exc:
-            self._problem(exc)
-            self.query_one("#speech-language", Input).focus()
-            return
-        self._segments.clear()
-        self.query_one(SegmentList).clear()
-        self._started, self._given_language = None, options.language
-        self._run += 1
-        self._cancel = cancel = threading.Event()
-        self._status(f"Transcribing {what}… (Esc stops)")
-        self._transcribe_worker(audio, options, cancel, self._run)
-
-    @work(thread=True, exclusive=True, group="speech", exit_on_error=False)
-    def _transcribe_worker(
-        self, audio: AudioInput, options: TranscribeOptions, cancel: threading.Event, run: int
-    ) -> None:
-        def progress(update: LoadProgress) -> None:
-            self.post_message(self.Progressed(run, update))
-
-        try:
-            for event in self._speech.transcribe(audio, options, cancel=cancel, progress=progress):
-                self.post_message(self.Progressed(run, event))
-        except BackendError as exc:
-            self.post_message(self.Progressed(run, error=exc))
-
-    @on(Progressed)
-    def _show_progress(self, message: Progressed) -> None:
-        if message.run != self._run:
-            return  # a previous run's late message
-        event = message.event
-        if isinstance(event, LoadProgress):
-            self._status(f"{event.message} (Esc stops)")
-        elif isinstance(event, TranscriptionStarted):
-            self._show_title()
-            self._started = event
-            self._status(started_line(event, self._given_language))
-        elif isinstance(event, Segment):
-            self._segments.append(event)
-            self.query_one(SegmentList).add(event)
-            self._status(
-                progress_line(len(self._segments), event.end, self._started, self._given_language)
-            )
-        elif isinstance(event, TranscriptionFinished):
-            self._cancel = None
-            self._status(finished_line(event, self._started, self._given_language))
-        if message.error is not None:
-            self._cancel = None
-            self._show_title()
-            self._problem(message.error)
-
-    # -- recording -------------------------------------------------------------------------
+        self.transcriber.transcribe(audio, what)
 
     def action_record(self) -> None:
         """ctrl+r starts recording from the microphone; ctrl+r again transcribes it."""
-        found = self.query(PushToTalk)
-        if found:
-            found.first().finish()
-            return
-        if self.busy:
-            self.notify("A transcription is running: Esc stops it.")
-            return
-        recorder = PushToTalk(
-            self._speech.recorder(), self._recorded, keys="ctrl+r stops · Esc cancels"
-        )
-        try:
-            recorder.start()
-        except BackendError as exc:
-            # The message ends by pointing at this screen; here the file path is right above.
-            text = exc.message.replace(FILE_HINT, "Type the path of a recorded file above.")
-            self.notify(text, title=exc.title, severity="warning", timeout=12)
-            self._status(text)
-            self.query_one("#speech-file", PathInput).focus()
-            return
-        self.mount(recorder, before=self.query_one(SegmentList))
-
-    def _recorded(self, audio: np.ndarray) -> None:
-        for widget in self.query(PushToTalk):
-            widget.remove()
-        self._source = None
-        self.transcribe(audio, "the recording")
+        self.transcriber.record()
 
     def palette_commands(self) -> list[SystemCommand]:
         """This screen's actions for the command palette (ctrl+p)."""
@@ -322,54 +166,22 @@ class SpeechScreen(Screen[None]):
     # -- actions ---------------------------------------------------------------------------
 
     def action_stop(self) -> None:
-        """Esc: cancel a recording, else stop the transcription, else close the export
-        line, else go back to the chat."""
-        recording = self.query(PushToTalk)
-        export = self.query_one(TranscriptExport)
-        if recording:
-            recording.first().cancel()
-            self._status("Recording cancelled.")
-        elif self._cancel is not None:
-            self._cancel.set()
-            self._status("Stopping after this segment…")
-        elif export.is_open:
-            export.close()
-            self.query_one("#speech-file", PathInput).focus()
-        else:
+        """Esc: stop what the Transcribe tab runs (a recording, a transcription, the export
+        line), else go back to the chat."""
+        if not self.transcriber.stop():
             self.app.action_back()  # type: ignore[attr-defined]
 
     def action_copy(self) -> None:
-        text = plain_text(self._segments)
-        if not text:
-            self.notify("There is no transcript to copy yet.")
-            return
-        copy_with_notice(
-            self.app, text, f"the transcript ({plural(len(self._segments), 'segment')})"
-        )
+        self.transcriber.copy()
 
     def action_export(self) -> None:
-        """ctrl+s opens the "Save as" line with a suggested name; Enter writes the file."""
-        if not self._segments:
-            self.notify("There is no transcript to export yet.")
-            return
-        stem = self._source.with_suffix("") if self._source else Path.cwd() / "recording"
-        self.query_one(TranscriptExport).open(Path(f"{stem}.srt"))
-
-    @on(TranscriptExport.Saved)
-    def _saved(self, message: TranscriptExport.Saved) -> None:
-        self.query_one("#speech-file", PathInput).focus()
-        self._status(
-            f"Saved the transcript ({plural(message.segments, 'segment')}) to {message.path}"
-        )
-        self.notify(f"Saved to {message.path}", title="Transcript exported")
+        self.transcriber.export()
 
     def action_send_to_chat(self) -> None:
-        text = plain_text(self._segments).replace("\n", " ")
+        text = self.transcriber.text_for_chat()
         if not text:
             self.notify("There is no transcript to send yet.")
             return
-        if self._cancel is not None:
-            self._cancel.set()
         self.post_message(self.SentToChat(text))
 
     def action_show_tab(self, tab: str) -> None:

@@ -93,7 +93,7 @@ class TranscriptExport(Horizontal):
         try:
             written = write_transcript(segments, target)
         except BackendError as exc:
-            self.notify(exc.message, title=exc.title, severity="error", timeout=10)
+            self.notify(exc.message, title=exc.title, severity="error", timeout=10, markup=False)
             return
         self.close()
         self.post_message(self.Saved(written, len(segments)))

@@ -1,4 +1,4 @@
-"""run_answer: coalesced chunks, persistence before display, the end after the text."""
+"""run_answer: coalesced chunks, nothing shown left unsaved, the end after the text."""
 
 from __future__ import annotations
 
@@ -19,9 +19,11 @@ def _engine(scripts: dict[str, Script], tokens: list[str], **kw: object):  # typ
     return engine, scripts["m"]
 
 
-def test_every_chunk_is_persisted_first_and_the_end_comes_last(
+def test_every_chunk_is_saved_before_the_next_and_the_end_comes_last(
     scripted_engines: dict[str, Script],
 ) -> None:
+    """Nothing shown is lost: a chunk goes to the screen first (the user waits for it), and
+    is saved before the next chunk, or the end, is handed on."""
     engine, _ = _engine(scripted_engines, ["Hel", "lo", ", ", "world"])
     log: list[tuple[str, object]] = []
     chunks: list[AnswerChunk] = []
@@ -42,11 +44,12 @@ def test_every_chunk_is_persisted_first_and_the_end_comes_last(
     assert finished is not None and finished.finish_reason == "stop"
     assert [c.text for c in chunks] == ["Hel", "lo, world", ""]  # first at once, rest coalesced
     assert chunks[-1].finished == finished
-    assert log[:4] == [
-        ("saved", "Hel"),
+    assert log == [
         ("shown", "Hel"),
-        ("saved", "Hello, world"),
+        ("saved", "Hel"),
         ("shown", "lo, world"),
+        ("saved", "Hello, world"),
+        ("shown", ""),  # the end: everything shown before it is saved
     ]
     assert finished.completion_tokens == 4
 

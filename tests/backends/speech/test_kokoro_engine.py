@@ -12,13 +12,15 @@ import pytest
 
 from backends.base import ModelSpec
 from backends.errors import ModelNotFound, UnsupportedModel, UnsupportedOption
-from backends.speech.kokoro_engine import EmptyText, KokoroEngine, UnknownVoice
+from backends.speech.kokoro_engine import KokoroEngine
 from backends.speech.synthesis import (
     AudioChunk,
+    EmptyText,
     SynthesisFinished,
     SynthesisOptions,
     SynthesisStarted,
     TtsLoadOptions,
+    UnknownVoice,
     Voice,
     split_for_speech,
 )

@@ -3,6 +3,7 @@ output device the speech goes to a WAV file (read back with the stdlib `wave`), 
 
 from __future__ import annotations
 
+import sys
 import threading
 import wave
 from pathlib import Path
@@ -138,13 +139,29 @@ def test_ogg_is_written_where_soundfile_can_else_the_message_says_what_to_instal
     if ".ogg" in writable_suffixes():
         import soundfile
 
-        path, seconds = write_audio(tmp_path / "s.ogg", chunks())
-        data, rate = soundfile.read(str(path))
-        assert rate == RATE and seconds == pytest.approx(1.5)
-        assert data.shape[0] == pytest.approx(1.5 * RATE, abs=RATE // 10)
+        for suffix in (".ogg", ".mp3"):
+            if suffix not in writable_suffixes():  # an old libsndfile without MPEG
+                continue
+            path, seconds = write_audio(tmp_path / f"s{suffix}", chunks())
+            data, rate = soundfile.read(str(path))
+            assert soundfile.info(str(path)).format == suffix[1:].upper()
+            assert rate == RATE and seconds == pytest.approx(1.5)
+            assert data.shape[0] == pytest.approx(1.5 * RATE, abs=RATE // 10)
     else:
         with pytest.raises(BackendError, match=r"writes \.wav only.*pip install soundfile"):
             write_audio(tmp_path / "s.ogg", chunks())
     path, _ = write_audio(tmp_path / "s.wav", chunks())
     with wave.open(str(path)) as wav:
         assert wav.getnframes() == int(1.5 * RATE)
+
+
+def test_without_soundfile_an_mp3_name_says_what_to_install(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from backends.speech.playback import write_audio
+
+    monkeypatch.setitem(sys.modules, "soundfile", None)  # as if it were not installed
+    wanted = r"\.mp3 needs the soundfile package.*localai-tui\[tts\]"
+    with pytest.raises(BackendError, match=wanted):
+        write_audio(tmp_path / "s.mp3", chunks())
+    assert not (tmp_path / "s.mp3").exists()

@@ -123,3 +123,86 @@ async def test_the_tab_starts_with_the_voice_and_speed_of_the_settings(
         await pilot.press("ctrl+r")
         await until(pilot, lambda: status(app).startswith("Done"), "spoken", tries=6000)
         assert app.screen.query_one("#speak-voice", Select).value == "bm_test"
+
+
+NOTES = """# Morning notes
+
+The **weather** is *fine* today. See [the forecast](https://example.com).
+
+```python
+print("never spoken")
+```
+
+- Take an `umbrella` anyway.
+"""
+
+
+async def test_ctrl_l_opens_a_markdown_file_without_its_markup(
+    speak_app: Callable[[FakeSoundDevice], LocalAIApp], tmp_path: Path
+) -> None:
+    (tmp_path / "notes.md").write_text(NOTES, encoding="utf-8")
+    app = speak_app(FakeSoundDevice(devices=[SPEAKERS]))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await open_speak_tab(app, pilot)
+        await pilot.press("ctrl+l")
+        field = app.screen.query_one("#speak-open", Input)
+        assert field.has_focus
+        field.value = str(tmp_path / "nowhere.md")
+        await pilot.press("enter")
+        await until(pilot, lambda: "Cannot open the text" in status(app), "missing file")
+        assert "There is no file" in status(app)
+
+        field.value = str(tmp_path / "no")  # Tab completes the name, as in every path box
+        await pilot.press("tab")
+        assert field.value == str(tmp_path / "notes.md")
+        await pilot.press("enter")
+        await until(pilot, lambda: "Opened notes.md" in status(app), "opened")
+        text = app.screen.query_one("#speak-text", TextArea).text
+        assert text.split("\n\n") == [
+            "Morning notes",
+            "The weather is fine today.",
+            "See the forecast.",
+            "Code block.",
+            "Take an umbrella anyway.",
+        ]
+        assert "5 sentences (Markdown markup left out)" in status(app)
+        assert app.screen.query_one("#speak-text", TextArea).has_focus
+
+
+async def test_text_in_a_language_the_voice_cannot_speak_says_so(
+    speak_app: Callable[[FakeSoundDevice], LocalAIApp],
+) -> None:
+    device = FakeSoundDevice(devices=[SPEAKERS])
+    app = speak_app(device)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await open_speak_tab(app, pilot)
+        app.screen.query_one("#speak-text", TextArea).text = "これは日本語の文章です。"
+        await pilot.press("ctrl+r")
+        await until(pilot, lambda: "Wrong language" in status(app), "refused", tries=6000)
+        assert "Japanese kana" in status(app) and "af_test" in status(app)
+        assert not device.outputs or device.outputs[0].samples.size == 0
+
+
+async def test_no_model_names_what_to_install_with_its_brackets(tmp_path: Path) -> None:
+    """The message names pip extras ('localai-tui[pocket]'): shown as text, not as markup."""
+    from tests.tui.test_chat_screen import notifications
+
+    settings = load_settings(model_dirs=[])
+    device = FakeSoundDevice(devices=[SPEAKERS])
+    app = LocalAIApp(
+        settings,
+        store=ConversationStore(tmp_path / "conversations.sqlite3"),
+        manager=ModelManager(settings, recents_path=tmp_path / "recents.json"),
+        gauge=QuietGauge(),
+        speech=SpeechManager(settings, discover=lambda: [], sounddevice=device),  # type: ignore[arg-type]
+        tts=TtsManager(settings, discover=lambda: [], sounddevice=device, output_dir=tmp_path),  # type: ignore[arg-type]
+    )
+    async with app.run_test(size=(120, 40), notifications=True) as pilot:
+        await open_speak_tab(app, pilot)
+        app.screen.query_one("#speak-text", TextArea).text = TEXT
+        await pilot.press("ctrl+r")
+        await until(pilot, lambda: "Model not found" in status(app), "no model")
+        assert any("localai-tui[pocket]" in text for text in notifications(app))
+        await pilot.pause()
+        shown = "".join(str(toast.render()) for toast in app.screen.query("Toast"))
+        assert "localai-tui[pocket]" in shown.replace("\n", " ").replace("  ", " ")
