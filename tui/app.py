@@ -27,6 +27,8 @@ from tui.navigation import CHAT, PLACES, Navigator, navigation_bindings, place_n
 from tui.widgets.navigation_bar import key_display
 
 if TYPE_CHECKING:
+    from textual.notifications import SeverityLevel
+
     from backends.base import ModelSpec
     from backends.models.manager import ModelManager
     from backends.speech.manager import SpeechManager
@@ -141,6 +143,10 @@ class LocalAIApp(App[None]):
             startup_model=self._startup_model,
             gauge=self._gauge,
         )
+        # Built as the first mode's screen: Textual re-parses every stylesheet for a mode
+        # screen whose CSS count differs from the app's (a new screen's is -1), although
+        # nothing changed since the app parsed them: ~15-25 ms of the first frame's CPU.
+        self._chat._css_update_count = self._css_update_count
         return self._chat
 
     @property
@@ -339,6 +345,20 @@ class LocalAIApp(App[None]):
             (titled("tasks"), TasksScreen),
         ]
         self.push_screen(HelpScreen(sections))
+
+    def notify(
+        self,
+        message: str,
+        *,
+        title: str = "",
+        severity: SeverityLevel = "information",
+        timeout: float | None = None,
+        markup: bool = True,
+    ) -> None:
+        """Every notification shows as plain text: messages quote paths, package extras
+        (`localai-tui[pocket]`) and native log lines (`buf[/0]`) that Rich would read as markup
+        (hiding the brackets, or failing to render and ending the app)."""
+        super().notify(message, title=title, severity=severity, timeout=timeout, markup=False)
 
     def report_worker_failure(self, event: Worker.StateChanged) -> None:
         """The one place a failed worker becomes a message; the app never dies of it."""
