@@ -20,6 +20,7 @@ from typing import Any
 
 from backends.errors import UnsupportedModel
 from backends.tasks.protocol import TASK_TITLES, TaskOptions
+from backends.tasks.task_inputs import WrongInput
 
 MAX_ANSWER_TOKENS = 30  # the longest answer span considered, as the old QA pipeline did
 
@@ -79,15 +80,33 @@ _CAPTIONERS = frozenset({"vision-encoder-decoder", "blip", "git", "pix2struct"})
 def task_prefix(config: dict[str, Any], task: str) -> str:
     """The prefix a multi-task model wants ("summarize: " for T5), from its config's
     `task_specific_params`; for translation the first translation_* entry's."""
+    if task == "translation":
+        return next(iter(translation_targets(config).values()), "")
+    params = config.get("task_specific_params") or {}
+    entry = params.get(task) if isinstance(params, dict) else None
+    if isinstance(entry, dict) and isinstance(entry.get("prefix"), str):
+        return str(entry["prefix"])
+    return ""
+
+
+def translation_targets(config: dict[str, Any]) -> dict[str, str]:
+    """A multi-task model's translations ("translation_en_to_fr" -> its prefix), in the
+    order they are offered; the first is the default. Empty for a one-pair model (Marian)."""
     params = config.get("task_specific_params") or {}
     if not isinstance(params, dict):
-        return ""
-    keys = [task] if task != "translation" else sorted(k for k in params if k.startswith(task))
-    for key in keys:
-        entry = params.get(key)
+        return {}
+    targets = {}
+    for key in sorted(k for k in params if k.startswith("translation")):
+        entry = params[key]
         if isinstance(entry, dict) and isinstance(entry.get("prefix"), str):
-            return str(entry["prefix"])
-    return ""
+            targets[key] = str(entry["prefix"])
+    return targets
+
+
+def target_title(key: str) -> str:
+    """ "translation_en_to_fr" -> "en → fr" (a key of another shape is shown as it is)."""
+    pair = key.removeprefix("translation_").split("_to_")
+    return " → ".join(pair) if len(pair) == 2 and all(pair) else key
 
 
 class _Runner:
@@ -137,7 +156,7 @@ class Seq2SeqRunner(_Runner):
     """Summarisation / translation: {"generated_text": ...} per text."""
 
     def __init__(self, model_dir: Path, device: str, dtype: Any, trust_remote_code: bool,
-                 prefix: str = "") -> None:  # fmt: skip
+                 prefix: str = "", targets: dict[str, str] | None = None) -> None:  # fmt: skip
         from transformers import AutoTokenizer
 
         super().__init__(model_dir, device, dtype, trust_remote_code)
@@ -145,6 +164,21 @@ class Seq2SeqRunner(_Runner):
             str(model_dir), trust_remote_code=trust_remote_code
         )
         self.prefix = prefix
+        self.targets = targets or {}  # translation: the pairs the user may choose between
+
+    def prefix_for(self, target: str) -> str:
+        """The prefix of the chosen translation (`target`, a key of `targets`; "" for the
+        default)."""
+        if not target:
+            return self.prefix
+        if target not in self.targets:
+            offered = ", ".join(target_title(k) for k in self.targets) or "none"
+            raise WrongInput(
+                f"This model does not translate {target_title(target)}; it offers: {offered}. "
+                "Pick one of those in the Target list.",
+                title="No such translation",
+            )
+        return self.targets[target]
 
     @staticmethod
     def _model_class() -> Any:
@@ -153,16 +187,18 @@ class Seq2SeqRunner(_Runner):
         return AutoModelForSeq2SeqLM
 
     def reserve_tokens(self, options: TaskOptions) -> int:
-        if not self.prefix:
+        prefix = self.prefix_for(options.target)
+        if not prefix:
             return 0
-        return len(self.tokenizer(self.prefix, add_special_tokens=False)["input_ids"])
+        return len(self.tokenizer(prefix, add_special_tokens=False)["input_ids"])
 
     def __call__(
         self, inputs: Iterable[str], *, max_new_tokens: int = 64,
-        cancel: threading.Event | None = None, **_: Any,
+        cancel: threading.Event | None = None, target: str = "", **_: Any,
     ) -> Iterator[dict[str, Any]]:  # fmt: skip
+        prefix = self.prefix_for(target)
         for text in inputs:
-            encoded = self.tokenizer(self.prefix + text, return_tensors="pt", truncation=True)
+            encoded = self.tokenizer(prefix + text, return_tensors="pt", truncation=True)
             generated = self._generate(encoded.to(self._device), max_new_tokens, cancel)
             if generated is None:
                 return
@@ -285,7 +321,8 @@ def make_runner(
     """The runner for one of MODEL_TASKS (check_model_kind first)."""
     if task in ("summarization", "translation"):
         prefix = task_prefix(config, task)
-        return Seq2SeqRunner(model_dir, device, dtype, trust_remote_code, prefix)
+        targets = translation_targets(config) if task == "translation" else {}
+        return Seq2SeqRunner(model_dir, device, dtype, trust_remote_code, prefix, targets)
     if task == "question-answering":
         return QuestionAnsweringRunner(model_dir, device, dtype, trust_remote_code)
     return CaptionRunner(model_dir, device, dtype, trust_remote_code)

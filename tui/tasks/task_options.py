@@ -1,7 +1,8 @@
 """The Tasks screen's top row: the task list and the options of the task picked in it.
 
 Only the options that apply to the picked task show (top k for classifiers, aggregation
-for NER, a threshold for detection, labels for zero-shot, the question for QA);
+for NER, a threshold for detection, labels for zero-shot, the question for QA, the target
+language where a translation model offers several);
 `options()` reads them as the engine's `TaskOptions`.
 """
 
@@ -11,6 +12,7 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal
 from textual.widgets import Checkbox, Input, Label, Select
 
+from backends.tasks.model_tasks import target_title
 from backends.tasks.protocol import LABELLED_TASKS, TASK_INPUTS, TaskOptions
 from backends.tasks.task_inputs import parse_labels
 
@@ -24,7 +26,10 @@ class TaskOptionsRow(Horizontal):
 
     DEFAULT_CSS = """
     TaskOptionsRow #tasks-question { width: 1fr; }
+    TaskOptionsRow #tasks-target { width: 16; }
     """
+
+    _targets: tuple[str, ...] = ()  # set_targets: the loaded model's translations
 
     def compose(self) -> ComposeResult:
         yield Label("Task")
@@ -44,6 +49,9 @@ class TaskOptionsRow(Horizontal):
         yield Label("Labels", classes="opt-labels")
         yield Input(placeholder="comma-separated, e.g. sports, politics, music",
                     id="tasks-labels", classes="opt-labels", compact=True)  # fmt: skip
+        yield Label("Target", classes="opt-target")
+        yield Select[str]([], prompt="the model's first", id="tasks-target",
+                          classes="opt-target", compact=True)  # fmt: skip
         yield Label("Question", classes="opt-question")
         yield Input(placeholder="asked of the text below, e.g. Where does John live?",
                     id="tasks-question", classes="opt-question", compact=True)  # fmt: skip
@@ -53,9 +61,18 @@ class TaskOptionsRow(Horizontal):
         value = self.query_one("#tasks-task", Select).value
         return value if isinstance(value, str) else None
 
+    def set_targets(self, targets: tuple[str, ...]) -> None:
+        """The translations the loaded model offers (TaskModelInfo.targets), its first chosen."""
+        self._targets = targets
+        choice = self.query_one("#tasks-target", Select)
+        choice.set_options([(target_title(t), t) for t in targets])
+        if targets:
+            choice.value = targets[0]
+
     def show_for(self, task: str) -> None:
         """Show the options that apply to `task`, hide the rest."""
         shown = {
+            "opt-target": task == "translation" and len(self._targets) > 1,
             "opt-top-k": task in TOP_K_TASKS,
             "opt-aggregation": task == "token-classification",
             "opt-threshold": task == "object-detection",
@@ -82,7 +99,9 @@ class TaskOptionsRow(Horizontal):
         if task in LABELLED_TASKS:
             labels = parse_labels(self.query_one("#tasks-labels", Input).value)
         aggregation = self.query_one("#tasks-aggregation", Select).value
+        target = self.query_one("#tasks-target", Select).value
         return TaskOptions(
+            target=target if task == "translation" and isinstance(target, str) else "",
             top_k=max(1, int(number("#tasks-top-k", 5))),
             aggregation_strategy=aggregation if isinstance(aggregation, str) else "simple",  # type: ignore[arg-type]
             candidate_labels=labels,

@@ -121,6 +121,7 @@ class TasksScreen(Screen[None]):
         info = self._session.info
         if info is not None:
             self.query_one("#tasks-task", Select).value = info.task
+            self.query_one(TaskOptionsRow).set_targets(info.targets)
         self._show_title()
         self._show_options()
         self._status("Press ctrl+o to pick a task model, type text and press ctrl+r to run it.")
@@ -221,6 +222,9 @@ class TasksScreen(Screen[None]):
             return
         info = self._session.info
         kind = info.input_kind if info else "text"
+        options = self.query_one(TaskOptionsRow)
+        options.set_targets(info.targets if info else ())
+        options.show_for(info.task if info else "")
         self._status(loaded_hint(self._session.label() or "", info.task if info else "", kind))
         self.query_one("#tasks-text" if kind == "text" else "#tasks-file").focus()
 

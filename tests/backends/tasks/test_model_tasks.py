@@ -72,6 +72,33 @@ def test_marian_translates(generative_task_models: dict[str, Path]) -> None:
     assert expected and done.result == GeneratedText(expected)
 
 
+@pytest.mark.parametrize("hosted", [False, True])
+def test_t5_translates_to_the_target_chosen(
+    generative_task_models: dict[str, Path], hosted: bool
+) -> None:
+    """T5 lists several translation prefixes: the first (sorted) by default, the one
+    chosen when the user picks another, and a pair it lacks is refused with the offer."""
+    folder, value = generative_task_models["t5"], "the company lives in london"
+    engine = create_task_engine("transformers_tasks", hosted=hosted)
+    engine.load(task_spec(folder), TaskLoadOptions("translation", **CPU))
+    try:
+        assert engine.model_info().targets == ("translation_en_to_de", "translation_en_to_fr")
+        results = {}
+        for target in ("", "translation_en_to_fr"):
+            options = TaskOptions(max_new_tokens=12, target=target)
+            [done] = [e for e in engine.run([text(value)], options) if isinstance(e, ItemDone)]
+            assert isinstance(done.result, GeneratedText)
+            results[target] = done.result.text
+        with pytest.raises(WrongInput, match="does not translate en → ja; it offers: en → de"):
+            list(engine.run([text(value)], TaskOptions(target="translation_en_to_ja")))
+    finally:
+        engine.unload()
+    german = reference_generate(folder, "de: " + value, 12)
+    french = reference_generate(folder, "translate English to French: " + value, 12)
+    assert german != french  # the random model tells the prefixes apart
+    assert results == {"": german, "translation_en_to_fr": french}
+
+
 def test_question_answering_finds_the_models_best_span(
     generative_task_models: dict[str, Path],
 ) -> None:

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 from rich.console import Console
-from textual.widgets import Input, Static
+from textual.widgets import Input, Select, Static
 
 from backends.tasks.export import score_text
 from tests.fixtures.tasks import task_spec
@@ -51,6 +51,35 @@ async def test_summary_on_screen_is_the_models_output(
         await run_text(pilot, value)
         expected = reference_generate(generative_task_models["t5"], "summarize: " + value)
         assert expected and flat(expected) in flat(result_text(app))
+
+
+async def test_translation_target_chosen_in_the_options_row(
+    tasks_app: Callable[..., LocalAIApp], generative_task_models: dict[str, Path]
+) -> None:
+    """T5 offers en → de and en → fr: a Target list shows them, the first chosen; the
+    translation on screen is the one of the prefix picked. Marian (one pair) has no list."""
+    app = tasks_app()
+    folder, value = generative_task_models["t5"], "the company lives in london"
+    async with app.run_test(size=(120, 40)) as pilot:
+        await load(pilot, task_spec(folder), "translation")
+        target = app.screen.query_one("#tasks-target", Select)
+        assert target.display and not target.has_class("-hidden")
+        offered = [str(prompt) for prompt, _ in target._options if str(prompt)]
+        assert offered == ["en → de", "en → fr"]
+        assert target.value == "translation_en_to_de"
+        assert "en → de" in str(target.query_one("SelectCurrent #label", Static).render())
+        await run_text(pilot, value)
+        german = reference_generate(folder, "de: " + value)
+        assert german and flat(german) in flat(result_text(app))
+
+        target.value = "translation_en_to_fr"
+        await pilot.pause()
+        await run_text(pilot, value)
+        french = reference_generate(folder, "translate English to French: " + value)
+        assert french != german and flat(french) in flat(result_text(app))
+
+        await load(pilot, task_spec(generative_task_models["marian"]), "translation")
+        assert app.screen.query_one("#tasks-target").has_class("-hidden")
 
 
 async def test_answer_its_score_and_the_span_highlighted(
