@@ -84,11 +84,9 @@ class ChatScreen(Screen[None]):
         self._draft_timer: Timer | None = None
         self._prompt: PromptInput | None = None  # kept for the draft at unmount
 
-    # The helpers that send, stream and edit are made on first use: their modules (the
-    # answer session, tool rounds, /image, ~60-90 ms of imports) are not needed for the
-    # first frame. _finish_startup makes them right after it, before anything is sent;
-    # their messages are handled by name (on_answer_updated...) for the same reason.
-
+    # Made on first use (_finish_startup makes them after the first frame): their modules
+    # (answer session, tool rounds, /image: 60-90 ms) are not needed for that frame. Their
+    # messages are handled by name (on_answer_updated...) for the same reason.
     @cached_property
     def answers(self) -> AnswerFlow:
         from tui.chat.answer_flow import AnswerFlow
