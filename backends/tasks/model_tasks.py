@@ -131,9 +131,10 @@ class _Runner:
 
     def _generate(
         self, inputs: dict[str, Any], max_new_tokens: int, cancel: threading.Event | None
-    ) -> str | None:
-        """The decoded output; None when `cancel` stopped it (after the current token, so a
-        cancel lands within one step, not at the end of a long generation)."""
+    ) -> list[str] | None:
+        """The decoded outputs, one per row of the batch; None when `cancel` stopped it
+        (after the current token, so a cancel lands within one step, not at the end of a
+        long generation)."""
         import torch
         from transformers import StoppingCriteria, StoppingCriteriaList
 
@@ -149,11 +150,15 @@ class _Runner:
             )
         if cancel is not None and cancel.is_set():
             return None  # a cut-off summary is not a result
-        return str(self.tokenizer.decode(out[0], skip_special_tokens=True)).strip()
+        decoded = self.tokenizer.batch_decode(out, skip_special_tokens=True)
+        return [str(text).strip() for text in decoded]
 
 
 class Seq2SeqRunner(_Runner):
-    """Summarisation / translation: {"generated_text": ...} per text."""
+    """Summarisation / translation: {"generated_text": ...} per text.
+
+    `batch_size` texts go through one padded `generate` (a batch file's lines); results
+    still come one per text, in order, and a cancel stops the batch under way."""
 
     def __init__(self, model_dir: Path, device: str, dtype: Any, trust_remote_code: bool,
                  prefix: str = "", targets: dict[str, str] | None = None) -> None:  # fmt: skip
@@ -194,15 +199,21 @@ class Seq2SeqRunner(_Runner):
 
     def __call__(
         self, inputs: Iterable[str], *, max_new_tokens: int = 64,
-        cancel: threading.Event | None = None, target: str = "", **_: Any,
+        cancel: threading.Event | None = None, target: str = "", batch_size: int = 1,
+        **_: Any,
     ) -> Iterator[dict[str, Any]]:  # fmt: skip
+        import itertools
+
         prefix = self.prefix_for(target)
-        for text in inputs:
-            encoded = self.tokenizer(prefix + text, return_tensors="pt", truncation=True)
+        texts = iter(inputs)
+        while batch := list(itertools.islice(texts, max(1, batch_size))):
+            encoded = self.tokenizer([prefix + t for t in batch], return_tensors="pt",
+                                     truncation=True, padding=True)  # fmt: skip
             generated = self._generate(encoded.to(self._device), max_new_tokens, cancel)
             if generated is None:
                 return
-            yield {"generated_text": generated}
+            for text in generated:
+                yield {"generated_text": text}
 
 
 class CaptionRunner(_Runner):
@@ -234,7 +245,7 @@ class CaptionRunner(_Runner):
             generated = self._generate({"pixel_values": pixels}, max_new_tokens, cancel)
             if generated is None:
                 return
-            yield {"generated_text": generated}
+            yield {"generated_text": generated[0]}
 
 
 class QuestionAnsweringRunner(_Runner):

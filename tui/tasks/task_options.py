@@ -16,6 +16,10 @@ from backends.tasks.model_tasks import target_title
 from backends.tasks.protocol import LABELLED_TASKS, TASK_INPUTS, TaskOptions
 from backends.tasks.task_inputs import parse_labels
 
+# A batch's texts go through one padded `generate` this many at a time (the engine still
+# reports each item; a cancel stops the batch under way): bench/model_task_throughput.py.
+GENERATE_BATCH = 8
+BATCHED_TASKS = ("summarization", "translation")
 AGGREGATIONS = ("simple", "first", "average", "max", "none")
 TOP_K_TASKS = ("text-classification", "fill-mask", "image-classification",
                "audio-classification", "zero-shot-image-classification")  # fmt: skip
@@ -68,6 +72,7 @@ class TaskOptionsRow(Horizontal):
         choice.set_options([(target_title(t), t) for t in targets])
         if targets:
             choice.value = targets[0]
+        self.show_for(self.task or "")
 
     def show_for(self, task: str) -> None:
         """Show the options that apply to `task`, hide the rest."""
@@ -85,8 +90,9 @@ class TaskOptionsRow(Horizontal):
         if task == "zero-shot-image-classification":
             self.query_one("#tasks-multi").add_class("-hidden")
 
-    def options(self) -> TaskOptions:
-        """The run's options; a WrongInput when a labelled task has no labels."""
+    def options(self, items: int = 1) -> TaskOptions:
+        """The options of a run of `items` inputs; a WrongInput when a labelled task has no
+        labels."""
 
         def number(selector: str, default: float) -> float:
             try:
@@ -101,6 +107,7 @@ class TaskOptionsRow(Horizontal):
         aggregation = self.query_one("#tasks-aggregation", Select).value
         target = self.query_one("#tasks-target", Select).value
         return TaskOptions(
+            batch_size=GENERATE_BATCH if items > 1 and task in BATCHED_TASKS else 1,
             target=target if task == "translation" and isinstance(target, str) else "",
             top_k=max(1, int(number("#tasks-top-k", 5))),
             aggregation_strategy=aggregation if isinstance(aggregation, str) else "simple",  # type: ignore[arg-type]

@@ -222,9 +222,7 @@ class TasksScreen(Screen[None]):
             return
         info = self._session.info
         kind = info.input_kind if info else "text"
-        options = self.query_one(TaskOptionsRow)
-        options.set_targets(info.targets if info else ())
-        options.show_for(info.task if info else "")
+        self.query_one(TaskOptionsRow).set_targets(info.targets if info else ())
         self._status(loaded_hint(self._session.label() or "", info.task if info else "", kind))
         self.query_one("#tasks-text" if kind == "text" else "#tasks-file").focus()
 
@@ -277,7 +275,7 @@ class TasksScreen(Screen[None]):
                 self._failed(BackendError(why, title="Wrong kind of input"))
                 return
         try:
-            options = self.query_one(TaskOptionsRow).options()
+            options = self.query_one(TaskOptionsRow).options(len(items))
         except BackendError as error:
             self._failed(error)
             return
