@@ -374,8 +374,14 @@ def _resolve(
             spec = transformers_folder_spec(path)
             return spec if engine else transformers_spec(spec)
         ggufs = sorted(p for p in path.glob("*.gguf") if is_loadable_gguf(p))
-        if ggufs:
+        if len(ggufs) == 1:
             return gguf_spec(ggufs[0])
+        if ggufs:
+            names = ", ".join(g.name for g in ggufs[:6]) + (", …" if len(ggufs) > 6 else "")
+            raise ModelNotFound(
+                f"{path} holds {len(ggufs)} GGUF files ({names}). Pass one of them to "
+                "--model, or start without --model and pick one with ctrl+o."
+            )
         raise ModelNotFound(f"{path} has neither config.json nor a .gguf file.")
     candidates = known if known is not None else discover_models(settings)
     for spec in candidates:

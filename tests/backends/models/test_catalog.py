@@ -194,3 +194,21 @@ def test_every_key_the_app_writes_is_accepted_back_wherever_the_file_is(tmp_path
         assert spec_from_cli(spec.key, None, settings).key == spec.key
     with pytest.raises(ModelNotFound, match="not there any more"):
         spec_from_cli(f"gguf:{tmp_path / 'gone.gguf'}", None, settings, [])
+
+
+def test_cli_folder_of_several_ggufs_names_them_instead_of_loading_the_first(
+    tmp_path: Path,
+) -> None:
+    """`--model ~/models` with several GGUFs loaded whichever sorted first (here a damaged
+    one, so the user saw "not a GGUF model file" for a file they never asked for)."""
+    settings = load_settings()
+    for name in ("a-broken.gguf", "b-good.gguf"):
+        (tmp_path / name).write_bytes(b"GGUF")
+    (tmp_path / "b-good-mmproj.gguf").write_bytes(b"GGUF")
+    with pytest.raises(ModelNotFound) as raised:
+        spec_from_cli(str(tmp_path), None, settings, [])
+    message = str(raised.value)
+    assert "a-broken.gguf" in message and "b-good.gguf" in message
+    assert "mmproj" not in message and "--model" in message
+    (tmp_path / "a-broken.gguf").unlink()
+    assert spec_from_cli(str(tmp_path), None, settings, []).path == str(tmp_path / "b-good.gguf")
