@@ -347,6 +347,22 @@ def spec_from_cli(
     return replace(spec, engine=engine) if engine and spec.engine != engine else spec
 
 
+def _refuse_other_kinds(folder: Path) -> None:
+    """`--model` names a chat model: say so when the folder holds an image or speech model
+    (a Whisper folder has a config.json too, and was read as an unknown transformers model)."""
+    names = {p.name for p in folder.iterdir()}
+    if "model_index.json" in names:
+        raise ModelNotFound(
+            f"{folder} is an image pipeline (diffusers), not a chat model. Open it on the "
+            "Images screen: F5, then ctrl+o (add its parent folder to model_dirs to list it)."
+        )
+    if looks_like_ct2_whisper(names):
+        raise ModelNotFound(
+            f"{folder} is a Whisper speech model, not a chat model. Set speech.model to it in "
+            "the config file, or pick it on the Speech screen: F7, then ctrl+o."
+        )
+
+
 def _resolve(
     model: str, engine: str | None, settings: Settings, known: list[ModelSpec] | None
 ) -> ModelSpec:
@@ -370,6 +386,7 @@ def _resolve(
             )
         return gguf_spec(path)
     if path.is_dir():
+        _refuse_other_kinds(path)
         if (path / "config.json").is_file():
             spec = transformers_folder_spec(path)
             return spec if engine else transformers_spec(spec)
