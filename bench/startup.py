@@ -207,7 +207,12 @@ def _run(tmp: Path, runs: int, compare: Path | None) -> int:
         def measure_other() -> None:
             assert compare is not None
             argv = [sys.executable, str(script)]  # noqa: B023
-            other_env = {**env, "PYTHONPATH": str(compare)}  # noqa: B023
+            # Its own data dir: a newer checkout's database can be one it refuses to open.
+            other_env = {
+                **env,  # noqa: B023
+                "PYTHONPATH": str(compare),
+                "LOCALAI_TUI_DATA_DIR": str(run_dir / "data-compared"),  # noqa: B023
+            }
             other.append(time_to_marker(argv, MARKER, other_env, cpu=other_cpu))
 
         order = [measure_bare, measure_ours] + ([measure_other] if compare else [])

@@ -133,54 +133,11 @@ def scan_hf_cache(cache_dir: Path | None = None) -> list[ModelSpec]:
             continue
         revision = max(repo.revisions, key=lambda r: r.last_modified)
         names = {f.file_name for f in revision.files}
-        if "model_index.json" in names:  # a diffusers pipeline: the Images screen runs it
-            from backends.image.catalog import diffusers_spec
-
-            specs.append(
-                diffusers_spec(revision.snapshot_path, repo_id=repo.repo_id, source="hf-cache")
-            )
+        spec = repo_spec(repo.repo_id, revision.snapshot_path, names, revision.size_on_disk)
+        if spec is not None:
+            specs.append(spec)
+        if "model_index.json" in names:  # a diffusers pipeline's files are not chat models
             continue
-        if looks_like_ct2_whisper(names):
-            specs.append(
-                speech_spec(
-                    revision.snapshot_path,
-                    source="hf-cache",
-                    repo_id=repo.repo_id,
-                    size=revision.size_on_disk,
-                )
-            )
-        elif looks_like_pocket_tts(names, repo.repo_id):
-            specs.append(
-                pocket_spec(
-                    revision.snapshot_path,
-                    source="hf-cache",
-                    repo_id=repo.repo_id,
-                    size=revision.size_on_disk,
-                )
-            )
-        elif looks_like_kokoro(names):
-            specs.append(
-                kokoro_spec(
-                    revision.snapshot_path,
-                    source="hf-cache",
-                    repo_id=repo.repo_id,
-                    size=revision.size_on_disk,
-                )
-            )
-        elif "config.json" in names and any(n.endswith((".safetensors", ".bin")) for n in names):
-            specs.append(
-                transformers_spec(
-                    ModelSpec(
-                        key=f"hf:{repo.repo_id}",
-                        name=repo.repo_id,
-                        engine="transformers",
-                        path=str(revision.snapshot_path),
-                        repo_id=repo.repo_id,
-                        size_bytes=revision.size_on_disk,
-                        source="hf-cache",
-                    )
-                )
-            )
         for file in sorted(revision.files, key=lambda f: str(f.file_path)):
             if is_loadable_gguf(Path(file.file_name)):
                 spec = gguf_spec(Path(file.file_path), source="hf-cache", repo_id=repo.repo_id)
@@ -188,17 +145,51 @@ def scan_hf_cache(cache_dir: Path | None = None) -> list[ModelSpec]:
     return specs
 
 
+def repo_spec(repo_id: str, snapshot: Path, names: set[str], size: int) -> ModelSpec | None:
+    """The model a cached repo's snapshot holds, but its GGUF files (one spec each): a
+    diffusers pipeline, a faster-whisper or Kokoro folder, or a transformers model (chat,
+    task, or a task no engine runs); None for a repo of GGUF files only or of no model."""
+    if "model_index.json" in names:  # a diffusers pipeline: the Images screen runs it
+        from backends.image.catalog import diffusers_spec
+
+        return diffusers_spec(snapshot, repo_id=repo_id, source="hf-cache")
+    if looks_like_ct2_whisper(names):
+        return speech_spec(snapshot, source="hf-cache", repo_id=repo_id, size=size)
+    if looks_like_pocket_tts(names, repo_id):
+        return pocket_spec(snapshot, source="hf-cache", repo_id=repo_id, size=size)
+    if looks_like_kokoro(names):
+        return kokoro_spec(snapshot, source="hf-cache", repo_id=repo_id, size=size)
+    if "config.json" in names and any(n.endswith((".safetensors", ".bin")) for n in names):
+        return transformers_spec(
+            ModelSpec(
+                key=f"hf:{repo_id}",
+                name=repo_id,
+                engine="transformers",
+                path=str(snapshot),
+                repo_id=repo_id,
+                size_bytes=size,
+                source="hf-cache",
+            )
+        )
+    return None
+
+
 def transformers_spec(spec: ModelSpec) -> ModelSpec:
     """A transformers folder whose task is a pipeline task (NER, detection...) is a task
-    model, run by the Tasks screen; the rest stay chat models. Reads two small files."""
+    model, run by the Tasks screen; one whose task no engine runs (summarization...) keeps
+    that task, so pickers show it as not supported (backends.models.model_kind); the rest
+    stay chat models. Reads two small files."""
+    from backends.models.model_kind import is_unsupported_task
     from backends.tasks.task_detection import detect_task, is_task_model
 
     if not spec.path:
         return spec
     guess = detect_task(Path(spec.path), spec.repo_id)
-    if not is_task_model(guess.task):
-        return spec
-    return replace(spec, engine="transformers_tasks", task=guess.task)
+    if is_task_model(guess.task):
+        return replace(spec, engine="transformers_tasks", task=guess.task)
+    if is_unsupported_task(guess.task):
+        return replace(spec, task=guess.task)
+    return spec
 
 
 def scan_model_dirs(folders: list[Path]) -> list[ModelSpec]:

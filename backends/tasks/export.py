@@ -14,9 +14,11 @@ from pathlib import Path
 
 from backends.errors import StorageError
 from backends.tasks.protocol import (
+    Answer,
     Detection,
     Embedding,
     Entity,
+    GeneratedText,
     ItemDone,
     ItemFailed,
     LabelScore,
@@ -39,8 +41,10 @@ def summary(item: ItemDone | ItemFailed) -> tuple[str, str]:
     result = item.result
     if isinstance(result, Embedding):
         return f"vector of {len(result.vector)} ({result.tokens} tokens)", ""
-    if isinstance(result, Transcript):
+    if isinstance(result, (Transcript, GeneratedText)):
         return result.text, ""
+    if isinstance(result, Answer):
+        return result.answer, "" if result.score is None else score_text(result.score)
     if not result:
         return "(nothing)", ""
     first = result[0]

@@ -10,10 +10,12 @@ from typing import Any
 
 from backends.errors import GenerationError
 from backends.tasks.protocol import (
+    Answer,
     Box,
     Detection,
     Embedding,
     Entity,
+    GeneratedText,
     LabelScore,
     MaskFill,
     TaskResult,
@@ -130,4 +132,13 @@ def to_result(task: str, raw: Any, *, pooling: str = "mean", normalize: bool = F
         return pool(raw, pooling, normalize)
     if task == "automatic-speech-recognition":
         return _transcript(raw)
+    if task in ("summarization", "translation", "image-to-text"):
+        return GeneratedText(str(raw["generated_text"]))
+    if task == "document-question-answering":
+        row = (raw[0] if raw else {}) if isinstance(raw, list) else raw
+        score = row.get("score")
+        return Answer(str(row.get("answer") or ""), None if score is None else float(score), -1, -1)
+    if task == "question-answering":
+        return Answer(str(raw["answer"]), float(raw["score"]), int(raw["start"]), int(raw["end"]),
+                      str(raw.get("question", "")))  # fmt: skip
     raise GenerationError(f"The app cannot show results of the task {task!r}.")

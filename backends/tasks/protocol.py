@@ -19,8 +19,9 @@ from backends.base import Device, DType, MemoryFootprint, ModelSpec, ProgressCal
 InputKind = Literal["text", "image", "audio"]
 AggregationStrategy = Literal["none", "simple", "first", "average", "max"]
 
-# The pipeline tasks the app runs, and what each takes. transformers 5 dropped
-# summarization, translation, text2text-generation and question-answering pipelines.
+# The tasks the app runs, and what each takes. transformers 5 dropped the summarization,
+# translation, question-answering and image-to-text pipelines: those (MODEL_TASKS) run on
+# the model's own classes (`model_tasks.py`); the rest through `pipeline()`.
 TASK_INPUTS: dict[str, InputKind] = {
     "text-classification": "text",
     "token-classification": "text",
@@ -32,7 +33,13 @@ TASK_INPUTS: dict[str, InputKind] = {
     "object-detection": "image",
     "audio-classification": "audio",
     "automatic-speech-recognition": "audio",
+    "image-to-text": "image",
+    "document-question-answering": "image",
+    "summarization": "text",
+    "translation": "text",
+    "question-answering": "text",
 }
+MODEL_TASKS = frozenset({"image-to-text", "summarization", "translation", "question-answering"})
 # Hub pipeline_tags that are names for one of the tasks above.
 TASK_ALIASES: dict[str, str] = {
     "sentiment-analysis": "text-classification",
@@ -50,6 +57,11 @@ TASK_TITLES: dict[str, str] = {
     "object-detection": "Object detection",
     "audio-classification": "Audio classification",
     "automatic-speech-recognition": "Speech recognition",
+    "image-to-text": "Image captioning",
+    "document-question-answering": "Document question answering",
+    "summarization": "Summarisation",
+    "translation": "Translation",
+    "question-answering": "Question answering",
 }
 # Tasks that need labels from the user.
 LABELLED_TASKS = frozenset({"zero-shot-classification", "zero-shot-image-classification"})
@@ -98,6 +110,8 @@ class TaskOptions:
     hypothesis_template: str = "This example is {}."
     threshold: float = 0.5  # object detection: detections below it are not returned
     batch_size: int = 1
+    question: str = ""  # (document) question answering: asked of each text or page
+    max_new_tokens: int = 64  # summarisation, translation, captioning
 
 
 @dataclass(frozen=True)
@@ -153,6 +167,26 @@ class Transcript:
     chunks: tuple[tuple[float | None, float | None, str], ...] = ()
 
 
+@dataclass(frozen=True)
+class GeneratedText:
+    """A summary, a translation or a caption: the model's decoded output."""
+
+    text: str
+
+
+@dataclass(frozen=True)
+class Answer:
+    """The span of the context (characters start..end) that answers the question; for a
+    document (a picture) start and end are -1, and score is None where the model gives none
+    (Donut writes its answer)."""
+
+    answer: str
+    score: float | None
+    start: int
+    end: int
+    question: str = ""
+
+
 TaskResult = (
     tuple[LabelScore, ...]
     | tuple[Entity, ...]
@@ -160,6 +194,8 @@ TaskResult = (
     | tuple[Detection, ...]
     | Embedding
     | Transcript
+    | GeneratedText
+    | Answer
 )
 
 

@@ -33,6 +33,7 @@ _HEADS: tuple[tuple[str, str], ...] = (
     ("ForAudioClassification", "audio-classification"),
     ("ForCTC", "automatic-speech-recognition"),
     ("ForSpeechSeq2Seq", "automatic-speech-recognition"),
+    ("ForQuestionAnswering", "question-answering"),
 )
 # Whole architecture names that are tasks of their own.
 _ARCHITECTURES = {
@@ -40,6 +41,13 @@ _ARCHITECTURES = {
     "CLIPModel": "zero-shot-image-classification",
     "SiglipModel": "zero-shot-image-classification",
     "OwlViTForObjectDetection": "zero-shot-object-detection",
+    "VisionEncoderDecoderModel": "image-to-text",
+    "BlipForConditionalGeneration": "image-to-text",
+    "GitForCausalLM": "image-to-text",
+    "MarianMTModel": "translation",
+    "BartForConditionalGeneration": "summarization",
+    "PegasusForConditionalGeneration": "summarization",
+    "T5ForConditionalGeneration": "summarization",  # multi-task: the user may pick translation
 }
 _ENCODERS = ("BertModel", "RobertaModel", "XLMRobertaModel", "MPNetModel", "DistilBertModel")
 

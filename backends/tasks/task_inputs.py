@@ -7,6 +7,7 @@ takes, so the Tasks screen can refuse before anything reaches the engine.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from backends.errors import BackendError
 from backends.tasks.protocol import TASK_INPUTS, TASK_TITLES, InputKind, TaskInput
@@ -106,3 +107,37 @@ def parse_labels(text: str) -> tuple[str, ...]:
             title="No labels",
         )
     return labels
+
+
+def check_mask(text: str, mask: str | None, truncated_to: int | None) -> None:
+    if not mask:
+        return
+    count = text.count(mask)
+    if count == 1:
+        return
+    if count == 0 and truncated_to is not None:
+        raise WrongInput(
+            f"The mask token {mask} was past the first {truncated_to} tokens, which is all "
+            "this model reads. Put it earlier or shorten the text.",
+            title="Mask cut off",
+        )
+    raise WrongInput(
+        f"Put the mask token {mask} exactly once where the missing word goes "
+        f"(found {count}), e.g. 'Paris is the {mask} of France.'",
+        title="No mask" if count == 0 else "Several masks",
+    )
+
+
+def open_image(path: str) -> Any:
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        with Image.open(path) as image:
+            return image.convert("RGB")
+    except FileNotFoundError:
+        raise WrongInput(f"No file at {path}.", title="No such file") from None
+    except (UnidentifiedImageError, OSError) as error:
+        raise WrongInput(
+            f"{Path(path).name} is not a picture this app can read ({error}).",
+            title="Unreadable image",
+        ) from None

@@ -21,9 +21,11 @@ from backends.base import EngineCapabilities, LoadOptions, MemoryFootprint, Mode
 from backends.base import ProgressCallback as ProgressCallback
 from backends.chat.lifecycle import LoadSteps
 from backends.errors import BackendError, GenerationError, UnsupportedModel
+from backends.tasks.model_tasks import check_document_model, check_model_kind, make_runner
 from backends.tasks.pipeline_outputs import to_result
 from backends.tasks.protocol import (
     LABELLED_TASKS,
+    MODEL_TASKS,
     TASK_INPUTS,
     BatchFinished,
     BatchStarted,
@@ -38,7 +40,7 @@ from backends.tasks.protocol import (
     supported_tasks_text,
 )
 from backends.tasks.task_detection import has_entailment_label, needs_custom_code, read_config
-from backends.tasks.task_inputs import WrongInput, refusal
+from backends.tasks.task_inputs import WrongInput, check_mask, open_image, refusal
 from backends.tasks.text_budget import TextBudget
 from backends.tasks.wav_audio import read_audio
 
@@ -89,6 +91,7 @@ class TransformersTaskEngine:
         self._info: TaskModelInfo | None = None
         self._pooling = ("mean", False)
         self._budget: TextBudget | None = None
+        self._timestamps: bool | str = "word"
 
     @property
     def loaded(self) -> bool:
@@ -141,15 +144,23 @@ class TransformersTaskEngine:
             torch.set_num_threads(options.threads)
         placement = plan_placement(LoadOptions(device=options.device, dtype=options.dtype))
         steps.check_cancel()
+        if task in MODEL_TASKS:
+            check_model_kind(task, config, model_dir)
+        if task == "document-question-answering":
+            check_document_model(config, model_dir)
         steps.report(0.2, "Loading the model")
         try:
-            pipe: Any = make_pipeline(  # type: ignore[call-overload]
-                task=task,
-                model=str(model_dir),
-                device=placement.device,
-                dtype=placement.dtype,
-                trust_remote_code=options.trust_remote_code,
-            )
+            if task in MODEL_TASKS:
+                pipe: Any = make_runner(task, model_dir, config, placement.device,
+                                        placement.dtype, options.trust_remote_code)  # fmt: skip
+            else:
+                pipe = make_pipeline(  # type: ignore[call-overload]
+                    task=task,
+                    model=str(model_dir),
+                    device=placement.device,
+                    dtype=placement.dtype,
+                    trust_remote_code=options.trust_remote_code,
+                )
         except Exception as error:
             raise translate_load_error(
                 error, model_dir, LoadOptions(trust_remote_code=options.trust_remote_code)
@@ -158,6 +169,8 @@ class TransformersTaskEngine:
         tokenizer = getattr(pipe, "tokenizer", None)
         self._budget = TextBudget(tokenizer, config) if TASK_INPUTS[task] == "text" else None
         self._pooling = _pooling_of(model_dir)
+        # Whisper gives segment times; CTC models (wav2vec2) word times.
+        self._timestamps = True if config.get("model_type") == "whisper" else "word"
         labels = config.get("id2label") or {}
         self._info = TaskModelInfo(
             task=task,
@@ -183,6 +196,8 @@ class TransformersTaskEngine:
             raise GenerationError("No task model is loaded. Load one, then run again.")
         cancel = cancel if cancel is not None else threading.Event()
         kwargs = self._call_kwargs(info.task, options)
+        if info.task in ("summarization", "translation", "image-to-text"):
+            kwargs["cancel"] = cancel  # generate stops at the next token
         started = time.perf_counter()
         yield BatchStarted(len(items))
         done = failed = 0
@@ -253,22 +268,25 @@ class TransformersTaskEngine:
         why = refusal(info.task, item)
         if why is not None:
             raise WrongInput(why)
+        if item.kind == "image" and info.task == "document-question-answering":
+            return {"image": open_image(item.value), "question": options.question}
         if item.kind == "image":
-            return _open_image(item.value)
+            return open_image(item.value)
         if item.kind == "audio":
             rate = getattr(getattr(self._pipe, "feature_extractor", None), "sampling_rate", 16000)
             return {"raw": read_audio(Path(item.value), rate), "sampling_rate": rate}
         text, truncated_to = item.value, None
         if self._budget is not None:
             reserve = self._budget.hypothesis_tokens(options) if info.task in LABELLED_TASKS else 0
+            if info.task in MODEL_TASKS:
+                reserve = self._pipe.reserve_tokens(options)
             text, truncated_to = self._budget.fit(item.value, reserve=reserve)
         if info.task == "fill-mask":
-            _check_mask(text, info.mask_token, truncated_to)
+            check_mask(text, info.mask_token, truncated_to)
         slot.budget = (text, truncated_to)
         return text
 
-    @staticmethod
-    def _call_kwargs(task: str, options: TaskOptions) -> dict[str, Any]:
+    def _call_kwargs(self, task: str, options: TaskOptions) -> dict[str, Any]:
         kwargs: dict[str, Any] = {"batch_size": max(1, options.batch_size)}
         top_k = max(1, options.top_k)
         if task in ("text-classification", "image-classification", "audio-classification",
@@ -289,6 +307,16 @@ class TransformersTaskEngine:
             kwargs["hypothesis_template"] = options.hypothesis_template
         if task == "object-detection":
             kwargs["threshold"] = options.threshold
+        if task == "automatic-speech-recognition":
+            kwargs["return_timestamps"] = self._timestamps
+        if task in ("summarization", "translation", "image-to-text"):
+            kwargs["max_new_tokens"] = max(1, options.max_new_tokens)
+        if task in ("question-answering", "document-question-answering"):
+            if not options.question.strip():
+                raise WrongInput("Type the question to answer from the text, then run again.",
+                                 title="No question")  # fmt: skip
+            if task == "question-answering":
+                kwargs["question"] = options.question.strip()
         return kwargs
 
     # -- unload / memory ------------------------------------------------------------------
@@ -313,40 +341,6 @@ def _reason(error: Exception) -> str:
         return error.message
     first = str(error).splitlines()[0] if str(error) else type(error).__name__
     return f"The model could not run this input: {first}."
-
-
-def _check_mask(text: str, mask: str | None, truncated_to: int | None) -> None:
-    if not mask:
-        return
-    count = text.count(mask)
-    if count == 1:
-        return
-    if count == 0 and truncated_to is not None:
-        raise WrongInput(
-            f"The mask token {mask} was past the first {truncated_to} tokens, which is all "
-            "this model reads. Put it earlier or shorten the text.",
-            title="Mask cut off",
-        )
-    raise WrongInput(
-        f"Put the mask token {mask} exactly once where the missing word goes "
-        f"(found {count}), e.g. 'Paris is the {mask} of France.'",
-        title="No mask" if count == 0 else "Several masks",
-    )
-
-
-def _open_image(path: str) -> Any:
-    from PIL import Image, UnidentifiedImageError
-
-    try:
-        with Image.open(path) as image:
-            return image.convert("RGB")
-    except FileNotFoundError:
-        raise WrongInput(f"No file at {path}.", title="No such file") from None
-    except (UnidentifiedImageError, OSError) as error:
-        raise WrongInput(
-            f"{Path(path).name} is not a picture this app can read ({error}).",
-            title="Unreadable image",
-        ) from None
 
 
 def _pooling_of(model_dir: Path) -> tuple[str, bool]:

@@ -11,7 +11,6 @@ model cannot see are handled by refused_pictures.py.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import dataclasses
 import threading
 from typing import TYPE_CHECKING
@@ -36,10 +35,6 @@ if TYPE_CHECKING:
     from backends.store.conversations import StoredMessage
     from tui.chat.chat_host import ChatHost
     from tui.chat.model_loader import ModelLoader
-
-# The longest the views wait for the answer's thread to start (it starts within a few ms;
-# a worker that never runs must not leave the answer unmounted).
-WORKER_HEAD_START_S = 0.1
 
 
 class AnswerFlow:
@@ -221,26 +216,24 @@ class AnswerFlow:
         self.message_id, self._conversation = message_id, screen.conversation_id
         self._text, self._title = "", answer_title(spec)
         # The request goes out before the views are mounted, so mounting them (tens of ms
-        # of UI work) overlaps the server's time to first token instead of adding to it
-        # (bench/remote_chat.py). The UI waits until the worker's thread runs: mounting at
-        # once kept the GIL from that new thread, which then started 30 ms later (more on
-        # a busy machine); once running, it sends the request within its GIL time slice.
+        # of UI work) overlaps the server's time to first token instead of adding to it:
+        # one loop turn lets the worker's task start its thread first (bench/remote_chat.py).
+        # (Waiting for that thread to run before mounting sent the request ~13 ms sooner
+        # but showed the first token later on a busy machine: the first chunk waits for
+        # the mounted view, and the mount then started later.)
         view_ready = threading.Event()
-        loop = asyncio.get_running_loop()
-        running = loop.create_future()
-
-        def work() -> None:
-            loop.call_soon_threadsafe(_resolve, running)
-            run_answer_in_thread(
-                screen, self.tools, chat, params, view, message_id, cancel, view_ready
-            )
-
         screen.run_worker(
-            work, name="answer", group="answer", thread=True, exclusive=True, exit_on_error=False
+            lambda: run_answer_in_thread(
+                screen, self.tools, chat, params, view, message_id, cancel, view_ready
+            ),
+            name="answer",
+            group="answer",
+            thread=True,
+            exclusive=True,
+            exit_on_error=False,
         )
         try:
-            with contextlib.suppress(asyncio.TimeoutError):
-                await asyncio.wait_for(running, WORKER_HEAD_START_S)
+            await asyncio.sleep(0)
             messages = screen.query_one(MessageList)
             if sent is not None:
                 messages.add(sent)
@@ -354,8 +347,3 @@ class AnswerFlow:
             if view is not None:
                 view.set_stats(stats)
                 view.set_versions(screen.store.versions.of(message.message_id))
-
-
-def _resolve(future: asyncio.Future[None]) -> None:
-    if not future.done():
-        future.set_result(None)

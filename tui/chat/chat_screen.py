@@ -84,11 +84,9 @@ class ChatScreen(Screen[None]):
         self._draft_timer: Timer | None = None
         self._prompt: PromptInput | None = None  # kept for the draft at unmount
 
-    # The helpers that send, stream and edit are made on first use: their modules (the
-    # answer session, tool rounds, /image, ~60-90 ms of imports) are not needed for the
-    # first frame. _finish_startup makes them right after it, before anything is sent;
-    # their messages are handled by name (on_answer_updated...) for the same reason.
-
+    # Made on first use (_finish_startup makes them after the first frame): their modules
+    # (answer session, tool rounds, /image: 60-90 ms) are not needed for that frame. Their
+    # messages are handled by name (on_answer_updated...) for the same reason.
     @cached_property
     def answers(self) -> AnswerFlow:
         from tui.chat.answer_flow import AnswerFlow
@@ -258,46 +256,16 @@ class ChatScreen(Screen[None]):
         await self.answers.regenerate()
 
     def action_stop(self) -> None:
-        """Esc: cancel dictation, else stop the answer (keeping it), else cancel a load, else
-        leave edit mode, else leave the params panel (closing it where it covers the chat)
-        for the prompt, else it prefixes the next key (Esc then 2 is Alt+2)."""
-        from tui.speech.push_to_talk import cancel_dictation
-        from tui.speech.read_aloud_bar import stop_reading
+        """Esc: stop what runs, else step back (stop_keys.py)."""
+        from tui.chat.stop_keys import escape
 
-        prompt = self.query_one(PromptInput)
-        reading = stop_reading(self)  # speech and the answer stop alike
-        if self._read_along is not None and self._read_along.stop():
-            reading = True
-        if cancel_dictation(self):
-            pass
-        elif self.pictures.stop():
-            self.status.set_state("cancelling the picture…")
-        elif self.answers.stop():
-            self.status.set_state("stopping…")
-        elif reading:
-            pass
-        elif self.models.loader.cancel():
-            self.status.set_state("cancelling the load…")
-        elif prompt.editing is not None:
-            prompt.end_edit(clear=True)
-            self.query_one(AttachmentBar).clear()  # the edited message's images went with it
-        elif not prompt.has_focus:
-            self.params_layout.leave()
-            prompt.focus()
-        else:
-            self.app.escape_prefix.arm()  # type: ignore[attr-defined]
+        escape(self)
 
     def action_interrupt(self) -> None:
-        """ctrl+c: copy the prompt's selection if there is one, else stop the answer (as
-        Esc does), else say how to quit."""
-        prompt = self.query_one(PromptInput)
-        if prompt.has_focus and prompt.selected_text:
-            prompt.action_copy()
-        elif self.answers.stop():
-            self.status.set_state("stopping…")
-            self.notify("Stopped the answer (Esc does the same). ctrl+q quits.")
-        else:
-            self.notify("Nothing to stop. ctrl+q quits the app; Esc stops an answer.")
+        """ctrl+c: copy a selection, else stop the answer (stop_keys.py)."""
+        from tui.chat.stop_keys import interrupt
+
+        interrupt(self)
 
     # -- the conversation ------------------------------------------------------------------
 

@@ -16,17 +16,23 @@ from rich.text import Text
 from backends.tasks.export import score_text
 from backends.tasks.pipeline_outputs import cosine_matrix
 from backends.tasks.protocol import (
+    Answer,
     Detection,
     Embedding,
     Entity,
+    GeneratedText,
     ItemDone,
     ItemFailed,
     LabelScore,
     MaskFill,
+    TaskModelInfo,
     Transcript,
 )
+from tui.speech.segment_list import timestamp
 
 BAR_WIDTH = 30
+LINE_WORDS = 12  # word-timed transcripts (CTC models) are gathered into lines of this many
+LINE_GAP_S = 0.5  # or broken where the speaker pauses this long
 GROUP_STYLES = ("bold magenta", "bold cyan", "bold green", "bold yellow", "bold blue", "bold red")
 
 
@@ -100,6 +106,64 @@ def similarity_matrix(items: Sequence[ItemDone]) -> Table:
     return table
 
 
+def timed_lines(
+    chunks: Sequence[tuple[float | None, float | None, str]],
+) -> list[tuple[float, float, str]]:
+    """Transcript chunks as lines: Whisper's segments one a line; a CTC model's words
+    gathered LINE_WORDS to a line, or up to a pause of LINE_GAP_S."""
+    lines: list[tuple[float, float, str]] = []
+    words: list[str] = []
+    start = end = 0.0
+    for chunk_start, chunk_end, text in chunks:
+        begin = chunk_start if chunk_start is not None else end
+        finish = chunk_end if chunk_end is not None else begin
+        is_word = len(text.split()) <= 1
+        if words and (not is_word or len(words) >= LINE_WORDS or begin - end >= LINE_GAP_S):
+            lines.append((start, end, " ".join(words)))
+            words = []
+        if not is_word:
+            lines.append((begin, finish, text.strip()))
+            end = finish
+            continue
+        if not words:
+            start = begin
+        words.append(text.strip())
+        end = finish
+    if words:
+        lines.append((start, end, " ".join(words)))
+    return lines
+
+
+def transcript_view(result: Transcript) -> RenderableType:
+    """Timed lines like the Speech screen's (start → end, the words), or the bare text."""
+    lines = timed_lines(result.chunks)
+    if not lines:
+        return Text(result.text or "(no speech recognised)")
+    out = Text()
+    for n, (start, end, text) in enumerate(lines):
+        if n:
+            out.append("\n")
+        out.append(f"{timestamp(start)} → {timestamp(end)}  ", style="dim")
+        out.append(text)
+    return out
+
+
+def answer_view(answer: Answer, context: str) -> Group:
+    """The answer with its score, then the context with the answer's span highlighted (a
+    document's answer has no span in a text, and Donut's no score)."""
+    head = Text.assemble(("Answer: ", "dim"), (answer.answer or "(no answer)", "bold"))
+    score = Table.grid(padding=(0, 2))
+    if answer.score is not None:
+        score.add_row(Text("score", style="dim"), bar(answer.score), score_text(answer.score))
+    shown = Text()
+    if answer.start >= 0:
+        shown.append(context[: answer.start])
+        shown.append(context[answer.start : answer.end], style="bold reverse")
+        shown.append(context[answer.end :])
+    question = Text.assemble(("Question: ", "dim"), answer.question) if answer.question else Text()
+    return Group(question, head, score, Text(""), shown)
+
+
 def item_view(item: ItemDone | ItemFailed, mask_token: str | None = None) -> RenderableType:
     """The full view of one item (the only item, or the one picked in a batch)."""
     if isinstance(item, ItemFailed):
@@ -116,7 +180,11 @@ def item_view(item: ItemDone | ItemFailed, mask_token: str | None = None) -> Ren
     if isinstance(result, Embedding):
         parts.append(Text(f"Vector of {len(result.vector)} numbers from {result.tokens} tokens."))
     elif isinstance(result, Transcript):
-        parts.append(Text(result.text))
+        parts.append(transcript_view(result))
+    elif isinstance(result, GeneratedText):
+        parts.append(Text(result.text or "(the model wrote nothing)"))
+    elif isinstance(result, Answer):
+        parts.append(answer_view(result, item.text if item.text is not None else item.item.value))
     elif result and isinstance(result[0], Entity):
         text = item.text if item.text is not None else item.item.value
         entities = [e for e in result if isinstance(e, Entity)]
@@ -130,3 +198,25 @@ def item_view(item: ItemDone | ItemFailed, mask_token: str | None = None) -> Ren
     else:
         parts.append(label_bars([r for r in result if isinstance(r, LabelScore)]))
     return Group(*parts)
+
+
+def shown_view(
+    item: ItemDone | ItemFailed,
+    items: Sequence[ItemDone | ItemFailed],
+    info: TaskModelInfo | None,
+    threshold: str,
+) -> RenderableType:
+    """What the result pane shows for `item` among the run's `items`: its full view, under
+    a heading in a batch; for embeddings of several lines, their similarity matrix."""
+    view: RenderableType = item_view(item, info.mask_token if info else None)
+    if isinstance(item, ItemDone) and not item.result and info is not None:
+        if info.task == "object-detection":
+            view = (f"No detection scored above the threshold ({threshold}). Lower it to "
+                    "see weaker ones.")  # fmt: skip
+    if len(items) > 1:
+        heading = Text(f"Item {item.index + 1}: {item.item.label}", style="bold")
+        view = Group(heading, view)
+    done = [i for i in items if isinstance(i, ItemDone)]
+    if info is not None and info.task == "feature-extraction" and len(done) > 1:
+        view = Group(Text("Cosine similarity", style="bold"), similarity_matrix(done))
+    return view

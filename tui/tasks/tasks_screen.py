@@ -1,5 +1,7 @@
-"""The Tasks screen: run a pipeline-task model (NER, classification, fill-mask, zero-shot,
-embeddings, image classification, detection, audio) on typed text, a file or a batch file.
+"""The Tasks screen: run a task model (NER, classification, fill-mask, zero-shot, QA,
+embeddings, image classification and captioning, detection, audio, speech, summaries,
+translation) on typed text, a file or a batch file; ctrl+g hands the generative ones to
+the chat model as a prompt.
 
 A run goes to a thread worker that posts the engine's events in coalesced batches (at most
 every 50 ms), so a fast model's hundreds of items a second never flood the UI. One item
@@ -13,12 +15,12 @@ import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from textual import on, work
 from textual.app import ComposeResult, SystemCommand
 from textual.binding import Binding
-from textual.containers import Horizontal, VerticalScroll
+from textual.containers import Horizontal
 from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Checkbox, DataTable, Footer, Input, Label, Select, Static, TextArea
@@ -26,22 +28,21 @@ from textual.worker import Worker
 
 from backends.base import ModelSpec
 from backends.errors import BackendError
-from backends.tasks.export import EXPORT_SUFFIXES, summary_rows, write_results
 from backends.tasks.protocol import (
-    LABELLED_TASKS,
     TASK_INPUTS,
     BatchFinished,
     BatchStarted,
-    Detection,
     ItemDone,
     ItemFailed,
     TaskEvent,
     TaskInput,
     TaskOptions,
 )
-from backends.tasks.task_inputs import input_from_path, parse_labels, read_batch_file, refusal
-from tui.tasks.result_views import item_view, similarity_matrix
-from tui.widgets.image_preview import ImagePreview
+from backends.tasks.task_inputs import input_from_path, read_batch_file, refusal
+from tui.tasks.export_row import ExportRow
+from tui.tasks.result_views import shown_view
+from tui.tasks.results_pane import ResultsPane
+from tui.tasks.task_options import TaskOptionsRow, loaded_hint
 from tui.widgets.navigation_bar import NavigationBar
 from tui.widgets.path_input import PathInput
 
@@ -50,7 +51,6 @@ if TYPE_CHECKING:
     from tui.widgets.image_preview import Renderer
 
 FLUSH_S = 0.05
-AGGREGATIONS = ("simple", "first", "average", "max", "none")
 
 
 class TasksScreen(Screen[None]):
@@ -67,15 +67,7 @@ class TasksScreen(Screen[None]):
     TasksScreen #tasks-text { height: 5; margin: 1 1 0 1; }
     TasksScreen #tasks-file { width: 1fr; }
     TasksScreen #tasks-body { height: 1fr; margin: 1 1 0 1; }
-    TasksScreen #tasks-picture { width: 40%; height: 1fr; }
-    TasksScreen #tasks-picture.-hidden { display: none; }
-    TasksScreen #tasks-items { height: auto; max-height: 12; }
-    TasksScreen #tasks-items.-hidden { display: none; }
-    TasksScreen #tasks-result { margin-top: 1; }
     TasksScreen #tasks-status { height: auto; padding: 0 1; color: $text-muted; }
-    TasksScreen #tasks-export-row { display: none; }
-    TasksScreen #tasks-export-row.-open { display: block; }
-    TasksScreen #tasks-export { width: 1fr; }
     """
 
     BINDINGS = [
@@ -83,6 +75,7 @@ class TasksScreen(Screen[None]):
         Binding("ctrl+r", "run_text", "Run", id="tasks.run", priority=True),
         Binding("ctrl+o", "pick_model", "Model", id="tasks.pick_model"),
         Binding("ctrl+s", "export", "Export", id="tasks.export"),
+        Binding("ctrl+g", "ask_chat", "Ask chat", id="tasks.ask_chat"),
     ]
 
     @dataclass
@@ -105,52 +98,25 @@ class TasksScreen(Screen[None]):
         self._run = 0
         self._total = 0
         self._source: Path | None = None
+        self._pending: tuple[ModelSpec, str | None] | None = None
+        self._mounted = False  # is_mounted is still False while on_mount runs
 
     def compose(self) -> ComposeResult:
         yield NavigationBar("tasks")
         yield Static("", id="tasks-title", markup=False)
-        with Horizontal(classes="tasks-row"):
-            yield Label("Task")
-            options = [(t, t) for t in TASK_INPUTS]  # the Hub's names for them
-            yield Select(options, prompt="pick the task", id="tasks-task", compact=True)
-            yield Label("Top k", classes="opt-top-k")
-            yield Input("5", id="tasks-top-k", classes="opt-top-k", compact=True, type="integer")
-            yield Label("Aggregation", classes="opt-aggregation")
-            yield Select(
-                [(a, a) for a in AGGREGATIONS], value="simple", allow_blank=False,
-                id="tasks-aggregation", classes="opt-aggregation", compact=True,
-            )  # fmt: skip
-            yield Label("Threshold", classes="opt-threshold")
-            yield Input("0.5", id="tasks-threshold", classes="opt-threshold", compact=True,
-                        type="number")  # fmt: skip
-            yield Checkbox("Multi-label", id="tasks-multi", classes="opt-labels", compact=True)
-            yield Label("Labels", classes="opt-labels")
-            yield Input(placeholder="comma-separated, e.g. sports, politics, music",
-                        id="tasks-labels", classes="opt-labels", compact=True)  # fmt: skip
+        yield TaskOptionsRow(classes="tasks-row", id="tasks-options")
         yield TextArea(id="tasks-text", soft_wrap=True, show_line_numbers=False)
         with Horizontal(classes="tasks-row"):
             yield Label("File")
-            yield PathInput(
-                placeholder="a text, image or audio file (Tab completes, Enter runs it)",
-                id="tasks-file",
-            )
+            yield PathInput(placeholder="a text, image or audio file (Tab completes, Enter runs "
+                            "it)", id="tasks-file")  # fmt: skip
             yield Checkbox("Batch: one input per line", id="tasks-batch", compact=True)
-        with Horizontal(id="tasks-body"):
-            yield ImagePreview(renderer=self._renderer, id="tasks-picture", classes="-hidden")
-            with VerticalScroll(id="tasks-results"):
-                yield DataTable(id="tasks-items", cursor_type="row", classes="-hidden")
-                yield Static("", id="tasks-result")
+        yield ResultsPane(renderer=self._renderer, id="tasks-body")
         yield Static("", id="tasks-status", markup=False)
-        with Horizontal(classes="tasks-row", id="tasks-export-row"):
-            yield Label("Save as")
-            yield PathInput(placeholder=".jsonl or .csv", suffixes=EXPORT_SUFFIXES,
-                            id="tasks-export")  # fmt: skip
+        yield ExportRow(classes="tasks-row", id="tasks-export-row")
         yield Footer(compact=True)
 
     def on_mount(self) -> None:
-        table = self.query_one("#tasks-items", DataTable)
-        for label in ("#", "Input", "Result", "Score"):
-            table.add_column(label, key=label)
         self._spec = self._session.spec
         info = self._session.info
         if info is not None:
@@ -159,6 +125,9 @@ class TasksScreen(Screen[None]):
         self._show_options()
         self._status("Press ctrl+o to pick a task model, type text and press ctrl+r to run it.")
         self.query_one("#tasks-text", TextArea).focus()
+        self._mounted = True
+        if self._pending is not None:  # load_model was called before the screen was up
+            self.load_model(*self._pending)
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         self.app.report_worker_failure(event)  # type: ignore[attr-defined]
@@ -174,8 +143,7 @@ class TasksScreen(Screen[None]):
 
     @property
     def task(self) -> str | None:
-        value = self.query_one("#tasks-task", Select).value
-        return value if isinstance(value, str) else None
+        return self.query_one(TaskOptionsRow).task
 
     @property
     def items(self) -> list[ItemDone | ItemFailed]:
@@ -187,40 +155,9 @@ class TasksScreen(Screen[None]):
 
     def _show_options(self) -> None:
         task = self.task or ""
-        shown = {
-            "opt-top-k": task in ("text-classification", "fill-mask", "image-classification",
-                                  "audio-classification", "zero-shot-image-classification"),
-            "opt-aggregation": task == "token-classification",
-            "opt-threshold": task == "object-detection",
-            "opt-labels": task in LABELLED_TASKS,
-        }  # fmt: skip
-        for name, visible in shown.items():
-            for widget in self.query(f".{name}"):
-                widget.set_class(not visible, "-hidden")
-        if task == "zero-shot-image-classification":
-            self.query_one("#tasks-multi").add_class("-hidden")
+        self.query_one(TaskOptionsRow).show_for(task)
         self.query_one("#tasks-text").set_class(TASK_INPUTS.get(task) not in ("text", None),
                                                 "-hidden")  # fmt: skip
-
-    def _options(self) -> TaskOptions:
-        def number(selector: str, default: float) -> float:
-            try:
-                return float(self.query_one(selector, Input).value)
-            except ValueError:
-                return default
-
-        task = self.task or ""
-        labels = ()
-        if task in LABELLED_TASKS:
-            labels = parse_labels(self.query_one("#tasks-labels", Input).value)
-        aggregation = self.query_one("#tasks-aggregation", Select).value
-        return TaskOptions(
-            top_k=max(1, int(number("#tasks-top-k", 5))),
-            aggregation_strategy=aggregation if isinstance(aggregation, str) else "simple",  # type: ignore[arg-type]
-            candidate_labels=labels,
-            multi_label=self.query_one("#tasks-multi", Checkbox).value,
-            threshold=number("#tasks-threshold", 0.5),
-        )
 
     # -- models --------------------------------------------------------------------------
 
@@ -241,8 +178,12 @@ class TasksScreen(Screen[None]):
         )
 
     def load_model(self, spec: ModelSpec, task: str | None = None) -> None:
-        """Load `spec` for `task` (its own when None); tests and the Hub call this."""
-        self._spec = spec
+        """Load `spec` for `task` (its own when None): the entry point for "open this model in
+        the Tasks screen" (the Hub, tests); right after the screen opens it waits for its mount."""
+        if not self._mounted:
+            self._pending = (spec, task)
+            return
+        self._pending, self._spec = None, spec
         task = task or spec.task
         if task is None:
             self._status(f"Which task does {spec.name} do? Pick it in the Task list.")
@@ -280,14 +221,8 @@ class TasksScreen(Screen[None]):
             return
         info = self._session.info
         kind = info.input_kind if info else "text"
-        if kind == "text":
-            self._status(f"Loaded {self._session.label()}. Type text and press ctrl+r, or name "
-                         "a file below and press Enter.")  # fmt: skip
-            self.query_one("#tasks-text", TextArea).focus()
-        else:
-            self._status(f"Loaded {self._session.label()}. Name an {kind} file below and press "
-                         "Enter (or a batch file, one path per line).")  # fmt: skip
-            self.query_one("#tasks-file", PathInput).focus()
+        self._status(loaded_hint(self._session.label() or "", info.task if info else "", kind))
+        self.query_one("#tasks-text" if kind == "text" else "#tasks-file").focus()
 
     def _failed(self, error: BackendError) -> None:
         self._status(f"{error.title}: {error.message}")
@@ -338,16 +273,13 @@ class TasksScreen(Screen[None]):
                 self._failed(BackendError(why, title="Wrong kind of input"))
                 return
         try:
-            options = self._options()
+            options = self.query_one(TaskOptionsRow).options()
         except BackendError as error:
             self._failed(error)
             return
         self._items.clear()
         self._total = len(items)
-        table = self.query_one("#tasks-items", DataTable)
-        table.clear()
-        table.set_class(len(items) < 2, "-hidden")
-        self.query_one("#tasks-result", Static).update("")
+        self.query_one(ResultsPane).start(len(items))
         self._run += 1
         self._cancel = cancel = threading.Event()
         self._status(f"Running {len(items)} input(s)… (Esc stops)")
@@ -373,12 +305,11 @@ class TasksScreen(Screen[None]):
     def _progressed(self, message: Progressed) -> None:
         if message.run != self._run:
             return
-        table = self.query_one("#tasks-items", DataTable)
+        pane = self.query_one(ResultsPane)
         for event in message.events:
             if isinstance(event, (ItemDone, ItemFailed)):
                 self._items.append(event)
-                (row,) = summary_rows([event])
-                table.add_row(*row, key=str(event.index))
+                pane.add_row(event)
             elif isinstance(event, BatchFinished):
                 self._finished(event)
             elif isinstance(event, BatchStarted):
@@ -412,55 +343,21 @@ class TasksScreen(Screen[None]):
             self._show_item(found[0])
 
     def _show_item(self, item: ItemDone | ItemFailed) -> None:
-        info = self._session.info
-        view: Any = item_view(item, info.mask_token if info else None)
-        if isinstance(item, ItemDone) and not item.result and info is not None:
-            if info.task == "object-detection":
-                threshold = self.query_one("#tasks-threshold", Input).value
-                view = (f"No detection scored above the threshold ({threshold}). Lower it to "
-                        "see weaker ones.")  # fmt: skip
-        if len(self._items) > 1:
-            from rich.console import Group
-            from rich.text import Text
-
-            heading = Text(f"Item {item.index + 1}: {item.item.label}", style="bold")
-            view = Group(heading, view)
-        done = [i for i in self._items if isinstance(i, ItemDone)]
-        if info is not None and info.task == "feature-extraction" and len(done) > 1:
-            from rich.console import Group
-            from rich.text import Text
-
-            view = Group(Text("Cosine similarity", style="bold"), similarity_matrix(done))
-        self.query_one("#tasks-result", Static).update(view)
-        picture = self.query_one("#tasks-picture", ImagePreview)
-        is_image = item.item.kind == "image"
-        picture.set_class(not is_image, "-hidden")
-        if is_image:
-            detections = item.result if isinstance(item, ItemDone) else ()
-            self._picture_worker(item.item.value, detections)
-
-    @work(thread=True, exclusive=True, group="tasks-picture", exit_on_error=False)
-    def _picture_worker(self, path: str, result: Any) -> None:
-        from backends.tasks.detection_picture import draw_detections
-
-        boxes = [d for d in result if isinstance(d, Detection)] if isinstance(result, tuple) else []
-        try:
-            picture = draw_detections(path, boxes)
-        except OSError:
-            return
-        self.app.call_from_thread(self.query_one("#tasks-picture", ImagePreview).show, picture)
+        threshold = self.query_one(TaskOptionsRow).threshold_text
+        view = shown_view(item, self._items, self._session.info, threshold)
+        self.query_one(ResultsPane).show(item, view)
 
     # -- actions -------------------------------------------------------------------------
 
     def action_stop(self) -> None:
         """Esc: stop a run (between items), else close the export line, else go back to
         where the user came from."""
-        export_row = self.query_one("#tasks-export-row")
+        export_row = self.query_one(ExportRow)
         if self._cancel is not None:
             self._cancel.set()
             self._status("Stopping after this item…")
-        elif export_row.has_class("-open"):
-            export_row.remove_class("-open")
+        elif export_row.is_open:
+            export_row.close()
         else:
             self.app.action_back()  # type: ignore[attr-defined]
 
@@ -468,28 +365,26 @@ class TasksScreen(Screen[None]):
         if not self._items:
             self.notify("There are no results to export yet.")
             return
-        row = self.query_one("#tasks-export-row")
-        field = self.query_one("#tasks-export", PathInput)
-        if not field.value:
-            stem = self._source.with_suffix("") if self._source else Path.cwd() / "results"
-            field.value = f"{stem}.results.jsonl"
-        row.add_class("-open")
-        field.focus()
+        self.query_one(ExportRow).open(self._items, self._source)
 
-    @on(Input.Submitted, "#tasks-export")
-    def _save(self) -> None:
-        path = self.query_one("#tasks-export", PathInput).path
-        if path is None:
-            self.notify("Type a file name ending in .jsonl or .csv.")
-            return
-        try:
-            written = write_results(self._items, path)
-        except BackendError as error:
-            self._failed(error)
-            return
-        self.query_one("#tasks-export-row").remove_class("-open")
-        self._status(f"Saved {len(self._items)} result(s) to {written}")
-        self.notify(f"Saved to {written}", title="Results exported")
+    @on(ExportRow.Saved)
+    def _saved(self, event: ExportRow.Saved) -> None:
+        self._status(f"Saved {event.count} result(s) to {event.path}")
+        self.notify(f"Saved to {event.path}", title="Results exported")
+
+    @on(ExportRow.Failed)
+    def _save_failed(self, event: ExportRow.Failed) -> None:
+        self._failed(event.error)
+
+    def action_ask_chat(self) -> None:
+        """ctrl+g: summarisation, translation, QA or captioning as a prompt to the chat model
+        (for a model that cannot do it here); the prompt waits in the chat's box."""
+        from tui.tasks.ask_chat import hand_task_to_chat
+
+        text = self.query_one("#tasks-text", TextArea).text
+        question = self.query_one("#tasks-question", Input).value
+        picture = self.query_one("#tasks-file", PathInput).path
+        hand_task_to_chat(self.app, self.task, text, question, picture)
 
     def palette_commands(self) -> list[SystemCommand]:
         """This screen's actions for the command palette (ctrl+p)."""
@@ -499,4 +394,6 @@ class TasksScreen(Screen[None]):
             SystemCommand("Pick a task model", "NER, classification, detection… (ctrl+o)",
                           self.action_pick_model),
             SystemCommand("Export the results", ".jsonl or .csv (ctrl+s)", self.action_export),
+            SystemCommand("Ask the chat model instead", "Summarise, translate, answer, caption "
+                          "(ctrl+g)", self.action_ask_chat),
         ]  # fmt: skip

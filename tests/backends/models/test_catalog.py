@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -13,23 +12,7 @@ import pytest
 from backends.errors import ModelNotFound
 from backends.models.catalog import DEMO_KEY, discover_models, scan_hf_cache, spec_from_cli
 from backends.settings import load_settings
-
-
-def _fake_cache_repo(hf_home: Path, repo: str, files: dict[str, bytes]) -> Path:
-    """A repo laid out the way huggingface_hub caches it (blobs + snapshot symlinks)."""
-    root = hf_home / "hub" / ("models--" + repo.replace("/", "--"))
-    commit = "a" * 40
-    snapshot = root / "snapshots" / commit
-    (root / "refs").mkdir(parents=True)
-    (root / "refs" / "main").write_text(commit)
-    (root / "blobs").mkdir()
-    for i, (name, data) in enumerate(files.items()):
-        blob = root / "blobs" / f"{i:040x}"
-        blob.write_bytes(data)
-        target = snapshot / name
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.symlink_to(os.path.relpath(blob, target.parent))
-    return snapshot
+from tests.fixtures.model_cache import fake_cache_repo as _fake_cache_repo
 
 
 def test_folders_are_scanned_recursively_skipping_projectors_and_later_shards(

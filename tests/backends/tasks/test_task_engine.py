@@ -173,7 +173,7 @@ def test_load_refusals_say_what_to_do(task_models: dict[str, Path], tmp_path: Pa
     engine = create_task_engine("transformers_tasks", hosted=False)
     spec = task_spec(task_models["sentiment"])
     with pytest.raises(UnsupportedModel, match="It runs: text-classification, token-class"):
-        engine.load(spec, TaskLoadOptions("summarization", **CPU))
+        engine.load(spec, TaskLoadOptions("depth-estimation", **CPU))
     with pytest.raises(UnsupportedModel, match="no 'entailment' label"):
         engine.load(spec, TaskLoadOptions("zero-shot-classification", **CPU))
     custom = tmp_path / "custom"

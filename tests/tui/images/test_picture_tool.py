@@ -16,6 +16,7 @@ from backends.image.session import remember_model
 from backends.settings import load_settings
 from backends.store.gallery import GalleryStore
 from tests.fixtures.openai_server import LocalOpenAIServer
+from tests.fixtures.slow_diffusers import slow_diffusers_spec, slow_prompt
 from tests.tui.conftest import QuietGauge
 from tests.tui.test_chat_screen import answered, chat, ready, send, views
 from tests.tui.waiting import until as _until
@@ -25,6 +26,8 @@ from tui.chat.message_view import MessageView
 from tui.chat.picture_message import PictureBody
 from tui.chat.tool_approval import ToolApprovalScreen
 from tui.chat.tool_call_view import ToolCallView
+
+__all__ = ["slow_diffusers_spec"]
 
 
 @pytest.fixture(autouse=True)
@@ -53,10 +56,10 @@ def sent_results(server: LocalOpenAIServer) -> list[str]:
     return [m["content"] for m in server.requests[-1]["messages"] if m["role"] == "tool"]
 
 
-async def allow(app: LocalAIApp, pilot) -> None:  # type: ignore[no-untyped-def]
+async def allow(app: LocalAIApp, pilot, prompt: str = "a red square") -> None:  # type: ignore[no-untyped-def]
     await until(pilot, lambda: isinstance(app.screen, ToolApprovalScreen), "the approval")
     shown = str(app.screen.query_one(".tool-arguments").render())
-    assert "a red square" in shown
+    assert prompt in shown
     await pilot.press("y")
 
 
@@ -122,3 +125,35 @@ async def test_without_an_image_model_the_model_hears_how_to_get_one(
         assert "no image model" in result.lower() and "F5, ctrl+o" in result
         assert "error" in str(app.query_one(ToolCallView).query_one("CollapsibleTitle").render())
         assert not [v for v in app.query(MessageView) if v.role == "picture"]
+
+
+@pytest.mark.slow
+async def test_esc_cancels_the_picture_and_the_model_hears_it(
+    make_app: Callable[..., LocalAIApp],
+    openai_server: LocalOpenAIServer,
+    slow_diffusers_spec: ModelSpec,
+    tmp_path: Path,
+) -> None:
+    """A step that does not end: Esc in the chat ends the picture (not the answer), nothing
+    is saved, and the model is told the user cancelled it and goes on."""
+    prompt = slow_prompt(3600, "never")
+    arguments = {"prompt": prompt, "width": 64, "height": 64, "steps": 3}
+    openai_server.knobs.tool_calls = [("generate_image", arguments)]
+    openai_server.knobs.reply = "Maybe another time."
+    app = picture_app(make_app, openai_server, tmp_path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        remember_model(slow_diffusers_spec)
+        await ready(app, pilot, openai_server.spec().key)
+        await send(app, pilot, "draw something slow")
+        await allow(app, pilot, "never")
+        flow = chat(app).pictures
+        await until(pilot, lambda: flow.job is not None and flow.job.last_step, "step 1")
+        await pilot.press("escape")
+        await answered(app, pilot)
+        assert views(app)[-1] == ("assistant", "Maybe another time.")
+        [result] = sent_results(openai_server)
+        assert "cancelled" in result and "nothing was saved" in result
+        assert not list((tmp_path / "data" / "images").rglob("*.png"))
+        [picture] = [v for v in app.query(MessageView) if v.role == "picture"]
+        caption = str(picture.query_one(PictureBody).query_one(".picture-caption").render())
+        assert "cancelled" in caption

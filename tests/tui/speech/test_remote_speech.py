@@ -46,7 +46,7 @@ async def test_pick_a_servers_whisper_and_transcribe_a_file(
         )
         table = app.screen.query_one(DataTable)
         row = table.get_row(key)
-        assert "lab (" in str(row[-1]) and "OpenAI transcription" in str(row[2])
+        assert "lab (" in str(row[-1]) and "OpenAI transcription" in str(row[3])
         table.move_cursor(row=table.get_row_index(key))
         await pilot.press("enter")
         await until(pilot, lambda: isinstance(app.screen, SpeechScreen), "back on speech")
@@ -91,7 +91,7 @@ async def test_pick_a_servers_voice_on_the_speak_tab_and_hear_it(
             "the server's voice model in the picker",
         )
         table = app.screen.query_one(DataTable)
-        assert "OpenAI speech" in str(table.get_row(key)[2])
+        assert "OpenAI speech" in str(table.get_row(key)[3])
         assert "openai_stt:lab/whisper-1" not in table.rows  # only text-to-speech here
         table.move_cursor(row=table.get_row_index(key))
         await pilot.press("enter")

@@ -1,0 +1,220 @@
+"""The Tasks screen's summarisation, QA, captioning and timed speech recognition as a user
+drives them, on tiny random models: the text on screen is the model's own output; a model
+that cannot do the task hands it to the chat; the clear messages of item 4."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from rich.console import Console
+from textual.widgets import Input, Static
+
+from backends.tasks.export import score_text
+from tests.fixtures.tasks import task_spec
+from tests.fixtures.tiny_generative_tasks import (
+    reference_answer,
+    reference_caption,
+    reference_generate,
+)
+from tests.tui.tasks.conftest import load, open_tasks, result_text, run_text, screen, status
+from tests.tui.waiting import until
+from tui.app import LocalAIApp
+
+pytestmark = pytest.mark.slow
+
+
+def flat(text: str) -> str:
+    return " ".join(text.split())
+
+
+async def run_file(pilot: object, path: Path) -> None:
+    app = pilot.app  # type: ignore[attr-defined]
+    field = app.screen.query_one("#tasks-file")
+    field.value = str(path)
+    field.focus()
+    await pilot.press("enter")  # type: ignore[attr-defined]
+    await until(pilot, lambda: status(app).startswith(("Done", "Stopped")), "run done",  # type: ignore[arg-type]
+                tries=6000)  # fmt: skip
+
+
+async def test_summary_on_screen_is_the_models_output(
+    tasks_app: Callable[..., LocalAIApp], generative_task_models: dict[str, Path]
+) -> None:
+    app = tasks_app()
+    value = "paris is the capital of france and the city of the river"
+    async with app.run_test(size=(120, 40)) as pilot:
+        await load(pilot, task_spec(generative_task_models["t5"]), "summarization")
+        await run_text(pilot, value)
+        expected = reference_generate(generative_task_models["t5"], "summarize: " + value)
+        assert expected and flat(expected) in flat(result_text(app))
+
+
+async def test_answer_its_score_and_the_span_highlighted(
+    tasks_app: Callable[..., LocalAIApp], generative_task_models: dict[str, Path]
+) -> None:
+    app = tasks_app()
+    context, question = "john smith lives in paris and works in london", "where does he live?"
+    async with app.run_test(size=(120, 40)) as pilot:
+        await load(pilot, task_spec(generative_task_models["qa"]), "question-answering")
+        assert not app.screen.query_one("#tasks-question").has_class("-hidden")
+        app.screen.query_one("#tasks-text").text = context  # type: ignore[attr-defined]
+        await pilot.press("ctrl+r")
+        await until(pilot, lambda: "Type the question" in status(app), "refused before it runs")
+        app.screen.query_one("#tasks-question", Input).value = question
+        await run_text(pilot, context)
+        answer, score = reference_answer(generative_task_models["qa"], question, context)
+        shown = result_text(app)
+        assert f"Answer: {answer}" in shown and score_text(score) in shown
+        assert f"Question: {question}" in shown and context in shown
+        console = Console(width=110, record=True, color_system="standard")
+        console.print(app.screen.query_one("#tasks-result", Static).content)
+        assert f"\x1b[1;7m{answer}\x1b[0m" in console.export_text(styles=True)
+
+
+async def test_caption_beside_the_picture(
+    tasks_app: Callable[..., LocalAIApp], generative_task_models: dict[str, Path],
+    task_picture: Path,
+) -> None:  # fmt: skip
+    app = tasks_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await load(pilot, task_spec(generative_task_models["captioner"]), "image-to-text")
+        assert app.screen.query_one("#tasks-text").has_class("-hidden")
+        await run_file(pilot, task_picture)
+        expected = reference_caption(generative_task_models["captioner"], task_picture)
+        assert expected and flat(expected) in flat(result_text(app))
+        picture = app.screen.query_one("#tasks-picture")
+        await until(pilot, lambda: picture.image is not None, "picture shown")  # type: ignore[attr-defined]
+        await pilot.press("ctrl+r")  # the typed text is not a picture
+        await until(pilot, lambda: "Wrong kind of input" in status(app), "refused")
+        assert "takes an image; the typed text is text" in status(app)
+
+
+async def test_speech_recognition_shows_timed_lines(
+    tasks_app: Callable[..., LocalAIApp], generative_task_models: dict[str, Path],
+    tmp_path: Path,
+) -> None:  # fmt: skip
+    from tests.fixtures.tiny_tasks import write_tone_wav
+    from tui.speech.segment_list import timestamp
+    from tui.tasks.result_views import timed_lines
+
+    wav = write_tone_wav(tmp_path / "tone.wav", rate=16000, seconds=1.0)
+    app = tasks_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await load(pilot, task_spec(generative_task_models["ctc"]),
+                   "automatic-speech-recognition")  # fmt: skip
+        await run_file(pilot, wav)
+        result = screen(app).items[0].result  # type: ignore[union-attr]
+        lines = timed_lines(result.chunks)  # type: ignore[union-attr]
+        assert len(lines) > 1
+        shown = result_text(app).splitlines()
+        for (start, end, text), row in zip(lines, shown, strict=False):
+            assert row.strip() == f"{timestamp(start)} → {timestamp(end)}  {text}"
+        words = " ".join(text for _, _, text in lines)
+        assert words == " ".join(c[2] for c in result.chunks)  # type: ignore[union-attr]
+
+
+async def test_a_model_that_cannot_summarise_hands_it_to_the_chat(
+    tasks_app: Callable[..., LocalAIApp], generative_task_models: dict[str, Path]
+) -> None:
+    from tui.chat.prompt_input import PromptInput
+
+    app = tasks_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        tasks = await open_tasks(pilot)
+        tasks.load_model(task_spec(generative_task_models["qa"]), "summarization")
+        await until(pilot, lambda: "ctrl+g" in status(app), "refused", tries=6000)
+        assert "is not a sequence-to-sequence model" in status(app)
+        app.screen.query_one("#tasks-text").text = "the river city"  # type: ignore[attr-defined]
+        await pilot.press("ctrl+g")
+        await until(pilot, lambda: app.screen is app.chat, "chat opened")
+        box = app.chat.query_one(PromptInput)
+        assert box.text.startswith("Summarise the following text") and "the river city" in box.text
+        await until(pilot, lambda: any("Sent to the chat" == n.title for n in app._notifications),
+                    "said so")  # fmt: skip
+
+
+async def test_custom_code_and_a_too_long_text_are_said_on_screen(
+    tasks_app: Callable[..., LocalAIApp], task_models: dict[str, Path], tmp_path: Path
+) -> None:
+    custom = tmp_path / "custom"
+    shutil.copytree(task_models["sentiment"], custom)
+    config = json.loads((custom / "config.json").read_text())
+    config["auto_map"] = {"AutoModel": "modeling_custom.CustomModel"}
+    (custom / "config.json").write_text(json.dumps(config))
+    app = tasks_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        tasks = await open_tasks(pilot)
+        tasks.load_model(task_spec(custom), "text-classification")
+        await until(pilot, lambda: status(app).startswith("Custom code"), "refused", tries=6000)
+        assert "trust_remote_code" in status(app) and app.tasks.info is None
+        await load(pilot, task_spec(task_models["sentiment"]), "text-classification")
+        await run_text(pilot, " ".join(["the river city"] * 60))
+        assert "The text was cut to its first 62 tokens, all this model reads." in result_text(app)
+
+
+async def test_load_model_right_as_the_screen_opens(
+    tasks_app: Callable[..., LocalAIApp], generative_task_models: dict[str, Path]
+) -> None:
+    """The entry point for "open this model in the Tasks screen": called in the same tick
+    as the screen is first opened (before it is mounted), the load waits for the mount."""
+    from tui.tasks.tasks_screen import TasksScreen
+
+    app = tasks_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        app.navigation.go("tasks")
+        assert isinstance(app.screen, TasksScreen)
+        app.screen.load_model(task_spec(generative_task_models["marian"]), "translation")
+        await until(pilot, lambda: app.screen.is_mounted and "Loaded" in status(app), "loaded",
+                    tries=6000)  # fmt: skip
+        assert "Loaded marian · translation" in status(app)
+        assert str(app.screen.query_one("#tasks-task").value) == "translation"  # type: ignore[attr-defined]
+
+
+async def test_a_caption_asked_of_the_chat_attaches_the_picture(
+    tasks_app: Callable[..., LocalAIApp], task_picture: Path
+) -> None:
+    """With no captioning model, ctrl+g puts the picture and a caption prompt in the chat
+    (the chat's vision path runs it), and says so."""
+    from textual.widgets import Select
+
+    from tui.chat.attachment_bar import AttachmentBar
+    from tui.chat.prompt_input import PromptInput
+
+    app = tasks_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await open_tasks(pilot)
+        app.screen.query_one("#tasks-task", Select).value = "image-to-text"
+        await pilot.press("ctrl+g")
+        said = lambda: any("Name the picture" in n.message for n in app._notifications)  # noqa: E731
+        await until(pilot, said, "asks for the picture")
+        app.screen.query_one("#tasks-file").value = str(task_picture)  # type: ignore[attr-defined]
+        await pilot.press("ctrl+g")
+        await until(pilot, lambda: app.screen is app.chat, "chat opened")
+        assert app.chat.query_one(PromptInput).text == "Describe this picture in one sentence."
+        assert app.chat.query_one(AttachmentBar).paths == [task_picture.absolute()]
+        assert any(n.title == "Sent to the chat" for n in app._notifications)
+
+
+async def test_document_answer_on_screen(
+    tasks_app: Callable[..., LocalAIApp], generative_task_models: dict[str, Path],
+    task_picture: Path,
+) -> None:  # fmt: skip
+    from PIL import Image
+    from transformers import pipeline
+
+    folder = generative_task_models["donut"]
+    app = tasks_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await load(pilot, task_spec(folder), "document-question-answering")
+        app.screen.query_one("#tasks-question", Input).value = "what is the total?"
+        await run_file(pilot, task_picture)
+        with Image.open(task_picture) as image:
+            raw = pipeline(task="document-question-answering", model=str(folder))(
+                image=image.convert("RGB"), question="what is the total?"
+            )
+        assert f"Answer: {raw[0]['answer']}" in result_text(app)
+        assert "score" not in result_text(app)  # Donut gives none
