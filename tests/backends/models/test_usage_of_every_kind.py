@@ -54,3 +54,15 @@ def test_a_speech_model_load_shows_in_the_disk_cache(
     manager.load(spec)
     assert _last_used(models, Path(spec.path or "").name) is not None
     manager.unload()
+
+
+def test_a_kokoro_folder_in_model_dirs_is_on_the_disk_cache_screen(
+    tiny_kokoro_dir: Path, tmp_path: Path
+) -> None:
+    """F4 promised every model on disk; a Kokoro voice in model_dirs was missing."""
+    models = tmp_path / "models"
+    shutil.copytree(tiny_kokoro_dir, models / "my-kokoro")
+    inventory = scan_inventory(models / "no-hf-cache", model_dirs=[models])
+    (item,) = [i for i in inventory.items if i.path.name == "my-kokoro"]
+    assert item.kind_label == "TTS" and item.size_bytes > 0
+    assert item.key == f"kokoro:{models / 'my-kokoro'}"
