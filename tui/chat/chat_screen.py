@@ -145,7 +145,10 @@ class ChatScreen(Screen[None]):
         await self.mount(self.gauge, after=self.query_one(StatusLine))
         from tui.widgets.remote_box import mount_remote_box
 
-        await mount_remote_box(self, self.settings, after=self.gauge)  # the servers' VRAM
+        # The servers' VRAM, the chat's own model named on its server's box.
+        await mount_remote_box(
+            self, self.settings, after=self.gauge, chat_spec=lambda: self.manager.spec
+        )
         await self.query_one("#body").mount(panel)
         self.conversation.reopen_last()
         self.pictures  # noqa: B018 (made now, not on the first Enter)

@@ -95,6 +95,11 @@ class ModelSwitching:
             gauge.set_model_usage(manager.label(), manager.footprint())
             if sample:
                 gauge.sample_now()
+        if sample:
+            from tui.widgets.remote_box import RemoteBoxGauge
+
+            for box in self.screen.query(RemoteBoxGauge):  # a server's model: what it holds
+                box.read_now()
 
     def pick(self) -> None:
         from tui.screens.model_picker import ModelPickerScreen

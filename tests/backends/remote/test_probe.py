@@ -35,7 +35,7 @@ def test_a_declared_type_wins_over_the_name() -> None:
 def test_a1111_checkpoints_samplers_and_loras(a1111_server: A1111TestServer) -> None:
     found = probe_server(a1111_server.server_config())
     assert [m.id for m in found.models] == [A1111_CHECKPOINT]
-    assert "DPM++ 2M" in found.samplers and found.loras == ("detail-tweaker",)
+    assert "DPM++ 2M" in found.samplers and found.loras == ("detail-tweaker", "lcm-lora-sdv1.5")
 
 
 def test_comfyui_checkpoints_and_samplers(comfyui_server: ComfyUITestServer) -> None:
