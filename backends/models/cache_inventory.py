@@ -20,12 +20,13 @@ from typing import TYPE_CHECKING, Literal
 from backends.errors import BackendError
 from backends.models.usage import last_used, path_key, read_usage
 from backends.speech.catalog import looks_like_ct2_whisper
+from backends.speech.tts_catalog import looks_like_kokoro
 
 if TYPE_CHECKING:
     from huggingface_hub import CachedRepoInfo, HFCacheInfo
     from huggingface_hub.utils import DeleteCacheStrategy
 
-Engine = Literal["transformers", "llama_cpp", "diffusers", "faster_whisper"]
+Engine = Literal["transformers", "llama_cpp", "diffusers", "faster_whisper", "kokoro"]
 Source = Literal["hf-cache", "folder", "package"]
 SortBy = Literal["size", "last_used", "name"]
 
@@ -76,6 +77,7 @@ class InventoryItem:
 FOLDER_KEY_PREFIXES: dict[Engine | None, str] = {
     "diffusers": "diffusers",
     "faster_whisper": "whisper",
+    "kokoro": "kokoro",
     "transformers": "path",
 }
 
@@ -87,6 +89,7 @@ ENGINE_KINDS: dict[str, str] = {
     "transformers": "chat",
     "diffusers": "image",
     "faster_whisper": "speech",
+    "kokoro": "tts",
 }
 
 
@@ -240,7 +243,7 @@ def scan_inventory(
 
 
 def _model_folders(root: Path, usage: Mapping[str, float], seen: set[Path]) -> list[InventoryItem]:
-    """Diffusers pipelines (model_index.json) and CTranslate2 Whisper folders under `root`:
+    """Diffusers pipelines (model_index.json), CTranslate2 Whisper and Kokoro folders under `root`:
     a folder is one item, with everything inside it counted."""
     found: list[InventoryItem] = []
     for folder, dirs, files in os.walk(root):
@@ -249,6 +252,8 @@ def _model_folders(root: Path, usage: Mapping[str, float], seen: set[Path]) -> l
             engine = "diffusers"
         elif looks_like_ct2_whisper(files):
             engine = "faster_whisper"
+        elif looks_like_kokoro(files):
+            engine = "kokoro"
         if engine is None:
             continue
         dirs.clear()  # the pipeline's own subfolders are part of it

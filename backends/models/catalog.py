@@ -338,6 +338,22 @@ def spec_from_cli(
     return replace(spec, engine=engine) if engine and spec.engine != engine else spec
 
 
+def _refuse_other_kinds(folder: Path) -> None:
+    """`--model` names a chat model: say so when the folder holds an image or speech model
+    (a Whisper folder has a config.json too, and was read as an unknown transformers model)."""
+    names = {p.name for p in folder.iterdir()}
+    if "model_index.json" in names:
+        raise ModelNotFound(
+            f"{folder} is an image pipeline (diffusers), not a chat model. Open it on the "
+            "Images screen: F5, then ctrl+o (add its parent folder to model_dirs to list it)."
+        )
+    if looks_like_ct2_whisper(names):
+        raise ModelNotFound(
+            f"{folder} is a Whisper speech model, not a chat model. Set speech.model to it in "
+            "the config file, or pick it on the Speech screen: F7, then ctrl+o."
+        )
+
+
 def _resolve(
     model: str, engine: str | None, settings: Settings, known: list[ModelSpec] | None
 ) -> ModelSpec:
@@ -361,12 +377,19 @@ def _resolve(
             )
         return gguf_spec(path)
     if path.is_dir():
+        _refuse_other_kinds(path)
         if (path / "config.json").is_file():
             spec = transformers_folder_spec(path)
             return spec if engine else transformers_spec(spec)
         ggufs = sorted(p for p in path.glob("*.gguf") if is_loadable_gguf(p))
-        if ggufs:
+        if len(ggufs) == 1:
             return gguf_spec(ggufs[0])
+        if ggufs:
+            names = ", ".join(g.name for g in ggufs[:6]) + (", …" if len(ggufs) > 6 else "")
+            raise ModelNotFound(
+                f"{path} holds {len(ggufs)} GGUF files ({names}). Pass one of them to "
+                "--model, or start without --model and pick one with ctrl+o."
+            )
         raise ModelNotFound(f"{path} has neither config.json nor a .gguf file.")
     candidates = known if known is not None else discover_models(settings)
     for spec in candidates:

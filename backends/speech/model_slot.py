@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
 
 from backends.base import ModelSpec, ProgressCallback
 from backends.errors import ModelNotFound
+from backends.models.usage import record_use
 
 if TYPE_CHECKING:
     from backends.settings import Settings
@@ -132,6 +133,7 @@ class ModelSlot(Generic[EngineT]):
         previous, self._engine, self._spec = self._engine, engine, spec
         if previous is not None:
             self._quietly_unload(previous)
+        record_use(spec)
 
     def unload(self) -> None:
         with self._lock:

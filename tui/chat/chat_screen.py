@@ -273,6 +273,12 @@ class ChatScreen(Screen[None]):
     # -- the conversation ------------------------------------------------------------------
 
     def action_edit_previous(self) -> None:
+        """alt+e (↑ in an empty prompt does the same, silently when there is nothing)."""
+        if not self.generating and not any(
+            v.role == "user" for v in self.query_one(MessageList).views
+        ):
+            self.notify("No message to edit yet: send one first.")
+            return
         self.conversation.edit_previous()
 
     @on(PromptInput.EditPreviousRequested)
