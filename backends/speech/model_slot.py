@@ -91,7 +91,7 @@ class ModelSlot(Generic[EngineT]):
     def _pick_spec(self, wanted: str | None) -> ModelSpec:
         """The model `wanted` names, else the first one found; ModelNotFound if none."""
         if wanted:
-            from backends.models.catalog import remote_model_spec
+            from backends.models.server_models import remote_model_spec
 
             remote = remote_model_spec(wanted, self._settings)
             if remote is not None:  # "openai_stt:<server>/<model>": a server's model

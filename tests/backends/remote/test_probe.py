@@ -95,7 +95,7 @@ def test_discovery_lists_each_capability_with_its_engine(
     comfyui_server: ComfyUITestServer,
     tmp_path: Path,
 ) -> None:
-    from backends.models.catalog import discover_server_models
+    from backends.models.server_models import discover_server_models
 
     workflow = tmp_path / "flux.json"
     settings = load_settings(
