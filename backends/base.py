@@ -62,7 +62,9 @@ class ModelSpec:
     server: ServerConfig | None = None
     remote_model: str | None = None  # the model id the server lists
     projector: str | None = None  # llama.cpp vision: the mmproj GGUF beside the model
-    task: str | None = None  # a pipeline task (engine "transformers_tasks"): what it does
+    # What it does: a pipeline task (engine "transformers_tasks"), or, on a transformers
+    # repo, a task no engine here runs (backends.models.model_kind: "unsupported").
+    task: str | None = None
 
 
 @dataclass(frozen=True)

@@ -53,7 +53,7 @@ Positive = Annotated[int, Meta(ge=1)]
 Seconds = Annotated[float, Meta(gt=0)]
 
 
-class ServerEntry(Struct, kw_only=True):
+class ServerEntry(Struct, kw_only=True, forbid_unknown_fields=True):
     """A server to use models from: OpenAI-compatible, AUTOMATIC1111 / Forge or ComfyUI."""
 
     name: str
@@ -93,7 +93,7 @@ class ServerEntry(Struct, kw_only=True):
         )
 
 
-class SamplingDefaults(Struct, kw_only=True):
+class SamplingDefaults(Struct, kw_only=True, forbid_unknown_fields=True):
     """Default sampling parameters for new conversations."""
 
     temperature: Annotated[float, Meta(ge=0.0, le=5.0)] = 0.7
@@ -113,7 +113,7 @@ class SamplingDefaults(Struct, kw_only=True):
         return GenerationParams(**msgspec.structs.asdict(self))
 
 
-class ModelOverrides(Struct, kw_only=True):
+class ModelOverrides(Struct, kw_only=True, forbid_unknown_fields=True):
     """Per-model load options, keyed by ModelSpec.key in Settings.models."""
 
     device: str = "auto"
@@ -135,7 +135,7 @@ class ModelOverrides(Struct, kw_only=True):
     template (enable_thinking: Qwen3, SmolLM3...) or its server (reasoning effort) allows."""
 
 
-class ImageSettings(Struct, kw_only=True):
+class ImageSettings(Struct, kw_only=True, forbid_unknown_fields=True):
     """Image generation: where pictures go, and how image models share memory."""
 
     outputs_dir: Path | None = None
@@ -166,7 +166,7 @@ class ImageSettings(Struct, kw_only=True):
         return data_dir() / "images"
 
 
-class SpeechSettings(Struct, kw_only=True):
+class SpeechSettings(Struct, kw_only=True, forbid_unknown_fields=True):
     """Speech to text with faster-whisper (the Speech screen and push-to-talk)."""
 
     model: str | None = None
@@ -206,7 +206,7 @@ class SpeechSettings(Struct, kw_only=True):
         )
 
 
-class TtsSettings(Struct, kw_only=True):
+class TtsSettings(Struct, kw_only=True, forbid_unknown_fields=True):
     """Text to speech: the chat's read-aloud, the voice loop and the Speak tab."""
 
     model: str | None = None
@@ -234,7 +234,7 @@ class TtsSettings(Struct, kw_only=True):
         return data_dir() / "speech"
 
 
-class McpServerEntry(Struct, kw_only=True):
+class McpServerEntry(Struct, kw_only=True, forbid_unknown_fields=True):
     """An MCP server whose tools the chat model may call: a command (stdio) or a url."""
 
     name: str
@@ -260,7 +260,7 @@ class McpServerEntry(Struct, kw_only=True):
         )
 
 
-class ToolSettings(Struct, kw_only=True):
+class ToolSettings(Struct, kw_only=True, forbid_unknown_fields=True):
     """Tools the chat model may call; every call is shown and asks before it runs."""
 
     enabled: bool = True
@@ -274,7 +274,7 @@ class ToolSettings(Struct, kw_only=True):
     """How long a tool call may take before it is given up as hung."""
 
 
-class Settings(Struct, kw_only=True):
+class Settings(Struct, kw_only=True, forbid_unknown_fields=True):
     """localai-tui settings. Every field can be set in config.toml or as LOCALAI_TUI_<FIELD>."""
 
     model_dirs: list[Path] = field(default_factory=list)

@@ -95,10 +95,16 @@ def _problems(data: Any, annotation: Any, loc: Loc, convert: Converter) -> list[
     children: list[SettingsProblem] = []
     inner = bare_type(annotation)
     if isinstance(inner, type) and issubclass(inner, msgspec.Struct) and isinstance(data, dict):
+        names = [field.encode_name for field in msgspec.structs.fields(inner)]
         for field in msgspec.structs.fields(inner):
             if field.encode_name in data:
                 value = data[field.encode_name]
                 children += _problems(value, field.type, (*loc, field.name), convert)
+        children += [
+            SettingsProblem((*loc, str(key)), value, _unknown(str(key), names))
+            for key, value in data.items()
+            if key not in names
+        ]
     elif typing.get_origin(inner) is list and isinstance(data, list):
         (item_type,) = typing.get_args(inner)
         for index, item in enumerate(data):
@@ -112,6 +118,15 @@ def _problems(data: Any, annotation: Any, loc: Loc, convert: Converter) -> list[
         first = msgspec.structs.replace(first, message=f"{first.message}; use one of {choices}")
     # A table whose fields are each fine can still lack a required one: msgspec's own words.
     return children or [first]
+
+
+def _unknown(key: str, names: list[str]) -> str:
+    """A key no setting has (a typo would otherwise be ignored without a word)."""
+    import difflib
+
+    close = difflib.get_close_matches(key, names, n=1)
+    hint = f"did you mean {close[0]}?" if close else "see the README's Configuration section"
+    return f"not a setting here; {hint}"
 
 
 def _problem(text: str, data: Any, loc: Loc) -> SettingsProblem:

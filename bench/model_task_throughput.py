@@ -6,13 +6,15 @@ transformers 5 has no summarization pipeline, so the bare side is what a user wo
 hosted engine (`Seq2SeqRunner` in its own process, the same threads) yielding one event
 per item. Every generation writes exactly `--tokens` tokens on both sides (min = max), so
 the work is equal. Loading is outside both timings; the two alternate `--runs` times and
-the medians are compared (target >= 0.97).
+the medians are compared (target >= 0.97). `--batch N` adds the app with N texts per
+padded `generate` (what the Tasks screen does for a batch file), side by side.
 
 The model is a T5 with random weights built here at a size where the model, not the
 call, costs (d_model 256, 4+4 layers), with the tests' Unigram tokenizer; or any local
 seq2seq folder with --model.
 
     python bench/model_task_throughput.py [--items 16] [--tokens 24] [--threads 1] [--runs 3]
+                                          [--batch 8]
 """
 
 from __future__ import annotations
@@ -79,6 +81,7 @@ def main() -> int:
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--model", type=Path)
+    parser.add_argument("--batch", type=int, default=0, help="also time N texts per generate")
     args = parser.parse_args()
 
     work = Path(tempfile.mkdtemp(prefix="localai-bench-model-tasks-"))
@@ -107,10 +110,15 @@ def main() -> int:
     try:
         time_bare(model, tokenizer, values[:2], args.tokens)  # warm both sides
         time_app(engine, items[:2], options)
-        bare, app = [], []
+        batched_options = TaskOptions(max_new_tokens=args.tokens, batch_size=args.batch)
+        if args.batch:
+            time_app(engine, items[:2], batched_options)
+        bare, app, batched = [], [], []
         for _ in range(args.runs):
             bare.append(time_bare(model, tokenizer, values, args.tokens))
             app.append(time_app(engine, items, options))
+            if args.batch:
+                batched.append(time_app(engine, items, batched_options))
     finally:
         engine.unload()
     b, a = statistics.median(bare), statistics.median(app)
@@ -118,6 +126,12 @@ def main() -> int:
         f"summarization: {len(values)} items x {args.tokens} tokens, {args.threads} thread(s): "
         f"bare generate() {b:.2f} items/s, app (hosted) {a:.2f} items/s, ratio {a / b:.3f}"
     )
+    if batched:
+        n = statistics.median(batched)
+        print(
+            f"app batch {args.batch}: {n:.2f} items/s, {n / a:.2f}x the app one at a time, "
+            f"{n / b:.2f}x bare generate() one at a time (medians of {args.runs} runs)"
+        )
     return 0
 
 

@@ -47,6 +47,8 @@ def bare(path: Path, args: argparse.Namespace) -> dict[str, float]:
     """The library alone: load, one image, close; seconds per step and the load time."""
     from stable_diffusion_cpp import StableDiffusion
 
+    from backends.image.sdcpp_engine import forget_progress_callback
+
     started = time.perf_counter()
     sd = StableDiffusion(model_path=str(path), n_threads=_threads(), verbose=False)
     loaded = time.perf_counter()
@@ -66,6 +68,7 @@ def bare(path: Path, args: argparse.Namespace) -> dict[str, float]:
         done = time.perf_counter()
         assert images and images[0].size == (args.size, args.size)
     finally:
+        forget_progress_callback()  # else the next load in this process crashes
         sd.close()
     return {
         "load_s": loaded - started,

@@ -166,6 +166,25 @@ def _fake_cache_repo(repo: str, source: Path) -> None:
         target.symlink_to(os.path.relpath(blob, target.parent))
 
 
+def _cache_other_kinds() -> None:
+    """Beside the chat models, a task model (the tests' tiny NER BERT) and a depth-estimation
+    repo (no engine here runs that task): the picker and the disk screen show their kinds."""
+    import json
+
+    from tests.fixtures.tiny_tasks import NER_LABELS, build_bert
+
+    _fake_cache_repo(
+        "localai-tui/tiny-bert-ner", build_bert(WORK / "bert-ner", "token", NER_LABELS)
+    )
+    depth = WORK / "dpt-depth"
+    depth.mkdir()
+    config = {"architectures": ["DPTForDepthEstimation"], "model_type": "dpt"}
+    (depth / "config.json").write_text(json.dumps(config))
+    (depth / "README.md").write_text("---\npipeline_tag: depth-estimation\n---\n")
+    (depth / "model.safetensors").write_bytes(bytes(64_000))  # never loaded
+    _fake_cache_repo("localai-tui/tiny-dpt-depth", depth)
+
+
 def _start_openai_server() -> Any:
     """The tests' OpenAI-compatible server, on a fixed port when it is free."""
     from tests.fixtures.openai_server import LocalOpenAIServer, _handler_for, _QuietServer
@@ -201,6 +220,7 @@ def build_stage() -> Stage:
     log("building the tiny transformers model for the HF cache…")
     llama_dir = build_tiny_llama(WORK / "tiny-llama")
     _fake_cache_repo("localai-tui/tiny-llama-2L", llama_dir)
+    _cache_other_kinds()
 
     server = _start_openai_server()
     hub = start_hub()
@@ -332,7 +352,8 @@ async def scene_params(stage: Stage) -> None:
 
 
 async def scene_picker(stage: Stage) -> None:
-    """ctrl+o: the demo, a GGUF from a model folder, an HF-cache repo and server models."""
+    """ctrl+o: the demo, a GGUF from a model folder, an HF-cache repo and server models, then
+    the other kinds apart (a task model, a repo of a task not supported here)."""
     from tui.screens.model_picker import ModelPickerScreen
 
     app = stage.make_app(stage.chat_model)

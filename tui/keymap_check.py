@@ -84,8 +84,11 @@ def usable_keymap(keymap: Mapping[str, str]) -> tuple[dict[str, str], list[str]]
 
     Importing every screen to read its bindings takes a second or more: call it from a
     worker after the first frame, not on the way to it."""
+    owners = binding_owners()
+    ids = sorted({b.id for bindings in owners.values() for b in bindings if b.id})
+    unknown = [_unknown_id(name, ids) for name in keymap if name not in ids]
     others: dict[tuple[str, str], list[str]] = {}
-    for key, label, other in keymap_collisions(keymap):
+    for key, label, other in keymap_collisions(keymap, owners):
         others.setdefault((label, key), []).append(f'"{other}"')
     notes = [
         f'The keymap gives {key} to "{label}", but {key} is already {" and ".join(names)}. '
@@ -93,4 +96,13 @@ def usable_keymap(keymap: Mapping[str, str]) -> tuple[dict[str, str], list[str]]
         for (label, key), names in others.items()
     ]
     dropped = {label for label, _ in others}
-    return {b: k for b, k in keymap.items() if b not in dropped}, notes
+    return {b: k for b, k in keymap.items() if b not in dropped}, unknown + notes
+
+
+def _unknown_id(name: str, ids: list[str]) -> str:
+    """A keymap entry no binding has (a typo, or an id from another version)."""
+    import difflib
+
+    close = difflib.get_close_matches(name, ids, n=1)
+    hint = f'did you mean "{close[0]}"?' if close else "F1 lists every binding id."
+    return f'The keymap names "{name}", which is not a binding id, so it does nothing: {hint}'

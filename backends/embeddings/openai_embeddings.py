@@ -9,13 +9,11 @@ import threading
 from collections.abc import Sequence
 from typing import ClassVar
 
-import httpx
-
-from backends.base import ModelSpec, ProgressCallback, ServerConfig
+from backends.base import ModelSpec, ProgressCallback
 from backends.embeddings.protocol import Embeddings
 from backends.errors import GenerationError, LoadCancelled
-from backends.remote.http import check, json_body, make_client, send
-from backends.remote.probe import probe_for_load
+from backends.remote.connection import ServerModel
+from backends.remote.http import check, json_body, send
 
 BATCH = 64  # texts per request
 
@@ -25,13 +23,11 @@ class OpenAIEmbeddingEngine:
 
     def __init__(self, batch: int = BATCH) -> None:
         self._batch = batch
-        self._client: httpx.Client | None = None
-        self._server: ServerConfig | None = None
-        self._model: str | None = None
+        self._remote = ServerModel()
 
     @property
     def loaded(self) -> bool:
-        return self._client is not None
+        return self._remote.loaded
 
     def load(
         self,
@@ -40,14 +36,10 @@ class OpenAIEmbeddingEngine:
         progress: ProgressCallback | None = None,
         cancel: threading.Event | None = None,
     ) -> None:
-        self.unload()
-        server, _offered, model = probe_for_load(spec, "openai", ("embeddings",))
-        self._client, self._server, self._model = make_client(server), server, model
+        self._remote.open(spec, "openai", ("embeddings",))
 
     def embed(self, texts: Sequence[str], cancel: threading.Event | None = None) -> Embeddings:
-        client, server, model = self._client, self._server, self._model
-        if client is None or server is None or model is None:
-            raise GenerationError("No embedding model is loaded.")
+        client, server, model = self._remote.require("embedding")
         vectors: list[tuple[float, ...]] = []
         tokens: int | None = 0
         for start in range(0, len(texts), self._batch):
@@ -79,6 +71,4 @@ class OpenAIEmbeddingEngine:
         return Embeddings(tuple(vectors), model, tokens)
 
     def unload(self) -> None:
-        if self._client is not None:
-            self._client.close()
-        self._client, self._server, self._model = None, None, None
+        self._remote.close()

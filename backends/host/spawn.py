@@ -316,7 +316,10 @@ class _Spawner:
 
     def cool_down_later(self, still_idle: Callable[[], bool]) -> None:
         """`cool_down` after `cool_down_delay_s`, if `still_idle()` then (no engine started
-        meanwhile: starting one cancels it)."""
+        meanwhile: starting one cancels it). Nothing when no spare is warm."""
+        with self._lock:
+            if not self._warm:
+                return
         if self.cool_down_delay_s <= 0:
             self.cool_down()
             return

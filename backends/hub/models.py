@@ -13,7 +13,12 @@ from typing import Literal
 
 SortKey = Literal["downloads", "likes", "updated", "trending"]
 Library = Literal["transformers", "diffusers", "gguf", "ctranslate2"]
-EngineName = Literal["transformers", "llama_cpp", "diffusers", "sdcpp", "faster_whisper"]
+EngineName = Literal[
+    "transformers", "llama_cpp", "diffusers", "sdcpp", "faster_whisper", "transformers_tasks",
+    "kokoro", "pocket_tts",
+]  # fmt: skip
+# Hub tasks of voices (text to speech); a repo of one runs here when an engine reads it.
+TTS_TASKS = ("text-to-speech", "text-to-audio")
 
 # Hub sort keys for ours.
 HUB_SORT: dict[str, str] = {
@@ -30,6 +35,15 @@ TASKS: tuple[str, ...] = (
     "automatic-speech-recognition",
     "feature-extraction",
     "text-to-speech",
+    "text-to-audio",
+    "token-classification",
+    "text-classification",
+    "fill-mask",
+    "zero-shot-classification",
+    "image-classification",
+    "zero-shot-image-classification",
+    "object-detection",
+    "audio-classification",
 )
 
 
@@ -117,8 +131,20 @@ class RepoListing:
 def engine_for(
     tags: tuple[str, ...] | list[str], library: str | None, task: str | None
 ) -> EngineName | None:
-    """The engine that runs a repo with these tags here, or None."""
+    """The engine that runs a repo with these tags here, or None.
+
+    A transformers repo of a pipeline task the Tasks screen runs (NER, detection...) runs
+    with the task engine; a Kokoro voice (text-to-speech) with kokoro-onnx, if its files are
+    the ONNX export (the catalog checks them once downloaded), a Pocket TTS one with
+    pocket-tts (by tags: a search result has no files)."""
+    from backends.tasks.protocol import TASK_INPUTS, canonical_task
+
     tagset = set(tags)
+    if task in TTS_TASKS:
+        lowered = " ".join(tagset).lower()
+        if "pocket-tts" in lowered or "pocket_tts" in lowered:
+            return "pocket_tts"
+        return "kokoro" if "kokoro" in lowered else None
     if library == "gguf" or "gguf" in tagset:
         # A GGUF of a diffusion model (FLUX, SD3, Z-Image…) runs in stable-diffusion.cpp.
         return "sdcpp" if task in ("text-to-image", "image-to-image") else "llama_cpp"
@@ -131,6 +157,8 @@ def engine_for(
     if (library == "transformers" or "transformers" in tagset) and "safetensors" in tagset:
         if task in (None, "text-generation", "image-text-to-text"):
             return "transformers"
+        if canonical_task(task) in TASK_INPUTS:
+            return "transformers_tasks"
     return None
 
 

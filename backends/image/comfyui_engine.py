@@ -38,7 +38,14 @@ from backends.image.protocol import (
     ImageRequest,
     ImageResult,
 )
-from backends.image.remote_common import StepClock, decode_image, dropped, probe_for_load, server_of
+from backends.image.remote_common import (
+    StepClock,
+    check_server_lora,
+    decode_image,
+    dropped,
+    probe_for_load,
+    server_of,
+)
 from backends.remote.http import check, is_out_of_memory, json_body, make_client, send
 from backends.remote.probe import probe_server
 from backends.remote.websocket import WebSocket, WebSocketClosed
@@ -83,13 +90,18 @@ class ComfyUIEngine:
             map_inputs(workflow, ImageRequest(""), name=Path(spec.path).name)  # usable?
             self._workflow, self._workflow_name = workflow, Path(spec.path).name
             img2img = any(n.get("class_type") == "LoadImage" for n in workflow.values())
+            loras: tuple[str, ...] = ()  # a user's graph has its own LoRA nodes, if any
         else:
             server, offered, self._checkpoint = probe_for_load(spec, "comfyui")
-            img2img = True
+            img2img, loras = True, offered.loras
         self._client = make_client(server)
         self._server = server
         self._caps = ImageCapabilities(
-            schedulers=offered.samplers, image_to_image=img2img, default_cfg=7.0
+            schedulers=offered.samplers,
+            image_to_image=img2img,
+            default_cfg=7.0,
+            lora=bool(loras),
+            server_loras=loras,
         )
 
     def capabilities(self) -> ImageCapabilities:
@@ -101,6 +113,7 @@ class ComfyUIEngine:
         client, server = self._client, self._server
         if client is None or server is None:
             raise GenerationError("No image model is loaded. Pick one first (ctrl+o).")
+        check_server_lora(request, self._caps, server)
         clock = StepClock()
         total = request.steps
         client_id = uuid.uuid4().hex

@@ -31,7 +31,9 @@ def builtin_workflow(
     start_image: str | None = None,
 ) -> Workflow:
     """Checkpoint -> prompts -> KSampler -> VAE decode -> SaveImage; with `start_image` (a
-    name the server's /upload/image returned) the latent is the encoded picture."""
+    name the server's /upload/image returned) the latent is the encoded picture; with a
+    LoRA (a name from LoraLoader's list) a LoraLoader sits between the checkpoint and the
+    sampler and text encoders, at the request's weight for both model and CLIP."""
     graph: Workflow = {
         "4": {"class_type": "CheckpointLoaderSimple", "inputs": {"ckpt_name": checkpoint}},
         "6": {"class_type": "CLIPTextEncode", "inputs": {"text": request.prompt, "clip": ["4", 1]}},
@@ -69,6 +71,20 @@ def builtin_workflow(
         graph["10"] = {"class_type": "LoadImage", "inputs": {"image": start_image}}
         graph["5"] = {"class_type": "VAEEncode", "inputs": {"pixels": ["10", 0], "vae": ["4", 2]}}
         graph["3"]["inputs"]["denoise"] = request.strength
+    if request.lora:
+        graph["11"] = {
+            "class_type": "LoraLoader",
+            "inputs": {
+                "lora_name": request.lora,
+                "strength_model": request.lora_weight,
+                "strength_clip": request.lora_weight,
+                "model": ["4", 0],
+                "clip": ["4", 1],
+            },
+        }
+        graph["3"]["inputs"]["model"] = ["11", 0]
+        graph["6"]["inputs"]["clip"] = ["11", 1]
+        graph["7"]["inputs"]["clip"] = ["11", 1]
     return graph
 
 

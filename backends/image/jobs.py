@@ -45,12 +45,35 @@ class ImageQueue:
         self._jobs: list[ImageJob] = []
         self._ids = itertools.count(1)
         self._lock = threading.Lock()
+        self._changed = threading.Condition(self._lock)  # a job added, or `wake()`
+        self._closed = False
 
     def add(self, request: ImageRequest) -> ImageJob:
         job = ImageJob(next(self._ids), request)
         with self._lock:
             self._jobs.append(job)
+            self._changed.notify_all()
         return job
+
+    def wait_for_job(self, timeout: float) -> bool:
+        """Block until a job is queued (True), or `timeout` passes, `wake()` is called or the
+        queue is closed (False): how a worker that outlives its last job waits for the next,
+        so a new job starts without a worker starting first."""
+        with self._lock:
+            if not self._closed and not any(j.state == "queued" for j in self._jobs):
+                self._changed.wait(timeout)
+            return not self._closed and any(j.state == "queued" for j in self._jobs)
+
+    def wake(self) -> None:
+        """Make a waiting worker look again (a model is being switched: it should stop)."""
+        with self._lock:
+            self._changed.notify_all()
+
+    def close(self) -> None:
+        """No more waiting: every `wait_for_job` returns False from now on."""
+        with self._lock:
+            self._closed = True
+            self._changed.notify_all()
 
     def take(self) -> ImageJob | None:
         """The next queued job, now marked running; None when nothing waits."""
@@ -121,6 +144,26 @@ def run_job(
     `on_image` gets the finished picture before it is saved, so a screen can show it while
     the PNG is encoded and written (measured: the save was most of the time from the last
     step to the picture). Any failure comes out as a BackendError with a sentence."""
+    result = make_image(engine, job, on_step=on_step)
+    if on_image is not None:
+        on_image(result)
+    try:
+        saved = save_result(
+            result, model=model, outputs_dir=outputs_dir, gallery=gallery, model_hash=model_hash
+        )
+    except BackendError:
+        raise
+    except Exception as error:  # a gallery bug must reach the user as a sentence too
+        raise engine_failure(error) from error
+    return JobOutcome(result, saved)
+
+
+def make_image(
+    engine: ImageEngine, job: ImageJob, *, on_step: Callable[[ImageStep], None]
+) -> ImageResult:
+    """The job's finished picture, not saved (`save_result` writes it; the Images screen
+    does so in a `BackgroundSaver`); GenerationCancelled if stopped, any failure a
+    BackendError with a sentence."""
     try:
         for event in engine.generate(job.request, job.cancel):
             if isinstance(event, ImageStep):
@@ -129,16 +172,7 @@ def run_job(
             elif isinstance(event, ImageResult):
                 if job.cancel.is_set():  # cancelled after the last step: still nothing saved
                     raise GenerationCancelled("The image was cancelled; nothing was saved.")
-                if on_image is not None:
-                    on_image(event)
-                saved = save_result(
-                    event,
-                    model=model,
-                    outputs_dir=outputs_dir,
-                    gallery=gallery,
-                    model_hash=model_hash,
-                )
-                return JobOutcome(event, saved)
+                return event
     except BackendError:
         raise
     except Exception as error:  # an engine bug must reach the user as a sentence

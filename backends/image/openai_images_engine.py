@@ -25,8 +25,9 @@ from backends.image.protocol import (
     ImageRequest,
     ImageResult,
 )
-from backends.image.remote_common import StepClock, decode_image, dropped, probe_for_load, waiting
-from backends.remote.http import check, json_body, make_client
+from backends.image.remote_common import StepClock, decode_image, dropped, waiting
+from backends.remote.connection import BackgroundRequest, ServerModel
+from backends.remote.http import check, json_body
 
 TICK_S = 1.0  # how often the elapsed time is reported while the server works
 CANCEL_CHECK_S = 0.05
@@ -38,14 +39,12 @@ class OpenAIImagesEngine:
     name: ClassVar[str] = "openai_images"
 
     def __init__(self) -> None:
-        self._client: httpx.Client | None = None
-        self._server: ServerConfig | None = None
-        self._model: str | None = None
+        self._remote = ServerModel()
         self._send_extras = True  # seed / negative_prompt / steps: dropped after an HTTP 400
 
     @property
     def loaded(self) -> bool:
-        return self._client is not None
+        return self._remote.loaded
 
     def load(
         self,
@@ -55,10 +54,7 @@ class OpenAIImagesEngine:
         progress: ProgressCallback | None = None,
         cancel: threading.Event | None = None,
     ) -> None:
-        self.unload()
-        server, _offered, model = probe_for_load(spec, "openai")
-        self._client = make_client(server)
-        self._server, self._model = server, model
+        self._remote.open(spec, "openai")
         self._send_extras = True
 
     def capabilities(self) -> ImageCapabilities:
@@ -69,25 +65,14 @@ class OpenAIImagesEngine:
     def generate(
         self, request: ImageRequest, cancel: threading.Event | None = None
     ) -> Iterator[ImageEvent]:
-        client, server, model = self._client, self._server, self._model
-        if client is None or server is None or model is None:
-            raise GenerationError("No image model is loaded. Pick one first (ctrl+o).")
+        client, server, model = self._remote.require("image")
         clock = StepClock()
-        outcome: dict[str, Any] = {}
-        done = threading.Event()
-
-        def post() -> None:
-            try:
-                outcome["response"] = self._post(client, server, model, request)
-            except BaseException as error:
-                outcome["error"] = error
-            finally:
-                done.set()
-
-        threading.Thread(target=post, name="openai-images-request", daemon=True).start()
+        job = BackgroundRequest(
+            lambda: self._post(client, server, model, request), "openai-images-request"
+        )
         yield waiting(clock)
         last_tick = clock.elapsed_s
-        while not done.wait(CANCEL_CHECK_S):
+        while not job.wait(CANCEL_CHECK_S):
             if cancel is not None and cancel.is_set():
                 raise GenerationCancelled("Stopped waiting for the server; nothing was saved.")
             if clock.elapsed_s - last_tick >= TICK_S:
@@ -95,12 +80,9 @@ class OpenAIImagesEngine:
                 yield waiting(clock)
         if cancel is not None and cancel.is_set():
             raise GenerationCancelled("Stopped waiting for the server; nothing was saved.")
-        error = outcome.get("error")
-        if isinstance(error, httpx.HTTPError):
-            raise dropped(server, clock, None) from error
-        if error is not None:
-            raise error
-        response: httpx.Response = outcome["response"]
+        if isinstance(job.error, httpx.HTTPError):
+            raise dropped(server, clock, None) from job.error
+        response = job.response()
         check(response, server, what="/images", model=model)
         payload = json_body(response, server, "/images")
         image = self._image(client, server, payload)
@@ -170,6 +152,4 @@ class OpenAIImagesEngine:
         return decode_image(fetched.content, server)
 
     def unload(self) -> None:
-        if self._client is not None:
-            self._client.close()
-        self._client, self._server, self._model = None, None, None
+        self._remote.close()

@@ -40,7 +40,7 @@ def save_result(
         sampler=result.sampler,
         model=model,
         model_hash=model_hash,
-        lora_hash=lora_hash(request.lora) if request.lora else None,
+        lora_hash=result.lora_hash or (lora_hash(request.lora) if request.lora else None),
     )
     path = next_png_path(outputs_dir, request.seed)
     try:

@@ -23,6 +23,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from backends.image.lora_file import LORA_SUFFIXES
 from backends.image.protocol import ImageRequest
 from backends.image.samplers import a1111_sampler
 
@@ -44,6 +45,14 @@ def _number(value: float) -> str:
     return f"{value:g}"
 
 
+def lora_label(lora: str) -> str:
+    """The name A1111 writes in `<lora:name:weight>`: the file's name without its folder and
+    LoRA suffix (a server's name such as `lcm-lora-sdv1.5` keeps its dots)."""
+    name = Path(lora).name
+    stem, dot, suffix = name.rpartition(".")
+    return stem if dot and f".{suffix.lower()}" in LORA_SUFFIXES else name
+
+
 def format_parameters(
     request: ImageRequest,
     *,
@@ -54,7 +63,7 @@ def format_parameters(
 ) -> str:
     """The A1111 text for one image."""
     prompt = request.prompt
-    lora = Path(request.lora).stem if request.lora else None
+    lora = lora_label(request.lora) if request.lora else None
     if lora:
         prompt = f"{prompt} <lora:{lora}:{_number(request.lora_weight)}>"
     lines = [prompt]

@@ -54,7 +54,7 @@ class ImageRequest:
     width: int = 512
     height: int = 512
     scheduler: str | None = None  # None: the model's own
-    lora: str | None = None  # a .safetensors file
+    lora: str | None = None  # a .safetensors file, or a name the server lists (server_loras)
     lora_weight: float = 1.0
     init_image: str | None = None  # a PNG path: image-to-image
     strength: float = 0.6  # image-to-image: how much of the start image is repainted
@@ -87,6 +87,7 @@ class ImageResult:
     sampler: str  # the scheduler actually used, by name
     total_s: float
     steps_per_s: float | None
+    lora_hash: str | None = None  # the LoRA's A1111 short hash, where a server reported it
 
 
 ImageEvent = ImageStep | ImageResult
@@ -100,6 +101,9 @@ class ImageCapabilities:
     cfg: bool = True
     schedulers: tuple[str, ...] = ()  # names the user may pick; empty: only the model's own
     lora: bool = False
+    # LoRAs the server has (A1111's /sdapi/v1/loras, ComfyUI's LoraLoader): when given, the
+    # LoRA field takes one of these names instead of a file path.
+    server_loras: tuple[str, ...] = ()
     image_to_image: bool = False
     size_multiple: int = 8  # width and height must be multiples of this
     default_size: tuple[int, int] = (512, 512)

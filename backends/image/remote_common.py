@@ -13,8 +13,8 @@ import time
 from typing import TYPE_CHECKING
 
 from backends.base import ServerConfig
-from backends.errors import GenerationError
-from backends.image.protocol import ImageStep
+from backends.errors import GenerationError, UnsupportedOption
+from backends.image.protocol import ImageCapabilities, ImageRequest, ImageStep
 from backends.remote.probe import probe_for_load, server_of
 
 __all__ = ["probe_for_load", "server_of"]  # the image engines' one place to import from
@@ -30,6 +30,7 @@ class StepClock:
     def __init__(self) -> None:
         self.started = time.perf_counter()
         self.last = 0
+        self.previewed = False  # a preview went out: the screen holds a look at the picture
         self._first: tuple[int, float] | None = None
 
     def step(self, step: int, total: int, preview: Image | None = None) -> ImageStep:
@@ -41,6 +42,7 @@ class StepClock:
             (step - first_step) / (now - first_at) if step > first_step and now > first_at else None
         )
         self.last = step
+        self.previewed = self.previewed or preview is not None
         return ImageStep(step, total, now - self.started, rate, preview)
 
     @property
@@ -83,8 +85,26 @@ def encode_file(path: str) -> str:
 
 def dropped(server: ServerConfig, clock: StepClock, total: int | None) -> GenerationError:
     at = f" at step {clock.last}/{total}" if total and clock.last else ""
+    kept = (
+        "The last preview stays on screen (a preview, not the finished picture, so it is not "
+        "saved)."
+        if clock.previewed
+        else "Nothing was made yet to keep."
+    )
     return GenerationError(
-        f"The connection to {server.name} was cut{at}. Nothing was saved; the last preview "
-        "stays on screen. Check that the server is still running, then queue the image again.",
+        f"The connection to {server.name} was cut{at}. {kept} Check that the server is still "
+        "running, then queue the image again.",
         title="Connection lost",
+    )
+
+
+def check_server_lora(request: ImageRequest, caps: ImageCapabilities, server: ServerConfig) -> None:
+    """UnsupportedOption when the request names a LoRA the server does not list."""
+    if request.lora is None or request.lora in caps.server_loras:
+        return
+    listed = ", ".join(caps.server_loras[:8]) or "none"
+    raise UnsupportedOption(
+        f"{server.name} has no LoRA {request.lora!r}. It lists: {listed}. Pick one of those in "
+        "the LoRA field, or add the file on the server.",
+        title="LoRA not on the server",
     )

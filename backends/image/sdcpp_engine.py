@@ -96,6 +96,22 @@ def check_model_file(path: Path) -> None:
             )
 
 
+def forget_progress_callback() -> None:
+    """Clear the library's progress callback; call after each `generate_image`.
+
+    The library keeps the callback of the last `generate_image` in a global, while the
+    Python wrapper frees it when the call returns; the next model load in the process
+    (another LoRA folder reopens the model) reports its progress to that freed callback
+    and the process dies of SIGSEGV (in libffi; seen on the second load of a full-shape
+    checkpoint after an image)."""
+    try:
+        from stable_diffusion_cpp import stable_diffusion_cpp as sd_cpp
+
+        sd_cpp.sd_set_progress_callback(None, None)
+    except (ImportError, AttributeError):  # another build of the wrapper: nothing to clear
+        pass
+
+
 def _plain_picture(image: Any) -> Any:
     """The library's picture as plain RGB pixels. It comes back RGBA (an alpha that is
     always opaque) with `info` holding the library's arguments and state, ctypes arrays
@@ -242,6 +258,7 @@ class StableDiffusionCppEngine:
             except BaseException as error:
                 events.put(("error", error))
             finally:
+                forget_progress_callback()
                 self._busy.release()
 
         threading.Thread(target=work, name="sdcpp-generate", daemon=True).start()

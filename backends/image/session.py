@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 
 from backends.base import ModelSpec, ProgressCallback
 from backends.image.protocol import ImageCapabilities, ImageEngine, ImageLoadOptions
+from backends.models.usage import record_use
 from backends.registry import create_image_engine
 
 if TYPE_CHECKING:
@@ -104,6 +105,7 @@ class ImageModelSession:
             self._engine, self.spec = engine, spec
             self.capabilities = engine.capabilities()
         remember_model(spec)
+        record_use(spec)
         self._start_hash(spec)
         return self.capabilities
 

@@ -20,12 +20,13 @@ from typing import TYPE_CHECKING, Literal
 from backends.errors import BackendError
 from backends.models.usage import last_used, path_key, read_usage
 from backends.speech.catalog import looks_like_ct2_whisper
+from backends.speech.tts_catalog import looks_like_kokoro
 
 if TYPE_CHECKING:
     from huggingface_hub import CachedRepoInfo, HFCacheInfo
     from huggingface_hub.utils import DeleteCacheStrategy
 
-Engine = Literal["transformers", "llama_cpp", "diffusers", "faster_whisper"]
+Engine = Literal["transformers", "llama_cpp", "diffusers", "faster_whisper", "kokoro"]
 Source = Literal["hf-cache", "folder", "package"]
 SortBy = Literal["size", "last_used", "name"]
 
@@ -53,7 +54,16 @@ class InventoryItem:
     last_used: float | None  # epoch seconds of the app's last load of it; None: never seen
     engine: Engine | None
     revisions: tuple[CachedRevision, ...] = ()
-    task: str | None = None  # a pipeline task model's task ("token-classification")
+    task: str | None = None  # a task model's task ("token-classification"), or one not run here
+    kind: str | None = None  # chat, image, speech, tts, tasks, unsupported (model_kind)
+
+    @property
+    def kind_label(self) -> str:
+        """ "chat", "TTS", "token-classification", "summarization · not supported"…"""
+        from backends.models.model_kind import label_of_kind
+
+        kind = self.kind or ENGINE_KINDS.get(self.engine or "")
+        return label_of_kind(kind, self.task) if kind else "—"
 
     @property
     def key(self) -> str:
@@ -67,7 +77,19 @@ class InventoryItem:
 FOLDER_KEY_PREFIXES: dict[Engine | None, str] = {
     "diffusers": "diffusers",
     "faster_whisper": "whisper",
+    "kokoro": "kokoro",
     "transformers": "path",
+}
+
+
+# What each engine engine_for_files names runs, where no catalog spec says better (a GGUF
+# file, a folder of the user's).
+ENGINE_KINDS: dict[str, str] = {
+    "llama_cpp": "chat",
+    "transformers": "chat",
+    "diffusers": "image",
+    "faster_whisper": "speech",
+    "kokoro": "tts",
 }
 
 
@@ -149,12 +171,15 @@ def _repo_item(repo: CachedRepoInfo, usage: Mapping[str, float]) -> InventoryIte
         str(f.file_path.relative_to(rev.snapshot_path)) for rev in repo.revisions for f in rev.files
     ]
     engine = engine_for_files(all_files)
-    task = None
-    if engine == "transformers" and revisions:
-        from backends.tasks.task_detection import detect_task, is_task_model
+    task, kind = None, None
+    if revisions:
+        from backends.models.catalog import repo_spec
+        from backends.models.model_kind import model_kind
 
-        guess = detect_task(revisions[0].snapshot_path, repo.repo_id)
-        task = guess.task if is_task_model(guess.task) else None
+        latest = revisions[0]
+        spec = repo_spec(repo.repo_id, latest.snapshot_path, set(latest.files), latest.size_bytes)
+        if spec is not None:
+            task, kind = spec.task, model_kind(spec)
     return InventoryItem(
         name=repo.repo_id,
         source="hf-cache",
@@ -164,6 +189,7 @@ def _repo_item(repo: CachedRepoInfo, usage: Mapping[str, float]) -> InventoryIte
         engine=engine,
         revisions=revisions,
         task=task,
+        kind=kind,
     )
 
 
@@ -217,7 +243,7 @@ def scan_inventory(
 
 
 def _model_folders(root: Path, usage: Mapping[str, float], seen: set[Path]) -> list[InventoryItem]:
-    """Diffusers pipelines (model_index.json) and CTranslate2 Whisper folders under `root`:
+    """Diffusers pipelines (model_index.json), CTranslate2 Whisper and Kokoro folders under `root`:
     a folder is one item, with everything inside it counted."""
     found: list[InventoryItem] = []
     for folder, dirs, files in os.walk(root):
@@ -226,6 +252,8 @@ def _model_folders(root: Path, usage: Mapping[str, float], seen: set[Path]) -> l
             engine = "diffusers"
         elif looks_like_ct2_whisper(files):
             engine = "faster_whisper"
+        elif looks_like_kokoro(files):
+            engine = "kokoro"
         if engine is None:
             continue
         dirs.clear()  # the pipeline's own subfolders are part of it
@@ -250,13 +278,22 @@ def plan_delete_paths(paths: Sequence[Path]) -> DeletePlan:
 def cached_files(cache_dir: Path, repo_id: str, revision: str = "main") -> set[str]:
     """Repo paths of `revision` (a branch/tag via refs/, or a commit) already in the cache,
     so the model page can mark quants that are downloaded. Works offline."""
-    storage = cache_dir / ("models--" + repo_id.replace("/", "--"))
-    ref = storage / "refs" / revision
-    commit = ref.read_text().strip() if ref.is_file() else revision
-    snapshot = storage / "snapshots" / commit
-    if not snapshot.is_dir():
+    snapshot = snapshot_dir(cache_dir, repo_id, revision)
+    if snapshot is None:
         return set()
     return {p.relative_to(snapshot).as_posix() for p in snapshot.rglob("*") if p.is_file()}
+
+
+def snapshot_dir(cache_dir: Path, repo_id: str, revision: str = "main") -> Path | None:
+    """The snapshot folder of `revision` (a branch/tag via refs/, or a commit), if cached."""
+    storage = cache_dir / ("models--" + repo_id.replace("/", "--"))
+    ref = storage / "refs" / revision
+    try:
+        commit = ref.read_text().strip() if ref.is_file() else revision
+    except OSError:
+        return None
+    snapshot = storage / "snapshots" / commit
+    return snapshot if snapshot.is_dir() else None
 
 
 def plan_delete(cache_dir: Path, revisions: Sequence[str]) -> DeletePlan:

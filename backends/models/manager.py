@@ -117,7 +117,7 @@ class ModelManager:
         """
         server = spec.server
         if self._settings.offline and server is not None:
-            from backends.models.catalog import is_loopback, offline_refusal
+            from backends.models.server_models import is_loopback, offline_refusal
 
             if not is_loopback(server.base_url):
                 error = offline_refusal(server.name, server.base_url)

@@ -200,6 +200,12 @@ def _probe_comfyui(client: httpx.Client, server: ServerConfig) -> ServerCapabili
         raise wrong_kind(server, None)
     checkpoints = get_json(client, server, "object_info/CheckpointLoaderSimple")
     sampler = get_json(client, server, "object_info/KSampler")
+    loras: list[str] = []
+    lora_answer = send(client, server, "GET", "object_info/LoraLoader")
+    if lora_answer.status_code == 200:  # a core node, but a trimmed server may lack it
+        loras = comfyui_choices(
+            json_body(lora_answer, server, "/object_info"), "LoraLoader", "lora_name"
+        )
     models = [
         RemoteModel(name, "image")
         for name in comfyui_choices(checkpoints, "CheckpointLoaderSimple", "ckpt_name")
@@ -209,6 +215,7 @@ def _probe_comfyui(client: httpx.Client, server: ServerConfig) -> ServerCapabili
         models=tuple(models),
         samplers=tuple(comfyui_choices(sampler, "KSampler", "sampler_name")),
         schedulers=tuple(comfyui_choices(sampler, "KSampler", "scheduler")),
+        loras=tuple(loras),
     )
 
 

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
 
 from backends.base import ModelSpec, ProgressCallback
 from backends.errors import ModelNotFound
+from backends.models.usage import record_use
 
 if TYPE_CHECKING:
     from backends.settings import Settings
@@ -90,7 +91,7 @@ class ModelSlot(Generic[EngineT]):
     def _pick_spec(self, wanted: str | None) -> ModelSpec:
         """The model `wanted` names, else the first one found; ModelNotFound if none."""
         if wanted:
-            from backends.models.catalog import remote_model_spec
+            from backends.models.server_models import remote_model_spec
 
             remote = remote_model_spec(wanted, self._settings)
             if remote is not None:  # "openai_stt:<server>/<model>": a server's model
@@ -132,6 +133,7 @@ class ModelSlot(Generic[EngineT]):
         previous, self._engine, self._spec = self._engine, engine, spec
         if previous is not None:
             self._quietly_unload(previous)
+        record_use(spec)
 
     def unload(self) -> None:
         with self._lock:

@@ -2,14 +2,18 @@
 llama-server) with `verbose_json`, whose segments carry their timestamps.
 
 A recording (samples) is sent as a 16-bit WAV made in memory; a file goes as it is (the
-server decodes it). Translation to English uses `/v1/audio/translations`. The request runs
-in a helper thread so a cancel returns at once. The server answers in one piece, so the
-segments arrive together when it is done.
+server decodes it). Translation to English uses `/v1/audio/translations`. The request asks
+`stream=true`: a server that streams (speaches: a segment at a time; OpenAI's shape: text
+deltas) shows its text as it arrives (`transcript_stream.py`); one that ignores the flag
+answers in one piece; one that refuses it (an HTTP 400/415/422) is asked again without it,
+and not asked to stream again while loaded. The request runs in a helper thread that hands
+the stream over through a queue, so a cancel returns at once.
 """
 
 from __future__ import annotations
 
 import io
+import queue
 import threading
 import time
 import wave
@@ -26,9 +30,10 @@ from backends.base import (
     ProgressCallback,
     ServerConfig,
 )
+from backends.chat.openai_wire import sse_payloads
 from backends.errors import AudioError, GenerationError
-from backends.remote.http import check, json_body, make_client
-from backends.remote.probe import probe_for_load
+from backends.remote.connection import ServerModel
+from backends.remote.http import check, json_body, transport_error
 from backends.speech.protocol import (
     SAMPLE_RATE,
     AudioInput,
@@ -39,8 +44,10 @@ from backends.speech.protocol import (
     TranscriptionFinished,
     TranscriptionStarted,
 )
+from backends.speech.transcript_stream import StreamState, read_payload
 
 CANCEL_CHECK_S = 0.05
+REFUSED_STREAM = (400, 415, 422, 501)  # what servers answer to a form field they do not take
 
 
 class OpenAITranscriptionEngine:
@@ -48,22 +55,21 @@ class OpenAITranscriptionEngine:
 
     name: ClassVar[str] = "openai_stt"
     capabilities: ClassVar[EngineCapabilities] = EngineCapabilities(
-        streaming=False, cancel=True, lists_models=True, holds_memory=False
+        streaming=True, cancel=True, lists_models=True, holds_memory=False
     )
 
     def __init__(self) -> None:
-        self._client: httpx.Client | None = None
-        self._server: ServerConfig | None = None
-        self._model: str | None = None
+        self._remote = ServerModel()
+        self._streams = True  # False once the server refused `stream=true`
 
     @property
     def loaded(self) -> bool:
-        return self._client is not None
+        return self._remote.loaded
 
     @property
     def runtime(self) -> str:
         """What the speech screen shows beside the model name."""
-        return f"on {self._server.name}" if self._server is not None else ""
+        return self._remote.runtime
 
     def load(
         self,
@@ -73,9 +79,8 @@ class OpenAITranscriptionEngine:
         progress: ProgressCallback | None = None,
         cancel: threading.Event | None = None,
     ) -> None:
-        self.unload()
-        server, _offered, model = probe_for_load(spec, "openai", ("speech-to-text",))
-        self._client, self._server, self._model = make_client(server), server, model
+        self._remote.open(spec, "openai", ("speech-to-text",))
+        self._streams = True
 
     def transcribe(
         self,
@@ -83,9 +88,7 @@ class OpenAITranscriptionEngine:
         options: TranscribeOptions,
         cancel: threading.Event | None = None,
     ) -> Iterator[SpeechEvent]:
-        client, server, model = self._client, self._server, self._model
-        if client is None or server is None or model is None:
-            raise GenerationError("No speech model is loaded. Pick one first (ctrl+o).")
+        client, server, model = self._remote.require("speech")
         started = time.perf_counter()
         if cancel is not None and cancel.is_set():
             yield TranscriptionFinished("cancelled", 0, 0.0, 0.0)
@@ -98,32 +101,69 @@ class OpenAITranscriptionEngine:
         if options.initial_prompt:
             fields["prompt"] = options.initial_prompt
         path = "audio/translations" if options.task == "translate" else "audio/transcriptions"
-        outcome: dict[str, Any] = {}
-        done = threading.Event()
+        files = {"file": (name, data, "application/octet-stream")}
+        state = StreamState(duration_s=_duration(audio, data))
+        said_start = False
 
-        def post() -> None:
-            try:
-                outcome["response"] = client.post(
-                    path, data=fields, files={"file": (name, data, "application/octet-stream")}
-                )
-            except httpx.HTTPError as error:
-                outcome["error"] = error
-            finally:
-                done.set()
+        def start() -> TranscriptionStarted:
+            duration = state.duration_s or 0.0
+            language = state.language or options.language or "unknown"
+            return TranscriptionStarted(language, 1.0, duration, duration)
 
-        threading.Thread(target=post, name="openai-transcription", daemon=True).start()
-        while not done.wait(CANCEL_CHECK_S):
-            if cancel is not None and cancel.is_set():
-                yield TranscriptionFinished("cancelled", 0, 0.0, time.perf_counter() - started)
-                return
-        if "error" in outcome:
-            from backends.chat.openai_errors import unreachable_error
+        stop = threading.Event()
+        streaming = self._streams
+        feed = _start(client, path, fields, files, streaming, stop)
+        try:
+            while True:
+                try:
+                    kind, value = feed.get(timeout=CANCEL_CHECK_S)
+                except queue.Empty:
+                    if cancel is not None and cancel.is_set():
+                        elapsed = time.perf_counter() - started
+                        yield TranscriptionFinished(
+                            "cancelled", len(state.segments), state.reached_s, elapsed
+                        )
+                        return
+                    continue
+                if kind == "error":
+                    raise _request_error(server, value)
+                if kind == "response":
+                    response: httpx.Response = value
+                    if streaming and response.status_code in REFUSED_STREAM:
+                        streaming = False  # the server may not take `stream`: ask plainly
+                        feed = _start(client, path, fields, files, False, stop)
+                        continue
+                    if not streaming and response.status_code < 400:
+                        self._streams = False  # it answered plainly: do not ask again
+                    yield from self._whole(response, server, model, path, options, started)
+                    return
+                if kind == "end":
+                    break
+                for event in read_payload(value, state, server):
+                    if not said_start:
+                        said_start = True
+                        yield start()
+                    yield event
+                if state.finished:
+                    break
+        finally:
+            stop.set()
+        if not said_start:
+            yield start()
+        audio_s = state.duration_s or state.reached_s
+        elapsed = time.perf_counter() - started
+        yield TranscriptionFinished("done", len(state.segments), audio_s, elapsed)
 
-            error = outcome["error"]
-            if isinstance(error, httpx.TransportError):
-                raise unreachable_error(server, error) from error
-            raise GenerationError(f"The request to {server.name} failed ({error}).") from error
-        response: httpx.Response = outcome["response"]
+    def _whole(
+        self,
+        response: httpx.Response,
+        server: ServerConfig,
+        model: str,
+        path: str,
+        options: TranscribeOptions,
+        started: float,
+    ) -> Iterator[SpeechEvent]:
+        """A transcription answered in one piece (`verbose_json`, or a plain `{"text"}`)."""
         check(response, server, what=f"/{path}", model=model)
         payload = json_body(response, server, f"/{path}")
         if not isinstance(payload, dict):
@@ -140,12 +180,50 @@ class OpenAITranscriptionEngine:
         yield TranscriptionFinished("done", len(segments), duration, time.perf_counter() - started)
 
     def unload(self) -> None:
-        if self._client is not None:
-            self._client.close()
-        self._client, self._server, self._model = None, None, None
+        self._remote.close()
 
     def memory_footprint(self) -> MemoryFootprint:
         return MemoryFootprint()  # the server holds the model
+
+
+def _start(
+    client: httpx.Client,
+    path: str,
+    fields: dict[str, str],
+    files: dict[str, Any],
+    stream: bool,
+    stop: threading.Event,
+) -> queue.Queue[tuple[str, Any]]:
+    """Send the request in a helper thread. The queue gets ("data", payload) per SSE event
+    then ("end", None) for a stream, ("response", read response) for any other answer, or
+    ("error", HTTPError). `stop` makes the thread drop the rest of a stream."""
+    feed: queue.Queue[tuple[str, Any]] = queue.Queue()
+    data = {**fields, "stream": "true"} if stream else fields
+
+    def run() -> None:
+        try:
+            with client.stream("POST", path, data=data, files=files) as response:
+                streamed = response.headers.get("content-type", "").startswith("text/event-stream")
+                if response.status_code >= 400 or not streamed:
+                    response.read()
+                    feed.put(("response", response))
+                    return
+                for payload in sse_payloads(response):
+                    if stop.is_set():
+                        return
+                    feed.put(("data", payload))
+            feed.put(("end", None))
+        except httpx.HTTPError as error:
+            feed.put(("error", error))
+
+    threading.Thread(target=run, name="openai-transcription", daemon=True).start()
+    return feed
+
+
+def _request_error(server: ServerConfig, error: httpx.HTTPError) -> Exception:
+    if isinstance(error, httpx.TransportError):
+        return transport_error(server, error)
+    return GenerationError(f"The request to {server.name} failed ({error}).")
 
 
 def _segments(payload: dict[str, Any]) -> list[Segment]:
@@ -159,6 +237,17 @@ def _segments(payload: dict[str, Any]) -> list[Segment]:
         ]
     text = str(payload.get("text") or "")
     return [Segment(0, 0.0, float(payload.get("duration") or 0.0), text)] if text else []
+
+
+def _duration(audio: AudioInput, data: bytes) -> float | None:
+    """Seconds of audio where this side can tell (samples, a readable WAV); None if not."""
+    if not isinstance(audio, str):
+        return len(audio) / SAMPLE_RATE
+    try:
+        with wave.open(io.BytesIO(data)) as wav:
+            return wav.getnframes() / float(wav.getframerate())
+    except (wave.Error, EOFError, ZeroDivisionError):
+        return None
 
 
 def _audio_bytes(audio: AudioInput) -> tuple[str, bytes]:

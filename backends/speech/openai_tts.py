@@ -27,8 +27,8 @@ from backends.base import (
     ServerConfig,
 )
 from backends.errors import GenerationError
-from backends.remote.http import check, make_client, send
-from backends.remote.probe import probe_for_load
+from backends.remote.connection import ServerModel
+from backends.remote.http import check, send
 from backends.speech.kokoro_engine import voice_info
 from backends.speech.synthesis import (
     AudioChunk,
@@ -55,18 +55,16 @@ class OpenAITtsEngine:
     )
 
     def __init__(self) -> None:
-        self._client: httpx.Client | None = None
-        self._server: ServerConfig | None = None
-        self._model: str | None = None
+        self._remote = ServerModel()
         self._voices: list[Voice] = []
 
     @property
     def loaded(self) -> bool:
-        return self._client is not None
+        return self._remote.loaded
 
     @property
     def runtime(self) -> str:
-        return f"on {self._server.name}" if self._server is not None else ""
+        return self._remote.runtime
 
     def load(
         self,
@@ -77,10 +75,8 @@ class OpenAITtsEngine:
         cancel: threading.Event | None = None,
     ) -> None:
         self.unload()
-        server, _offered, model = probe_for_load(spec, "openai", ("text-to-speech",))
-        client = make_client(server)
-        self._voices = _listed_voices(client, server, model)
-        self._client, self._server, self._model = client, server, model
+        self._remote.open(spec, "openai", ("text-to-speech",))
+        self._voices = _listed_voices(*self._remote.require("text-to-speech"))
 
     def voices(self) -> list[Voice]:
         return list(self._voices)
@@ -92,9 +88,7 @@ class OpenAITtsEngine:
         options: SynthesisOptions,
         cancel: threading.Event | None = None,
     ) -> Iterator[SynthesisEvent]:
-        client, server, model = self._client, self._server, self._model
-        if client is None or server is None or model is None:
-            raise GenerationError("No text-to-speech model is loaded. Pick one first.")
+        client, server, model = self._remote.require("text-to-speech")
         pieces = pieces_to_say(text)
         ids = [v.id for v in self._voices]
         voice = voice or (ids[0] if ids else DEFAULT_VOICE)
@@ -124,9 +118,8 @@ class OpenAITtsEngine:
         yield SynthesisFinished("cancelled" if stopped else "done", made, audio_s, elapsed)
 
     def unload(self) -> None:
-        if self._client is not None:
-            self._client.close()
-        self._client, self._server, self._model, self._voices = None, None, None, []
+        self._remote.close()
+        self._voices = []
 
     def memory_footprint(self) -> MemoryFootprint:
         return MemoryFootprint()  # the server holds the model

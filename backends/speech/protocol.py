@@ -3,6 +3,8 @@
 Like chat engines, a speech engine's calls are synchronous and blocking; callers choose the
 thread. `transcribe` yields one `TranscriptionStarted`, then a `Segment` per decoded segment
 (as soon as it is decoded), then exactly one `TranscriptionFinished`, also when cancelled.
+An engine whose text arrives before its segments (a server streaming text deltas) yields
+`PartialText` in between: the text so far that no `Segment` carries yet.
 Every event is a frozen, picklable dataclass so the engine can run in a host process.
 """
 
@@ -88,7 +90,16 @@ class TranscriptionFinished:
         return self.elapsed_s / self.audio_s if self.audio_s > 0 else None
 
 
-SpeechEvent = TranscriptionStarted | Segment | TranscriptionFinished
+@dataclass(frozen=True)
+class PartialText:
+    """Text decoded after the last Segment, not yet cut into a timed segment (a server
+    streaming `transcript.text.delta`s). Each one replaces the previous; the next Segment
+    carries this text and ends it."""
+
+    text: str
+
+
+SpeechEvent = TranscriptionStarted | Segment | PartialText | TranscriptionFinished
 
 
 @runtime_checkable

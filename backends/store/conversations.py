@@ -28,6 +28,7 @@ from backends.store import chat_state
 from backends.store.answer_versions import AnswerVersionStore
 from backends.store.attachments import AttachmentStore
 from backends.store.export import export_filename, render_markdown, write_new_file
+from backends.store.json_columns import dump_names, load_json_object, load_names
 from backends.store.records import (
     DEFAULT_TITLE,
     ConversationSummary,
@@ -229,10 +230,10 @@ class ConversationStore:
                 content=row[3],
                 created_at=row[4],
                 model_key=row[5],
-                stats=_load_stats(row[6]),
-                images=self.attachments.paths(_load_names(row[7])),
+                stats=load_json_object(row[6]),
+                images=self.attachments.paths(load_names(row[7])),
                 reasoning=row[8] or "",
-                tools=_load_stats(row[9]),
+                tools=load_json_object(row[9]),
             )
             for row in rows
         ]
@@ -258,7 +259,7 @@ class ConversationStore:
                 cur = db.execute(
                     "INSERT INTO messages (conversation_id, role, content, created_at, model_key,"
                     " images) VALUES (?, ?, ?, ?, ?, ?)",
-                    (conversation_id, role, content, now, model_key, _dump_names(names)),
+                    (conversation_id, role, content, now, model_key, dump_names(names)),
                 )
                 db.execute(
                     "UPDATE conversations SET updated_at = ? WHERE id = ?", (now, conversation_id)
@@ -378,27 +379,3 @@ class ConversationStore:
 def _rowid(cur: sqlite3.Cursor) -> int:
     assert cur.lastrowid is not None
     return cur.lastrowid
-
-
-def _dump_names(names: Sequence[str]) -> str | None:
-    return json.dumps(list(names)) if names else None
-
-
-def _load_names(raw: str | None) -> list[str]:
-    if not raw:
-        return []
-    try:
-        names = json.loads(raw)
-    except ValueError:
-        return []
-    return [n for n in names if isinstance(n, str)] if isinstance(names, list) else []
-
-
-def _load_stats(raw: str | None) -> dict[str, Any] | None:
-    if not raw:
-        return None
-    try:
-        value = json.loads(raw)
-    except ValueError:
-        return None
-    return value if isinstance(value, dict) else None

@@ -20,6 +20,7 @@ from typing import Any
 
 from backends.errors import UnsupportedModel
 from backends.tasks.protocol import TASK_TITLES, TaskOptions
+from backends.tasks.task_inputs import WrongInput
 
 MAX_ANSWER_TOKENS = 30  # the longest answer span considered, as the old QA pipeline did
 
@@ -79,15 +80,33 @@ _CAPTIONERS = frozenset({"vision-encoder-decoder", "blip", "git", "pix2struct"})
 def task_prefix(config: dict[str, Any], task: str) -> str:
     """The prefix a multi-task model wants ("summarize: " for T5), from its config's
     `task_specific_params`; for translation the first translation_* entry's."""
+    if task == "translation":
+        return next(iter(translation_targets(config).values()), "")
+    params = config.get("task_specific_params") or {}
+    entry = params.get(task) if isinstance(params, dict) else None
+    if isinstance(entry, dict) and isinstance(entry.get("prefix"), str):
+        return str(entry["prefix"])
+    return ""
+
+
+def translation_targets(config: dict[str, Any]) -> dict[str, str]:
+    """A multi-task model's translations ("translation_en_to_fr" -> its prefix), in the
+    order they are offered; the first is the default. Empty for a one-pair model (Marian)."""
     params = config.get("task_specific_params") or {}
     if not isinstance(params, dict):
-        return ""
-    keys = [task] if task != "translation" else sorted(k for k in params if k.startswith(task))
-    for key in keys:
-        entry = params.get(key)
+        return {}
+    targets = {}
+    for key in sorted(k for k in params if k.startswith("translation")):
+        entry = params[key]
         if isinstance(entry, dict) and isinstance(entry.get("prefix"), str):
-            return str(entry["prefix"])
-    return ""
+            targets[key] = str(entry["prefix"])
+    return targets
+
+
+def target_title(key: str) -> str:
+    """ "translation_en_to_fr" -> "en → fr" (a key of another shape is shown as it is)."""
+    pair = key.removeprefix("translation_").split("_to_")
+    return " → ".join(pair) if len(pair) == 2 and all(pair) else key
 
 
 class _Runner:
@@ -112,9 +131,10 @@ class _Runner:
 
     def _generate(
         self, inputs: dict[str, Any], max_new_tokens: int, cancel: threading.Event | None
-    ) -> str | None:
-        """The decoded output; None when `cancel` stopped it (after the current token, so a
-        cancel lands within one step, not at the end of a long generation)."""
+    ) -> list[str] | None:
+        """The decoded outputs, one per row of the batch; None when `cancel` stopped it
+        (after the current token, so a cancel lands within one step, not at the end of a
+        long generation)."""
         import torch
         from transformers import StoppingCriteria, StoppingCriteriaList
 
@@ -130,14 +150,18 @@ class _Runner:
             )
         if cancel is not None and cancel.is_set():
             return None  # a cut-off summary is not a result
-        return str(self.tokenizer.decode(out[0], skip_special_tokens=True)).strip()
+        decoded = self.tokenizer.batch_decode(out, skip_special_tokens=True)
+        return [str(text).strip() for text in decoded]
 
 
 class Seq2SeqRunner(_Runner):
-    """Summarisation / translation: {"generated_text": ...} per text."""
+    """Summarisation / translation: {"generated_text": ...} per text.
+
+    `batch_size` texts go through one padded `generate` (a batch file's lines); results
+    still come one per text, in order, and a cancel stops the batch under way."""
 
     def __init__(self, model_dir: Path, device: str, dtype: Any, trust_remote_code: bool,
-                 prefix: str = "") -> None:  # fmt: skip
+                 prefix: str = "", targets: dict[str, str] | None = None) -> None:  # fmt: skip
         from transformers import AutoTokenizer
 
         super().__init__(model_dir, device, dtype, trust_remote_code)
@@ -145,6 +169,21 @@ class Seq2SeqRunner(_Runner):
             str(model_dir), trust_remote_code=trust_remote_code
         )
         self.prefix = prefix
+        self.targets = targets or {}  # translation: the pairs the user may choose between
+
+    def prefix_for(self, target: str) -> str:
+        """The prefix of the chosen translation (`target`, a key of `targets`; "" for the
+        default)."""
+        if not target:
+            return self.prefix
+        if target not in self.targets:
+            offered = ", ".join(target_title(k) for k in self.targets) or "none"
+            raise WrongInput(
+                f"This model does not translate {target_title(target)}; it offers: {offered}. "
+                "Pick one of those in the Target list.",
+                title="No such translation",
+            )
+        return self.targets[target]
 
     @staticmethod
     def _model_class() -> Any:
@@ -153,20 +192,28 @@ class Seq2SeqRunner(_Runner):
         return AutoModelForSeq2SeqLM
 
     def reserve_tokens(self, options: TaskOptions) -> int:
-        if not self.prefix:
+        prefix = self.prefix_for(options.target)
+        if not prefix:
             return 0
-        return len(self.tokenizer(self.prefix, add_special_tokens=False)["input_ids"])
+        return len(self.tokenizer(prefix, add_special_tokens=False)["input_ids"])
 
     def __call__(
         self, inputs: Iterable[str], *, max_new_tokens: int = 64,
-        cancel: threading.Event | None = None, **_: Any,
+        cancel: threading.Event | None = None, target: str = "", batch_size: int = 1,
+        **_: Any,
     ) -> Iterator[dict[str, Any]]:  # fmt: skip
-        for text in inputs:
-            encoded = self.tokenizer(self.prefix + text, return_tensors="pt", truncation=True)
+        import itertools
+
+        prefix = self.prefix_for(target)
+        texts = iter(inputs)
+        while batch := list(itertools.islice(texts, max(1, batch_size))):
+            encoded = self.tokenizer([prefix + t for t in batch], return_tensors="pt",
+                                     truncation=True, padding=True)  # fmt: skip
             generated = self._generate(encoded.to(self._device), max_new_tokens, cancel)
             if generated is None:
                 return
-            yield {"generated_text": generated}
+            for text in generated:
+                yield {"generated_text": text}
 
 
 class CaptionRunner(_Runner):
@@ -198,7 +245,7 @@ class CaptionRunner(_Runner):
             generated = self._generate({"pixel_values": pixels}, max_new_tokens, cancel)
             if generated is None:
                 return
-            yield {"generated_text": generated}
+            yield {"generated_text": generated[0]}
 
 
 class QuestionAnsweringRunner(_Runner):
@@ -285,7 +332,8 @@ def make_runner(
     """The runner for one of MODEL_TASKS (check_model_kind first)."""
     if task in ("summarization", "translation"):
         prefix = task_prefix(config, task)
-        return Seq2SeqRunner(model_dir, device, dtype, trust_remote_code, prefix)
+        targets = translation_targets(config) if task == "translation" else {}
+        return Seq2SeqRunner(model_dir, device, dtype, trust_remote_code, prefix, targets)
     if task == "question-answering":
         return QuestionAnsweringRunner(model_dir, device, dtype, trust_remote_code)
     return CaptionRunner(model_dir, device, dtype, trust_remote_code)

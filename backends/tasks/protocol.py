@@ -112,6 +112,7 @@ class TaskOptions:
     batch_size: int = 1
     question: str = ""  # (document) question answering: asked of each text or page
     max_new_tokens: int = 64  # summarisation, translation, captioning
+    target: str = ""  # translation: one of TaskModelInfo.targets; "" the model's first
 
 
 @dataclass(frozen=True)
@@ -209,6 +210,7 @@ class TaskModelInfo:
     max_tokens: int | None = None  # longest text input, in tokens
     labels: tuple[str, ...] = ()  # the model's own labels (id2label), if any
     runtime: str = ""  # "cpu float32"
+    targets: tuple[str, ...] = ()  # translation: the pairs a multi-task model (T5) offers
 
 
 @dataclass(frozen=True)

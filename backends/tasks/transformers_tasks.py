@@ -21,7 +21,12 @@ from backends.base import EngineCapabilities, LoadOptions, MemoryFootprint, Mode
 from backends.base import ProgressCallback as ProgressCallback
 from backends.chat.lifecycle import LoadSteps
 from backends.errors import BackendError, GenerationError, UnsupportedModel
-from backends.tasks.model_tasks import check_document_model, check_model_kind, make_runner
+from backends.tasks.model_tasks import (
+    check_document_model,
+    check_model_kind,
+    make_runner,
+    translation_targets,
+)
 from backends.tasks.pipeline_outputs import to_result
 from backends.tasks.protocol import (
     LABELLED_TASKS,
@@ -179,6 +184,7 @@ class TransformersTaskEngine:
             max_tokens=self._budget.max_tokens if self._budget else None,
             labels=tuple(str(labels[k]) for k in sorted(labels, key=lambda k: int(k))),
             runtime=f"{placement.device} {str(placement.dtype).removeprefix('torch.')}",
+            targets=tuple(translation_targets(config)) if task == "translation" else (),
         )
         self._pipe = pipe
         steps.report(1.0, "Ready")
@@ -311,6 +317,9 @@ class TransformersTaskEngine:
             kwargs["return_timestamps"] = self._timestamps
         if task in ("summarization", "translation", "image-to-text"):
             kwargs["max_new_tokens"] = max(1, options.max_new_tokens)
+        if task == "translation":
+            self._pipe.prefix_for(options.target)  # a target the model lacks: refused now
+            kwargs["target"] = options.target
         if task in ("question-answering", "document-question-answering"):
             if not options.question.strip():
                 raise WrongInput("Type the question to answer from the text, then run again.",

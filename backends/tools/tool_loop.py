@@ -73,7 +73,12 @@ class ToolLoop:
         ask: Callable[[ToolCall, str], Decision | None],
         on_outcome: Callable[[CallOutcome], None],
         on_limit: Callable[[int], None],
+        on_start: Callable[[ToolCall, str, Outcome], None] | None = None,
     ) -> StreamFinished | None:
+        """Rounds of answer then calls, until an answer without calls, a stop or the limit.
+
+        `on_start` hears of each allowed call as it starts to run (before its outcome), so a
+        call cut off by a crash can be told apart from one that never ran."""
         sink: RoundSink | None = first
         rounds = 0
         finished: StreamFinished | None = None
@@ -118,7 +123,7 @@ class ToolLoop:
             rounds += 1
             chat.append(ChatMessage("assistant", "".join(text), tool_calls=calls))
             for call in calls:
-                outcome = self._one(call, cancel, ask)
+                outcome = self._one(call, cancel, ask, on_start)
                 on_outcome(outcome)
                 if outcome.outcome == "stopped":
                     return finished
@@ -135,6 +140,7 @@ class ToolLoop:
         call: ToolCall,
         cancel: threading.Event,
         ask: Callable[[ToolCall, str], Decision | None],
+        on_start: Callable[[ToolCall, str, Outcome], None] | None = None,
     ) -> CallOutcome:
         source = self.toolbox.source_of(call.name)
         if source is None:
@@ -154,6 +160,8 @@ class ToolLoop:
             if decision == "always":
                 self.always.add(key)
             outcome = "always allowed" if decision == "always" else "allowed once"
+        if on_start is not None:
+            on_start(call, source, outcome)
         return CallOutcome(call, source, outcome, self._run_with_timeout(call))
 
     def _run_with_timeout(self, call: ToolCall) -> ToolResult:

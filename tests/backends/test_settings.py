@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from backends.settings import load_settings
+from backends.settings import SettingsError, load_settings
 
 
 def test_toml_then_env_override(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -192,3 +192,15 @@ def test_reading_settings_imports_no_pydantic() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, cwd=root, check=True
     )
     assert result.stdout.strip() == "[]"
+
+
+def test_a_misspelt_setting_stops_the_start_naming_it_and_the_likely_one(tmp_path: Path) -> None:
+    """`top_pp = 1` under [sampling] was ignored without a word: the user's value never took."""
+    config = tmp_path / "config.toml"
+    config.write_text('temprature = 0.3\n[sampling]\ntop_pp = 1\n[images]\nrenderer = "kitty"\n')
+    with pytest.raises(SettingsError) as raised:
+        load_settings(config)
+    text = str(raised.value)
+    assert "sampling.top_pp = 1: not a setting here; did you mean top_p?" in text
+    assert "temprature = 0.3: not a setting here" in text
+    assert "2 problems" in text

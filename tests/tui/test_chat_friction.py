@@ -205,3 +205,18 @@ async def test_the_model_deleted_in_f4_is_unloaded_and_the_status_says_so(
         await pilot.pause()
         assert app.manager.spec is None
         assert chat(app).status.text == "no model loaded │ ctrl+o to pick a model"
+
+
+async def test_regenerate_and_edit_in_an_empty_chat_say_why_nothing_happens(
+    make_app: Callable[..., LocalAIApp], model_a: ModelSpec
+) -> None:
+    """ctrl+r and alt+e in a new chat did nothing at all, while ctrl+b said why."""
+    app = make_app(model_a)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await ready(app, pilot, "a")
+        await pilot.press("ctrl+r")
+        await pilot.pause()
+        assert notifications(app)[-1].endswith("Nothing to regenerate yet: send a message first.")
+        await pilot.press("alt+e")
+        await pilot.pause()
+        assert notifications(app)[-1].endswith("No message to edit yet: send one first.")

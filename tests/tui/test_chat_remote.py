@@ -11,7 +11,7 @@ from textual.widgets import DataTable
 
 from backends.base import ModelSpec
 from backends.errors import ServerUnreachable
-from backends.models.catalog import discover_server_models
+from backends.models.server_models import discover_server_models
 from backends.settings import load_settings
 from tests.fixtures.openai_server import LocalOpenAIServer
 from tests.tui.test_chat_screen import answered, chat, notifications, ready, send, views
@@ -39,8 +39,8 @@ def test_offline_asks_no_server_off_this_machine_and_says_so(
     openai_server: LocalOpenAIServer, tmp_path: Path
 ) -> None:
     """--offline: a LAN server is neither listed nor loaded, and the picker says why."""
-    from backends.models.catalog import server_spec
     from backends.models.manager import ModelManager
+    from backends.models.server_models import server_spec
 
     far = {"name": "lan", "base_url": "http://10.255.255.1:8000/v1"}
     near = {"name": "here", "base_url": openai_server.base_url}

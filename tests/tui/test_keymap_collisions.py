@@ -33,3 +33,17 @@ def test_keys_that_do_not_collide_pass() -> None:
     assert keymap_collisions({"chat.pick_model": "alt+m", "chat.new": "alt+n"}) == []
     found = keymap_collisions({"chat.new": "ctrl+o"})  # the picker's key, same screen
     assert ("ctrl+o", "chat.new", "chat.pick_model") in found
+
+
+async def test_a_keymap_entry_naming_no_binding_is_said_at_start(
+    make_app: Callable[..., LocalAIApp], model_a: ModelSpec
+) -> None:
+    """A misspelt binding id ("chat.pick_modle") did nothing and said nothing."""
+    settings = load_settings(keymap={"chat.pick_modle": "alt+m"})
+    app = make_app(model_a, settings=settings)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await ready(app, pilot, "a")
+        await until(pilot, lambda: any("Keymap" in n for n in notifications(app)), "warning")
+        warning = next(n for n in notifications(app) if "Keymap" in n)
+        assert '"chat.pick_modle", which is not a binding id' in warning
+        assert 'did you mean "chat.pick_model"?' in warning

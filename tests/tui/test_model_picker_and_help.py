@@ -120,11 +120,11 @@ async def test_picker_marks_damaged_ggufs_and_says_why(
         table = picker.query_one(DataTable)
         await until(pilot, lambda: any("✗" in r for r in table_text(table)), "marks")
         cells = [r.split(" | ") for r in table_text(table)]
-        rows = {c[1].split()[-1]: c for c in cells if c[4].endswith(".gguf")}
+        rows = {c[1].split()[-1]: c for c in cells if c[5].endswith(".gguf")}
         assert rows.keys() == {"good", "cut", "page"}
-        assert rows["good"][1] == "good" and rows["good"][3] != "damaged"
+        assert rows["good"][1] == "good" and rows["good"][4] != "damaged"
         for name in ("cut", "page"):
-            assert rows[name][1] == f"✗ {name}" and rows[name][3] == "damaged"
+            assert rows[name][1] == f"✗ {name}" and rows[name][4] == "damaged"
         await pilot.press(*"cut")
         await pilot.pause()
         notes = str(picker.query_one("#picker-notes").render())

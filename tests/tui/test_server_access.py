@@ -45,3 +45,28 @@ async def test_the_chat_gauge_shows_what_ollama_holds(
         box = app.screen.query_one(RemoteBoxGauge)
         await until(pilot, lambda: box.states != [], "a reading")
         assert "lab (Ollama)  loaded: tiny-chat 800 MB" in str(box.render())
+
+
+async def test_the_chats_server_model_shows_its_vram_on_the_box(
+    make_app: Callable[..., LocalAIApp], media_server: OpenAIMediaServer
+) -> None:
+    """The chat runs on lab's Ollama: the box names it first with what /api/ps says it holds,
+    the server's other models after it; unloaded there, it says so."""
+    from tui.widgets.remote_box import RemoteBoxGauge
+
+    media_server.loaded_models = ["nomic-embed-text", "tiny-chat:latest"]
+    settings: Settings = load_settings()
+    settings.servers = [ServerEntry(name="lab", base_url=media_server.base_url)]
+    app = make_app(startup=media_server.spec("tiny-chat", "openai"), settings=settings)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await until(pilot, lambda: app.manager.spec is not None, "the server's chat model")
+        await until(pilot, lambda: bool(app.screen.query(RemoteBoxGauge)), "the remote box")
+        box = app.screen.query_one(RemoteBoxGauge)
+        shown = lambda: str(box.render())  # noqa: E731
+        await until(pilot, lambda: "chat tiny-chat" in shown(), "the chat model on its box")
+        assert "lab (Ollama)  chat tiny-chat 800 MB · also loaded: nomic-embed-text 800 MB" in (
+            shown()
+        )
+        media_server.loaded_models = ["nomic-embed-text"]
+        box.read_now()
+        await until(pilot, lambda: "chat tiny-chat not loaded" in shown(), "unloaded there")

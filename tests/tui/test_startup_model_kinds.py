@@ -34,3 +34,21 @@ async def test_a_speech_model_given_to_model_opens_on_the_speech_screen(
 
         await until(pilot, ended, "the load's end")
         assert app.manager.spec is None  # the chat did not try to run it
+
+
+async def test_a_model_of_a_task_no_engine_runs_is_refused_with_the_tasks_that_run(
+    make_app: Callable[..., LocalAIApp], tmp_path: Path
+) -> None:
+    """A depth-estimation repo given to --model was loaded as a chat model (and failed)."""
+    spec = ModelSpec(
+        key="hf:org/dpt-depth", name="org/dpt-depth", engine="transformers", path=str(tmp_path),
+        task="depth-estimation",
+    )  # fmt: skip
+    app = make_app(spec)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await until(
+            pilot, lambda: any("no engine here runs that task" in n for n in notifications(app)),
+            "the refusal",
+        )  # fmt: skip
+        assert "token-classification" in " ".join(notifications(app))
+        assert app.manager.spec is None

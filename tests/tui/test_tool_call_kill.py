@@ -15,6 +15,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from textual.widgets import Collapsible, Static
 
 from backends.settings import load_settings
 from tests.fixtures.openai_server import LocalOpenAIServer
@@ -23,7 +24,7 @@ from tests.tui.test_chat_tools import tool_blocks
 from tests.tui.waiting import until
 from tui.app import LocalAIApp
 from tui.chat.message_view import MessageView
-from tui.chat.tool_call_view import NOT_RUN, ToolCallView
+from tui.chat.tool_call_view import INTERRUPTED, NOT_RUN, ToolCallView
 
 CHILD_TIMEOUT_S = 180  # a cold child imports the app and starts it on a busy 2-core box
 
@@ -99,3 +100,64 @@ async def test_kill_9_while_a_call_waits_loses_nothing_shown(
         [block] = tool_blocks(app)
         assert "read_file · app · not run" in block
         assert app.query_one(ToolCallView).content == NOT_RUN
+
+
+async def test_kill_9_while_a_call_runs_shows_it_interrupted(
+    make_app: Callable[..., LocalAIApp],
+    openai_server: LocalOpenAIServer,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The call was allowed and ran (the MCP server's `slow` tool) when the app was killed:
+    it showed as running, and reopened it shows as interrupted, with its arguments."""
+    pytest.importorskip("mcp")
+    data = tmp_path / "data"
+    monkeypatch.setenv("LOCALAI_TUI_DATA_DIR", str(data))
+    openai_server.knobs.before_calls = "Let me wait."
+    openai_server.knobs.tool_calls = [("slow", {"seconds": 600})]
+    command = [sys.executable, "-m", "tests.fixtures.tool_call_child", str(data)]
+    command += [openai_server.base_url, str(tmp_path), "wait for me", "run"]
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
+    child = subprocess.Popen(  # noqa: S603
+        command,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+        env=env,
+        start_new_session=True,  # its MCP server goes with it
+    )
+    try:
+        line = read_line(child)
+    finally:
+        os.killpg(child.pid, signal.SIGKILL)
+        child.wait()
+    assert line, "the chat process ended before the call showed as running"
+    before = json.loads(line)
+    assert before["running"] == ["▶ ⚙ slow · test-tools · running"]
+    assert before["messages"][0]["content"] == "wait for me"
+    assert before["messages"][1]["content"] == "Let me wait."
+
+    app = make_app(None, load_settings())
+    conversation = before["conversation"]
+    answer = app.store.messages(conversation)[1]
+    [call] = answer.tools["calls"]  # type: ignore[index]
+    assert (call["name"], json.loads(call["arguments"])) == ("slow", {"seconds": 600})
+
+    async with app.run_test(size=(120, 40)) as pilot:
+        await until(pilot, lambda: chat(app).query("ParamsPanel"), "the chat started")
+        chat(app).open_conversation(conversation)
+        await until(pilot, lambda: tool_blocks(app) and all(tool_blocks(app)), "the call block")
+        after = [
+            {"role": v.role, "content": v.content, "reasoning": v.reasoning}
+            for v in app.query(MessageView)
+            if v.display and v.role != "tool"
+        ]
+        assert after == before["messages"]
+        assert tool_blocks(app) == ["▶ ⚙ slow · test-tools · interrupted"]
+        block = app.query_one(ToolCallView)
+        assert block.content == INTERRUPTED
+        block.query_one(Collapsible).collapsed = False
+        await pilot.pause()
+        shown = [str(s.render()) for s in block.query(Static)]
+        assert any('"seconds": 600' in text for text in shown)
+        assert any(text.startswith("Interrupted: the app closed while") for text in shown)

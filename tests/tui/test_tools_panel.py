@@ -74,8 +74,9 @@ async def test_switched_off_tools_are_not_offered_nor_run_and_stay_with_the_chat
         panel = await open_panel(app, pilot)
         await until(pilot, lambda: ("test-tools", "add") in lines(panel), "the MCP tools")
         shown = lines(panel)
-        assert shown[("app", "")] == ("The app's tools", True)
-        assert shown[("test-tools", "")] == ("MCP server test-tools", True)
+        assert shown[("app", "")] == ("✓ on   The app's tools", True)
+        assert shown[("test-tools", "")] == ("✓ on   MCP server test-tools", True)
+        assert shown[("test-tools", "add")][0].startswith("    ✓ on   add — ")
         assert "Add two whole numbers." in shown[("test-tools", "add")][0]
         assert all(on for _, on in shown.values())  # everything starts on
 
@@ -83,6 +84,10 @@ async def test_switched_off_tools_are_not_offered_nor_run_and_stay_with_the_chat
         await switch(panel, pilot, ("app", "read_file"))
         await switch(panel, pilot, ("test-tools", ""))
         assert not lines(panel)[("app", "read_file")][1]
+        # Read without colour: each line says its state in words, updated as it switches.
+        assert lines(panel)[("app", "read_file")][0].startswith("    ✗ off  read_file")
+        assert lines(panel)[("test-tools", "")][0] == "✗ off  MCP server test-tools"
+        assert lines(panel)[("app", "current_datetime")][0].startswith("    ✓ on   current_")
         await pilot.press("escape")
         await until(pilot, lambda: not isinstance(app.screen, ToolsPanelScreen), "closed")
 
@@ -114,8 +119,9 @@ async def test_switched_off_tools_are_not_offered_nor_run_and_stay_with_the_chat
         await pilot.press("escape")
         chat(app).open_conversation(conversation)
         panel = await open_panel(app, pilot)
-        assert not lines(panel)[("test-tools", "")][1]
+        assert lines(panel)[("test-tools", "")] == ("✗ off  MCP server test-tools", False)
         await switch(panel, pilot, ("test-tools", ""))  # back on
+        assert lines(panel)[("test-tools", "")] == ("✓ on   MCP server test-tools", True)
         await pilot.press("escape")
         await send(app, pilot, "and now?")
         await answered(app, pilot)

@@ -117,7 +117,10 @@ class AnswerFlow:
 
     async def regenerate(self) -> None:
         screen = self.screen
-        if self.generating or screen.conversation_id is None:
+        if self.generating:
+            return
+        if screen.conversation_id is None:
+            screen.notify("Nothing to regenerate yet: send a message first.")
             return
         loading = self._loader.loading
         if loading is not None:

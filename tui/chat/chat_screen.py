@@ -145,7 +145,10 @@ class ChatScreen(Screen[None]):
         await self.mount(self.gauge, after=self.query_one(StatusLine))
         from tui.widgets.remote_box import mount_remote_box
 
-        await mount_remote_box(self, self.settings, after=self.gauge)  # the servers' VRAM
+        # The servers' VRAM, the chat's own model named on its server's box.
+        await mount_remote_box(
+            self, self.settings, after=self.gauge, chat_spec=lambda: self.manager.spec
+        )
         await self.query_one("#body").mount(panel)
         self.conversation.reopen_last()
         self.pictures  # noqa: B018 (made now, not on the first Enter)
@@ -270,6 +273,12 @@ class ChatScreen(Screen[None]):
     # -- the conversation ------------------------------------------------------------------
 
     def action_edit_previous(self) -> None:
+        """alt+e (↑ in an empty prompt does the same, silently when there is nothing)."""
+        if not self.generating and not any(
+            v.role == "user" for v in self.query_one(MessageList).views
+        ):
+            self.notify("No message to edit yet: send one first.")
+            return
         self.conversation.edit_previous()
 
     @on(PromptInput.EditPreviousRequested)

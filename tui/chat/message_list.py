@@ -12,7 +12,7 @@ anchor for good, so a growing answer ran on below the visible area until it ende
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from textual.await_remove import AwaitRemove
@@ -315,12 +315,15 @@ def model_title(model_key: str | None, names: Mapping[str, str] | None = None) -
 
 def with_unanswered_calls(kept: list[KeptMessage]) -> list[KeptMessage]:
     """`kept` with a "not run" call block after each answer's call that has no result
-    stored (the app closed while it waited or ran), so a reopened chat still shows it."""
-    from tui.chat.tool_call_view import NOT_RUN, unanswered_calls
+    stored (the app closed while it waited), and a call still stored as running marked
+    interrupted (the app closed while it ran), so a reopened chat still shows both."""
+    from tui.chat.tool_call_view import NOT_RUN, interrupted, unanswered_calls
 
     answered = {str(m.tools.get("call_id")) for m in kept if m.role == "tool" and m.tools}
     out: list[KeptMessage] = []
     for message in kept:
+        if message.role == "tool" and message.tools:
+            message = replace(message, tools=interrupted(message.tools))
         out.append(message)
         if message.role == "assistant" and message.tools:
             for info in unanswered_calls(message.tools, answered):

@@ -25,16 +25,15 @@ class ModelSwitching:
     def load(self, spec: ModelSpec) -> None:
         """Load `spec` in a worker; the previous model stays until this one is ready."""
         screen = self.screen
-        from backends.registry import engine_kind
+        from backends.models.model_kind import model_kind
 
-        images = getattr(screen.app, "images", None)
-        if engine_kind(spec.engine) == "image" and images is not None:
-            images.show(spec)  # an image model picked here: the Images screen runs it
-            return
-        if engine_kind(spec.engine) == "speech":
-            # A speech model given to --model (or default_model) transcribes, not chats.
-            screen.notify(f"{spec.name} is a speech model: it opens on the Speech screen (F7).")
-            screen.app.open_speech(spec)  # type: ignore[attr-defined]
+        if model_kind(spec) != "chat":
+            # Picked here or given to --model: an image, speech, voice or task model opens
+            # its own screen; a task no engine runs is refused with a reason.
+            from tui.model_routes import open_model, routed_note
+
+            if open_model(screen.app, spec):
+                screen.app.notify(routed_note(spec))
             return
         if screen.generating:
             screen.notify("Stop the answer first (Esc), then switch models.", severity="warning")
@@ -96,6 +95,11 @@ class ModelSwitching:
             gauge.set_model_usage(manager.label(), manager.footprint())
             if sample:
                 gauge.sample_now()
+        if sample:
+            from tui.widgets.remote_box import RemoteBoxGauge
+
+            for box in self.screen.query(RemoteBoxGauge):  # a server's model: what it holds
+                box.read_now()
 
     def pick(self) -> None:
         from tui.screens.model_picker import ModelPickerScreen

@@ -64,8 +64,30 @@ class ToolCallView(MessageView):
         yield Collapsible(arguments, result, title=call_title(self.info), collapsed=True)
         yield Static("", classes="stats")  # MessageView's mount hides it
 
+    def finish(self, result: str, info: dict[str, Any]) -> None:
+        """The call that showed as running came back: its outcome in the same block."""
+        self.info = info
+        self.content = result
+        self.query_one(Collapsible).title = call_title(info)
+        shown = self.query_one(".tool-result", Static)
+        shown.update(Content(result))
+        shown.set_class(bool(info.get("is_error")), "tool-error")
+
 
 NOT_RUN = "Not run: the app closed before this call was answered."
+RUNNING_OUTCOME = "running"  # stored as a call starts; its outcome replaces it
+RUNNING = "Running…"
+INTERRUPTED = (
+    "Interrupted: the app closed while this call ran, so it did not finish and its result "
+    "is lost. Ask again to run it again."
+)
+
+
+def interrupted(info: Mapping[str, Any]) -> dict[str, Any]:
+    """A reopened call still stored as running: the app died while it ran."""
+    if info.get("outcome") != RUNNING_OUTCOME:
+        return dict(info)
+    return {**info, "outcome": "interrupted"}
 
 
 def tool_only(content: str, reasoning: str, tools: Mapping[str, Any] | None) -> bool:

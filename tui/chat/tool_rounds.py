@@ -24,11 +24,11 @@ from backends.tools.builtin import AllowedFolders, builtin_tools
 from backends.tools.mcp_servers import McpServers
 from backends.tools.permissions import AlwaysAllowed
 from backends.tools.speech_tool import transcribe_tool
-from backends.tools.tool_loop import CallOutcome, Decision, RoundSink, ToolLoop
+from backends.tools.tool_loop import CallOutcome, Decision, Outcome, RoundSink, ToolLoop
 from backends.tools.toolbox import Toolbox
 from tui.chat.message_list import MessageList
 from tui.chat.message_view import MessageView
-from tui.chat.tool_call_view import ToolCallView
+from tui.chat.tool_call_view import INTERRUPTED, RUNNING, RUNNING_OUTCOME, ToolCallView
 
 if TYPE_CHECKING:
     from tui.chat.chat_screen import ChatScreen
@@ -38,7 +38,7 @@ if TYPE_CHECKING:
 class ToolRoundEvent(Message):
     """From the answer worker: ask about a call, show a call's outcome, or start a round."""
 
-    kind: Literal["ask", "outcome", "round", "limit", "problem", "end"]
+    kind: Literal["ask", "start", "outcome", "round", "limit", "problem", "end"]
     call: ToolCall | None = None
     source: str = ""
     decided: Future[Decision | None] | None = None
@@ -48,6 +48,7 @@ class ToolRoundEvent(Message):
     mounted: threading.Event = field(default_factory=threading.Event)
     rounds: int = 0
     text: str = ""
+    info: dict[str, Any] = field(default_factory=dict)
 
 
 class ToolRounds:
@@ -206,9 +207,24 @@ class ToolRounds:
                     continue
             return None
 
+        running: dict[str, int] = {}  # call id -> its "tool" message, stored as it started
+
+        def on_start(call: ToolCall, source: str, outcome: Outcome) -> None:
+            # Stored before it runs, as the crash would leave it: reopened after a kill -9,
+            # the call shows as interrupted (tool_call_view.INTERRUPTED), not as never run.
+            info = running_info(call, source, outcome)
+            message_id = screen.store.add_message(conversation, "tool", INTERRUPTED)
+            screen.store.set_message_tools(message_id, info)
+            running[call.id] = message_id
+            screen.post_message(ToolRoundEvent("start", message_id=message_id, info=info))
+
         def on_outcome(outcome: CallOutcome) -> None:
             info = outcome_info(outcome)
-            message_id = screen.store.add_message(conversation, "tool", outcome.result.text)
+            message_id = running.pop(outcome.call.id, None)
+            if message_id is None:
+                message_id = screen.store.add_message(conversation, "tool", outcome.result.text)
+            else:
+                screen.store.set_message_content(message_id, outcome.result.text)
             screen.store.set_message_tools(message_id, info)
             screen.post_message(ToolRoundEvent("outcome", outcome=outcome, message_id=message_id))
 
@@ -238,6 +254,7 @@ class ToolRounds:
                 ask=ask,
                 on_outcome=on_outcome,
                 on_limit=on_limit,
+                on_start=on_start,
             )
         finally:
             # Stopped between rounds (Esc while a tool ran): the last round said "more".
@@ -258,11 +275,21 @@ class ToolRounds:
                     decided.set_result(decision if decision in ("once", "always") else "deny")  # type: ignore[arg-type]
 
             screen.app.push_screen(ToolApprovalScreen(event.call, event.source), answered)
+        elif event.kind == "start":
+            await messages.add(ToolCallView(RUNNING, event.info, message_id=event.message_id))
         elif event.kind == "outcome" and event.outcome is not None:
             info = outcome_info(event.outcome)
-            await messages.add(
-                ToolCallView(event.outcome.result.text, info, message_id=event.message_id)
-            )
+            started = [
+                v
+                for v in messages.query(ToolCallView)
+                if event.message_id is not None and v.message_id == event.message_id
+            ]
+            if started:
+                started[0].finish(event.outcome.result.text, info)
+            else:
+                await messages.add(
+                    ToolCallView(event.outcome.result.text, info, message_id=event.message_id)
+                )
         elif event.kind == "round" and event.view is not None:
             view = event.view
             view.add_class("-streaming", update=False)
@@ -293,6 +320,18 @@ def outcome_info(outcome: CallOutcome) -> dict[str, Any]:
         "outcome": outcome.outcome,
         "is_error": outcome.result.is_error,
         "elapsed_s": outcome.result.elapsed_s,
+    }
+
+
+def running_info(call: ToolCall, source: str, allowed: Outcome) -> dict[str, Any]:
+    """What the store keeps of a call while it runs (its outcome comes to replace it)."""
+    return {
+        "call_id": call.id,
+        "name": call.name,
+        "arguments": call.arguments,
+        "source": source,
+        "outcome": RUNNING_OUTCOME,
+        "allowed": allowed,
     }
 
 

@@ -32,6 +32,11 @@ def source_label(source: str) -> str:
     return "The app's tools" if source == APP_SOURCE else f"MCP server {source}"
 
 
+def switch_label(text: str, on: bool, indent: int = 0) -> str:
+    """A line that says its state in words ("✓ on" / "✗ off"), not by colour alone."""
+    return " " * indent + ("✓ on " if on else "✗ off") + "  " + text
+
+
 class ToolsPanelScreen(ModalScreen[None]):
     DEFAULT_CSS = """
     ToolsPanelScreen { align: center middle; }
@@ -49,6 +54,7 @@ class ToolsPanelScreen(ModalScreen[None]):
         super().__init__()
         self.rounds = rounds
         self.note = note  # e.g. the loaded model cannot call tools
+        self._labels: dict[tuple[str, str], tuple[str, int]] = {}  # value -> (text, indent)
 
     def compose(self) -> ComposeResult:
         with Vertical():
@@ -77,19 +83,25 @@ class ToolsPanelScreen(ModalScreen[None]):
         grouped = self.rounds.toolbox.by_source()
         for source in self.rounds.mcp_names:
             grouped.setdefault(source, [])  # a server that brought no tools is listed too
+        self._labels.clear()
+
+        def line(text: str, value: tuple[str, str], indent: int, disabled: bool = False) -> None:
+            self._labels[value] = (text, indent)
+            on = value not in off
+            label = switch_label(text, on, indent)
+            selections.append(
+                Selection(label, value, on, id=f"line-{len(selections)}", disabled=disabled)
+            )
+
         for source, specs in grouped.items():
             label = source_label(source) + ("" if specs else " (no tools: it did not start)")
-            selections.append(
-                Selection(label, (source, ""), (source, "") not in off, disabled=not specs)
-            )
+            line(label, (source, ""), 0, disabled=not specs)
             for spec in specs:
                 description = " ".join(spec.description.split())
                 if len(description) > DESCRIPTION_WIDTH:
                     description = description[: DESCRIPTION_WIDTH - 1] + "…"
-                text = f"    {spec.name}" + (f" — {description}" if description else "")
-                selections.append(
-                    Selection(text, (source, spec.name), (source, spec.name) not in off)
-                )
+                text = spec.name + (f" — {description}" if description else "")
+                line(text, (source, spec.name), 4)
         listing = self.query_one(SelectionList)
         listing.clear_options()
         listing.add_options(selections)
@@ -100,7 +112,12 @@ class ToolsPanelScreen(ModalScreen[None]):
     @on(SelectionList.SelectionToggled)
     def _switched(self, event: SelectionList.SelectionToggled[tuple[str, str]]) -> None:
         source, tool = event.selection.value
-        self.rounds.switch(source, tool, on=event.selection.value in event.selection_list.selected)
+        on = event.selection.value in event.selection_list.selected
+        self.rounds.switch(source, tool, on=on)
+        text, indent = self._labels[event.selection.value]
+        event.selection_list.replace_option_prompt_at_index(
+            event.selection_index, switch_label(text, on, indent)
+        )
 
     def action_close(self) -> None:
         self.dismiss(None)

@@ -1,7 +1,8 @@
 """The cache manager: every model on disk in one list, sorted by size, with safe deletes.
 
 Lists HF cache repos (and their revisions when there are several) and GGUF files in the
-user's model folders, with size, last use and engine. Delete asks first, showing the bytes the
+user's model folders, with what each is for (chat, image, speech, TTS, its pipeline task; a
+task no engine here runs says so), size and last use. Delete asks first, showing the bytes the
 delete will free (huggingface_hub's plan: blobs shared with a kept revision stay), then
 rescans and notifies the bytes that actually left the disk. Scans and deletes run in thread
 workers; nothing here uses the network.
@@ -43,7 +44,7 @@ from backends.models.cache_inventory import (
     scan_inventory,
 )
 from backends.models.usage import snapshot_commit
-from tui.hub.model_results import ENGINE_LABELS, where_label
+from tui.hub.model_results import where_label
 from tui.human_units import human_bytes, relative_time
 from tui.screens.confirm_delete import ConfirmDelete
 from tui.widgets.navigation_bar import NavigationBar
@@ -127,7 +128,7 @@ class CacheScreen(Screen[None]):
 
     def on_mount(self) -> None:
         table: DataTable[str | Text] = self.query_one(DataTable)
-        for label, key in (("Model", "name"), ("Engine", "engine"), ("Size", "size"),
+        for label, key in (("Model", "name"), ("Kind", "kind"), ("Size", "size"),
                            ("Last used", "used"), ("Where", "where")):  # fmt: skip
             table.add_column(label, key=key)
         table.focus()
@@ -192,7 +193,7 @@ class CacheScreen(Screen[None]):
         self._rows[key] = (item, commit)
         table.add_row(
             label,
-            (item.task or ENGINE_LABELS.get(item.engine or "", "—")) if commit is None else "",
+            item.kind_label if commit is None else "",
             Text(human_bytes(size), justify="right"),
             relative_time(used, self.now),
             where,

@@ -8,6 +8,12 @@ files, `d` downloads the marked ones (or the whole repo when none is marked).
 A download of this repo that finishes while the card is open marks its rows "✓ on disk" (the
 card watches the queue twice a second; reading the cache is a few stat calls).
 
+`r` runs a downloaded model where it runs (tui/model_routes.py): a chat model in the chat
+(on a GGUF card, the highlighted quant if it is on disk), a pipeline task model on the Tasks
+screen, a diffusion model on Images, a Whisper model on Speech, a voice on the Speak tab.
+Before the download it says to download first. The key shows on cards of a model an engine
+here runs.
+
 Public API: ModelCardScreen(session, repo_id, monitor=None, *, n_ctx=4096, now=None).
 Gated/private repos (AuthRequired) open the TokenPrompt; with a token the card reloads.
 """
@@ -25,6 +31,7 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Markdown, Static
 
+from backends.base import ModelSpec
 from backends.device import DeviceMonitor, DeviceSnapshot
 from backends.errors import AuthRequired, BackendError
 from backends.hub.model_card import ModelCard
@@ -77,6 +84,7 @@ class ModelCardScreen(Screen[None]):
         Binding("d", "download", "Download", id="hub.download"),
         Binding("space", "toggle_file", "Mark file", id="card.toggle_file"),
         Binding("m", "focus_readme", "README", id="card.readme"),
+        Binding("r", "run", "Run", id="card.run"),
     ]
 
     @dataclass
@@ -271,6 +279,8 @@ class ModelCardScreen(Screen[None]):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "toggle_file":
             return self.card is not None
+        if action == "run":
+            return self.card is not None and self.card.engine is not None
         return True
 
     def action_toggle_file(self) -> None:
@@ -310,6 +320,47 @@ class ModelCardScreen(Screen[None]):
                     return
         queue.add(card.repo_id, revision=card.revision, allow_patterns=paths)
         self.notify(f"Downloading {what} ({human_bytes(size)}). Esc shows progress in Downloads.")
+
+    def action_run(self) -> None:
+        """Open the downloaded model where it runs; before the download, say so."""
+        from backends.models.downloaded_repo import downloaded_specs
+        from backends.models.model_kind import KIND_PLACES
+        from backends.registry import engine_kind
+        from tui.model_routes import open_model
+
+        card = self.card
+        if card is None or card.engine is None:
+            return
+        place = KIND_PLACES.get(engine_kind(card.engine), "its screen")
+        revision = card.commit or card.revision
+        specs = downloaded_specs(self.session.client.cache_dir, card.repo_id, revision)
+        if not specs:
+            on_disk = cached_files(self.session.client.cache_dir, card.repo_id, revision)
+            if on_disk:
+                self.notify(
+                    f"The files of {card.repo_id} on disk hold no model an engine here reads "
+                    "(a part of it, or another format). Download the model files (d).",
+                    title="Nothing to run",
+                    severity="warning",
+                )
+            else:
+                self.notify(
+                    f"Download {card.repo_id} first (d); then r opens it on {place}.",
+                    title="Not on disk yet",
+                )
+            return
+        open_model(self.app, self._spec_to_run(card, specs))
+
+    def _spec_to_run(self, card: ModelCard, specs: list[ModelSpec]) -> ModelSpec:
+        """On a GGUF card the highlighted quant when it is on disk, else the first model."""
+        key = self._cursor_key()
+        group = next((g for g in card.quant_groups if g.label == key), None)
+        if card.is_gguf and group is not None:
+            names = {path.rsplit("/", 1)[-1] for path in group.download_paths()}
+            for spec in specs:
+                if spec.path and spec.path.rsplit("/", 1)[-1] in names:
+                    return spec
+        return specs[0]
 
     def action_focus_readme(self) -> None:
         self.query_one("#readme-box").focus()

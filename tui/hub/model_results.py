@@ -30,6 +30,14 @@ TASK_LABELS = {
     "automatic-speech-recognition": "speech→text",
     "feature-extraction": "embeddings",
     "text-to-speech": "text→speech",
+    "text-to-audio": "text→audio",
+    "token-classification": "NER/tokens",
+    "text-classification": "classify text",
+    "zero-shot-classification": "zero-shot text",
+    "image-classification": "classify image",
+    "zero-shot-image-classification": "zero-shot image",
+    "object-detection": "detection",
+    "audio-classification": "classify audio",
 }
 ENGINE_LABELS = {
     "llama_cpp": "llama.cpp",
@@ -37,6 +45,9 @@ ENGINE_LABELS = {
     "diffusers": "diffusers",
     "sdcpp": "sd.cpp",
     "faster_whisper": "faster-whisper",
+    "transformers_tasks": "Tasks",
+    "kokoro": "Kokoro",
+    "pocket_tts": "Pocket TTS",
 }
 
 

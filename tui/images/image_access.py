@@ -25,6 +25,9 @@ if TYPE_CHECKING:
 IMAGES_SCREEN = "images"
 
 
+SAVE_WAIT_S = 10.0
+
+
 class ImageAccess:
     def __init__(
         self, app: App[None], settings: Settings, gallery: GalleryStore | None = None
@@ -74,6 +77,8 @@ class ImageAccess:
     def close(self) -> None:
         if self._app.is_screen_installed(IMAGES_SCREEN):
             self.screen.cancel_all()
+            self.screen.queue.close()  # a worker waiting for a next job ends
+            self.screen.wait_for_saves(SAVE_WAIT_S)  # a picture shown is written before exit
         if self._session is not None:
             self._session.unload()
         if self._gallery is not None:

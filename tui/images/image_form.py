@@ -2,7 +2,8 @@
 
 `read()` checks every value (sizes against the model's multiple rule, the LoRA file) and
 raises `FormProblem` with a sentence the user can act on and the field to fix; `fill()` puts a
-past request back ("reuse parameters"). A LoRA path is checked as soon as it is entered.
+past request back ("reuse parameters"). A LoRA path is checked as soon as it is entered; for a
+server's model (`server_loras`) the field completes and checks the names the server lists.
 Fields the loaded model cannot use are disabled, from its capability flags.
 """
 
@@ -15,9 +16,11 @@ from pathlib import Path
 from textual import on
 from textual.app import ComposeResult
 from textual.containers import Horizontal, VerticalScroll
+from textual.suggester import SuggestFromList
 from textual.widgets import Input, Label, Select, Static, TextArea
 
 from backends.image.lora_file import lora_problem
+from backends.image.png_metadata import lora_label
 from backends.image.protocol import ImageCapabilities, ImageRequest, check_size
 
 SEED_MODES = [("random", "random"), ("fixed", "fixed"), ("reuse last", "reuse")]
@@ -152,6 +155,7 @@ class ImageForm(VerticalScroll):
         scheduler.disabled = not caps.schedulers
         self.query_one("#image-lora", Input).disabled = not caps.lora
         self.query_one("#image-lora-weight", Input).disabled = not caps.lora
+        self._offer_server_loras(caps.server_loras)
         self.query_one("#image-strength", Input).disabled = not caps.image_to_image
         if defaults:
             width, height = caps.default_size
@@ -209,8 +213,10 @@ class ImageForm(VerticalScroll):
         lora = value("image-lora").strip() or None
         if lora and not self._caps.lora:
             lora = None
-        if lora and (problem := lora_problem(lora)):
+        if lora and (problem := self._lora_problem(lora)):
             raise FormProblem(problem, "image-lora")
+        if lora and self._caps.server_loras:
+            lora = server_lora(lora, self._caps.server_loras)
         weight = value("image-lora-weight") or "1"
         lora_weight = _float(weight, "LoRA weight", -5.0, 5.0, "image-lora-weight")
         strength = _float(value("image-strength") or "0.6", "Strength", 0.01, 1.0, "image-strength")
@@ -261,22 +267,57 @@ class ImageForm(VerticalScroll):
 
     # -- the LoRA path, checked when entered ------------------------------------------------
 
+    def _offer_server_loras(self, names: tuple[str, ...]) -> None:
+        """A server's model: the field completes its LoRA names and the note lists them."""
+        field = self.query_one("#image-lora", Input)
+        if names:
+            field.placeholder = f"one of {len(names)} LoRAs on the server"
+            field.suggester = SuggestFromList(names, case_sensitive=False)
+        else:
+            field.placeholder = "file.safetensors"
+            field.suggester = None
+        self._show_lora_note(None)
+
+    def _lora_problem(self, lora: str) -> str | None:
+        names = self._caps.server_loras
+        if not names:
+            return lora_problem(lora)
+        if server_lora(lora, names) is not None:
+            return None
+        return f"The server has no LoRA {lora!r}. It lists: {_listed(names)}."
+
+    def _show_lora_note(self, problem: str | None) -> None:
+        note = self.query_one("#image-lora-note", Static)
+        names = self._caps.server_loras
+        text = problem or (f"LoRAs on the server: {_listed(names)}" if names else "")
+        note.update(text)
+        note.display = bool(text)
+
     @on(Input.Submitted, "#image-lora")
     @on(Input.Blurred, "#image-lora")
     def _check_lora(self) -> None:
         lora = self.query_one("#image-lora", Input).value.strip()
-        problem = lora_problem(lora) if lora else None
-        note = self.query_one("#image-lora-note", Static)
-        note.update(problem or "")
-        note.display = bool(problem)
+        problem = self._lora_problem(lora) if lora else None
+        self._show_lora_note(problem)
         if problem:
             self.notify(problem, title="LoRA not found", severity="warning")
 
     @on(Input.Changed, "#image-lora")
     def _lora_edited(self) -> None:
-        note = self.query_one("#image-lora-note", Static)
-        note.update("")  # checked again when entered
-        note.display = False
+        self._show_lora_note(None)  # checked again when entered
+
+
+def server_lora(typed: str, names: tuple[str, ...]) -> str | None:
+    """The server's name for what was typed: the name itself, or its label (no folder, no
+    suffix: what `<lora:...>` in a reused PNG carries); None when the server has none."""
+    if typed in names:
+        return typed
+    wanted = lora_label(typed).lower()
+    return next((n for n in names if lora_label(n).lower() == wanted), None)
+
+
+def _listed(names: tuple[str, ...]) -> str:
+    return ", ".join(names[:8]) + (f" and {len(names) - 8} more" if len(names) > 8 else "")
 
 
 def resolve_seeds(values: FormValues, last_seed: int | None) -> list[int]:

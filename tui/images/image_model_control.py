@@ -33,7 +33,6 @@ if TYPE_CHECKING:
         monitor: DeviceMonitor | None
         queue: ImageQueue
         _ready: bool
-        _draining: bool
 
         def _start_drain(self) -> None: ...
         def _refresh_queue(self) -> None: ...
@@ -114,7 +113,7 @@ class ImageModelControl(_ScreenParts):
         if not self._ready:  # pushed a moment ago: load once the form is there
             self._pending_model = spec
             return
-        if self._draining:
+        if self.queue.pending():
             self.notify(
                 "An image is being made. Cancel it (Esc) or wait, then switch models.",
                 title="Busy",
@@ -122,6 +121,7 @@ class ImageModelControl(_ScreenParts):
             )
             return
         self._loading = spec
+        self.queue.wake()  # a worker waiting for the next job sees the switch and ends
         self._remembered = None
         self._show_model(f"Loading {spec.name}…")
         self._load_worker(spec, check_room=True)

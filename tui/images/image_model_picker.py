@@ -79,7 +79,7 @@ class ImageModelPicker(ModalScreen[ModelSpec | None]):
 
     @work(thread=True, group="image-picker-servers", exit_on_error=False)
     def _discover_servers(self) -> None:
-        from backends.models.catalog import discover_server_models
+        from backends.models.server_models import discover_server_models
 
         servers = getattr(self.app, "servers", None)
         specs, failures = discover_server_models(self._settings, servers and servers.known())

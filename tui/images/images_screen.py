@@ -115,7 +115,9 @@ class ImagesScreen(ImageModelControl, ImageJobRunner, Screen[None]):
         self._show_usage()
         from tui.widgets.remote_box import mount_remote_box
 
-        await mount_remote_box(self, self.settings, after=gauge)  # the servers' VRAM
+        manager = getattr(self.app, "manager", None)  # the chat's model, named on its box
+        chat_spec = (lambda: manager.spec) if manager is not None else None
+        await mount_remote_box(self, self.settings, after=gauge, chat_spec=chat_spec)
 
     @work(thread=True, exit_on_error=False)
     def _warm_preview(self) -> None:

@@ -1,5 +1,12 @@
 """Pick a model: recents first (alt+1..9), then every local and server model, with a filter.
 
+A Kind column says what each model is for (chat, image, speech, TTS, its pipeline task).
+The chat's picker lists chat models first, then image and task models apart, below them
+(speech models and voices have their own pickers): picking one of those opens the screen
+that runs it (tui/model_routes.py), never loads it as a chat
+model; a repo of a task no engine here runs is listed last with its task and "✗ not
+supported" for engine, and Enter on it says which tasks run instead of loading it.
+
 Dismisses with the chosen ModelSpec (the chat screen loads it, showing progress) or None.
 Local discovery and server listing run in their own workers, so the list opens at once
 with the recents and fills in; an unreachable server only adds a line saying so.
@@ -23,7 +30,14 @@ from textual.worker import Worker
 
 from backends.base import ModelSpec
 from backends.errors import BackendError
-from backends.registry import ENGINE_LABELS, engine_kind
+from backends.models.model_kind import (
+    KIND_PLACES,
+    UNSUPPORTED,
+    kind_label,
+    model_kind,
+    unsupported_reason,
+)
+from backends.registry import ENGINE_LABELS
 from backends.settings import Settings
 from tui.cell_text import clip
 
@@ -51,6 +65,16 @@ def where_it_lives(spec: ModelSpec) -> str:
         return spec.path.replace(home, "~", 1) if spec.path.startswith(home) else spec.path
     return ""
 
+
+NOT_SUPPORTED = "✗ not supported"
+# The order of kinds in a list: chat models first, a task no engine runs last.
+KIND_ORDER = {"chat": 0, "image": 1, "speech": 2, "tts": 3, "tasks": 4, "embeddings": 5}
+# The kinds each picker lists (beyond its own). Speech and voice models keep to their own
+# pickers (Speech screen, Speak tab).
+PICKER_KINDS = {
+    "chat": {"chat", "image", "tasks", UNSUPPORTED},
+    "tasks": {"tasks", UNSUPPORTED},
+}
 
 PICKER_TITLES = {
     "speech": "Speech models",
@@ -90,17 +114,18 @@ class ModelPickerScreen(ModalScreen[ModelSpec | None]):
         *,
         kind: str = "chat",
     ) -> None:
-        """`kind` "chat" lists chat models, servers' models and image models (picking one of
-        those opens the Images screen); "speech" lists speech models; "tasks" lists pipeline
-        task models (NER, classification, detection...) with their task."""
+        """`kind` "chat" lists chat models and servers' models, then image and task models
+        apart (picking one opens its screen) and repos of tasks no engine runs; "speech"
+        lists speech models; "tts" voices; "tasks" lists pipeline task models (NER,
+        classification, detection...) with their task, and repos of tasks no engine runs."""
         super().__init__()
         self._settings = settings
         self._kind = kind
-        self._kinds = {"chat", "image"} if kind == "chat" else {kind}
-        self._recents = [s for s in recents if engine_kind(s.engine) in self._kinds]
+        self._kinds = PICKER_KINDS.get(kind, {kind})
+        self._recents = [s for s in recents if model_kind(s) in self._kinds]
         self._current_key = current.key if current else None
         self._specs: dict[str, ModelSpec] = {s.key: s for s in self._recents}
-        if current is not None and engine_kind(current.engine) in self._kinds:
+        if current is not None and model_kind(current) in self._kinds:
             # The loaded model is listed even when discovery does not find it (a folder
             # named in the settings, outside the cache and model_dirs).
             self._specs.setdefault(current.key, current)
@@ -126,6 +151,7 @@ class ModelPickerScreen(ModalScreen[ModelSpec | None]):
         for label, key, width in (
             ("#", "n", 1),
             ("Model", "name", 20),
+            ("Kind", "kind", 8),
             ("Engine", "engine", 12),
             ("Size", "size", 8),
             ("Where", "where", 20),
@@ -156,7 +182,7 @@ class ModelPickerScreen(ModalScreen[ModelSpec | None]):
 
     @work(thread=True, group="picker-servers", exit_on_error=False)
     def _discover_servers(self) -> None:
-        from backends.models.catalog import discover_server_models
+        from backends.models.server_models import discover_server_models
 
         servers = getattr(self.app, "servers", None)
         specs, failures = discover_server_models(self._settings, servers and servers.known())
@@ -165,7 +191,7 @@ class ModelPickerScreen(ModalScreen[ModelSpec | None]):
     @on(Discovered)
     def _add_discovered(self, message: Discovered) -> None:
         for spec in message.specs:
-            if engine_kind(spec.engine) in self._kinds:
+            if model_kind(spec) in self._kinds:
                 self._specs.setdefault(spec.key, spec)
         self._problems.update(message.problems)
         self._pending -= 1
@@ -209,10 +235,13 @@ class ModelPickerScreen(ModalScreen[ModelSpec | None]):
         words = self.query_one("#picker-filter", Input).value.lower().split()
         recent_keys = [s.key for s in self._recents]
         ordered = [(str(i + 1), self._specs[k]) for i, k in enumerate(recent_keys)]
-        ordered += [("", s) for k, s in self._specs.items() if k not in recent_keys]
+        others = [s for k, s in self._specs.items() if k not in recent_keys]
+        others.sort(key=lambda s: KIND_ORDER.get(model_kind(s), 9))  # stable: found order
+        ordered += [("", s) for s in others]
         rows = []
         for number, spec in ordered:
-            haystack = " ".join((spec.name, engine_label(spec), where_it_lives(spec))).lower()
+            words_of = (spec.name, kind_label(spec), engine_label(spec), where_it_lives(spec))
+            haystack = " ".join(words_of).lower()
             if all(w in haystack for w in words):
                 rows.append((number, spec))
         return rows
@@ -222,19 +251,35 @@ class ModelPickerScreen(ModalScreen[ModelSpec | None]):
         selected = self._selected()
         table.clear()
         rows = self._visible()
-        engines = [engine_label(spec) for _, spec in rows]
+        # A task no engine runs: its task under Kind, "not supported" under Engine (one
+        # column holding both cut the names short).
+        unsupported = [model_kind(spec) == UNSUPPORTED for _, spec in rows]
+        engines = [
+            NOT_SUPPORTED if no else engine_label(spec)
+            for (_, spec), no in zip(rows, unsupported, strict=True)
+        ]
+        kinds = [
+            (spec.task or "") if no else kind_label(spec)
+            for (_, spec), no in zip(rows, unsupported, strict=True)
+        ]
         engine_w = max((cell_len(e) for e in engines), default=8)
+        kind_w = max((cell_len(k) for k in kinds), default=4)
         # The panel is 96% of the screen (max 150) less border, padding, scrollbar and
         # 2 cells of padding per column; the name gets what it needs, "where" the rest.
         inner = min(150, self.app.size.width * 96 // 100) - 4 - 2 - 10
-        free = max(inner - 1 - engine_w - 8, 24)
+        free = max(inner - 1 - engine_w - 8 - kind_w - 2, 24)
         longest = max((cell_len(spec.name) + 2 for _, spec in rows), default=20)
-        name_w = longest if longest <= free - 12 else max(free * 6 // 10, free - 40)
+        wheres = max((cell_len(where_it_lives(spec)) for _, spec in rows), default=8)
+        if longest <= free - min(wheres, 12):
+            name_w = longest
+        else:
+            name_w = max(free * 6 // 10, free - 40)
         where_w = max(free - name_w, 8)
         table.columns["engine"].width = engine_w  # type: ignore[index]
+        table.columns["kind"].width = kind_w  # type: ignore[index]
         table.columns["name"].width = name_w  # type: ignore[index]
         table.columns["where"].width = where_w  # type: ignore[index]
-        for (number, spec), engine in zip(rows, engines, strict=True):
+        for (number, spec), engine, kind in zip(rows, engines, kinds, strict=True):
             current = spec.key == self._current_key
             damaged = spec.key in self._problems
             label = escape(clip(spec.name, name_w - (2 if current else 0) - (2 if damaged else 0)))
@@ -244,7 +289,8 @@ class ModelPickerScreen(ModalScreen[ModelSpec | None]):
             table.add_row(
                 number,
                 name,
-                escape(engine),
+                escape(kind),
+                escape(engine) if engine != NOT_SUPPORTED else f"[dim]{engine}[/]",
                 "[red]damaged[/]" if damaged else format_size(spec.size_bytes),
                 escape(clip(where_it_lives(spec), where_w, left=True)),
                 key=spec.key,
@@ -279,8 +325,17 @@ class ModelPickerScreen(ModalScreen[ModelSpec | None]):
         problem = self._problems.get(spec.key) if spec is not None else None
         if problem is not None:
             self._note(f"✗ {problem}")
+        elif spec is not None and model_kind(spec) == UNSUPPORTED:
+            self._note(f"✗ {unsupported_reason(spec).message}")
         elif spec is not None and self._pending <= 0:
-            self._note(f"Model key: {spec.key}")
+            self._note(f"Model key: {spec.key}{self._opens_elsewhere(spec)}")
+
+    def _opens_elsewhere(self, spec: ModelSpec) -> str:
+        """For a model this picker's screen does not run: where Enter takes it."""
+        kind = model_kind(spec)
+        if self._kind != "chat" or kind == "chat":
+            return ""
+        return f" · not a chat model: Enter opens it on {KIND_PLACES.get(kind, kind)}"
 
     @on(Input.Submitted, "#picker-filter")
     @on(DataTable.RowSelected, "#picker-table")
@@ -292,9 +347,13 @@ class ModelPickerScreen(ModalScreen[ModelSpec | None]):
         if problem is not None:
             self.notify(problem, title=f"Cannot load {spec.name}", severity="error")
             return
+        if model_kind(spec) == UNSUPPORTED:
+            error = unsupported_reason(spec)
+            self.notify(error.message, title=error.title, severity="error", timeout=10)
+            return
         self.dismiss(spec)
 
 
 def engine_label(spec: ModelSpec) -> str:
-    """The engine's name, or for a task model its task ("token-classification")."""
-    return spec.task or ENGINE_LABELS.get(spec.engine, spec.engine)
+    """The engine's name ("llama.cpp", "transformers pipeline")."""
+    return ENGINE_LABELS.get(spec.engine, spec.engine)

@@ -222,13 +222,20 @@ class SpeakPanel(Vertical):
 
         def chosen(spec: ModelSpec | None) -> None:
             if spec is not None:
-                self._cancel = threading.Event()
-                self._status(f"Loading {spec.name}…")
-                self._load_worker(spec, self._cancel)
+                self.load_voice_model(spec)
 
         settings = self.app.settings  # type: ignore[attr-defined]
         picker = ModelPickerScreen(settings, [], self._tts.spec, kind="tts")
         self.app.push_screen(picker, chosen)
+
+    def load_voice_model(self, spec: ModelSpec) -> None:
+        """Load a voice model here (picked, or run from its Hub card)."""
+        if self.busy:
+            self.notify("Speaking already: Esc stops it first.")
+            return
+        self._cancel = threading.Event()
+        self._status(f"Loading {spec.name}…")
+        self._load_worker(spec, self._cancel)
 
     # -- workers -------------------------------------------------------------------------
 

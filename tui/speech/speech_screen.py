@@ -112,6 +112,13 @@ class SpeechScreen(Screen[None]):
         self._status(f"Loading {spec.name}…")
         self._load_worker(spec)
 
+    def load_voice(self, spec: ModelSpec) -> None:
+        """Open the Speak tab and load a text-to-speech model there."""
+        if self._tts is None:
+            return
+        self.action_show_tab("speak")
+        self.query_one(SpeakPanel).load_voice_model(spec)
+
     def on_screen_resume(self) -> None:
         # The app keeps this screen when the user leaves it: the transcript, the path and
         # the language are as they were; only the model may have changed meanwhile.

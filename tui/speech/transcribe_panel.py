@@ -1,7 +1,8 @@
 """The Transcribe tab of the Speech screen: an audio file or a recording in, segments out.
 
-Segments appear as faster-whisper decodes them (a thread worker posts one message per
-segment: a few per second at most, so no coalescing is needed). Esc stops a transcription
+Segments appear as faster-whisper (or a server's stream) decodes them (a thread worker posts
+one message per segment: a few per second at most, so no coalescing is needed); a server that
+streams text deltas shows them as a growing line until its segment comes. Esc stops a transcription
 between segments, and keeps what was decoded. The transcript can be copied or written as
 .txt / .srt / .vtt; the screen sends it to the chat. The screen's keys call in here.
 """
@@ -24,6 +25,7 @@ from backends.errors import BackendError
 from backends.speech.microphone import FILE_HINT
 from backends.speech.protocol import (
     AudioInput,
+    PartialText,
     Segment,
     SpeechEvent,
     TranscribeOptions,
@@ -184,6 +186,8 @@ class TranscribePanel(Vertical):
             self.status(
                 progress_line(len(self._segments), event.end, self._started, self._given_language)
             )
+        elif isinstance(event, PartialText):
+            self.query_one(SegmentList).show_partial(event.text)
         elif isinstance(event, TranscriptionFinished):
             self._cancel = None
             self.status(finished_line(event, self._started, self._given_language))

@@ -1,7 +1,8 @@
 """The Tasks screen's top row: the task list and the options of the task picked in it.
 
 Only the options that apply to the picked task show (top k for classifiers, aggregation
-for NER, a threshold for detection, labels for zero-shot, the question for QA);
+for NER, a threshold for detection, labels for zero-shot, the question for QA, the target
+language where a translation model offers several);
 `options()` reads them as the engine's `TaskOptions`.
 """
 
@@ -11,9 +12,14 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal
 from textual.widgets import Checkbox, Input, Label, Select
 
+from backends.tasks.model_tasks import target_title
 from backends.tasks.protocol import LABELLED_TASKS, TASK_INPUTS, TaskOptions
 from backends.tasks.task_inputs import parse_labels
 
+# A batch's texts go through one padded `generate` this many at a time (the engine still
+# reports each item; a cancel stops the batch under way): bench/model_task_throughput.py.
+GENERATE_BATCH = 8
+BATCHED_TASKS = ("summarization", "translation")
 AGGREGATIONS = ("simple", "first", "average", "max", "none")
 TOP_K_TASKS = ("text-classification", "fill-mask", "image-classification",
                "audio-classification", "zero-shot-image-classification")  # fmt: skip
@@ -24,7 +30,10 @@ class TaskOptionsRow(Horizontal):
 
     DEFAULT_CSS = """
     TaskOptionsRow #tasks-question { width: 1fr; }
+    TaskOptionsRow #tasks-target { width: 16; }
     """
+
+    _targets: tuple[str, ...] = ()  # set_targets: the loaded model's translations
 
     def compose(self) -> ComposeResult:
         yield Label("Task")
@@ -44,6 +53,9 @@ class TaskOptionsRow(Horizontal):
         yield Label("Labels", classes="opt-labels")
         yield Input(placeholder="comma-separated, e.g. sports, politics, music",
                     id="tasks-labels", classes="opt-labels", compact=True)  # fmt: skip
+        yield Label("Target", classes="opt-target")
+        yield Select[str]([], prompt="the model's first", id="tasks-target",
+                          classes="opt-target", compact=True)  # fmt: skip
         yield Label("Question", classes="opt-question")
         yield Input(placeholder="asked of the text below, e.g. Where does John live?",
                     id="tasks-question", classes="opt-question", compact=True)  # fmt: skip
@@ -53,9 +65,19 @@ class TaskOptionsRow(Horizontal):
         value = self.query_one("#tasks-task", Select).value
         return value if isinstance(value, str) else None
 
+    def set_targets(self, targets: tuple[str, ...]) -> None:
+        """The translations the loaded model offers (TaskModelInfo.targets), its first chosen."""
+        self._targets = targets
+        choice = self.query_one("#tasks-target", Select)
+        choice.set_options([(target_title(t), t) for t in targets])
+        if targets:
+            choice.value = targets[0]
+        self.show_for(self.task or "")
+
     def show_for(self, task: str) -> None:
         """Show the options that apply to `task`, hide the rest."""
         shown = {
+            "opt-target": task == "translation" and len(self._targets) > 1,
             "opt-top-k": task in TOP_K_TASKS,
             "opt-aggregation": task == "token-classification",
             "opt-threshold": task == "object-detection",
@@ -68,8 +90,9 @@ class TaskOptionsRow(Horizontal):
         if task == "zero-shot-image-classification":
             self.query_one("#tasks-multi").add_class("-hidden")
 
-    def options(self) -> TaskOptions:
-        """The run's options; a WrongInput when a labelled task has no labels."""
+    def options(self, items: int = 1) -> TaskOptions:
+        """The options of a run of `items` inputs; a WrongInput when a labelled task has no
+        labels."""
 
         def number(selector: str, default: float) -> float:
             try:
@@ -82,7 +105,10 @@ class TaskOptionsRow(Horizontal):
         if task in LABELLED_TASKS:
             labels = parse_labels(self.query_one("#tasks-labels", Input).value)
         aggregation = self.query_one("#tasks-aggregation", Select).value
+        target = self.query_one("#tasks-target", Select).value
         return TaskOptions(
+            batch_size=GENERATE_BATCH if items > 1 and task in BATCHED_TASKS else 1,
+            target=target if task == "translation" and isinstance(target, str) else "",
             top_k=max(1, int(number("#tasks-top-k", 5))),
             aggregation_strategy=aggregation if isinstance(aggregation, str) else "simple",  # type: ignore[arg-type]
             candidate_labels=labels,

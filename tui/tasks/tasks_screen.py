@@ -121,6 +121,7 @@ class TasksScreen(Screen[None]):
         info = self._session.info
         if info is not None:
             self.query_one("#tasks-task", Select).value = info.task
+            self.query_one(TaskOptionsRow).set_targets(info.targets)
         self._show_title()
         self._show_options()
         self._status("Press ctrl+o to pick a task model, type text and press ctrl+r to run it.")
@@ -221,6 +222,7 @@ class TasksScreen(Screen[None]):
             return
         info = self._session.info
         kind = info.input_kind if info else "text"
+        self.query_one(TaskOptionsRow).set_targets(info.targets if info else ())
         self._status(loaded_hint(self._session.label() or "", info.task if info else "", kind))
         self.query_one("#tasks-text" if kind == "text" else "#tasks-file").focus()
 
@@ -273,7 +275,7 @@ class TasksScreen(Screen[None]):
                 self._failed(BackendError(why, title="Wrong kind of input"))
                 return
         try:
-            options = self.query_one(TaskOptionsRow).options()
+            options = self.query_one(TaskOptionsRow).options(len(items))
         except BackendError as error:
             self._failed(error)
             return

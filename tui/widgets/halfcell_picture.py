@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from PIL import Image as PILImage
 from rich.color import Color, ColorType
 from rich.color_triplet import ColorTriplet
 from rich.segment import Segment
@@ -31,6 +32,30 @@ class HalfcellPicture(HalfcellImage, Renderable=HalfcellRenderable):
     """A picture as coloured half-cells: the upper pixel in the foreground, the lower behind."""
 
     _lines: tuple[Any, Size, list[Strip]] | None = None
+
+    @property
+    def image(self) -> Any:
+        return self._image
+
+    @image.setter
+    def image(self, value: Any) -> None:
+        """A new picture of the same shape takes the same cells: repaint this widget only.
+        textual-image's setter lays the whole screen out again for every picture."""
+        width, height = self._image_width, self._image_height
+        if (
+            isinstance(value, PILImage.Image)
+            and width
+            and height
+            and value.width * height == value.height * width
+        ):
+            if self._renderable:
+                self._renderable.cleanup()
+                self._renderable = None
+            self._image = value
+            self._image_width, self._image_height = value.width, value.height
+            self.refresh()
+            return
+        HalfcellImage.image.fset(self, value)  # type: ignore[attr-defined]
 
     def render_line(self, y: int) -> Strip:
         size = self.content_size

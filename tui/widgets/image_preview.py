@@ -9,6 +9,7 @@ entry point, before the app starts. A renderer can also be forced (setting
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
@@ -159,6 +160,9 @@ class ImagePreview(Container):
         self._hint = hint
         self._renderer = renderer
         self._image: PILImage | str | None = None
+        # Two show() calls close together (a worker's picture, then the next item's) each
+        # removed the children, then each mounted one: two pictures stacked at half height.
+        self._showing = asyncio.Lock()
 
     def compose(self) -> ComposeResult:
         yield Static(self._hint, classes="image-hint", markup=False)
@@ -175,7 +179,11 @@ class ImagePreview(Container):
                 static.update(hint)
 
     async def show(self, image: PILImage | Path | str | None) -> None:
-        """Replace what is shown (None: the hint again)."""
+        """Replace what is shown (None: the hint again); calls take turns."""
+        async with self._showing:
+            await self._show(image)
+
+    async def _show(self, image: PILImage | Path | str | None) -> None:
         self._image = str(image) if isinstance(image, Path) else image
         widget_class = image_widget_class(self._renderer) if image is not None else None
         shown = self.query(".image")

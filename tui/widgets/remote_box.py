@@ -1,5 +1,7 @@
 """The remote boxes under the device gauge: each server's VRAM and loaded models, where the
-server says (ComfyUI, AUTOMATIC1111 / Forge, Ollama), and `u` to unload there.
+server says (ComfyUI, AUTOMATIC1111 / Forge, Ollama), and `u` to unload there. The chat's
+model, when it runs on one of these servers, is named first with the VRAM it holds there
+("chat tiny-chat 800 MB"), or "not loaded" when the server's /api/ps does not list it.
 
 Readings run in a thread worker on a timer and arrive as a `Read` message, so the UI never
 waits on a slow or dead server; a server that says nothing about memory gets no line.
@@ -7,6 +9,7 @@ waits on a slow or dead server; a server that says nothing about memory gets no 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -16,7 +19,7 @@ from textual.content import Content
 from textual.message import Message
 from textual.widget import Widget
 
-from backends.base import ServerConfig
+from backends.base import ModelSpec, ServerConfig
 from backends.remote.box_state import RemoteBoxState
 from tui.human_units import human_bytes
 
@@ -29,8 +32,17 @@ _BAR = 10
 _KIND_LABELS = {"comfyui": "ComfyUI", "a1111": "A1111", "ollama": "Ollama"}
 
 
-def box_line(state: RemoteBoxState) -> Content:
-    """ "⛁ forge (A1111)  VRAM ████░░░░░░ 5.0/8.0 GB" and the like."""
+ChatModel = Callable[[], "tuple[str, str] | None"]  # (server name, model id) of the chat's
+
+
+def same_model(listed: str, wanted: str) -> bool:
+    """Ollama lists "llama3.2:latest" for a model asked for as "llama3.2"."""
+    return listed == wanted or listed.removesuffix(":latest") == wanted.removesuffix(":latest")
+
+
+def box_line(state: RemoteBoxState, chat_model: str | None = None) -> Content:
+    """ "⛁ forge (A1111)  VRAM ████░░░░░░ 5.0/8.0 GB" and the like; `chat_model` is the
+    chat's model when it runs on this server."""
     head = f"⛁ {state.server} ({_KIND_LABELS.get(state.kind, state.kind)})"
     if state.error is not None:  # the reason was said in a notification, and is a tooltip
         return Content.assemble(head, " ", ("down", "$text-error"))
@@ -44,8 +56,18 @@ def box_line(state: RemoteBoxState) -> Content:
             ("░" * (_BAR - filled), "$text-muted"),
             f" {human_bytes(used).removesuffix(' GB')}/{human_bytes(device.vram_total)}",
         ]
-    if state.loaded:
-        models = ", ".join(f"{name} {human_bytes(size)}" for name, size in state.loaded)
+    loaded = list(state.loaded)
+    if chat_model is not None and state.kind == "ollama":
+        held = next((size for name, size in loaded if same_model(name, chat_model)), None)
+        loaded = [(name, size) for name, size in loaded if not same_model(name, chat_model)]
+        where = human_bytes(held) if held is not None else "not loaded"
+        parts.append(Content.assemble("  chat ", (chat_model, "bold"), f" {where}"))
+        if loaded:
+            others = ", ".join(f"{name} {human_bytes(size)}" for name, size in loaded)
+            parts.append(f" · also loaded: {others}")
+        return Content.assemble(*parts)
+    if loaded:
+        models = ", ".join(f"{name} {human_bytes(size)}" for name, size in loaded)
         parts.append(f"  loaded: {models}")
     elif state.kind == "ollama":
         parts.append("  nothing loaded")
@@ -63,10 +85,17 @@ class RemoteBoxGauge(Widget, can_focus=True):
     class Read(Message):
         states: list[RemoteBoxState]
 
-    def __init__(self, servers: list[ServerConfig], interval: float = 5.0) -> None:
+    def __init__(
+        self,
+        servers: list[ServerConfig],
+        interval: float = 5.0,
+        chat_model: ChatModel | None = None,
+    ) -> None:
+        """`chat_model` says which model the chat uses on which server (read at each draw)."""
         super().__init__()
         self._servers = servers
         self._interval = interval
+        self._chat_model = chat_model
         self._states: list[RemoteBoxState] = []
         self._reading = False
 
@@ -108,8 +137,10 @@ class RemoteBoxGauge(Widget, can_focus=True):
     def render(self) -> Content:
         """The servers side by side, as many to a line as fit (one line for one server)."""
         width = max(self.content_region.width, 20)
+        chat = self._chat_model() if self._chat_model is not None else None
         lines: list[list[Content]] = []
-        for part in (box_line(state) for state in self._states):
+        for state in self._states:
+            part = box_line(state, chat[1] if chat and chat[0] == state.server else None)
             line = lines[-1] if lines else None
             used = sum(p.cell_length for p in line) + 3 * len(line) if line else 0
             if line and used + part.cell_length <= width:
@@ -143,8 +174,22 @@ class RemoteBoxGauge(Widget, can_focus=True):
         self.app.call_from_thread(self.read_now)
 
 
-async def mount_remote_box(screen: Screen[object], settings: Settings, after: Widget) -> None:
-    """Under a screen's device gauge: the configured servers' boxes (nothing without any)."""
+async def mount_remote_box(
+    screen: Screen[object],
+    settings: Settings,
+    after: Widget,
+    chat_spec: Callable[[], ModelSpec | None] | None = None,
+) -> None:
+    """Under a screen's device gauge: the configured servers' boxes (nothing without any);
+    `chat_spec` gives the chat's model, named on its server's box."""
     if settings.servers and not settings.offline:
         servers = [entry.to_config() for entry in settings.servers]
-        await screen.mount(RemoteBoxGauge(servers), after=after)
+        chat = (lambda: on_server(chat_spec())) if chat_spec is not None else None
+        await screen.mount(RemoteBoxGauge(servers, chat_model=chat), after=after)
+
+
+def on_server(spec: ModelSpec | None) -> tuple[str, str] | None:
+    """(server name, model id) for a model that runs on a server; None for a local one."""
+    if spec is None or spec.server is None:
+        return None
+    return spec.server.name, spec.remote_model or spec.name

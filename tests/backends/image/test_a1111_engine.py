@@ -14,13 +14,14 @@ from backends.errors import (
     ServerError,
     ServerUnreachable,
     UnsupportedModel,
+    UnsupportedOption,
 )
 from backends.image.a1111_engine import A1111Engine
 from backends.image.jobs import ImageQueue, run_job
 from backends.image.png_metadata import read_parameters
 from backends.image.protocol import GenerationCancelled, ImageLoadOptions, ImageRequest, ImageStep
 from backends.store.gallery import GalleryStore
-from tests.fixtures.a1111_server import CHECKPOINT, OOM_TEXT, A1111TestServer
+from tests.fixtures.a1111_server import CHECKPOINT, LORAS, OOM_TEXT, A1111TestServer
 from tests.fixtures.openai_server import LocalOpenAIServer
 
 
@@ -106,6 +107,18 @@ def test_cut_connection_mid_job_says_where(a1111_server: A1111TestServer) -> Non
     assert "forge" in caught.value.message
 
 
+def test_a_cut_before_any_preview_does_not_promise_one(a1111_server: A1111TestServer) -> None:
+    """No poll came back before the cut: the message says nothing was made, rather than
+    pointing at a preview that is not there."""
+    a1111_server.cut_at_step = 1
+    engine = A1111Engine(poll_s=60.0)
+    engine.load(a1111_server.spec(), ImageLoadOptions())
+    with pytest.raises(GenerationError) as caught:
+        list(engine.generate(ImageRequest("x", steps=5)))
+    assert "Nothing was made yet to keep." in caught.value.message
+    assert "preview" not in caught.value.message
+
+
 def test_missing_checkpoint_is_named(a1111_server: A1111TestServer) -> None:
     engine = A1111Engine()
     with pytest.raises(UnsupportedModel) as caught:
@@ -146,3 +159,46 @@ def test_server_down_is_unreachable() -> None:
     )
     with pytest.raises(ServerUnreachable):
         A1111Engine().load(spec, ImageLoadOptions())
+
+
+def test_a_server_lora_goes_in_the_prompt_and_the_png(
+    a1111_server: A1111TestServer, tmp_path: Path
+) -> None:
+    """LoRAs come from /sdapi/v1/loras; the one picked goes as `<lora:name:weight>` in the
+    prompt (a name with a dot kept whole), and the PNG carries it with the hash the server
+    reported, as A1111's own PNGs do."""
+    engine = _loaded(a1111_server)
+    caps = engine.capabilities()
+    assert caps.lora and caps.server_loras == tuple(LORAS)
+    job = ImageQueue().add(
+        ImageRequest(
+            "a red fox",
+            steps=2,
+            seed=5,
+            width=64,
+            height=64,
+            lora="lcm-lora-sdv1.5",
+            lora_weight=0.7,
+        )
+    )
+    outcome = run_job(
+        engine,
+        job,
+        model=CHECKPOINT,
+        outputs_dir=tmp_path / "out",
+        gallery=GalleryStore(tmp_path / "g.sqlite"),
+        on_step=lambda step: None,
+    )
+    body = next(b for m, p, _, b in a1111_server.requests if p == "/sdapi/v1/txt2img")
+    assert body["prompt"] == "a red fox <lora:lcm-lora-sdv1.5:0.7>"
+    parameters = read_parameters(Path(outcome.saved.path))
+    assert parameters is not None
+    assert parameters.splitlines()[0] == "a red fox <lora:lcm-lora-sdv1.5:0.7>"
+    assert 'Lora hashes: "lcm-lora-sdv1.5: a1b2c3d4e5f6"' in parameters
+
+
+def test_a_lora_the_server_lacks_is_named(a1111_server: A1111TestServer) -> None:
+    request = ImageRequest("x", steps=2, width=64, height=64, lora="missing-lora")
+    with pytest.raises(UnsupportedOption, match="forge has no LoRA 'missing-lora'"):
+        list(_loaded(a1111_server).generate(request))
+    assert "/sdapi/v1/txt2img" not in a1111_server.paths("POST")

@@ -8,14 +8,14 @@ from pathlib import Path
 
 import pytest
 
-from backends.errors import GenerationError, OutOfMemory, UnsupportedModel
+from backends.errors import GenerationError, OutOfMemory, UnsupportedModel, UnsupportedOption
 from backends.image.comfyui_engine import ComfyUIEngine
 from backends.image.comfyui_workflow import builtin_workflow
 from backends.image.jobs import ImageQueue, run_job
 from backends.image.png_metadata import read_parameters
 from backends.image.protocol import GenerationCancelled, ImageLoadOptions, ImageRequest, ImageStep
 from backends.store.gallery import GalleryStore
-from tests.fixtures.comfyui_server import CHECKPOINT, OOM_MESSAGE, ComfyUITestServer
+from tests.fixtures.comfyui_server import CHECKPOINT, LORAS, OOM_MESSAGE, ComfyUITestServer
 from tests.fixtures.remote_http import png_bytes
 
 
@@ -131,3 +131,50 @@ def test_missing_checkpoint_is_named(comfyui_server: ComfyUITestServer) -> None:
     with pytest.raises(UnsupportedModel) as caught:
         ComfyUIEngine().load(comfyui_server.spec("flux1-dev.safetensors"), ImageLoadOptions())
     assert caught.value.title == "Model missing on the server"
+
+
+def test_a_server_lora_is_chained_into_the_builtin_workflow(
+    comfyui_server: ComfyUITestServer, tmp_path: Path
+) -> None:
+    """LoRAs come from /object_info/LoraLoader; the one picked sits between the checkpoint
+    and the sampler and text encoders, and the PNG names it the A1111 way."""
+    engine = _loaded(comfyui_server)
+    caps = engine.capabilities()
+    assert caps.lora and caps.server_loras == tuple(LORAS)
+    job = ImageQueue().add(
+        ImageRequest(
+            "a lighthouse", steps=2, seed=3, width=64, height=64, lora=LORAS[1], lora_weight=0.6
+        )
+    )
+    outcome = run_job(
+        engine,
+        job,
+        model=CHECKPOINT,
+        outputs_dir=tmp_path / "out",
+        gallery=GalleryStore(tmp_path / "g.sqlite"),
+        on_step=lambda step: None,
+    )
+    sent = comfyui_server.prompts[0]
+    (lora_id,) = [i for i, n in sent.items() if n["class_type"] == "LoraLoader"]
+    assert sent[lora_id]["inputs"] == {
+        "lora_name": "styles/film-grain.safetensors",
+        "strength_model": 0.6,
+        "strength_clip": 0.6,
+        "model": ["4", 0],
+        "clip": ["4", 1],
+    }
+    assert sent["3"]["inputs"]["model"] == [lora_id, 0]
+    assert sent["6"]["inputs"]["clip"] == [lora_id, 1] == sent["7"]["inputs"]["clip"]
+    parameters = read_parameters(Path(outcome.saved.path))
+    assert parameters is not None
+    assert parameters.splitlines()[0] == "a lighthouse <lora:film-grain:0.6>"
+
+
+def test_a_lora_the_server_lacks_is_named_before_queueing(
+    comfyui_server: ComfyUITestServer,
+) -> None:
+    engine = _loaded(comfyui_server)
+    request = ImageRequest("x", steps=2, width=64, height=64, lora="nope.safetensors")
+    with pytest.raises(UnsupportedOption, match="has no LoRA 'nope.safetensors'"):
+        list(engine.generate(request))
+    assert comfyui_server.prompts == []

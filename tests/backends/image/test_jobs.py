@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+
 import pytest
 
 from backends.base import ModelSpec
@@ -94,3 +96,22 @@ def test_an_engine_exception_reaches_the_user_as_a_sentence(tmp_path) -> None:  
     assert "TypeError" not in caught.value.message
     assert caught.value.message.startswith("The image engine failed on this request")
     assert "default sampler" in caught.value.message
+
+
+def test_a_waiting_worker_wakes_for_a_new_job_and_ends_on_close() -> None:
+    from backends.image.jobs import ImageQueue
+    from backends.image.protocol import ImageRequest
+
+    queue = ImageQueue()
+    woke: list[bool] = []
+    waiter = threading.Thread(target=lambda: woke.append(queue.wait_for_job(30)))
+    waiter.start()
+    queue.add(ImageRequest("next"))
+    waiter.join(10)
+    assert woke == [True]
+    queue.take()
+    waiter = threading.Thread(target=lambda: woke.append(queue.wait_for_job(30)))
+    waiter.start()
+    queue.close()
+    waiter.join(10)
+    assert woke == [True, False] and not waiter.is_alive()

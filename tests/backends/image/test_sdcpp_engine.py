@@ -181,6 +181,25 @@ def test_steps_and_rate_count_from_the_first_step() -> None:
     assert last.steps_per_s == pytest.approx(3 / (last.elapsed_s - steps[0].elapsed_s), rel=1e-6)
 
 
+def test_the_library_forgets_the_progress_callback_after_each_image(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The library keeps the last progress callback in a global after the wrapper freed it;
+    the next model load in the process (a LoRA from another folder reopens the model) called
+    it and died of SIGSEGV (seen with the full-shape checkpoint of bench/sdcpp_checkpoint.py;
+    `python bench/sdcpp_image.py --runs 2` loads twice in one process). The engine clears it
+    once the C call is over."""
+    cleared: list[tuple[object, object]] = []
+    monkeypatch.setattr(
+        sd_cpp.stable_diffusion_cpp, "sd_set_progress_callback", lambda *a: cleared.append(a)
+    )
+    engine, stand_in = _engine()
+
+    list(engine.generate(ImageRequest(prompt="a cat", steps=2, width=64, height=64)))
+
+    assert stand_in.finished.is_set() and cleared == [(None, None)]
+
+
 def test_constructor_keywords_exist_in_the_real_library() -> None:
     signature = inspect.signature(sd_cpp.StableDiffusion.__init__)
     signature.bind(None, model_path="x.gguf", n_threads=1, verbose=False, lora_model_dir="d")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -13,23 +12,7 @@ import pytest
 from backends.errors import ModelNotFound
 from backends.models.catalog import DEMO_KEY, discover_models, scan_hf_cache, spec_from_cli
 from backends.settings import load_settings
-
-
-def _fake_cache_repo(hf_home: Path, repo: str, files: dict[str, bytes]) -> Path:
-    """A repo laid out the way huggingface_hub caches it (blobs + snapshot symlinks)."""
-    root = hf_home / "hub" / ("models--" + repo.replace("/", "--"))
-    commit = "a" * 40
-    snapshot = root / "snapshots" / commit
-    (root / "refs").mkdir(parents=True)
-    (root / "refs" / "main").write_text(commit)
-    (root / "blobs").mkdir()
-    for i, (name, data) in enumerate(files.items()):
-        blob = root / "blobs" / f"{i:040x}"
-        blob.write_bytes(data)
-        target = snapshot / name
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.symlink_to(os.path.relpath(blob, target.parent))
-    return snapshot
+from tests.fixtures.model_cache import fake_cache_repo as _fake_cache_repo
 
 
 def test_folders_are_scanned_recursively_skipping_projectors_and_later_shards(
@@ -194,3 +177,38 @@ def test_every_key_the_app_writes_is_accepted_back_wherever_the_file_is(tmp_path
         assert spec_from_cli(spec.key, None, settings).key == spec.key
     with pytest.raises(ModelNotFound, match="not there any more"):
         spec_from_cli(f"gguf:{tmp_path / 'gone.gguf'}", None, settings, [])
+
+
+def test_cli_folder_of_several_ggufs_names_them_instead_of_loading_the_first(
+    tmp_path: Path,
+) -> None:
+    """`--model ~/models` with several GGUFs loaded whichever sorted first (here a damaged
+    one, so the user saw "not a GGUF model file" for a file they never asked for)."""
+    settings = load_settings()
+    for name in ("a-broken.gguf", "b-good.gguf"):
+        (tmp_path / name).write_bytes(b"GGUF")
+    (tmp_path / "b-good-mmproj.gguf").write_bytes(b"GGUF")
+    with pytest.raises(ModelNotFound) as raised:
+        spec_from_cli(str(tmp_path), None, settings, [])
+    message = str(raised.value)
+    assert "a-broken.gguf" in message and "b-good.gguf" in message
+    assert "mmproj" not in message and "--model" in message
+    (tmp_path / "a-broken.gguf").unlink()
+    assert spec_from_cli(str(tmp_path), None, settings, []).path == str(tmp_path / "b-good.gguf")
+
+
+def test_cli_image_or_speech_folder_says_what_it_is_and_where_it_goes(tmp_path: Path) -> None:
+    """`--model` on a diffusers folder said "neither config.json nor a .gguf file"; on a
+    Whisper folder (it has a config.json) it said to upgrade transformers."""
+    settings = load_settings()
+    pipeline = tmp_path / "sd"
+    pipeline.mkdir()
+    (pipeline / "model_index.json").write_text("{}")
+    whisper = tmp_path / "whisper"
+    whisper.mkdir()
+    for name in ("model.bin", "config.json", "vocabulary.json"):
+        (whisper / name).write_text("{}")
+    with pytest.raises(ModelNotFound, match=r"image pipeline .* Images screen: F5"):
+        spec_from_cli(str(pipeline), None, settings, [])
+    with pytest.raises(ModelNotFound, match=r"Whisper speech model.* Speech screen: F7"):
+        spec_from_cli(str(whisper), None, settings, [])

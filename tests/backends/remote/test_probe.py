@@ -35,7 +35,7 @@ def test_a_declared_type_wins_over_the_name() -> None:
 def test_a1111_checkpoints_samplers_and_loras(a1111_server: A1111TestServer) -> None:
     found = probe_server(a1111_server.server_config())
     assert [m.id for m in found.models] == [A1111_CHECKPOINT]
-    assert "DPM++ 2M" in found.samplers and found.loras == ("detail-tweaker",)
+    assert "DPM++ 2M" in found.samplers and found.loras == ("detail-tweaker", "lcm-lora-sdv1.5")
 
 
 def test_comfyui_checkpoints_and_samplers(comfyui_server: ComfyUITestServer) -> None:
@@ -95,7 +95,7 @@ def test_discovery_lists_each_capability_with_its_engine(
     comfyui_server: ComfyUITestServer,
     tmp_path: Path,
 ) -> None:
-    from backends.models.catalog import discover_server_models
+    from backends.models.server_models import discover_server_models
 
     workflow = tmp_path / "flux.json"
     settings = load_settings(

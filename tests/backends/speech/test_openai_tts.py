@@ -9,7 +9,7 @@ import threading
 import pytest
 
 from backends.errors import BackendError, UnsupportedModel
-from backends.models.catalog import discover_server_models
+from backends.models.server_models import discover_server_models
 from backends.settings import load_settings
 from backends.speech.openai_tts import OpenAITtsEngine
 from backends.speech.synthesis import (

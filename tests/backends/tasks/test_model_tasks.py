@@ -4,6 +4,7 @@ straight from the model), in a host and in-process; refusals say what to do."""
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 
 import pytest
@@ -14,6 +15,7 @@ from backends.tasks.chat_prompts import chat_prompt
 from backends.tasks.pipeline_outputs import to_result
 from backends.tasks.protocol import (
     Answer,
+    BatchFinished,
     GeneratedText,
     ItemDone,
     ItemFailed,
@@ -70,6 +72,62 @@ def test_marian_translates(generative_task_models: dict[str, Path]) -> None:
     assert isinstance(done, ItemDone)
     expected = reference_generate(generative_task_models["marian"], value, 12)
     assert expected and done.result == GeneratedText(expected)
+
+
+@pytest.mark.parametrize("hosted", [False, True])
+def test_t5_translates_to_the_target_chosen(
+    generative_task_models: dict[str, Path], hosted: bool
+) -> None:
+    """T5 lists several translation prefixes: the first (sorted) by default, the one
+    chosen when the user picks another, and a pair it lacks is refused with the offer."""
+    folder, value = generative_task_models["t5"], "the company lives in london"
+    engine = create_task_engine("transformers_tasks", hosted=hosted)
+    engine.load(task_spec(folder), TaskLoadOptions("translation", **CPU))
+    try:
+        assert engine.model_info().targets == ("translation_en_to_de", "translation_en_to_fr")
+        results = {}
+        for target in ("", "translation_en_to_fr"):
+            options = TaskOptions(max_new_tokens=12, target=target)
+            [done] = [e for e in engine.run([text(value)], options) if isinstance(e, ItemDone)]
+            assert isinstance(done.result, GeneratedText)
+            results[target] = done.result.text
+        with pytest.raises(WrongInput, match="does not translate en → ja; it offers: en → de"):
+            list(engine.run([text(value)], TaskOptions(target="translation_en_to_ja")))
+    finally:
+        engine.unload()
+    german = reference_generate(folder, "de: " + value, 12)
+    french = reference_generate(folder, "translate English to French: " + value, 12)
+    assert german != french  # the random model tells the prefixes apart
+    assert results == {"": german, "translation_en_to_fr": french}
+
+
+def test_a_batch_goes_through_generate_padded_and_comes_back_per_item(
+    generative_task_models: dict[str, Path],
+) -> None:
+    """batch_size 2 over 3 texts of different lengths: one padded generate per pair, one
+    event per text, in order, each what the model writes for that text alone; a cancel
+    after the first item stops the run there, the next batch never generated."""
+    folder = generative_task_models["t5"]
+    values = ["paris is the capital", "the company lives in london and works in paris", "a"]
+    engine = create_task_engine("transformers_tasks", hosted=False)
+    engine.load(task_spec(folder), TaskLoadOptions("summarization", **CPU))
+    try:
+        options = TaskOptions(max_new_tokens=8, batch_size=2)
+        events = list(engine.run([text(v) for v in values], options))
+        done = [e for e in events if isinstance(e, ItemDone)]
+        cancel = threading.Event()
+        stopped = []
+        for event in engine.run([text(v) for v in values], options, cancel):
+            stopped.append(event)
+            if isinstance(event, ItemDone):
+                cancel.set()
+    finally:
+        engine.unload()
+    assert [d.index for d in done] == [0, 1, 2]
+    expected = [reference_generate(folder, "summarize: " + v, 8) for v in values]
+    assert [d.result for d in done] == [GeneratedText(e) for e in expected]
+    assert [e.index for e in stopped if isinstance(e, ItemDone)] == [0]
+    assert isinstance(stopped[-1], BatchFinished) and stopped[-1].reason == "cancelled"
 
 
 def test_question_answering_finds_the_models_best_span(

@@ -201,3 +201,18 @@ async def test_the_users_folders_list_pipelines_and_whisper_and_delete_after_ask
         await pilot.press("y")
         await wait_until(pilot, lambda: "sd-tiny" not in names(app), "list refreshed")
         assert not pipeline.exists() and whisper.exists()
+
+
+async def test_each_model_shows_its_kind(tmp_path: Path) -> None:
+    """The Engine column said "transformers" for a NER model's neighbours, a summarization
+    repo and a transformers TTS repo alike, and "—" for a Kokoro voice."""
+    from tests.fixtures.model_cache import MIXED_REPOS, mixed_cache
+
+    cache = mixed_cache(tmp_path / "hf")
+    app = ScreenApp(lambda: CacheScreen(cache_dir=cache, now=NOW))
+    async with app.run_test(size=(120, 30)) as pilot:
+        await settled(pilot)
+        table = app.screen.query_one(DataTable)
+        assert [str(c.label) for c in table.columns.values()][:2] == ["Model", "Kind"]
+        kinds = {str(row[0]): str(row[1]) for row in map(table.get_row_at, range(table.row_count))}
+        assert kinds == {repo: label for repo, (_, label) in MIXED_REPOS.items()}

@@ -303,3 +303,58 @@ async def test_the_downloads_cursor_starts_on_a_download_p_and_x_act_on(make_cli
         assert panel._selected().job_id == waiting  # type: ignore[union-attr]
         await pilot.press("x")
         await wait_until(pilot, lambda: queue.job(waiting).state == "cancelled", "cancelled")
+
+
+async def test_the_task_filter_finds_voices_and_task_models(make_client, queue, hub) -> None:
+    """text-to-audio was not among the tasks, and a Kokoro voice or a NER model read "—"
+    under Runs with (and "runs here" dropped them) though the app runs both."""
+    from tests.fixtures.hub_repos import FakeRepo
+
+    voices = [
+        FakeRepo(
+            "acme/kokoro-voice",
+            {"kokoro-v1.0.onnx": b"o" * 10, "voices-v1.0.bin": b"v"},
+            pipeline_tag="text-to-speech",
+            library_name="onnx",
+            tags=["onnx", "kokoro", "text-to-speech"],
+        ),  # fmt: skip
+        FakeRepo(
+            "acme/audio-gen",
+            {"config.json": b"{}", "model.safetensors": b"x"},
+            pipeline_tag="text-to-audio",
+            library_name="transformers",
+            tags=["transformers", "safetensors", "text-to-audio"],
+        ),  # fmt: skip
+        FakeRepo(
+            "acme/bert-ner",
+            {"config.json": b"{}", "model.safetensors": b"x"},
+            pipeline_tag="token-classification",
+            library_name="transformers",
+            tags=["transformers", "safetensors", "token-classification"],
+        ),  # fmt: skip
+    ]
+    for repo in voices:
+        hub.add_repo(repo)
+    try:
+        app = hub_app(make_client, queue)
+        async with app.run_test(size=(120, 40)) as pilot:
+            await settled(pilot)
+            task = app.screen.query_one("#filter-task", Select)
+            table = app.screen.query_one(ModelResults)
+            task.value = "text-to-speech"
+            await settled(pilot)
+            assert rows(app) == ["acme/kokoro-voice"]
+            row = [str(c) for c in table.get_row_at(0)]
+            assert (row[1], row[-1]) == ("text→speech", "Kokoro")
+            task.value = "text-to-audio"
+            await settled(pilot)
+            assert rows(app) == ["acme/audio-gen"]
+            assert str(table.get_row_at(0)[-1]) == "—"  # no engine here makes audio from it
+            task.value = "token-classification"
+            app.screen.query_one("#filter-runs").value = True  # type: ignore[attr-defined]
+            await settled(pilot)
+            assert rows(app) == ["acme/bert-ner"]
+            assert str(table.get_row_at(0)[-1]) == "Tasks"
+    finally:
+        for repo in voices:
+            hub.repos.pop(repo.repo_id, None)

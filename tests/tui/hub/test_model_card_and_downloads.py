@@ -269,7 +269,8 @@ async def test_private_repo_card_prompts_then_loads(make_client, queue) -> None:
 def test_snapshot_gguf_card(snap_compare, make_client, queue) -> None:  # type: ignore[no-untyped-def]
     """120x40: acme/tiny-chat-GGUF card — "vision chat · gguf · apache-2.0 · ↓ 5.0k · ♥ 40 ·
     updated 3 mo ago · runs with llama.cpp", five quant rows IQ3_XXS..F16 with sizes, +120 KB
-    mmproj, an estimate and "✓ fits GPU", the estimate note, and the README "Tiny Chat GGUF"."""
+    mmproj, an estimate and "✓ fits GPU", the estimate note, and the README "Tiny Chat GGUF";
+    the footer has "r Run" (the model runs here once downloaded)."""
 
     async def run_before(pilot: Pilot[None]) -> None:
         await pilot.pause()

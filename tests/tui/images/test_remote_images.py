@@ -182,3 +182,75 @@ async def test_a_wrong_server_kind_is_explained_in_the_picker(
 
         await until(pilot, lambda: "set kind = 'comfyui'" in hint(), "the explanation")
         assert "box (" in hint() and "does not answer like AUTOMATIC1111 / Forge" in hint()
+
+
+async def test_the_lora_field_offers_the_servers_loras(
+    make_image_app: Callable[..., LocalAIApp],
+    image_settings: Settings,
+    a1111_server: A1111TestServer,
+) -> None:
+    """A remote A1111 model: the LoRA field lists and completes the server's LoRAs, refuses
+    one it lacks, and the job sends the one picked as `<lora:name:weight>`."""
+    _with_server(image_settings, name="forge", base_url=a1111_server.root, kind="a1111")
+    app = make_image_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await _pick_remote(pilot, app, "(AUTOMATIC1111 on forge)")
+        await until(pilot, lambda: screen._loading is None, "loaded")
+        field = screen.query_one("#image-lora", Input)
+        note = lambda: str(screen.query_one("#image-lora-note", Static).render())  # noqa: E731
+        assert not field.disabled and field.placeholder == "one of 2 LoRAs on the server"
+        assert note() == "LoRAs on the server: detail-tweaker, lcm-lora-sdv1.5"
+        field.focus()
+        await pilot.press(*"nope", "enter")
+        await until(pilot, lambda: "no LoRA 'nope'" in note(), "the unknown LoRA refused")
+        field.value = ""
+        await pilot.press(*"lcm", "right")  # the suggestion completes the server's name
+        assert field.value == "lcm-lora-sdv1.5"
+        screen.query_one("#image-lora-weight", Input).value = "0.5"
+        await _queue(pilot, screen, "a lit fox", steps=2)
+        await until(pilot, lambda: screen.last_saved is not None, "the image saved")
+        body = next(b for m, p, _, b in a1111_server.requests if p == "/sdapi/v1/txt2img")
+        assert body["prompt"] == "a lit fox <lora:lcm-lora-sdv1.5:0.5>"
+        parameters = read_parameters(Path(screen.last_saved.path)) or ""
+        assert parameters.startswith("a lit fox <lora:lcm-lora-sdv1.5:0.5>")
+        assert 'Lora hashes: "lcm-lora-sdv1.5: a1b2c3d4e5f6"' in parameters
+
+
+async def test_a_cut_after_a_preview_keeps_it_on_screen_and_says_so(
+    make_image_app: Callable[..., LocalAIApp],
+    image_settings: Settings,
+    a1111_server: A1111TestServer,
+) -> None:
+    from tui.widgets.image_preview import ImagePreview
+
+    _with_server(image_settings, name="forge", base_url=a1111_server.root, kind="a1111")
+    a1111_server.hold_at_step, a1111_server.cut_at_step = 2, 3
+    app = make_image_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await _pick_remote(pilot, app, "on forge")
+        await _queue(pilot, screen, "half made", steps=6)
+        preview = screen.query_one(ImagePreview)
+        await until(pilot, lambda: preview.image is not None, "a preview at step 2")
+        a1111_server.release.set()
+        await until(pilot, lambda: "Connection lost" in _notes(app), "the message")
+        assert "cut at step 2/6. The last preview stays on screen" in _notes(app)
+        assert preview.image is not None and _label(screen) == "Failed"
+        assert app.images.gallery.images() == []
+
+
+async def test_the_servers_own_out_of_memory_message_is_shown(
+    make_image_app: Callable[..., LocalAIApp],
+    image_settings: Settings,
+    a1111_server: A1111TestServer,
+) -> None:
+    from tests.fixtures.a1111_server import OOM_TEXT
+
+    _with_server(image_settings, name="forge", base_url=a1111_server.root, kind="a1111")
+    a1111_server.oom = True
+    app = make_image_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await _pick_remote(pilot, app, "on forge")
+        await _queue(pilot, screen, "too big", steps=4)
+        await until(pilot, lambda: "Out of memory on the server" in _notes(app), "the message")
+        assert f"forge ran out of memory: {OOM_TEXT}" in _notes(app)
+        assert _label(screen) == "Failed"

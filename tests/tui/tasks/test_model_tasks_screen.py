@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 from rich.console import Console
-from textual.widgets import Input, Static
+from textual.widgets import DataTable, Input, Select, Static
 
 from backends.tasks.export import score_text
 from tests.fixtures.tasks import task_spec
@@ -51,6 +51,59 @@ async def test_summary_on_screen_is_the_models_output(
         await run_text(pilot, value)
         expected = reference_generate(generative_task_models["t5"], "summarize: " + value)
         assert expected and flat(expected) in flat(result_text(app))
+
+
+async def test_translation_target_chosen_in_the_options_row(
+    tasks_app: Callable[..., LocalAIApp], generative_task_models: dict[str, Path]
+) -> None:
+    """T5 offers en → de and en → fr: a Target list shows them, the first chosen; the
+    translation on screen is the one of the prefix picked. Marian (one pair) has no list."""
+    app = tasks_app()
+    folder, value = generative_task_models["t5"], "the company lives in london"
+    async with app.run_test(size=(120, 40)) as pilot:
+        await load(pilot, task_spec(folder), "translation")
+        target = app.screen.query_one("#tasks-target", Select)
+        assert target.display and not target.has_class("-hidden")
+        offered = [str(prompt) for prompt, _ in target._options if str(prompt)]
+        assert offered == ["en → de", "en → fr"]
+        assert target.value == "translation_en_to_de"
+        assert "en → de" in str(target.query_one("SelectCurrent #label", Static).render())
+        await run_text(pilot, value)
+        german = reference_generate(folder, "de: " + value)
+        assert german and flat(german) in flat(result_text(app))
+
+        target.value = "translation_en_to_fr"
+        await pilot.pause()
+        await run_text(pilot, value)
+        french = reference_generate(folder, "translate English to French: " + value)
+        assert french != german and flat(french) in flat(result_text(app))
+
+        await load(pilot, task_spec(generative_task_models["marian"]), "translation")
+        assert app.screen.query_one("#tasks-target").has_class("-hidden")
+
+
+async def test_a_batch_file_of_summaries_shows_each_lines_own_summary(
+    tasks_app: Callable[..., LocalAIApp], generative_task_models: dict[str, Path], tmp_path: Path
+) -> None:
+    """A batch file's lines go through generate padded, several at a time: each row of the
+    table is still what the model writes for that line alone, in the file's order."""
+    folder = generative_task_models["t5"]
+    lines = ["paris is the capital", "the company lives in london and works in paris", "a"]
+    batch = tmp_path / "texts.txt"
+    batch.write_text("\n".join(lines), encoding="utf-8")
+    app = tasks_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await load(pilot, task_spec(folder), "summarization")
+        app.screen.query_one("#tasks-batch").value = True  # type: ignore[attr-defined]
+        await run_file(pilot, batch)
+        assert status(app).startswith("Done")
+        items = screen(app).items
+        assert [i.item.value for i in items] == lines
+        expected = [reference_generate(folder, "summarize: " + line) for line in lines]
+        assert [i.result.text for i in items] == expected  # type: ignore[union-attr]
+        table = app.screen.query_one("#tasks-items", DataTable)
+        shown = [" ".join(str(c) for c in table.get_row_at(i)) for i in range(table.row_count)]
+        assert all(flat(e)[:20] in flat(row) for e, row in zip(expected, shown, strict=True))
 
 
 async def test_answer_its_score_and_the_span_highlighted(
