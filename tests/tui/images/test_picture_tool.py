@@ -102,12 +102,14 @@ async def test_the_model_makes_a_picture_into_the_chat_and_the_gallery(
             app.query_one(ToolCallView).query_one("CollapsibleTitle").render()
         )
 
-        # Stored with the conversation, in the order it happened.
+        # Stored with the conversation, in the order it happened: the call is saved when it
+        # starts (a kill while the picture is made leaves it "interrupted"), the picture as
+        # it is made, the model's answer after.
         conversation = chat(app).conversation_id
         assert conversation is not None
         stored = app.store.messages(conversation)
-        assert [m.role for m in stored] == ["user", "assistant", "picture", "tool", "assistant"]
-        assert stored[2].images and stored[2].stats["seed"] == 42  # type: ignore[index]
+        assert [m.role for m in stored] == ["user", "assistant", "tool", "picture", "assistant"]
+        assert stored[3].images and stored[3].stats["seed"] == 42  # type: ignore[index]
 
 
 async def test_without_an_image_model_the_model_hears_how_to_get_one(
