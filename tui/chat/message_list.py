@@ -99,6 +99,7 @@ class MessageList(VerticalScroll):
         self._earlier: list[KeptMessage] = []  # not mounted (yet, or any more), oldest first
         self._names: Mapping[str, str] = {}
         self._mounting_earlier = False
+        self._placing = False  # a batch mounted above, its position fix not yet made
 
     @property
     def following(self) -> bool:
@@ -132,7 +133,15 @@ class MessageList(VerticalScroll):
     def watch_scroll_y(self, old_value: float, new_value: float) -> None:
         super().watch_scroll_y(old_value, new_value)
         if self._earlier and new_value < 1 and not self._following:
-            self.call_later(self.show_earlier)
+            self.call_later(self._show_earlier_at_top)
+
+    async def _show_earlier_at_top(self) -> None:
+        # A page-up animates through several values under 1: one batch per arrival at the
+        # top, and not before the last batch's position is fixed (its fix reads the layout
+        # after it; a second batch mounted in between read a stale one and both shifts
+        # added up, leaving the user far from what they were reading).
+        if not self._placing:
+            await self.show_earlier()
 
     def action_scroll_home(self) -> None:
         async def everything_then_top() -> None:
@@ -240,11 +249,13 @@ class MessageList(VerticalScroll):
             await self.mount_all([m.view() for m in taken], before=first)
             self._say_earlier()
             if first is not None and not self._following:
+                self._placing = True
                 self.call_after_refresh(self._keep_reading, first, top_before, self.scroll_y)
         finally:
             self._mounting_earlier = False
 
     def _keep_reading(self, first: MessageView, top_before: int, scroll_before: float) -> None:
+        self._placing = False
         shift = first.virtual_region.y - top_before
         self.scroll_to(y=scroll_before + shift, animate=False, immediate=True)
 
