@@ -63,6 +63,7 @@ from backends.chat.openai_wire import (
 )
 from backends.errors import GenerationError, LoadCancelled, ServerError, UnsupportedModel
 from backends.paths import config_file
+from backends.trace import mark
 
 LIST_TIMEOUT_S = 3.0
 CONNECT_TIMEOUT_S = 5.0
@@ -211,6 +212,7 @@ class OpenAICompatEngine:
                         text_chunks += 1
                         if first_text_at is None:
                             first_text_at = time.perf_counter()
+                            mark("first-text")
                         yield TextDelta(content)
                     if delta.get("tool_calls"):
                         text_chunks += 1
@@ -283,7 +285,9 @@ class OpenAICompatEngine:
         attempts = [True, False] if self._send_extras else [False]
         for extras in attempts:
             body = chat_body(model, messages, params, extras=extras)
+            mark("request")
             response = _send(client, server, "POST", "/chat/completions", json=body, stream=True)
+            mark("headers")
             if response.status_code >= 400:
                 response.read()
                 response.close()

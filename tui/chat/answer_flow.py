@@ -19,6 +19,7 @@ from backends.base import ChatMessage, GenerationParams, ImageAttachment, ModelS
 from backends.chat.images import refuse_images
 from backends.chat.session import build_messages
 from backends.store.conversations import stats_from_finished
+from backends.trace import mark
 from tui.chat.answer_conversation import ensure_conversation, retitle
 from tui.chat.answer_worker import AnswerUpdated, answer_title, run_answer_in_thread
 from tui.chat.attachment_bar import AttachmentBar
@@ -70,6 +71,7 @@ class AnswerFlow:
         return True
 
     async def send(self, prompt: PromptInput, text: str) -> None:
+        mark("send")
         screen = self.screen
         if self.generating:
             screen.notify("An answer is still streaming: wait, or press Esc to stop it.")
@@ -113,6 +115,7 @@ class AnswerFlow:
         prompt.show_draft(draft)
         screen.store.set_draft(conversation, draft)
         bar.clear()
+        mark("user-stored")
         await self._start(params, MessageView("user", text, message_id=user_id, images=stored))
 
     async def regenerate(self) -> None:
@@ -203,6 +206,7 @@ class AnswerFlow:
             image_max_side=screen.settings.image_max_side,
         )
         chat = self._text_only.fit_to_model(screen, chat)
+        mark("history-built")
         if spec is not None and not screen.settings.thinks(spec.key):
             params = dataclasses.replace(params, thinking=False)
         if screen.manager.engine is not None and spec is not None:
@@ -210,6 +214,7 @@ class AnswerFlow:
         message_id = screen.store.add_message(
             screen.conversation_id, "assistant", "", model_key=spec.key if spec else None
         )
+        mark("answer-stored")
         view = MessageView("assistant", "", message_id=message_id, title=answer_title(spec))
         # Styled once, as it mounts: start_stream() adding the class afterwards restyled
         # the whole message on the way to the first token.
@@ -235,6 +240,7 @@ class AnswerFlow:
             exclusive=True,
             exit_on_error=False,
         )
+        mark("worker-started")
         try:
             await asyncio.sleep(0)
             messages = screen.query_one(MessageList)
@@ -244,6 +250,7 @@ class AnswerFlow:
             view.start_stream()
         finally:
             view_ready.set()
+            mark("views-mounted")
         screen.status.set_state("generating… (Esc stops)")
 
     def next_round(self, view: MessageView, message_id: int) -> None:
@@ -303,7 +310,9 @@ class AnswerFlow:
         if chunk.reasoning and view is not None:
             await view.append_reasoning(chunk.reasoning)
         if chunk.text and view is not None:
+            mark("shown")
             await view.append(chunk.text)
+            mark("appended")
         for notice in chunk.notices:
             title = screen.manager.spec.name if screen.manager.spec else None
             screen.notify(notice, title=title or "", markup=False)

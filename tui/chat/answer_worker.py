@@ -18,6 +18,7 @@ from backends.base import ChatEngine, ChatMessage, GenerationParams, ModelSpec
 from backends.chat.session import AnswerChunk, run_answer
 from backends.errors import BackendError
 from backends.tools.tool_loop import RoundSink
+from backends.trace import mark
 from tui.chat.message_view import MessageView
 from tui.chat.tool_rounds import ToolRounds, calls_info
 
@@ -57,9 +58,12 @@ def run_answer_in_thread(
         # Text waits until the view streams: regenerate runs in the app's message
         # queue, not the screen's, so the screen could otherwise handle the first
         # chunk before the view is mounted.
+        mark("chunk")
         view_ready.wait()
         screen.post_message(AnswerUpdated(view, message_id, chunk))
+        mark("posted")
 
+    mark("thread")
     with screen.manager.engine_in_use() as engine:
         if engine is None:
             on_chunk(AnswerChunk(error=BackendError("No model is loaded.")))
@@ -96,8 +100,10 @@ def _run_with_tools(
 
     def sink(message_id: int, view: MessageView) -> RoundSink:
         def on_chunk(chunk: AnswerChunk, more: bool) -> None:
+            mark("chunk")
             view_ready.wait()
             screen.post_message(AnswerUpdated(view, message_id, chunk, more))
+            mark("posted")
 
         return RoundSink(
             persist=lambda text: store.set_message_content(message_id, text),

@@ -14,6 +14,7 @@ from textual.binding import Binding
 from textual.message import Message
 from textual.widgets import TextArea
 
+from backends.trace import mark
 from tui.chat.message_view import MessageView
 
 
@@ -117,6 +118,7 @@ class PromptInput(TextArea):
         event.stop()
         event.prevent_default()
         if action == "submit":
+            mark("enter")
             self.action_submit()
         else:
             self.action_newline()
