@@ -15,7 +15,7 @@ import dataclasses
 import functools
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any, ClassVar
 
 import httpx
@@ -39,13 +39,19 @@ from backends.base import (
     ToolCallsRequested,
 )
 from backends.chat.images import has_images
-from backends.chat.openai_cancel import CancelWatcher, unless_cancelled
+from backends.chat.openai_cancel import (
+    CancelWatcher,
+    finish_reading,
+    trace_written,
+    unless_cancelled,
+)
 from backends.chat.openai_errors import (
     dropped_error,
     http_error,
     images_refused,
     unreachable_error,
 )
+from backends.chat.openai_listing import LIST_TIMEOUT_S, fetch_listing, make_client, pick_model
 from backends.chat.openai_modalities import (
     mentions_images,
     vision_from_listing,
@@ -61,11 +67,10 @@ from backends.chat.openai_wire import (
     sse_payloads,
     whole_answer,
 )
-from backends.errors import GenerationError, LoadCancelled, ServerError, UnsupportedModel
+from backends.errors import GenerationError, LoadCancelled, UnsupportedModel
 from backends.paths import config_file
 from backends.trace import mark
 
-LIST_TIMEOUT_S = 3.0
 CONNECT_TIMEOUT_S = 5.0
 # Between two chunks of a stream: a big prompt on a CPU server can take minutes to process.
 READ_TIMEOUT_S = 600.0
@@ -85,6 +90,7 @@ class OpenAICompatEngine:
         tools=True,
         lists_models=True,
         holds_memory=False,
+        reports_sent=True,
     )
 
     def __init__(self) -> None:
@@ -125,12 +131,12 @@ class OpenAICompatEngine:
         server = spec.server
         if progress is not None:
             progress(LoadProgress(None, f"Connecting to {server.name} ({server.base_url})…"))
-        client = _make_client(server, LIST_TIMEOUT_S)
+        client = make_client(server, LIST_TIMEOUT_S)
         try:
-            available, listing = _fetch_listing(client, server)
+            available, listing = fetch_listing(client, server)
             if cancel is not None and cancel.is_set():
                 raise LoadCancelled(f"Stopped connecting to {server.name}.")
-            model = _pick_model(spec.remote_model, available, server)
+            model = pick_model(spec.remote_model, available, server)
             sees = vision_from_listing(listing, model)
             if sees is None:
                 sees = vision_from_props(client, server.base_url)
@@ -161,7 +167,7 @@ class OpenAICompatEngine:
         if cancel is not None and cancel.is_set():
             yield StreamFinished("cancelled", None, 0, None, time.perf_counter() - started)
             return
-        response = unless_cancelled(
+        response = yield from unless_cancelled(
             functools.partial(self._open_stream, client, server, model, messages, params), cancel
         )
         if response is None:
@@ -187,8 +193,9 @@ class OpenAICompatEngine:
         done = False
         first_thought_at: float | None = None
         tool_parts = ToolCallParts()
+        payloads = sse_payloads(response)
         try:
-            for payload in sse_payloads(response):
+            for payload in payloads:
                 if payload == "[DONE]":
                     done = True
                     break
@@ -227,6 +234,8 @@ class OpenAICompatEngine:
         finally:
             if watcher is not None:
                 watcher.stop()
+            if done:
+                finish_reading(payloads, response)  # its connection serves the next answer
             response.close()
         cancelled = cancel is not None and cancel.is_set() and not done and finish is None
         if not cancelled and not done and finish is None:
@@ -279,14 +288,22 @@ class OpenAICompatEngine:
         model: str,
         messages: Sequence[ChatMessage],
         params: GenerationParams,
+        on_wire: Callable[[], None],
     ) -> httpx.Response:
-        """POST the chat request. An error answer is not sent again (a 4xx would only come
-        back), except once without the optional fields when a 400 names one of them."""
+        """POST the chat request (`on_wire()` once it is written). An error answer is not
+        sent again (a 4xx would only come back), except once without the optional fields
+        when a 400 names one of them."""
         attempts = [True, False] if self._send_extras else [False]
         for extras in attempts:
             body = chat_body(model, messages, params, extras=extras)
             mark("request")
-            response = _send(client, server, "POST", "/chat/completions", json=body, stream=True)
+            request = client.build_request(
+                "POST",
+                "chat/completions",
+                json=body,
+                extensions={"trace": trace_written(on_wire)},
+            )
+            response = _send(client, server, request)
             mark("headers")
             if response.status_code >= 400:
                 response.read()
@@ -295,7 +312,7 @@ class OpenAICompatEngine:
                     continue
                 if params.tools and response.status_code in (400, 422, 500):
                     if "tool" in response.text.lower():  # llama-server without --jinja: 500
-                        return self._without_tools(client, server, model, messages, params)
+                        return self._without_tools(client, server, model, messages, params, on_wire)
                 raise self._refusal(response, server, model, messages)
             if extras is False and self._send_extras:
                 self._send_extras = False  # this server rejects them: stop sending
@@ -310,6 +327,7 @@ class OpenAICompatEngine:
         model: str,
         messages: Sequence[ChatMessage],
         params: GenerationParams,
+        on_wire: Callable[[], None],
     ) -> httpx.Response:
         """The server refused `tools`: no tools for this model from now on, said once."""
         self.capabilities = dataclasses.replace(self.capabilities, tools=False)
@@ -318,7 +336,7 @@ class OpenAICompatEngine:
             "(llama-server needs --jinja for tools; vLLM a --tool-call-parser)."
         )
         return self._open_stream(
-            client, server, model, messages, dataclasses.replace(params, tools=())
+            client, server, model, messages, dataclasses.replace(params, tools=()), on_wire
         )
 
     def _refusal(
@@ -343,81 +361,9 @@ class OpenAICompatEngine:
         return error
 
 
-def list_models(server: ServerConfig, timeout: float = LIST_TIMEOUT_S) -> list[str]:
-    """The model ids the server offers, sorted; BackendError subclasses on failure."""
-    with _make_client(server, timeout) as client:
-        return sorted(_fetch_models(client, server))
-
-
-def _make_client(server: ServerConfig, timeout: float) -> httpx.Client:
-    """The server's client (key, extra headers, private CA, connect retries: one recipe for
-    every remote engine, backends/remote/http.py) with `timeout` for the first requests."""
-    from backends.remote.http import make_client
-
-    return make_client(server, timeout_s=timeout)
-
-
-def _send(
-    client: httpx.Client, server: ServerConfig, method: str, path: str, **kwargs: Any
-) -> httpx.Response:
-    """One request; a transport failure becomes ServerUnreachable with the reason."""
-    stream = kwargs.pop("stream", False)
-    url = path.lstrip("/")
+def _send(client: httpx.Client, server: ServerConfig, request: httpx.Request) -> httpx.Response:
+    """Send `request` for a streamed answer; a transport failure becomes ServerUnreachable."""
     try:
-        if stream:
-            return client.send(client.build_request(method, url, **kwargs), stream=True)
-        return client.request(method, url, **kwargs)
+        return client.send(request, stream=True)
     except httpx.TransportError as error:
         raise unreachable_error(server, error) from error
-
-
-def _fetch_models(client: httpx.Client, server: ServerConfig) -> list[str]:
-    return _fetch_listing(client, server)[0]
-
-
-def _fetch_listing(client: httpx.Client, server: ServerConfig) -> tuple[list[str], Any]:
-    """The model ids `/models` lists, and the whole answer (for what it says of them)."""
-    response = _send(client, server, "GET", "/models")
-    if response.status_code == 404 and not server.base_url.rstrip("/").endswith("/v1"):
-        raise ServerError(
-            f"{server.base_url} has no /models endpoint. OpenAI-compatible servers "
-            f"usually live under /v1: try {server.base_url.rstrip('/')}/v1."
-        )
-    if response.status_code >= 400:
-        raise http_error(response, server, None)
-    try:
-        payload = response.json()
-        data = payload.get("data") or []
-        ids = [str(entry["id"]) for entry in data if isinstance(entry, dict) and "id" in entry]
-        return ids, payload
-    except (ValueError, AttributeError) as error:
-        raise ServerError(
-            f"{server.name} answered /models with something that is not an OpenAI model "
-            "list. Check that the URL points at an OpenAI-compatible API."
-        ) from error
-
-
-def _pick_model(wanted: str | None, available: list[str], server: ServerConfig) -> str:
-    if wanted is None:
-        if len(available) == 1:
-            return available[0]
-        raise UnsupportedModel(
-            f"Pick a model: {server.name} offers {_offer(available)}.",
-            title="Choose a model",
-        )
-    if wanted in available:
-        return wanted
-    if f"{wanted}:latest" in available:  # Ollama lists tags
-        return f"{wanted}:latest"
-    raise UnsupportedModel(
-        f"{server.name} does not serve {wanted!r}. It offers {_offer(available)}. "
-        "Pick one of those, or load the model on the server first."
-    )
-
-
-def _offer(models: list[str]) -> str:
-    if not models:
-        return "no models at all"
-    shown = ", ".join(sorted(models)[:8])
-    more = len(models) - 8
-    return shown + (f" and {more} more" if more > 0 else "")

@@ -164,3 +164,47 @@ async def test_two_servers_serving_the_same_model_are_named_apart(
         assert f"{model} · laptop" in chat(app).status.text
     # A saved answer from a server the app no longer knows still names it.
     assert model_title(f"openai:gpu-box/{model}") == f"{model} · gpu-box"
+
+
+async def test_a_sent_message_is_shown_and_saved_while_the_server_is_silent(
+    make_app: Callable[..., LocalAIApp], openai_server: LocalOpenAIServer, tmp_path: Path
+) -> None:
+    """The chat draws the sent message once the request is written (so drawing does not
+    slow the request down), never later than that: not when the server first answers."""
+    from backends.store.conversations import ConversationStore
+
+    settings = load_settings(servers=[{"name": "test", "base_url": openai_server.base_url}])
+    spec = openai_server.spec()
+    app = make_app(spec, settings)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await ready(app, pilot, spec.key)
+        openai_server.knobs.stall_before_headers = True  # as a server processing a prompt
+        await send(app, pilot, "still there?")
+        await until(pilot, openai_server.stalled.is_set, "the request at the server")
+        await until(pilot, lambda: ("user", "still there?") in views(app), "the message shown")
+        assert not openai_server.stall_ended.is_set()
+        conversation = chat(app).conversation_id
+        assert conversation is not None
+        on_disk = ConversationStore(tmp_path / "data" / "conversations.sqlite3")
+        assert [m.content for m in on_disk.messages(conversation)][:1] == ["still there?"]
+        await pilot.press("escape")
+        await answered(app, pilot)
+
+
+async def test_answers_in_a_row_reuse_the_connection(
+    make_app: Callable[..., LocalAIApp], openai_server: LocalOpenAIServer
+) -> None:
+    settings = load_settings(servers=[{"name": "test", "base_url": openai_server.base_url}])
+    spec = openai_server.spec()
+    app = make_app(spec, settings)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await ready(app, pilot, spec.key)
+        for prompt in ("one", "two", "three"):
+            await send(app, pilot, prompt)
+            await answered(app, pilot)
+        assert [v for v in views(app) if v[0] == "user"] == [
+            ("user", "one"),
+            ("user", "two"),
+            ("user", "three"),
+        ]
+    assert len(openai_server.peers) == 3 and len(set(openai_server.peers)) == 1

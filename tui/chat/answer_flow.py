@@ -11,6 +11,7 @@ model cannot see are handled by refused_pictures.py.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import threading
 from typing import TYPE_CHECKING
@@ -29,6 +30,9 @@ from tui.chat.params_panel import InvalidParam, ParamsPanel
 from tui.chat.prompt_input import PromptInput
 from tui.chat.refused_pictures import TextOnlyNotices, Unsent, take_back
 from tui.chat.tool_rounds import ToolRounds
+
+# The longest the UI waits for the request to be written before it mounts the views.
+SEND_FIRST_S = 0.05
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -223,16 +227,23 @@ class AnswerFlow:
         self.view = view
         self.message_id, self._conversation = message_id, screen.conversation_id
         self._text, self._title = "", answer_title(spec)
-        # The request goes out before the views are mounted, so mounting them (tens of ms
-        # of UI work) overlaps the server's time to first token instead of adding to it:
-        # one loop turn lets the worker's task start its thread first (bench/remote_chat.py).
-        # (Waiting for that thread to run before mounting sent the request ~13 ms sooner
-        # but showed the first token later on a busy machine: the first chunk waits for
-        # the mounted view, and the mount then started later.)
+        # The request goes out before the views are mounted, so mounting them (5-15 ms of
+        # UI work) overlaps the server's time to first token instead of adding to it. The
+        # UI waits, idle, until the request is written: mounting meanwhile held the GIL
+        # the worker needs to send it, which reached the server ~10 ms later
+        # (bench/remote_chat.py). At most SEND_FIRST_S, so a slow connect or an engine
+        # that cannot tell (a local one tells at once) never holds the sent message back.
         view_ready = threading.Event()
+        request_out = asyncio.Event()
+        loop = asyncio.get_running_loop()
+
+        def request_sent() -> None:  # the worker's thread
+            with contextlib.suppress(RuntimeError):  # the app has closed its loop
+                loop.call_soon_threadsafe(request_out.set)
+
         screen.run_worker(
             lambda: run_answer_in_thread(
-                screen, self.tools, chat, params, view, message_id, cancel, view_ready
+                screen, self.tools, chat, params, view, message_id, cancel, view_ready, request_sent
             ),
             name="answer",
             group="answer",
@@ -241,8 +252,11 @@ class AnswerFlow:
             exit_on_error=False,
         )
         mark("worker-started")
+        timer = loop.call_later(SEND_FIRST_S, request_out.set)
         try:
-            await asyncio.sleep(0)
+            await request_out.wait()
+            timer.cancel()
+            mark("ui-resumed")
             messages = screen.query_one(MessageList)
             if sent is not None:
                 messages.add(sent)

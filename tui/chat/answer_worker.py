@@ -23,6 +23,8 @@ from tui.chat.message_view import MessageView
 from tui.chat.tool_rounds import ToolRounds, calls_info
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from tui.chat.chat_host import ChatHost
 
 
@@ -45,8 +47,10 @@ def run_answer_in_thread(
     message_id: int,
     cancel: threading.Event,
     view_ready: threading.Event,
+    on_sent: Callable[[], None],
 ) -> None:
-    """The worker: runs in a thread, touches no widget, posts AnswerUpdated."""
+    """The worker: runs in a thread, touches no widget, posts AnswerUpdated; calls
+    `on_sent()` once the request is out, or when the answer ends before it could be."""
 
     def persist(text: str) -> None:
         screen.store.set_message_content(message_id, text)
@@ -64,24 +68,37 @@ def run_answer_in_thread(
         mark("posted")
 
     mark("thread")
-    with screen.manager.engine_in_use() as engine:
-        if engine is None:
-            on_chunk(AnswerChunk(error=BackendError("No model is loaded.")))
-            return
-        if params.tools:
-            _run_with_tools(
-                screen, tools, engine, chat, params, view, message_id, cancel, view_ready
+    try:
+        with screen.manager.engine_in_use() as engine:
+            if engine is None:
+                on_chunk(AnswerChunk(error=BackendError("No model is loaded.")))
+                return
+            if params.tools:
+                _run_with_tools(
+                    screen,
+                    tools,
+                    engine,
+                    chat,
+                    params,
+                    view,
+                    message_id,
+                    cancel,
+                    view_ready,
+                    on_sent,
+                )
+                return
+            run_answer(
+                engine,
+                chat,
+                params,
+                cancel=cancel,
+                persist=persist,
+                on_chunk=on_chunk,
+                persist_reasoning=persist_reasoning,
+                on_sent=on_sent,
             )
-            return
-        run_answer(
-            engine,
-            chat,
-            params,
-            cancel=cancel,
-            persist=persist,
-            on_chunk=on_chunk,
-            persist_reasoning=persist_reasoning,
-        )
+    finally:
+        on_sent()  # no model, or a failure before the request: the UI waits no longer
 
 
 def _run_with_tools(
@@ -94,11 +111,14 @@ def _run_with_tools(
     message_id: int,
     cancel: threading.Event,
     view_ready: threading.Event,
+    on_sent: Callable[[], None] | None = None,
 ) -> None:
     """The worker, with tools: rounds of answers and calls (tui/chat/tool_rounds.py)."""
     store = screen.store
 
-    def sink(message_id: int, view: MessageView) -> RoundSink:
+    def sink(
+        message_id: int, view: MessageView, on_sent: Callable[[], None] | None = None
+    ) -> RoundSink:
         def on_chunk(chunk: AnswerChunk, more: bool) -> None:
             mark("chunk")
             view_ready.wait()
@@ -110,6 +130,7 @@ def _run_with_tools(
             persist_reasoning=lambda text: store.set_message_reasoning(message_id, text),
             on_chunk=on_chunk,
             persist_calls=lambda calls: store.set_message_tools(message_id, calls_info(calls)),
+            on_sent=on_sent,
         )
 
     spec = screen.manager.spec
@@ -118,7 +139,7 @@ def _run_with_tools(
         chat,
         params,
         cancel=cancel,
-        first=sink(message_id, view),
+        first=sink(message_id, view, on_sent),
         make_sink=sink,
         model_key=spec.key if spec else None,
         title=answer_title(spec),
