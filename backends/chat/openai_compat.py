@@ -11,6 +11,7 @@ the headers the request runs in a helper thread, after them a watcher shuts the 
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import functools
 import threading
@@ -72,6 +73,8 @@ from backends.paths import config_file
 from backends.trace import mark
 
 CONNECT_TIMEOUT_S = 5.0
+# A connection used this recently is still open: servers and httpx keep an idle one ~5 s.
+WARM_AFTER_S = 3.0
 # Between two chunks of a stream: a big prompt on a CPU server can take minutes to process.
 READ_TIMEOUT_S = 600.0
 
@@ -102,6 +105,7 @@ class OpenAICompatEngine:
         self._extras_refused = False
         self._vision_said = False  # the server said whether the model takes images
         self._tools_notice: str | None = None  # said once when the server refuses tools
+        self._last_used = 0.0  # monotonic: when a request last started or ended
 
     @property
     def loaded(self) -> bool:
@@ -151,6 +155,7 @@ class OpenAICompatEngine:
         self._client, self._server, self._model = client, server, model
         self._send_extras = True
         self._extras_refused = False
+        self._last_used = time.monotonic()
         if progress is not None:
             progress(LoadProgress(1.0, f"{server.name} serves {model}"))
 
@@ -164,6 +169,7 @@ class OpenAICompatEngine:
         if client is None or server is None or model is None:
             raise GenerationError("No model is loaded. Pick a model first.")
         started = time.perf_counter()
+        self._last_used = time.monotonic()
         if cancel is not None and cancel.is_set():
             yield StreamFinished("cancelled", None, 0, None, time.perf_counter() - started)
             return
@@ -237,6 +243,7 @@ class OpenAICompatEngine:
             if done:
                 finish_reading(payloads, response)  # its connection serves the next answer
             response.close()
+            self._last_used = time.monotonic()
         cancelled = cancel is not None and cancel.is_set() and not done and finish is None
         if not cancelled and not done and finish is None:
             raise dropped_error(server, text_chunks, None)
@@ -267,6 +274,18 @@ class OpenAICompatEngine:
             total_s=time.perf_counter() - started,
             first_thought_s=None if first_thought_at is None else first_thought_at - started,
         )
+
+    def warm(self) -> None:
+        """Have a connection open for the request the user is typing (blocking: call it from
+        a worker thread). Servers (uvicorn, llama-server) and httpx drop a connection idle for
+        5 s; a new one puts a connect, and for https a TLS handshake, between Enter and the
+        first token. A GET of /models opens one, unless a request ran within WARM_AFTER_S."""
+        client = self._client
+        if client is None or time.monotonic() - self._last_used < WARM_AFTER_S:
+            return
+        self._last_used = time.monotonic()
+        with contextlib.suppress(httpx.HTTPError):  # the request itself says what is wrong
+            client.get("models", timeout=LIST_TIMEOUT_S).close()
 
     def unload(self) -> None:
         if self._client is not None:

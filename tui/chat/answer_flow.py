@@ -14,6 +14,7 @@ import asyncio
 import contextlib
 import dataclasses
 import threading
+import time
 from typing import TYPE_CHECKING
 
 from backends.base import ChatMessage, GenerationParams, ImageAttachment, ModelSpec
@@ -33,6 +34,7 @@ from tui.chat.tool_rounds import ToolRounds
 
 # The longest the UI waits for the request to be written before it mounts the views.
 SEND_FIRST_S = 0.05
+WARM_CHECK_S = 1.0  # while typing, how often to ask the engine to keep its connection open
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -62,10 +64,21 @@ class AnswerFlow:
         self._unsent: Unsent | None = None  # the message just sent, until it is answered
         self._text_only = TextOnlyNotices()
         self.tools = ToolRounds(screen)
+        self._warmed_at = -WARM_CHECK_S
 
     @property
     def generating(self) -> bool:
         return self.cancel is not None
+
+    def warm(self) -> None:
+        """The user is typing: an engine that keeps a connection (`warm()`, a server's)
+        opens it now, in a thread, at most once per WARM_CHECK_S."""
+        warm = getattr(self.screen.manager.engine, "warm", None)
+        now = time.monotonic()
+        if warm is None or self.generating or now - self._warmed_at < WARM_CHECK_S:
+            return
+        self._warmed_at = now
+        self.screen.run_worker(warm, name="warm", group="warm", thread=True, exit_on_error=False)
 
     def stop(self) -> bool:
         """Ask the running answer to stop (it keeps its text); False when none runs."""
