@@ -21,6 +21,7 @@ from textual.widget import AwaitMount
 from textual.widgets import Static
 
 from tui.chat.message_view import MessageView
+from tui.widgets.sized_by_layout import SizedByLayout
 
 if TYPE_CHECKING:
     from backends.store.conversations import StoredMessage
@@ -85,7 +86,7 @@ class KeptMessage:
 EARLIER_BATCH = 24  # mounted each time the user scrolls to the top of what is shown
 
 
-class MessageList(VerticalScroll):
+class MessageList(SizedByLayout, VerticalScroll):
     """Holds MessageViews; an empty chat shows a short hint instead.
 
     Focusable (Tab), so arrows, PageUp/PageDown, Home and End scroll the conversation.

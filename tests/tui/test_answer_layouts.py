@@ -1,0 +1,52 @@
+"""A streamed answer that grows by a line costs one layout of the screen, not two.
+
+Textual asks for a second layout whenever a layout gives a widget a new `virtual_size`; for
+the message views that second layout found the same sizes and drew again, and a key typed
+meanwhile waited for both (tui/widgets/sized_by_layout.py). Layouts are counted, not timed.
+"""
+
+from __future__ import annotations
+
+import pytest
+from textual.app import App, ComposeResult
+from textual.screen import Screen
+
+from tui.chat.message_list import MessageList
+from tui.chat.message_view import MessageView
+
+
+class ListApp(App[None]):
+    CSS = "MessageView { height: auto; }"  # as the app's styles have it
+
+    def compose(self) -> ComposeResult:
+        yield MessageList(id="messages")
+
+
+async def _settle(pilot) -> None:  # type: ignore[no-untyped-def]
+    for _ in range(6):
+        await pilot.pause()
+
+
+async def test_an_answer_growing_a_line_is_laid_out_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    app = ListApp()
+    async with app.run_test(size=(80, 24)) as pilot:
+        messages = app.query_one(MessageList)
+        view = MessageView("assistant", "")
+        await messages.add(view)
+        view.start_stream()
+        await view.append("The first line of the answer.")
+        await _settle(pilot)
+        layouts: list[int] = []
+        refresh_layout = Screen._refresh_layout
+
+        def counting(self: Screen, *args, **kwargs) -> None:  # type: ignore[no-untyped-def,type-arg]
+            layouts.append(1)
+            refresh_layout(self, *args, **kwargs)
+
+        monkeypatch.setattr(Screen, "_refresh_layout", counting)
+        height = view.size.height
+        await view.append("\nA second line.")
+        await _settle(pilot)
+        assert view.size.height == height + 1  # laid out: the answer grew by its new line
+        assert len(layouts) == 1
+        await view.end_stream()
