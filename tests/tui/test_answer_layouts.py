@@ -7,10 +7,13 @@ meanwhile waited for both (tui/widgets/sized_by_layout.py). Layouts are counted,
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from textual.app import App, ComposeResult
 from textual.screen import Screen
 
+import tui
 from tui.chat.message_list import MessageList
 from tui.chat.message_view import MessageView
 
@@ -49,4 +52,33 @@ async def test_an_answer_growing_a_line_is_laid_out_once(monkeypatch: pytest.Mon
         await _settle(pilot)
         assert view.size.height == height + 1  # laid out: the answer grew by its new line
         assert len(layouts) == 1
+        await view.end_stream()
+
+
+class StyledListApp(App[None]):
+    CSS_PATH = str(Path(tui.__file__).parent / "styles" / "chat.tcss")
+
+    def compose(self) -> ComposeResult:
+        yield MessageList(id="messages")
+
+
+async def test_an_answer_keeps_its_width_when_the_list_starts_to_scroll() -> None:
+    """The scrollbar took a column from the messages when the conversation first outgrew the
+    view: every message re-wrapped at once (one layout of ~50 ms on this machine, which a
+    key typed then waited for) and the text visibly shifted."""
+    app = StyledListApp()
+    async with app.run_test(size=(80, 24)) as pilot:
+        messages = app.query_one(MessageList)
+        view = MessageView("assistant", "")
+        await messages.add(view)
+        view.start_stream()
+        await view.append("The first line of the answer.")
+        await _settle(pilot)
+        body = view.query_one(".body")
+        width = body.size.width
+        assert messages.max_scroll_y == 0
+        await view.append("".join(f"\n\nline {i}" for i in range(20)))
+        await _settle(pilot)
+        assert messages.max_scroll_y > 0  # the list scrolls now
+        assert body.size.width == width
         await view.end_stream()

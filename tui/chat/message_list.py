@@ -128,8 +128,10 @@ class MessageList(SizedByLayout, VerticalScroll):
 
     def watch_virtual_size(self) -> None:
         # Set at each layout where the content grew (an answer streaming, a message added).
+        # Forced: the layout that first makes the list taller than the view sets this before
+        # it shows the scrollbar, and Textual refuses to scroll a list without one.
         if self._following:
-            self.scroll_end(animate=False, immediate=True, x_axis=False)
+            self.scroll_end(animate=False, immediate=True, x_axis=False, force=True)
 
     def watch_scroll_y(self, old_value: float, new_value: float) -> None:
         super().watch_scroll_y(old_value, new_value)
