@@ -14,6 +14,7 @@ from textual.app import App, ComposeResult
 from textual.screen import Screen
 
 import tui
+from tests.tui.waiting import until
 from tui.chat.message_list import MessageList
 from tui.chat.message_view import MessageView
 
@@ -23,6 +24,19 @@ class ListApp(App[None]):
 
     def compose(self) -> ComposeResult:
         yield MessageList(id="messages")
+
+
+def count_layouts(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """One item per layout of the screen from now on (a scroll's re-placing counts too)."""
+    layouts: list[int] = []
+    refresh_layout = Screen._refresh_layout
+
+    def counting(self: Screen, *args, **kwargs) -> None:  # type: ignore[no-untyped-def,type-arg]
+        layouts.append(1)
+        refresh_layout(self, *args, **kwargs)
+
+    monkeypatch.setattr(Screen, "_refresh_layout", counting)
+    return layouts
 
 
 async def _settle(pilot) -> None:  # type: ignore[no-untyped-def]
@@ -39,14 +53,7 @@ async def test_an_answer_growing_a_line_is_laid_out_once(monkeypatch: pytest.Mon
         view.start_stream()
         await view.append("The first line of the answer.")
         await _settle(pilot)
-        layouts: list[int] = []
-        refresh_layout = Screen._refresh_layout
-
-        def counting(self: Screen, *args, **kwargs) -> None:  # type: ignore[no-untyped-def,type-arg]
-            layouts.append(1)
-            refresh_layout(self, *args, **kwargs)
-
-        monkeypatch.setattr(Screen, "_refresh_layout", counting)
+        layouts = count_layouts(monkeypatch)
         height = view.size.height
         await view.append("\nA second line.")
         await _settle(pilot)
@@ -81,4 +88,29 @@ async def test_an_answer_keeps_its_width_when_the_list_starts_to_scroll() -> Non
         await _settle(pilot)
         assert messages.max_scroll_y > 0  # the list scrolls now
         assert body.size.width == width
+        await view.end_stream()
+
+
+async def test_following_a_long_answer_scrolls_in_the_layout_that_places_its_line(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Following used to scroll after the layout, so each update drew the list twice: once
+    grown below the view, once scrolled (the second a repaint of the whole list)."""
+    app = StyledListApp()
+    async with app.run_test(size=(80, 24)) as pilot:
+        messages = app.query_one(MessageList)
+        view = MessageView("assistant", "")
+        await messages.add(view)
+        view.start_stream()
+        await view.append("\n\n".join(f"paragraph {i}" for i in range(30)))
+        await _settle(pilot)
+        assert messages.max_scroll_y > 0 and messages.scroll_y == messages.max_scroll_y
+        layouts = count_layouts(monkeypatch)
+        bottom = messages.max_scroll_y
+        await view.append("\nand its second line")
+        # Then time for any layout that would follow.
+        await until(pilot, lambda: messages.max_scroll_y == bottom + 1, "the line laid out")
+        await _settle(pilot)
+        assert messages.scroll_y == messages.max_scroll_y  # the newest line in view
+        assert len(layouts) == 1
         await view.end_stream()
