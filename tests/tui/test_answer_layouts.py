@@ -62,6 +62,34 @@ async def test_an_answer_growing_a_line_is_laid_out_once(monkeypatch: pytest.Mon
         await view.end_stream()
 
 
+async def test_words_added_to_an_answers_last_line_lay_out_nothing(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Most updates of a streaming answer add words to its last line: they repaint the
+    paragraph alone (a layout of the screen cost ~3-4 ms before each such frame); a word
+    that wraps to a new line is laid out."""
+    app = ListApp()
+    async with app.run_test(size=(80, 24)) as pilot:
+        messages = app.query_one(MessageList)
+        view = MessageView("assistant", "")
+        await messages.add(view)
+        view.start_stream()
+        await view.append("The first words")
+        await _settle(pilot)
+        layouts = count_layouts(monkeypatch)
+        height = view.size.height
+        await view.append(" and more words.")
+        await _settle(pilot)
+        assert "The first words and more words." in str(view.query("MarkdownBlock").last().render())
+        assert view.size.height == height
+        assert layouts == []
+        await view.append(" A long sentence that no longer fits on the line it started on.")
+        await _settle(pilot)
+        assert view.size.height == height + 1
+        assert len(layouts) == 1
+        await view.end_stream()
+
+
 class StyledListApp(App[None]):
     CSS_PATH = str(Path(tui.__file__).parent / "styles" / "chat.tcss")
 

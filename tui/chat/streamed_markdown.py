@@ -17,9 +17,27 @@ from tui.widgets.sized_by_layout import SizedByLayout
 AWAITING_TEXT = "…"  # where the answer's text will start, until it does
 
 
+class LaidOutWhenTaller:
+    """Mixin for a text block (a paragraph): new text that wraps to as many lines as the old
+    repaints the block alone. Textual's `set_content` asks for a layout of the whole screen
+    (~3-4 ms at 120x40, then a full render) on every update; most updates of a streaming
+    answer add words to the last line, and the first token fills the "…" line."""
+
+    def set_content(self, content: Content) -> None:
+        block: Any = self  # a MarkdownBlock
+        width, height = block.content_size
+        block._content = content
+        block.update(content, layout=False)
+        if not width or block._render().get_height(block.styles, width) != height:
+            block.refresh(layout=True)
+
+
 def _sized(block: type[MarkdownBlock]) -> type[MarkdownBlock]:
     # Same class name: CSS written for Textual's blocks (by type) still applies.
-    return type(block.__name__, (SizedByLayout, block), {"__module__": __name__})
+    bases = (SizedByLayout, block)
+    if block is Markdown.BLOCKS["paragraph_open"]:
+        bases = (LaidOutWhenTaller, *bases)
+    return type(block.__name__, bases, {"__module__": __name__})
 
 
 class AnswerMarkdown(SizedByLayout, Markdown):
