@@ -189,6 +189,7 @@ class LocalAIApp(App[None]):
         gc.freeze()
 
     def on_mount(self) -> None:
+        self.navigation.add_home()  # the chat screen is built by now (Compose came first)
         if self.settings.theme in self.available_themes:
             self.theme = self.settings.theme
         self.call_after_refresh(self._resume_downloads)

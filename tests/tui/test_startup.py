@@ -285,6 +285,42 @@ async def test_the_spare_engine_host_starts_after_the_first_frame_before_the_mod
     assert order == ["first frame", "spare host", "finish startup"]
 
 
+async def test_the_first_frame_is_drawn_before_the_work_that_waits_for_it(
+    make_app: Callable[..., LocalAIApp], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`after_first_frame` (the spare engine host) and the chat's deferred mounts come after
+    a frame of the chat reached the terminal. As a mode Textual knew, the chat was built
+    inside the batch Textual holds until start-up ends: Ready (and all that waits for it)
+    came before any frame, and the footer composed three times before the first."""
+    from textual.widgets import Footer
+
+    from tui.chat.chat_screen import ChatScreen
+
+    order: list[str] = []
+    display = LocalAIApp._display
+    recompose = Footer.recompose
+
+    def displayed(self: LocalAIApp, screen: object, renderable: object) -> None:
+        # What Textual writes to a real terminal (a headless app writes it nowhere).
+        if renderable is not None and not self._batch_count and isinstance(screen, ChatScreen):
+            if "frame" not in order:
+                order.append("frame")
+        display(self, screen, renderable)  # type: ignore[arg-type]
+
+    async def footer_composed(self: Footer) -> None:
+        order.append("footer")
+        await recompose(self)
+
+    monkeypatch.setattr(LocalAIApp, "_display", displayed)
+    monkeypatch.setattr(Footer, "recompose", footer_composed)
+    app = make_app(after_first_frame=lambda: order.append("spare host"))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        assert app.screen.query("#params")  # the deferred mounts did happen
+    assert order.index("frame") < order.index("spare host")
+    assert order[: order.index("frame")].count("footer") <= 1
+
+
 async def test_the_objects_of_the_start_up_are_frozen_out_of_the_collector(
     make_app: Callable[..., LocalAIApp],
 ) -> None:
