@@ -345,7 +345,7 @@ class ChatScreen(Screen[None]):
 
     def action_attach_image(self) -> None:
         """F9: attach an image to the next message (a path, Tab completes)."""
-        from tui.chat.attachment_bar import ask_for_image
+        from tui.chat.attach_dialog import ask_for_image
 
         ask_for_image(self)
 
