@@ -87,6 +87,57 @@ def test_building_the_app_leaves_speech_and_engine_hosts_unimported(tmp_path: Pa
     assert [m for m in modules if m.startswith(early)] == []
 
 
+FIRST_FRAME_MODULES = """
+import json, os, sys
+from backends.settings import load_settings
+from tui.app import LocalAIApp
+from tui.chat.chat_screen import ChatScreen
+
+class App(LocalAIApp):
+    def _display(self, screen, renderable):
+        # The chat's first frame, as a real terminal would get it (headless: nowhere); what
+        # comes after it (the startup model's load) is not looked at.
+        if renderable is not None and not self._batch_count and isinstance(screen, ChatScreen):
+            print(json.dumps(sorted(sys.modules)), flush=True)
+            os._exit(0)
+        super()._display(screen, renderable)
+
+App(load_settings()).run(headless=True, size=(120, 40))
+"""
+
+
+def test_the_first_frame_leaves_what_it_does_not_show_unimported(tmp_path: Path) -> None:
+    """What the first frame of the chat neither shows nor needs is imported later, when
+    used: the load progress bar, the F9 dialog, its path input and image checks, and (as
+    for building the app) the engine hosts, speech and tasks."""
+    env = {**os.environ, "LOCALAI_TUI_DATA_DIR": str(tmp_path), "PYTHONPATH": str(ROOT)}
+    out = subprocess.run(
+        [sys.executable, "-c", FIRST_FRAME_MODULES],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=ROOT,
+        timeout=120,
+    )
+    assert out.returncode == 0, out.stderr[-2000:]
+    modules = set(json.loads(out.stdout.strip().splitlines()[-1]))
+    assert "tui.chat.chat_screen" in modules and "textual.widgets._text_area" in modules
+    later = {
+        "textual.widgets._progress_bar",
+        "tui.chat.attach_dialog",
+        "tui.widgets.path_input",
+        "backends.store.attachments",
+        "backends.store.tool_switches",
+        "backends.host.spawn",
+        "backends.speech",
+        "backends.tasks",
+        "multiprocessing",
+        "torch",
+        "llama_cpp",
+    }
+    assert sorted(modules & later) == []
+
+
 def test_version_flag(capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as exit_info:
         main(["--version"])
