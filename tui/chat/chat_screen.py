@@ -21,7 +21,6 @@ from textual.screen import Screen
 from textual.widgets import Footer, Input
 from textual.worker import Worker
 
-from backends.base import ModelSpec
 from backends.errors import BackendError
 from backends.store.conversations import ConversationStore
 from tui.backend_errors import shows_backend_errors
@@ -40,6 +39,7 @@ from tui.widgets.navigation_bar import NavigationBar
 if TYPE_CHECKING:
     from textual.timer import Timer
 
+    from backends.base import ModelSpec
     from backends.models.manager import ModelManager
     from backends.settings import Settings
     from tui.chat.answer_flow import AnswerFlow

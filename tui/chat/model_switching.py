@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from backends.base import ModelSpec
 from backends.errors import LoadCancelled
 from tui.chat.model_loader import ModelLoader
 
 if TYPE_CHECKING:
+    from backends.base import ModelSpec
     from tui.chat.chat_host import ChatHost
 
 
