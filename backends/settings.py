@@ -27,12 +27,12 @@ from backends.image_limits import DEFAULT_IMAGE_MAX_SIDE
 from backends.paths import config_file
 from backends.settings_errors import Loc, SettingsError, SettingsProblem, find_problems
 from backends.settings_sources import deep_update, env_values, read_toml
-from backends.tools.mcp_config import McpServerConfig
 
 if TYPE_CHECKING:  # imported when used: the speech modules are not needed to start
     # nor backends.base (its dataclasses cost the first frame ~9 ms to define)
     from backends.base import GenerationParams, LoadOptions, ServerConfig
     from backends.speech.protocol import SpeechLoadOptions, TranscribeOptions
+    from backends.tools.mcp_config import McpServerConfig
 
 __all__ = [
     "ImageSettings",
@@ -257,6 +257,8 @@ class McpServerEntry(Struct, kw_only=True, forbid_unknown_fields=True):
     """False: keep the entry but do not start it."""
 
     def to_config(self) -> McpServerConfig:
+        from backends.tools.mcp_config import McpServerConfig
+
         return McpServerConfig(
             name=self.name,
             command=self.command,
