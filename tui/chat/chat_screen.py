@@ -129,9 +129,9 @@ class ChatScreen(Screen[None]):
 
     @on(FirstFrameShown)
     async def _first_frame_shown(self) -> None:
-        # Not call_after_refresh in on_mount: a mode's screen mounts inside the batch Textual
-        # holds until its first frame, so ~100 ms of _finish_startup ran before anything was
-        # drawn (bench/startup.py: first frame at 2.3x the bare app's CPU, from 1.4x).
+        # Not call_after_refresh in on_mount: Ready is the one sign that the frame is out (a
+        # mode's screen mounts inside the batch Textual holds until start-up ends, and
+        # ~100 ms of _finish_startup ran before anything was drawn; bench/startup.py).
         await self._finish_startup()
 
     async def _finish_startup(self) -> None:
