@@ -15,6 +15,10 @@ first frame, through llama.cpp: torch must never appear). Target: first frame <=
 `--compare DIR` also runs another checkout of the app (such as the code before a change) in
 the same interleaved rounds, and prints its figures beside this tree's.
 
+`--instructions` instead runs each program once under valgrind (callgrind, ~15 s each) and
+prints the instructions each executed up to its first frame: a count that a busy machine does
+not change (two runs agree within 0.1 %), where time and CPU time swing by 20 %.
+
 Both checkouts are byte-compiled first, as an installed package is: with
 PYTHONDONTWRITEBYTECODE set (as on the shared machines) every launch otherwise compiled the
 app's ~55 start-up modules from source, ~40 ms of CPU the bare app (Textual's compiled
@@ -66,6 +70,8 @@ FRAME_CPU = textwrap.dedent(
                 _pending.clear()
                 with open(_os.environ["BENCH_FRAME_CPU"], "w") as f:
                     f.write(str(_time.process_time()))
+                if _os.environ.get("BENCH_EXIT_AT_FRAME"):
+                    _os._exit(0)  # under valgrind: its count ends with the first frame
         return _write(self, data)
 
     _Driver.write = _noting_cpu
@@ -203,12 +209,97 @@ def main() -> int:
     parser.add_argument(
         "--compare", metavar="DIR", type=Path, help="another checkout, measured interleaved"
     )
+    parser.add_argument(
+        "--instructions",
+        action="store_true",
+        help="count instructions to the first frame under valgrind instead (once each)",
+    )
     args = parser.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="localai-bench-startup-"))
+    compare = args.compare.resolve() if args.compare else None
     try:
-        return _run(tmp, args.runs, args.compare.resolve() if args.compare else None)
+        if args.instructions:
+            return _count_instructions(tmp, compare)
+        return _run(tmp, args.runs, compare)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _count_instructions(tmp: Path, compare: Path | None) -> int:
+    """Instructions each program executes until it writes its first frame (callgrind)."""
+    if shutil.which("valgrind") is None:
+        print("valgrind is not installed (apt-get install valgrind)", file=sys.stderr)
+        return 2
+    bare = tmp / "bare.py"
+    bare.write_text(FRAME_CPU.format(marker=BARE_MARKER.decode()) + BARE_APP)
+    script = tmp / "ours.py"
+    hook = FRAME_CPU.format(marker=MARKER.decode())
+    script.write_text(OURS.format(heavy=HEAVY, log=str(tmp / "imports.log"), frame_cpu=hook))
+    programs: list[tuple[str, Path, Path | None]] = [
+        ("bare Textual app", bare, None),
+        ("localai-tui", script, ROOT),
+    ]
+    if compare is not None:
+        programs.append((f"compared ({compare})", script, compare))
+    counts: list[int] = []
+    for name, program, root in programs:
+        if root is not None:
+            byte_compile(root)
+        run_dir = tmp / f"count{len(counts)}"
+        run_dir.mkdir()
+        log = run_dir / "valgrind.log"
+        env = {
+            **os.environ,
+            "TERM": "xterm-256color",
+            "PYTHONPATH": str(root or ROOT),
+            "LOCALAI_TUI_CONFIG": str(run_dir / "config.toml"),
+            "LOCALAI_TUI_DATA_DIR": str(run_dir / "data"),
+            "HF_HOME": str(run_dir / "hf"),
+            "BENCH_FRAME_CPU": str(run_dir / "frame.cpu"),
+            "BENCH_EXIT_AT_FRAME": "1",
+        }
+        argv = ["valgrind", "--tool=callgrind", f"--callgrind-out-file={run_dir / 'out'}"]
+        argv += [f"--log-file={log}", sys.executable, str(program)]
+        run_in_terminal(argv, env, timeout=300)
+        found = [line for line in _read(log).splitlines() if "Collected :" in line]
+        if not found:
+            print(f"{name}: no count (see {log})\n{_read(log)[-600:]}", file=sys.stderr)
+            return 2
+        counts.append(int(found[0].split(":")[-1]))
+        ratio = counts[-1] / counts[0]
+        print(f"{name:40s}: {counts[-1] / 1e6:8.1f} M instructions, ratio {ratio:.3f}")
+    return 0
+
+
+def run_in_terminal(argv: list[str], env: dict[str, str], timeout: float) -> None:
+    """Run a program in a 120x40 pseudo-terminal until it exits (its output is dropped)."""
+    master, slave = pty.openpty()
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 40, 120, 0, 0))
+    proc = subprocess.Popen(
+        argv, stdin=slave, stdout=slave, stderr=slave, env=env, cwd=ROOT, start_new_session=True
+    )
+    os.close(slave)
+    start = time.perf_counter()
+    try:
+        while proc.poll() is None and time.perf_counter() - start < timeout:
+            if select.select([master], [], [], 0.05)[0]:
+                try:
+                    os.read(master, 65536)
+                except OSError:
+                    break
+        proc.wait(timeout=max(1.0, timeout - (time.perf_counter() - start)))
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+        os.close(master)
+
+
+def _read(path: Path) -> str:
+    try:
+        return path.read_text()
+    except OSError:
+        return ""
 
 
 def _run(tmp: Path, runs: int, compare: Path | None) -> int:
