@@ -263,13 +263,12 @@ class TasksScreen(TaskModelControl, Screen[None]):
 
     def _finished(self, event: BatchFinished) -> None:
         self._cancel = None
-        what = "Stopped" if event.reason == "cancelled" else "Done"
+        stopped = event.reason == "cancelled"
+        what = "Stopped" if stopped else "Done"
+        count = f"{event.done} of {self._total}" + (" done" if stopped else "")
         speed = f", {event.items_per_s:.1f}/s" if event.items_per_s else ""
         failed = f", {event.failed} failed" if event.failed else ""
-        self._status(
-            f"{what}: {event.done} of {self._total} in {event.elapsed_s:.2f} s{speed}{failed}. "
-            "ctrl+s exports."
-        )
+        self._status(f"{what}: {count} in {event.elapsed_s:.2f} s{speed}{failed}. ctrl+s exports.")
         if self._items:
             self._show_item(self._items[0])
         if len(self._items) == 1 and isinstance(self._items[0], ItemFailed):
