@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 from pathlib import Path
 
@@ -62,6 +63,11 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.engine and not args.model:
         parser.error("--engine goes with --model (which model should it run?)")
+    # A typed key's echo waits for the screen's next frame slot, up to 1/FPS after the last
+    # frame, and while an answer streams one was often just drawn: 120 slots a second, not
+    # Textual's 60 (frames are still drawn only when something changed). Textual reads it
+    # when imported, which is after this.
+    os.environ.setdefault("TEXTUAL_FPS", "120")
     from backends.errors import BackendError
     from backends.settings import load_settings
 
@@ -83,8 +89,6 @@ def main(argv: list[str] | None = None) -> int:
         )
         return 2
     if settings.offline:
-        import os
-
         os.environ["HF_HUB_OFFLINE"] = "1"  # before huggingface_hub is imported
     startup = None
     if args.model:

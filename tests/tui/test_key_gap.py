@@ -75,3 +75,47 @@ async def test_stop_shows_what_waited_for_a_key(monkeypatch) -> None:  # type: i
         await _settle(pilot)
         await stream.stop()  # the answer ended: nothing waits for keys any more
         assert markdown.source == "Hello world"
+
+
+class PromptApp(App[None]):
+    def __init__(self) -> None:
+        super().__init__()
+        self.key_gap = KeyGap()
+
+    def compose(self) -> ComposeResult:
+        from tui.chat.prompt_input import PromptInput
+
+        yield PromptInput()
+
+
+async def test_a_key_counts_as_drawn_once_the_prompt_shows_it(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """`drawn()` let a held update go while the key was not on screen yet: a callback after
+    the next refresh ran before the prompt had even asked for its repaint, so the update's
+    parse, layout and frame came first and the key's echo waited behind them."""
+    from tui.chat.prompt_input import PromptInput
+
+    app = PromptApp()
+    async with app.run_test() as pilot:
+        prompt = app.query_one(PromptInput)
+        prompt.focus()
+        await _settle(pilot)
+        shown: list[str] = []  # the prompt's text each time it was drawn
+        render_lines = prompt.render_lines
+
+        def drawing(crop):  # type: ignore[no-untyped-def]
+            shown.append(prompt.text)
+            return render_lines(crop)
+
+        monkeypatch.setattr(prompt, "render_lines", drawing)
+        seen_when_drawn: list[str] = []
+        drawn = app.key_gap.drawn
+
+        def recording_drawn() -> None:
+            seen_when_drawn.append(shown[-1] if shown else "")
+            drawn()
+
+        monkeypatch.setattr(app.key_gap, "drawn", recording_drawn)
+        await pilot.press("x")
+        await _settle(pilot)
+        assert prompt.text == "x"
+        assert seen_when_drawn and seen_when_drawn[0] == "x"

@@ -9,6 +9,7 @@ Chat UIs show HTML as written and keep line breaks; code blocks are unchanged.
 
 from __future__ import annotations
 
+from functools import cache
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -16,8 +17,12 @@ if TYPE_CHECKING:
     from markdown_it.rules_core import StateCore
 
 
+@cache
 def answer_parser() -> MarkdownIt:
-    """A parser factory for `Markdown(parser_factory=...)` (called per parse by Textual)."""
+    """A parser factory for `Markdown(parser_factory=...)`. Textual calls it for every
+    update of a streaming answer; building a parser (its rules, linkify's patterns) cost
+    more than parsing the update, so there is one, used on the UI thread only (a parse keeps
+    its state apart from the parser)."""
     from markdown_it import MarkdownIt
 
     parser = MarkdownIt("gfm-like", {"html": False, "breaks": True})

@@ -6,7 +6,10 @@ reopening costs the same for 50 messages and for 1,000 (bench/long_conversation.
 
 Following is ours, not Textual's `anchor()`: an anchored list whose content was shorter than
 the view got a negative scroll offset, and a PageUp there (nothing to scroll) released the
-anchor for good, so a growing answer ran on below the visible area until it ended.
+anchor for good, so a growing answer ran on below the visible area until it ended. We use
+the anchor only as a means: set while following a list taller than the view, so the layout
+that places an answer's new line also scrolls it into view (one frame per update; scrolling
+after the layout drew the list twice).
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from textual.widget import AwaitMount
 from textual.widgets import Static
 
 from tui.chat.message_view import MessageView
+from tui.widgets.sized_by_layout import SizedByLayout
 
 if TYPE_CHECKING:
     from backends.store.conversations import StoredMessage
@@ -85,7 +89,7 @@ class KeptMessage:
 EARLIER_BATCH = 24  # mounted each time the user scrolls to the top of what is shown
 
 
-class MessageList(VerticalScroll):
+class MessageList(SizedByLayout, VerticalScroll):
     """Holds MessageViews; an empty chat shows a short hint instead.
 
     Focusable (Tab), so arrows, PageUp/PageDown, Home and End scroll the conversation.
@@ -109,6 +113,7 @@ class MessageList(VerticalScroll):
         """Show the newest text now and as it arrives."""
         self._following = True
         self.scroll_end(animate=False, immediate=True, x_axis=False)
+        self._anchor_while_following()
 
     def release_anchor(self) -> None:
         # Textual calls this before every user scroll (keys, wheel, scrollbar, PageRequested):
@@ -116,19 +121,33 @@ class MessageList(VerticalScroll):
         # again if the scroll ends at the bottom (or there was nothing to scroll).
         super().release_anchor()
         self._following = False
+        self.anchor(False)
         self.call_after_refresh(self._follow_if_at_bottom)
 
     def _follow_if_at_bottom(self) -> None:
         if self.scroll_target_y >= self.max_scroll_y:
             self._following = True
+            self._anchor_while_following()
+
+    def _anchor_while_following(self) -> None:
+        """Textual's anchor on while following a list taller than the view (never shorter:
+        the anchor would scroll that above its top)."""
+        anchored = self._following and self.max_scroll_y > 0
+        if anchored != self.is_anchored:
+            self.anchor(anchored)
 
     def action_scroll_end(self) -> None:
         self.follow()
 
     def watch_virtual_size(self) -> None:
         # Set at each layout where the content grew (an answer streaming, a message added).
+        # Forced: the layout that first makes the list taller than the view sets this before
+        # it shows the scrollbar, and Textual refuses to scroll a list without one.
         if self._following:
-            self.scroll_end(animate=False, immediate=True, x_axis=False)
+            self.scroll_end(animate=False, immediate=True, x_axis=False, force=True)
+        if self.scroll_y < 0:  # anchored while the content shrank below the view's height
+            self.scroll_to(y=0, animate=False, immediate=True, force=True, release_anchor=False)
+        self._anchor_while_following()
 
     def watch_scroll_y(self, old_value: float, new_value: float) -> None:
         super().watch_scroll_y(old_value, new_value)
@@ -291,10 +310,12 @@ class MessageList(VerticalScroll):
 
     def remove_from(self, view: MessageView) -> AwaitRemove:
         """Remove `view` and every message after it."""
+        self.anchor(False)  # the list may get shorter than the view (see the module doc)
         views = self.views
         return self.remove_children(views[views.index(view) :] if view in views else [])
 
     def clear(self) -> None:
+        self.anchor(False)
         self._earlier = []
         for view in self.views:
             view.remove()

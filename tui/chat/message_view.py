@@ -17,6 +17,7 @@ from textual.widgets import Label, Static
 from backends.store.answer_versions import AnswerVersions
 from backends.store.export import FINISH_NOTES
 from tui.human_units import plural
+from tui.widgets.sized_by_layout import SizedByLayout
 
 if TYPE_CHECKING:
     from textual.widgets.markdown import MarkdownStream
@@ -76,7 +77,7 @@ def import_renderer() -> None:
     import tui.chat.answer_stream  # noqa: F401
 
 
-class MessageView(Vertical):
+class MessageView(SizedByLayout, Vertical):
     """A message in the list. User messages can be focused and edited (Enter or e)."""
 
     BINDINGS = [
@@ -141,11 +142,10 @@ class MessageView(Vertical):
         else:
             # Imported here: Markdown pulls in pygments (~50 ms), not needed for the first
             # frame.
-            from textual.widgets import Markdown
-
             from tui.chat.answer_markdown import answer_parser
+            from tui.chat.streamed_markdown import AnswerMarkdown
 
-            yield Markdown(self.content, classes="body", parser_factory=answer_parser)
+            yield AnswerMarkdown(self.content, classes="body", parser_factory=answer_parser)
         yield Static("", classes="stats", markup=False)
 
     def on_mount(self) -> None:

@@ -11,7 +11,9 @@ from dataclasses import dataclass
 
 from textual import events
 from textual.binding import Binding
+from textual.geometry import Region
 from textual.message import Message
+from textual.strip import Strip
 from textual.widgets import TextArea
 
 from tui.chat.message_view import MessageView
@@ -78,6 +80,7 @@ class PromptInput(TextArea):
         self._editing: MessageView | None = None
         self._draft_before_edit = ""  # the prompt's text when an edit began
         self._typed: list[str] = []  # characters not yet inserted (see _on_key)
+        self._typed_not_drawn = False  # inserted, not yet in a frame (see render_lines)
 
     def on_mount(self) -> None:
         self._key_actions = self._own_keys()
@@ -131,9 +134,19 @@ class PromptInput(TextArea):
             typed, self._typed = "".join(self._typed), []
             start, end = self.selection
             self._replace_via_keyboard(typed, start, end)
+            self._typed_not_drawn = True
+
+    def render_lines(self, crop: Region) -> list[Strip]:
+        # The frame that shows typed keys is being drawn: a streaming update held for them
+        # may go once it is written (tui/key_gap.py). Not call_after_refresh: that could run
+        # before this widget had even asked for its repaint, and the update came first.
+        lines = super().render_lines(crop)
+        if self._typed_not_drawn:
+            self._typed_not_drawn = False
             key_gap = getattr(self.app, "key_gap", None)
             if key_gap is not None:
-                self.call_after_refresh(key_gap.drawn)
+                key_gap.drawn()
+        return lines
 
     @property
     def editing(self) -> MessageView | None:
