@@ -223,7 +223,18 @@ class Notice:
     text: str
 
 
-ChatEvent = TextDelta | ReasoningDelta | ToolCallsRequested | StreamFinished | Notice
+@dataclass(frozen=True)
+class RequestSent:
+    """The request is on the wire: what is left until the first token is the server's.
+
+    Yielded once, before anything else, by an engine whose capabilities say `reports_sent`.
+    A caller holds its own work (drawing the sent message) until then, so that work does
+    not compete with sending for the GIL (bench/remote_chat.py: the request reached the
+    server ~10 ms later when the views mounted meanwhile).
+    """
+
+
+ChatEvent = TextDelta | ReasoningDelta | ToolCallsRequested | StreamFinished | Notice | RequestSent
 
 
 @dataclass(frozen=True)
@@ -253,6 +264,7 @@ class EngineCapabilities:
     chat_template: bool = True
     lists_models: bool = False  # a server that can be asked for its models
     holds_memory: bool = True  # False for remote engines
+    reports_sent: bool = False  # its stream starts with RequestSent once the request is out
     load_options: frozenset[str] = field(default_factory=frozenset)  # LoadOptions fields used
 
 

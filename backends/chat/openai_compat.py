@@ -11,11 +11,12 @@ the headers the request runs in a helper thread, after them a watcher shuts the 
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import functools
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any, ClassVar
 
 import httpx
@@ -39,13 +40,19 @@ from backends.base import (
     ToolCallsRequested,
 )
 from backends.chat.images import has_images
-from backends.chat.openai_cancel import CancelWatcher, unless_cancelled
+from backends.chat.openai_cancel import (
+    CancelWatcher,
+    finish_reading,
+    trace_written,
+    unless_cancelled,
+)
 from backends.chat.openai_errors import (
     dropped_error,
     http_error,
     images_refused,
     unreachable_error,
 )
+from backends.chat.openai_listing import LIST_TIMEOUT_S, fetch_listing, make_client, pick_model
 from backends.chat.openai_modalities import (
     mentions_images,
     vision_from_listing,
@@ -61,11 +68,13 @@ from backends.chat.openai_wire import (
     sse_payloads,
     whole_answer,
 )
-from backends.errors import GenerationError, LoadCancelled, ServerError, UnsupportedModel
+from backends.errors import GenerationError, LoadCancelled, UnsupportedModel
 from backends.paths import config_file
+from backends.trace import mark
 
-LIST_TIMEOUT_S = 3.0
 CONNECT_TIMEOUT_S = 5.0
+# A connection used this recently is still open: servers and httpx keep an idle one ~5 s.
+WARM_AFTER_S = 3.0
 # Between two chunks of a stream: a big prompt on a CPU server can take minutes to process.
 READ_TIMEOUT_S = 600.0
 
@@ -84,6 +93,7 @@ class OpenAICompatEngine:
         tools=True,
         lists_models=True,
         holds_memory=False,
+        reports_sent=True,
     )
 
     def __init__(self) -> None:
@@ -95,6 +105,7 @@ class OpenAICompatEngine:
         self._extras_refused = False
         self._vision_said = False  # the server said whether the model takes images
         self._tools_notice: str | None = None  # said once when the server refuses tools
+        self._last_used = 0.0  # monotonic: when a request last started or ended
 
     @property
     def loaded(self) -> bool:
@@ -124,12 +135,12 @@ class OpenAICompatEngine:
         server = spec.server
         if progress is not None:
             progress(LoadProgress(None, f"Connecting to {server.name} ({server.base_url})…"))
-        client = _make_client(server, LIST_TIMEOUT_S)
+        client = make_client(server, LIST_TIMEOUT_S)
         try:
-            available, listing = _fetch_listing(client, server)
+            available, listing = fetch_listing(client, server)
             if cancel is not None and cancel.is_set():
                 raise LoadCancelled(f"Stopped connecting to {server.name}.")
-            model = _pick_model(spec.remote_model, available, server)
+            model = pick_model(spec.remote_model, available, server)
             sees = vision_from_listing(listing, model)
             if sees is None:
                 sees = vision_from_props(client, server.base_url)
@@ -144,6 +155,7 @@ class OpenAICompatEngine:
         self._client, self._server, self._model = client, server, model
         self._send_extras = True
         self._extras_refused = False
+        self._last_used = time.monotonic()
         if progress is not None:
             progress(LoadProgress(1.0, f"{server.name} serves {model}"))
 
@@ -157,10 +169,11 @@ class OpenAICompatEngine:
         if client is None or server is None or model is None:
             raise GenerationError("No model is loaded. Pick a model first.")
         started = time.perf_counter()
+        self._last_used = time.monotonic()
         if cancel is not None and cancel.is_set():
             yield StreamFinished("cancelled", None, 0, None, time.perf_counter() - started)
             return
-        response = unless_cancelled(
+        response = yield from unless_cancelled(
             functools.partial(self._open_stream, client, server, model, messages, params), cancel
         )
         if response is None:
@@ -186,8 +199,9 @@ class OpenAICompatEngine:
         done = False
         first_thought_at: float | None = None
         tool_parts = ToolCallParts()
+        payloads = sse_payloads(response)
         try:
-            for payload in sse_payloads(response):
+            for payload in payloads:
                 if payload == "[DONE]":
                     done = True
                     break
@@ -211,6 +225,7 @@ class OpenAICompatEngine:
                         text_chunks += 1
                         if first_text_at is None:
                             first_text_at = time.perf_counter()
+                            mark("first-text")
                         yield TextDelta(content)
                     if delta.get("tool_calls"):
                         text_chunks += 1
@@ -225,7 +240,10 @@ class OpenAICompatEngine:
         finally:
             if watcher is not None:
                 watcher.stop()
+            if done:
+                finish_reading(payloads, response)  # its connection serves the next answer
             response.close()
+            self._last_used = time.monotonic()
         cancelled = cancel is not None and cancel.is_set() and not done and finish is None
         if not cancelled and not done and finish is None:
             raise dropped_error(server, text_chunks, None)
@@ -257,6 +275,18 @@ class OpenAICompatEngine:
             first_thought_s=None if first_thought_at is None else first_thought_at - started,
         )
 
+    def warm(self) -> None:
+        """Have a connection open for the request the user is typing (blocking: call it from
+        a worker thread). Servers (uvicorn, llama-server) and httpx drop a connection idle for
+        5 s; a new one puts a connect, and for https a TLS handshake, between Enter and the
+        first token. A GET of /models opens one, unless a request ran within WARM_AFTER_S."""
+        client = self._client
+        if client is None or time.monotonic() - self._last_used < WARM_AFTER_S:
+            return
+        self._last_used = time.monotonic()
+        with contextlib.suppress(httpx.HTTPError):  # the request itself says what is wrong
+            client.get("models", timeout=LIST_TIMEOUT_S).close()
+
     def unload(self) -> None:
         if self._client is not None:
             self._client.close()
@@ -277,13 +307,23 @@ class OpenAICompatEngine:
         model: str,
         messages: Sequence[ChatMessage],
         params: GenerationParams,
+        on_wire: Callable[[], None],
     ) -> httpx.Response:
-        """POST the chat request. An error answer is not sent again (a 4xx would only come
-        back), except once without the optional fields when a 400 names one of them."""
+        """POST the chat request (`on_wire()` once it is written). An error answer is not
+        sent again (a 4xx would only come back), except once without the optional fields
+        when a 400 names one of them."""
         attempts = [True, False] if self._send_extras else [False]
         for extras in attempts:
             body = chat_body(model, messages, params, extras=extras)
-            response = _send(client, server, "POST", "/chat/completions", json=body, stream=True)
+            mark("request")
+            request = client.build_request(
+                "POST",
+                "chat/completions",
+                json=body,
+                extensions={"trace": trace_written(on_wire)},
+            )
+            response = _send(client, server, request)
+            mark("headers")
             if response.status_code >= 400:
                 response.read()
                 response.close()
@@ -291,7 +331,7 @@ class OpenAICompatEngine:
                     continue
                 if params.tools and response.status_code in (400, 422, 500):
                     if "tool" in response.text.lower():  # llama-server without --jinja: 500
-                        return self._without_tools(client, server, model, messages, params)
+                        return self._without_tools(client, server, model, messages, params, on_wire)
                 raise self._refusal(response, server, model, messages)
             if extras is False and self._send_extras:
                 self._send_extras = False  # this server rejects them: stop sending
@@ -306,6 +346,7 @@ class OpenAICompatEngine:
         model: str,
         messages: Sequence[ChatMessage],
         params: GenerationParams,
+        on_wire: Callable[[], None],
     ) -> httpx.Response:
         """The server refused `tools`: no tools for this model from now on, said once."""
         self.capabilities = dataclasses.replace(self.capabilities, tools=False)
@@ -314,7 +355,7 @@ class OpenAICompatEngine:
             "(llama-server needs --jinja for tools; vLLM a --tool-call-parser)."
         )
         return self._open_stream(
-            client, server, model, messages, dataclasses.replace(params, tools=())
+            client, server, model, messages, dataclasses.replace(params, tools=()), on_wire
         )
 
     def _refusal(
@@ -339,81 +380,9 @@ class OpenAICompatEngine:
         return error
 
 
-def list_models(server: ServerConfig, timeout: float = LIST_TIMEOUT_S) -> list[str]:
-    """The model ids the server offers, sorted; BackendError subclasses on failure."""
-    with _make_client(server, timeout) as client:
-        return sorted(_fetch_models(client, server))
-
-
-def _make_client(server: ServerConfig, timeout: float) -> httpx.Client:
-    """The server's client (key, extra headers, private CA, connect retries: one recipe for
-    every remote engine, backends/remote/http.py) with `timeout` for the first requests."""
-    from backends.remote.http import make_client
-
-    return make_client(server, timeout_s=timeout)
-
-
-def _send(
-    client: httpx.Client, server: ServerConfig, method: str, path: str, **kwargs: Any
-) -> httpx.Response:
-    """One request; a transport failure becomes ServerUnreachable with the reason."""
-    stream = kwargs.pop("stream", False)
-    url = path.lstrip("/")
+def _send(client: httpx.Client, server: ServerConfig, request: httpx.Request) -> httpx.Response:
+    """Send `request` for a streamed answer; a transport failure becomes ServerUnreachable."""
     try:
-        if stream:
-            return client.send(client.build_request(method, url, **kwargs), stream=True)
-        return client.request(method, url, **kwargs)
+        return client.send(request, stream=True)
     except httpx.TransportError as error:
         raise unreachable_error(server, error) from error
-
-
-def _fetch_models(client: httpx.Client, server: ServerConfig) -> list[str]:
-    return _fetch_listing(client, server)[0]
-
-
-def _fetch_listing(client: httpx.Client, server: ServerConfig) -> tuple[list[str], Any]:
-    """The model ids `/models` lists, and the whole answer (for what it says of them)."""
-    response = _send(client, server, "GET", "/models")
-    if response.status_code == 404 and not server.base_url.rstrip("/").endswith("/v1"):
-        raise ServerError(
-            f"{server.base_url} has no /models endpoint. OpenAI-compatible servers "
-            f"usually live under /v1: try {server.base_url.rstrip('/')}/v1."
-        )
-    if response.status_code >= 400:
-        raise http_error(response, server, None)
-    try:
-        payload = response.json()
-        data = payload.get("data") or []
-        ids = [str(entry["id"]) for entry in data if isinstance(entry, dict) and "id" in entry]
-        return ids, payload
-    except (ValueError, AttributeError) as error:
-        raise ServerError(
-            f"{server.name} answered /models with something that is not an OpenAI model "
-            "list. Check that the URL points at an OpenAI-compatible API."
-        ) from error
-
-
-def _pick_model(wanted: str | None, available: list[str], server: ServerConfig) -> str:
-    if wanted is None:
-        if len(available) == 1:
-            return available[0]
-        raise UnsupportedModel(
-            f"Pick a model: {server.name} offers {_offer(available)}.",
-            title="Choose a model",
-        )
-    if wanted in available:
-        return wanted
-    if f"{wanted}:latest" in available:  # Ollama lists tags
-        return f"{wanted}:latest"
-    raise UnsupportedModel(
-        f"{server.name} does not serve {wanted!r}. It offers {_offer(available)}. "
-        "Pick one of those, or load the model on the server first."
-    )
-
-
-def _offer(models: list[str]) -> str:
-    if not models:
-        return "no models at all"
-    shown = ", ".join(sorted(models)[:8])
-    more = len(models) - 8
-    return shown + (f" and {more} more" if more > 0 else "")

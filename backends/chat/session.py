@@ -32,6 +32,7 @@ from backends.base import (
     ImageAttachment,
     Notice,
     ReasoningDelta,
+    RequestSent,
     StreamFinished,
     TextDelta,
     ToolCall,
@@ -208,6 +209,7 @@ def run_answer(
     on_chunk: Callable[[AnswerChunk], None],
     flush_interval: float = FLUSH_INTERVAL_S,
     persist_reasoning: Callable[[str], None] | None = None,
+    on_sent: Callable[[], None] | None = None,
 ) -> StreamFinished | None:
     """Stream one answer; returns its stats, or None when it failed (reported via on_chunk).
 
@@ -216,11 +218,19 @@ def run_answer(
     Thinking in the text (`<think>`...) comes apart as `reasoning` (backends.chat.reasoning),
     persisted through `persist_reasoning`; the stats then time the first thought and the
     first answer token apart.
+
+    `on_sent` is called once the request is out (RequestSent, from an engine whose
+    capabilities say `reports_sent`), else as the stream starts; in any case before the
+    first chunk or the end, so a caller waiting for it never waits longer than that.
     """
+    sent = _Once(on_sent)
+    if not getattr(getattr(engine, "capabilities", None), "reports_sent", False):
+        sent()  # it will not say: the request is as good as out
     if has_images(messages) and not engine.capabilities.vision:
         try:  # refused before anything reaches the engine
             refuse_images(messages, getattr(engine, "name", "This engine"))
         except BackendError as exc:
+            sent()
             on_chunk(AnswerChunk(error=exc))
             return None
     text_so_far: list[str] = []
@@ -228,6 +238,7 @@ def run_answer(
 
     def emit(batch: _Batch) -> None:
         # Runs under the coalescer's lock: the next batch (and the end) waits for the saves.
+        sent()
         on_chunk(AnswerChunk(text=batch.text, notices=batch.notices, reasoning=batch.reasoning))
         if batch.reasoning:
             thought_so_far.append(batch.reasoning)
@@ -247,7 +258,9 @@ def run_answer(
     coalescer = _Coalescer(flush_interval, emit)
     try:
         for event in split_reasoning(engine.stream(messages, params, cancel)):
-            if isinstance(event, TextDelta):
+            if isinstance(event, RequestSent):
+                sent()
+            elif isinstance(event, TextDelta):
                 if event.text and first_text is None:
                     first_text = time.monotonic()
                 count += 1
@@ -273,6 +286,7 @@ def run_answer(
         )
     finally:
         rest = coalescer.close()
+        sent()
     if rest:
         emit(rest)
     if error is not None:
@@ -297,6 +311,22 @@ def run_answer(
         )
     on_chunk(AnswerChunk(finished=finished, tool_calls=tuple(calls)))
     return finished
+
+
+class _Once:
+    """Calls `callback` the first time it is called (any thread), never again."""
+
+    def __init__(self, callback: Callable[[], None] | None) -> None:
+        self._callback = callback
+        self._lock = threading.Lock()
+
+    def __call__(self) -> None:
+        if self._callback is None:
+            return
+        with self._lock:
+            callback, self._callback = self._callback, None
+        if callback is not None:
+            callback()
 
 
 def _persist(persist: Callable[[str], None], text: str) -> None:

@@ -45,6 +45,7 @@ class RoundSink:
     persist_reasoning: Callable[[str], None]
     on_chunk: Callable[[AnswerChunk, bool], None]  # (chunk, more rounds follow)
     persist_calls: Callable[[Sequence[tuple[ToolCall, str]]], None]
+    on_sent: Callable[[], None] | None = None  # its request is out (run_answer's on_sent)
 
 
 class ToolLoop:
@@ -106,6 +107,7 @@ class ToolLoop:
                 persist=sink.persist,
                 persist_reasoning=sink.persist_reasoning,
                 on_chunk=on_chunk,
+                on_sent=sink.on_sent,
             )
             last = held[-1]
             calls = last.tool_calls if not cancel.is_set() else ()

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 from textual.widgets import DataTable
+from textual.worker import Worker
 
 from backends.base import ModelSpec
 from backends.errors import ServerUnreachable
@@ -18,9 +19,14 @@ from tests.tui.test_chat_screen import answered, chat, notifications, ready, sen
 from tests.tui.test_model_picker_and_help import table_text
 from tests.tui.waiting import until
 from tui.app import LocalAIApp
+from tui.chat.prompt_input import PromptInput
 from tui.screens.model_picker import ModelPickerScreen
 
 DEAD = {"name": "dead", "base_url": "http://127.0.0.1:9/v1"}
+
+
+def warming(app: LocalAIApp) -> list[Worker[object]]:
+    return [w for w in app.workers if w.group == "warm"]
 
 
 def test_server_models_are_listed_and_a_dead_server_is_reported(
@@ -164,3 +170,75 @@ async def test_two_servers_serving_the_same_model_are_named_apart(
         assert f"{model} · laptop" in chat(app).status.text
     # A saved answer from a server the app no longer knows still names it.
     assert model_title(f"openai:gpu-box/{model}") == f"{model} · gpu-box"
+
+
+async def test_a_sent_message_is_shown_and_saved_while_the_server_is_silent(
+    make_app: Callable[..., LocalAIApp], openai_server: LocalOpenAIServer, tmp_path: Path
+) -> None:
+    """The chat draws the sent message once the request is written (so drawing does not
+    slow the request down), never later than that: not when the server first answers."""
+    from backends.store.conversations import ConversationStore
+
+    settings = load_settings(servers=[{"name": "test", "base_url": openai_server.base_url}])
+    spec = openai_server.spec()
+    app = make_app(spec, settings)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await ready(app, pilot, spec.key)
+        openai_server.knobs.stall_before_headers = True  # as a server processing a prompt
+        await send(app, pilot, "still there?")
+        await until(pilot, openai_server.stalled.is_set, "the request at the server")
+        await until(pilot, lambda: ("user", "still there?") in views(app), "the message shown")
+        assert not openai_server.stall_ended.is_set()
+        conversation = chat(app).conversation_id
+        assert conversation is not None
+        on_disk = ConversationStore(tmp_path / "data" / "conversations.sqlite3")
+        assert [m.content for m in on_disk.messages(conversation)][:1] == ["still there?"]
+        await pilot.press("escape")
+        await answered(app, pilot)
+
+
+async def test_answers_in_a_row_reuse_the_connection(
+    make_app: Callable[..., LocalAIApp], openai_server: LocalOpenAIServer
+) -> None:
+    settings = load_settings(servers=[{"name": "test", "base_url": openai_server.base_url}])
+    spec = openai_server.spec()
+    app = make_app(spec, settings)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await ready(app, pilot, spec.key)
+        for prompt in ("one", "two", "three"):
+            await send(app, pilot, prompt)
+            await answered(app, pilot)
+        assert [v for v in views(app) if v[0] == "user"] == [
+            ("user", "one"),
+            ("user", "two"),
+            ("user", "three"),
+        ]
+    assert len(openai_server.peers) == 3 and len(set(openai_server.peers)) == 1
+
+
+async def test_typing_after_a_pause_opens_the_connection_the_message_then_uses(
+    make_app: Callable[..., LocalAIApp],
+    openai_server: LocalOpenAIServer,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Servers drop a connection idle for ~5 s; typing opens one (a GET of /models), so
+    Enter does not wait for a connect (or a TLS handshake) before the request goes."""
+    from backends.chat import openai_compat
+
+    settings = load_settings(servers=[{"name": "test", "base_url": openai_server.base_url}])
+    spec = openai_server.spec()
+    app = make_app(spec, settings)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await ready(app, pilot, spec.key)
+        listed = len(openai_server.gets)
+        monkeypatch.setattr(openai_compat, "WARM_AFTER_S", 0.0)  # "a long pause ago"
+        app.query_one(PromptInput).focus()
+        await pilot.press("h", "i")
+        await until(pilot, lambda: "/v1/models" in openai_server.gets[listed:], "a GET")
+        await until(pilot, lambda: all(w.is_finished for w in warming(app)), "warmed")
+        await pilot.press("enter")
+        await answered(app, pilot)
+    gets = list(zip(openai_server.gets, openai_server.get_peers, strict=True))[listed:]
+    warmed = [peer for path, peer in gets if path == "/v1/models"]  # (the gauge asks /api/ps)
+    assert len(warmed) == 1  # once, though two keys were typed
+    assert openai_server.peers == warmed  # the message went on the warmed connection

@@ -11,14 +11,17 @@ model cannot see are handled by refused_pictures.py.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import threading
+import time
 from typing import TYPE_CHECKING
 
 from backends.base import ChatMessage, GenerationParams, ImageAttachment, ModelSpec
 from backends.chat.images import refuse_images
 from backends.chat.session import build_messages
 from backends.store.conversations import stats_from_finished
+from backends.trace import mark
 from tui.chat.answer_conversation import ensure_conversation, retitle
 from tui.chat.answer_worker import AnswerUpdated, answer_title, run_answer_in_thread
 from tui.chat.attachment_bar import AttachmentBar
@@ -28,6 +31,10 @@ from tui.chat.params_panel import InvalidParam, ParamsPanel
 from tui.chat.prompt_input import PromptInput
 from tui.chat.refused_pictures import TextOnlyNotices, Unsent, take_back
 from tui.chat.tool_rounds import ToolRounds
+
+# The longest the UI waits for the request to be written before it mounts the views.
+SEND_FIRST_S = 0.05
+WARM_CHECK_S = 1.0  # while typing, how often to ask the engine to keep its connection open
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -57,10 +64,21 @@ class AnswerFlow:
         self._unsent: Unsent | None = None  # the message just sent, until it is answered
         self._text_only = TextOnlyNotices()
         self.tools = ToolRounds(screen)
+        self._warmed_at = -WARM_CHECK_S
 
     @property
     def generating(self) -> bool:
         return self.cancel is not None
+
+    def warm(self) -> None:
+        """The user is typing: an engine that keeps a connection (`warm()`, a server's)
+        opens it now, in a thread, at most once per WARM_CHECK_S."""
+        warm = getattr(self.screen.manager.engine, "warm", None)
+        now = time.monotonic()
+        if warm is None or self.generating or now - self._warmed_at < WARM_CHECK_S:
+            return
+        self._warmed_at = now
+        self.screen.run_worker(warm, name="warm", group="warm", thread=True, exit_on_error=False)
 
     def stop(self) -> bool:
         """Ask the running answer to stop (it keeps its text); False when none runs."""
@@ -70,6 +88,7 @@ class AnswerFlow:
         return True
 
     async def send(self, prompt: PromptInput, text: str) -> None:
+        mark("send")
         screen = self.screen
         if self.generating:
             screen.notify("An answer is still streaming: wait, or press Esc to stop it.")
@@ -113,6 +132,7 @@ class AnswerFlow:
         prompt.show_draft(draft)
         screen.store.set_draft(conversation, draft)
         bar.clear()
+        mark("user-stored")
         await self._start(params, MessageView("user", text, message_id=user_id, images=stored))
 
     async def regenerate(self) -> None:
@@ -203,6 +223,7 @@ class AnswerFlow:
             image_max_side=screen.settings.image_max_side,
         )
         chat = self._text_only.fit_to_model(screen, chat)
+        mark("history-built")
         if spec is not None and not screen.settings.thinks(spec.key):
             params = dataclasses.replace(params, thinking=False)
         if screen.manager.engine is not None and spec is not None:
@@ -210,6 +231,7 @@ class AnswerFlow:
         message_id = screen.store.add_message(
             screen.conversation_id, "assistant", "", model_key=spec.key if spec else None
         )
+        mark("answer-stored")
         view = MessageView("assistant", "", message_id=message_id, title=answer_title(spec))
         # Styled once, as it mounts: start_stream() adding the class afterwards restyled
         # the whole message on the way to the first token.
@@ -218,16 +240,23 @@ class AnswerFlow:
         self.view = view
         self.message_id, self._conversation = message_id, screen.conversation_id
         self._text, self._title = "", answer_title(spec)
-        # The request goes out before the views are mounted, so mounting them (tens of ms
-        # of UI work) overlaps the server's time to first token instead of adding to it:
-        # one loop turn lets the worker's task start its thread first (bench/remote_chat.py).
-        # (Waiting for that thread to run before mounting sent the request ~13 ms sooner
-        # but showed the first token later on a busy machine: the first chunk waits for
-        # the mounted view, and the mount then started later.)
+        # The request goes out before the views are mounted, so mounting them (5-15 ms of
+        # UI work) overlaps the server's time to first token instead of adding to it. The
+        # UI waits, idle, until the request is written: mounting meanwhile held the GIL
+        # the worker needs to send it, which reached the server ~10 ms later
+        # (bench/remote_chat.py). At most SEND_FIRST_S, so a slow connect or an engine
+        # that cannot tell (a local one tells at once) never holds the sent message back.
         view_ready = threading.Event()
+        request_out = asyncio.Event()
+        loop = asyncio.get_running_loop()
+
+        def request_sent() -> None:  # the worker's thread
+            with contextlib.suppress(RuntimeError):  # the app has closed its loop
+                loop.call_soon_threadsafe(request_out.set)
+
         screen.run_worker(
             lambda: run_answer_in_thread(
-                screen, self.tools, chat, params, view, message_id, cancel, view_ready
+                screen, self.tools, chat, params, view, message_id, cancel, view_ready, request_sent
             ),
             name="answer",
             group="answer",
@@ -235,8 +264,12 @@ class AnswerFlow:
             exclusive=True,
             exit_on_error=False,
         )
+        mark("worker-started")
+        timer = loop.call_later(SEND_FIRST_S, request_out.set)
         try:
-            await asyncio.sleep(0)
+            await request_out.wait()
+            timer.cancel()
+            mark("ui-resumed")
             messages = screen.query_one(MessageList)
             if sent is not None:
                 messages.add(sent)
@@ -244,6 +277,7 @@ class AnswerFlow:
             view.start_stream()
         finally:
             view_ready.set()
+            mark("views-mounted")
         screen.status.set_state("generating… (Esc stops)")
 
     def next_round(self, view: MessageView, message_id: int) -> None:
@@ -303,7 +337,9 @@ class AnswerFlow:
         if chunk.reasoning and view is not None:
             await view.append_reasoning(chunk.reasoning)
         if chunk.text and view is not None:
+            mark("shown")
             await view.append(chunk.text)
+            mark("appended")
         for notice in chunk.notices:
             title = screen.manager.spec.name if screen.manager.spec else None
             screen.notify(notice, title=title or "", markup=False)

@@ -18,10 +18,13 @@ from backends.base import ChatEngine, ChatMessage, GenerationParams, ModelSpec
 from backends.chat.session import AnswerChunk, run_answer
 from backends.errors import BackendError
 from backends.tools.tool_loop import RoundSink
+from backends.trace import mark
 from tui.chat.message_view import MessageView
 from tui.chat.tool_rounds import ToolRounds, calls_info
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from tui.chat.chat_host import ChatHost
 
 
@@ -44,8 +47,10 @@ def run_answer_in_thread(
     message_id: int,
     cancel: threading.Event,
     view_ready: threading.Event,
+    on_sent: Callable[[], None],
 ) -> None:
-    """The worker: runs in a thread, touches no widget, posts AnswerUpdated."""
+    """The worker: runs in a thread, touches no widget, posts AnswerUpdated; calls
+    `on_sent()` once the request is out, or when the answer ends before it could be."""
 
     def persist(text: str) -> None:
         screen.store.set_message_content(message_id, text)
@@ -57,27 +62,43 @@ def run_answer_in_thread(
         # Text waits until the view streams: regenerate runs in the app's message
         # queue, not the screen's, so the screen could otherwise handle the first
         # chunk before the view is mounted.
+        mark("chunk")
         view_ready.wait()
         screen.post_message(AnswerUpdated(view, message_id, chunk))
+        mark("posted")
 
-    with screen.manager.engine_in_use() as engine:
-        if engine is None:
-            on_chunk(AnswerChunk(error=BackendError("No model is loaded.")))
-            return
-        if params.tools:
-            _run_with_tools(
-                screen, tools, engine, chat, params, view, message_id, cancel, view_ready
+    mark("thread")
+    try:
+        with screen.manager.engine_in_use() as engine:
+            if engine is None:
+                on_chunk(AnswerChunk(error=BackendError("No model is loaded.")))
+                return
+            if params.tools:
+                _run_with_tools(
+                    screen,
+                    tools,
+                    engine,
+                    chat,
+                    params,
+                    view,
+                    message_id,
+                    cancel,
+                    view_ready,
+                    on_sent,
+                )
+                return
+            run_answer(
+                engine,
+                chat,
+                params,
+                cancel=cancel,
+                persist=persist,
+                on_chunk=on_chunk,
+                persist_reasoning=persist_reasoning,
+                on_sent=on_sent,
             )
-            return
-        run_answer(
-            engine,
-            chat,
-            params,
-            cancel=cancel,
-            persist=persist,
-            on_chunk=on_chunk,
-            persist_reasoning=persist_reasoning,
-        )
+    finally:
+        on_sent()  # no model, or a failure before the request: the UI waits no longer
 
 
 def _run_with_tools(
@@ -90,20 +111,26 @@ def _run_with_tools(
     message_id: int,
     cancel: threading.Event,
     view_ready: threading.Event,
+    on_sent: Callable[[], None] | None = None,
 ) -> None:
     """The worker, with tools: rounds of answers and calls (tui/chat/tool_rounds.py)."""
     store = screen.store
 
-    def sink(message_id: int, view: MessageView) -> RoundSink:
+    def sink(
+        message_id: int, view: MessageView, on_sent: Callable[[], None] | None = None
+    ) -> RoundSink:
         def on_chunk(chunk: AnswerChunk, more: bool) -> None:
+            mark("chunk")
             view_ready.wait()
             screen.post_message(AnswerUpdated(view, message_id, chunk, more))
+            mark("posted")
 
         return RoundSink(
             persist=lambda text: store.set_message_content(message_id, text),
             persist_reasoning=lambda text: store.set_message_reasoning(message_id, text),
             on_chunk=on_chunk,
             persist_calls=lambda calls: store.set_message_tools(message_id, calls_info(calls)),
+            on_sent=on_sent,
         )
 
     spec = screen.manager.spec
@@ -112,7 +139,7 @@ def _run_with_tools(
         chat,
         params,
         cancel=cancel,
-        first=sink(message_id, view),
+        first=sink(message_id, view, on_sent),
         make_sink=sink,
         model_key=spec.key if spec else None,
         title=answer_title(spec),

@@ -167,8 +167,11 @@ class ChatScreen(Screen[None]):
                 self.store.set_draft(self.conversation_id, self._prompt.draft)
 
     @on(PromptInput.Changed)
-    def _draft_changed(self) -> None:
-        """Typing keeps the draft in the store a moment later (it survives a crash too)."""
+    def _draft_changed(self, event: PromptInput.Changed) -> None:
+        """Typing keeps the draft in the store a moment later (it survives a crash too),
+        and has a server model's connection opened for the message being typed."""
+        if event.text_area.text:
+            self.answers.warm()
         if self._draft_timer is not None:
             self._draft_timer.stop()
         self._draft_timer = self.set_timer(DRAFT_SAVE_DELAY_S, self._keep_draft)

@@ -16,6 +16,7 @@ from textual.message import Message
 from textual.strip import Strip
 from textual.widgets import TextArea
 
+from backends.trace import mark
 from tui.chat.message_view import MessageView
 
 
@@ -120,6 +121,7 @@ class PromptInput(TextArea):
         event.stop()
         event.prevent_default()
         if action == "submit":
+            mark("enter")
             self.action_submit()
         else:
             self.action_newline()

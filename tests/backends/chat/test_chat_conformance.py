@@ -23,6 +23,7 @@ from backends.base import (
     LoadOptions,
     ModelSpec,
     Notice,
+    RequestSent,
     ServerConfig,
     StreamFinished,
     TextDelta,
@@ -95,7 +96,10 @@ def test_stream_yields_deltas_then_one_finish_at_max_new_tokens(
 
     finishes = [e for e in events if isinstance(e, StreamFinished)]
     assert len(finishes) == 1 and events[-1] is finishes[0]
-    assert all(isinstance(e, TextDelta | Notice) for e in events[:-1])
+    # An engine that says when its request is out says it once, before anything else.
+    sent = [i for i, e in enumerate(events) if isinstance(e, RequestSent)]
+    assert sent == ([0] if loaded_engine.capabilities.reports_sent else [])
+    assert all(isinstance(e, TextDelta | Notice | RequestSent) for e in events[:-1])
     finish = finishes[0]
     assert finish.finish_reason == "length"
     assert finish.completion_tokens == 12

@@ -157,3 +157,22 @@ def test_system_prompt_only_when_set() -> None:
         "user",
         "assistant",
     ]
+
+
+def test_on_sent_comes_at_once_from_an_engine_that_cannot_tell(
+    scripted_engines: dict[str, Script],
+) -> None:
+    """A local engine says nothing of requests: the caller may draw at once, never later
+    than the first text."""
+    engine, _ = _engine(scripted_engines, ["Hi", "!"])
+    log: list[str] = []
+    run_answer(
+        engine,
+        build_messages("", [("user", "hi")]),
+        GenerationParams(),
+        cancel=threading.Event(),
+        persist=lambda text: None,
+        on_chunk=lambda chunk: log.append("end" if chunk.is_last else chunk.text),
+        on_sent=lambda: log.append("sent"),
+    )
+    assert log == ["sent", "Hi", "!", "end"]

@@ -17,13 +17,15 @@ from backends.base import (
     LoadOptions,
     Notice,
     ReasoningDelta,
+    RequestSent,
     ServerConfig,
     StreamFinished,
     TextDelta,
     ToolCallsRequested,
     ToolSpec,
 )
-from backends.chat.openai_compat import OpenAICompatEngine, list_models
+from backends.chat.openai_compat import OpenAICompatEngine
+from backends.chat.openai_listing import list_models
 from backends.errors import (
     GenerationError,
     LoadCancelled,
@@ -200,6 +202,35 @@ def test_cancel_while_server_is_silent_ends_promptly(
     assert not openai_server.stall_ended.is_set()  # the server is still silent
 
 
+def test_answers_in_a_row_use_one_connection(
+    engine: OpenAICompatEngine, openai_server: LocalOpenAIServer
+) -> None:
+    """A stream is read to its end after [DONE], so its connection serves the next answer:
+    closed half-read, each answer opened a new one and waited for the server to accept it
+    (bench/remote_chat.py: the request reached the server ~5 ms later)."""
+    for seed in (1, 2, 3):
+        text, finished = _run(engine.stream(HELLO, GenerationParams(max_new_tokens=3, seed=seed)))
+        assert text == " ".join(generated_words(seed, 3)) and finished.finish_reason == "length"
+    assert len(openai_server.peers) == 3 and len(set(openai_server.peers)) == 1
+
+
+def test_the_stream_says_when_the_request_is_out_before_the_server_answers(
+    engine: OpenAICompatEngine, openai_server: LocalOpenAIServer
+) -> None:
+    """RequestSent comes while the server is still silent (prompt processing), so the app
+    can draw the sent message then without slowing the request down."""
+    cancel = threading.Event()
+    openai_server.knobs.stall_before_headers = True
+    events = engine.stream(HELLO, GenerationParams(max_new_tokens=5), cancel)
+    assert isinstance(next(events), RequestSent)
+    assert openai_server.stalled.wait(5) and not openai_server.stall_ended.is_set()
+    assert openai_server.requests[-1]["messages"][-1]["content"] == "Say hello"
+    cancel.set()
+    rest = list(events)
+    assert len(rest) == 1 and isinstance(rest[0], StreamFinished)
+    assert rest[0].finish_reason == "cancelled"
+
+
 def test_cancel_before_the_server_sends_headers_ends_promptly(
     engine: OpenAICompatEngine, openai_server: LocalOpenAIServer
 ) -> None:
@@ -207,8 +238,9 @@ def test_cancel_before_the_server_sends_headers_ends_promptly(
     openai_server.knobs.stall_before_headers = True
     openai_server.knobs.on_stall = cancel.set
     events = list(engine.stream(HELLO, GenerationParams(max_new_tokens=5), cancel))
-    assert len(events) == 1 and isinstance(events[0], StreamFinished)
-    assert events[0].finish_reason == "cancelled" and events[0].completion_tokens == 0
+    assert isinstance(events[0], RequestSent)  # it was written; the server then stalled
+    assert len(events) == 2 and isinstance(events[1], StreamFinished)
+    assert events[1].finish_reason == "cancelled" and events[1].completion_tokens == 0
     assert not openai_server.stall_ended.is_set()  # we did not wait for the server
     # The next message goes through on a fresh connection.
     openai_server.knobs.stall_before_headers = False
@@ -452,3 +484,50 @@ def test_a_server_that_refuses_tools_answers_without_them(
     assert [e.text for e in events if isinstance(e, TextDelta)] == ["Fine."]
     assert not engine.capabilities.tools
     assert "tools" not in openai_server.requests[-1]
+
+
+def test_run_answer_hears_the_request_is_out_while_the_server_is_silent(
+    engine: OpenAICompatEngine, openai_server: LocalOpenAIServer
+) -> None:
+    """The chat draws the sent message on `on_sent`: it comes once the request is written,
+    not with the first token."""
+    from backends.chat.session import AnswerChunk, run_answer
+
+    openai_server.knobs.stall_before_headers = True
+    sent, cancel = threading.Event(), threading.Event()
+    chunks: list[AnswerChunk] = []
+    worker = threading.Thread(
+        target=run_answer,
+        args=(engine, HELLO, GenerationParams(max_new_tokens=3)),
+        kwargs={
+            "cancel": cancel,
+            "persist": lambda text: None,
+            "on_chunk": chunks.append,
+            "on_sent": sent.set,
+        },
+    )
+    worker.start()
+    assert sent.wait(5)
+    assert chunks == [] and not openai_server.stall_ended.is_set()
+    cancel.set()
+    worker.join(5)
+    assert chunks[-1].finished is not None and chunks[-1].finished.finish_reason == "cancelled"
+
+
+def test_run_answer_hears_of_a_refused_request_before_its_error(
+    engine: OpenAICompatEngine, openai_server: LocalOpenAIServer
+) -> None:
+    from backends.chat.session import run_answer
+
+    openai_server.knobs.chat_status = 500
+    log: list[str] = []
+    run_answer(
+        engine,
+        HELLO,
+        GenerationParams(max_new_tokens=3),
+        cancel=threading.Event(),
+        persist=lambda text: None,
+        on_chunk=lambda chunk: log.append("error" if chunk.error else "chunk"),
+        on_sent=lambda: log.append("sent"),
+    )
+    assert log == ["sent", "error"]
