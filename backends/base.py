@@ -13,6 +13,10 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Literal, Protocol, runtime_checkable
 
+# Pictures go to a model at most this many pixels on their longest side (imported by
+# others from here too).
+from backends.image_limits import DEFAULT_IMAGE_MAX_SIDE
+
 Role = Literal["system", "user", "assistant", "tool"]
 # "length": max_new_tokens reached; "context": the context window filled up first;
 # "tool_calls": the model asked for tools (a ToolCallsRequested came before the end).
@@ -83,12 +87,6 @@ class LoadOptions:
     # llama.cpp: use the repacked CPU kernels ("extra buffer types"). Turned off after a
     # SIGILL on CPUs that report features (AMX) they do not allow; see llama_repack.py.
     use_extra_bufts: bool = True
-
-
-# Pictures go to a model at most this many pixels on their longest side (the stored copy
-# keeps its size): vision processors work at 224-1536 px, and a 3000x3000 PNG went out as
-# a 36 MB data URL on every turn.
-DEFAULT_IMAGE_MAX_SIDE = 1536
 
 
 @dataclass(frozen=True)

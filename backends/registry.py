@@ -12,10 +12,10 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any, NamedTuple, cast
 
-from backends.base import ChatEngine
 from backends.errors import MissingDependency, UnsupportedModel
 
 if TYPE_CHECKING:
+    from backends.base import ChatEngine
     from backends.embeddings.protocol import EmbeddingEngine
     from backends.image.protocol import ImageEngine
     from backends.speech.protocol import SpeechEngine
@@ -149,7 +149,7 @@ def create_engine(name: str, *, hosted: bool | None = None) -> ChatEngine:
         )
         # Its name is the hosted class's, set per instance (the protocol's ClassVar
         # cannot say that); its capabilities are the loaded model's, asked after load.
-        return cast(ChatEngine, hosted_engine)
+        return cast("ChatEngine", hosted_engine)
     engine: ChatEngine = cls()
     return engine
 

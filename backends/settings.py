@@ -23,14 +23,16 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal, TypeVar
 import msgspec
 from msgspec import Meta, Struct, field
 
-from backends.base import DEFAULT_IMAGE_MAX_SIDE, GenerationParams, LoadOptions, ServerConfig
+from backends.image_limits import DEFAULT_IMAGE_MAX_SIDE
 from backends.paths import config_file
 from backends.settings_errors import Loc, SettingsError, SettingsProblem, find_problems
 from backends.settings_sources import deep_update, env_values, read_toml
-from backends.tools.mcp_config import McpServerConfig
 
 if TYPE_CHECKING:  # imported when used: the speech modules are not needed to start
+    # nor backends.base (its dataclasses cost the first frame ~9 ms to define)
+    from backends.base import GenerationParams, LoadOptions, ServerConfig
     from backends.speech.protocol import SpeechLoadOptions, TranscribeOptions
+    from backends.tools.mcp_config import McpServerConfig
 
 __all__ = [
     "ImageSettings",
@@ -81,6 +83,8 @@ class ServerEntry(Struct, kw_only=True, forbid_unknown_fields=True):
         return f"ServerEntry(name={self.name!r}, base_url={self.base_url!r}, kind={self.kind!r})"
 
     def to_config(self) -> ServerConfig:
+        from backends.base import ServerConfig
+
         return ServerConfig(
             name=self.name,
             base_url=self.base_url,
@@ -110,6 +114,8 @@ class SamplingDefaults(Struct, kw_only=True, forbid_unknown_fields=True):
     """Fixed seed for repeatable answers."""
 
     def to_params(self) -> GenerationParams:
+        from backends.base import GenerationParams
+
         return GenerationParams(**msgspec.structs.asdict(self))
 
 
@@ -251,6 +257,8 @@ class McpServerEntry(Struct, kw_only=True, forbid_unknown_fields=True):
     """False: keep the entry but do not start it."""
 
     def to_config(self) -> McpServerConfig:
+        from backends.tools.mcp_config import McpServerConfig
+
         return McpServerConfig(
             name=self.name,
             command=self.command,
@@ -329,6 +337,8 @@ class Settings(Struct, kw_only=True, forbid_unknown_fields=True):
         return overrides.thinking if overrides is not None else True
 
     def load_options_for(self, key: str) -> LoadOptions:
+        from backends.base import LoadOptions
+
         o = self.models.get(key, ModelOverrides())
         return LoadOptions(
             device=o.device,  # type: ignore[arg-type]

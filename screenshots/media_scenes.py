@@ -314,7 +314,7 @@ def _sunset(path: Path) -> Path:
 
 async def scene_chat_image(stage: Stage) -> None:
     """F9 attaches a picture; the message shows its thumbnail; the server model answers."""
-    from tui.chat.attachment_bar import AttachImageScreen
+    from tui.chat.attach_dialog import AttachImageScreen
     from tui.chat.message_images import MessageImages
 
     shots = _shots()

@@ -189,6 +189,7 @@ class LocalAIApp(App[None]):
         gc.freeze()
 
     def on_mount(self) -> None:
+        self.navigation.add_home()  # the chat screen is built by now (Compose came first)
         if self.settings.theme in self.available_themes:
             self.theme = self.settings.theme
         self.call_after_refresh(self._resume_downloads)
@@ -327,7 +328,7 @@ class LocalAIApp(App[None]):
 
         if isinstance(self.screen, HelpScreen):
             return
-        chat = self.chat  # whichever screen F1 was pressed on
+        chat = self.chat
         sections: list = [("Global", self), ("Chat", chat)]  # type: ignore[type-arg]
         for widget_class, title in ((PromptInput, "Prompt"), (MessageView, "A message you sent")):
             found = chat.query(widget_class)
@@ -349,6 +350,9 @@ class LocalAIApp(App[None]):
             (titled("speech"), SpeechScreen),
             (titled("tasks"), TasksScreen),
         ]
+        # The keys of the screen F1 was pressed on come right after the global ones.
+        here = [s for s in sections[2:] if isinstance(s[1], type) and isinstance(self.screen, s[1])]
+        sections = [sections[0], *here, *(s for s in sections[1:] if s not in here)]
         self.push_screen(HelpScreen(sections))
 
     def notify(

@@ -123,8 +123,18 @@ class Navigator:
     def __init__(self, app: App[Any]) -> None:
         self._app = app
         self._history: list[str] = []
+        # The chat, the app's DEFAULT_MODE, is added as a mode once the app has built it
+        # (`add_home`): Textual builds a mode it knows inside the batch it holds until the
+        # first frame, so everything that screen's first refresh did (the footer composed
+        # three times, ~35 ms) was drawn late; the default screen it builds by itself
+        # (App.get_default_screen) mounts after that batch, as in a bare Textual app.
         for place in PLACES:
-            app.add_mode(place.name, _builder(app, place.build))
+            if place.name != CHAT:
+                app.add_mode(place.name, _builder(app, place.build))
+
+    def add_home(self) -> None:
+        """Make the chat, already built as the app's first screen, a mode to switch to."""
+        self._app.add_mode(CHAT, _builder(self._app, place_named(CHAT).build))
 
     @property
     def current(self) -> str:

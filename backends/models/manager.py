@@ -15,19 +15,20 @@ from dataclasses import asdict, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from backends.base import (
-    ChatEngine,
-    LoadOptions,
-    MemoryFootprint,
-    ModelSpec,
-    ProgressCallback,
-    ServerConfig,
-)
 from backends.errors import BackendError, LoadCancelled
 from backends.models.usage import USAGE_FILE, record_use
 from backends.registry import ENGINE_LABELS, create_engine
 
 if TYPE_CHECKING:
+    # backends.base is imported when a spec is first made (the recents are read on first
+    # use): its dataclasses cost the first frame ~9 ms to define.
+    from backends.base import (
+        ChatEngine,
+        LoadOptions,
+        MemoryFootprint,
+        ModelSpec,
+        ProgressCallback,
+    )
     from backends.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -64,7 +65,7 @@ class ModelManager:
         self._in_use = threading.Lock()
         self._engine: ChatEngine | None = None
         self._spec: ModelSpec | None = None
-        self._recents: list[ModelSpec] = _read_recents(recents_path)
+        self._recents: list[ModelSpec] | None = None  # read on first use
 
     @property
     def engine(self) -> ChatEngine | None:
@@ -181,13 +182,22 @@ class ModelManager:
         """
         return [
             with_server_keys(s, self._settings)
-            for s in self._recents
+            for s in self._recent_specs()
             if s.server is not None or s.path is None or Path(s.path).exists()
         ]
 
+    def _recent_specs(self) -> list[ModelSpec]:
+        with self._lock:
+            return self._recents_locked()
+
+    def _recents_locked(self) -> list[ModelSpec]:
+        if self._recents is None:
+            self._recents = _read_recents(self._recents_path)
+        return self._recents
+
     def _remember(self, spec: ModelSpec) -> None:
         with self._lock:
-            self._recents = [spec] + [s for s in self._recents if s.key != spec.key]
+            self._recents = [spec] + [s for s in self._recents_locked() if s.key != spec.key]
             del self._recents[MAX_RECENTS:]
             recents = list(self._recents)
         try:
@@ -215,6 +225,8 @@ def _spec_to_json(spec: ModelSpec) -> dict[str, Any]:
 
 
 def _spec_from_json(data: dict[str, Any]) -> ModelSpec:
+    from backends.base import ModelSpec, ServerConfig
+
     server = data.get("server")
     spec = ModelSpec(**{**data, "server": None})
     if isinstance(server, dict):

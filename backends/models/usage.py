@@ -18,8 +18,10 @@ import os
 import time
 from collections.abc import Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from backends.base import ModelSpec
+if TYPE_CHECKING:
+    from backends.base import ModelSpec
 
 log = logging.getLogger(__name__)
 

@@ -20,14 +20,12 @@ import threading
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from backends.errors import StorageError
 from backends.store import chat_state
-from backends.store.answer_versions import AnswerVersionStore
-from backends.store.attachments import AttachmentStore
-from backends.store.export import export_filename, render_markdown, write_new_file
 from backends.store.json_columns import dump_names, load_json_object, load_names
 from backends.store.records import (
     DEFAULT_TITLE,
@@ -37,8 +35,12 @@ from backends.store.records import (
     title_from_prompt,
 )
 from backends.store.schema import SCHEMA_VERSION, migrate
-from backends.store.search import TOKEN, SearchHit, fts_query, fts_search, like_search
-from backends.store.tool_switches import ToolSwitchStore
+from backends.store.search import SearchHit, fts_query
+
+if TYPE_CHECKING:
+    from backends.store.answer_versions import AnswerVersionStore
+    from backends.store.attachments import AttachmentStore
+    from backends.store.tool_switches import ToolSwitchStore
 
 __all__ = [
     "ConversationStore",
@@ -82,9 +84,26 @@ class ConversationStore:
             conn.close()
             raise
         self._db: sqlite3.Connection | None = conn
-        self.attachments = AttachmentStore(self.path.parent / "attachments")
-        self.versions = AnswerVersionStore(self._conn, self._transaction)
-        self.tool_switches = ToolSwitchStore(self._conn)
+
+    # The parts the first frame does not use are made (and their modules imported) on first
+    # use: the app opens the store before its first frame.
+    @cached_property
+    def attachments(self) -> AttachmentStore:
+        from backends.store.attachments import AttachmentStore
+
+        return AttachmentStore(self.path.parent / "attachments")
+
+    @cached_property
+    def versions(self) -> AnswerVersionStore:
+        from backends.store.answer_versions import AnswerVersionStore
+
+        return AnswerVersionStore(self._conn, self._transaction)
+
+    @cached_property
+    def tool_switches(self) -> ToolSwitchStore:
+        from backends.store.tool_switches import ToolSwitchStore
+
+        return ToolSwitchStore(self._conn)
 
     @classmethod
     def open_default(cls) -> ConversationStore:
@@ -323,6 +342,8 @@ class ConversationStore:
         first. Words match as prefixes while the last one is being typed. Never raises on odd
         input: FTS syntax in ``query`` is treated as plain words.
         """
+        from backends.store.search import TOKEN, fts_search, like_search
+
         if self.has_fts:
             match = fts_query(query)
             if match is None:
@@ -339,6 +360,8 @@ class ConversationStore:
         self, conversation_id: int, model_names: Mapping[str, str] | None = None
     ) -> str:
         """The conversation as Markdown; `model_names` maps model keys to the names shown."""
+        from backends.store.export import render_markdown
+
         conversation = self.get_conversation(conversation_id)
         if conversation is None:
             raise StorageError(
@@ -359,6 +382,8 @@ class ConversationStore:
         model_names: Mapping[str, str] | None = None,
     ) -> Path:
         """Write the Markdown export to a new file (never overwrites) and return its path."""
+        from backends.store.export import export_filename, write_new_file
+
         text = self.export_markdown(conversation_id, model_names)
         conversation = self.get_conversation(conversation_id)
         assert conversation is not None

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from backends.base import ModelSpec
 from tests.tui.waiting import until
 from tui.app import LocalAIApp
-from tui.chat.attachment_bar import AttachImageScreen
+from tui.chat.attach_dialog import AttachImageScreen
 
 
 async def test_the_attach_dialog_shows_the_chat_behind_it(

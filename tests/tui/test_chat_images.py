@@ -17,7 +17,8 @@ from tests.fixtures.scripted_engine import Script
 from tests.tui.test_chat_screen import answered, chat, notifications, ready, send, views
 from tests.tui.waiting import until
 from tui.app import LocalAIApp
-from tui.chat.attachment_bar import AttachImageScreen, AttachmentBar
+from tui.chat.attach_dialog import AttachImageScreen
+from tui.chat.attachment_bar import AttachmentBar
 from tui.chat.message_images import MessageImages
 from tui.chat.message_view import MessageView
 

@@ -19,7 +19,8 @@ from tests.tui.test_chat_images import attach
 from tests.tui.test_chat_screen import answered, chat, notifications, ready, send, views
 from tests.tui.waiting import until
 from tui.app import LocalAIApp
-from tui.chat.attachment_bar import AttachImageScreen, AttachmentBar
+from tui.chat.attach_dialog import AttachImageScreen
+from tui.chat.attachment_bar import AttachmentBar
 from tui.chat.message_images import MessageImages
 from tui.chat.prompt_input import PromptInput
 

@@ -87,6 +87,60 @@ def test_building_the_app_leaves_speech_and_engine_hosts_unimported(tmp_path: Pa
     assert [m for m in modules if m.startswith(early)] == []
 
 
+FIRST_FRAME_MODULES = """
+import json, os, sys
+from backends.settings import load_settings
+from tui.app import LocalAIApp
+from tui.chat.chat_screen import ChatScreen
+
+class App(LocalAIApp):
+    def _display(self, screen, renderable):
+        # The chat's first frame, as a real terminal would get it (headless: nowhere); what
+        # comes after it (the startup model's load) is not looked at.
+        if renderable is not None and not self._batch_count and isinstance(screen, ChatScreen):
+            print(json.dumps(sorted(sys.modules)), flush=True)
+            os._exit(0)
+        super()._display(screen, renderable)
+
+App(load_settings()).run(headless=True, size=(120, 40))
+"""
+
+
+def test_the_first_frame_leaves_what_it_does_not_show_unimported(tmp_path: Path) -> None:
+    """What the first frame of the chat neither shows nor needs is imported later, when
+    used: the load progress bar, the F9 dialog, its path input and image checks, the
+    engines' dataclasses (backends.base: ~9 ms to define; the settings, the model manager
+    and the chat take it when they make a spec), and (as for building the app) the engine
+    hosts, speech and tasks."""
+    env = {**os.environ, "LOCALAI_TUI_DATA_DIR": str(tmp_path), "PYTHONPATH": str(ROOT)}
+    out = subprocess.run(
+        [sys.executable, "-c", FIRST_FRAME_MODULES],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=ROOT,
+        timeout=120,
+    )
+    assert out.returncode == 0, out.stderr[-2000:]
+    modules = set(json.loads(out.stdout.strip().splitlines()[-1]))
+    assert "tui.chat.chat_screen" in modules and "textual.widgets._text_area" in modules
+    later = {
+        "backends.base",
+        "textual.widgets._progress_bar",
+        "tui.chat.attach_dialog",
+        "tui.widgets.path_input",
+        "backends.store.attachments",
+        "backends.store.tool_switches",
+        "backends.host.spawn",
+        "backends.speech",
+        "backends.tasks",
+        "multiprocessing",
+        "torch",
+        "llama_cpp",
+    }
+    assert sorted(modules & later) == []
+
+
 def test_version_flag(capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as exit_info:
         main(["--version"])
@@ -283,6 +337,42 @@ async def test_the_spare_engine_host_starts_after_the_first_frame_before_the_mod
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.pause()
     assert order == ["first frame", "spare host", "finish startup"]
+
+
+async def test_the_first_frame_is_drawn_before_the_work_that_waits_for_it(
+    make_app: Callable[..., LocalAIApp], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`after_first_frame` (the spare engine host) and the chat's deferred mounts come after
+    a frame of the chat reached the terminal. As a mode Textual knew, the chat was built
+    inside the batch Textual holds until start-up ends: Ready (and all that waits for it)
+    came before any frame, and the footer composed three times before the first."""
+    from textual.widgets import Footer
+
+    from tui.chat.chat_screen import ChatScreen
+
+    order: list[str] = []
+    display = LocalAIApp._display
+    recompose = Footer.recompose
+
+    def displayed(self: LocalAIApp, screen: object, renderable: object) -> None:
+        # What Textual writes to a real terminal (a headless app writes it nowhere).
+        if renderable is not None and not self._batch_count and isinstance(screen, ChatScreen):
+            if "frame" not in order:
+                order.append("frame")
+        display(self, screen, renderable)  # type: ignore[arg-type]
+
+    async def footer_composed(self: Footer) -> None:
+        order.append("footer")
+        await recompose(self)
+
+    monkeypatch.setattr(LocalAIApp, "_display", displayed)
+    monkeypatch.setattr(Footer, "recompose", footer_composed)
+    app = make_app(after_first_frame=lambda: order.append("spare host"))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        assert app.screen.query("#params")  # the deferred mounts did happen
+    assert order.index("frame") < order.index("spare host")
+    assert order[: order.index("frame")].count("footer") <= 1
 
 
 async def test_the_objects_of_the_start_up_are_frozen_out_of_the_collector(

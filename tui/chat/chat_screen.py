@@ -21,7 +21,6 @@ from textual.screen import Screen
 from textual.widgets import Footer, Input
 from textual.worker import Worker
 
-from backends.base import ModelSpec
 from backends.errors import BackendError
 from backends.store.conversations import ConversationStore
 from tui.backend_errors import shows_backend_errors
@@ -40,6 +39,7 @@ from tui.widgets.navigation_bar import NavigationBar
 if TYPE_CHECKING:
     from textual.timer import Timer
 
+    from backends.base import ModelSpec
     from backends.models.manager import ModelManager
     from backends.settings import Settings
     from tui.chat.answer_flow import AnswerFlow
@@ -129,9 +129,9 @@ class ChatScreen(Screen[None]):
 
     @on(FirstFrameShown)
     async def _first_frame_shown(self) -> None:
-        # Not call_after_refresh in on_mount: a mode's screen mounts inside the batch Textual
-        # holds until its first frame, so ~100 ms of _finish_startup ran before anything was
-        # drawn (bench/startup.py: first frame at 2.3x the bare app's CPU, from 1.4x).
+        # Not call_after_refresh in on_mount: Ready is the one sign that the frame is out (a
+        # mode's screen mounts inside the batch Textual holds until start-up ends, and
+        # ~100 ms of _finish_startup ran before anything was drawn; bench/startup.py).
         await self._finish_startup()
 
     async def _finish_startup(self) -> None:
@@ -348,7 +348,7 @@ class ChatScreen(Screen[None]):
 
     def action_attach_image(self) -> None:
         """F9: attach an image to the next message (a path, Tab completes)."""
-        from tui.chat.attachment_bar import ask_for_image
+        from tui.chat.attach_dialog import ask_for_image
 
         ask_for_image(self)
 

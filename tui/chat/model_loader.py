@@ -17,10 +17,10 @@ from textual import on, work
 from textual.message import Message
 from textual.widget import Widget
 
-from backends.base import LoadProgress, ModelSpec
 from backends.errors import BackendError
 
 if TYPE_CHECKING:
+    from backends.base import LoadProgress, ModelSpec
     from backends.models.manager import ModelManager
     from backends.settings import Settings
 
@@ -112,4 +112,6 @@ class ModelLoader(Widget):
 
 
 def _named(text: str) -> ModelSpec:
+    from backends.base import ModelSpec
+
     return ModelSpec(key=text, name=text, engine="")

@@ -73,10 +73,13 @@ class PromptInput(TextArea):
             id=id,
             soft_wrap=True,
             tab_behavior="focus",
-            compact=True,
             highlight_cursor_line=False,
             placeholder="Message…  (Enter sends · ctrl+j new line)",
         )
+        # Compact (no border), set as the widget is made: TextArea(compact=True) restyled
+        # the prompt before it was even mounted (~1 ms of the first frame).
+        self.set_reactive(TextArea.compact, True)
+        self.set_class(True, "-textual-compact", update=False)
         self._key_actions: dict[str, str] = {}
         self._editing: MessageView | None = None
         self._draft_before_edit = ""  # the prompt's text when an edit began

@@ -136,7 +136,8 @@ class SpeechScreen(Screen[None]):
             title.update(f"Text to speech · {voice}")
             return
         label = self._speech.label()
-        model = label or "no model loaded yet (the first transcription loads one · ctrl+o picks)"
+        # fits 80 columns: the hint was cut before "ctrl+o picks"
+        model = label or "no model yet (loaded on first use) · ctrl+o picks one"
         title.update(f"Speech to text · {model}")
 
     @on(TabbedContent.TabActivated)
