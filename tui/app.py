@@ -57,7 +57,9 @@ class LocalAIApp(App[None]):
     ENABLE_COMMAND_PALETTE = True
     DEFAULT_MODE = CHAT  # every top-level screen is a mode (tui/navigation.py)
     BINDINGS = [
-        Binding("f1", "show_help", "Keys", id="app.help"),
+        # Not in the footers: the navigation bar on every screen shows "F1 Keys" (in a footer
+        # too it took the 8 columns the last keys needed at 80).
+        Binding("f1", "show_help", "Keys", show=False, id="app.help"),
         # One key per top-level screen (tui/navigation.py), shown on the navigation bar.
         *navigation_bindings(),
         Binding("ctrl+q", "quit", "Quit", id="app.quit", priority=True),

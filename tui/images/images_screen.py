@@ -46,7 +46,7 @@ class ImagesScreen(ImageModelControl, ImageJobRunner, Screen[None]):
         Binding("ctrl+g", "generate", "Generate", id="images.generate", priority=True),
         Binding("ctrl+o", "pick_model", "Model", id="images.pick_model"),
         Binding("ctrl+l", "open_gallery", "Gallery", id="images.gallery"),
-        Binding("escape", "cancel_running", "Stop / back", id="images.cancel"),
+        Binding("escape", "cancel_running", "Stop/back", id="images.cancel"),
         Binding("delete", "remove_job", "Remove queued", show=False, id="images.remove"),
         # Del edits text in the form's fields; shift+del removes the highlighted queued job
         # from anywhere on the screen (named on the line over the queue, not in the footer).

@@ -73,7 +73,7 @@ class TasksScreen(TaskModelControl, Screen[None]):
     """
 
     BINDINGS = [
-        Binding("escape", "stop", "Stop / back", id="tasks.stop"),
+        Binding("escape", "stop", "Stop/back", id="tasks.stop"),
         Binding("ctrl+r", "run_text", "Run", id="tasks.run", priority=True),
         Binding("ctrl+o", "pick_model", "Model", id="tasks.pick_model"),
         Binding("ctrl+s", "export", "Export", id="tasks.export"),
@@ -106,8 +106,8 @@ class TasksScreen(TaskModelControl, Screen[None]):
         yield TextArea(id="tasks-text", soft_wrap=True, show_line_numbers=False)
         with Horizontal(classes="tasks-row"):
             yield Label("File")
-            yield PathInput(placeholder="a text, image or audio file (Tab completes, Enter runs "
-                            "it)", id="tasks-file")  # fmt: skip
+            yield PathInput(placeholder="text, image or audio file (Tab completes)",
+                            id="tasks-file")  # fmt: skip
             yield Checkbox("Batch: one input per line", id="tasks-batch", compact=True)
         yield ResultsPane(renderer=self._renderer, id="tasks-body")
         yield Static("", id="tasks-status", markup=False)

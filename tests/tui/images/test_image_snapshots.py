@@ -59,9 +59,9 @@ def test_images_screen_at_80x24(
     make_image_app: Callable[..., LocalAIApp],
     scripted_image_engine,  # type: ignore[no-untyped-def]
 ) -> None:
-    """The same screen at 80x24: the footer reads "^g Generate ^o Model ^l Gallery esc Stop /
-    back ^q Quit f1 Keys" and then "^p palette", nothing cut; the form on the left, the
-    picture on the right."""
+    """The same screen at 80x24: the footer reads "^g Generate ^o Model ^l Gallery esc
+    Stop/back ^q Quit" and then "^p palette", nothing cut ("F1 Keys" is on the bar at the
+    top); the form on the left, the picture on the right."""
     app = make_image_app()
     assert snap_compare(app, terminal_size=(80, 24), run_before=_finished_preview(app))
 
