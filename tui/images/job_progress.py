@@ -43,7 +43,10 @@ class JobProgress(Vertical):
         yield DataTable(id="image-queue", cursor_type="row", show_header=False)
 
     def on_mount(self) -> None:
-        table = self.query_one(DataTable)
+        self._add_columns(self.query_one(DataTable))
+
+    @staticmethod
+    def _add_columns(table: DataTable[str]) -> None:
         table.add_column("Job")
         table.add_column("State", key="state")
         table.add_columns("Prompt", "Size", "Seed")
@@ -72,7 +75,11 @@ class JobProgress(Vertical):
         table = self.query_one(DataTable)
         selected = self.selected_job_id()
         row = table.cursor_row
-        table.clear()
+        # Columns too: their widths only grow, so a long prompt that has left the queue kept
+        # a horizontal scrollbar under the empty list, its length set by whichever state
+        # ("starting", "3/4") the row last showed.
+        table.clear(columns=True)
+        self._add_columns(table)
         for job in jobs:
             if job.state == "running":
                 step = job.last_step
