@@ -388,3 +388,41 @@ async def test_the_objects_of_the_start_up_are_frozen_out_of_the_collector(
         await pilot.pause()
         assert app.screen.query("#params")
         assert gc.get_freeze_count() > 10_000
+
+
+async def test_the_theme_of_the_settings_is_on_the_first_frame(
+    make_app: Callable[..., LocalAIApp], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A `theme` in the settings colours the very first frame, and Textual parses the
+    stylesheets once: set once the app was running, it re-parsed all of them and restyled
+    every widget before that frame (30-45 ms of each start for everyone with a theme)."""
+    from textual.css.stylesheet import Stylesheet
+
+    from backends.settings import Settings
+    from tui.chat.chat_screen import ChatScreen
+
+    seen: list[tuple[str, str]] = []
+    reparses: list[str] = []
+    display = LocalAIApp._display
+    reparse = Stylesheet.reparse
+
+    def displayed(self: LocalAIApp, screen: object, renderable: object) -> None:
+        if renderable is not None and not self._batch_count and isinstance(screen, ChatScreen):
+            if not seen:  # the first frame a real terminal would get
+                prompt = screen.query_one("#prompt")
+                background = prompt.styles.background
+                seen.append((self.theme, background.hex, background.brightness > 0.5))
+        display(self, screen, renderable)  # type: ignore[arg-type]
+
+    def reparsed(self: Stylesheet) -> None:
+        reparses.append("reparse")
+        reparse(self)
+
+    monkeypatch.setattr(LocalAIApp, "_display", displayed)
+    monkeypatch.setattr(Stylesheet, "reparse", reparsed)
+    app = make_app(settings=Settings(theme="textual-light"))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        after = app.screen.query_one("#prompt").styles.background.hex
+    assert seen == [("textual-light", after, True)]  # light, and as it stays
+    assert reparses == []
