@@ -426,3 +426,51 @@ async def test_the_theme_of_the_settings_is_on_the_first_frame(
         after = app.screen.query_one("#prompt").styles.background.hex
     assert seen == [("textual-light", after, True)]  # light, and as it stays
     assert reparses == []
+
+
+async def test_the_first_frame_is_styled_as_the_chat_stays(
+    make_app: Callable[..., LocalAIApp], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The chat is styled once, as it mounts, and the first frame shows it as it stays (the
+    prompt focused, its border lit): Textual's restyle of the whole screen as it resumes
+    (~20M instructions) is skipped for the first, and the prompt is the screen's first focus
+    (focused after the message list, both were restyled)."""
+    from textual.css.stylesheet import Stylesheet
+    from textual.widget import Widget
+
+    from tui.chat.chat_screen import ChatScreen
+
+    def looks(widgets: list[Widget]) -> list[tuple[str, object, object, object, bool]]:
+        return [
+            (repr(w), w.styles.border, w.styles.background, w.styles.color, w.has_focus)
+            for w in widgets
+        ]
+
+    first: list[Widget] = []
+    seen: list[list[tuple[str, object, object, object, bool]]] = []
+    styled: list[str] = []
+    display = LocalAIApp._display
+    apply = Stylesheet.apply
+
+    def displayed(self: LocalAIApp, screen: object, renderable: object) -> None:
+        if renderable is not None and not self._batch_count and isinstance(screen, ChatScreen):
+            if not seen:
+                first.extend(screen.query("*"))
+                seen.append(looks(first))
+        display(self, screen, renderable)  # type: ignore[arg-type]
+
+    def applied(self: Stylesheet, node: object, *args: object, **kwargs: object) -> None:
+        if not seen:
+            styled.append(getattr(node, "id", None) or type(node).__name__)
+        apply(self, node, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(LocalAIApp, "_display", displayed)
+    monkeypatch.setattr(Stylesheet, "apply", applied)
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        assert app.screen.query("#params")  # the deferred mounts came
+        assert seen == [looks(first)]
+        assert app.screen.focused is app.screen.query_one("#prompt")
+    # The prompt: as it mounts, and as it gets the focus (:focus lights its border).
+    assert styled.count("prompt") == 2 and styled.count("messages") == 1
