@@ -10,7 +10,6 @@ import gc
 import logging
 from collections.abc import Callable, Iterable
 from functools import partial
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from textual import constants, events, work
@@ -27,6 +26,7 @@ from tui.hub.hub_access import DownloadCompleted, HubAccess
 from tui.images.image_access import ImageAccess
 from tui.key_gap import KeyGap
 from tui.navigation import CHAT, PLACES, Navigator, navigation_bindings, place_named
+from tui.stylesheets import STYLES
 from tui.widgets.navigation_bar import key_display
 
 if TYPE_CHECKING:
@@ -45,8 +45,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-STYLES = Path(__file__).parent / "styles"
-
 
 def _theme_at_start(app: LocalAIApp) -> str:
     return app._theme_at_start
@@ -54,12 +52,7 @@ def _theme_at_start(app: LocalAIApp) -> str:
 
 class LocalAIApp(App[None]):
     TITLE = "localai-tui"
-    CSS_PATH = [
-        STYLES / "app.tcss",
-        STYLES / "chat.tcss",
-        STYLES / "modals.tcss",
-        STYLES / "images.tcss",
-    ]
+    CSS_PATH = [STYLES / "app.tcss", STYLES / "chat.tcss"]  # other screens': CSS_PATH
     ENABLE_COMMAND_PALETTE = True
     # The settings' theme is the app's from the start, so the stylesheets are first parsed
     # with its colours: set in on_mount, it made Textual parse every stylesheet again and
@@ -162,6 +155,16 @@ class LocalAIApp(App[None]):
         # nothing changed since the app parsed them: ~15-25 ms of the first frame's CPU.
         self._chat._css_update_count = self._css_update_count
         return self._chat
+
+    def _load_screen_css(self, screen: Screen) -> None:
+        # Textual adds a screen's CSS_PATH by parsing every stylesheet afresh (a new
+        # Stylesheet: no cached rules) and restyling nothing; added as a source, only the new
+        # file is parsed as the screen is styled (the others' rules stay cached), and it
+        # styles that screen only.
+        for path in screen.css_path:
+            if not self.stylesheet.has_source(str(path), ""):
+                self.stylesheet.read(path)
+        super()._load_screen_css(screen)
 
     @property
     def chat(self) -> Screen[None]:
