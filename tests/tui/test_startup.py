@@ -474,3 +474,58 @@ async def test_the_first_frame_is_styled_as_the_chat_stays(
         assert app.screen.focused is app.screen.query_one("#prompt")
     # The prompt: as it mounts, and as it gets the focus (:focus lights its border).
     assert styled.count("prompt") == 2 and styled.count("messages") == 1
+
+
+async def test_a_screens_own_stylesheet_is_parsed_as_it_first_opens(
+    make_app: Callable[..., LocalAIApp], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The images and modal stylesheets are not parsed for the first frame (the chat uses
+    neither); the picker's is added as it opens, styles it, and the others stay parsed
+    (Textual parsed every stylesheet afresh to add a screen's CSS_PATH)."""
+    from textual.css.stylesheet import Stylesheet
+
+    reparses: list[str] = []
+    reparse = Stylesheet.reparse
+
+    def reparsed(self: Stylesheet) -> None:
+        reparses.append("reparse")
+        reparse(self)
+
+    monkeypatch.setattr(Stylesheet, "reparse", reparsed)
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+
+        def files() -> set[str]:
+            return {Path(path).name for path, _ in app.stylesheet.source if path}
+
+        assert {"app.tcss", "chat.tcss"} <= files()
+        assert not files() & {"modals.tcss", "images.tcss"}
+        await pilot.press("ctrl+o")
+        await pilot.pause()
+        assert app.screen.query_one("#picker").styles.border.top[0] == "round"
+        await pilot.press("escape", "f1")
+        await pilot.pause()
+        assert app.screen.query_one("#help").styles.border.top[0] == "round"
+        assert "modals.tcss" in files()
+    assert reparses == []
+
+
+def test_a_start_without_flags_or_with_only_offline_needs_no_argparse() -> None:
+    """`localai-tui` and `localai-tui --offline` read their flags without argparse (~7M
+    instructions of the first frame); any other flag goes through it as before."""
+    code = (
+        "import json, sys\n"
+        "from tui.cli import parse_args\n"
+        "plain, offline = parse_args([]), parse_args(['--offline'])\n"
+        "before = 'argparse' in sys.modules\n"
+        "other = parse_args(['--offline', '--model', 'm.gguf'])\n"
+        "print(json.dumps([before, plain.offline, offline.offline, plain.model, other.model,"
+        " other.offline]))\n"
+    )
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=60
+    )
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert json.loads(out.stdout) == [False, False, True, None, "m.gguf", True]
