@@ -130,6 +130,8 @@ def test_the_first_frame_leaves_what_it_does_not_show_unimported(tmp_path: Path)
         "tui.chat.attach_dialog",
         "tui.widgets.path_input",
         "backends.store.attachments",
+        "backends.store.answer_versions",
+        "backends.store.export",
         "backends.store.tool_switches",
         "backends.host.spawn",
         "backends.speech",
