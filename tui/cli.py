@@ -5,6 +5,7 @@ Logging never goes to stderr: Textual draws the screen there.
 
 from __future__ import annotations
 
+import gc
 import logging
 import os
 import sys
@@ -78,6 +79,17 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace | SimpleNamespace:
 
 
 def main(argv: list[str] | None = None) -> int:
+    # No garbage collection until the first frame is drawn (the app freezes what start-up
+    # built, then turns it back on): start-up makes ~100k objects that live as long as the
+    # app and little garbage, and each full collection on the way walked all those so far.
+    gc.disable()
+    try:
+        return _main(argv)
+    finally:
+        gc.enable()
+
+
+def _main(argv: list[str] | None) -> int:
     args = parse_args(argv)
     # A typed key's echo waits for the screen's next frame slot, up to 1/FPS after the last
     # frame, and while an answer streams one was often just drawn: 120 slots a second, not

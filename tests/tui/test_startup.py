@@ -531,3 +531,26 @@ def test_a_start_without_flags_or_with_only_offline_needs_no_argparse() -> None:
     )
     assert out.returncode == 0, out.stderr[-2000:]
     assert json.loads(out.stdout) == [False, False, True, None, "m.gguf", True]
+
+
+async def test_the_collector_is_off_until_the_first_frame_then_on(
+    make_app: Callable[..., LocalAIApp],
+) -> None:
+    """`localai-tui` starts with the garbage collector off (its collections walked the
+    start-up's long-lived objects: ~23M instructions of the first frame); the first frame
+    turns it back on, and so does the entry point when it ends early."""
+    import gc
+
+    try:
+        gc.disable()
+        with pytest.raises(SystemExit):
+            main(["--engine", "openai"])  # a usage error ends the entry point
+        assert gc.isenabled()
+        gc.disable()  # as tui.cli.main leaves it for the app
+        app = make_app()
+        async with app.run_test(size=(120, 40)) as pilot:
+            await pilot.pause()
+            assert app.screen.query("#params")  # past the first frame
+            assert gc.isenabled()
+    finally:
+        gc.enable()
