@@ -60,7 +60,9 @@ class LocalAIApp(App[None]):
     theme: Reactive[str] = Reactive(Initialize(_theme_at_start))
     DEFAULT_MODE = CHAT  # every top-level screen is a mode (tui/navigation.py)
     BINDINGS = [
-        Binding("f1", "show_help", "Keys", id="app.help"),
+        # Not in the footers: the navigation bar on every screen shows "F1 Keys" (in a footer
+        # too it took the 8 columns the last keys needed at 80).
+        Binding("f1", "show_help", "Keys", show=False, id="app.help"),
         # One key per top-level screen (tui/navigation.py), shown on the navigation bar.
         *navigation_bindings(),
         Binding("ctrl+q", "quit", "Quit", id="app.quit", priority=True),
@@ -343,7 +345,7 @@ class LocalAIApp(App[None]):
 
         if isinstance(self.screen, HelpScreen):
             return
-        chat = self.chat  # whichever screen F1 was pressed on
+        chat = self.chat
         sections: list = [("Global", self), ("Chat", chat)]  # type: ignore[type-arg]
         for widget_class, title in ((PromptInput, "Prompt"), (MessageView, "A message you sent")):
             found = chat.query(widget_class)
@@ -365,6 +367,9 @@ class LocalAIApp(App[None]):
             (titled("speech"), SpeechScreen),
             (titled("tasks"), TasksScreen),
         ]
+        # The keys of the screen F1 was pressed on come right after the global ones.
+        here = [s for s in sections[2:] if isinstance(s[1], type) and isinstance(self.screen, s[1])]
+        sections = [sections[0], *here, *(s for s in sections[1:] if s not in here)]
         self.push_screen(HelpScreen(sections))
 
     def notify(

@@ -5,6 +5,7 @@ the snapshot of `repo_id` already in the HF cache. It never reaches the Hub.
 Generation runs `model.generate` in a daemon thread that feeds a streamer; a
 `StoppingCriteria` watching the cancel event ends it after the current token, and a long
 prompt is read in chunks first (`transformers_prompt.py`) so that a stop lands between them.
+The conversation becomes generate()'s inputs in transformers_inputs.py.
 Placement, dtype and quantisation choices live in transformers_placement.py; the runtime
 import, the model folder and PEFT adapters in transformers_loading.py.
 """
@@ -38,24 +39,11 @@ from backends.chat.lifecycle import (
     not_loaded,
     release_freed_memory,
 )
-from backends.chat.reasoning import (
-    ReasoningSplitter,
-    as_events,
-    prompt_opens_thinking,
-    thinking_kwargs,
-)
-from backends.chat.template_messages import (
-    template_messages,
-    template_takes_tools,
-    tools_kwargs,
-)
+from backends.chat.reasoning import ReasoningSplitter, as_events, prompt_opens_thinking
+from backends.chat.template_messages import template_takes_tools
 from backends.chat.tool_call_text import collect_tool_calls
-from backends.chat.transcript import (
-    NO_TEMPLATE_NOTICE,
-    TRANSCRIPT_STOPS,
-    StopSequenceFilter,
-    transcript_prompt,
-)
+from backends.chat.transcript import NO_TEMPLATE_NOTICE
+from backends.chat.transformers_inputs import encode_conversation, new_token_cap
 from backends.chat.transformers_loading import apply_adapters, import_runtime, resolve_model_dir
 from backends.chat.transformers_placement import (
     model_load_kwargs,
@@ -65,7 +53,7 @@ from backends.chat.transformers_placement import (
 )
 from backends.chat.transformers_prompt import cache_argument, read_prompt
 from backends.chat.transformers_streamer import TokenStreamer
-from backends.chat.transformers_vision import encode_with_processor, is_vision_model, to_model
+from backends.chat.transformers_vision import is_vision_model, to_model
 from backends.errors import GenerationError
 
 if TYPE_CHECKING:
@@ -231,45 +219,15 @@ class TransformersEngine:
         processor = self._processor
         if not self.capabilities.vision:
             refuse_images(messages, self._name, "It is a text-only transformers model.")
-        chat = template_messages(messages)
-        stop_filter = StopSequenceFilter(())
-        encoded: Any
-        if processor is not None:
-            encoded = encode_with_processor(processor, messages)
-        elif tokenizer.chat_template:
-            try:
-                encoded = tokenizer.apply_chat_template(
-                    chat,
-                    add_generation_prompt=True,
-                    return_tensors="pt",
-                    return_dict=True,
-                    **thinking_kwargs(params),
-                    **tools_kwargs(params),
-                )
-            except Exception as error:  # jinja errors vary; any of them means the same
-                raise GenerationError(
-                    f"This model's chat template failed on the conversation ({error}). "
-                    "Try starting a new chat."
-                ) from error
-        else:
+        prompt = encode_conversation(tokenizer, processor, messages, params)
+        if not prompt.templated:
             yield NO_TEMPLATE_NOTICE
-            encoded = tokenizer(transcript_prompt(messages), return_tensors="pt")
-            stop_filter = StopSequenceFilter(TRANSCRIPT_STOPS)
+        encoded, stop_filter = prompt.encoded, prompt.stop_filter
         input_ids = encoded["input_ids"].to(model.device)
         # The template opened <think> in the prompt (DeepSeek-R1): the output starts inside.
         opened = prompt_opens_thinking(str(tokenizer.decode(input_ids[0, -8:].tolist())))
         attention_mask = encoded["attention_mask"].to(model.device)
-        prompt_len = int(input_ids.shape[-1])
-        window = getattr(model.config, "max_position_embeddings", None)
-        max_new = params.max_new_tokens
-        if isinstance(window, int) and window > 0:
-            if prompt_len >= window:
-                raise GenerationError(
-                    f"The conversation ({prompt_len} tokens) no longer fits this model's "
-                    f"context window ({window} tokens). Start a new chat (ctrl+n).",
-                    title="Context window full",
-                )
-            max_new = min(max_new, window - prompt_len)  # the window is the tighter cap
+        max_new = new_token_cap(model, int(input_ids.shape[-1]), params.max_new_tokens)
         # Vision inputs (pixel_values, image sizes...) in the model's dtype and place.
         extra_inputs = {
             key: to_model(value, model)

@@ -111,6 +111,7 @@ class EngineHost(HostProcess):
         grace_s: float | None = None,
         detach: bool = False,
         on_end: Callable[[bool], None] | None = None,
+        drain_s: float = 0.0,
         **kwargs: Any,
     ) -> Generator[Any, None, bool]:
         """Yield what the generator `method` yields in the child.
@@ -122,7 +123,9 @@ class EngineHost(HostProcess):
         `detach`, the iteration ends as soon as the cancel is seen; the child finishes
         (or is killed) in the background, then `on_end(killed)` runs there. Requests
         made meanwhile wait for it. Returns (`yield from`) True when it ended that way,
-        so `on_end` is still to come.
+        so `on_end` is still to come. With `drain_s`, a detached iteration first goes on
+        yielding that long after the cancel (what the child already made, e.g. the rest of
+        a batch), and ends normally if the child finishes meanwhile.
         """
         cancel = cancel if cancel is not None else threading.Event()
         try:
@@ -136,6 +139,7 @@ class EngineHost(HostProcess):
                 grace_s=grace_s,
                 detach=on_end if detach else None,
                 detached=detach,
+                drain_s=drain_s,
             ):
                 if kind == protocol.YIELD:
                     yield value
@@ -157,6 +161,7 @@ class EngineHost(HostProcess):
         grace_s: float | None = None,
         detach: Callable[[bool], None] | None = None,
         detached: bool = False,
+        drain_s: float = 0.0,
     ) -> Iterator[tuple[str, Any]]:
         self._lock.acquire()
         handed_off = False
@@ -186,20 +191,26 @@ class EngineHost(HostProcess):
                             conn.send((protocol.CANCEL, rid))
                         except OSError:
                             raise self._crashed() from None
-                        if detached:
-                            deadline = cancelled_at + (grace_s or CLOSE_GRACE_S)
-                            threading.Thread(
-                                target=self._finish_detached,
-                                args=(conn, deadline, detach),
-                                name="host-stop",
-                                daemon=True,
-                            ).start()
-                            handed_off = finished = True
-                            yield _DETACHED, None
-                            return
+                    if (
+                        detached
+                        and cancelled_at is not None
+                        and time.monotonic() >= cancelled_at + drain_s
+                    ):
+                        deadline = cancelled_at + (grace_s or CLOSE_GRACE_S)
+                        threading.Thread(
+                            target=self._finish_detached,
+                            args=(conn, deadline, detach),
+                            name="host-stop",
+                            daemon=True,
+                        ).start()
+                        handed_off = finished = True
+                        yield _DETACHED, None
+                        return
                     wait = SAMPLE_EVERY_S
                     if cancel is not None and cancelled_at is None:
                         wait = CANCEL_POLL_S
+                    elif cancelled_at is not None and detached:
+                        wait = max(0.0, cancelled_at + drain_s - time.monotonic())
                     elif cancelled_at is not None and grace_s is not None:
                         wait = max(0.0, cancelled_at + grace_s - time.monotonic())
                     try:

@@ -11,7 +11,8 @@ capability's protocol (chat, speech, image, ...) while the engine object lives i
   ignores its cancel for `load_cancel_grace_s` is ended with its process
   (`LoadCancelled`).
 - **Cancel within a grace.** `_iterate` ends the iteration for the caller as soon as the
-  caller's cancel is set; the host gets `cancel_grace_s` in the background to stop on
+  caller's cancel is set (or `cancel_drain_s` later, for a proxy whose late events are
+  done work worth keeping); the host gets `cancel_grace_s` in the background to stop on
   its own (between tokens, segments, steps); one that does not (stuck in native code) is
   killed and the model loaded again in a new host in the background. The next call waits
   until that has settled; a reload that failed is raised by the next call.
@@ -48,7 +49,8 @@ The contract for a subclass (a new capability is ~40 lines):
 - Errors a proxy raises are `BackendError`s; `_not_loaded()` says what "no model" means
   for the capability.
 - Events already on their way when the caller cancelled may still arrive: drop them
-  (`if cancel.is_set(): continue`) so the caller sees nothing after it said stop.
+  (`if cancel.is_set(): continue`) so the caller sees nothing after it said stop, or,
+  where they are finished work (a task batch's results), keep them (`cancel_drain_s`).
 - A `warm_up()` classmethod on the engine class runs in the pre-started spare host
   (import the runtime, do a process's first-load work), so a new host — a switch, the
   reload after a kill — does not wait for it.
@@ -81,6 +83,9 @@ class HostedEngine(Generic[OptionsT]):
     #: After a cancel, how long the host may take to stop on its own before it is
     #: killed and the model loaded again in a new host (in the background).
     cancel_grace_s: float = 1.0
+    #: After a cancel, how long the caller still reads what the host yields (work already
+    #: done, such as the rest of a batch) before the iteration ends; 0: at once.
+    cancel_drain_s: float = 0.0
     #: A cancelled load that has not stopped this long after the cancel is ended with
     #: its process (a long native stage, such as reading a 10 GB file).
     load_cancel_grace_s: float | None = 0.5
@@ -229,6 +234,7 @@ class HostedEngine(Generic[OptionsT]):
             grace_s=self.cancel_grace_s,
             detach=True,
             on_end=lambda killed: self._after_stop(killed, settled),
+            drain_s=self.cancel_drain_s,
             **kwargs,
         )
         if detached:

@@ -3,8 +3,9 @@
 Inputs go to the host pickled (texts, file paths); each item's result comes back as its
 own event, so progress shows per item. The host's loop stops between items on a cancel;
 one batch of a large model can take seconds, so the host gets a grace before it is killed
-and the model loaded again (`HostedEngine`). Results already on their way when the caller
-cancelled are dropped here, so the caller sees none after it said stop.
+and the model loaded again (`HostedEngine`). For up to a second after the caller's cancel
+(`cancel_drain_s`), what the host still yields comes through (the rest of a padded batch,
+items finished before the cancel reached it): done work the user can read and export.
 """
 
 from __future__ import annotations
@@ -32,6 +33,8 @@ CANCEL_GRACE_S = 5.0
 
 class HostedTaskEngine(HostedEngine[TaskLoadOptions]):
     cancel_grace_s = CANCEL_GRACE_S
+    # Within the second a stop may take: the host's results of the batch under way.
+    cancel_drain_s = 1.0
 
     def __init__(
         self,
@@ -73,8 +76,6 @@ class HostedTaskEngine(HostedEngine[TaskLoadOptions]):
         finished = False
         for event in self._iterate("run", tuple(items), options, cancel=cancel):
             if isinstance(event, (ItemDone, ItemFailed)):
-                if cancel.is_set():
-                    continue  # ran before the cancel reached the host: the user said stop
                 done += isinstance(event, ItemDone)
                 failed += isinstance(event, ItemFailed)
             elif isinstance(event, BatchFinished):

@@ -115,7 +115,7 @@ class DiffusersEngine:
             folder = resolve_pipeline_dir(options.base_pipeline, what="The base pipeline")
         else:
             folder = resolve_pipeline_dir(spec.path or spec.repo_id or "")
-        steps.report(None, f"Loading {folder.name}…")
+        steps.report(None, f"Loading {spec.name}…")  # folder.name is a snapshot hash
         try:
             pipe = build_pipeline(folder, gguf, dtype)
         except BackendError:

@@ -156,7 +156,7 @@ class FasterWhisperEngine:
         device = resolve_device(options.device)
         compute_type = resolve_compute_type(options.compute_type, device)
         if progress is not None:
-            progress(LoadProgress(None, f"loading {spec.name} ({device}, {compute_type})…"))
+            progress(LoadProgress(None, f"Loading {spec.name} ({device}, {compute_type})…"))
         self.unload()
         try:
             model = WhisperModel(

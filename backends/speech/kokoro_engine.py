@@ -128,7 +128,7 @@ class KokoroEngine:
 
             raise missing_runtime(self.name, "kokoro-onnx") from None
         if progress is not None:
-            progress(LoadProgress(None, f"loading {spec.name}…"))
+            progress(LoadProgress(None, f"Loading {spec.name}…"))
         self.unload()
         threads = (options or TtsLoadOptions()).cpu_threads or default_cpu_threads()
         try:

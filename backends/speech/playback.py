@@ -248,7 +248,7 @@ class SpeechPlayer:
                     self.level = _level(part)
                     played += part.size / rate
                     self.position_s = played  # set first: write() blocks while it plays
-                    stream.write(part.reshape(-1, 1))
+                    _write(stream, part)
                 if cancelled:
                     break
         finally:
@@ -310,6 +310,17 @@ def _open(sd: Any, rate: int) -> Any:
             title="Sound output busy",
         ) from exc
     return stream
+
+
+def _write(stream: Any, part: np.ndarray) -> None:
+    try:
+        stream.write(part.reshape(-1, 1))
+    except Exception as exc:  # PortAudioError: the device went away mid-sentence
+        raise BackendError(
+            f"The sound output stopped working while speaking ({exc}). Check that the "
+            "speakers or headphones are still connected, then try again.",
+            title="Sound output failed",
+        ) from exc
 
 
 def _close(stream: Any, *, drain: bool) -> None:

@@ -96,7 +96,7 @@ class PocketTtsEngine:
 
             raise missing_runtime(self.name, "pocket-tts") from None
         if progress is not None:
-            progress(LoadProgress(None, f"loading {spec.name}…"))
+            progress(LoadProgress(None, f"Loading {spec.name}…"))
         self.unload()
         scratch = Path(tempfile.mkdtemp(prefix="pocket-tts-"))
         try:

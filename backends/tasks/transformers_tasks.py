@@ -221,9 +221,10 @@ class TransformersTaskEngine:
                     result = to_result(info.task, raw, pooling=self._pooling[0],
                                        normalize=self._pooling[1])  # fmt: skip
                     done += 1
+                    # No break on a cancel here: the outputs still to come were computed
+                    # with this one (a padded batch); the feed and the runners check the
+                    # cancel before any more work, so the loop ends with what was made.
                     yield ItemDone(slot.index, slot.item, result, truncated_to, text)
-                    if cancel.is_set():
-                        break
             except Exception as error:  # this item broke the pipeline: it fails, the rest go on
                 for event in self._failures(slots):
                     failed += 1

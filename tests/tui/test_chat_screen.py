@@ -415,6 +415,8 @@ async def test_a_load_shows_progress_and_escape_cancels_it_keeping_the_model(
         await ready(app, pilot, "a")
         chat(app).load_model(model_b)
         await until(pilot, lambda: "Loading weights" in chat(app).status.text, "progress")
+        # Whose weights: the model still in use is on the left, the one loading is named.
+        assert "Model B: Loading weights (Esc cancels)" in chat(app).status.text
         bar = app.query_one("#load-progress", ProgressBar)
         assert bar.display and bar.percentage == 0.4
         await pilot.press("escape")

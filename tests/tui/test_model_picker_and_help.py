@@ -239,3 +239,23 @@ async def test_help_shows_one_key_per_move_in_the_conversation_list(
         moves = [r for r in rows if "conversations.down" in r]
         assert len(moves) == 1 and moves[0].startswith("↑↓ ")
         assert not any("↑↓ / ↑" in r for r in rows)
+
+
+async def test_f1_shows_the_keys_of_the_screen_it_was_pressed_on_first(
+    make_app: Callable[..., LocalAIApp], model_a: ModelSpec
+) -> None:
+    """F1 on Images listed the global and the chat's keys first: at 80x24 a new user saw no
+    Images key without scrolling. The screen's own section now follows Global."""
+    app = make_app(model_a)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("f5")
+        await pilot.press("f1")
+        await until(pilot, lambda: isinstance(app.screen, HelpScreen), "help")
+        rows = table_text(app.screen.query_one(DataTable))
+        titles = [row.split(" | ")[0] for row in rows if row.endswith(" |  | ")]
+        assert titles[:2] == ["Global", "Images (F5)"], titles[:4]
+        await pilot.press("escape", "f2", "f1")
+        await until(pilot, lambda: isinstance(app.screen, HelpScreen), "help on the chat")
+        rows = table_text(app.screen.query_one(DataTable))
+        titles = [row.split(" | ")[0] for row in rows if row.endswith(" |  | ")]
+        assert titles[:2] == ["Global", "Chat"], titles[:4]

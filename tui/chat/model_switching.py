@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 from backends.errors import LoadCancelled
 from tui.chat.model_loader import ModelLoader
+from tui.load_line import load_line
 
 if TYPE_CHECKING:
     from backends.base import ModelSpec
@@ -38,7 +39,7 @@ class ModelSwitching:
         if screen.generating:
             screen.notify("Stop the answer first (Esc), then switch models.", severity="warning")
             return
-        screen.status.set_state(f"loading {spec.name}… (Esc cancels)")
+        screen.status.set_state(f"{load_line(spec.name)} (Esc cancels)")
         screen.status.set_progress(None)
         self.loader.load(spec)
 
@@ -51,7 +52,8 @@ class ModelSwitching:
     def progressed(self, message: ModelLoader.Progressed) -> None:
         if message.spec is self.loader.loading:
             self.screen.status.set_progress(message.progress.fraction)
-            self.screen.status.set_state(f"{message.progress.message} (Esc cancels)")
+            line = load_line(message.spec.name, message.progress.message)
+            self.screen.status.set_state(f"{line} (Esc cancels)")
 
     def loaded(self) -> None:
         self.show_state()

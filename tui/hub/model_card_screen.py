@@ -85,6 +85,8 @@ class ModelCardScreen(Screen[None]):
         Binding("space", "toggle_file", "Mark file", id="card.toggle_file"),
         Binding("m", "focus_readme", "README", id="card.readme"),
         Binding("r", "run", "Run", id="card.run"),
+        # The card has no navigation bar, whose "F1 Keys" the app's F1 leaves to.
+        Binding("f1", "app.show_help", "Keys", id="card.help"),
     ]
 
     @dataclass

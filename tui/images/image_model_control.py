@@ -18,6 +18,7 @@ from backends.base import LoadProgress, ModelSpec
 from backends.errors import BackendError
 from backends.image.protocol import ImageCapabilities
 from tui.images.image_form import ImageForm
+from tui.load_line import load_line
 
 if TYPE_CHECKING:
     from textual.screen import Screen
@@ -123,7 +124,7 @@ class ImageModelControl(_ScreenParts):
         self._loading = spec
         self.queue.wake()  # a worker waiting for the next job sees the switch and ends
         self._remembered = None
-        self._show_model(f"Loading {spec.name}…")
+        self._show_model(load_line(spec.name))
         self._load_worker(spec, check_room=True)
 
     def _room_question(self, spec: ModelSpec) -> str | None:
@@ -173,7 +174,7 @@ class ImageModelControl(_ScreenParts):
 
     def on_image_model_control_model_loading(self, message: ModelLoading) -> None:
         if self._loading is not None:
-            self._show_model(f"{self._loading.name}: {message.progress.message}")
+            self._show_model(load_line(self._loading.name, message.progress.message))
 
     def on_image_model_control_model_ready(self, message: ModelReady) -> None:
         self._loading = None

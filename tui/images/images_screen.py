@@ -43,16 +43,23 @@ if TYPE_CHECKING:
 class ImagesScreen(ImageModelControl, ImageJobRunner, Screen[None]):
     CSS_PATH = STYLES / "images.tcss"  # parsed as the screen first opens
     BINDINGS = [
+        # The footer shows these in this order, the most used first; at 80 columns all of
+        # them and the app's Quit and Keys fit before the palette key.
         Binding("ctrl+g", "generate", "Generate", id="images.generate", priority=True),
-        Binding("escape", "cancel_running", "Cancel / back", id="images.cancel"),
-        Binding("delete", "remove_job", "Remove queued", show=False, id="images.remove"),
-        # Del edits text in the form's fields; shift+del removes the highlighted queued job
-        # from anywhere on the screen.
-        Binding(
-            "shift+delete", "remove_job", "Remove queued", id="images.remove_any", priority=True
-        ),
         Binding("ctrl+o", "pick_model", "Model", id="images.pick_model"),
         Binding("ctrl+l", "open_gallery", "Gallery", id="images.gallery"),
+        Binding("escape", "cancel_running", "Stop/back", id="images.cancel"),
+        Binding("delete", "remove_job", "Remove queued", show=False, id="images.remove"),
+        # Del edits text in the form's fields; shift+del removes the highlighted queued job
+        # from anywhere on the screen (named on the line over the queue, not in the footer).
+        Binding(
+            "shift+delete",
+            "remove_job",
+            "Remove queued",
+            show=False,
+            id="images.remove_any",
+            priority=True,
+        ),
         Binding("ctrl+r", "clear_start_image", "Clear start image", show=False, id="images.clear"),
     ]
 

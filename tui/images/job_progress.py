@@ -30,7 +30,8 @@ class JobProgress(Vertical):
     JobProgress #image-progress { width: 1fr; }
     JobProgress #image-progress Bar { width: 1fr; }
     JobProgress #image-progress-label { height: 1; }
-    JobProgress #image-queue { height: 6; margin-top: 1; }
+    JobProgress #image-queue-hint { height: 1; color: $text-muted; }
+    JobProgress #image-queue { height: 6; }
     """
 
     def compose(self) -> ComposeResult:
@@ -38,6 +39,7 @@ class JobProgress(Vertical):
         # the engine.
         yield ProgressBar(total=1, show_eta=False, show_percentage=False, id="image-progress")
         yield Static("", id="image-progress-label", markup=False)
+        yield Static("Queue · shift+del removes", id="image-queue-hint", markup=False)
         yield DataTable(id="image-queue", cursor_type="row", show_header=False)
 
     def on_mount(self) -> None:

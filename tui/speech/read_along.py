@@ -9,6 +9,7 @@ answer is dropped; the next answer is read again.
 
 from __future__ import annotations
 
+import logging
 import queue
 import threading
 import time
@@ -21,6 +22,8 @@ from backends.speech.tts_manager import TtsManager
 
 if TYPE_CHECKING:
     from textual.screen import Screen
+
+log = logging.getLogger(__name__)
 
 
 class ReadAlong:
@@ -89,10 +92,22 @@ class ReadAlong:
             try:
                 self._say(sentence, ready)
             except BackendError as exc:
-                self._report(exc)
-                self.enabled = False
+                self._failed(exc, generation)
+            except Exception as exc:  # never let this thread die: no answer would be read again
+                log.exception("reading a sentence aloud failed")
+                self._failed(BackendError(f"Reading aloud failed: {exc}.", title="Read aloud"),
+                             generation)  # fmt: skip
             finally:
                 self._speaking = False
+
+    def _failed(self, error: BackendError, generation: int) -> None:
+        """Say why, turn reading off and drop the rest of this answer (not read after the
+        notice that reading stopped)."""
+        self._report(error)
+        self.enabled = False
+        if generation == self._generation:
+            self._generation += 1
+            self._text = SpeakableText()
 
     def _say(self, sentence: str, ready: float) -> None:
         waited: list[float] = []

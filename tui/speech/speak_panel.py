@@ -53,10 +53,10 @@ class SpeakPanel(Vertical):
 
     BINDINGS = [
         Binding("ctrl+r", "speak", "Speak", id="speak.play"),
-        Binding("ctrl+s", "save", "Save .wav", id="speak.save"),
-        Binding("ctrl+l", "open_file", "Open file", id="speak.open"),
+        Binding("ctrl+s", "save", "Save", id="speak.save"),
+        Binding("ctrl+l", "open_file", "Open", id="speak.open"),
         Binding("alt+p", "pause", "Pause", show=False, id="speak.pause"),
-        Binding("escape", "stop", "Stop / back", id="speak.stop"),
+        Binding("escape", "stop", "Stop/back", id="speak.stop"),
     ]
 
     @dataclass

@@ -34,8 +34,8 @@ class OnOffCheckbox(Checkbox):
 
 class SpeechOptionsRow(Horizontal):
     DEFAULT_CSS = """
-    SpeechOptionsRow #speech-language { width: 10; margin-right: 2; }
-    SpeechOptionsRow Checkbox { margin-right: 2; }
+    SpeechOptionsRow #speech-language { width: 10; margin-right: 1; }
+    SpeechOptionsRow Checkbox { margin-right: 1; }
     """
 
     def __init__(

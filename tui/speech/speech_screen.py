@@ -47,11 +47,11 @@ class SpeechScreen(Screen[None]):
     """
 
     BINDINGS = [
-        Binding("escape", "stop", "Stop / back", id="speech.stop"),
+        Binding("escape", "stop", "Stop/back", id="speech.stop"),
         Binding("ctrl+r", "record", "Record", id="speech.record"),
         Binding("ctrl+o", "pick_model", "Model", id="speech.pick_model"),
         Binding("ctrl+y", "copy", "Copy", id="speech.copy"),
-        Binding("ctrl+s", "export", "Export", id="speech.export"),
+        Binding("ctrl+s", "export", "Save", id="speech.export"),
         Binding("ctrl+g", "send_to_chat", "To chat", id="speech.to_chat"),
         Binding("ctrl+t", "toggle_translate", "Translate", show=False, id="speech.translate"),
         Binding("ctrl+f", "toggle_vad", "Skip silence", show=False, id="speech.vad"),
@@ -136,7 +136,8 @@ class SpeechScreen(Screen[None]):
             title.update(f"Text to speech · {voice}")
             return
         label = self._speech.label()
-        model = label or "no model loaded yet (the first transcription loads one · ctrl+o picks)"
+        # fits 80 columns: the hint was cut before "ctrl+o picks"
+        model = label or "no model yet (loaded on first use) · ctrl+o picks one"
         title.update(f"Speech to text · {model}")
 
     @on(TabbedContent.TabActivated)

@@ -84,8 +84,7 @@ class TranscribePanel(Vertical):
         with Horizontal(classes="speech-row"):
             yield Label("Audio file")
             yield PathInput(
-                placeholder="path to wav, mp3, flac, ogg, m4a…  (Tab completes, Enter "
-                "transcribes · ctrl+r records)",
+                placeholder="wav, mp3, flac, ogg, m4a…  (Tab completes, Enter transcribes)",
                 suffixes=AUDIO_SUFFIXES,
                 id="speech-file",
             )

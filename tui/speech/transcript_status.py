@@ -11,7 +11,7 @@ from backends.speech.protocol import TranscriptionFinished, TranscriptionStarted
 from tui.human_units import plural
 from tui.speech.segment_list import timestamp
 
-NEXT_STEPS = "ctrl+y copies · ctrl+s exports · ctrl+g sends to chat."
+NEXT_STEPS = "ctrl+y copies · ctrl+s saves · ctrl+g sends to chat."
 
 
 def language_line(started: TranscriptionStarted | None, given: str | None) -> str:

@@ -6,7 +6,8 @@ the chat model as a prompt.
 A run goes to a thread worker that posts the engine's events in coalesced batches (at most
 every 50 ms), so a fast model's hundreds of items a second never flood the UI. One item
 shows its full view; a batch shows a table (one row per item, the numbers the export
-writes) and the highlighted row's full view. Esc stops a run between items.
+writes) and the highlighted row's full view. Esc stops a run between items. Picking and
+loading the model: task_model_control.py.
 """
 
 from __future__ import annotations
@@ -42,7 +43,8 @@ from backends.tasks.task_inputs import input_from_path, read_batch_file, refusal
 from tui.tasks.export_row import ExportRow
 from tui.tasks.result_views import shown_view
 from tui.tasks.results_pane import ResultsPane
-from tui.tasks.task_options import TaskOptionsRow, loaded_hint
+from tui.tasks.task_model_control import TaskModelControl
+from tui.tasks.task_options import TaskOptionsRow
 from tui.widgets.navigation_bar import NavigationBar
 from tui.widgets.path_input import PathInput
 
@@ -53,7 +55,7 @@ if TYPE_CHECKING:
 FLUSH_S = 0.05
 
 
-class TasksScreen(Screen[None]):
+class TasksScreen(TaskModelControl, Screen[None]):
     DEFAULT_CSS = """
     TasksScreen { layout: vertical; }
     TasksScreen #tasks-title { height: 1; padding: 0 1; background: $panel; text-style: bold; }
@@ -71,7 +73,7 @@ class TasksScreen(Screen[None]):
     """
 
     BINDINGS = [
-        Binding("escape", "stop", "Stop / back", id="tasks.stop"),
+        Binding("escape", "stop", "Stop/back", id="tasks.stop"),
         Binding("ctrl+r", "run_text", "Run", id="tasks.run", priority=True),
         Binding("ctrl+o", "pick_model", "Model", id="tasks.pick_model"),
         Binding("ctrl+s", "export", "Export", id="tasks.export"),
@@ -82,10 +84,6 @@ class TasksScreen(Screen[None]):
     class Progressed(Message):
         run: int
         events: list[TaskEvent]
-        error: BackendError | None = None
-
-    @dataclass
-    class ModelLoaded(Message):
         error: BackendError | None = None
 
     def __init__(self, session: TaskSession, *, renderer: Renderer = "auto") -> None:
@@ -108,8 +106,8 @@ class TasksScreen(Screen[None]):
         yield TextArea(id="tasks-text", soft_wrap=True, show_line_numbers=False)
         with Horizontal(classes="tasks-row"):
             yield Label("File")
-            yield PathInput(placeholder="a text, image or audio file (Tab completes, Enter runs "
-                            "it)", id="tasks-file")  # fmt: skip
+            yield PathInput(placeholder="text, image or audio file (Tab completes)",
+                            id="tasks-file")  # fmt: skip
             yield Checkbox("Batch: one input per line", id="tasks-batch", compact=True)
         yield ResultsPane(renderer=self._renderer, id="tasks-body")
         yield Static("", id="tasks-status", markup=False)
@@ -160,71 +158,12 @@ class TasksScreen(Screen[None]):
         self.query_one("#tasks-text").set_class(TASK_INPUTS.get(task) not in ("text", None),
                                                 "-hidden")  # fmt: skip
 
-    # -- models --------------------------------------------------------------------------
-
-    def action_pick_model(self) -> None:
-        from tui.screens.model_picker import ModelPickerScreen
-
-        if self.busy:
-            self.notify("A run is going: Esc stops it first.")
-            return
-
-        def chosen(spec: ModelSpec | None) -> None:
-            if spec is not None:
-                self.load_model(spec, spec.task if spec.task in TASK_INPUTS else self.task)
-
-        self.app.push_screen(
-            ModelPickerScreen(self.app.settings, [], self._spec, kind="tasks"),  # type: ignore[attr-defined]
-            chosen,
-        )
-
-    def load_model(self, spec: ModelSpec, task: str | None = None) -> None:
-        """Load `spec` for `task` (its own when None): the entry point for "open this model in
-        the Tasks screen" (the Hub, tests); right after the screen opens it waits for its mount."""
-        if not self._mounted:
-            self._pending = (spec, task)
-            return
-        self._pending, self._spec = None, spec
-        task = task or spec.task
-        if task is None:
-            self._status(f"Which task does {spec.name} do? Pick it in the Task list.")
-            return
-        with self.prevent(Select.Changed):
-            self.query_one("#tasks-task", Select).value = task
-        self._show_options()
-        self._load(spec, task)
-
-    def _load(self, spec: ModelSpec, task: str) -> None:
-        self._status(f"Loading {spec.name} for {task}…")
-        self._load_worker(spec, task)
-
     @on(Select.Changed, "#tasks-task")
     def _task_changed(self) -> None:
         self._show_options()
         info, task = self._session.info, self.task
         if self._spec is not None and task is not None and (info is None or info.task != task):
             self._load(self._spec, task)
-
-    @work(thread=True, exclusive=True, group="tasks-load", exit_on_error=False)
-    def _load_worker(self, spec: ModelSpec, task: str) -> None:
-        try:
-            self._session.load(spec, task)
-        except BackendError as error:
-            self.post_message(self.ModelLoaded(error))
-            return
-        self.post_message(self.ModelLoaded())
-
-    @on(ModelLoaded)
-    def _model_loaded(self, message: ModelLoaded) -> None:
-        self._show_title()
-        if message.error is not None:
-            self._failed(message.error)
-            return
-        info = self._session.info
-        kind = info.input_kind if info else "text"
-        self.query_one(TaskOptionsRow).set_targets(info.targets if info else ())
-        self._status(loaded_hint(self._session.label() or "", info.task if info else "", kind))
-        self.query_one("#tasks-text" if kind == "text" else "#tasks-file").focus()
 
     def _failed(self, error: BackendError) -> None:
         self._status(f"{error.title}: {error.message}")
@@ -324,13 +263,12 @@ class TasksScreen(Screen[None]):
 
     def _finished(self, event: BatchFinished) -> None:
         self._cancel = None
-        what = "Stopped" if event.reason == "cancelled" else "Done"
+        stopped = event.reason == "cancelled"
+        what = "Stopped" if stopped else "Done"
+        count = f"{event.done} of {self._total}" + (" done" if stopped else "")
         speed = f", {event.items_per_s:.1f}/s" if event.items_per_s else ""
         failed = f", {event.failed} failed" if event.failed else ""
-        self._status(
-            f"{what}: {event.done} of {self._total} in {event.elapsed_s:.2f} s{speed}{failed}. "
-            "ctrl+s exports."
-        )
+        self._status(f"{what}: {count} in {event.elapsed_s:.2f} s{speed}{failed}. ctrl+s exports.")
         if self._items:
             self._show_item(self._items[0])
         if len(self._items) == 1 and isinstance(self._items[0], ItemFailed):

@@ -57,3 +57,23 @@ def test_hub_and_disk_cache_name_faster_whisper_as_the_engine() -> None:
     assert engine_for(tags, "ctranslate2", "automatic-speech-recognition") == "faster_whisper"
     assert engine_for(["transformers", "safetensors"], "transformers", None) == "transformers"
     assert engine_for_files(CT2_FILES) == "faster_whisper"
+
+
+def test_a_whisper_kept_in_a_ct2_subfolder_is_named_after_what_holds_it(tmp_path: Path) -> None:
+    """A repo or folder with the converted model in `ct2/` was listed as "ct2" (and, in the
+    cache, pointed at the snapshot, where faster-whisper finds no model.bin)."""
+    hf_home = tmp_path / "hf"
+    files = {f"ct2/{name}": data for name, data in CT2_FILES.items()}
+    snap = _fake_cache_repo(hf_home, "someone/whisper-tiny-en", files)
+    folder = tmp_path / "models" / "whisper-small-en" / "ct2"
+    folder.mkdir(parents=True)
+    for name, data in CT2_FILES.items():
+        (folder / name).write_bytes(data)
+
+    cached = {s.key: s for s in scan_hf_cache(hf_home / "hub")}["hf:someone/whisper-tiny-en"]
+    assert (cached.name, cached.path) == ("someone/whisper-tiny-en", str(snap / "ct2"))
+    settings = load_settings(model_dirs=[tmp_path / "models"])
+    speech = [s for s in discover_models(settings) if is_speech_spec(s)]
+    assert [(s.name, s.path) for s in speech] == [("whisper-small-en", str(folder))]
+    settings.speech.model = str(folder)  # a path given in the settings is named the same way
+    assert SpeechManager(settings).default_spec().name == "whisper-small-en"

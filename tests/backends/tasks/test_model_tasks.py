@@ -106,7 +106,8 @@ def test_a_batch_goes_through_generate_padded_and_comes_back_per_item(
 ) -> None:
     """batch_size 2 over 3 texts of different lengths: one padded generate per pair, one
     event per text, in order, each what the model writes for that text alone; a cancel
-    after the first item stops the run there, the next batch never generated."""
+    after the first item keeps the second (its summary came out of the same generate; it
+    was dropped) and stops the run there, the next batch never generated."""
     folder = generative_task_models["t5"]
     values = ["paris is the capital", "the company lives in london and works in paris", "a"]
     engine = create_task_engine("transformers_tasks", hosted=False)
@@ -126,8 +127,12 @@ def test_a_batch_goes_through_generate_padded_and_comes_back_per_item(
     assert [d.index for d in done] == [0, 1, 2]
     expected = [reference_generate(folder, "summarize: " + v, 8) for v in values]
     assert [d.result for d in done] == [GeneratedText(e) for e in expected]
-    assert [e.index for e in stopped if isinstance(e, ItemDone)] == [0]
+    assert [e.index for e in stopped if isinstance(e, ItemDone)] == [0, 1]
+    assert [e.result for e in stopped if isinstance(e, ItemDone)] == [
+        GeneratedText(e) for e in expected[:2]
+    ]
     assert isinstance(stopped[-1], BatchFinished) and stopped[-1].reason == "cancelled"
+    assert stopped[-1].done == 2
 
 
 def test_question_answering_finds_the_models_best_span(
@@ -303,3 +308,28 @@ def test_cancel_stops_a_generation_at_the_next_token(
     out = list(runner(["paris is the capital"], max_new_tokens=40, cancel=cancel))
     assert out == [] and len(steps) == 3
     assert list(runner(["paris is the capital"], max_new_tokens=5))  # without a cancel: a result
+
+
+def test_a_hosted_stop_mid_batch_keeps_the_rest_of_the_batch(
+    generative_task_models: dict[str, Path],
+) -> None:
+    """In a host, a cancel after the first summary of a padded batch still brings the
+    second (made by the same generate): the proxy dropped every event after the cancel."""
+    folder = generative_task_models["t5"]
+    values = ["paris is the capital", "the company lives in london", "a", "b c d", "e f"]
+    engine = create_task_engine("transformers_tasks")
+    engine.load(task_spec(folder), TaskLoadOptions("summarization", **CPU))
+    try:
+        cancel = threading.Event()
+        stopped = []
+        options = TaskOptions(max_new_tokens=8, batch_size=2)
+        for event in engine.run([text(v) for v in values], options, cancel):
+            stopped.append(event)
+            if isinstance(event, ItemDone):
+                cancel.set()
+    finally:
+        engine.unload()
+    done = [e.index for e in stopped if isinstance(e, ItemDone)]
+    assert done[:2] == [0, 1] and done == list(range(len(done)))  # in order, none lost
+    finished = stopped[-1]
+    assert isinstance(finished, BatchFinished) and finished.done == len(done)

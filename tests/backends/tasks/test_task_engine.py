@@ -122,7 +122,11 @@ def test_hosted_cancel_ends_the_batch(task_models: dict[str, Path]) -> None:
                 cancel.set()
         finished = seen[-1]
         assert isinstance(finished, BatchFinished) and finished.reason == "cancelled"
-        assert sum(isinstance(e, ItemDone) for e in seen) == 1  # none after the cancel
+        # Items the host finished before the cancel reached it still come (done work, kept
+        # and counted), in order; the run stops there.
+        done = [e.index for e in seen if isinstance(e, ItemDone)]
+        assert done == list(range(len(done))) and 1 <= len(done) < 200
+        assert finished.done == len(done)
         after = run(engine, [text("still works")], TaskOptions())  # the engine goes on
         assert isinstance(after[-1], BatchFinished) and after[-1].done == 1
     finally:

@@ -15,17 +15,8 @@ from tui.images.gallery_screen import GalleryCard, GalleryScreen
 from tui.images.images_screen import ImagesScreen
 
 
-def test_images_screen_with_a_finished_preview(
-    snap_compare,  # type: ignore[no-untyped-def]
-    make_image_app: Callable[..., LocalAIApp],
-    scripted_image_engine,  # type: ignore[no-untyped-def]
-) -> None:
-    """Status row "Scripted SD (scripted-image)" and the device gauge (fixed numbers);
-    the form with the prompt, steps 4, CFG 5, seed fixed 42, 64x64, sampler Euler; on the
-    right a colour gradient drawn in half-cells (red grows to the right, green downwards),
-    the caption "seed 42 · 64×64 · saved as gallery #1", a full progress bar with
-    "Done in 1.0 s · 4.00 it/s", an empty queue."""
-    app = make_image_app()
+def _finished_preview(app: LocalAIApp):  # type: ignore[no-untyped-def]
+    """run_before: the scripted model loaded and one picture made from a fixed seed."""
 
     async def run_before(pilot) -> None:  # type: ignore[no-untyped-def]
         await pilot.pause()
@@ -46,7 +37,33 @@ def test_images_screen_with_a_finished_preview(
         await until(pilot, lambda: screen.last_saved is not None, "image")
         await pilot.pause()
 
-    assert snap_compare(app, terminal_size=(120, 40), run_before=run_before)
+    return run_before
+
+
+def test_images_screen_with_a_finished_preview(
+    snap_compare,  # type: ignore[no-untyped-def]
+    make_image_app: Callable[..., LocalAIApp],
+    scripted_image_engine,  # type: ignore[no-untyped-def]
+) -> None:
+    """Status row "Scripted SD (scripted-image)" and the device gauge (fixed numbers);
+    the form with the prompt, steps 4, CFG 5, seed fixed 42, 64x64, sampler Euler; on the
+    right a colour gradient drawn in half-cells (red grows to the right, green downwards),
+    the caption "seed 42 · 64×64 · saved as gallery #1", a full progress bar with
+    "Done in 1.0 s · 4.00 it/s", "Queue · shift+del removes" over an empty queue."""
+    app = make_image_app()
+    assert snap_compare(app, terminal_size=(120, 40), run_before=_finished_preview(app))
+
+
+def test_images_screen_at_80x24(
+    snap_compare,  # type: ignore[no-untyped-def]
+    make_image_app: Callable[..., LocalAIApp],
+    scripted_image_engine,  # type: ignore[no-untyped-def]
+) -> None:
+    """The same screen at 80x24: the footer reads "^g Generate ^o Model ^l Gallery esc
+    Stop/back ^q Quit" and then "^p palette", nothing cut ("F1 Keys" is on the bar at the
+    top); the form on the left, the picture on the right."""
+    app = make_image_app()
+    assert snap_compare(app, terminal_size=(80, 24), run_before=_finished_preview(app))
 
 
 def test_gallery_with_three_images(

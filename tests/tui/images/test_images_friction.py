@@ -221,3 +221,28 @@ async def test_shift_del_removes_the_highlighted_queued_job_while_typing_in_the_
         assert prompt.text == "a third idea"
         scripted_image_engine.gate.release(100)
         await until(pilot, lambda: not screen.queue.pending(), "done")
+
+
+async def test_the_key_hints_fit_at_80x24(make_image_app: Callable[..., LocalAIApp]) -> None:
+    """At 80 columns the footer was cut: "^l Ga" ran under the palette key, and Quit and
+    Keys were off screen. Every key the footer shows now ends before the palette key."""
+    from textual.widgets import Footer
+    from textual.widgets._footer import FooterKey
+
+    app = make_image_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("f5")
+        await until(pilot, lambda: isinstance(app.screen, ImagesScreen), "images")
+        await pilot.pause()
+        keys = list(app.screen.query_one(Footer).query(FooterKey))
+        palette = next(key for key in keys if key.description == "palette")
+        shown = [key.description for key in keys if key is not palette]
+        assert shown[:3] == ["Generate", "Model", "Gallery"]  # the most used first
+        cut = [
+            key.description
+            for key in keys
+            if key is not palette and key.region.right > palette.region.x
+        ]
+        assert not cut, f"cut or hidden at 80 columns: {cut}"
+        # shift+del left the footer for a line over the queue it acts on
+        assert "shift+del" in _text(app.screen, "#image-queue-hint")

@@ -221,3 +221,30 @@ async def test_a_broken_model_gives_a_clear_message_and_the_screen_stays_usable(
         from textual_image.widget import HalfcellImage
 
         assert screen.query_one(ImagePreview).query(HalfcellImage)  # drawn in half-cells
+
+
+async def test_the_model_line_names_the_model_once_while_it_loads(
+    make_image_app: Callable[..., LocalAIApp], tiny_sd_spec: ModelSpec
+) -> None:
+    """It read "tiny-sd: Loading tiny-sd…" (the screen's prefix and the engine's own words)."""
+    app = make_image_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("f5")
+        screen = app.screen
+        assert isinstance(screen, ImagesScreen)
+        line = screen.query_one("#image-model", Static)
+        shown: list[str] = []
+        update = line.update
+
+        def record(content: object = "", **kwargs: object) -> None:
+            shown.append(str(content))
+            update(content, **kwargs)  # type: ignore[arg-type]
+
+        line.update = record  # type: ignore[method-assign]
+        screen.load_model(tiny_sd_spec)
+        await until(
+            pilot, lambda: screen.session.engine is not None and screen._loading is None, "model"
+        )
+    loading = [text for text in shown if "oading" in text]
+    assert "Loading tiny-sd…" in loading
+    assert all(text.count("tiny-sd") == 1 for text in shown), shown

@@ -225,3 +225,36 @@ async def test_no_voice_model_says_what_to_download(
         shown = " ".join(notifications(app))
         assert "No text-to-speech model found" in shown
         assert "kokoro-v1.0.onnx" in shown and "voices-v1.0.bin" in shown
+
+
+async def test_a_sound_output_failing_mid_sentence_is_said_and_the_next_answer_is_read(
+    chat_with_tts: Callable[[FakeSoundDevice], LocalAIApp],
+) -> None:
+    """The speakers fail while alt+a reads (PortAudio raises from write(): unplugged). The
+    reading thread died of it with no word, and no later answer was read again."""
+    from tests.fixtures.fake_sounddevice import PortAudioError
+    from tui.chat.chat_screen import ChatScreen
+
+    device = FakeSoundDevice(devices=[SPEAKERS])
+
+    def unplugged() -> None:
+        device.on_write = None  # the next output stream (plugged in again) works
+        raise PortAudioError("Stream is stopped [PaErrorCode -9983]")
+
+    device.on_write = unplugged
+    app = chat_with_tts(device)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await ready(app, pilot, "a")
+        await pilot.press("alt+a")
+        await send(app, pilot, "say something")
+        await answered(app, pilot)
+        await until(pilot, lambda: "Sound output failed" in " ".join(notifications(app)), "told")
+        screen = app.screen
+        assert isinstance(screen, ChatScreen) and screen._read_along is not None
+        along = screen._read_along
+        await until(pilot, lambda: not along.speaking, "reading over")
+        assert along.spoken == [] and not along.enabled  # reading stopped, and said so
+        await pilot.press("alt+a")  # on again: the next answer is read
+        await send(app, pilot, "again")
+        await answered(app, pilot)
+        await until(pilot, lambda: len(along.spoken) == 4, "the next answer read", tries=6000)

@@ -112,7 +112,8 @@ async def test_the_picker_lists_the_configured_model_once_it_is_loaded(
         await until(pilot, lambda: "Looking" not in str(notes.render()), "discovery done")
         table = app.screen.query_one(DataTable)
         assert table.row_count == 1
-        assert tiny_whisper_dir.name in str(table.get_row_at(0)[1])
+        # the fixture's model is in a ct2/ subfolder: named after the folder holding it
+        assert tiny_whisper_dir.parent.name in str(table.get_row_at(0)[1])
         assert "No speech models found" not in str(notes.render())
 
 
@@ -208,3 +209,17 @@ async def test_switches_say_on_or_off(speech_app: Callable[..., LocalAIApp]) -> 
             "Translate to English: On",
             "Skip silence (VAD): On",
         )
+
+
+async def test_the_title_says_how_to_pick_a_model_within_80_columns(
+    speech_app: Callable[..., LocalAIApp],
+) -> None:
+    """At 80 columns the title was cut before "ctrl+o picks", the one action it offers."""
+    from textual.widgets import Static
+
+    app = speech_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_speech(app, pilot)
+        title = screen.query_one("#speech-title", Static)
+        text = str(title.render())
+        assert "ctrl+o picks" in text and len(text) <= title.content_size.width, text

@@ -271,3 +271,71 @@ async def test_document_answer_on_screen(
             )
         assert f"Answer: {raw[0]['answer']}" in result_text(app)
         assert "score" not in result_text(app)  # Donut gives none
+
+
+class _EscAtTheFirstSummary:
+    """The real in-process engine; the user presses Esc the moment the first summary of a
+    batch arrives (on the UI thread, before the engine goes on), so the stop lands while
+    the rest of that padded batch is already computed, every run alike."""
+
+    def __init__(self, app: LocalAIApp) -> None:
+        from backends.registry import create_task_engine
+
+        self._engine = create_task_engine("transformers_tasks", hosted=False)
+        self._app = app
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self._engine, name)
+
+    def run(self, items, options, cancel=None):  # type: ignore[no-untyped-def]  # noqa: ANN001, ANN201
+        from backends.tasks.protocol import ItemDone
+
+        pressed = False
+        for event in self._engine.run(items, options, cancel):
+            yield event
+            if isinstance(event, ItemDone) and not pressed:
+                pressed = True
+                self._app.call_from_thread(self._app.screen.action_stop)  # type: ignore[attr-defined]
+
+
+async def test_a_stop_mid_batch_keeps_the_summaries_already_made(
+    generative_task_models: dict[str, Path], tmp_path: Path
+) -> None:
+    """Twelve lines go through generate eight at a time. Esc while the first eight come out
+    kept only the first: the other seven summaries, already made, were dropped. Now the
+    eight are shown and exported, the next batch is never generated, and the status says
+    how many were done."""
+    from backends.models.manager import ModelManager
+    from backends.settings import load_settings
+    from backends.store.conversations import ConversationStore
+    from backends.tasks.session import TaskSession
+    from tests.tui.conftest import QuietGauge
+
+    folder = generative_task_models["t5"]
+    lines = [f"line {i} is about paris and london" for i in range(12)]
+    batch = tmp_path / "texts.txt"
+    batch.write_text("\n".join(lines), encoding="utf-8")
+    settings = load_settings()
+    app: LocalAIApp
+    session = TaskSession(lambda _name: _EscAtTheFirstSummary(app), threads=1)  # type: ignore[arg-type, return-value]
+    app = LocalAIApp(
+        settings,
+        store=ConversationStore(tmp_path / "data" / "conversations.sqlite3"),
+        manager=ModelManager(settings, recents_path=tmp_path / "data" / "recents.json"),
+        gauge=QuietGauge(),
+        tasks=session,
+    )
+    async with app.run_test(size=(120, 40)) as pilot:
+        await load(pilot, task_spec(folder), "summarization")
+        app.screen.query_one("#tasks-batch").value = True  # type: ignore[attr-defined]
+        await run_file(pilot, batch)
+        assert status(app).startswith("Stopped: 8 of 12 done"), status(app)
+        items = screen(app).items
+        assert [i.item.value for i in items] == lines[:8]
+        assert app.screen.query_one("#tasks-items", DataTable).row_count == 8
+        await pilot.press("ctrl+s")
+        app.screen.query_one("#tasks-export").value = str(tmp_path / "out.jsonl")  # type: ignore[attr-defined]
+        await pilot.press("enter")
+        await until(pilot, lambda: "Saved 8 result(s)" in status(app), "saved")
+    rows = [json.loads(line) for line in (tmp_path / "out.jsonl").read_text().splitlines()]
+    assert [row["input"] for row in rows] == lines[:8]
