@@ -26,7 +26,7 @@ from tui.hub.hub_access import DownloadCompleted, HubAccess
 from tui.images.image_access import ImageAccess
 from tui.key_gap import KeyGap
 from tui.navigation import CHAT, PLACES, Navigator, navigation_bindings, place_named
-from tui.stylesheets import STYLES
+from tui.stylesheets import STYLES, add_stylesheet
 from tui.widgets.navigation_bar import key_display
 
 if TYPE_CHECKING:
@@ -159,13 +159,8 @@ class LocalAIApp(App[None]):
         return self._chat
 
     def _load_screen_css(self, screen: Screen) -> None:
-        # Textual adds a screen's CSS_PATH by parsing every stylesheet afresh (a new
-        # Stylesheet: no cached rules) and restyling nothing; added as a source, only the new
-        # file is parsed as the screen is styled (the others' rules stay cached), and it
-        # styles that screen only.
-        for path in screen.css_path:
-            if not self.stylesheet.has_source(str(path), ""):
-                self.stylesheet.read(path)
+        for path in screen.css_path:  # added alone, not by re-parsing every stylesheet
+            add_stylesheet(self, path)
         super()._load_screen_css(screen)
 
     @property

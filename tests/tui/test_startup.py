@@ -449,6 +449,7 @@ async def test_the_first_frame_is_styled_as_the_chat_stays(
         ]
 
     first: list[Widget] = []
+    parsed: set[str] = set()  # the .tcss files of the first frame
     seen: list[list[tuple[str, object, object, object, bool]]] = []
     styled: list[str] = []
     display = LocalAIApp._display
@@ -459,6 +460,7 @@ async def test_the_first_frame_is_styled_as_the_chat_stays(
             if not seen:
                 first.extend(screen.query("*"))
                 seen.append(looks(first))
+                parsed.update(Path(path).name for path, _ in self.stylesheet.source if path)
         display(self, screen, renderable)  # type: ignore[arg-type]
 
     def applied(self: Stylesheet, node: object, *args: object, **kwargs: object) -> None:
@@ -476,6 +478,8 @@ async def test_the_first_frame_is_styled_as_the_chat_stays(
         assert app.screen.focused is app.screen.query_one("#prompt")
     # The prompt: as it mounts, and as it gets the focus (:focus lights its border).
     assert styled.count("prompt") == 2 and styled.count("messages") == 1
+    # Messages and the params panel come after that frame, and their rules with them.
+    assert {"app.tcss", "chat.tcss"} <= parsed and "chat_messages.tcss" not in parsed
 
 
 async def test_a_screens_own_stylesheet_is_parsed_as_it_first_opens(
@@ -483,7 +487,8 @@ async def test_a_screens_own_stylesheet_is_parsed_as_it_first_opens(
 ) -> None:
     """The images and modal stylesheets are not parsed for the first frame (the chat uses
     neither); the picker's is added as it opens, styles it, and the others stay parsed
-    (Textual parsed every stylesheet afresh to add a screen's CSS_PATH)."""
+    (Textual parsed every stylesheet afresh to add a screen's CSS_PATH). The chat's messages
+    and params panel rules are added after the first frame, before the panel mounts."""
     from textual.css.stylesheet import Stylesheet
 
     reparses: list[str] = []
@@ -501,7 +506,8 @@ async def test_a_screens_own_stylesheet_is_parsed_as_it_first_opens(
         def files() -> set[str]:
             return {Path(path).name for path, _ in app.stylesheet.source if path}
 
-        assert {"app.tcss", "chat.tcss"} <= files()
+        assert {"app.tcss", "chat.tcss", "chat_messages.tcss"} <= files()  # params: mounted
+        assert app.screen.query_one("#params").styles.border_left[0] == "vkey"
         assert not files() & {"modals.tcss", "images.tcss"}
         await pilot.press("ctrl+o")
         await pilot.pause()

@@ -142,7 +142,10 @@ class ChatScreen(Screen[None]):
         await self._finish_startup()
 
     async def _finish_startup(self) -> None:
+        from tui.stylesheets import STYLES, add_stylesheet
         from tui.widgets.device_gauge import DeviceGauge
+
+        add_stylesheet(self.app, STYLES / "chat_messages.tcss")  # before a message or the panel
 
         self.gauge = self._gauge_override or DeviceGauge()
         from tui.chat.kept_params import kept_params
