@@ -7,6 +7,7 @@ meanwhile waited for both (tui/widgets/sized_by_layout.py). Layouts are counted,
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 import pytest
@@ -59,6 +60,64 @@ async def test_an_answer_growing_a_line_is_laid_out_once(monkeypatch: pytest.Mon
         await _settle(pilot)
         assert view.size.height == height + 1  # laid out: the answer grew by its new line
         assert len(layouts) == 1
+        await view.end_stream()
+
+
+async def test_words_added_to_an_answers_last_line_lay_out_nothing(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Most updates of a streaming answer add words to its last line: they repaint the
+    paragraph alone (a layout of the screen cost ~3-4 ms before each such frame); a word
+    that wraps to a new line is laid out."""
+    app = ListApp()
+    async with app.run_test(size=(80, 24)) as pilot:
+        messages = app.query_one(MessageList)
+        view = MessageView("assistant", "")
+        await messages.add(view)
+        view.start_stream()
+        await view.append("The first words")
+        await _settle(pilot)
+        layouts = count_layouts(monkeypatch)
+        height = view.size.height
+        await view.append(" and more words.")
+        await _settle(pilot)
+        assert "The first words and more words." in str(view.query("MarkdownBlock").last().render())
+        assert view.size.height == height
+        assert layouts == []
+        await view.append(" A long sentence that no longer fits on the line it started on.")
+        await _settle(pilot)
+        assert view.size.height == height + 1
+        assert len(layouts) == 1
+        await view.end_stream()
+
+
+async def test_the_first_words_are_drawn_without_waiting_for_the_frame_timer(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Textual draws on a 60-a-second timer; a frame drawn just before (the views' mount)
+    held the first words until its next tick. With that timer never resumed, the first
+    words still reach the terminal."""
+    app = ListApp()
+    async with app.run_test(size=(80, 24)) as pilot:
+        messages = app.query_one(MessageList)
+        view = MessageView("assistant", "")
+        view.add_class("-streaming")  # as the chat mounts an answer to come (its "…" line)
+        await messages.add(view)
+        view.start_stream()
+        await _settle(pilot)
+        written: list[str] = []
+        display = App._display
+
+        def capture(self: App[None], screen: Screen, update) -> None:  # type: ignore[no-untyped-def,type-arg]
+            written.append(update.render_segments(self.console))
+            display(self, screen, update)
+
+        monkeypatch.setattr(App, "_display", capture)
+        monkeypatch.setattr(app.screen._update_timer, "resume", lambda: None)
+        await view.append("Firstwords")
+        for _ in range(50):  # the stream's task runs; no timer can draw
+            await asyncio.sleep(0)
+        assert any("Firstwords" in text for text in written)
         await view.end_stream()
 
 

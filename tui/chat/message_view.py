@@ -147,7 +147,11 @@ class MessageView(SizedByLayout, Vertical):
             from tui.chat.answer_markdown import answer_parser
             from tui.chat.streamed_markdown import AnswerMarkdown
 
-            yield AnswerMarkdown(self.content, classes="body", parser_factory=answer_parser)
+            # An answer mounted to stream into (answer_flow.py) gets its first paragraph now.
+            awaits_text = self.has_class("-streaming")
+            yield AnswerMarkdown(
+                self.content, classes="body", parser_factory=answer_parser, awaits_text=awaits_text
+            )
         yield Static("", classes="stats", markup=False)
 
     def on_mount(self) -> None:
@@ -193,6 +197,11 @@ class MessageView(SizedByLayout, Vertical):
             await self._stream.stop()
             self._stream = None
         self.remove_class("-streaming")
+        if not self.content and self.is_mounted:
+            # Stopped, failed or only calling tools before any text: no "…" left waiting.
+            from textual.widgets import Markdown
+
+            await self.query_one(Markdown).update("")
 
     def set_stats(self, stats: dict[str, Any]) -> None:
         self._stats = stats
