@@ -10,13 +10,14 @@ import gc
 import logging
 from collections.abc import Callable, Iterable
 from functools import partial
-from pathlib import Path
 from typing import TYPE_CHECKING
 
-from textual import events, work
+from textual import constants, events, work
 from textual.app import App, SystemCommand
 from textual.binding import Binding
+from textual.reactive import Initialize, Reactive
 from textual.screen import Screen
+from textual.theme import BUILTIN_THEMES
 from textual.worker import Worker, WorkerState
 
 from backends.errors import BackendError
@@ -25,6 +26,7 @@ from tui.hub.hub_access import DownloadCompleted, HubAccess
 from tui.images.image_access import ImageAccess
 from tui.key_gap import KeyGap
 from tui.navigation import CHAT, PLACES, Navigator, navigation_bindings, place_named
+from tui.stylesheets import STYLES, add_stylesheet
 from tui.widgets.navigation_bar import key_display
 
 if TYPE_CHECKING:
@@ -43,18 +45,19 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-STYLES = Path(__file__).parent / "styles"
+
+def _theme_at_start(app: LocalAIApp) -> str:
+    return app._theme_at_start
 
 
 class LocalAIApp(App[None]):
     TITLE = "localai-tui"
-    CSS_PATH = [
-        STYLES / "app.tcss",
-        STYLES / "chat.tcss",
-        STYLES / "modals.tcss",
-        STYLES / "images.tcss",
-    ]
+    CSS_PATH = [STYLES / "app.tcss", STYLES / "chat.tcss"]  # other screens': CSS_PATH
     ENABLE_COMMAND_PALETTE = True
+    # The settings' theme is the app's from the start, so the stylesheets are first parsed
+    # with its colours: set in on_mount, it made Textual parse every stylesheet again and
+    # restyle every widget before the first frame (30-45 ms of CPU).
+    theme: Reactive[str] = Reactive(Initialize(_theme_at_start))
     DEFAULT_MODE = CHAT  # every top-level screen is a mode (tui/navigation.py)
     BINDINGS = [
         # Not in the footers: the navigation bar on every screen shows "F1 Keys" (in a footer
@@ -79,6 +82,9 @@ class LocalAIApp(App[None]):
         tts: TtsManager | None = None,
         after_first_frame: Callable[[], None] | None = None,
     ) -> None:
+        self.settings = settings or Settings()
+        known = self.settings.theme in BUILTIN_THEMES  # only built-in themes are named
+        self._theme_at_start = self.settings.theme if known else constants.DEFAULT_THEME
         super().__init__()
         from backends.models.manager import ModelManager
         from tui.alt_digit_keys import EscapePrefix, read_alt_digits_as_keys
@@ -88,7 +94,6 @@ class LocalAIApp(App[None]):
         self.key_gap = KeyGap()  # a streaming answer draws between keys (tui/key_gap.py)
         from backends.store.conversations import ConversationStore
 
-        self.settings = settings or Settings()
         self.store = store or ConversationStore.open_default()
         self.manager = manager or ModelManager(self.settings)
         self._startup_model = startup_model
@@ -153,6 +158,11 @@ class LocalAIApp(App[None]):
         self._chat._css_update_count = self._css_update_count
         return self._chat
 
+    def _load_screen_css(self, screen: Screen) -> None:
+        for path in screen.css_path:  # added alone, not by re-parsing every stylesheet
+            add_stylesheet(self, path)
+        super()._load_screen_css(screen)
+
     @property
     def chat(self) -> Screen[None]:
         """The chat screen, whichever screen is open."""
@@ -187,13 +197,13 @@ class LocalAIApp(App[None]):
         walked all ~100k of them, a pause of 30-100 ms of CPU (seconds of wall time on a busy
         machine) in the middle of a reopen or a streamed answer (bench/long_conversation.py).
         No collection first: a full one cost ~60 ms here (far more in a test process), and
-        start-up leaves little garbage (~2k objects), kept for good."""
+        start-up leaves little garbage (~8k objects with tui.cli's collector off until now,
+        ~3k with it on: 23M instructions of the first frame), kept for good."""
         gc.freeze()
+        gc.enable()  # off until now when started by tui.cli (its main says why)
 
     def on_mount(self) -> None:
         self.navigation.add_home()  # the chat screen is built by now (Compose came first)
-        if self.settings.theme in self.available_themes:
-            self.theme = self.settings.theme
         self.call_after_refresh(self._resume_downloads)
         self.call_after_refresh(self.servers.start)  # probes in its own threads
         if self.settings.keymap:

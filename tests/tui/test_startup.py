@@ -130,6 +130,8 @@ def test_the_first_frame_leaves_what_it_does_not_show_unimported(tmp_path: Path)
         "tui.chat.attach_dialog",
         "tui.widgets.path_input",
         "backends.store.attachments",
+        "backends.store.answer_versions",
+        "backends.store.export",
         "backends.store.tool_switches",
         "backends.host.spawn",
         "backends.speech",
@@ -388,3 +390,173 @@ async def test_the_objects_of_the_start_up_are_frozen_out_of_the_collector(
         await pilot.pause()
         assert app.screen.query("#params")
         assert gc.get_freeze_count() > 10_000
+
+
+async def test_the_theme_of_the_settings_is_on_the_first_frame(
+    make_app: Callable[..., LocalAIApp], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A `theme` in the settings colours the very first frame, and Textual parses the
+    stylesheets once: set once the app was running, it re-parsed all of them and restyled
+    every widget before that frame (30-45 ms of each start for everyone with a theme)."""
+    from textual.css.stylesheet import Stylesheet
+
+    from backends.settings import Settings
+    from tui.chat.chat_screen import ChatScreen
+
+    seen: list[tuple[str, str]] = []
+    reparses: list[str] = []
+    display = LocalAIApp._display
+    reparse = Stylesheet.reparse
+
+    def displayed(self: LocalAIApp, screen: object, renderable: object) -> None:
+        if renderable is not None and not self._batch_count and isinstance(screen, ChatScreen):
+            if not seen:  # the first frame a real terminal would get
+                prompt = screen.query_one("#prompt")
+                background = prompt.styles.background
+                seen.append((self.theme, background.hex, background.brightness > 0.5))
+        display(self, screen, renderable)  # type: ignore[arg-type]
+
+    def reparsed(self: Stylesheet) -> None:
+        reparses.append("reparse")
+        reparse(self)
+
+    monkeypatch.setattr(LocalAIApp, "_display", displayed)
+    monkeypatch.setattr(Stylesheet, "reparse", reparsed)
+    app = make_app(settings=Settings(theme="textual-light"))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        after = app.screen.query_one("#prompt").styles.background.hex
+    assert seen == [("textual-light", after, True)]  # light, and as it stays
+    assert reparses == []
+
+
+async def test_the_first_frame_is_styled_as_the_chat_stays(
+    make_app: Callable[..., LocalAIApp], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The chat is styled once, as it mounts, and the first frame shows it as it stays (the
+    prompt focused, its border lit): Textual's restyle of the whole screen as it resumes
+    (~20M instructions) is skipped for the first, and the prompt is the screen's first focus
+    (focused after the message list, both were restyled)."""
+    from textual.css.stylesheet import Stylesheet
+    from textual.widget import Widget
+
+    from tui.chat.chat_screen import ChatScreen
+
+    def looks(widgets: list[Widget]) -> list[tuple[str, object, object, object, bool]]:
+        return [
+            (repr(w), w.styles.border, w.styles.background, w.styles.color, w.has_focus)
+            for w in widgets
+        ]
+
+    first: list[Widget] = []
+    parsed: set[str] = set()  # the .tcss files of the first frame
+    seen: list[list[tuple[str, object, object, object, bool]]] = []
+    styled: list[str] = []
+    display = LocalAIApp._display
+    apply = Stylesheet.apply
+
+    def displayed(self: LocalAIApp, screen: object, renderable: object) -> None:
+        if renderable is not None and not self._batch_count and isinstance(screen, ChatScreen):
+            if not seen:
+                first.extend(screen.query("*"))
+                seen.append(looks(first))
+                parsed.update(Path(path).name for path, _ in self.stylesheet.source if path)
+        display(self, screen, renderable)  # type: ignore[arg-type]
+
+    def applied(self: Stylesheet, node: object, *args: object, **kwargs: object) -> None:
+        if not seen:
+            styled.append(getattr(node, "id", None) or type(node).__name__)
+        apply(self, node, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(LocalAIApp, "_display", displayed)
+    monkeypatch.setattr(Stylesheet, "apply", applied)
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        assert app.screen.query("#params")  # the deferred mounts came
+        assert seen == [looks(first)]
+        assert app.screen.focused is app.screen.query_one("#prompt")
+    # The prompt: as it mounts, and as it gets the focus (:focus lights its border).
+    assert styled.count("prompt") == 2 and styled.count("messages") == 1
+    # Messages and the params panel come after that frame, and their rules with them.
+    assert {"app.tcss", "chat.tcss"} <= parsed and "chat_messages.tcss" not in parsed
+
+
+async def test_a_screens_own_stylesheet_is_parsed_as_it_first_opens(
+    make_app: Callable[..., LocalAIApp], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The images and modal stylesheets are not parsed for the first frame (the chat uses
+    neither); the picker's is added as it opens, styles it, and the others stay parsed
+    (Textual parsed every stylesheet afresh to add a screen's CSS_PATH). The chat's messages
+    and params panel rules are added after the first frame, before the panel mounts."""
+    from textual.css.stylesheet import Stylesheet
+
+    reparses: list[str] = []
+    reparse = Stylesheet.reparse
+
+    def reparsed(self: Stylesheet) -> None:
+        reparses.append("reparse")
+        reparse(self)
+
+    monkeypatch.setattr(Stylesheet, "reparse", reparsed)
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+
+        def files() -> set[str]:
+            return {Path(path).name for path, _ in app.stylesheet.source if path}
+
+        assert {"app.tcss", "chat.tcss", "chat_messages.tcss"} <= files()  # params: mounted
+        assert app.screen.query_one("#params").styles.border_left[0] == "vkey"
+        assert not files() & {"modals.tcss", "images.tcss"}
+        await pilot.press("ctrl+o")
+        await pilot.pause()
+        assert app.screen.query_one("#picker").styles.border.top[0] == "round"
+        await pilot.press("escape", "f1")
+        await pilot.pause()
+        assert app.screen.query_one("#help").styles.border.top[0] == "round"
+        assert "modals.tcss" in files()
+    assert reparses == []
+
+
+def test_a_start_without_flags_or_with_only_offline_needs_no_argparse() -> None:
+    """`localai-tui` and `localai-tui --offline` read their flags without argparse (~7M
+    instructions of the first frame); any other flag goes through it as before."""
+    code = (
+        "import json, sys\n"
+        "from tui.cli import parse_args\n"
+        "plain, offline = parse_args([]), parse_args(['--offline'])\n"
+        "before = 'argparse' in sys.modules\n"
+        "other = parse_args(['--offline', '--model', 'm.gguf'])\n"
+        "print(json.dumps([before, plain.offline, offline.offline, plain.model, other.model,"
+        " other.offline]))\n"
+    )
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=60
+    )
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert json.loads(out.stdout) == [False, False, True, None, "m.gguf", True]
+
+
+async def test_the_collector_is_off_until_the_first_frame_then_on(
+    make_app: Callable[..., LocalAIApp],
+) -> None:
+    """`localai-tui` starts with the garbage collector off (its collections walked the
+    start-up's long-lived objects: ~23M instructions of the first frame); the first frame
+    turns it back on, and so does the entry point when it ends early."""
+    import gc
+
+    try:
+        gc.disable()
+        with pytest.raises(SystemExit):
+            main(["--engine", "openai"])  # a usage error ends the entry point
+        assert gc.isenabled()
+        gc.disable()  # as tui.cli.main leaves it for the app
+        app = make_app()
+        async with app.run_test(size=(120, 40)) as pilot:
+            await pilot.pause()
+            assert app.screen.query("#params")  # past the first frame
+            assert gc.isenabled()
+    finally:
+        gc.enable()

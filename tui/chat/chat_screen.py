@@ -60,6 +60,7 @@ class FirstFrameShown(Message):
 
 class ChatScreen(Screen[None]):
     BINDINGS = CHAT_BINDINGS
+    AUTO_FOCUS = "#prompt"
 
     def __init__(
         self,
@@ -83,6 +84,7 @@ class ChatScreen(Screen[None]):
         self.params_layout = ParamsLayout(self)
         self._draft_timer: Timer | None = None
         self._prompt: PromptInput | None = None  # kept for the draft at unmount
+        self._resumed = False
 
     # Made on first use (_finish_startup makes them after the first frame): their modules
     # (answer session, tool rounds, /image: 60-90 ms) are not needed for that frame. Their
@@ -127,6 +129,11 @@ class ChatScreen(Screen[None]):
         if getattr(self.app, "_dom_ready", True):  # no FirstFrameShown will come
             self.call_after_refresh(self._finish_startup)  # mounted after the first frame
 
+    def on_screen_resume(self, event: events.ScreenResume) -> None:
+        if not self._resumed:  # styled as it mounted, in the same batch: nothing changed since
+            self._resumed = True
+            event.refresh_styles = False
+
     @on(FirstFrameShown)
     async def _first_frame_shown(self) -> None:
         # Not call_after_refresh in on_mount: Ready is the one sign that the frame is out (a
@@ -135,7 +142,10 @@ class ChatScreen(Screen[None]):
         await self._finish_startup()
 
     async def _finish_startup(self) -> None:
+        from tui.stylesheets import STYLES, add_stylesheet
         from tui.widgets.device_gauge import DeviceGauge
+
+        add_stylesheet(self.app, STYLES / "chat_messages.tcss")  # before a message or the panel
 
         self.gauge = self._gauge_override or DeviceGauge()
         from tui.chat.kept_params import kept_params

@@ -14,13 +14,13 @@ from textual.content import Content
 from textual.message import Message
 from textual.widgets import Label, Static
 
-from backends.store.answer_versions import AnswerVersions
-from backends.store.export import FINISH_NOTES
 from tui.human_units import plural
 from tui.widgets.sized_by_layout import SizedByLayout
 
 if TYPE_CHECKING:
     from textual.widgets.markdown import MarkdownStream
+
+    from backends.store.answer_versions import AnswerVersions
 
 
 def format_stats(stats: dict[str, Any]) -> str:
@@ -44,6 +44,8 @@ def format_stats(stats: dict[str, Any]) -> str:
     if completion is not None:
         tokens = plural(int(completion), "token")
         parts.append(f"{prompt} → {tokens}" if prompt is not None else tokens)
+    from backends.store.export import FINISH_NOTES  # not needed for the first frame
+
     note = FINISH_NOTES.get(str(stats.get("finish_reason")))
     if note:
         parts.append(note)

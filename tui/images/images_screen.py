@@ -24,6 +24,7 @@ from tui.images.image_form import FormProblem, ImageForm, resolve_seeds
 from tui.images.image_job_runner import ImageJobRunner
 from tui.images.image_model_control import ImageModelControl
 from tui.images.job_progress import JobProgress
+from tui.stylesheets import STYLES
 from tui.widgets.image_preview import ImagePreview
 from tui.widgets.navigation_bar import NavigationBar
 
@@ -40,6 +41,7 @@ if TYPE_CHECKING:
 
 
 class ImagesScreen(ImageModelControl, ImageJobRunner, Screen[None]):
+    CSS_PATH = STYLES / "images.tcss"  # parsed as the screen first opens
     BINDINGS = [
         # The footer shows these in this order, the most used first; at 80 columns all of
         # them and the app's Quit and Keys fit before the palette key.

@@ -11,6 +11,8 @@ from textual.dom import DOMNode
 from textual.screen import ModalScreen
 from textual.widgets import DataTable, Label, Static
 
+from tui.stylesheets import STYLES
+
 # Sections: a title and the DOM node (or class) whose own BINDINGS are listed.
 Section = tuple[str, "DOMNode | type[DOMNode]"]
 
@@ -61,6 +63,7 @@ def _rows(screen: ModalScreen[None], bindings: list[Binding]) -> list[tuple[str,
 
 
 class HelpScreen(ModalScreen[None]):
+    CSS_PATH = STYLES / "modals.tcss"  # parsed as the screen first opens
     BINDINGS = [Binding("escape,f1,q", "close", "Close", id="help.close")]
 
     def __init__(self, sections: list[Section]) -> None:

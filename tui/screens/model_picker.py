@@ -40,6 +40,7 @@ from backends.models.model_kind import (
 from backends.registry import ENGINE_LABELS
 from backends.settings import Settings
 from tui.cell_text import clip
+from tui.stylesheets import STYLES
 
 
 def format_size(size: int | None) -> str:
@@ -84,6 +85,7 @@ PICKER_TITLES = {
 
 
 class ModelPickerScreen(ModalScreen[ModelSpec | None]):
+    CSS_PATH = STYLES / "modals.tcss"  # parsed as the screen first opens
     BINDINGS = [
         Binding("escape", "dismiss_picker", "Close", id="picker.close"),
         Binding("down", "move(1)", "Move", show=False, id="picker.down"),
