@@ -9,7 +9,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from textual.widgets import Footer
+from textual.widgets import Footer, Static
 from textual.widgets._footer import FooterKey
 
 from backends.settings import load_settings
@@ -27,6 +27,8 @@ WHOLE = {
     "speak": (),  # its Open field shows on ctrl+l only
     "tasks": ("#tasks-file", "#tasks-batch"),
 }
+# Texts that may wrap at 80 columns but must be read whole: every word on screen.
+WRAPPED = {"images": (".image-hint",)}
 
 
 @pytest.fixture
@@ -91,4 +93,9 @@ async def what_is_cut(pilot, app: LocalAIApp, name: str) -> list[str]:  # noqa: 
         text = whole_text(app, selector)
         if text not in screen_text:
             cut.append(f"{name} {selector}: {text!r}")
+    for selector in WRAPPED.get(name, ()):
+        text = str(app.screen.query_one(selector, Static).content)
+        missing = [word for word in text.split() if word not in screen_text]
+        if missing:
+            cut.append(f"{name} {selector}: {missing} of {text!r}")
     return cut

@@ -144,6 +144,7 @@ class ImagePreview(Container):
     }
     ImagePreview > .image-hint {
         width: auto;
+        max-width: 100%;  /* wraps in a narrow pane instead of being cut */
         color: $text-muted;
     }
     """

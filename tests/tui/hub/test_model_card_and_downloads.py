@@ -257,13 +257,17 @@ async def test_private_repo_card_prompts_then_loads(make_client, queue) -> None:
         assert isinstance(hub_screen, HubScreen)
         app.push_screen(ModelCardScreen(hub_screen.session, "acme/secret-model"))
         await wait_until(pilot, lambda: isinstance(app.screen, TokenPrompt), "token prompt")
-        await pilot.pause()
-        assert "acme/secret-model needs access" in screen_text(app).replace("&#160;", " ")
+        await wait_until(
+            pilot,
+            lambda: "acme/secret-model needs access" in screen_text(app).replace("&#160;", " "),
+            "the prompt's words drawn",
+        )
         await pilot.press(*GOOD_TOKEN, "enter")
         card = app.screen
         assert isinstance(card, ModelCardScreen)
         await wait_until(pilot, lambda: card.card is not None, "card with token")
-        assert "Secret" in screen_text(app)
+        # The card is fetched before it is drawn: on a busy machine a frame comes later.
+        await wait_until(pilot, lambda: "Secret" in screen_text(app), "the card drawn")
 
 
 def test_snapshot_gguf_card(snap_compare, make_client, queue) -> None:  # type: ignore[no-untyped-def]
