@@ -122,7 +122,11 @@ async def test_the_first_words_are_drawn_without_waiting_for_the_frame_timer(
 
 
 class StyledListApp(App[None]):
-    CSS_PATH = str(Path(tui.__file__).parent / "styles" / "chat.tcss")
+    # The chat's styles: the screen's, and the messages' (added after the first frame).
+    CSS_PATH = [
+        str(Path(tui.__file__).parent / "styles" / name)
+        for name in ("chat.tcss", "chat_messages.tcss")
+    ]
 
     def compose(self) -> ComposeResult:
         yield MessageList(id="messages")
