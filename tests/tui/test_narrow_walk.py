@@ -5,17 +5,10 @@ are read in full. "F1 Keys" is on the navigation bar of every screen, not in the
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from pathlib import Path
-
-import pytest
 from textual.widgets import Footer, Static
 from textual.widgets._footer import FooterKey
 
-from backends.settings import load_settings
-from backends.store.gallery import GalleryStore
-from tests.fixtures.hub_server import HubServer
-from tests.tui.conftest import QuietGauge
+from tests.tui import test_navigation
 from tests.tui.test_navigation import arrive
 from tests.tui.waiting import until
 from tui.app import LocalAIApp
@@ -30,18 +23,7 @@ WHOLE = {
 # Texts that may wrap at 80 columns but must be read whole: every word on screen.
 WRAPPED = {"images": (".image-hint",)}
 
-
-@pytest.fixture
-def app(
-    make_app: Callable[..., LocalAIApp], hub: HubServer, tmp_path: Path, monkeypatch
-) -> LocalAIApp:  # noqa: ANN001
-    monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path / "hf-cache"))
-    settings = load_settings(hf_endpoint=hub.endpoint)
-    settings.images.renderer = "halfcell"
-    built = make_app(settings=settings)
-    built.images._gallery = GalleryStore(tmp_path / "data" / "gallery.sqlite3")
-    built.images.gauge_factory = QuietGauge
-    return built
+app = test_navigation.app  # the walk's app: every screen reachable, a quiet gauge
 
 
 def screen_lines(app: LocalAIApp) -> list[str]:
