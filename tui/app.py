@@ -25,7 +25,7 @@ from backends.settings import Settings
 from tui.hub.hub_access import DownloadCompleted, HubAccess
 from tui.images.image_access import ImageAccess
 from tui.key_gap import KeyGap
-from tui.navigation import CHAT, PLACES, Navigator, navigation_bindings, place_named
+from tui.navigation import CHAT, PLACES, Navigator, navigation_bindings
 from tui.stylesheets import STYLES, add_stylesheet
 from tui.widgets.navigation_bar import key_display
 
@@ -324,48 +324,11 @@ class LocalAIApp(App[None]):
             yield from palette()
 
     def action_show_help(self) -> None:
-        from tui.chat.conversations_screen import ConversationsScreen
-        from tui.chat.message_view import MessageView
-        from tui.chat.prompt_input import PromptInput
-        from tui.hub.cache_screen import CacheScreen
-        from tui.hub.downloads_panel import DownloadsPanel
-        from tui.hub.hub_screen import HubScreen
-        from tui.hub.model_card_screen import ModelCardScreen
-        from tui.images.gallery_screen import GalleryScreen
-        from tui.images.images_screen import ImagesScreen
         from tui.screens.help import HelpScreen
-        from tui.screens.model_picker import ModelPickerScreen
-        from tui.speech.speech_screen import SpeechScreen
-        from tui.tasks.tasks_screen import TasksScreen
+        from tui.screens.help_sections import help_sections
 
-        if isinstance(self.screen, HelpScreen):
-            return
-        chat = self.chat
-        sections: list = [("Global", self), ("Chat", chat)]  # type: ignore[type-arg]
-        for widget_class, title in ((PromptInput, "Prompt"), (MessageView, "A message you sent")):
-            found = chat.query(widget_class)
-            sections.append((title, found.first() if found else widget_class))
-
-        def titled(name: str) -> str:
-            place = place_named(name)
-            return f"{place.title} ({key_display(self, place.binding_id)})"
-
-        sections += [
-            ("Model picker", ModelPickerScreen),
-            ("Conversations", ConversationsScreen),
-            (titled("hub"), HubScreen),
-            ("Model card", ModelCardScreen),
-            ("Downloads", DownloadsPanel),
-            (titled("cache"), CacheScreen),
-            (titled("images"), ImagesScreen),
-            (titled("gallery"), GalleryScreen),
-            (titled("speech"), SpeechScreen),
-            (titled("tasks"), TasksScreen),
-        ]
-        # The keys of the screen F1 was pressed on come right after the global ones.
-        here = [s for s in sections[2:] if isinstance(s[1], type) and isinstance(self.screen, s[1])]
-        sections = [sections[0], *here, *(s for s in sections[1:] if s not in here)]
-        self.push_screen(HelpScreen(sections))
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen(help_sections(self)))
 
     def notify(
         self,
